@@ -1,0 +1,352 @@
+//! Environments: declared in the config, or inferred from path segments and namespaces.
+//!
+//! Zero config (DESIGN §4): a path segment or namespace is split into tokens on `-`, `_`
+//! and `.`; a token naming a tier makes an environment named after the token
+//! (`samakia-prod` → `prod`, `clusters/live` → `live`, `namespace: production` →
+//! `production`). Tiers are ordered dev < staging < prod and prod is protected.
+
+use super::{Config, ConfigError, EnvironmentConfig};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::Regex;
+use std::collections::BTreeMap;
+
+/// The tiers of zero-config inference, in promotion order, with the tokens naming them.
+pub const TIERS: &[(&str, &[&str])] = &[
+    ("dev", &["dev", "develop", "development"]),
+    (
+        "staging",
+        &["staging", "stage", "integration", "qa", "uat"],
+    ),
+    ("prod", &["prod", "production", "live"]),
+];
+
+/// Index of the tier a token names, if any.
+pub fn tier_of_token(token: &str) -> Option<usize> {
+    let lower = token.to_ascii_lowercase();
+    TIERS
+        .iter()
+        .position(|(_, tokens)| tokens.contains(&lower.as_str()))
+}
+
+/// Every token naming any tier (used to recognise environment prefixes in tags).
+pub fn all_tier_tokens() -> impl Iterator<Item = &'static str> {
+    TIERS.iter().flat_map(|(_, t)| t.iter().copied())
+}
+
+fn tokens(segment: &str) -> impl Iterator<Item = &str> {
+    segment
+        .split(['-', '_', '.'])
+        .filter(|t| !t.is_empty())
+}
+
+/// One environment.
+#[derive(Clone, Debug)]
+pub struct Env {
+    pub name: String,
+    /// Zero-config tier (0 dev, 1 staging, 2 prod), or the tier its name implies.
+    pub tier: Option<usize>,
+    pub protected: bool,
+    /// Indices of predecessor environments.
+    pub after: Vec<usize>,
+    pub path_globs: Vec<String>,
+    paths: Option<GlobSet>,
+    pub namespaces: Vec<String>,
+    pub tag_pattern: Option<Regex>,
+    /// Tokens that, as a tag prefix (`staging-…`), mean this environment.
+    pub aliases: Vec<String>,
+}
+
+/// The environments of a run and how files map to them.
+#[derive(Clone, Debug, Default)]
+pub struct Environments {
+    pub envs: Vec<Env>,
+    /// True when inferred (no `environments:` in the config).
+    pub inferred: bool,
+}
+
+impl Environments {
+    /// Environments declared by a validated config.
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        let err = |i: usize, field: &str, message: String| ConfigError {
+            file: config
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| super::FILE_NAME.to_string()),
+            line: None,
+            column: None,
+            field: format!("environments[{i}].{field}"),
+            message,
+            help: None,
+        };
+        let names: BTreeMap<&str, usize> = config
+            .environments
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.as_str(), i))
+            .collect();
+        let mut envs = Vec::new();
+        for (i, e) in config.environments.iter().enumerate() {
+            let EnvironmentConfig {
+                name,
+                paths,
+                namespaces,
+                tag_pattern,
+                protected,
+                after,
+            } = e;
+            let mut builder = GlobSetBuilder::new();
+            for p in paths {
+                let glob = Glob::new(p).map_err(|e| err(i, "paths", e.to_string()))?;
+                builder.add(glob);
+            }
+            let set = builder.build().map_err(|e| err(i, "paths", e.to_string()))?;
+            let tag_pattern = match tag_pattern {
+                Some(p) => Some(Regex::new(p).map_err(|e| err(i, "tag_pattern", e.to_string()))?),
+                None => None,
+            };
+            let mut after_idx = Vec::new();
+            for a in after {
+                match names.get(a.as_str()) {
+                    Some(&j) => after_idx.push(j),
+                    None => {
+                        return Err(err(
+                            i,
+                            "after",
+                            format!("unknown environment `{a}`"),
+                        ))
+                    }
+                }
+            }
+            let tier = tokens(name).find_map(tier_of_token);
+            let mut aliases = vec![name.to_ascii_lowercase()];
+            if let Some(t) = tier {
+                aliases.extend(TIERS[t].1.iter().map(|s| s.to_string()));
+            }
+            aliases.sort();
+            aliases.dedup();
+            envs.push(Env {
+                name: name.clone(),
+                tier,
+                protected: *protected,
+                after: after_idx,
+                path_globs: paths.clone(),
+                paths: Some(set),
+                namespaces: namespaces.clone(),
+                tag_pattern,
+                aliases,
+            });
+        }
+        Ok(Environments {
+            envs,
+            inferred: false,
+        })
+    }
+
+    /// Infer environments from the paths of a tree and the namespaces its files declare.
+    pub fn infer<'a>(
+        paths: impl IntoIterator<Item = &'a str>,
+        namespaces: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut found: BTreeMap<String, usize> = BTreeMap::new();
+        for path in paths {
+            if let Some((name, tier)) = infer_from_path(path) {
+                found.entry(name).or_insert(tier);
+            }
+        }
+        for ns in namespaces {
+            if let Some((name, tier)) = token_env(ns) {
+                found.entry(name).or_insert(tier);
+            }
+        }
+        let mut list: Vec<(String, usize)> = found.into_iter().collect();
+        list.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        let mut envs: Vec<Env> = Vec::new();
+        for (name, tier) in &list {
+            // Predecessors: every environment of the nearest lower tier that exists.
+            let prev_tier = list.iter().map(|(_, t)| *t).filter(|t| t < tier).max();
+            let after = match prev_tier {
+                Some(pt) => list
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, t))| *t == pt)
+                    .map(|(j, _)| j)
+                    .collect(),
+                None => Vec::new(),
+            };
+            envs.push(Env {
+                name: name.clone(),
+                tier: Some(*tier),
+                protected: *tier == 2,
+                after,
+                path_globs: Vec::new(),
+                paths: None,
+                namespaces: vec![name.clone()],
+                tag_pattern: None,
+                aliases: TIERS[*tier].1.iter().map(|s| s.to_string()).collect(),
+            });
+        }
+        Environments {
+            envs,
+            inferred: true,
+        }
+    }
+
+    pub fn get(&self, i: usize) -> &Env {
+        &self.envs[i]
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.envs.iter().position(|e| e.name == name)
+    }
+
+    /// The environment a file belongs to by its path.
+    pub fn for_path(&self, path: &str) -> Option<usize> {
+        if self.inferred {
+            let (name, _) = infer_from_path(path)?;
+            self.index_of(&name)
+        } else {
+            self.envs
+                .iter()
+                .position(|e| e.paths.as_ref().is_some_and(|g| g.is_match(path)))
+        }
+    }
+
+    /// The environment a Kubernetes namespace belongs to.
+    pub fn for_namespace(&self, namespace: &str) -> Option<usize> {
+        if let Some(i) = self
+            .envs
+            .iter()
+            .position(|e| e.namespaces.iter().any(|n| n == namespace))
+        {
+            return Some(i);
+        }
+        if self.inferred {
+            let (name, _) = token_env(namespace)?;
+            return self.index_of(&name);
+        }
+        None
+    }
+
+    /// The environment whose prefix a tag carries (`staging-v1.2.3` → staging), if any.
+    /// Returns `None` when the prefix names no environment of this run but is a tier
+    /// token; see [`tag_env_token`] for the raw token.
+    pub fn env_of_tag_prefix(&self, tag: &str) -> Option<usize> {
+        let token = tag_env_token(tag)?;
+        self.envs
+            .iter()
+            .position(|e| e.name.eq_ignore_ascii_case(token))
+            .or_else(|| self.envs.iter().position(|e| e.aliases.iter().any(|a| a == &token.to_ascii_lowercase())))
+    }
+
+    /// Environments in promotion order (a topological order of `after`, ties by name).
+    pub fn promotion_order(&self) -> Vec<usize> {
+        let n = self.envs.len();
+        let mut done = vec![false; n];
+        let mut order = Vec::with_capacity(n);
+        while order.len() < n {
+            let mut ready: Vec<usize> = (0..n)
+                .filter(|&i| !done[i] && self.envs[i].after.iter().all(|&a| done[a]))
+                .collect();
+            if ready.is_empty() {
+                // A cycle (rejected by config validation); keep the rest in file order.
+                ready = (0..n).filter(|&i| !done[i]).collect();
+            }
+            ready.sort_by(|&a, &b| {
+                self.envs[a]
+                    .tier
+                    .cmp(&self.envs[b].tier)
+                    .then_with(|| a.cmp(&b))
+            });
+            let next = ready[0];
+            done[next] = true;
+            order.push(next);
+        }
+        order
+    }
+}
+
+/// The token at the start of a tag that names a tier: `staging-v1.2.3` → `staging`.
+pub fn tag_env_token(tag: &str) -> Option<&str> {
+    let end = tag.find(['-', '_', '.'])?;
+    let token = &tag[..end];
+    tier_of_token(token).map(|_| token)
+}
+
+fn token_env(segment: &str) -> Option<(String, usize)> {
+    tokens(segment).find_map(|t| tier_of_token(t).map(|tier| (t.to_ascii_lowercase(), tier)))
+}
+
+/// The environment a path implies: the deepest directory segment naming a tier, else the
+/// file name's tokens (`values-production.yaml`).
+pub fn infer_from_path(path: &str) -> Option<(String, usize)> {
+    let mut segments: Vec<&str> = path.split('/').collect();
+    let file = segments.pop()?;
+    segments
+        .iter()
+        .rev()
+        .find_map(|s| token_env(s))
+        .or_else(|| {
+            let stem = file.split('.').next().unwrap_or(file);
+            token_env(stem)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infers_from_the_seeds_layouts() {
+        assert_eq!(
+            infer_from_path("fabric-core/terraform/envs/samakia-prod/main.tf"),
+            Some(("prod".into(), 2))
+        );
+        assert_eq!(
+            infer_from_path("kubernetes/clusters/live/helm-charts.yaml"),
+            Some(("live".into(), 2))
+        );
+        assert_eq!(
+            infer_from_path("apps/backend/overlays/production/kustomization.yaml"),
+            Some(("production".into(), 2))
+        );
+        assert_eq!(
+            infer_from_path("infrastructure/stacks/integration/terragrunt.stack.hcl"),
+            Some(("integration".into(), 1))
+        );
+        assert_eq!(
+            infer_from_path("flux/apps/backend/develop/image-policy.yaml"),
+            Some(("develop".into(), 0))
+        );
+        assert_eq!(infer_from_path("kubernetes/platform/helm-charts.yaml"), None);
+        assert_eq!(infer_from_path("apps/backend/base/deployment.yaml"), None);
+        // A segment that merely contains a tier word is not one.
+        assert_eq!(infer_from_path("docs/devops/liveness.yaml"), None);
+    }
+
+    #[test]
+    fn orders_tiers_and_protects_prod() {
+        let envs = Environments::infer(
+            [
+                "kubernetes/clusters/live/a.yaml",
+                "kubernetes/clusters/dev/a.yaml",
+                "kubernetes/clusters/integration/a.yaml",
+            ],
+            ["production"],
+        );
+        let names: Vec<&str> = envs
+            .promotion_order()
+            .into_iter()
+            .map(|i| envs.get(i).name.as_str())
+            .collect();
+        assert_eq!(names, ["dev", "integration", "live", "production"]);
+        let live = envs.index_of("live").unwrap();
+        assert!(envs.get(live).protected);
+        let integration = envs.index_of("integration").unwrap();
+        assert_eq!(envs.get(live).after, vec![integration]);
+        assert_eq!(envs.for_namespace("production"), envs.index_of("production"));
+        assert_eq!(envs.for_namespace("flux-system"), None);
+        assert_eq!(envs.env_of_tag_prefix("integration-abc1234"), Some(integration));
+        assert_eq!(envs.env_of_tag_prefix("v1.2.3"), None);
+    }
+}

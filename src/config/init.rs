@@ -1,0 +1,7 @@
+//! `promolint init`: the inferred configuration, written with comments.
+use super::Environments;
+
+/// A commented `.promolint.yaml` describing `envs`.
+pub fn render(_envs: &Environments) -> String {
+    String::new()
+}

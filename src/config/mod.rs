@@ -1,0 +1,140 @@
+//! Configuration: the `.promolint.yaml` model, loading and validation (`load`), the JSON
+//! Schema (`schema`), zero-config inference of environments (`infer`) and `promolint init`
+//! (`init`).
+
+pub mod infer;
+pub mod init;
+pub mod load;
+pub mod schema;
+
+use crate::model::Level;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+pub use infer::{Env, Environments};
+
+/// The file name looked up at the repository root.
+pub const FILE_NAME: &str = ".promolint.yaml";
+
+/// Tags that move under you unless configured otherwise (DESIGN §5).
+pub const DEFAULT_MUTABLE_TAGS: &[&str] = &["latest", "main", "master", "stable", "edge", "nightly"];
+
+/// A validated configuration. `Config::default()` is the zero-config behaviour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The file it was loaded from, if any.
+    pub path: Option<PathBuf>,
+    /// Declared environments; empty means "infer from paths and namespaces".
+    pub environments: Vec<EnvironmentConfig>,
+    pub mutable_tags: Vec<String>,
+    pub artifacts: Vec<ArtifactPatternConfig>,
+    pub promotion: PromotionConfig,
+    /// Per-rule settings, keyed by canonical rule id (`PL009`), names already resolved.
+    pub rules: BTreeMap<String, RuleConfig>,
+    /// Files larger than this are skipped with a PL000 note.
+    pub max_file_size: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            environments: Vec::new(),
+            mutable_tags: DEFAULT_MUTABLE_TAGS.iter().map(|s| s.to_string()).collect(),
+            artifacts: Vec::new(),
+            promotion: PromotionConfig::default(),
+            rules: BTreeMap::new(),
+            max_file_size: crate::extract::DEFAULT_SIZE_LIMIT,
+        }
+    }
+}
+
+/// One `environments[]` entry.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EnvironmentConfig {
+    pub name: String,
+    /// Glob patterns (globset syntax) of the files that belong to this environment.
+    pub paths: Vec<String>,
+    /// Kubernetes namespaces that belong to this environment.
+    pub namespaces: Vec<String>,
+    /// Regex every tag of this environment must match; may hold a `(?P<version>…)` group.
+    pub tag_pattern: Option<String>,
+    pub protected: bool,
+    /// Predecessors in the promotion graph (names of other environments).
+    pub after: Vec<String>,
+}
+
+/// One `artifacts[]` entry: a glob with `{series}` and `{version}` placeholders.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ArtifactPatternConfig {
+    pub pattern: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PromotionConfig {
+    pub max_versions_per_change: usize,
+}
+
+impl Default for PromotionConfig {
+    fn default() -> Self {
+        PromotionConfig {
+            max_versions_per_change: 1,
+        }
+    }
+}
+
+/// `rules.<id-or-name>`: either a level (`PL009: error`, `PL001: off`) or a table
+/// (`{ level: warning, ignore: ["legacy/**"] }`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleConfig {
+    pub level: Option<RuleLevel>,
+    /// Globs of files where the rule does not report.
+    pub ignore: Vec<String>,
+}
+
+/// A configured rule level: `off` disables the rule, anything else enables it and fixes
+/// the level of its findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleLevel {
+    Off,
+    Level(Level),
+}
+
+/// A configuration that cannot be used. Exit code 2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The config file (as given or found).
+    pub file: String,
+    /// 1-based line and column of the offending value, when known.
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    /// Dotted path of the field: `environments[1].tag_pattern`.
+    pub field: String,
+    pub message: String,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        if self.field.is_empty() {
+            write!(f, ": {}", self.message)?;
+        } else {
+            write!(f, ": `{}`: {}", self.field, self.message)?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}

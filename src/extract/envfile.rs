@@ -1,0 +1,6 @@
+//! `KEY=value` env files (`versions.env`, `.versions.env`).
+use crate::model::{Fact, LineIndex};
+
+pub fn extract(_path: &str, _text: &str, _index: &LineIndex) -> Result<Vec<Fact>, String> {
+    Ok(Vec::new())
+}

@@ -1,0 +1,120 @@
+//! Bytes → facts. One module per input format; this module decides which one reads a
+//! file, skips files that cannot hold a fact (byte prefilter), and turns unreadable
+//! input into a reason for a `PL000 unreadable-file` note.
+
+pub mod artifact;
+pub mod envfile;
+pub mod hcl;
+pub mod suppress;
+pub mod yaml;
+
+use crate::model::{Fact, LineIndex};
+
+/// Default size limit for a file to be read (DESIGN §2).
+pub const DEFAULT_SIZE_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// The input formats promolint reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Hcl,
+    EnvFile,
+}
+
+/// Which extractor reads `path` (relative, `/`-separated), if any.
+pub fn format_of(path: &str) -> Option<Format> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+        Some(Format::Yaml)
+    } else if lower.ends_with(".tf")
+        || lower.ends_with(".hcl")
+        || lower.ends_with(".tfvars")
+        || lower.ends_with(".pkrvars.hcl")
+    {
+        Some(Format::Hcl)
+    } else if lower == ".env"
+        || lower.ends_with(".env")
+        || lower == "versions.env"
+        || lower == ".versions.env"
+    {
+        Some(Format::EnvFile)
+    } else {
+        None
+    }
+}
+
+/// The text of a file as every span sees it: UTF-8 with a leading BOM removed.
+/// `Err` carries the reason the file is unreadable.
+pub fn decode(bytes: &[u8]) -> Result<&str, String> {
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.contains(&0) {
+        return Err("binary file (contains NUL bytes)".to_string());
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not valid UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })
+}
+
+/// Whether a file of this format could hold a fact at all. Cheap byte scan so that most
+/// files of a large repository are never parsed.
+pub fn may_hold_facts(format: Format, text: &str) -> bool {
+    let b = text.as_bytes();
+    let has = |needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
+    match format {
+        Format::Yaml => {
+            has(b"image")
+                || has(b"version")
+                || has(b"Version")
+                || has(b"ref:")
+                || has(b"Tag")
+                || has(b"tag:")
+                || has(b"resources:")
+                || has(b"bases:")
+                || has(b"components:")
+        }
+        Format::Hcl => has(b"version") || has(b"?ref=") || has(b"_tag") || has(b"image"),
+        Format::EnvFile => has(b"="),
+    }
+}
+
+/// Extract the facts of one file. `text` is the decoded text (see [`decode`]).
+/// `Err` is the reason for a PL000 note (malformed input, budget exceeded, …).
+pub fn extract(path: &str, format: Format, text: &str) -> Result<Vec<Fact>, String> {
+    if !may_hold_facts(format, text) {
+        return Ok(Vec::new());
+    }
+    let index = LineIndex::new(text);
+    match format {
+        Format::Yaml => yaml::extract(path, text, &index),
+        Format::Hcl => hcl::extract(path, text, &index),
+        Format::EnvFile => envfile::extract(path, text, &index),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_by_name() {
+        assert_eq!(format_of("a/b/kustomization.yaml"), Some(Format::Yaml));
+        assert_eq!(format_of("x.YML"), Some(Format::Yaml));
+        assert_eq!(format_of("envs/samakia-prod/main.tf"), Some(Format::Hcl));
+        assert_eq!(format_of("stacks/live/terragrunt.stack.hcl"), Some(Format::Hcl));
+        assert_eq!(format_of("packer/ubuntu.pkr.hcl"), Some(Format::Hcl));
+        assert_eq!(format_of("clusters/dev/.versions.env"), Some(Format::EnvFile));
+        assert_eq!(format_of("README.md"), None);
+    }
+
+    #[test]
+    fn decode_strips_bom_and_rejects_binary() {
+        assert_eq!(decode(b"\xEF\xBB\xBFa: 1").unwrap(), "a: 1");
+        assert!(decode(b"a\0b").unwrap_err().contains("binary"));
+        assert!(decode(b"a\xFFb").unwrap_err().contains("UTF-8"));
+    }
+}

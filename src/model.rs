@@ -1,0 +1,398 @@
+//! The promotion model: spans, facts extracted from files, environments and versions.
+//!
+//! Every fact carries the exact span of the value it describes so that a diagnostic
+//! points at the value, never at the file. Spans are relative to the *decoded* text
+//! of a file (see [`crate::extract::decode`]): a leading UTF-8 BOM is not part of it.
+
+use serde::Serialize;
+use std::ops::Range;
+
+/// A region of a file: byte range plus 1-based line and column (columns count Unicode
+/// scalar values; `end_*` is exclusive, as in the JSON output).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+impl Span {
+    pub fn range(&self) -> Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// Maps byte offsets of one text to line:column positions.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr_newlines(text.as_bytes()).map(|i| i + 1));
+        LineIndex { line_starts }
+    }
+
+    /// 1-based (line, column) of a byte offset; the column counts Unicode scalar values.
+    /// Offsets past the end or inside a multi-byte character are clamped to a boundary.
+    pub fn position(&self, text: &str, offset: usize) -> (u32, u32) {
+        let mut offset = offset.min(text.len());
+        while offset > 0 && !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line];
+        let column = text[start..offset].chars().count() + 1;
+        (line as u32 + 1, column as u32)
+    }
+
+    /// The span of `range` in `text`.
+    pub fn span(&self, text: &str, range: Range<usize>) -> Span {
+        let (line, column) = self.position(text, range.start);
+        let (end_line, end_column) = self.position(text, range.end.max(range.start));
+        Span {
+            start: range.start.min(text.len()),
+            end: range.end.max(range.start).min(text.len()),
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+
+    /// Byte offset where 1-based `line` starts, if the text has that line.
+    pub fn line_start(&self, line: u32) -> Option<usize> {
+        self.line_starts.get((line as usize).checked_sub(1)?).copied()
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| (*b == b'\n').then_some(i))
+}
+
+/// Severity of a finding, ordered so that `Error > Warning > Note`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Note => "note",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "note" => Some(Level::Note),
+            "warning" => Some(Level::Warning),
+            "error" => Some(Level::Error),
+            _ => None,
+        }
+    }
+}
+
+/// What kind of place fixes a component's version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PinKind {
+    /// `image:` of a container or initContainer in a workload.
+    ContainerImage,
+    /// A Kustomize `images[]` entry (overrides the image `name` in its bases).
+    KustomizeImage,
+    /// A HelmRelease `values` image (`image.repository` + `image.tag`, or `image: repo:tag`).
+    HelmValuesImage,
+    /// A Helm chart version: HelmRelease chart spec, kustomize `helmCharts[]`, chart lists.
+    HelmChart,
+    /// A Flux OCIRepository `ref`.
+    OciArtifact,
+    /// A Flux GitRepository `ref`.
+    GitRef,
+    /// A Terraform/Terragrunt module `source = "…?ref=…"`.
+    ModuleRef,
+    /// A version key in HCL locals/variables/`versions = {…}` or in a `KEY=value` env file.
+    VersionKey,
+    /// The version the next Packer build produces (`image_version = "v6"`).
+    BuildRecipe,
+}
+
+impl PinKind {
+    /// Whether the component is a container image (tags, digests, PL009 apply).
+    pub fn is_image(self) -> bool {
+        matches!(
+            self,
+            PinKind::ContainerImage | PinKind::KustomizeImage | PinKind::HelmValuesImage
+        )
+    }
+}
+
+/// How a pin refers to a version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefKind {
+    /// A tag or exact version string (`v1.2.3`, `latest`, `production-v1.2.3-1712345678`).
+    Tag,
+    /// A semver range or wildcard (`>=1.0.0`, `1.x`, `*`, `~1.2`).
+    Range,
+    /// A Git branch (`ref.branch: main`, `?ref=main` is reported as `Tag` and judged by value).
+    Branch,
+    /// A Git commit id.
+    Commit,
+    /// Nothing: an image without tag or digest, a chart without version.
+    Absent,
+}
+
+/// The value of a pin.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Reference {
+    pub kind: RefKind,
+    /// The tag, range, branch or commit text; empty when `kind` is `Absent`.
+    pub value: String,
+    /// `sha256:…` when the pin also carries a digest.
+    pub digest: Option<String>,
+}
+
+impl Reference {
+    pub fn tag(value: impl Into<String>) -> Self {
+        Reference {
+            kind: RefKind::Tag,
+            value: value.into(),
+            digest: None,
+        }
+    }
+
+    pub fn absent() -> Self {
+        Reference {
+            kind: RefKind::Absent,
+            value: String::new(),
+            digest: None,
+        }
+    }
+
+    /// Text shown in messages: `v1.2.3`, `v1.2.3@sha256:…`, `(no tag)`.
+    pub fn display(&self) -> String {
+        match (&self.kind, &self.digest) {
+            (RefKind::Absent, Some(d)) => format!("@{d}"),
+            (RefKind::Absent, None) => "(none)".to_string(),
+            (_, Some(d)) => format!("{}@{}", self.value, d),
+            (_, None) => self.value.clone(),
+        }
+    }
+}
+
+/// One place where a file fixes a component's version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Pin {
+    pub kind: PinKind,
+    /// The component's identity: image repository without tag (`ghcr.io/acme/backend`),
+    /// chart name, OCI/Git URL, module source without `?ref`, or version key
+    /// (`lxc_rootfs_version`, `versions.talos`, `TALOS_VERSION`).
+    pub component: String,
+    pub reference: Reference,
+    /// Span of the value (the tag when it stands alone, else the whole value string;
+    /// for an absent tag, the image string or the key).
+    pub span: Span,
+    /// For a Kustomize `images[]` entry: the image `name` it overrides in its bases.
+    pub overrides: Option<String>,
+    /// A Flux setter marker on the line: `{"$imagepolicy": "ns:name"}` → `ns:name`
+    /// (a trailing `:tag`/`:name` field selector is dropped).
+    pub policy_ref: Option<String>,
+    /// Human context for messages: `container backend`, `initContainer migrate`,
+    /// `locals.lxc_rootfs_version`, `chart podinfo`.
+    pub context: String,
+}
+
+/// How automation orders the tags a policy admits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum PolicyOrder {
+    Semver { range: String },
+    Alphabetical { order: String },
+    Numerical { order: String },
+    Unspecified,
+}
+
+/// Where a tag policy was declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicySource {
+    FluxImagePolicy,
+    ArgoImageUpdater,
+    OciRepositorySemver,
+    Config,
+}
+
+/// A regex (and/or ordering) deciding which tags automation may pick for an environment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TagPolicy {
+    pub source: PolicySource,
+    /// `metadata.name` of the policy object.
+    pub name: String,
+    /// `spec.imageRepositoryRef.name` (Flux) — links the policy to an ImageRepository.
+    pub image_repository_ref: Option<String>,
+    /// `spec.filterTags.pattern`, with the span of the pattern string.
+    pub pattern: Option<(String, Span)>,
+    /// `spec.filterTags.extract` (`$ts`), with its span.
+    pub extract: Option<(String, Span)>,
+    pub order: PolicyOrder,
+    /// Span of the ordering value (`range`/`order` string, or the `policy:` key).
+    pub order_span: Span,
+    /// Span used when nothing more precise exists (the document's `kind:` value).
+    pub span: Span,
+}
+
+/// A Flux ImageRepository: names the image a policy's tags belong to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImageRepository {
+    pub name: String,
+    pub image: String,
+    pub span: Span,
+}
+
+/// A `kustomization.yaml`: what it includes (so overlays can be resolved to bases).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Kustomization {
+    /// `resources`, `bases` and `components` entries, as written (relative paths or URLs),
+    /// each with the span of the entry.
+    pub resources: Vec<(String, Span)>,
+    /// `namespace:` of the kustomization, if set (an environment signal for its resources).
+    pub namespace: Option<String>,
+}
+
+/// A versioned, immutable artifact named by a file path or a versioned directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Artifact {
+    /// `ubuntu-24.04-lxc-rootfs` for `…/ubuntu-24.04-lxc-rootfs-v6.tar.gz`.
+    pub series: String,
+    /// The number after `v`: `6`.
+    pub version: u64,
+    /// The artifact's own path (the file, or the versioned directory for `…/v1/…`).
+    pub path: String,
+    pub is_dir: bool,
+}
+
+/// A string template that builds an artifact name from a version key:
+/// `"ubuntu-24.04-lxc-rootfs-${local.lxc_rootfs_version}.tar.gz"` ties key
+/// `lxc_rootfs_version` to series `ubuntu-24.04-lxc-rootfs`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ArtifactTemplate {
+    pub series: String,
+    pub key: String,
+    pub span: Span,
+}
+
+/// Everything an extractor can find in a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum FactKind {
+    Pin(Pin),
+    TagPolicy(TagPolicy),
+    ImageRepository(ImageRepository),
+    Kustomization(Kustomization),
+    ArtifactTemplate(ArtifactTemplate),
+}
+
+/// One fact with the Kubernetes namespace of the document it came from (an environment
+/// signal: `metadata.namespace`, or a kustomization's `namespace:`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fact {
+    pub namespace: Option<String>,
+    pub kind: FactKind,
+}
+
+impl Fact {
+    pub fn new(kind: FactKind) -> Self {
+        Fact {
+            namespace: None,
+            kind,
+        }
+    }
+
+    pub fn in_namespace(kind: FactKind, namespace: Option<String>) -> Self {
+        Fact { namespace, kind }
+    }
+}
+
+/// A version as promotion sees it: `production-v1.2.3-1712345678` → `v1.2.3`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Version {
+    /// The canonical text compared across environments.
+    pub text: String,
+}
+
+/// Split a container image reference `registry/repo:tag@sha256:…` into
+/// (repository, tag, digest). A `:` after the last `/` starts the tag; a port in the
+/// registry host (`localhost:5000/app`) is not a tag.
+pub fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (image, None),
+    };
+    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match rest[last_slash..].rfind(':') {
+        Some(i) => {
+            let at = last_slash + i;
+            (&rest[..at], Some(&rest[at + 1..]), digest)
+        }
+        None => (rest, None, digest),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_counts_scalars_and_lines() {
+        let text = "a: 1\nbé: x\r\nc: ok\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.position(text, 0), (1, 1));
+        let x = text.find('x').unwrap();
+        assert_eq!(idx.position(text, x), (2, 5));
+        let ok = text.find("ok").unwrap();
+        let s = idx.span(text, ok..ok + 2);
+        assert_eq!((s.line, s.column, s.end_line, s.end_column), (3, 4, 3, 6));
+        // Inside a multi-byte character: clamped to its start.
+        let e = text.find('é').unwrap();
+        assert_eq!(idx.position(text, e + 1), (2, 2));
+        assert_eq!(idx.position(text, 10_000), (4, 1));
+    }
+
+    #[test]
+    fn split_image_handles_ports_tags_and_digests() {
+        assert_eq!(
+            split_image("ghcr.io/acme/backend:v1"),
+            ("ghcr.io/acme/backend", Some("v1"), None)
+        );
+        assert_eq!(
+            split_image("localhost:5000/app"),
+            ("localhost:5000/app", None, None)
+        );
+        assert_eq!(
+            split_image("nginx:1.25@sha256:abc"),
+            ("nginx", Some("1.25"), Some("sha256:abc"))
+        );
+        assert_eq!(split_image("nginx@sha256:abc"), ("nginx", None, Some("sha256:abc")));
+    }
+}

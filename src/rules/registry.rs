@@ -1,0 +1,133 @@
+//! Rule metadata, read from the rule pages in `rules/` (embedded at build time). The pages
+//! are the single source for `explain`, `rules`, the `help:` of every output and the
+//! examples that run as tests.
+
+use crate::model::Level;
+use std::sync::OnceLock;
+
+/// Whether a rule looks at one snapshot or at a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    Tree,
+    Change,
+}
+
+/// A rule's metadata and documentation.
+#[derive(Clone, Debug)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub kind: RuleKind,
+    /// Level in protected environments (warning elsewhere, unless the rule says otherwise).
+    pub level: Level,
+    /// Whether the rule runs without being selected in the config.
+    pub enabled: bool,
+    /// One line.
+    pub summary: &'static str,
+    /// The page without its front matter (markdown).
+    pub body: &'static str,
+    /// The page's file name under `rules/`.
+    pub file: &'static str,
+}
+
+impl RuleMeta {
+    /// The page's `## How to fix` section, for `help:` lines.
+    pub fn help(&self) -> &'static str {
+        section(self.body, "How to fix").unwrap_or(self.summary)
+    }
+}
+
+/// The text of a `## title` section of a markdown page, trimmed.
+pub fn section<'a>(body: &'a str, title: &str) -> Option<&'a str> {
+    let heading = format!("## {title}\n");
+    let start = body.find(&heading)? + heading.len();
+    let rest = &body[start..];
+    let end = rest.find("\n## ").map(|i| i + 1).unwrap_or(rest.len());
+    Some(rest[..end].trim())
+}
+
+macro_rules! pages {
+    ($($file:literal),* $(,)?) => {
+        &[$(($file, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $file)))),*]
+    };
+}
+
+/// Every rule page, by file name.
+pub const PAGES: &[(&str, &str)] = pages![
+    "PL000-unreadable-file.md",
+    "PL001-mutable-reference.md",
+    "PL002-foreign-environment-tag.md",
+    "PL003-tag-policy-too-broad.md",
+    "PL009-missing-digest.md",
+];
+
+fn parse(file: &'static str, page: &'static str) -> RuleMeta {
+    // The pages are part of the binary and checked by tests; a malformed page is a bug
+    // in promolint, not user input.
+    let rest = page
+        .strip_prefix("---\n")
+        .unwrap_or_else(|| panic!("rules/{file}: missing front matter"));
+    let end = rest
+        .find("\n---\n")
+        .unwrap_or_else(|| panic!("rules/{file}: unterminated front matter"));
+    let (front, body) = (&rest[..end], &rest[end + 5..]);
+    let field = |key: &str| -> &'static str {
+        front
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("rules/{file}: front matter lacks `{key}`"))
+    };
+    // `field` borrows `front`, which is 'static.
+    let kind = match field("kind") {
+        "tree" => RuleKind::Tree,
+        "change" => RuleKind::Change,
+        other => panic!("rules/{file}: unknown kind `{other}`"),
+    };
+    RuleMeta {
+        id: field("id"),
+        name: field("name"),
+        kind,
+        level: Level::parse(field("level"))
+            .unwrap_or_else(|| panic!("rules/{file}: bad level")),
+        enabled: field("enabled") == "true",
+        summary: field("summary"),
+        body: body.trim_start(),
+        file,
+    }
+}
+
+/// Every rule, ordered by id.
+pub fn all() -> &'static [RuleMeta] {
+    static RULES: OnceLock<Vec<RuleMeta>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let mut v: Vec<RuleMeta> = PAGES.iter().map(|(f, p)| parse(f, p)).collect();
+        v.sort_by_key(|r| r.id);
+        v
+    })
+}
+
+/// A rule by id (`PL003`, any case) or name (`tag-policy-too-broad`).
+pub fn lookup(key: &str) -> Option<&'static RuleMeta> {
+    all()
+        .iter()
+        .find(|r| r.id.eq_ignore_ascii_case(key) || r.name == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_parses_and_is_named_after_its_rule() {
+        for r in all() {
+            assert_eq!(r.file, format!("{}-{}.md", r.id, r.name));
+            assert!(!r.summary.is_empty(), "{}", r.id);
+            assert!(r.body.starts_with(&format!("# {} {}", r.id, r.name)), "{}", r.id);
+            assert!(section(r.body, "How to fix").is_some(), "{} lacks How to fix", r.id);
+        }
+        assert_eq!(lookup("pl003").map(|r| r.name), Some("tag-policy-too-broad"));
+        assert_eq!(lookup("tag-policy-too-broad").map(|r| r.id), Some("PL003"));
+        assert!(lookup("nope").is_none());
+    }
+}
