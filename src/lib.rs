@@ -2,9 +2,15 @@
 //!
 //! Data flows one way (DESIGN §7): source → extract → snapshot → rules → findings → report.
 
+pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod extract;
 pub mod model;
 pub mod policy_analysis;
+pub mod report;
 pub mod rules;
+pub mod run;
+pub mod snapshot;
 pub mod source;
+pub mod version;

@@ -1,3 +1,19 @@
+//! The `promolint` binary: parse arguments, run, exit with the command's code.
+use clap::Parser;
+
 fn main() {
-    std::process::exit(0);
+    let cli = match promolint::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are successes; usage errors are exit 2 (DESIGN §4).
+            let code = if e.use_stderr() {
+                promolint::run::FAILURE
+            } else {
+                0
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    std::process::exit(promolint::run::run(cli));
 }

@@ -2,6 +2,6 @@
 use super::Environments;
 
 /// A commented `.promolint.yaml` describing `envs`.
-pub fn render(_envs: &Environments) -> String {
+pub fn render(_envs: &Environments, _files: &[String]) -> String {
     String::new()
 }

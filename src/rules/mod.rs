@@ -34,3 +34,53 @@ pub struct Finding {
     /// The offending value (part of the fingerprint; not line numbers).
     pub value: String,
 }
+
+pub mod foreign_environment_tag;
+pub mod missing_digest;
+pub mod mutable_reference;
+pub mod tag_policy_too_broad;
+pub mod unreadable_file;
+
+use crate::config::Config;
+use crate::snapshot::{EffectivePin, Snapshot};
+
+/// A tree rule: looks at one snapshot.
+pub type TreeCheck = fn(&Snapshot, &Config, &mut Vec<Finding>);
+
+/// The tree rules, by id.
+pub const TREE_RULES: &[(&str, TreeCheck)] = &[
+    (unreadable_file::ID, unreadable_file::check),
+    (mutable_reference::ID, mutable_reference::check),
+    (foreign_environment_tag::ID, foreign_environment_tag::check),
+    (tag_policy_too_broad::ID, tag_policy_too_broad::check),
+    (missing_digest::ID, missing_digest::check),
+];
+
+/// Error in protected environments, warning elsewhere (DESIGN §3).
+pub fn env_level(snap: &Snapshot, env: usize) -> Level {
+    if snap.envs.get(env).protected {
+        Level::Error
+    } else {
+        Level::Warning
+    }
+}
+
+impl Finding {
+    /// A finding on an effective pin: located at the pin's value, with the overlay entry
+    /// as related location when the pin comes from a base.
+    pub fn on_pin(snap: &Snapshot, rule: &'static str, p: &EffectivePin, message: String) -> Self {
+        let pin = snap.pin(p);
+        Finding {
+            rule,
+            level: env_level(snap, p.env),
+            message,
+            path: snap.path(p.file).to_string(),
+            span: pin.span.clone(),
+            environment: Some(snap.envs.get(p.env).name.clone()),
+            component: Some(pin.component.clone()),
+            commit: None,
+            related: p.via.iter().cloned().collect(),
+            value: pin.reference.display(),
+        }
+    }
+}

@@ -14,6 +14,8 @@ pub struct FileList {
     pub files: Vec<String>,
     /// Whether `root` is a git working tree (files are tracked + untracked-not-ignored).
     pub git: bool,
+    /// Paths that cannot be read at all (path, reason), reported as unreadable.
+    pub skipped: Vec<(String, String)>,
 }
 
 /// A source that cannot be read. Exit code 2.

@@ -1,0 +1,104 @@
+//! Command-line definitions (clap).
+
+use crate::report::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// A Git-native linter for GitOps environment promotion.
+#[derive(Debug, Parser)]
+#[command(
+    name = "promolint",
+    version,
+    about = "A Git-native linter for GitOps environment promotion",
+    long_about = "promolint enforces the promotion contract of a GitOps repository: artifacts are \
+versioned and immutable, production never references a mutable tag, every environment's tag \
+policy admits only its own tags, and versions move dev → staging → prod in order.",
+    after_help = "Exit codes: 0 no finding at or above the fail level; 1 findings at or above it; \
+2 the run could not be done (bad config, bad arguments, unreadable repository)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options common to every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Run as if started in DIR
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub directory: Option<PathBuf>,
+    /// Configuration file (default: .promolint.yaml at the repository root)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, value_name = "FILE", global = true)]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this level
+    #[arg(long, value_enum, default_value_t = FailLevel::Error, global = true)]
+    pub fail_level: FailLevel,
+    /// Run only these rules (ids or names, comma-separated or repeated)
+    #[arg(long, value_name = "RULE", value_delimiter = ',', global = true)]
+    pub select: Vec<String>,
+    /// Never run these rules (ids or names)
+    #[arg(long, value_name = "RULE", value_delimiter = ',', global = true)]
+    pub ignore: Vec<String>,
+    /// When to use colour (NO_COLOR is honoured by `auto`)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Worker threads (default: one per core)
+    #[arg(long, value_name = "N", global = true)]
+    pub jobs: Option<usize>,
+    /// Print findings only, no summary line
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint the working tree (or the given paths)
+    Check {
+        /// Files or directories to check, relative to the current directory
+        #[arg(value_name = "PATH")]
+        paths: Vec<String>,
+    },
+    /// Print a rule's documentation (by id or name)
+    Explain {
+        /// Rule id (PL003) or name (tag-policy-too-broad)
+        rule: String,
+    },
+    /// List the rules
+    Rules,
+    /// Write a starting .promolint.yaml from what promolint infers
+    Init {
+        /// Print the configuration instead of writing it
+        #[arg(long)]
+        stdout: bool,
+        /// Overwrite an existing .promolint.yaml
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the JSON Schema of .promolint.yaml
+    Schema,
+}
+
+/// `--fail-level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailLevel {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

@@ -1,0 +1,381 @@
+//! Orchestration: list files, extract facts in parallel, build the snapshot, run the rules,
+//! then apply suppressions, rule configuration and selection.
+
+use crate::config::{self, Config, ConfigError, Environments, RuleLevel};
+use crate::extract::{self, suppress};
+use crate::rules::{self, Finding, RuleMeta};
+use crate::snapshot::{FileFacts, Snapshot};
+use crate::source::{self, worktree, SourceError};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What to check and how.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Where to start (`-C DIR`, else the current directory).
+    pub start: PathBuf,
+    /// `check [PATH…]`, relative to `start`.
+    pub paths: Vec<String>,
+    /// `--config FILE`; else `.promolint.yaml` at the root if present.
+    pub config: Option<PathBuf>,
+    /// `--jobs N`; `None` uses every core.
+    pub jobs: Option<usize>,
+    /// `--select`: only these rules (ids or names); also enables rules that are off by default.
+    pub select: Vec<String>,
+    /// `--ignore`: never these rules.
+    pub ignore: Vec<String>,
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Outcome {
+    pub root: PathBuf,
+    pub findings: Vec<Finding>,
+    /// Number of files read (those an extractor handles).
+    pub files: usize,
+    pub snapshot: Snapshot,
+    pub config: Config,
+}
+
+impl Outcome {
+    /// The decoded text of a file that holds a finding, for quoting it.
+    pub fn source(&self, path: &str) -> Option<Arc<str>> {
+        self.snapshot
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .and_then(|f| f.text.clone())
+    }
+}
+
+/// A run that could not be done (exit code 2).
+#[derive(Debug)]
+pub enum Error {
+    Config(ConfigError),
+    Source(SourceError),
+    Usage {
+        message: String,
+        help: Option<String>,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(e) => write!(f, "invalid configuration: {e}"),
+            Error::Source(e) => write!(f, "{e}"),
+            Error::Usage { message, help } => {
+                write!(f, "{message}")?;
+                if let Some(h) = help {
+                    write!(f, "\n  help: {h}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}
+
+impl From<SourceError> for Error {
+    fn from(e: SourceError) -> Self {
+        Error::Source(e)
+    }
+}
+
+/// Resolve `--select`/`--ignore` entries (ids or names) to rule metadata.
+fn resolve_rules(keys: &[String], flag: &str) -> Result<Vec<&'static RuleMeta>, Error> {
+    keys.iter()
+        .flat_map(|k| k.split(','))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            rules::lookup(k).ok_or_else(|| Error::Usage {
+                message: format!("{flag}: unknown rule `{k}`"),
+                help: Some("run `promolint rules` to list rule ids and names".to_string()),
+            })
+        })
+        .collect()
+}
+
+/// The rules that run, by id.
+pub fn enabled_rules(config: &Config, opts: &Options) -> Result<BTreeSet<&'static str>, Error> {
+    let select = resolve_rules(&opts.select, "--select")?;
+    let ignore = resolve_rules(&opts.ignore, "--ignore")?;
+    let mut out = BTreeSet::new();
+    for r in rules::all() {
+        let configured = config.rules.get(r.id).and_then(|c| c.level);
+        let on = if !select.is_empty() {
+            select.iter().any(|s| s.id == r.id)
+        } else {
+            match configured {
+                Some(RuleLevel::Off) => false,
+                Some(RuleLevel::Level(_)) => true,
+                None => r.enabled,
+            }
+        };
+        if on && !ignore.iter().any(|s| s.id == r.id) {
+            out.insert(r.id);
+        }
+    }
+    Ok(out)
+}
+
+/// Load the config named by `--config`, else `.promolint.yaml` at `root`, else defaults.
+pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Config, Error> {
+    if let Some(path) = explicit {
+        return Ok(config::load::load(path)?);
+    }
+    let path = root.join(config::FILE_NAME);
+    if path.is_file() {
+        let mut c = config::load::load(&path)?;
+        c.path = Some(PathBuf::from(config::FILE_NAME));
+        Ok(c)
+    } else {
+        Ok(Config::default())
+    }
+}
+
+/// Read and extract every file, in parallel; order follows `files`.
+pub fn extract_files(root: &Path, files: &[String], max_size: u64) -> Vec<FileFacts> {
+    files
+        .par_iter()
+        .filter_map(|path| {
+            let format = extract::format_of(path)?;
+            Some(extract_one(root, path, format, max_size))
+        })
+        .collect()
+}
+
+fn extract_one(root: &Path, path: &str, format: extract::Format, max_size: u64) -> FileFacts {
+    let mut out = FileFacts {
+        path: path.to_string(),
+        ..FileFacts::default()
+    };
+    let bytes = match worktree::read_file(root, path, max_size) {
+        Ok(b) => b,
+        Err(reason) => {
+            out.unreadable = Some(reason);
+            return out;
+        }
+    };
+    extract_bytes(&mut out, &bytes, format);
+    out
+}
+
+/// Extract facts from a file's bytes into `out` (shared by every source of bytes).
+pub fn extract_bytes(out: &mut FileFacts, bytes: &[u8], format: extract::Format) {
+    let text = match extract::decode(bytes) {
+        Ok(t) => t,
+        Err(reason) => {
+            out.unreadable = Some(reason);
+            return;
+        }
+    };
+    match extract::extract(&out.path, format, text) {
+        Ok(facts) => out.facts = facts,
+        Err(reason) => out.unreadable = Some(reason),
+    }
+    out.suppressions = suppress::scan(text);
+    if !out.facts.is_empty() || !out.suppressions.is_empty() {
+        out.text = Some(Arc::from(text));
+    }
+}
+
+/// Build the environments of a run: declared, or inferred from paths and namespaces.
+pub fn environments(
+    config: &Config,
+    files: &[String],
+    facts: &[FileFacts],
+) -> Result<Environments, Error> {
+    if !config.environments.is_empty() {
+        return Ok(Environments::from_config(config)?);
+    }
+    let namespaces: BTreeSet<&str> = facts
+        .iter()
+        .flat_map(|f| f.facts.iter().filter_map(|x| x.namespace.as_deref()))
+        .collect();
+    Ok(Environments::infer(
+        files.iter().map(String::as_str),
+        namespaces.into_iter(),
+    ))
+}
+
+/// `promolint check`: lint the working tree.
+pub fn check(opts: &Options) -> Result<Outcome, Error> {
+    let pool = thread_pool(opts.jobs)?;
+    pool.install(|| check_in_pool(opts))
+}
+
+fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = jobs {
+        if n == 0 {
+            return Err(Error::Usage {
+                message: "--jobs must be at least 1".to_string(),
+                help: None,
+            });
+        }
+        b = b.num_threads(n);
+    }
+    b.build().map_err(|e| Error::Usage {
+        message: format!("cannot start worker threads: {e}"),
+        help: Some("try a smaller --jobs".to_string()),
+    })
+}
+
+fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
+    let probe = worktree::list(&opts.start, &[])?;
+    let root = probe.root.clone();
+    let pathspecs = opts
+        .paths
+        .iter()
+        .map(|p| worktree::resolve_pathspec(&root, &opts.start, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let list = if pathspecs.is_empty() {
+        probe
+    } else {
+        worktree::list(&opts.start, &pathspecs)?
+    };
+    let config = load_config(&root, opts.config.as_deref())?;
+    let enabled = enabled_rules(&config, opts)?;
+
+    let mut facts = extract_files(&root, &list.files, config.max_file_size);
+    for (path, reason) in &list.skipped {
+        facts.push(FileFacts {
+            path: path.clone(),
+            unreadable: Some(reason.clone()),
+            ..FileFacts::default()
+        });
+    }
+    let files = facts.len();
+    let envs = environments(&config, &list.files, &facts)?;
+    let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
+    let artifacts = extract::artifact::from_paths(&list.files, &patterns);
+    let snapshot = Snapshot::build(facts, envs, artifacts);
+    let findings = run_tree_rules(&snapshot, &config, &enabled)?;
+    Ok(Outcome {
+        root,
+        findings,
+        files,
+        snapshot,
+        config,
+    })
+}
+
+/// Run the enabled tree rules on a snapshot and post-process their findings.
+pub fn run_tree_rules(
+    snapshot: &Snapshot,
+    config: &Config,
+    enabled: &BTreeSet<&'static str>,
+) -> Result<Vec<Finding>, Error> {
+    let mut findings = Vec::new();
+    for (id, check) in rules::TREE_RULES {
+        if enabled.contains(id) {
+            check(snapshot, config, &mut findings);
+        }
+    }
+    finish(findings, snapshot, config)
+}
+
+/// Suppressions, per-rule ignore globs and levels, then a deterministic order.
+pub fn finish(
+    mut findings: Vec<Finding>,
+    snapshot: &Snapshot,
+    config: &Config,
+) -> Result<Vec<Finding>, Error> {
+    let mut ignores: Vec<(&str, GlobSet)> = Vec::new();
+    for (id, rc) in &config.rules {
+        if rc.ignore.is_empty() {
+            continue;
+        }
+        let mut b = GlobSetBuilder::new();
+        for g in &rc.ignore {
+            let glob = Glob::new(g).map_err(|e| ConfigError {
+                file: config::FILE_NAME.to_string(),
+                line: None,
+                column: None,
+                field: format!("rules.{id}.ignore"),
+                message: e.to_string(),
+                help: None,
+            })?;
+            b.add(glob);
+        }
+        let set = b.build().map_err(|e| ConfigError {
+            file: config::FILE_NAME.to_string(),
+            line: None,
+            column: None,
+            field: format!("rules.{id}.ignore"),
+            message: e.to_string(),
+            help: None,
+        })?;
+        ignores.push((id.as_str(), set));
+    }
+    findings.retain(|f| {
+        let ignored = ignores
+            .iter()
+            .any(|(id, set)| *id == f.rule && set.is_match(&f.path));
+        !ignored && !suppressed(f, snapshot)
+    });
+    for f in &mut findings {
+        if let Some(RuleLevel::Level(l)) = config.rules.get(f.rule).and_then(|c| c.level) {
+            f.level = l;
+        }
+    }
+    sort_findings(&mut findings);
+    Ok(findings)
+}
+
+fn suppressed(f: &Finding, snapshot: &Snapshot) -> bool {
+    let Some(file) = snapshot.files.iter().find(|x| x.path == f.path) else {
+        return false;
+    };
+    let name = rules::lookup(f.rule).map(|r| r.name).unwrap_or_default();
+    file.suppressions
+        .iter()
+        .any(|s| s.covers(f.rule, name, f.span.line))
+}
+
+/// Sorted by file, line, column, rule, message; exact duplicates removed.
+pub fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        (
+            &a.path,
+            a.span.line,
+            a.span.column,
+            a.rule,
+            &a.message,
+            &a.commit,
+        )
+            .cmp(&(
+                &b.path,
+                b.span.line,
+                b.span.column,
+                b.rule,
+                &b.message,
+                &b.commit,
+            ))
+    });
+    findings.dedup_by(|a, b| {
+        a.rule == b.rule
+            && a.path == b.path
+            && a.span == b.span
+            && a.message == b.message
+            && a.commit == b.commit
+    });
+}
+
+/// The file list of a working tree (re-exported for commands that need only that).
+pub fn list_worktree(start: &Path) -> Result<source::FileList, Error> {
+    Ok(worktree::list(start, &[])?)
+}

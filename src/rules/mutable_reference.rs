@@ -1,0 +1,63 @@
+//! PL001 mutable-reference: a pin that can move under you.
+use super::Finding;
+use crate::config::infer::all_tier_tokens;
+use crate::config::Config;
+use crate::model::{Pin, PinKind, RefKind};
+use crate::snapshot::Snapshot;
+
+pub const ID: &str = "PL001";
+
+pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
+    for p in &snap.pins {
+        let pin = snap.pin(p);
+        let Some(why) = mutability(pin, &config.mutable_tags) else {
+            continue;
+        };
+        let env = &snap.envs.get(p.env).name;
+        let mut message = format!("{env} pins {} {why}", pin.component);
+        if p.via.is_some() {
+            message.push_str(" (from a base no overlay of this environment overrides)");
+        }
+        out.push(Finding::on_pin(snap, ID, p, message));
+    }
+}
+
+/// Why a pin's reference can move, or `None` when it cannot.
+pub fn mutability(pin: &Pin, mutable_tags: &[String]) -> Option<String> {
+    let r = &pin.reference;
+    if r.digest.is_some() {
+        return None;
+    }
+    match r.kind {
+        RefKind::Commit => None,
+        RefKind::Range => Some(format!(
+            "to the range `{}`: any matching version may be installed",
+            r.value
+        )),
+        RefKind::Branch => Some(format!(
+            "to branch `{}`, which moves with every push",
+            r.value
+        )),
+        RefKind::Absent => Some(match pin.kind {
+            PinKind::HelmChart => {
+                "with no chart version: the newest chart is installed".to_string()
+            }
+            PinKind::GitRef | PinKind::ModuleRef => {
+                "with no ref: it follows the default branch".to_string()
+            }
+            _ => "with no tag or digest: it resolves to `latest`".to_string(),
+        }),
+        RefKind::Tag => {
+            let v = r.value.as_str();
+            if mutable_tags.iter().any(|m| m.eq_ignore_ascii_case(v)) {
+                Some(format!("to mutable tag `{v}`"))
+            } else if all_tier_tokens().any(|t| t.eq_ignore_ascii_case(v)) {
+                Some(format!(
+                    "to `{v}`, an environment name used as a tag: it moves with every promotion"
+                ))
+            } else {
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! A snapshot: every fact of one tree, each pin resolved to the environment(s) it is
+//! effective in. Kustomize overlays are resolved here: a base's image is effective in an
+//! environment only through an overlay that does not override it.
+
+use crate::config::Environments;
+use crate::extract::suppress::Suppression;
+use crate::model::{Artifact, Fact, FactKind, ImageRepository, Kustomization, Pin, TagPolicy};
+use crate::rules::Related;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// What extraction produced for one file.
+#[derive(Clone, Debug, Default)]
+pub struct FileFacts {
+    /// Repository-relative, `/`-separated.
+    pub path: String,
+    /// The decoded text, kept for files that hold facts or suppressions (diagnostics quote it).
+    pub text: Option<Arc<str>>,
+    pub facts: Vec<Fact>,
+    pub suppressions: Vec<Suppression>,
+    /// Why the file could not be read (a PL000 note), if so.
+    pub unreadable: Option<String>,
+}
+
+/// A pin in the environment where it takes effect.
+#[derive(Clone, Debug)]
+pub struct EffectivePin {
+    pub file: usize,
+    pub fact: usize,
+    pub env: usize,
+    /// For a base reached through an overlay: the overlay's entry that includes it.
+    pub via: Option<Related>,
+}
+
+/// A fact located in a file, with the environment of that file (if any).
+#[derive(Clone, Copy, Debug)]
+pub struct Located {
+    pub file: usize,
+    pub fact: usize,
+    pub env: Option<usize>,
+}
+
+/// Every fact of a tree, indexed by environment and component.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub files: Vec<FileFacts>,
+    pub envs: Environments,
+    /// Pins effective in an environment, in file order.
+    pub pins: Vec<EffectivePin>,
+    pub policies: Vec<Located>,
+    pub image_repositories: Vec<Located>,
+    pub artifacts: Vec<Artifact>,
+    /// (environment, component) → indices into `pins`.
+    by_env_component: BTreeMap<(usize, String), Vec<usize>>,
+}
+
+/// Longest chain of kustomizations followed upwards from a file.
+const MAX_OVERLAY_DEPTH: usize = 64;
+
+impl Snapshot {
+    /// Resolve `files` against `envs`.
+    pub fn build(files: Vec<FileFacts>, envs: Environments, artifacts: Vec<Artifact>) -> Self {
+        let path_index: HashMap<&str, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_str(), i))
+            .collect();
+        let file_env: Vec<Option<usize>> = files.iter().map(|f| envs.for_path(&f.path)).collect();
+
+        // Kustomize include graph: file → the kustomizations that include it (with the span
+        // of the including entry).
+        let mut includers: HashMap<usize, Vec<Include>> = HashMap::new();
+        for (k, f) in files.iter().enumerate() {
+            for (fi, fact) in f.facts.iter().enumerate() {
+                let FactKind::Kustomization(kust) = &fact.kind else {
+                    continue;
+                };
+                let dir = parent_dir(&f.path);
+                for (ri, (entry, _)) in kust.resources.iter().enumerate() {
+                    for target in resolve_entry(dir, entry, &path_index) {
+                        if target != k {
+                            includers.entry(target).or_default().push(Include {
+                                kustomization: k,
+                                fact: fi,
+                                entry: ri,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut pins = Vec::new();
+        let mut policies = Vec::new();
+        let mut image_repositories = Vec::new();
+        for (fi, f) in files.iter().enumerate() {
+            for (xi, fact) in f.facts.iter().enumerate() {
+                let own = file_env[fi].or_else(|| {
+                    fact.namespace
+                        .as_deref()
+                        .and_then(|ns| envs.for_namespace(ns))
+                });
+                match &fact.kind {
+                    FactKind::Pin(pin) => {
+                        let resolver = Resolver {
+                            files: &files,
+                            envs: &envs,
+                            file_env: &file_env,
+                            includers: &includers,
+                        };
+                        for (env, via) in resolver.effective_envs(fi, own, pin) {
+                            pins.push(EffectivePin {
+                                file: fi,
+                                fact: xi,
+                                env,
+                                via,
+                            });
+                        }
+                    }
+                    FactKind::TagPolicy(_) => policies.push(Located {
+                        file: fi,
+                        fact: xi,
+                        env: own,
+                    }),
+                    FactKind::ImageRepository(_) => image_repositories.push(Located {
+                        file: fi,
+                        fact: xi,
+                        env: own,
+                    }),
+                    FactKind::Kustomization(_) | FactKind::ArtifactTemplate(_) => {}
+                }
+            }
+        }
+        let mut snap = Snapshot {
+            files,
+            envs,
+            pins,
+            policies,
+            image_repositories,
+            artifacts,
+            by_env_component: BTreeMap::new(),
+        };
+        for (i, p) in snap.pins.iter().enumerate() {
+            let component = snap.pin(p).component.clone();
+            snap.by_env_component
+                .entry((p.env, component))
+                .or_default()
+                .push(i);
+        }
+        snap
+    }
+
+    pub fn pin(&self, p: &EffectivePin) -> &Pin {
+        match &self.files[p.file].facts[p.fact].kind {
+            FactKind::Pin(pin) => pin,
+            // `pins` only ever indexes Pin facts (see `build`).
+            _ => unreachable!("EffectivePin points at a non-pin fact"),
+        }
+    }
+
+    pub fn policy(&self, l: &Located) -> Option<&TagPolicy> {
+        match &self.files[l.file].facts[l.fact].kind {
+            FactKind::TagPolicy(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn image_repository(&self, l: &Located) -> Option<&ImageRepository> {
+        match &self.files[l.file].facts[l.fact].kind {
+            FactKind::ImageRepository(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn path(&self, file: usize) -> &str {
+        &self.files[file].path
+    }
+
+    /// Pins of `component` effective in environment `env`.
+    pub fn pins_of(&self, env: usize, component: &str) -> impl Iterator<Item = &EffectivePin> {
+        self.by_env_component
+            .get(&(env, component.to_string()))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.pins[i])
+    }
+
+    /// Every component with a pin, with the environments pinning it.
+    pub fn components(&self) -> BTreeMap<&str, BTreeSet<usize>> {
+        let mut out: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+        for (env, component) in self.by_env_component.keys() {
+            out.entry(component.as_str()).or_default().insert(*env);
+        }
+        out
+    }
+
+    /// The tag policy a setter marker (`ns:name`) points at, if it is in this tree.
+    pub fn policy_by_ref(&self, policy_ref: &str) -> Option<&Located> {
+        let (ns, name) = match policy_ref.split_once(':') {
+            Some((ns, name)) => (Some(ns), name),
+            None => (None, policy_ref),
+        };
+        self.policies.iter().find(|l| {
+            let Some(p) = self.policy(l) else {
+                return false;
+            };
+            let fact_ns = self.files[l.file].facts[l.fact].namespace.as_deref();
+            p.name == name && (ns.is_none() || fact_ns.is_none() || fact_ns == ns)
+        })
+    }
+
+    /// Kustomization facts, for callers that need the include structure.
+    pub fn kustomizations(&self) -> impl Iterator<Item = (usize, &Kustomization)> {
+        self.files.iter().enumerate().flat_map(|(i, f)| {
+            f.facts.iter().filter_map(move |fact| match &fact.kind {
+                FactKind::Kustomization(k) => Some((i, k)),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// A kustomization entry that includes a file.
+#[derive(Clone, Copy, Debug)]
+struct Include {
+    /// File index of the kustomization.
+    kustomization: usize,
+    /// Fact index of its Kustomization fact.
+    fact: usize,
+    /// Index of the entry in its resources.
+    entry: usize,
+}
+
+struct Resolver<'a> {
+    files: &'a [FileFacts],
+    envs: &'a Environments,
+    file_env: &'a [Option<usize>],
+    includers: &'a HashMap<usize, Vec<Include>>,
+}
+
+impl Resolver<'_> {
+    /// The environments where `pin` (in file `file`, whose own environment is `own`) takes
+    /// effect, each with the overlay entry it is reached through.
+    fn effective_envs(
+        &self,
+        file: usize,
+        own: Option<usize>,
+        pin: &Pin,
+    ) -> Vec<(usize, Option<Related>)> {
+        if !self.includers.contains_key(&file) {
+            return own.map(|e| vec![(e, None)]).unwrap_or_default();
+        }
+        // env → (not overridden on some chain, the top overlay entry of that chain)
+        let mut reach: BTreeMap<usize, Option<Related>> = BTreeMap::new();
+        let mut overridden_only: BTreeSet<usize> = BTreeSet::new();
+        let mut visited = BTreeSet::new();
+        self.walk(
+            file,
+            own,
+            false,
+            None,
+            pin,
+            0,
+            &mut visited,
+            &mut reach,
+            &mut overridden_only,
+        );
+        let mut out: Vec<(usize, Option<Related>)> = reach.into_iter().collect();
+        out.sort_by_key(|(e, _)| *e);
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &self,
+        node: usize,
+        env: Option<usize>,
+        overridden: bool,
+        via: Option<Related>,
+        pin: &Pin,
+        depth: usize,
+        visited: &mut BTreeSet<usize>,
+        reach: &mut BTreeMap<usize, Option<Related>>,
+        overridden_only: &mut BTreeSet<usize>,
+    ) {
+        let ups = self.includers.get(&node);
+        let top = ups.is_none_or(|u| u.is_empty()) || depth >= MAX_OVERLAY_DEPTH;
+        if top {
+            if let Some(e) = env {
+                if overridden {
+                    overridden_only.insert(e);
+                } else {
+                    reach.entry(e).or_insert(via);
+                }
+            }
+            return;
+        }
+        if !visited.insert(node) {
+            return;
+        }
+        for inc in ups.into_iter().flatten() {
+            let (k, fi, ri) = (inc.kustomization, inc.fact, inc.entry);
+            let kfile = &self.files[k];
+            let kfact = &kfile.facts[fi];
+            let k_env = self.file_env[k].or_else(|| {
+                kfact
+                    .namespace
+                    .as_deref()
+                    .and_then(|ns| self.envs.for_namespace(ns))
+            });
+            let next_env = env.or(k_env);
+            let next_overridden = overridden || (pin.kind.is_image() && overrides(kfile, pin));
+            let next_via = match (&via, &kfact.kind) {
+                // Keep the entry of the overlay that decides the environment.
+                (Some(v), _) if env.is_some() => Some(v.clone()),
+                (_, FactKind::Kustomization(kust)) => {
+                    kust.resources.get(ri).map(|(e, span)| Related {
+                        path: kfile.path.clone(),
+                        span: span.clone(),
+                        message: format!("included here by `{e}`"),
+                    })
+                }
+                _ => via.clone(),
+            };
+            self.walk(
+                k,
+                next_env,
+                next_overridden,
+                next_via,
+                pin,
+                depth + 1,
+                visited,
+                reach,
+                overridden_only,
+            );
+        }
+        visited.remove(&node);
+    }
+}
+
+/// Whether kustomization file `k` has an `images[]` entry replacing `pin`'s image.
+fn overrides(k: &FileFacts, pin: &Pin) -> bool {
+    k.facts.iter().any(|f| match &f.kind {
+        FactKind::Pin(p) if p.overrides.is_some() => {
+            let name = p.overrides.as_deref().unwrap_or_default();
+            !std::ptr::eq(p, pin)
+                && (name == pin.component || Some(name) == pin.overrides.as_deref())
+        }
+        _ => false,
+    })
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rfind('/').map(|i| &path[..i]).unwrap_or("")
+}
+
+/// Normalise `dir/entry` (resolving `.` and `..`); `None` if it leaves the repository.
+fn join_normalized(dir: &str, entry: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in entry.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// The files a kustomization entry includes: the file itself, or the kustomization of the
+/// directory it names. Remote entries (URLs) include nothing we can see.
+fn resolve_entry(dir: &str, entry: &str, index: &HashMap<&str, usize>) -> Vec<usize> {
+    if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
+        return Vec::new();
+    }
+    let Some(target) = join_normalized(dir, entry) else {
+        return Vec::new();
+    };
+    if let Some(&i) = index.get(target.as_str()) {
+        return vec![i];
+    }
+    KUSTOMIZATION_NAMES
+        .iter()
+        .filter_map(|n| {
+            let p = if target.is_empty() {
+                n.to_string()
+            } else {
+                format!("{target}/{n}")
+            };
+            index.get(p.as_str()).copied()
+        })
+        .take(1)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_relative_entries() {
+        assert_eq!(
+            join_normalized("apps/backend/production", "../base").as_deref(),
+            Some("apps/backend/base")
+        );
+        assert_eq!(
+            join_normalized("a", "./b/c.yaml").as_deref(),
+            Some("a/b/c.yaml")
+        );
+        assert_eq!(join_normalized("a", "../../x"), None);
+    }
+}
