@@ -131,18 +131,52 @@ pub fn enabled_rules(config: &Config, opts: &Options) -> Result<BTreeSet<&'stati
     Ok(out)
 }
 
-/// Load the config named by `--config`, else `.promolint.yaml` at `root`, else defaults.
-pub fn load_config(root: &Path, explicit: Option<&Path>) -> Result<Config, Error> {
+/// Load the config named by `--config`, else the nearest `.promolint.yaml` from `start` up
+/// to `root`, else defaults. Globs in a config found in a subdirectory are relative to that
+/// subdirectory (like `.gitignore`), so they are rebased onto the root here.
+pub fn load_config(root: &Path, start: &Path, explicit: Option<&Path>) -> Result<Config, Error> {
     if let Some(path) = explicit {
         return Ok(config::load::load(path)?);
     }
-    let path = root.join(config::FILE_NAME);
-    if path.is_file() {
-        let mut c = config::load::load(&path)?;
-        c.path = Some(PathBuf::from(config::FILE_NAME));
-        Ok(c)
-    } else {
-        Ok(Config::default())
+    let root_abs = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut dir = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    loop {
+        let candidate = dir.join(config::FILE_NAME);
+        if candidate.is_file() {
+            let base = dir
+                .strip_prefix(&root_abs)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            let mut c = config::load::load(&candidate)?;
+            let shown = if base.is_empty() {
+                config::FILE_NAME.to_string()
+            } else {
+                format!("{base}/{}", config::FILE_NAME)
+            };
+            c.path = Some(PathBuf::from(shown));
+            rebase(&mut c, &base);
+            return Ok(c);
+        }
+        if dir == root_abs || !dir.pop() {
+            return Ok(Config::default());
+        }
+    }
+}
+
+/// Prefix every path glob of `config` with `base/`.
+fn rebase(config: &mut Config, base: &str) {
+    if base.is_empty() {
+        return;
+    }
+    let prefix = |g: &mut String| *g = format!("{base}/{g}");
+    for e in &mut config.environments {
+        e.paths.iter_mut().for_each(prefix);
+    }
+    for a in &mut config.artifacts {
+        prefix(&mut a.pattern);
+    }
+    for r in config.rules.values_mut() {
+        r.ignore.iter_mut().for_each(prefix);
     }
 }
 
@@ -207,7 +241,7 @@ pub fn environments(
         .collect();
     Ok(Environments::infer(
         files.iter().map(String::as_str),
-        namespaces.into_iter(),
+        namespaces,
     ))
 }
 
@@ -247,7 +281,7 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     } else {
         worktree::list(&opts.start, &pathspecs)?
     };
-    let config = load_config(&root, opts.config.as_deref())?;
+    let config = load_config(&root, &opts.start, opts.config.as_deref())?;
     let enabled = enabled_rules(&config, opts)?;
 
     let mut facts = extract_files(&root, &list.files, config.max_file_size);
