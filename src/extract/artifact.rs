@@ -420,6 +420,39 @@ mod tests {
     }
 
     #[test]
+    fn odd_paths_do_not_panic() {
+        let input = paths(&[
+            "",
+            "/",
+            "v1",
+            "images//v1/x",
+            "images/x/v1/",
+            "images/x/v99999999999999999999999/y",
+            "é/images/ü/v2/ö-v3.img",
+        ]);
+        let out = from_paths(&input, &[]);
+        let got: Vec<(&str, u64, &str)> = out
+            .iter()
+            .map(|a| (a.series.as_str(), a.version, a.path.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("x", 1, "images/x/v1"),
+                ("ü", 2, "é/images/ü/v2"),
+                ("ö", 3, "é/images/ü/v2/ö-v3.img"),
+            ]
+        );
+        let patterns = paths(&[
+            "{version}",
+            "**",
+            "{series}/{version}/**",
+            "é/*/*/{series}-v{version}.img",
+        ]);
+        let _ = from_paths(&input, &patterns);
+    }
+
+    #[test]
     fn glob_compilation() {
         let re = glob_to_regex("a/*/b?.{series}-{version}").unwrap();
         assert!(re.is_match("a/x/b1.s-1"));

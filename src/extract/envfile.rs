@@ -196,7 +196,10 @@ mod tests {
         .collect()
     }
 
-    fn pos(s: &Span) -> (u32, u32, u32, u32) {
+    /// (line, column, end_line, end_column).
+    type Pos = (u32, u32, u32, u32);
+
+    fn pos(s: &Span) -> Pos {
         (s.line, s.column, s.end_line, s.end_column)
     }
 
@@ -215,7 +218,7 @@ version=3\n";
     #[test]
     fn live_versions_env() {
         let pins = pins(LIVE);
-        let got: Vec<(&str, &str, &str, (u32, u32, u32, u32))> = pins
+        let got: Vec<(&str, &str, &str, Pos)> = pins
             .iter()
             .map(|p| {
                 assert_eq!(p.kind, PinKind::VersionKey);
@@ -296,6 +299,9 @@ version=3\n";
             "\r\n\r\n",
         ] {
             let _ = pins(text);
+        }
+        for (i, _) in LIVE.char_indices() {
+            let _ = pins(&LIVE[i..]);
         }
         assert_eq!(pins("exportX_VERSION=1")[0].component, "exportX_VERSION");
         assert_eq!(pins("export\tY_TAG=1")[0].component, "Y_TAG");

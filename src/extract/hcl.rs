@@ -617,7 +617,9 @@ mod tests {
     }
 
     /// (line, column, end_line, end_column) of a span.
-    fn pos(s: &Span) -> (u32, u32, u32, u32) {
+    type Pos = (u32, u32, u32, u32);
+
+    fn pos(s: &Span) -> Pos {
         (s.line, s.column, s.end_line, s.end_column)
     }
 
@@ -746,7 +748,7 @@ unit "talos" {
         let text = LIVE_STACK;
         let facts = run("infrastructure/stacks/live/terragrunt.stack.hcl", text);
         let pins = pin_list(&facts);
-        let got: Vec<(&str, &str, &str, (u32, u32, u32, u32))> = pins
+        let got: Vec<(&str, &str, &str, Pos)> = pins
             .iter()
             .map(|p| {
                 check_span(text, p);
@@ -862,7 +864,7 @@ terraform {
 "#;
         let facts = run("envs/prod/main.tf", text);
         let pins = pin_list(&facts);
-        let got: Vec<(&str, RefKind, &str, &str, (u32, u32, u32, u32))> = pins
+        let got: Vec<(&str, RefKind, &str, &str, Pos)> = pins
             .iter()
             .map(|p| {
                 assert_eq!(p.kind, PinKind::ModuleRef);
@@ -964,7 +966,7 @@ inputs = merge(local.common, {
 "#;
         let facts = run("live/prod/terragrunt.hcl", text);
         let pins = pin_list(&facts);
-        let got: Vec<(&str, RefKind, &str, &str, (u32, u32, u32, u32))> = pins
+        let got: Vec<(&str, RefKind, &str, &str, Pos)> = pins
             .iter()
             .map(|p| {
                 check_span(text, p);
@@ -1105,7 +1107,7 @@ build {
 "#;
         let facts = run("fabric-core/packer/lxc/ubuntu-24.04/build.pkr.hcl", text);
         let pins = pin_list(&facts);
-        let got: Vec<(PinKind, &str, &str, &str, (u32, u32, u32, u32))> = pins
+        let got: Vec<(PinKind, &str, &str, &str, Pos)> = pins
             .iter()
             .map(|p| {
                 check_span(text, p);
@@ -1221,6 +1223,14 @@ build {
         ] {
             let _ = extract("x.tfvars", text, &LineIndex::new(text));
             let _ = extract("x.pkr.hcl", text, &LineIndex::new(text));
+        }
+        // Every truncation of real-shaped files: parse errors, never panics.
+        for sample in [SAMAKIA_PROD, LIVE_STACK] {
+            for (i, _) in sample.char_indices() {
+                let cut = &sample[..i];
+                let _ = extract("x.tf", cut, &LineIndex::new(cut));
+                let _ = extract("x.pkr.hcl", cut, &LineIndex::new(cut));
+            }
         }
         let deep = format!("a = {}1{}", "[".repeat(500), "]".repeat(500));
         assert!(extract("x.tf", &deep, &LineIndex::new(&deep)).is_err());
