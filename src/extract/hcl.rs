@@ -1,6 +1,1238 @@
 //! HCL extractors: Terraform/Terragrunt version keys, module refs, templates, Packer recipes.
-use crate::model::{Fact, LineIndex};
+//!
+//! Parsed with hcl-edit because it keeps byte spans; comments are trivia there, so a
+//! commented-out pin never becomes a fact.
+use super::artifact::{artifact_extension, split_versioned_name};
+use crate::model::{
+    ArtifactTemplate, Fact, FactKind, LineIndex, Pin, PinKind, RefKind, Reference, Span,
+};
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl_edit::structure::{Attribute, Block, Body};
+use hcl_edit::template::{Element, StringTemplate};
+use hcl_edit::visit::{self, Visit};
+use hcl_edit::Span as _;
+use std::ops::Range;
 
-pub fn extract(_path: &str, _text: &str, _index: &LineIndex) -> Result<Vec<Fact>, String> {
-    Ok(Vec::new())
+/// Extract the facts of one HCL file. `Err` is the reason for a PL000 note.
+pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, String> {
+    let body = hcl_edit::parser::parse_body(text).map_err(|e| {
+        format!(
+            "malformed HCL at line {} column {}: {}",
+            e.location().line(),
+            e.location().column(),
+            e.message()
+        )
+    })?;
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let packer = name.ends_with(".pkr.hcl") || name.ends_with(".pkrvars.hcl");
+    let vars_file = name.ends_with(".tfvars") || name.ends_with(".pkrvars.hcl");
+    let mut cx = Extractor {
+        text,
+        index,
+        packer,
+        facts: Vec::new(),
+    };
+    cx.top_level(&body, vars_file);
+    cx.blocks(&body);
+    let mut templates = Templates {
+        text,
+        found: Vec::new(),
+    };
+    templates.visit_body(&body);
+    for (series, key, range) in templates.found {
+        cx.facts
+            .push(Fact::new(FactKind::ArtifactTemplate(ArtifactTemplate {
+                series,
+                key,
+                span: index.span(text, range),
+            })));
+    }
+    // Facts in file order whatever pass found them (stable for equal starts).
+    cx.facts
+        .sort_by_key(|f| fact_span(f).map_or(0, |s| s.start));
+    Ok(cx.facts)
+}
+
+/// Whether a key names a version: `version`, `*_version`, `*_tag` (case-insensitive).
+/// Shared with env files.
+pub fn names_version(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k == "version" || k.ends_with("_version") || k.ends_with("_tag")
+}
+
+/// Whether a key holds a map of versions (`versions = { talos = "v1.12.1" }`).
+fn names_version_map(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k == "versions" || k.ends_with("_versions")
+}
+
+/// Whether a Packer key names the artifact a build produces (`artifact_basename`).
+fn names_artifact(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.ends_with("_name") || k.ends_with("basename")
+}
+
+/// A semver constraint or wildcard rather than one version.
+fn classify(value: &str) -> RefKind {
+    let v = value.trim();
+    let operator = v
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '=' | '~' | '^' | '*' | '|' | ','));
+    let wildcard = v.split('.').any(|s| s == "x" || s == "X");
+    if operator || wildcard {
+        RefKind::Range
+    } else {
+        RefKind::Tag
+    }
+}
+
+fn reference(kind: RefKind, value: &str) -> Reference {
+    Reference {
+        kind,
+        value: if kind == RefKind::Absent {
+            String::new()
+        } else {
+            value.to_string()
+        },
+        digest: None,
+    }
+}
+
+fn fact_span(fact: &Fact) -> Option<&Span> {
+    match &fact.kind {
+        FactKind::Pin(p) => Some(&p.span),
+        FactKind::ArtifactTemplate(t) => Some(&t.span),
+        FactKind::TagPolicy(p) => Some(&p.span),
+        FactKind::ImageRepository(r) => Some(&r.span),
+        FactKind::Kustomization(_) => None,
+    }
+}
+
+/// A literal value as written: its decoded text, the byte range of its content (inside
+/// the quotes for strings) and whether that range spells the text exactly (no escapes),
+/// so that sub-ranges of the text are sub-ranges of the file.
+struct Literal {
+    value: String,
+    content: Range<usize>,
+    exact: bool,
+}
+
+impl Literal {
+    /// The file range of `sub` (a byte range of `value`); the whole content when escapes
+    /// make the two differ.
+    fn sub_range(&self, sub: Range<usize>) -> Range<usize> {
+        if self.exact {
+            self.content.start + sub.start..self.content.start + sub.end
+        } else {
+            self.content.clone()
+        }
+    }
+}
+
+/// Where a version key was found, for the pin's context text.
+struct Place<'p> {
+    /// Prefix of the context: `locals.`, `variable `, `inputs.`, `unit config values.`.
+    head: &'p str,
+    /// Skip empty strings (`variable "x_version" { default = "" }` means "must be set").
+    skip_empty: bool,
+}
+
+struct Extractor<'a> {
+    text: &'a str,
+    index: &'a LineIndex,
+    packer: bool,
+    facts: Vec<Fact>,
+}
+
+impl Extractor<'_> {
+    fn literal(&self, expr: &Expression) -> Option<Literal> {
+        let span = expr.span()?;
+        let (value, content) = match expr {
+            Expression::String(s) => (s.value().clone(), self.unquote(span)?),
+            // The number as written: `1.10` must not become `1.1`.
+            Expression::Number(_) => (self.text.get(span.clone())?.to_string(), span),
+            // A template without interpolation is still a literal (`"$${x}"` escapes).
+            Expression::StringTemplate(t) => {
+                let mut value = String::new();
+                for element in t.iter() {
+                    match element {
+                        Element::Literal(l) => value.push_str(l.value()),
+                        _ => return None,
+                    }
+                }
+                (value, self.unquote(span)?)
+            }
+            _ => return None,
+        };
+        let exact = self.text.get(content.clone()) == Some(value.as_str());
+        Some(Literal {
+            value,
+            content,
+            exact,
+        })
+    }
+
+    /// The content range of a quoted string's span.
+    fn unquote(&self, span: Range<usize>) -> Option<Range<usize>> {
+        let raw = self.text.get(span.clone())?;
+        (raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"'))
+            .then(|| span.start + 1..span.end - 1)
+    }
+
+    fn pin(
+        &mut self,
+        kind: PinKind,
+        component: String,
+        reference: Reference,
+        range: Range<usize>,
+        context: String,
+    ) {
+        self.facts.push(Fact::new(FactKind::Pin(Pin {
+            kind,
+            component,
+            reference,
+            span: self.index.span(self.text, range),
+            overrides: None,
+            policy_ref: None,
+            context,
+        })));
+    }
+
+    /// Top-level attributes of vars files, `locals`, `variable` defaults, Terragrunt `inputs`.
+    fn top_level(&mut self, body: &Body, vars_file: bool) {
+        for attr in body.attributes() {
+            let key = attr.key.as_str();
+            if vars_file {
+                let place = Place {
+                    head: "",
+                    skip_empty: false,
+                };
+                self.entries(&place, key, key, false, &attr.value);
+            } else if key == "inputs" {
+                let place = Place {
+                    head: "inputs.",
+                    skip_empty: false,
+                };
+                self.container(&place, &attr.value);
+            }
+        }
+        for block in body.blocks() {
+            match block.ident.as_str() {
+                "locals" => {
+                    let place = Place {
+                        head: "locals.",
+                        skip_empty: false,
+                    };
+                    for attr in block.body.attributes() {
+                        let key = attr.key.as_str();
+                        self.entries(&place, key, key, false, &attr.value);
+                    }
+                }
+                "variable" => {
+                    let (Some(label), Some(default)) =
+                        (block.labels.first(), block.body.get_attribute("default"))
+                    else {
+                        continue;
+                    };
+                    let place = Place {
+                        head: "variable ",
+                        skip_empty: true,
+                    };
+                    let name = label.as_str();
+                    self.entries(&place, name, name, false, &default.value);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The entries of an `inputs`/`values` object (through `merge(…)` of objects).
+    fn container(&mut self, place: &Place, expr: &Expression) {
+        match expr {
+            Expression::Object(object) => {
+                for (key, value) in object.iter() {
+                    if let Some(name) = object_key(key) {
+                        self.entries(place, &name, &name, false, value.expr());
+                    }
+                }
+            }
+            Expression::FuncCall(call) if call.name.name.as_str() == "merge" => {
+                for arg in call.args.iter() {
+                    self.container(place, arg);
+                }
+            }
+            Expression::Parenthesis(p) => self.container(place, p.inner()),
+            _ => {}
+        }
+    }
+
+    /// One key/value under a version container. `path` is the component (`versions.talos`),
+    /// `key` the last key, `in_map` whether the parent is a `versions` map.
+    fn entries(&mut self, place: &Place, path: &str, key: &str, in_map: bool, expr: &Expression) {
+        if let Expression::Object(object) = expr {
+            let child_map = names_version_map(key);
+            for (k, v) in object.iter() {
+                if let Some(name) = object_key(k) {
+                    let child = format!("{path}.{name}");
+                    self.entries(place, &child, &name, child_map, v.expr());
+                }
+            }
+            return;
+        }
+        let Some(lit) = self.literal(expr) else {
+            return;
+        };
+        let context = format!("{}{}", place.head, path);
+        if in_map || names_version(key) {
+            let kind = if self.packer {
+                PinKind::BuildRecipe
+            } else {
+                PinKind::VersionKey
+            };
+            if lit.value.trim().is_empty() {
+                if !place.skip_empty {
+                    self.pin(
+                        kind,
+                        path.to_string(),
+                        Reference::absent(),
+                        lit.content,
+                        context,
+                    );
+                }
+                return;
+            }
+            let r = reference(classify(&lit.value), &lit.value);
+            self.pin(kind, path.to_string(), r, lit.content.clone(), context);
+        } else if self.packer && names_artifact(key) {
+            // `artifact_basename = "ubuntu-24.04-lxc-rootfs-v6"` (an extension may follow).
+            let stem_len = lit.value.len() - artifact_extension(&lit.value).map_or(0, str::len);
+            let Some((series, _, v)) = lit.value.get(..stem_len).and_then(split_versioned_name)
+            else {
+                return;
+            };
+            let tag = lit.value[v.clone()].to_string();
+            let range = lit.sub_range(v);
+            self.pin(
+                PinKind::BuildRecipe,
+                series.to_string(),
+                Reference::tag(tag),
+                range,
+                context,
+            );
+        }
+    }
+
+    /// Every block at any depth: `source` attributes, registry module versions, stack
+    /// `values`.
+    fn blocks(&mut self, body: &Body) {
+        for block in body.blocks() {
+            if let Some(source) = block.body.get_attribute("source") {
+                self.source(block, source);
+            }
+            let kind = block.ident.as_str();
+            if matches!(kind, "unit" | "stack") {
+                if let Some(values) = block.body.get_attribute("values") {
+                    let head = format!("{} values.", describe(block));
+                    let place = Place {
+                        head: &head,
+                        skip_empty: false,
+                    };
+                    self.container(&place, &values.value);
+                }
+            }
+            self.blocks(&block.body);
+        }
+    }
+
+    /// `source = "git::…?ref=v1.2.3"` and friends.
+    fn source(&mut self, block: &Block, attr: &Attribute) {
+        let Some(lit) = self.literal(&attr.value) else {
+            return;
+        };
+        let source = lit.value.as_str();
+        let context = describe(block);
+        if is_local_path(source) {
+            return;
+        }
+        let (base, query) = match source.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (source, None),
+        };
+        // Byte range of a query parameter's value within `source`.
+        let param = |name: &str| -> Option<Range<usize>> {
+            let query = query?;
+            let mut at = base.len() + 1;
+            for part in query.split('&') {
+                if let Some(v) = part.strip_prefix(name).and_then(|p| p.strip_prefix('=')) {
+                    let start = at + part.len() - v.len();
+                    return Some(start..start + v.len());
+                }
+                at += part.len() + 1;
+            }
+            None
+        };
+        let git_ref = param("ref");
+        if is_git_source(base)
+            || (git_ref.is_some() && (base.contains("::") || base.contains("://")))
+        {
+            match git_ref.filter(|r| !r.is_empty()) {
+                Some(r) => {
+                    let value = &source[r.clone()];
+                    let kind = if is_commit_id(value) {
+                        RefKind::Commit
+                    } else {
+                        RefKind::Tag
+                    };
+                    let range = lit.sub_range(r);
+                    self.pin(
+                        PinKind::ModuleRef,
+                        base.to_string(),
+                        reference(kind, value),
+                        range,
+                        context,
+                    );
+                }
+                None => self.pin(
+                    PinKind::ModuleRef,
+                    base.to_string(),
+                    Reference::absent(),
+                    lit.content.clone(),
+                    context,
+                ),
+            }
+            return;
+        }
+        if base.starts_with("tfr://") {
+            // Terragrunt registry source: `tfr:///terraform-aws-modules/vpc/aws?version=5.0.0`.
+            if let Some(r) = param("version").filter(|r| !r.is_empty()) {
+                let value = &source[r.clone()];
+                let range = lit.sub_range(r);
+                let reference = reference(classify(value), value);
+                self.pin(
+                    PinKind::ModuleRef,
+                    base.to_string(),
+                    reference,
+                    range,
+                    context,
+                );
+            }
+            return;
+        }
+        if block.ident.as_str() == "module" && query.is_none() && is_registry_address(source) {
+            let Some(version) = block
+                .body
+                .get_attribute("version")
+                .and_then(|v| self.literal(&v.value))
+            else {
+                return;
+            };
+            if version.value.trim().is_empty() {
+                return;
+            }
+            let reference = reference(classify(&version.value), &version.value);
+            self.pin(
+                PinKind::ModuleRef,
+                source.to_string(),
+                reference,
+                version.content,
+                context,
+            );
+        }
+    }
+}
+
+/// `module vpc`, `terraform`, `unit config`: the block as a human names it.
+fn describe(block: &Block) -> String {
+    let mut s = block.ident.as_str().to_string();
+    for label in &block.labels {
+        s.push(' ');
+        s.push_str(label.as_str());
+    }
+    s
+}
+
+/// The name of an object key written as an identifier or a string.
+fn object_key(key: &ObjectKey) -> Option<String> {
+    match key {
+        ObjectKey::Ident(ident) => Some(ident.as_str().to_string()),
+        ObjectKey::Expression(Expression::String(s)) => Some(s.value().clone()),
+        ObjectKey::Expression(Expression::Variable(v)) => Some(v.as_str().to_string()),
+        ObjectKey::Expression(_) => None,
+    }
+}
+
+fn is_local_path(source: &str) -> bool {
+    source.starts_with("./") || source.starts_with("../") || source.starts_with('/')
+}
+
+/// go-getter sources that resolve to a Git repository.
+fn is_git_source(base: &str) -> bool {
+    let lower = base.to_ascii_lowercase();
+    if [
+        "git::",
+        "git@",
+        "github.com/",
+        "bitbucket.org/",
+        "gitlab.com/",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
+    {
+        return true;
+    }
+    let url = ["https://", "http://", "ssh://"]
+        .iter()
+        .any(|p| lower.starts_with(p));
+    // `https://host/org/repo.git` or `…/repo.git//subdir`.
+    url && lower
+        .split("//")
+        .skip(1)
+        .any(|part| part.split('/').any(|seg| seg.ends_with(".git")))
+}
+
+/// `namespace/name/provider` or `host/namespace/name/provider`.
+fn is_registry_address(source: &str) -> bool {
+    if source.contains("::") || source.contains("://") || is_git_source(source) {
+        return false;
+    }
+    let parts: Vec<&str> = source.split('/').collect();
+    let valid = |s: &&str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match parts.len() {
+        3 => parts.iter().all(valid),
+        4 => parts.iter().all(valid) && parts[0].contains('.'),
+        _ => false,
+    }
+}
+
+fn is_commit_id(value: &str) -> bool {
+    value.len() == 40 && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Collects `"…/series-${local.x_version}…"` templates anywhere in a file.
+struct Templates<'a> {
+    text: &'a str,
+    found: Vec<(String, String, Range<usize>)>,
+}
+
+impl Visit for Templates<'_> {
+    fn visit_string_template(&mut self, node: &StringTemplate) {
+        let content = node.span().and_then(|span| {
+            let raw = self.text.get(span.clone())?;
+            (raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"'))
+                .then(|| span.start + 1..span.end - 1)
+        });
+        if let Some(content) = content {
+            let elements: Vec<&Element> = node.iter().collect();
+            for pair in elements.windows(2) {
+                let (Element::Literal(lit), Element::Interpolation(interp)) = (pair[0], pair[1])
+                else {
+                    continue;
+                };
+                let (Some(key), Some(series)) = (version_ref(&interp.expr), series_of(lit.value()))
+                else {
+                    continue;
+                };
+                self.found.push((series, key, content.clone()));
+            }
+        }
+        // Interpolations may hold further templates.
+        visit::visit_string_template(self, node);
+    }
+}
+
+/// `local.lxc_rootfs_version` → `lxc_rootfs_version`; `var.versions.talos` (or
+/// `local.versions["talos"]`) → `versions.talos`. `None` unless it names a version.
+fn version_ref(expr: &Expression) -> Option<String> {
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
+    if !matches!(root.as_str(), "local" | "var") {
+        return None;
+    }
+    let mut names = Vec::new();
+    for op in &t.operators {
+        match op.value() {
+            TraversalOperator::GetAttr(ident) => names.push(ident.as_str().to_string()),
+            TraversalOperator::Index(Expression::String(s)) => names.push(s.value().clone()),
+            _ => return None,
+        }
+    }
+    let last = names.last()?;
+    let first = names.first()?;
+    (names_version(last) || (names.len() >= 2 && names_version_map(first))).then(|| names.join("."))
+}
+
+/// The artifact series a literal ends with: `:vztmpl/ubuntu-24.04-lxc-rootfs-` →
+/// `ubuntu-24.04-lxc-rootfs`. `None` when what remains is no plain name.
+fn series_of(literal: &str) -> Option<String> {
+    // The trailing run of name characters: after `/`, `:`, blanks, `=`…
+    let tail = literal
+        .rsplit(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .next()
+        .unwrap_or(literal);
+    let series = tail
+        .strip_suffix("-v")
+        .or_else(|| tail.strip_suffix("_v"))
+        .unwrap_or(tail)
+        .trim_end_matches(['-', '_']);
+    series
+        .chars()
+        .any(|c| c.is_ascii_alphanumeric())
+        .then(|| series.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(path: &str, text: &str) -> Vec<Fact> {
+        extract(path, text, &LineIndex::new(text)).unwrap()
+    }
+
+    fn pin_list(facts: &[Fact]) -> Vec<&Pin> {
+        facts
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FactKind::Pin(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn templates(facts: &[Fact]) -> Vec<&ArtifactTemplate> {
+        facts
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FactKind::ArtifactTemplate(t) => Some(t),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// (line, column, end_line, end_column) of a span.
+    type Pos = (u32, u32, u32, u32);
+
+    fn pos(s: &Span) -> Pos {
+        (s.line, s.column, s.end_line, s.end_column)
+    }
+
+    /// The span covers exactly the value text.
+    fn check_span(text: &str, p: &Pin) {
+        if p.reference.kind != RefKind::Absent {
+            assert_eq!(&text[p.span.range()], p.reference.value, "{p:?}");
+        }
+    }
+
+    const SAMAKIA_PROD: &str = r#"terraform {
+  required_version = ">= 1.5.0"
+}
+
+locals {
+  # Promotion: change only this line (v5 -> v6) in a reviewed PR.
+  lxc_rootfs_version = "v5"
+  # lxc_rootfs_version = "latest"
+  env = "prod"
+}
+
+resource "proxmox_lxc" "monitoring" {
+  ostemplate = "${var.storage}:vztmpl/ubuntu-24.04-lxc-rootfs-${local.lxc_rootfs_version}.tar.gz"
+  tags       = "golden-${local.lxc_rootfs_version};plane-core;env-${local.env}"
+}
+"#;
+
+    #[test]
+    fn samakia_prod_pin_and_template() {
+        let text = SAMAKIA_PROD;
+        let facts = run("fabric-core/terraform/envs/samakia-prod/main.tf", text);
+        let pins = pin_list(&facts);
+        assert_eq!(pins.len(), 1, "{pins:#?}");
+        let p = pins[0];
+        assert_eq!(p.kind, PinKind::VersionKey);
+        assert_eq!(p.component, "lxc_rootfs_version");
+        assert_eq!(p.reference, Reference::tag("v5"));
+        assert_eq!(p.context, "locals.lxc_rootfs_version");
+        assert_eq!(p.overrides, None);
+        assert_eq!(p.policy_ref, None);
+        assert_eq!(pos(&p.span), (7, 25, 7, 27));
+        check_span(text, p);
+
+        let t = templates(&facts);
+        // `golden-${…}` ties the key to series `golden` too: a real template, harmless.
+        assert_eq!(t.len(), 2, "{t:#?}");
+        assert_eq!(t[0].series, "ubuntu-24.04-lxc-rootfs");
+        assert_eq!(t[0].key, "lxc_rootfs_version");
+        assert_eq!(pos(&t[0].span), (13, 17, 13, 97));
+        assert_eq!(
+            &text[t[0].span.range()],
+            "${var.storage}:vztmpl/ubuntu-24.04-lxc-rootfs-${local.lxc_rootfs_version}.tar.gz"
+        );
+        assert_eq!(t[1].series, "golden");
+    }
+
+    #[test]
+    fn commented_out_pins_are_nothing() {
+        let text = "locals {\n  # lxc_rootfs_version = \"latest\"\n  // app_version = \"latest\"\n  /* x_tag = \"latest\" */\n}\n";
+        assert!(run("envs/samakia-dev/main.tf", text).is_empty());
+    }
+
+    #[test]
+    fn crlf_input_keeps_columns() {
+        let text = SAMAKIA_PROD.replace('\n', "\r\n");
+        let facts = run("fabric-core/terraform/envs/samakia-prod/main.tf", &text);
+        let pins = pin_list(&facts);
+        assert_eq!(pins.len(), 1);
+        assert_eq!(pos(&pins[0].span), (7, 25, 7, 27));
+        check_span(&text, pins[0]);
+        assert_eq!(pos(&templates(&facts)[0].span), (13, 17, 13, 97));
+    }
+
+    #[test]
+    fn malformed_hcl_is_an_error_with_line() {
+        let text = "locals {\n  lxc_rootfs_version = \n}\n";
+        let err = extract("main.tf", text, &LineIndex::new(text)).unwrap_err();
+        assert!(
+            err.starts_with("malformed HCL at line 2 column 24: invalid expression"),
+            "{err}"
+        );
+        let text = "locals {\n  a = \"v1\"\n";
+        let err = extract("main.tf", text, &LineIndex::new(text)).unwrap_err();
+        assert!(err.starts_with("malformed HCL at line "), "{err}");
+    }
+
+    const LIVE_STACK: &str = r#"locals {
+  name                 = "live"
+  features             = ["gateway-api", "longhorn", "prometheus", "spegel"]
+  storage_provisioning = "minimal"
+
+  # Infrastructure versions (promotion target)
+  versions = {
+    talos       = "v1.12.1"
+    kubernetes  = "1.35.0"
+    cilium      = "1.18.6"
+    gateway_api = "v1.4.1"
+    flux        = "v2.7.5"
+    prometheus  = "20.0.0"
+  }
+}
+
+unit "config" {
+  source = "../../units/config"
+  path   = "config"
+
+  values = {
+    name                 = local.name
+    features             = local.features
+    storage_provisioning = local.storage_provisioning
+    versions             = local.versions  # Pass versions to units
+  }
+}
+
+unit "talos" {
+  source = "git::https://github.com/acme/homelab-units.git//talos?ref=v0.4.2"
+  path   = "talos"
+  values = {
+    talos_version = "v1.12.1"
+  }
+}
+"#;
+
+    #[test]
+    fn terragrunt_stack_versions_block_and_units() {
+        let text = LIVE_STACK;
+        let facts = run("infrastructure/stacks/live/terragrunt.stack.hcl", text);
+        let pins = pin_list(&facts);
+        let got: Vec<(&str, &str, &str, Pos)> = pins
+            .iter()
+            .map(|p| {
+                check_span(text, p);
+                (
+                    p.component.as_str(),
+                    p.reference.value.as_str(),
+                    p.context.as_str(),
+                    pos(&p.span),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "versions.talos",
+                    "v1.12.1",
+                    "locals.versions.talos",
+                    (8, 20, 8, 27)
+                ),
+                (
+                    "versions.kubernetes",
+                    "1.35.0",
+                    "locals.versions.kubernetes",
+                    (9, 20, 9, 26)
+                ),
+                (
+                    "versions.cilium",
+                    "1.18.6",
+                    "locals.versions.cilium",
+                    (10, 20, 10, 26)
+                ),
+                (
+                    "versions.gateway_api",
+                    "v1.4.1",
+                    "locals.versions.gateway_api",
+                    (11, 20, 11, 26)
+                ),
+                (
+                    "versions.flux",
+                    "v2.7.5",
+                    "locals.versions.flux",
+                    (12, 20, 12, 26)
+                ),
+                (
+                    "versions.prometheus",
+                    "20.0.0",
+                    "locals.versions.prometheus",
+                    (13, 20, 13, 26)
+                ),
+                (
+                    "git::https://github.com/acme/homelab-units.git//talos",
+                    "v0.4.2",
+                    "unit talos",
+                    (30, 71, 30, 77)
+                ),
+                (
+                    "talos_version",
+                    "v1.12.1",
+                    "unit talos values.talos_version",
+                    (33, 22, 33, 29)
+                ),
+            ]
+        );
+        assert!(pins[..6]
+            .iter()
+            .all(|p| p.kind == PinKind::VersionKey && p.reference.kind == RefKind::Tag));
+        assert_eq!(pins[6].kind, PinKind::ModuleRef);
+        // `versions = local.versions` is an expression, not a pin; no templates here.
+        assert!(templates(&facts).is_empty());
+    }
+
+    #[test]
+    fn module_refs() {
+        let text = r#"module "vpc" {
+  source = "git::https://github.com/acme/tf-modules.git//vpc?ref=v1.2.3"
+}
+
+module "dns" {
+  source = "git@github.com:acme/dns.git?ref=main"
+}
+
+module "pinned" {
+  source = "github.com/acme/pinned?depth=1&ref=0123456789abcdef0123456789abcdef01234567"
+}
+
+module "floating" {
+  source = "git::https://github.com/acme/floating.git"
+}
+
+module "local" {
+  source = "../modules/lxc"
+  rootfs_version = "v5"
+}
+
+module "eks" {
+  source  = "terraform-aws-modules/eks/aws"
+  version = "~> 20.0"
+}
+
+module "s3" {
+  source  = "app.terraform.io/acme/s3/aws"
+  version = "4.1.2"
+}
+
+module "templated" {
+  source = "git::https://github.com/acme/x.git?ref=${local.module_version}"
+}
+
+terraform {
+  source = "tfr:///terraform-aws-modules/vpc/aws?version=5.0.0"
+}
+"#;
+        let facts = run("envs/prod/main.tf", text);
+        let pins = pin_list(&facts);
+        let got: Vec<(&str, RefKind, &str, &str, Pos)> = pins
+            .iter()
+            .map(|p| {
+                assert_eq!(p.kind, PinKind::ModuleRef);
+                check_span(text, p);
+                (
+                    p.component.as_str(),
+                    p.reference.kind,
+                    p.reference.value.as_str(),
+                    p.context.as_str(),
+                    pos(&p.span),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "git::https://github.com/acme/tf-modules.git//vpc",
+                    RefKind::Tag,
+                    "v1.2.3",
+                    "module vpc",
+                    (2, 66, 2, 72)
+                ),
+                (
+                    "git@github.com:acme/dns.git",
+                    RefKind::Tag,
+                    "main",
+                    "module dns",
+                    (6, 45, 6, 49)
+                ),
+                (
+                    "github.com/acme/pinned",
+                    RefKind::Commit,
+                    "0123456789abcdef0123456789abcdef01234567",
+                    "module pinned",
+                    (10, 48, 10, 88)
+                ),
+                (
+                    "git::https://github.com/acme/floating.git",
+                    RefKind::Absent,
+                    "",
+                    "module floating",
+                    (14, 13, 14, 54)
+                ),
+                (
+                    "terraform-aws-modules/eks/aws",
+                    RefKind::Range,
+                    "~> 20.0",
+                    "module eks",
+                    (24, 14, 24, 21)
+                ),
+                (
+                    "app.terraform.io/acme/s3/aws",
+                    RefKind::Tag,
+                    "4.1.2",
+                    "module s3",
+                    (29, 14, 29, 19)
+                ),
+                (
+                    "tfr:///terraform-aws-modules/vpc/aws",
+                    RefKind::Tag,
+                    "5.0.0",
+                    "terraform",
+                    (37, 58, 37, 63)
+                ),
+            ]
+        );
+        // The templated ref names no series (`x.git?ref=` is no plain name).
+        assert!(templates(&facts).is_empty());
+    }
+
+    #[test]
+    fn variables_tfvars_and_inputs() {
+        let text = r#"variable "lxc_rootfs_version" {
+  type    = string
+  default = "v5"
+}
+
+variable "app_version" {
+  type    = string
+  default = ""
+}
+
+variable "chart_version" {
+  default = ">= 1.0"
+}
+
+variable "replicas" {
+  default = 3
+}
+
+inputs = merge(local.common, {
+  image_tag     = "v2.0.1"
+  NODE_VERSION  = 20
+  other         = "x"
+  app_version   = var.app_version
+  label         = "build-${local.image_tag}"
+})
+"#;
+        let facts = run("live/prod/terragrunt.hcl", text);
+        let pins = pin_list(&facts);
+        let got: Vec<(&str, RefKind, &str, &str, Pos)> = pins
+            .iter()
+            .map(|p| {
+                check_span(text, p);
+                (
+                    p.component.as_str(),
+                    p.reference.kind,
+                    p.reference.value.as_str(),
+                    p.context.as_str(),
+                    pos(&p.span),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "lxc_rootfs_version",
+                    RefKind::Tag,
+                    "v5",
+                    "variable lxc_rootfs_version",
+                    (3, 14, 3, 16)
+                ),
+                (
+                    "chart_version",
+                    RefKind::Range,
+                    ">= 1.0",
+                    "variable chart_version",
+                    (12, 14, 12, 20)
+                ),
+                (
+                    "image_tag",
+                    RefKind::Tag,
+                    "v2.0.1",
+                    "inputs.image_tag",
+                    (20, 20, 20, 26)
+                ),
+                (
+                    "NODE_VERSION",
+                    RefKind::Tag,
+                    "20",
+                    "inputs.NODE_VERSION",
+                    (21, 19, 21, 21)
+                ),
+            ]
+        );
+        let t = templates(&facts);
+        assert_eq!(t.len(), 1);
+        assert_eq!(
+            (t[0].series.as_str(), t[0].key.as_str()),
+            ("build", "image_tag")
+        );
+
+        let vars = "lxc_rootfs_version = \"v6\"\nversions = { talos = \"v1.12.1\" }\nregion = \"eu\"\nimage_tag = \"\"\n";
+        let facts = run("envs/samakia-dev/terraform.tfvars", vars);
+        let pins = pin_list(&facts);
+        let got: Vec<(&str, RefKind, &str, &str)> = pins
+            .iter()
+            .map(|p| {
+                (
+                    p.component.as_str(),
+                    p.reference.kind,
+                    p.reference.value.as_str(),
+                    p.context.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "lxc_rootfs_version",
+                    RefKind::Tag,
+                    "v6",
+                    "lxc_rootfs_version"
+                ),
+                ("versions.talos", RefKind::Tag, "v1.12.1", "versions.talos"),
+                ("image_tag", RefKind::Absent, "", "image_tag"),
+            ]
+        );
+        assert_eq!(pos(&pins[2].span), (4, 14, 4, 14));
+    }
+
+    #[test]
+    fn version_classification() {
+        for tag in [
+            "v5",
+            "1.35.0",
+            "latest",
+            "main",
+            "production-v1.2.3-1712345678",
+            "20",
+        ] {
+            assert_eq!(classify(tag), RefKind::Tag, "{tag}");
+        }
+        for range in [
+            "~> 1.2",
+            ">= 1.0",
+            "*",
+            "1.x",
+            "^1.2",
+            ">=1.0, <2.0",
+            "1.2 || 1.3",
+        ] {
+            assert_eq!(classify(range), RefKind::Range, "{range}");
+        }
+        assert!(names_version("VERSION"));
+        assert!(names_version("lxc_rootfs_version"));
+        assert!(names_version("IMAGE_TAG"));
+        assert!(!names_version("versions"));
+        assert!(!names_version("tag"));
+        assert!(!names_version("conversion"));
+    }
+
+    #[test]
+    fn packer_recipe() {
+        let text = r#"variable "image_version" {
+  type    = string
+  default = "v6"
+}
+
+locals {
+  artifact_basename = "ubuntu-24.04-lxc-rootfs-v6"
+  output_name       = "${var.artifact_prefix}-${var.image_version}"
+  rootfs_name       = "ubuntu-24.04-lxc-rootfs-v6.tar.gz"
+  build_name        = "ubuntu-24.04-lxc-rootfs-latest"
+}
+
+source "null" "rootfs" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.rootfs"]
+  post-processor "shell-local" {
+    inline = ["tar -czf ubuntu-24.04-lxc-rootfs-${var.image_version}.tar.gz rootfs"]
+  }
+}
+"#;
+        let facts = run("fabric-core/packer/lxc/ubuntu-24.04/build.pkr.hcl", text);
+        let pins = pin_list(&facts);
+        let got: Vec<(PinKind, &str, &str, &str, Pos)> = pins
+            .iter()
+            .map(|p| {
+                check_span(text, p);
+                (
+                    p.kind,
+                    p.component.as_str(),
+                    p.reference.value.as_str(),
+                    p.context.as_str(),
+                    pos(&p.span),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    PinKind::BuildRecipe,
+                    "image_version",
+                    "v6",
+                    "variable image_version",
+                    (3, 14, 3, 16)
+                ),
+                (
+                    PinKind::BuildRecipe,
+                    "ubuntu-24.04-lxc-rootfs",
+                    "v6",
+                    "locals.artifact_basename",
+                    (7, 48, 7, 50)
+                ),
+                (
+                    PinKind::BuildRecipe,
+                    "ubuntu-24.04-lxc-rootfs",
+                    "v6",
+                    "locals.rootfs_name",
+                    (9, 48, 9, 50)
+                ),
+            ]
+        );
+        let t = templates(&facts);
+        assert_eq!(t.len(), 1, "{t:#?}");
+        assert_eq!(t[0].series, "ubuntu-24.04-lxc-rootfs");
+        assert_eq!(t[0].key, "image_version");
+        assert_eq!(pos(&t[0].span), (20, 16, 20, 83));
+        assert_eq!(
+            &text[t[0].span.range()],
+            "tar -czf ubuntu-24.04-lxc-rootfs-${var.image_version}.tar.gz rootfs"
+        );
+
+        let vars = "image_version = \"v7\"\n";
+        let facts = run("fabric-core/packer/lxc/ubuntu-24.04/v7.pkrvars.hcl", vars);
+        let pins = pin_list(&facts);
+        assert_eq!(pins.len(), 1);
+        assert_eq!(pins[0].kind, PinKind::BuildRecipe);
+        assert_eq!(pins[0].context, "image_version");
+        assert_eq!(pos(&pins[0].span), (1, 18, 1, 20));
+    }
+
+    #[test]
+    fn templates_with_versions_maps_and_series_trimming() {
+        let text = r#"locals {
+  a = "images/talos-v${local.versions.talos}.raw"
+  b = "talos_${var.versions["kubernetes"]}"
+  c = "${local.lxc_rootfs_version}.tar.gz"
+  d = "x-${local.name}"
+  e = upper("pre:rootfs-${local.rootfs_version}")
+}
+"#;
+        let facts = run("main.tf", text);
+        let got: Vec<(&str, &str)> = templates(&facts)
+            .iter()
+            .map(|t| (t.series.as_str(), t.key.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("talos", "versions.talos"),
+                ("talos", "versions.kubernetes"),
+                ("rootfs", "rootfs_version"),
+            ]
+        );
+    }
+
+    #[test]
+    fn escaped_strings_keep_spans_inside_the_file() {
+        let text = "locals {\n  app_version = \"v1\\u002e2\"\n}\nmodule \"m\" {\n  source = \"git::https://h/r.git?ref=v\\u0031\"\n}\n";
+        let facts = run("main.tf", text);
+        let pins = pin_list(&facts);
+        assert_eq!(pins.len(), 2);
+        assert_eq!(pins[0].reference.value, "v1.2");
+        assert_eq!(&text[pins[0].span.range()], "v1\\u002e2");
+        // Escapes make sub-ranges unreliable: the whole string is the span.
+        assert_eq!(pins[1].reference.value, "v1");
+        assert_eq!(
+            &text[pins[1].span.range()],
+            "git::https://h/r.git?ref=v\\u0031"
+        );
+    }
+
+    #[test]
+    fn odd_inputs_do_not_panic() {
+        for text in [
+            "",
+            "\n\n",
+            "locals {}",
+            "x = \"\"",
+            "locals { v = \"é-${local.a_version}\" }",
+            "module \"x\" { source = \"?ref=\" }",
+            "module \"x\" { source = \"git::?\" }",
+            "variable {}",
+            "variable \"x_version\" { default = { a = { b = \"1\" } } }",
+            "inputs = (\"x\")",
+            "a = <<EOT\nfoo-${local.a_version}\nEOT\n",
+        ] {
+            let _ = extract("x.tfvars", text, &LineIndex::new(text));
+            let _ = extract("x.pkr.hcl", text, &LineIndex::new(text));
+        }
+        // Every truncation of real-shaped files: parse errors, never panics.
+        for sample in [SAMAKIA_PROD, LIVE_STACK] {
+            for (i, _) in sample.char_indices() {
+                let cut = &sample[..i];
+                let _ = extract("x.tf", cut, &LineIndex::new(cut));
+                let _ = extract("x.pkr.hcl", cut, &LineIndex::new(cut));
+            }
+        }
+        let deep = format!("a = {}1{}", "[".repeat(500), "]".repeat(500));
+        assert!(extract("x.tf", &deep, &LineIndex::new(&deep)).is_err());
+    }
 }
