@@ -73,8 +73,16 @@ fn every_rule_page_has_examples_that_hold() {
             .unwrap_or_else(|| panic!("rules/{} has no `### Good`", rule.file));
         let bad_files = example_files(bad);
         let good_files = example_files(good);
-        assert!(!bad_files.is_empty(), "rules/{}: Bad has no file= block", rule.file);
-        assert!(!good_files.is_empty(), "rules/{}: Good has no file= block", rule.file);
+        assert!(
+            !bad_files.is_empty(),
+            "rules/{}: Bad has no file= block",
+            rule.file
+        );
+        assert!(
+            !good_files.is_empty(),
+            "rules/{}: Good has no file= block",
+            rule.file
+        );
 
         let fired = findings_of(rule.id, &bad_files);
         assert!(

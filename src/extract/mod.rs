@@ -65,6 +65,10 @@ pub fn decode(bytes: &[u8]) -> Result<&str, String> {
 pub fn may_hold_facts(format: Format, text: &str) -> bool {
     let b = text.as_bytes();
     let has = |needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
+    let has_nocase = |needle: &[u8]| {
+        b.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
     match format {
         Format::Yaml => {
             has(b"image")
@@ -77,7 +81,15 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
                 || has(b"bases:")
                 || has(b"components:")
         }
-        Format::Hcl => has(b"version") || has(b"?ref=") || has(b"_tag") || has(b"image"),
+        // Keys are matched case-insensitively (`IMAGE_TAG`); `source` catches module refs
+        // without `?ref=`, `-v` Packer artifact names.
+        Format::Hcl => {
+            has_nocase(b"version")
+                || has_nocase(b"_tag")
+                || has(b"source")
+                || has(b"-v")
+                || has_nocase(b"image")
+        }
         Format::EnvFile => has(b"="),
     }
 }
