@@ -32,11 +32,23 @@ pub fn list(start: &Path, pathspecs: &[String]) -> Result<FileList, SourceError>
         });
     }
     let canon_start = fs::canonicalize(start).map_err(|e| access_error(start, &e))?;
-    match gix::ThreadSafeRepository::discover_with_environment_overrides(&canon_start) {
+    // Git ignores GIT_CEILING_DIRECTORIES entries that are not above `start`; so do we.
+    let discovery = gix::discover::upwards::Options {
+        match_ceiling_dir_or_error: false,
+        ..Default::default()
+    };
+    match gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
+        &canon_start,
+        discovery,
+        Default::default(),
+    ) {
         Ok(repo) => git_list(&repo.to_thread_local(), start, &canon_start, pathspecs),
         Err(e) if is_not_a_repository(&e) => Ok(plain_list(start, pathspecs)),
         Err(e) => Err(SourceError {
-            message: format!("cannot open the Git repository at `{}`: {e}", start.display()),
+            message: format!(
+                "cannot open the Git repository at `{}`: {e}",
+                start.display()
+            ),
             help: None,
         }),
     }
@@ -113,19 +125,17 @@ pub fn resolve_pathspec(root: &Path, start: &Path, arg: &str) -> Result<String, 
 /// directory; `..`, absolute paths and empty components are refused so that a path can never
 /// name something outside `root`.
 pub fn read_file(root: &Path, rel: &str, max_size: u64) -> Result<Vec<u8>, String> {
-    if rel.is_empty()
-        || rel
-            .split('/')
-            .any(|part| part.is_empty() || part == "." || part == "..")
+    let rel_path = Path::new(rel);
+    if rel.split('/').any(|part| part == "..")
+        || !rel_path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
     {
         return Err("path leaves the repository root".into());
     }
-    let rel_path = Path::new(rel);
-    if !rel_path
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)))
-    {
-        return Err("path leaves the repository root".into());
+    // Paths from `list` are normalized; anything else is a caller's mistake, refused plainly.
+    if rel.split('/').any(|part| part.is_empty() || part == ".") {
+        return Err("not a normalized repository-relative path".into());
     }
     let path = root.join(rel_path);
     let meta = fs::symlink_metadata(&path).map_err(|e| io_reason(&e))?;
@@ -366,9 +376,7 @@ fn git_list(
                 "`{}` is a bare repository: it has no working tree to check",
                 repo.git_dir().display()
             ),
-            help: Some(
-                "run promolint in a checkout, or use a mode that reads revisions".into(),
-            ),
+            help: Some("run promolint in a checkout, or use a mode that reads revisions".into()),
         });
     };
     let root = workdir.to_path_buf();
@@ -388,10 +396,7 @@ fn git_list(
         }
     }
     // With GIT_WORK_TREE a start outside the work tree is possible: then the whole tree counts.
-    let start_prefix = canon_start
-        .strip_prefix(&canon_root)
-        .ok()
-        .map(slash_path);
+    let start_prefix = canon_start.strip_prefix(&canon_root).ok().map(slash_path);
     let scopes = scopes(pathspecs, start_prefix);
 
     let walk_error = |e: &dyn std::fmt::Display| SourceError {
@@ -465,6 +470,9 @@ fn plain_list(start: &Path, pathspecs: &[String]) -> FileList {
             // Git metadata is never content, be it a directory or a worktree's `.git` file.
             if e.file_name() == ".git" {
                 return false;
+            }
+            if scopes.is_empty() {
+                return true;
             }
             let rel = rel_bytes(start, e.path());
             if e.file_type().is_dir() {
@@ -591,7 +599,12 @@ mod tests {
             .arg("-C")
             .arg(dir)
             .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(["-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always"])
+            .args([
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "protocol.file.allow=always",
+            ])
             .args(args)
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
@@ -710,9 +723,15 @@ mod tests {
         let t = sample_repo();
         let root = t.path();
         let sub = root.join("envs/prod");
-        assert_eq!(resolve_pathspec(root, &sub, "app.yaml").unwrap(), "envs/prod/app.yaml");
+        assert_eq!(
+            resolve_pathspec(root, &sub, "app.yaml").unwrap(),
+            "envs/prod/app.yaml"
+        );
         assert_eq!(resolve_pathspec(root, &sub, "../dev").unwrap(), "envs/dev");
-        assert_eq!(resolve_pathspec(root, &sub, "./../dev/").unwrap(), "envs/dev");
+        assert_eq!(
+            resolve_pathspec(root, &sub, "./../dev/").unwrap(),
+            "envs/dev"
+        );
         assert_eq!(resolve_pathspec(root, &sub, "../..").unwrap(), "");
         assert_eq!(resolve_pathspec(root, root, ".").unwrap(), "");
         let abs = root.join("notes/todo.txt");
@@ -722,7 +741,10 @@ mod tests {
         );
 
         let outside = resolve_pathspec(root, &sub, "../../..").unwrap_err();
-        assert!(outside.message.contains("outside the repository root"), "{outside}");
+        assert!(
+            outside.message.contains("outside the repository root"),
+            "{outside}"
+        );
         let missing = resolve_pathspec(root, &sub, "nope.yaml").unwrap_err();
         assert_eq!(missing.message, "`nope.yaml` does not exist");
         let abs_outside = resolve_pathspec(root, root, "/").unwrap_err();
@@ -770,7 +792,10 @@ mod tests {
     fn inside_git_dir_is_an_error() {
         let t = sample_repo();
         let err = list(&t.path().join(".git/refs"), &[]).unwrap_err();
-        assert!(err.message.contains("Git directory") || err.message.contains("bare"), "{err}");
+        assert!(
+            err.message.contains("Git directory") || err.message.contains("bare"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -779,11 +804,17 @@ mod tests {
         // A gitlink entry as a submodule leaves it, with a checkout that has files.
         let head = git(t.path(), &["rev-parse", "HEAD"]);
         let cacheinfo = format!("160000,{},vendor/sub", head.trim());
-        git(t.path(), &["update-index", "--add", "--cacheinfo", &cacheinfo]);
+        git(
+            t.path(),
+            &["update-index", "--add", "--cacheinfo", &cacheinfo],
+        );
         t.write("vendor/sub/inner.yaml", "x\n");
         // A gitlink whose directory is missing.
         let cacheinfo = format!("160000,{},gone", head.trim());
-        git(t.path(), &["update-index", "--add", "--cacheinfo", &cacheinfo]);
+        git(
+            t.path(),
+            &["update-index", "--add", "--cacheinfo", &cacheinfo],
+        );
         // An untracked nested repository.
         fs::create_dir_all(t.path().join("nested")).unwrap();
         git(&t.path().join("nested"), &["init", "-q"]);
@@ -824,8 +855,7 @@ mod tests {
         // The same in a plain directory.
         let plain = TempDir::new("plainlink");
         plain.write("a.yaml", "a\n");
-        std::os::unix::fs::symlink(outside.path().join("secret"), plain.path().join("l"))
-            .unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), plain.path().join("l")).unwrap();
         let plain_list = super::list(plain.path(), &[]).unwrap();
         assert_eq!(plain_list.files, strs(&["a.yaml", "l"]));
     }
@@ -868,9 +898,22 @@ mod tests {
             "file is 100 bytes, over the size limit of 99 bytes"
         );
         assert_eq!(read_file(t.path(), "dir/big.bin", 100).unwrap().len(), 100);
-        assert_eq!(read_file(t.path(), "dir", 100).unwrap_err(), "is a directory");
-        assert_eq!(read_file(t.path(), "nope", 100).unwrap_err(), "file not found");
-        for bad in ["../x", "dir/../small.yaml", "/etc/passwd", "", "./small.yaml", "a//b"] {
+        assert_eq!(
+            read_file(t.path(), "dir", 100).unwrap_err(),
+            "is a directory"
+        );
+        assert_eq!(
+            read_file(t.path(), "nope", 100).unwrap_err(),
+            "file not found"
+        );
+        for odd in ["", "./small.yaml", "dir//big.bin", "dir/"] {
+            assert_eq!(
+                read_file(t.path(), odd, 100).unwrap_err(),
+                "not a normalized repository-relative path",
+                "{odd}"
+            );
+        }
+        for bad in ["../x", "dir/../small.yaml", "/etc/passwd", ".."] {
             assert_eq!(
                 read_file(t.path(), bad, 100).unwrap_err(),
                 "path leaves the repository root",
