@@ -14,7 +14,9 @@ pub struct FileList {
     pub files: Vec<String>,
     /// Whether `root` is a git working tree (files are tracked + untracked-not-ignored).
     pub git: bool,
-    /// Paths that cannot be read at all (path, reason), reported as unreadable.
+    /// `(path, reason)` for paths the engine reports as unreadable (PL000) instead of reading:
+    /// names that are not valid UTF-8 (also in `files`, converted lossily) and directories that
+    /// could not be listed. Sorted.
     pub skipped: Vec<(String, String)>,
 }
 
