@@ -73,7 +73,7 @@ mod tests {
         }
     }
 
-    fn pins(facts: &[Fact]) -> Vec<&Pin> {
+    fn pins_in(facts: &[Fact]) -> Vec<&Pin> {
         facts
             .iter()
             .filter_map(|f| match &f.kind {
@@ -134,7 +134,7 @@ images:
         assert_eq!(at(text, &resources[0].1, "../base"), "5:5-5:12");
         assert_eq!(at(text, &resources[1].1, "image-policy.yaml"), "6:5-6:22");
 
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         let backend = pins[0];
         assert_eq!(backend.kind, PinKind::KustomizeImage);
         assert_eq!(backend.component, "ghcr.io/acme/backend");
@@ -164,6 +164,47 @@ images:
         assert!(facts
             .iter()
             .all(|f| f.namespace.as_deref() == Some("production")));
+    }
+
+    #[test]
+    fn setter_markers_with_and_without_field_selector() {
+        let text = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: backend
+  namespace: staging
+spec:
+  template:
+    spec:
+      containers:
+        - name: backend
+          image: ghcr.io/acme/backend:staging-v1.2.3-1712345678 # {"$imagepolicy": "flux-system:backend-staging"}
+        - name: sidecar
+          image: ghcr.io/acme/sidecar:v1 # a comment, no marker
+"#;
+        let facts = run("flux/apps/backend/staging/deployment.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(
+            pins[0].policy_ref.as_deref(),
+            Some("flux-system:backend-staging")
+        );
+        assert_eq!(
+            at(text, &pins[0].span, "staging-v1.2.3-1712345678"),
+            "11:39-11:64"
+        );
+        assert_eq!(pins[1].policy_ref, None);
+
+        // A marker on `newName` (`:name`) links the entry when `newTag` has none.
+        let text = r#"apiVersion: kustomize.config.k8s.io/v1beta1
+images:
+  - name: backend
+    newName: ghcr.io/acme/backend # {"$imagepolicy": "flux-system:backend:name"}
+    newTag: "v1.2.3"
+"#;
+        let facts = run("flux/apps/backend/develop/kustomization.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins[0].policy_ref.as_deref(), Some("flux-system:backend"));
+        assert_eq!(at(text, &pins[0].span, "v1.2.3"), "5:14-5:20");
     }
 
     /// Seed 001: the production ImagePolicy orders `production-v…-<ts>` tags by timestamp.
@@ -304,7 +345,7 @@ spec:
             "kubernetes/platform/config/github-webhook-relay/deployment.yaml",
             text,
         );
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         assert_eq!(pins.len(), 2);
         assert_eq!(pins[0].kind, PinKind::ContainerImage);
         assert_eq!(pins[0].component, "ghcr.io/acme/migrate");
@@ -338,7 +379,7 @@ spec:
               image: "registry.example.com:5000/ops/backup:2024.06"
 "#;
         let facts = run("apps/backup/cronjob.yaml", text);
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         assert_eq!(pins.len(), 1);
         assert_eq!(pins[0].component, "registry.example.com:5000/ops/backup");
         assert_eq!(pins[0].reference, Reference::tag("2024.06"));
@@ -367,7 +408,7 @@ spec:
     - name: f
 "#;
         let facts = run("pod.yaml", text);
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         assert_eq!(pins.len(), 5);
         assert_eq!(pins[0].component, "nginx");
         assert_eq!(pins[0].reference.value, "1.25");
@@ -402,7 +443,7 @@ spec:
         let bytes = "\u{feff}apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: tools\r\n  namespace: prod\r\nspec:\r\n  containers:\r\n    - {name: ünï, image: ghcr.io/acme/app:v1}\r\n".as_bytes();
         let text = crate::extract::decode(bytes).unwrap();
         let facts = run("pod.yaml", text);
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         assert_eq!(pins.len(), 1);
         assert_eq!(pins[0].context, "container ünï");
         assert_eq!(at(text, &pins[0].span, "v1"), "8:43-8:45");
@@ -496,7 +537,7 @@ spec:
   url: oci://ghcr.io/acme/y
 "#;
         let facts = run("kubernetes/clusters/live/platform.yaml", text);
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         assert_eq!(pins.len(), 4);
         assert_eq!(pins[0].kind, PinKind::OciArtifact);
         assert_eq!(pins[0].component, "ghcr.io/acme/homelab/platform");
@@ -543,7 +584,7 @@ spec:
                 "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  url: https://github.com/acme/homelab\n{reference}"
             )
         };
-        let pin = |text: &str| pins(&run("gotk-sync.yaml", text))[0].clone();
+        let pin = |text: &str| pins_in(&run("gotk-sync.yaml", text))[0].clone();
 
         let text = doc("  ref:\n    branch: main\n");
         let p = pin(&text);
@@ -623,7 +664,7 @@ spec:
       - image: {repository: acme/worker, digest: "sha256:beef"}
 "#;
         let facts = run("kubernetes/apps/backend/production/helmrelease.yaml", text);
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         assert_eq!(pins.len(), 4);
         assert_eq!(pins[0].kind, PinKind::HelmChart);
         assert_eq!(pins[0].component, "backend");
@@ -679,7 +720,7 @@ spec:
             "'>=1.0.0 <2.0.0'",
         ] {
             let text = doc(&format!("      version: {range}\n"));
-            let pins = pins(&run("hr.yaml", &text))
+            let pins = pins_in(&run("hr.yaml", &text))
                 .into_iter()
                 .cloned()
                 .collect::<Vec<_>>();
@@ -687,12 +728,12 @@ spec:
         }
         let text = doc("      version: 6.7.0\n");
         assert_eq!(
-            pins(&run("hr.yaml", &text))[0].reference,
+            pins_in(&run("hr.yaml", &text))[0].reference,
             Reference::tag("6.7.0")
         );
 
         let text = doc("");
-        let p = pins(&run("hr.yaml", &text))[0].clone();
+        let p = pins_in(&run("hr.yaml", &text))[0].clone();
         assert_eq!(p.reference, Reference::absent());
         assert_eq!(at(&text, &p.span, "podinfo"), "8:14-8:21");
     }
@@ -736,7 +777,7 @@ spec:
     repository: https://flagger.app
 "#;
         let facts = run("kubernetes/clusters/live/helm-charts.yaml", text);
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         assert_eq!(pins.len(), 2);
         assert_eq!(pins[0].kind, PinKind::HelmChart);
         assert_eq!(pins[0].component, "flagger");
@@ -772,7 +813,7 @@ spec:
             version: << inputs.chart.version >>
 "#;
         let facts = run("kubernetes/platform/helm-charts.yaml", text);
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         assert_eq!(pins.len(), 1);
         assert_eq!(pins[0].component, "cilium");
         assert_eq!(at(text, &pins[0].span, "1.18.6"), "12:18-12:24");
@@ -780,7 +821,7 @@ spec:
 
         let text = "charts:\n  - name: podinfo\n    version: 6.7.0\ninputs:\n  - name: redis\n    chart: {name: redis, version: '19.x'}\n";
         let facts = run("charts.yaml", text);
-        let listed = super::tests::pins(&facts);
+        let listed = pins_in(&facts);
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0].component, "podinfo");
         assert_eq!(at(text, &listed[0].span, "6.7.0"), "3:14-3:19");
@@ -812,7 +853,7 @@ helmCharts:
             at(text, &k.resources[1].1, "../../components/debug"),
             "5:5-5:27"
         );
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         assert_eq!(pins.len(), 2);
         assert_eq!(pins[0].component, "podinfo");
         assert_eq!(pins[0].reference.kind, RefKind::Range);
@@ -841,7 +882,7 @@ spec:
           name: c
 "#;
         let facts = run("d.yaml", text);
-        let pins = pins(&facts);
+        let pins = pins_in(&facts);
         assert_eq!(pins.len(), 3);
         assert!(pins.iter().all(|p| p.reference == Reference::tag("v1")));
         assert_eq!(at(text, &pins[1].span, "v1"), "10:38-10:40");
@@ -908,6 +949,43 @@ spec:
                 e.starts_with("YAML nesting deeper than 64 (at line "),
                 "{e}"
             );
+        }
+    }
+
+    /// No input panics: every prefix of real files, and odd documents.
+    #[test]
+    fn no_panic_on_truncated_or_odd_input() {
+        let text = r#"apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [../base]
+images:
+  - name: ghcr.io/acme/backend
+    newTag: "v1.2.3" # {"$imagepolicy": "flux-system:backend:tag"}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: é, namespace: prod}
+spec:
+  chart: {spec: {chart: app, version: '1.x'}}
+  values:
+    image: &i {repository: acme/app, tag: 'v1'}
+    other: {image: *i, list: [{image: "a:b@sha256:c"}]}
+"#;
+        let mut ends: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        ends.push(text.len());
+        for end in ends {
+            let part = &text[..end];
+            let index = LineIndex::new(part);
+            let _ = extract("kustomization.yaml", part, &index);
+        }
+        for odd in [
+            "", "---", "--- |\n  x\n", "- - -", "? a\n: b\n", "!!binary aGVsbG8=", "{", "[]",
+            "kind: Pod\nspec: {containers: [{image: }]}\n", "kind: Pod\nspec: {containers: [{image: [a]}]}",
+            "kind: [Pod]", "kind: Pod\nspec: ~\n", "images: 3", "- chart: {version: 1}",
+            "kind: HelmRelease\napiVersion: helm.toolkit.fluxcd.io/v2\nspec: {values: {image: ':'}}",
+        ] {
+            let index = LineIndex::new(odd);
+            let _ = extract("kustomization.yaml", odd, &index);
         }
     }
 }

@@ -53,7 +53,7 @@ impl Cx<'_> {
         let group = api.split_once('/').map_or("", |(g, _)| g);
         let Some((kind_name, kind_node)) = kind.and_then(|k| Some((k.str()?, k))) else {
             // No kind: a kustomization without apiVersion, or a chart list under a key.
-            if self.kustomize_file && api.is_empty() {
+            if self.kustomize_file && (api.is_empty() || group == "kustomize.config.k8s.io") {
                 self.kustomization(doc);
             } else if api.is_empty() {
                 let mut d = DocCx {
@@ -82,6 +82,7 @@ impl Cx<'_> {
             ("source.toolkit.fluxcd.io", "OCIRepository") => d.oci_repository(doc, name, kind_node),
             ("source.toolkit.fluxcd.io", "GitRepository") => d.git_repository(doc, name),
             ("helm.toolkit.fluxcd.io", "HelmRelease") => d.helm_release(doc, name),
+            // kustomize's own apiVersion, or none at all (`v1` would be some other object).
             ("kustomize.config.k8s.io" | "", "Kustomization" | "Component")
                 if d.cx.kustomize_file && (api.is_empty() || !group.is_empty()) =>
             {
@@ -211,6 +212,9 @@ impl DocCx<'_, '_> {
             return None;
         }
         let (repository, tag, digest) = split_image(value);
+        if repository.is_empty() {
+            return None;
+        }
         let tag = tag.filter(|t| !t.is_empty());
         let range = match tag {
             Some(t) => node.range_of(self.cx.text, repository.len() + 1, t),
