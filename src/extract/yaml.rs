@@ -2,7 +2,8 @@
 //!
 //! Each file is parsed once into a tree per document ([`tree`]), with serde-saphyr's
 //! budget limits; documents whose `kind:` cannot hold a fact are skipped while parsing.
-//! Facts are then read from the tree per kind ([`objects`]).
+//! Facts are read from each document's tree per kind ([`objects`]) as soon as it is
+//! complete.
 
 mod objects;
 mod tree;
@@ -13,7 +14,6 @@ use crate::model::{Fact, LineIndex};
 /// `Err` is the reason the file is unreadable: a syntax error or an exceeded budget,
 /// with the line and column it was found at.
 pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, String> {
-    let docs = tree::parse(text).map_err(|e| describe(&e, text, index))?;
     let name = path.rsplit('/').next().unwrap_or(path);
     let mut cx = objects::Cx {
         text,
@@ -24,11 +24,7 @@ pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, S
         ),
         facts: Vec::new(),
     };
-    for doc in &docs {
-        if let tree::Doc::Node(node) = doc {
-            cx.document(node);
-        }
-    }
+    tree::parse(text, |doc| cx.document(doc)).map_err(|e| describe(&e, text, index))?;
     Ok(cx.facts)
 }
 

@@ -130,15 +130,6 @@ impl Node {
     }
 }
 
-/// One top-level document.
-#[derive(Debug)]
-pub(crate) enum Doc {
-    Node(Node),
-    /// A document that cannot hold a fact (a scalar, or a mapping whose `kind:` is not
-    /// one of [`KINDS`]): its events were consumed without building a tree.
-    Skipped,
-}
-
 /// Kinds whose documents may hold a fact. A top-level mapping naming any other `kind:`
 /// is skipped from that key on.
 const KINDS: &[&str] = &[
@@ -243,8 +234,10 @@ enum Frame {
     Skip { depth: usize },
 }
 
-/// Parse every document of `text`.
-pub(crate) fn parse(text: &str) -> Result<Vec<Doc>, ParseError> {
+/// Parse every document of `text`, handing each one that may hold a fact (a mapping or
+/// a sequence, not skipped for its `kind:`) to `on_document` as soon as it is complete,
+/// so that only one document's tree is in memory at a time.
+pub(crate) fn parse(text: &str, mut on_document: impl FnMut(&Node)) -> Result<(), ParseError> {
     let limits = Limits::new();
     let options = serde_saphyr::granit_parser::options! {
         emit_comments: false,
@@ -252,7 +245,6 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Doc>, ParseError> {
         flow_nesting_limit: limits.depth + 2,
         block_nesting_limit: limits.depth + 2,
     };
-    let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut usage = Usage::default();
@@ -278,7 +270,7 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Doc>, ParseError> {
                     }
                 }
                 Event::MappingEnd | Event::SequenceEnd => {
-                    *depth -= 1;
+                    *depth = depth.saturating_sub(1);
                     if *depth == 0 {
                         stack.pop();
                     }
@@ -294,12 +286,11 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Doc>, ParseError> {
                 continue;
             }
             Event::DocumentEnd => {
-                docs.push(match root.take() {
-                    Some(node) if !matches!(node.val, Val::Null | Val::Scalar(_)) => {
-                        Doc::Node(node)
+                if let Some(node) = root.take() {
+                    if matches!(node.val, Val::Seq(_) | Val::Map(_)) {
+                        on_document(&node);
                     }
-                    _ => Doc::Skipped,
-                });
+                }
                 continue;
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -456,7 +447,7 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Doc>, ParseError> {
             }
         }
     }
-    Ok(docs)
+    Ok(())
 }
 
 fn too_deep(offset: usize, limit: usize) -> ParseError {
