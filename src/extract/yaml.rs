@@ -1,6 +1,987 @@
 //! YAML extractors: Kubernetes workloads, Flux objects, Kustomize, chart lists.
+//!
+//! Each file is parsed once into a tree per document ([`tree`]), with serde-saphyr's
+//! budget limits; documents whose `kind:` cannot hold a fact are skipped while parsing.
+//! Facts are read from each document's tree per kind ([`objects`]) as soon as it is
+//! complete.
+
+mod objects;
+mod tree;
+
 use crate::model::{Fact, LineIndex};
 
-pub fn extract(_path: &str, _text: &str, _index: &LineIndex) -> Result<Vec<Fact>, String> {
-    Ok(Vec::new())
+/// Extract the facts of one YAML file (`text` is the decoded text, BOM removed).
+/// `Err` is the reason the file is unreadable: a syntax error or an exceeded budget,
+/// with the line and column it was found at.
+pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, String> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let mut cx = objects::Cx {
+        text,
+        index,
+        kustomize_file: matches!(
+            name,
+            "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+        ),
+        facts: Vec::new(),
+    };
+    tree::parse(text, |doc| cx.document(doc)).map_err(|e| describe(&e, text, index))?;
+    Ok(cx.facts)
+}
+
+fn describe(e: &tree::ParseError, text: &str, index: &LineIndex) -> String {
+    let at = e.offset.map(|offset| index.position(text, offset));
+    match (e.syntax, at) {
+        (true, Some((line, column))) => {
+            format!(
+                "malformed YAML at line {line} column {column}: {}",
+                e.message
+            )
+        }
+        (true, None) => format!("malformed YAML: {}", e.message),
+        (false, Some((line, column))) => {
+            format!("{} (at line {line} column {column})", e.message)
+        }
+        (false, None) => e.message.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        FactKind, Kustomization, Pin, PinKind, PolicyOrder, PolicySource, RefKind, Reference, Span,
+        TagPolicy,
+    };
+
+    fn run(path: &str, text: &str) -> Vec<Fact> {
+        let index = LineIndex::new(text);
+        match extract(path, text, &index) {
+            Ok(facts) => facts,
+            Err(e) => panic!("{path}: {e}"),
+        }
+    }
+
+    fn fail(path: &str, text: &str) -> String {
+        let index = LineIndex::new(text);
+        match extract(path, text, &index) {
+            Ok(facts) => panic!("{path}: expected an error, got {facts:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn pins_in(facts: &[Fact]) -> Vec<&Pin> {
+        facts
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FactKind::Pin(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn policies(facts: &[Fact]) -> Vec<&TagPolicy> {
+        facts
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FactKind::TagPolicy(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// `line:column-end_line:end_column` of a span, after checking it covers `expected`.
+    #[track_caller]
+    fn at(text: &str, span: &Span, expected: &str) -> String {
+        assert_eq!(&text[span.range()], expected, "span text");
+        format!(
+            "{}:{}-{}:{}",
+            span.line, span.column, span.end_line, span.end_column
+        )
+    }
+
+    /// Seed 001: an overlay pins the production tag that Flux's setter writes.
+    #[test]
+    fn kustomization_images_with_setter_marker() {
+        let text = r#"apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: production
+resources:
+  - ../base
+  - image-policy.yaml
+images:
+  - name: ghcr.io/acme/backend
+    newTag: production-v1.2.3-1712345678 # {"$imagepolicy": "flux-system:backend-production:tag"}
+  - name: ghcr.io/acme/frontend
+    newName: ghcr.io/acme/web
+    digest: sha256:0123abcd
+  - name: untouched
+"#;
+        let facts = run("flux/apps/backend/production/kustomization.yaml", text);
+        assert_eq!(facts.len(), 3);
+        let FactKind::Kustomization(Kustomization {
+            resources,
+            namespace,
+        }) = &facts[0].kind
+        else {
+            panic!("{:?}", facts[0])
+        };
+        assert_eq!(namespace.as_deref(), Some("production"));
+        assert_eq!(resources.len(), 2);
+        assert_eq!(at(text, &resources[0].1, "../base"), "5:5-5:12");
+        assert_eq!(at(text, &resources[1].1, "image-policy.yaml"), "6:5-6:22");
+
+        let pins = pins_in(&facts);
+        let backend = pins[0];
+        assert_eq!(backend.kind, PinKind::KustomizeImage);
+        assert_eq!(backend.component, "ghcr.io/acme/backend");
+        assert_eq!(backend.overrides.as_deref(), Some("ghcr.io/acme/backend"));
+        assert_eq!(backend.reference.kind, RefKind::Tag);
+        assert_eq!(backend.reference.value, "production-v1.2.3-1712345678");
+        assert_eq!(
+            at(text, &backend.span, "production-v1.2.3-1712345678"),
+            "9:13-9:41"
+        );
+        assert_eq!(
+            backend.policy_ref.as_deref(),
+            Some("flux-system:backend-production")
+        );
+        assert_eq!(backend.context, "kustomize image ghcr.io/acme/backend");
+
+        let frontend = pins[1];
+        assert_eq!(frontend.component, "ghcr.io/acme/web");
+        assert_eq!(frontend.overrides.as_deref(), Some("ghcr.io/acme/frontend"));
+        assert_eq!(frontend.reference.kind, RefKind::Absent);
+        assert_eq!(
+            frontend.reference.digest.as_deref(),
+            Some("sha256:0123abcd")
+        );
+        assert_eq!(at(text, &frontend.span, "sha256:0123abcd"), "12:13-12:28");
+        assert_eq!(frontend.policy_ref, None);
+        assert!(facts
+            .iter()
+            .all(|f| f.namespace.as_deref() == Some("production")));
+    }
+
+    #[test]
+    fn setter_markers_with_and_without_field_selector() {
+        let text = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: backend
+  namespace: staging
+spec:
+  template:
+    spec:
+      containers:
+        - name: backend
+          image: ghcr.io/acme/backend:staging-v1.2.3-1712345678 # {"$imagepolicy": "flux-system:backend-staging"}
+        - name: sidecar
+          image: ghcr.io/acme/sidecar:v1 # a comment, no marker
+"#;
+        let facts = run("flux/apps/backend/staging/deployment.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(
+            pins[0].policy_ref.as_deref(),
+            Some("flux-system:backend-staging")
+        );
+        assert_eq!(
+            at(text, &pins[0].span, "staging-v1.2.3-1712345678"),
+            "11:39-11:64"
+        );
+        assert_eq!(pins[1].policy_ref, None);
+
+        // A marker on `newName` (`:name`) links the entry when `newTag` has none.
+        let text = r#"apiVersion: kustomize.config.k8s.io/v1beta1
+images:
+  - name: backend
+    newName: ghcr.io/acme/backend # {"$imagepolicy": "flux-system:backend:name"}
+    newTag: "v1.2.3"
+"#;
+        let facts = run("flux/apps/backend/develop/kustomization.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins[0].policy_ref.as_deref(), Some("flux-system:backend"));
+        assert_eq!(at(text, &pins[0].span, "v1.2.3"), "5:14-5:20");
+    }
+
+    /// Seed 001: the production ImagePolicy orders `production-v…-<ts>` tags by timestamp.
+    #[test]
+    fn flux_image_policy_and_repository() {
+        let text = r#"apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImagePolicy
+metadata:
+  name: backend-production
+  namespace: flux-system
+spec:
+  imageRepositoryRef:
+    name: backend
+  filterTags:
+    pattern: '^production-v(?P<version>[0-9]+\.[0-9]+\.[0-9]+)-(?P<ts>[0-9]+)$'
+    extract: '$ts'
+  policy:
+    numerical:
+      order: asc
+---
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageRepository
+metadata:
+  name: backend
+  namespace: flux-system
+spec:
+  image: ghcr.io/acme/backend
+  interval: 5m
+"#;
+        let facts = run("flux/apps/backend/production/image-policy.yaml", text);
+        assert_eq!(facts.len(), 2);
+        let policy = policies(&facts)[0];
+        assert_eq!(policy.source, PolicySource::FluxImagePolicy);
+        assert_eq!(policy.name, "backend-production");
+        assert_eq!(policy.image_repository_ref.as_deref(), Some("backend"));
+        let (pattern, pattern_span) = policy.pattern.as_ref().unwrap();
+        assert_eq!(
+            pattern,
+            r"^production-v(?P<version>[0-9]+\.[0-9]+\.[0-9]+)-(?P<ts>[0-9]+)$"
+        );
+        assert_eq!(at(text, pattern_span, pattern), "10:15-10:79");
+        let (extract, extract_span) = policy.extract.as_ref().unwrap();
+        assert_eq!(extract, "$ts");
+        assert_eq!(at(text, extract_span, "$ts"), "11:15-11:18");
+        assert_eq!(
+            policy.order,
+            PolicyOrder::Numerical {
+                order: "asc".into()
+            }
+        );
+        assert_eq!(at(text, &policy.order_span, "asc"), "14:14-14:17");
+        assert_eq!(at(text, &policy.span, "ImagePolicy"), "2:7-2:18");
+        assert_eq!(facts[0].namespace.as_deref(), Some("flux-system"));
+
+        let FactKind::ImageRepository(repo) = &facts[1].kind else {
+            panic!("{:?}", facts[1])
+        };
+        assert_eq!(repo.name, "backend");
+        assert_eq!(repo.image, "ghcr.io/acme/backend");
+        assert_eq!(at(text, &repo.span, "ghcr.io/acme/backend"), "22:10-22:30");
+    }
+
+    #[test]
+    fn image_policy_orders() {
+        let doc = |policy: &str| {
+            format!(
+                "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: p\nspec:\n  imageRepositoryRef:\n    name: r\n{policy}"
+            )
+        };
+        let semver = doc("  policy:\n    semver:\n      range: '>=1.0.0'\n");
+        let p = policies(&run("p.yaml", &semver))[0].clone();
+        assert_eq!(
+            p.order,
+            PolicyOrder::Semver {
+                range: ">=1.0.0".into()
+            }
+        );
+        assert_eq!(at(&semver, &p.order_span, ">=1.0.0"), "10:15-10:22");
+        assert_eq!(p.pattern, None);
+
+        // `order` defaults to asc; the span falls back to the `alphabetical` key.
+        let alpha = doc("  policy:\n    alphabetical: {}\n");
+        let p = policies(&run("p.yaml", &alpha))[0].clone();
+        assert_eq!(
+            p.order,
+            PolicyOrder::Alphabetical {
+                order: "asc".into()
+            }
+        );
+        assert_eq!(at(&alpha, &p.order_span, "alphabetical"), "9:5-9:17");
+
+        let desc = doc("  policy:\n    alphabetical:\n      order: desc\n");
+        let p = policies(&run("p.yaml", &desc))[0].clone();
+        assert_eq!(
+            p.order,
+            PolicyOrder::Alphabetical {
+                order: "desc".into()
+            }
+        );
+
+        let none = doc("");
+        let p = policies(&run("p.yaml", &none))[0].clone();
+        assert_eq!(p.order, PolicyOrder::Unspecified);
+        assert_eq!(at(&none, &p.order_span, "ImagePolicy"), "2:7-2:18");
+    }
+
+    /// Seed 003's webhook relay, behind a Service in the same file.
+    #[test]
+    fn deployment_in_multi_document_file() {
+        let text = r#"apiVersion: v1
+kind: Service
+metadata:
+  name: github-webhook-relay
+  namespace: flux-system
+spec:
+  selector:
+    app: github-webhook-relay
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: github-webhook-relay
+  namespace: flux-system
+spec:
+  template:
+    spec:
+      initContainers:
+        - name: migrate
+          image: ghcr.io/acme/migrate:v2.0.1
+      containers:
+        - name: relay
+          image: ghcr.io/fluxcd/notification-controller:v1.3.0
+          # image: ghcr.io/fluxcd/notification-controller:latest
+          args:
+            - --health-addr=:9440
+"#;
+        let facts = run(
+            "kubernetes/platform/config/github-webhook-relay/deployment.yaml",
+            text,
+        );
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 2);
+        assert_eq!(pins[0].kind, PinKind::ContainerImage);
+        assert_eq!(pins[0].component, "ghcr.io/acme/migrate");
+        assert_eq!(pins[0].context, "initContainer migrate");
+        assert_eq!(at(text, &pins[0].span, "v2.0.1"), "20:39-20:45");
+        assert_eq!(pins[1].component, "ghcr.io/fluxcd/notification-controller");
+        assert_eq!(pins[1].reference, Reference::tag("v1.3.0"));
+        assert_eq!(pins[1].context, "container relay");
+        assert_eq!(pins[1].overrides, None);
+        assert_eq!(at(text, &pins[1].span, "v1.3.0"), "23:57-23:63");
+        assert!(facts
+            .iter()
+            .all(|f| f.namespace.as_deref() == Some("flux-system")));
+    }
+
+    #[test]
+    fn cronjob_with_registry_port_and_double_quotes() {
+        let text = r#"apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: backup
+  namespace: production
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: backup
+              image: "registry.example.com:5000/ops/backup:2024.06"
+"#;
+        let facts = run("apps/backup/cronjob.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 1);
+        assert_eq!(pins[0].component, "registry.example.com:5000/ops/backup");
+        assert_eq!(pins[0].reference, Reference::tag("2024.06"));
+        assert_eq!(at(text, &pins[0].span, "2024.06"), "14:60-14:67");
+        assert_eq!(facts[0].namespace.as_deref(), Some("production"));
+    }
+
+    #[test]
+    fn pod_images_without_tags_with_digests_and_escapes() {
+        let text = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: tools
+spec:
+  containers:
+    - name: a
+      image: 'nginx:1.25@sha256:0123'
+    - name: b
+      image: busybox
+    - name: c
+      image: localhost:5000/app
+    - name: d
+      image: "ghcr.io/acme/x@sha256:ff"
+    - name: e
+      image: "ghcr.io/acme/esc\u0061pe:v1"
+    - name: f
+"#;
+        let facts = run("pod.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 5);
+        assert_eq!(pins[0].component, "nginx");
+        assert_eq!(pins[0].reference.value, "1.25");
+        assert_eq!(pins[0].reference.digest.as_deref(), Some("sha256:0123"));
+        assert_eq!(at(text, &pins[0].span, "1.25"), "8:21-8:25");
+
+        assert_eq!(pins[1].reference, Reference::absent());
+        assert_eq!(at(text, &pins[1].span, "busybox"), "10:14-10:21");
+
+        // A registry port is not a tag.
+        assert_eq!(pins[2].component, "localhost:5000/app");
+        assert_eq!(pins[2].reference.kind, RefKind::Absent);
+        assert_eq!(at(text, &pins[2].span, "localhost:5000/app"), "12:14-12:32");
+
+        assert_eq!(pins[3].reference.kind, RefKind::Absent);
+        assert_eq!(pins[3].reference.digest.as_deref(), Some("sha256:ff"));
+        assert_eq!(
+            at(text, &pins[3].span, "ghcr.io/acme/x@sha256:ff"),
+            "14:15-14:39"
+        );
+
+        // An escape: the value is not spelled literally, so the whole scalar is the span.
+        assert_eq!(pins[4].component, "ghcr.io/acme/escape");
+        assert_eq!(
+            at(text, &pins[4].span, r#""ghcr.io/acme/esc\u0061pe:v1""#),
+            "16:14-16:43"
+        );
+    }
+
+    #[test]
+    fn crlf_bom_and_unicode_columns() {
+        let bytes = "\u{feff}apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: tools\r\n  namespace: prod\r\nspec:\r\n  containers:\r\n    - {name: ünï, image: ghcr.io/acme/app:v1}\r\n".as_bytes();
+        let text = crate::extract::decode(bytes).unwrap();
+        let facts = run("pod.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 1);
+        assert_eq!(pins[0].context, "container ünï");
+        assert_eq!(at(text, &pins[0].span, "v1"), "8:43-8:45");
+    }
+
+    #[test]
+    fn comments_are_not_facts() {
+        let text = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          # image: foo:latest
+# image: bar:latest
+"#;
+        assert!(run("web.yaml", text).is_empty());
+        assert!(run("notes.yaml", "# image: foo:latest\n# kind: Pod\n").is_empty());
+    }
+
+    #[test]
+    fn unknown_kinds_and_flux_kustomizations_yield_nothing() {
+        let text = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+data:
+  image: ghcr.io/acme/app:latest
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  path: ./apps
+  images:
+    - name: ghcr.io/acme/app
+      newTag: latest
+---
+just a scalar
+"#;
+        assert!(run("clusters/live/kustomization.yaml", text).is_empty());
+        // kustomize reads only files named kustomization.yaml/.yml/Kustomization.
+        let kustomize = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - {name: a, newTag: v1}\n";
+        assert!(run("examples/overlay.yaml", kustomize).is_empty());
+        assert_eq!(run("overlay/Kustomization", kustomize).len(), 2);
+    }
+
+    /// Seed 003: integration follows `integration-*` tags, live pins a validated tag.
+    #[test]
+    fn oci_repositories() {
+        let text = r#"apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: platform
+  namespace: flux-system
+spec:
+  url: oci://ghcr.io/acme/homelab/platform
+  ref:
+    tag: validated-abc1234 # {"$imagepolicy": "flux-system:platform"}
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: platform-integration
+  namespace: flux-system
+spec:
+  url: oci://ghcr.io/acme/homelab/platform
+  ref:
+    semver: ">=1.0.0-0"
+    semverFilter: ".*-rc.*"
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: by-digest
+spec:
+  url: oci://ghcr.io/acme/x
+  ref:
+    digest: "sha256:deadbeef"
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: floating
+spec:
+  url: oci://ghcr.io/acme/y
+"#;
+        let facts = run("kubernetes/clusters/live/platform.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 4);
+        assert_eq!(pins[0].kind, PinKind::OciArtifact);
+        assert_eq!(pins[0].component, "ghcr.io/acme/homelab/platform");
+        assert_eq!(pins[0].reference, Reference::tag("validated-abc1234"));
+        assert_eq!(at(text, &pins[0].span, "validated-abc1234"), "9:10-9:27");
+        assert_eq!(pins[0].policy_ref.as_deref(), Some("flux-system:platform"));
+        assert_eq!(pins[0].context, "OCIRepository platform");
+
+        assert_eq!(pins[1].reference.kind, RefKind::Range);
+        assert_eq!(pins[1].reference.value, ">=1.0.0-0");
+        assert_eq!(at(text, &pins[1].span, ">=1.0.0-0"), "19:14-19:23");
+
+        assert_eq!(pins[2].reference.kind, RefKind::Absent);
+        assert_eq!(pins[2].reference.digest.as_deref(), Some("sha256:deadbeef"));
+        assert_eq!(at(text, &pins[2].span, "sha256:deadbeef"), "29:14-29:29");
+
+        assert_eq!(pins[3].reference, Reference::absent());
+        assert_eq!(
+            at(text, &pins[3].span, "oci://ghcr.io/acme/y"),
+            "36:8-36:28"
+        );
+
+        let policies = policies(&facts);
+        assert_eq!(policies.len(), 1);
+        let p = policies[0];
+        assert_eq!(p.source, PolicySource::OciRepositorySemver);
+        assert_eq!(p.name, "platform-integration");
+        assert_eq!(
+            p.order,
+            PolicyOrder::Semver {
+                range: ">=1.0.0-0".into()
+            }
+        );
+        let (pattern, pattern_span) = p.pattern.as_ref().unwrap();
+        assert_eq!(at(text, pattern_span, pattern), "20:20-20:27");
+        assert_eq!(at(text, &p.order_span, ">=1.0.0-0"), "19:14-19:23");
+        assert_eq!(at(text, &p.span, "OCIRepository"), "12:7-12:20");
+    }
+
+    #[test]
+    fn git_repositories() {
+        let doc = |reference: &str| {
+            format!(
+                "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  url: https://github.com/acme/homelab\n{reference}"
+            )
+        };
+        let pin = |text: &str| pins_in(&run("gotk-sync.yaml", text))[0].clone();
+
+        let text = doc("  ref:\n    branch: main\n");
+        let p = pin(&text);
+        assert_eq!(p.kind, PinKind::GitRef);
+        assert_eq!(p.component, "https://github.com/acme/homelab");
+        assert_eq!(
+            (p.reference.kind, p.reference.value.as_str()),
+            (RefKind::Branch, "main")
+        );
+        assert_eq!(at(&text, &p.span, "main"), "9:13-9:17");
+
+        let text = doc("  ref:\n    name: refs/tags/v1.2.0\n");
+        let p = pin(&text);
+        assert_eq!(
+            (p.reference.kind, p.reference.value.as_str()),
+            (RefKind::Tag, "v1.2.0")
+        );
+        assert_eq!(at(&text, &p.span, "v1.2.0"), "9:21-9:27");
+
+        let text = doc("  ref:\n    name: refs/heads/release\n");
+        let p = pin(&text);
+        assert_eq!(
+            (p.reference.kind, p.reference.value.as_str()),
+            (RefKind::Branch, "release")
+        );
+
+        // Flux: a commit wins over a branch.
+        let text = doc("  ref:\n    branch: main\n    commit: 0a1b2c3d\n");
+        let p = pin(&text);
+        assert_eq!(
+            (p.reference.kind, p.reference.value.as_str()),
+            (RefKind::Commit, "0a1b2c3d")
+        );
+        assert_eq!(at(&text, &p.span, "0a1b2c3d"), "10:13-10:21");
+
+        let text = doc("  ref:\n    semver: '~1.2'\n");
+        assert_eq!(pin(&text).reference.kind, RefKind::Range);
+
+        let text = doc("  ref:\n    tag: v3.0.0\n");
+        assert_eq!(pin(&text).reference, Reference::tag("v3.0.0"));
+
+        let text = doc("");
+        let p = pin(&text);
+        assert_eq!(p.reference, Reference::absent());
+        assert_eq!(
+            at(&text, &p.span, "https://github.com/acme/homelab"),
+            "7:8-7:39"
+        );
+    }
+
+    #[test]
+    fn helm_release_chart_and_values() {
+        let text = r#"apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: backend
+  namespace: production
+spec:
+  chart:
+    spec:
+      chart: backend
+      version: "1.4.2"
+      sourceRef:
+        kind: HelmRepository
+        name: acme
+  values:
+    image:
+      registry: ghcr.io
+      repository: acme/backend
+      tag: production-v1.2.3-1712345678 # {"$imagepolicy": "flux-system:backend-production:tag"}
+    sidecar:
+      image: docker.io/envoyproxy/envoy:v1.30.1
+    metrics:
+      image:
+        repository: prom/exporter
+    workers:
+      - image: {repository: acme/worker, digest: "sha256:beef"}
+"#;
+        let facts = run("kubernetes/apps/backend/production/helmrelease.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 4);
+        assert_eq!(pins[0].kind, PinKind::HelmChart);
+        assert_eq!(pins[0].component, "backend");
+        assert_eq!(pins[0].reference, Reference::tag("1.4.2"));
+        assert_eq!(at(text, &pins[0].span, "1.4.2"), "10:17-10:22");
+        assert_eq!(pins[0].context, "HelmRelease backend");
+
+        assert_eq!(pins[1].kind, PinKind::HelmValuesImage);
+        assert_eq!(pins[1].component, "ghcr.io/acme/backend");
+        assert_eq!(
+            pins[1].reference,
+            Reference::tag("production-v1.2.3-1712345678")
+        );
+        assert_eq!(
+            at(text, &pins[1].span, "production-v1.2.3-1712345678"),
+            "18:12-18:40"
+        );
+        assert_eq!(
+            pins[1].policy_ref.as_deref(),
+            Some("flux-system:backend-production")
+        );
+        assert_eq!(pins[1].context, "values image.tag");
+
+        assert_eq!(pins[2].component, "docker.io/envoyproxy/envoy");
+        assert_eq!(pins[2].reference, Reference::tag("v1.30.1"));
+        assert_eq!(at(text, &pins[2].span, "v1.30.1"), "20:41-20:48");
+        assert_eq!(pins[2].context, "values sidecar.image");
+
+        // `metrics.image` has no tag: the chart's default applies, no pin here.
+        assert_eq!(pins[3].component, "acme/worker");
+        assert_eq!(pins[3].reference.kind, RefKind::Absent);
+        assert_eq!(pins[3].reference.digest.as_deref(), Some("sha256:beef"));
+        assert_eq!(at(text, &pins[3].span, "sha256:beef"), "25:51-25:62");
+        assert_eq!(pins[3].context, "values workers[0].image.digest");
+        assert!(facts
+            .iter()
+            .all(|f| f.namespace.as_deref() == Some("production")));
+    }
+
+    #[test]
+    fn helm_release_chart_ranges_and_missing_version() {
+        let doc = |version: &str| {
+            format!(
+                "apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\nmetadata:\n  name: podinfo\nspec:\n  chart:\n    spec:\n      chart: podinfo\n{version}"
+            )
+        };
+        for range in [
+            "1.x",
+            "'>=1.0.0'",
+            "'*'",
+            "'^6.0'",
+            "'~6.7'",
+            "'>=1.0.0 <2.0.0'",
+        ] {
+            let text = doc(&format!("      version: {range}\n"));
+            let pins = pins_in(&run("hr.yaml", &text))
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>();
+            assert_eq!(pins[0].reference.kind, RefKind::Range, "{range}");
+        }
+        let text = doc("      version: 6.7.0\n");
+        assert_eq!(
+            pins_in(&run("hr.yaml", &text))[0].reference,
+            Reference::tag("6.7.0")
+        );
+
+        let text = doc("");
+        let p = pins_in(&run("hr.yaml", &text))[0].clone();
+        assert_eq!(p.reference, Reference::absent());
+        assert_eq!(at(&text, &p.span, "podinfo"), "8:14-8:21");
+    }
+
+    #[test]
+    fn range_detection() {
+        for range in [
+            "1.x",
+            "1.2.X",
+            "x",
+            "*",
+            "^1.2",
+            "~1",
+            ">=1.0.0",
+            "1.0 || 2.0",
+            "=1.0",
+        ] {
+            assert!(objects::is_range(range), "{range}");
+        }
+        for exact in ["1.2.3", "v1.2.3", "1.0.0-xenial", "2024.06", "0.31.0"] {
+            assert!(!objects::is_range(exact), "{exact}");
+        }
+    }
+
+    /// Seed 004: per-cluster chart lists that Renovate updates and promotion copies.
+    #[test]
+    fn chart_list_file() {
+        let text = r#"- name: flagger
+  namespace: flux-system
+  chart:
+    name: flagger
+    version: "1.37.0"
+    repository: https://flagger.app
+  depends_on:
+    - prometheus
+- name: flagger-loadtester
+  namespace: flux-system
+  chart:
+    name: loadtester
+    version: "0.31.0"
+    repository: https://flagger.app
+"#;
+        let facts = run("kubernetes/clusters/live/helm-charts.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 2);
+        assert_eq!(pins[0].kind, PinKind::HelmChart);
+        assert_eq!(pins[0].component, "flagger");
+        assert_eq!(pins[0].reference, Reference::tag("1.37.0"));
+        assert_eq!(at(text, &pins[0].span, "1.37.0"), "5:15-5:21");
+        assert_eq!(pins[0].context, "chart flagger");
+        assert_eq!(pins[1].component, "loadtester");
+        assert_eq!(pins[1].context, "chart flagger-loadtester");
+        assert_eq!(at(text, &pins[1].span, "0.31.0"), "13:15-13:21");
+    }
+
+    #[test]
+    fn chart_lists_in_resource_sets_and_under_keys() {
+        let text = r#"apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: helm-charts
+  namespace: flux-system
+spec:
+  inputs:
+    - name: cilium
+      namespace: kube-system
+      chart:
+        name: cilium
+        version: 1.18.6
+        repository: https://helm.cilium.io
+  resources:
+    - apiVersion: helm.toolkit.fluxcd.io/v2
+      kind: HelmRelease
+      spec:
+        chart:
+          spec:
+            version: << inputs.chart.version >>
+"#;
+        let facts = run("kubernetes/platform/helm-charts.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 1);
+        assert_eq!(pins[0].component, "cilium");
+        assert_eq!(at(text, &pins[0].span, "1.18.6"), "12:18-12:24");
+        assert_eq!(facts[0].namespace.as_deref(), Some("flux-system"));
+
+        let text = "charts:\n  - name: podinfo\n    version: 6.7.0\ninputs:\n  - name: redis\n    chart: {name: redis, version: '19.x'}\n";
+        let facts = run("charts.yaml", text);
+        let listed = pins_in(&facts);
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].component, "podinfo");
+        assert_eq!(at(text, &listed[0].span, "6.7.0"), "3:14-3:19");
+        assert_eq!(listed[1].component, "redis");
+        assert_eq!(listed[1].reference.kind, RefKind::Range);
+    }
+
+    #[test]
+    fn kustomization_without_api_version_bases_components_and_helm_charts() {
+        let text = r#"namespace: dev
+bases:
+  - ../../base
+components:
+  - ../../components/debug
+helmCharts:
+  - name: podinfo
+    repo: https://stefanprodan.github.io/podinfo
+    version: 6.x
+    releaseName: podinfo
+  - name: redis
+"#;
+        let facts = run("kubernetes/clusters/dev/kustomization.yml", text);
+        let FactKind::Kustomization(k) = &facts[0].kind else {
+            panic!("{:?}", facts[0])
+        };
+        let names: Vec<_> = k.resources.iter().map(|(r, _)| r.as_str()).collect();
+        assert_eq!(names, ["../../base", "../../components/debug"]);
+        assert_eq!(
+            at(text, &k.resources[1].1, "../../components/debug"),
+            "5:5-5:27"
+        );
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 2);
+        assert_eq!(pins[0].component, "podinfo");
+        assert_eq!(pins[0].reference.kind, RefKind::Range);
+        assert_eq!(at(text, &pins[0].span, "6.x"), "9:14-9:17");
+        assert_eq!(pins[0].context, "helmChart podinfo");
+        assert_eq!(pins[1].reference, Reference::absent());
+        assert_eq!(at(text, &pins[1].span, "redis"), "11:11-11:16");
+        assert!(facts.iter().all(|f| f.namespace.as_deref() == Some("dev")));
+    }
+
+    #[test]
+    fn aliases_and_merge_keys_resolve() {
+        let text = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a}
+spec:
+  template:
+    spec:
+      containers:
+        - &app
+          name: a
+          image: &img ghcr.io/acme/a:v1
+        - name: b
+          image: *img
+        - <<: *app
+          name: c
+"#;
+        let facts = run("d.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 3);
+        assert!(pins.iter().all(|p| p.reference == Reference::tag("v1")));
+        assert_eq!(at(text, &pins[1].span, "v1"), "10:38-10:40");
+        assert_eq!(pins[2].context, "container c");
+    }
+
+    #[test]
+    fn malformed_yaml_names_the_line() {
+        let text =
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: a\n      image: b: c\n";
+        let e = fail("pod.yaml", text);
+        assert!(e.starts_with("malformed YAML at line 6 column "), "{e}");
+
+        let e = fail("pod.yaml", "kind: Pod\nspec:\n\tcontainers: []\n");
+        assert!(e.starts_with("malformed YAML at line 3 column "), "{e}");
+        assert!(e.contains("tab"), "{e}");
+
+        let e = fail("pod.yaml", "kind: Pod\nkind: Deployment\n");
+        assert!(
+            e.contains("duplicate mapping key `kind` (at line 2 column 1)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn alias_bomb_is_rejected_quickly() {
+        let mut text = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+        {
+            let refs = vec![format!("*{prev}"); 9].join(", ");
+            text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        }
+        let started = std::time::Instant::now();
+        let e = fail("bomb.yaml", &text);
+        assert!(e.contains("alias expansion budget exceeded"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    /// Deep nesting fails on the depth budget; the tree is built without recursion, so a
+    /// small stack is enough.
+    #[test]
+    fn deep_nesting_is_rejected_without_stack_overflow() {
+        let inputs = [
+            "[".repeat(20_000),
+            "{a: ".repeat(20_000),
+            "- ".repeat(20_000) + "x\n",
+            (0..2_000)
+                .map(|i| format!("{}k:\n", " ".repeat(i)))
+                .collect(),
+        ];
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                inputs
+                    .iter()
+                    .map(|t| fail("deep.yaml", t))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap();
+        for e in handle.join().unwrap() {
+            assert!(
+                e.starts_with("YAML nesting deeper than 64 (at line "),
+                "{e}"
+            );
+        }
+    }
+
+    /// No input panics: every prefix of real files, and odd documents.
+    #[test]
+    fn no_panic_on_truncated_or_odd_input() {
+        let text = r#"apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [../base]
+images:
+  - name: ghcr.io/acme/backend
+    newTag: "v1.2.3" # {"$imagepolicy": "flux-system:backend:tag"}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: é, namespace: prod}
+spec:
+  chart: {spec: {chart: app, version: '1.x'}}
+  values:
+    image: &i {repository: acme/app, tag: 'v1'}
+    other: {image: *i, list: [{image: "a:b@sha256:c"}]}
+"#;
+        let mut ends: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        ends.push(text.len());
+        for end in ends {
+            let part = &text[..end];
+            let index = LineIndex::new(part);
+            let _ = extract("kustomization.yaml", part, &index);
+        }
+        for odd in [
+            "", "---", "--- |\n  x\n", "- - -", "? a\n: b\n", "!!binary aGVsbG8=", "{", "[]",
+            "kind: Pod\nspec: {containers: [{image: }]}\n", "kind: Pod\nspec: {containers: [{image: [a]}]}",
+            "kind: [Pod]", "kind: Pod\nspec: ~\n", "images: 3", "- chart: {version: 1}",
+            "kind: HelmRelease\napiVersion: helm.toolkit.fluxcd.io/v2\nspec: {values: {image: ':'}}",
+        ] {
+            let index = LineIndex::new(odd);
+            let _ = extract("kustomization.yaml", odd, &index);
+        }
+    }
 }

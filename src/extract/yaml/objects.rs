@@ -1,0 +1,658 @@
+//! Per-kind extraction from a parsed document: workloads, Flux objects, Kustomize
+//! kustomizations and chart lists.
+
+use super::tree::{Node, Val};
+use crate::model::{
+    split_image, Fact, FactKind, ImageRepository, Kustomization, LineIndex, Pin, PinKind,
+    PolicyOrder, PolicySource, RefKind, Reference, Span, TagPolicy,
+};
+use std::ops::Range;
+
+/// What every extractor needs: the source (for spans and setter markers) and the facts
+/// found so far.
+pub(super) struct Cx<'a> {
+    pub text: &'a str,
+    pub index: &'a LineIndex,
+    /// Whether the file is a `kustomization.yaml` (only such files are read by kustomize).
+    pub kustomize_file: bool,
+    pub facts: Vec<Fact>,
+}
+
+/// One document being read: its namespace goes on every fact it yields.
+struct DocCx<'c, 'a> {
+    cx: &'c mut Cx<'a>,
+    namespace: Option<String>,
+}
+
+const WORKLOADS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+];
+
+impl Cx<'_> {
+    /// Extract the facts of one document.
+    pub fn document(&mut self, doc: &Node) {
+        if let Val::Seq(items) = &doc.val {
+            // A bare chart list (`helm-charts.yaml`): `- {name, chart: {name, version}}`.
+            let mut d = DocCx {
+                cx: self,
+                namespace: None,
+            };
+            d.chart_list(items);
+            return;
+        }
+        let api = doc.str_at(&["apiVersion"]).unwrap_or("");
+        let kind = doc.get("kind");
+        let namespace = doc.str_at(&["metadata", "namespace"]).map(str::to_owned);
+        let group = api.split_once('/').map_or("", |(g, _)| g);
+        let Some((kind_name, kind_node)) = kind.and_then(|k| Some((k.str()?, k))) else {
+            // No kind: a kustomization without apiVersion, or a chart list under a key.
+            if self.kustomize_file && (api.is_empty() || group == "kustomize.config.k8s.io") {
+                self.kustomization(doc);
+            } else if api.is_empty() {
+                let mut d = DocCx {
+                    cx: self,
+                    namespace,
+                };
+                for key in ["charts", "inputs"] {
+                    if let Some(list) = doc.get(key) {
+                        d.chart_list(list.seq());
+                    }
+                }
+            }
+            return;
+        };
+        let mut d = DocCx {
+            cx: self,
+            namespace,
+        };
+        let name = doc.str_at(&["metadata", "name"]).unwrap_or("");
+        match (group, kind_name) {
+            ("" | "apps" | "batch" | "extensions", k) if WORKLOADS.contains(&k) => {
+                d.workload(doc, k)
+            }
+            ("image.toolkit.fluxcd.io", "ImagePolicy") => d.image_policy(doc, name, kind_node),
+            ("image.toolkit.fluxcd.io", "ImageRepository") => d.image_repository(doc, name),
+            ("source.toolkit.fluxcd.io", "OCIRepository") => d.oci_repository(doc, name, kind_node),
+            ("source.toolkit.fluxcd.io", "GitRepository") => d.git_repository(doc, name),
+            ("helm.toolkit.fluxcd.io", "HelmRelease") => d.helm_release(doc, name),
+            // kustomize's own apiVersion, or none at all (`v1` would be some other object).
+            ("kustomize.config.k8s.io" | "", "Kustomization" | "Component")
+                if d.cx.kustomize_file && (api.is_empty() || !group.is_empty()) =>
+            {
+                d.cx.kustomization(doc)
+            }
+            ("fluxcd.controlplane.io", "ResourceSet") => {
+                if let Some(inputs) = doc.path(&["spec", "inputs"]) {
+                    d.chart_list(inputs.seq());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn span(&self, range: Range<usize>) -> Span {
+        self.index.span(self.text, range)
+    }
+
+    /// The Flux setter marker in a comment on the line where `node` ends:
+    /// `# {"$imagepolicy": "flux-system:backend:tag"}` → `flux-system:backend`.
+    fn setter(&self, node: &Node) -> Option<String> {
+        let rest = self.text.get(node.end..)?;
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        let comment = &line[line.find('#')? + 1..];
+        let after = &comment[comment.find("\"$imagepolicy\"")? + "\"$imagepolicy\"".len()..];
+        let after = after.trim_start().strip_prefix(':')?.trim_start();
+        let value = after.strip_prefix('"')?;
+        let value = &value[..value.find('"')?];
+        // `ns:name:tag` / `ns:name:name`: the third field selects what is written.
+        let mut parts = value.splitn(3, ':');
+        let policy = match (parts.next(), parts.next()) {
+            (Some(ns), Some(name)) => format!("{ns}:{name}"),
+            _ => value.to_owned(),
+        };
+        (!policy.is_empty()).then_some(policy)
+    }
+
+    /// The first setter marker found on the lines of `nodes`.
+    fn setter_of(&self, nodes: &[Option<&Node>]) -> Option<String> {
+        nodes.iter().flatten().find_map(|n| self.setter(n))
+    }
+
+    /// A kustomization: what it includes, and its image and chart overrides.
+    fn kustomization(&mut self, doc: &Node) {
+        let namespace = doc.str_at(&["namespace"]).map(str::to_owned);
+        let mut resources = Vec::new();
+        for key in ["resources", "bases", "components"] {
+            for entry in doc.get(key).map(Node::seq).unwrap_or(&[]) {
+                if let Some(value) = entry.str() {
+                    resources.push((value.to_owned(), self.span(entry.value_range(self.text))));
+                }
+            }
+        }
+        self.facts.push(Fact::in_namespace(
+            FactKind::Kustomization(Kustomization {
+                resources,
+                namespace: namespace.clone(),
+            }),
+            namespace.clone(),
+        ));
+        let mut d = DocCx {
+            cx: self,
+            namespace,
+        };
+        for entry in doc.get("images").map(Node::seq).unwrap_or(&[]) {
+            d.kustomize_image(entry);
+        }
+        for entry in doc.get("helmCharts").map(Node::seq).unwrap_or(&[]) {
+            let Some(name_node) = entry.get("name") else {
+                continue;
+            };
+            let Some(name) = name_node.str() else {
+                continue;
+            };
+            d.chart_pin(
+                name,
+                name_node,
+                entry.get("version"),
+                format!("helmChart {name}"),
+            );
+        }
+    }
+}
+
+impl DocCx<'_, '_> {
+    fn push(&mut self, kind: FactKind) {
+        self.cx
+            .facts
+            .push(Fact::in_namespace(kind, self.namespace.clone()));
+    }
+
+    fn push_pin(&mut self, pin: Pin) {
+        self.push(FactKind::Pin(pin));
+    }
+
+    /// Containers and init containers of a workload's pod template.
+    fn workload(&mut self, doc: &Node, kind: &str) {
+        let pod = match kind {
+            "Pod" => doc.get("spec"),
+            "CronJob" => doc.path(&["spec", "jobTemplate", "spec", "template", "spec"]),
+            _ => doc.path(&["spec", "template", "spec"]),
+        };
+        let Some(pod) = pod else {
+            return;
+        };
+        for (key, label) in [
+            ("initContainers", "initContainer"),
+            ("containers", "container"),
+        ] {
+            for container in pod.get(key).map(Node::seq).unwrap_or(&[]) {
+                let Some(image) = container.get("image") else {
+                    continue;
+                };
+                let name = container.str_at(&["name"]).unwrap_or("");
+                let context = format!("{label} {name}");
+                if let Some(pin) = self.image_pin(PinKind::ContainerImage, image, context) {
+                    self.push_pin(pin);
+                }
+            }
+        }
+    }
+
+    /// A pin for an image string `repo:tag@digest`; the span is the tag when there is one.
+    fn image_pin(&self, kind: PinKind, node: &Node, context: String) -> Option<Pin> {
+        let value = node.str()?.trim();
+        if value.is_empty() {
+            return None;
+        }
+        let (repository, tag, digest) = split_image(value);
+        if repository.is_empty() {
+            return None;
+        }
+        let tag = tag.filter(|t| !t.is_empty());
+        let range = match tag {
+            Some(t) => node.range_of(self.cx.text, repository.len() + 1, t),
+            None => node.value_range(self.cx.text),
+        };
+        let reference = Reference {
+            kind: if tag.is_some() {
+                RefKind::Tag
+            } else {
+                RefKind::Absent
+            },
+            value: tag.unwrap_or("").to_owned(),
+            digest: digest.filter(|d| !d.is_empty()).map(str::to_owned),
+        };
+        Some(Pin {
+            kind,
+            component: repository.to_owned(),
+            reference,
+            span: self.cx.span(range),
+            overrides: None,
+            policy_ref: self.cx.setter(node),
+            context,
+        })
+    }
+
+    /// A Flux ImagePolicy: the tags automation may pick, and how it orders them.
+    fn image_policy(&mut self, doc: &Node, name: &str, kind_node: &Node) {
+        let spec = doc.get("spec");
+        let text = self.cx.text;
+        let scalar = |keys: &[&str]| {
+            let node = spec?.path(keys)?;
+            let value = node.str()?;
+            Some((value.to_owned(), self.cx.span(node.value_range(text))))
+        };
+        let pattern = scalar(&["filterTags", "pattern"]);
+        let extract = scalar(&["filterTags", "extract"]);
+        let kind_span = self.cx.span(kind_node.value_range(text));
+        let (order, order_span) = match spec.and_then(|s| s.entry("policy")) {
+            Some((policy_key, policy)) => self.policy_order(policy_key, policy),
+            None => (PolicyOrder::Unspecified, kind_span.clone()),
+        };
+        let policy = TagPolicy {
+            source: PolicySource::FluxImagePolicy,
+            name: name.to_owned(),
+            image_repository_ref: spec
+                .and_then(|s| s.str_at(&["imageRepositoryRef", "name"]))
+                .map(str::to_owned),
+            pattern,
+            extract,
+            order,
+            order_span,
+            span: kind_span,
+        };
+        self.push(FactKind::TagPolicy(policy));
+    }
+
+    /// `policy: {semver: {range}} | {alphabetical: {order}} | {numerical: {order}}`.
+    fn policy_order(&self, policy_key: &Node, policy: &Node) -> (PolicyOrder, Span) {
+        let text = self.cx.text;
+        if let Some((key, semver)) = policy.entry("semver") {
+            return match semver.get("range").filter(|r| r.str().is_some()) {
+                Some(range) => (
+                    PolicyOrder::Semver {
+                        range: range.str().unwrap_or("").to_owned(),
+                    },
+                    self.cx.span(range.value_range(text)),
+                ),
+                None => (
+                    PolicyOrder::Semver {
+                        range: String::new(),
+                    },
+                    self.cx.span(key.value_range(text)),
+                ),
+            };
+        }
+        for name in ["alphabetical", "numerical"] {
+            let Some((key, body)) = policy.entry(name) else {
+                continue;
+            };
+            let (order, span) = match body.get("order").filter(|o| o.str().is_some()) {
+                Some(o) => (o.str().unwrap_or("asc"), o.value_range(text)),
+                // Flux's default order.
+                None => ("asc", key.value_range(text)),
+            };
+            let order = order.to_owned();
+            let order = if name == "alphabetical" {
+                PolicyOrder::Alphabetical { order }
+            } else {
+                PolicyOrder::Numerical { order }
+            };
+            return (order, self.cx.span(span));
+        }
+        (
+            PolicyOrder::Unspecified,
+            self.cx.span(policy_key.value_range(text)),
+        )
+    }
+
+    fn image_repository(&mut self, doc: &Node, name: &str) {
+        let Some(image) = doc.path(&["spec", "image"]) else {
+            return;
+        };
+        let Some(value) = image.str() else {
+            return;
+        };
+        let repository = ImageRepository {
+            name: name.to_owned(),
+            image: value.to_owned(),
+            span: self.cx.span(image.value_range(self.cx.text)),
+        };
+        self.push(FactKind::ImageRepository(repository));
+    }
+
+    /// A Flux OCIRepository: `url` plus `ref` (semver, tag, digest).
+    fn oci_repository(&mut self, doc: &Node, name: &str, kind_node: &Node) {
+        let Some(url_node) = doc.path(&["spec", "url"]) else {
+            return;
+        };
+        let Some(url) = url_node.str() else {
+            return;
+        };
+        let component = url.strip_prefix("oci://").unwrap_or(url);
+        let reference = doc.path(&["spec", "ref"]);
+        let field = |key: &str| {
+            let node = reference?.get(key)?;
+            node.str().filter(|v| !v.is_empty()).map(|v| (v, node))
+        };
+        let digest = field("digest");
+        let semver = field("semver");
+        let tag = field("tag");
+        let (kind, value, node) = match (semver, tag, digest) {
+            (Some((v, n)), _, _) => (RefKind::Range, v, n),
+            (None, Some((v, n)), _) => (RefKind::Tag, v, n),
+            (None, None, Some((_, n))) => (RefKind::Absent, "", n),
+            (None, None, None) => (RefKind::Absent, "", url_node),
+        };
+        let pin = Pin {
+            kind: PinKind::OciArtifact,
+            component: component.to_owned(),
+            reference: Reference {
+                kind,
+                value: value.to_owned(),
+                digest: digest.map(|(d, _)| d.to_owned()),
+            },
+            span: self.cx.span(node.value_range(self.cx.text)),
+            overrides: None,
+            policy_ref: self.cx.setter(node),
+            context: format!("OCIRepository {name}"),
+        };
+        self.push_pin(pin);
+        if let Some((range, range_node)) = semver {
+            let pattern = field("semverFilter")
+                .map(|(v, n)| (v.to_owned(), self.cx.span(n.value_range(self.cx.text))));
+            let policy = TagPolicy {
+                source: PolicySource::OciRepositorySemver,
+                name: name.to_owned(),
+                image_repository_ref: None,
+                pattern,
+                extract: None,
+                order: PolicyOrder::Semver {
+                    range: range.to_owned(),
+                },
+                order_span: self.cx.span(range_node.value_range(self.cx.text)),
+                span: self.cx.span(kind_node.value_range(self.cx.text)),
+            };
+            self.push(FactKind::TagPolicy(policy));
+        }
+    }
+
+    /// A Flux GitRepository: `ref` in Flux's precedence (commit, name, semver, tag, branch).
+    fn git_repository(&mut self, doc: &Node, name: &str) {
+        let Some(url_node) = doc.path(&["spec", "url"]) else {
+            return;
+        };
+        let Some(url) = url_node.str() else {
+            return;
+        };
+        let reference = doc.path(&["spec", "ref"]);
+        let field = |key: &str| {
+            let node = reference?.get(key)?;
+            node.str().filter(|v| !v.is_empty()).map(|v| (v, node))
+        };
+        let text = self.cx.text;
+        let (kind, value, range, node) = if let Some((v, n)) = field("commit") {
+            (RefKind::Commit, v, n.value_range(text), n)
+        } else if let Some((v, n)) = field("name") {
+            // `refs/heads/x` is branch x, `refs/tags/x` tag x; other refs move like branches.
+            let (kind, short) = if let Some(b) = v.strip_prefix("refs/heads/") {
+                (RefKind::Branch, b)
+            } else if let Some(t) = v.strip_prefix("refs/tags/") {
+                (RefKind::Tag, t)
+            } else {
+                (RefKind::Branch, v)
+            };
+            (
+                kind,
+                short,
+                n.range_of(text, v.len() - short.len(), short),
+                n,
+            )
+        } else if let Some((v, n)) = field("semver") {
+            (RefKind::Range, v, n.value_range(text), n)
+        } else if let Some((v, n)) = field("tag") {
+            (RefKind::Tag, v, n.value_range(text), n)
+        } else if let Some((v, n)) = field("branch") {
+            (RefKind::Branch, v, n.value_range(text), n)
+        } else {
+            (RefKind::Absent, "", url_node.value_range(text), url_node)
+        };
+        let pin = Pin {
+            kind: PinKind::GitRef,
+            component: url.to_owned(),
+            reference: Reference {
+                kind,
+                value: value.to_owned(),
+                digest: None,
+            },
+            span: self.cx.span(range),
+            overrides: None,
+            policy_ref: self.cx.setter(node),
+            context: format!("GitRepository {name}"),
+        };
+        self.push_pin(pin);
+    }
+
+    /// A Flux HelmRelease: the chart version and the images set in `values`.
+    fn helm_release(&mut self, doc: &Node, name: &str) {
+        let spec = doc.get("spec");
+        if let Some(chart) = spec.and_then(|s| s.path(&["chart", "spec"])) {
+            if let Some(chart_node) = chart.get("chart") {
+                if let Some(chart_name) = chart_node.str() {
+                    self.chart_pin(
+                        chart_name,
+                        chart_node,
+                        chart.get("version"),
+                        format!("HelmRelease {name}"),
+                    );
+                }
+            }
+        }
+        if let Some(values) = spec.and_then(|s| s.get("values")) {
+            let mut path = String::new();
+            self.values_images(values, &mut path);
+        }
+    }
+
+    /// A chart version pin: exact version → Tag, range or wildcard → Range, none → Absent
+    /// (spanning the chart name).
+    fn chart_pin(
+        &mut self,
+        chart: &str,
+        chart_node: &Node,
+        version: Option<&Node>,
+        context: String,
+    ) {
+        let text = self.cx.text;
+        let version =
+            version.and_then(|n| n.str().filter(|v| !v.trim().is_empty()).map(|v| (v, n)));
+        let (reference, range, marker_node) = match version {
+            Some((v, n)) => (
+                Reference {
+                    kind: if is_range(v) {
+                        RefKind::Range
+                    } else {
+                        RefKind::Tag
+                    },
+                    value: v.to_owned(),
+                    digest: None,
+                },
+                n.value_range(text),
+                n,
+            ),
+            None => (
+                Reference::absent(),
+                chart_node.value_range(text),
+                chart_node,
+            ),
+        };
+        let pin = Pin {
+            kind: PinKind::HelmChart,
+            component: chart.to_owned(),
+            reference,
+            span: self.cx.span(range),
+            overrides: None,
+            policy_ref: self.cx.setter(marker_node),
+            context,
+        };
+        self.push_pin(pin);
+    }
+
+    /// Walk HelmRelease values for `image:` keys: `image: repo:tag` strings and
+    /// `image: {registry?, repository, tag?, digest?}` mappings.
+    fn values_images(&mut self, node: &Node, path: &mut String) {
+        let len = path.len();
+        match &node.val {
+            Val::Map(entries) => {
+                for (key, value) in entries {
+                    let Some(key) = key.str() else {
+                        continue;
+                    };
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                    if key == "image" && matches!(value.val, Val::Scalar(_)) {
+                        let context = format!("values {path}");
+                        if let Some(pin) = self.image_pin(PinKind::HelmValuesImage, value, context)
+                        {
+                            self.push_pin(pin);
+                        }
+                    } else if key == "image" && value.get("repository").is_some() {
+                        self.values_image_map(value, path);
+                    } else {
+                        self.values_images(value, path);
+                    }
+                    path.truncate(len);
+                }
+            }
+            Val::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push_str(&format!("[{i}]"));
+                    self.values_images(item, path);
+                    path.truncate(len);
+                }
+            }
+            Val::Null | Val::Scalar(_) => {}
+        }
+    }
+
+    /// `image: {registry, repository, tag, digest}`: a pin on the tag (or the digest);
+    /// without either the chart's default applies, which is no pin of this file.
+    fn values_image_map(&mut self, image: &Node, path: &str) {
+        let text = self.cx.text;
+        let scalar = |key: &str| {
+            let node = image.get(key)?;
+            node.str().filter(|v| !v.is_empty()).map(|v| (v, node))
+        };
+        let Some((repository, repo_node)) = scalar("repository") else {
+            return;
+        };
+        let component = match scalar("registry") {
+            Some((registry, _)) => format!("{}/{}", registry.trim_end_matches('/'), repository),
+            None => repository.to_owned(),
+        };
+        let digest = scalar("digest");
+        let (reference, node, field) = match (scalar("tag"), digest) {
+            (Some((tag, node)), _) => (Reference::tag(tag), node, "tag"),
+            (None, Some((_, node))) => (Reference::absent(), node, "digest"),
+            (None, None) => return,
+        };
+        let reference = Reference {
+            digest: digest.map(|(d, _)| d.to_owned()),
+            ..reference
+        };
+        let pin = Pin {
+            kind: PinKind::HelmValuesImage,
+            component,
+            reference,
+            span: self.cx.span(node.value_range(text)),
+            overrides: None,
+            policy_ref: self.cx.setter_of(&[Some(node), Some(repo_node)]),
+            context: format!("values {path}.{field}"),
+        };
+        self.push_pin(pin);
+    }
+
+    /// A kustomize `images[]` entry: `{name, newName?, newTag?, digest?}`.
+    fn kustomize_image(&mut self, entry: &Node) {
+        let text = self.cx.text;
+        let scalar = |key: &str| {
+            let node = entry.get(key)?;
+            node.str().filter(|v| !v.is_empty()).map(|v| (v, node))
+        };
+        let Some((name, name_node)) = scalar("name") else {
+            return;
+        };
+        let new_name = scalar("newName");
+        let digest = scalar("digest");
+        let (reference, node) = match (scalar("newTag"), digest) {
+            (Some((tag, node)), _) => (Reference::tag(tag), node),
+            (None, Some((_, node))) => (Reference::absent(), node),
+            (None, None) => return,
+        };
+        let reference = Reference {
+            digest: digest.map(|(d, _)| d.to_owned()),
+            ..reference
+        };
+        let pin = Pin {
+            kind: PinKind::KustomizeImage,
+            component: new_name.map_or(name, |(n, _)| n).to_owned(),
+            reference,
+            span: self.cx.span(node.value_range(text)),
+            overrides: Some(name.to_owned()),
+            policy_ref: self.cx.setter_of(&[
+                Some(node),
+                new_name.map(|(_, n)| n),
+                Some(name_node),
+                digest.map(|(_, n)| n),
+            ]),
+            context: format!("kustomize image {name}"),
+        };
+        self.push_pin(pin);
+    }
+
+    /// Chart list entries: `{name, chart: {name, version}}` or `{name, version}`.
+    fn chart_list(&mut self, entries: &[Node]) {
+        for entry in entries {
+            let chart = entry.get("chart");
+            let version = chart
+                .and_then(|c| c.get("version"))
+                .or_else(|| entry.get("version"));
+            let Some(version) = version.filter(|v| v.str().is_some()) else {
+                continue;
+            };
+            let chart_name = chart
+                .and_then(|c| c.get("name").or(Some(c)))
+                .filter(|n| n.str().is_some())
+                .or_else(|| entry.get("name"));
+            let Some(chart_node) = chart_name else {
+                continue;
+            };
+            let Some(chart) = chart_node.str() else {
+                continue;
+            };
+            let label = entry.str_at(&["name"]).unwrap_or(chart);
+            self.chart_pin(chart, chart_node, Some(version), format!("chart {label}"));
+        }
+    }
+}
+
+/// Whether a chart version is a range or wildcard rather than one version: any of
+/// `* ^ ~ > < = |` or whitespace, or an `x`/`X` field (`1.x`, `1.2.X`).
+pub(super) fn is_range(version: &str) -> bool {
+    version
+        .chars()
+        .any(|c| matches!(c, '*' | '^' | '~' | '>' | '<' | '=' | '|') || c.is_whitespace())
+        || version
+            .trim_start_matches(['v', 'V'])
+            .split('.')
+            .any(|part| part == "x" || part == "X")
+}
