@@ -194,19 +194,23 @@ impl Snapshot {
         out
     }
 
-    /// The tag policy a setter marker (`ns:name`) points at, if it is in this tree.
-    pub fn policy_by_ref(&self, policy_ref: &str) -> Option<&Located> {
+    /// The tag policy a setter marker (`ns:name`) points at, if it is in this tree. Two
+    /// clusters often reuse one policy name (`flux-system:platform`), so a policy of the
+    /// pin's own environment wins over one elsewhere.
+    pub fn policy_by_ref(&self, policy_ref: &str, env: usize) -> Option<&Located> {
         let (ns, name) = match policy_ref.split_once(':') {
             Some((ns, name)) => (Some(ns), name),
             None => (None, policy_ref),
         };
-        self.policies.iter().find(|l| {
+        let mut candidates = self.policies.iter().filter(|l| {
             let Some(p) = self.policy(l) else {
                 return false;
             };
             let fact_ns = self.files[l.file].facts[l.fact].namespace.as_deref();
             p.name == name && (ns.is_none() || fact_ns.is_none() || fact_ns == ns)
-        })
+        });
+        let first = candidates.clone().next();
+        candidates.find(|l| l.env == Some(env)).or(first)
     }
 
     /// Kustomization facts, for callers that need the include structure.
@@ -250,6 +254,9 @@ impl Resolver<'_> {
         if !self.includers.contains_key(&file) {
             return own.map(|e| vec![(e, None)]).unwrap_or_default();
         }
+        // A file that names its environment itself is no base: overlays may still override
+        // its images, but the pin is reported as the file's own.
+        let keep_via = own.is_none();
         // env → (not overridden on some chain, the top overlay entry of that chain)
         let mut reach: BTreeMap<usize, Option<Related>> = BTreeMap::new();
         let mut overridden_only: BTreeSet<usize> = BTreeSet::new();
@@ -265,7 +272,10 @@ impl Resolver<'_> {
             &mut reach,
             &mut overridden_only,
         );
-        let mut out: Vec<(usize, Option<Related>)> = reach.into_iter().collect();
+        let mut out: Vec<(usize, Option<Related>)> = reach
+            .into_iter()
+            .map(|(e, via)| (e, via.filter(|_| keep_via)))
+            .collect();
         out.sort_by_key(|(e, _)| *e);
         out
     }

@@ -69,7 +69,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
         let Some(policy_ref) = &pin.policy_ref else {
             continue;
         };
-        let Some(loc) = snap.policy_by_ref(policy_ref) else {
+        let Some(loc) = snap.policy_by_ref(policy_ref, p.env) else {
             continue;
         };
         let Some(policy) = snap.policy(loc) else {

@@ -14,7 +14,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
         out.push(Finding {
             rule: ID,
             level: Level::Note,
-            message: format!("skipped `{}`: {reason}", f.path),
+            message: format!("file skipped: {reason}"),
             path: f.path.clone(),
             span: Span {
                 line: 1,

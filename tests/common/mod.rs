@@ -37,7 +37,7 @@ impl Drop for TempDir {
     }
 }
 
-/// Copy a directory tree (files and directories only).
+/// Copy a directory tree; symlinks are recreated as symlinks (never followed).
 pub fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read dir") {
         let entry = entry.expect("dir entry");
@@ -46,6 +46,9 @@ pub fn copy_tree(from: &Path, to: &Path) {
         if ty.is_dir() {
             std::fs::create_dir_all(&target).expect("mkdir");
             copy_tree(&entry.path(), &target);
+        } else if ty.is_symlink() {
+            let link = std::fs::read_link(entry.path()).expect("read link");
+            std::os::unix::fs::symlink(link, &target).expect("symlink");
         } else if ty.is_file() {
             std::fs::copy(entry.path(), &target).expect("copy");
         }

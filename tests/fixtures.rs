@@ -1,0 +1,108 @@
+//! `promolint check` on each sample repository in `fixtures/`: the exact findings (rule,
+//! level, file, line:column) listed in the fixture's EXPECTED.md, in a plain directory and
+//! in a git checkout, with the same result.
+
+mod common;
+
+use common::{copy_tree, fixture, git, TempDir};
+use promolint::engine::{self, Options};
+
+fn findings(start: &std::path::Path) -> Vec<String> {
+    let outcome = engine::check(&Options {
+        start: start.to_path_buf(),
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("check failed: {e}"));
+    outcome
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{}:{}",
+                f.rule,
+                f.level.as_str(),
+                f.path,
+                f.span.line,
+                f.span.column
+            )
+        })
+        .collect()
+}
+
+/// Check the fixture copied to a plain directory, then as a committed git repository with
+/// an ignored directory that would produce findings: both must give `expected`.
+fn assert_fixture(name: &str, expected: &[&str]) {
+    let plain = TempDir::new(name);
+    copy_tree(&fixture(name), plain.path());
+    assert_eq!(findings(plain.path()), expected, "{name} (plain directory)");
+
+    let repo = TempDir::new(name);
+    copy_tree(&fixture(name), repo.path());
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    // An ignored file that would be a finding must not be read.
+    repo.write(".gitignore", b"scratch/\n");
+    repo.write(
+        "scratch/clusters/prod/deployment.yaml",
+        b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  template:\n    spec:\n      containers:\n        - name: x\n          image: nginx:latest\n",
+    );
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "fixture"]);
+    assert_eq!(findings(repo.path()), expected, "{name} (git checkout)");
+}
+
+#[test]
+fn flux_image_lab() {
+    assert_fixture("flux-image-lab", FLUX_IMAGE_LAB);
+}
+
+#[test]
+fn samakia_fabric() {
+    assert_fixture("samakia-fabric", SAMAKIA_FABRIC);
+}
+
+#[test]
+fn homelab() {
+    assert_fixture("homelab", HOMELAB);
+}
+
+#[test]
+fn broken_inputs() {
+    assert_fixture("broken", BROKEN);
+}
+
+const FLUX_IMAGE_LAB: &[&str] = &[
+    "PL003 warning flux/apps/backend/develop/image-policy.yaml:25:14",
+    "PL001 error flux/apps/backend/production/smoke-test-cronjob.yaml:20:47",
+    "PL009 error flux/apps/backend/production/smoke-test-cronjob.yaml:20:47",
+    "PL001 warning flux/apps/frontend/base/deployment.yaml:17:40",
+    "PL003 error flux/apps/frontend/production/image-policy.yaml:23:15",
+    "PL002 error flux/apps/frontend/production/kustomization.yaml:17:13",
+    "PL009 error flux/apps/frontend/production/kustomization.yaml:17:13",
+    "PL003 warning flux/apps/frontend/staging/image-policy.yaml:21:15",
+];
+
+const SAMAKIA_FABRIC: &[&str] = &[
+    "PL001 warning fabric-core/terraform/envs/samakia-dev/main.tf:12:28",
+    "PL001 error fabric-core/terraform/envs/samakia-prod/main.tf:17:28",
+    "PL001 error fabric-core/terraform/envs/samakia-prod/main.tf:39:75",
+];
+
+const HOMELAB: &[&str] = &[
+    "PL001 warning kubernetes/clusters/dev/platform.yaml:11:13",
+    "PL003 warning kubernetes/clusters/integration/platform.yaml:38:14",
+    "PL001 error kubernetes/clusters/live/.versions.env:5:16",
+    "PL001 error kubernetes/clusters/live/helm-charts.yaml:21:19",
+    "PL003 error kubernetes/clusters/live/platform.yaml:38:14",
+];
+
+const BROKEN: &[&str] = &[
+    "PL001 error clusters/prod/bom.yaml:18:40",
+    "PL000 note clusters/prod/escape.yaml:1:1",
+    "PL000 note clusters/prod/image.yaml:1:1",
+    "PL000 note clusters/prod/malformed.yaml:1:1",
+    "PL000 note clusters/prod/tabs.yaml:1:1",
+    "PL001 warning clusters/staging/crlf.yaml:20:39",
+    "PL001 warning clusters/staging/crlf.yaml:22:18",
+    "PL000 note clusters/staging/latin1.yaml:1:1",
+    "PL000 note envs/prod/main.tf:1:1",
+];
