@@ -147,12 +147,16 @@ pub fn load_config(root: &Path, start: &Path, explicit: Option<&Path>) -> Result
                 .strip_prefix(&root_abs)
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_default();
-            let mut c = config::load::load(&candidate)?;
             let shown = if base.is_empty() {
                 config::FILE_NAME.to_string()
             } else {
                 format!("{base}/{}", config::FILE_NAME)
             };
+            // Errors name the file as the user sees it in the repository.
+            let mut c = config::load::load(&candidate).map_err(|mut e| {
+                e.file = shown.clone();
+                e
+            })?;
             c.path = Some(PathBuf::from(shown));
             rebase(&mut c, &base);
             return Ok(c);

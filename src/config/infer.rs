@@ -277,6 +277,11 @@ fn token_env(segment: &str) -> Option<(String, usize)> {
 pub fn infer_from_path(path: &str) -> Option<(String, usize)> {
     let mut segments: Vec<&str> = path.split('/').collect();
     let file = segments.pop()?;
+    // Hidden directories hold tooling (`.github/workflows/promote-to-live.yaml`), not an
+    // environment's manifests.
+    if segments.iter().any(|s| s.starts_with('.')) {
+        return None;
+    }
     segments
         .iter()
         .rev()

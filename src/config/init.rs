@@ -25,7 +25,7 @@ pub fn render(envs: &Environments, files: &[String]) -> String {
          #\n\
          # Editor completion: `promolint schema > .promolint.schema.json`, then add this\n\
          # first line: `# yaml-language-server: $schema=.promolint.schema.json`.\n\
-         # Rules: `promolint explain rules`.\n\n"
+         # Rules: `promolint rules`, and `promolint explain RULE` for one.\n\n"
     ));
 
     // Each file's environment, sorted by path (`cover` looks files up by prefix).
