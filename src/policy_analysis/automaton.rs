@@ -12,8 +12,8 @@ use regex_syntax::hir::{Hir, Look};
 // Patterns come from users' repositories: every stage has a bound, and exceeding one
 // yields "too complex" instead of a hang or an allocation storm.
 const NFA_SIZE_LIMIT: usize = 1 << 20;
-const DFA_SIZE_LIMIT: usize = 2 << 20;
-const DETERMINIZE_SIZE_LIMIT: usize = 2 << 20;
+const DFA_SIZE_LIMIT: usize = 1 << 20;
+const DETERMINIZE_SIZE_LIMIT: usize = 1 << 20;
 /// Distinct product states a search may visit.
 const SEARCH_STATE_LIMIT: usize = 100_000;
 
@@ -39,7 +39,9 @@ impl Lang {
                     .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
             )
             .build_from_hir(&whole)
-            .map_err(|e| TooComplex(format!("its automaton exceeds {NFA_SIZE_LIMIT} bytes: {e}")))?;
+            .map_err(|e| {
+                TooComplex(format!("its automaton exceeds {NFA_SIZE_LIMIT} bytes: {e}"))
+            })?;
         let dfa = dense::Builder::new()
             .configure(
                 dense::Config::new()
@@ -136,10 +138,7 @@ struct Node {
 ///
 /// Breadth-first by levels with bytes tried in order keeps each level sorted, so the
 /// first node reaching a product state carries the smallest shortest string to it.
-pub(super) fn shortest(
-    parts: &[Part],
-    alphabet: &Alphabet,
-) -> Result<Option<Vec<u8>>, TooComplex> {
+pub(super) fn shortest(parts: &[Part], alphabet: &Alphabet) -> Result<Option<Vec<u8>>, TooComplex> {
     let satisfied = |states: &[StateID]| {
         parts
             .iter()

@@ -179,27 +179,43 @@ fn ascii_look(look: Look) -> Look {
 /// tags contain no line breaks.
 pub(super) fn is_start_anchored(hir: &Hir) -> bool {
     let prefix = hir.properties().look_set_prefix();
-    prefix.contains(Look::Start) || prefix.contains(Look::StartLF) || prefix.contains(Look::StartCRLF)
+    prefix.contains(Look::Start)
+        || prefix.contains(Look::StartLF)
+        || prefix.contains(Look::StartCRLF)
 }
 
-/// Capture groups of the pattern: (index, name, sub-expression), in index order.
-pub(super) fn captures(hir: &Hir) -> Vec<(u32, Option<&str>, &Hir)> {
-    fn walk<'h>(hir: &'h Hir, out: &mut Vec<(u32, Option<&'h str>, &'h Hir)>) {
+/// A capture group of the pattern.
+pub(super) struct Group<'h> {
+    pub index: u32,
+    pub name: Option<&'h str>,
+    pub sub: &'h Hir,
+    /// Whether a match can skip the group (inside `?`, `*` or one branch of `|`): its
+    /// key part is then empty.
+    pub optional: bool,
+}
+
+/// Capture groups of the pattern, in index order.
+pub(super) fn captures(hir: &Hir) -> Vec<Group<'_>> {
+    fn walk<'h>(hir: &'h Hir, optional: bool, out: &mut Vec<Group<'h>>) {
         match hir.kind() {
             HirKind::Capture(cap) => {
-                out.push((cap.index, cap.name.as_deref(), &cap.sub));
-                walk(&cap.sub, out);
+                out.push(Group {
+                    index: cap.index,
+                    name: cap.name.as_deref(),
+                    sub: &cap.sub,
+                    optional,
+                });
+                walk(&cap.sub, optional, out);
             }
-            HirKind::Repetition(rep) => walk(&rep.sub, out),
-            HirKind::Concat(subs) | HirKind::Alternation(subs) => {
-                subs.iter().for_each(|s| walk(s, out))
-            }
+            HirKind::Repetition(rep) => walk(&rep.sub, optional || rep.min == 0, out),
+            HirKind::Concat(subs) => subs.iter().for_each(|s| walk(s, optional, out)),
+            HirKind::Alternation(subs) => subs.iter().for_each(|s| walk(s, true, out)),
             _ => {}
         }
     }
     let mut out = Vec::new();
-    walk(hir, &mut out);
-    out.sort_by_key(|c| c.0);
+    walk(hir, false, &mut out);
+    out.sort_by_key(|g| g.index);
     out
 }
 
@@ -282,10 +298,7 @@ fn classify(index: usize, rep: &Repetition) -> Option<KeyRun> {
         return None;
     }
     let bytes: Vec<u8> = match project(&rep.sub).kind() {
-        HirKind::Class(Class::Bytes(c)) => c
-            .iter()
-            .flat_map(|r| r.start()..=r.end())
-            .collect(),
+        HirKind::Class(Class::Bytes(c)) => c.iter().flat_map(|r| r.start()..=r.end()).collect(),
         HirKind::Literal(lit) if lit.0.len() == 1 => lit.0.to_vec(),
         _ => return None,
     };

@@ -130,9 +130,14 @@ impl Problem {
             Problem::MutableTag { tags } => {
                 let first = tags.first().map_or("", String::as_str);
                 let mut message = format!("policy admits mutable tag `{first}`");
-                if tags.len() > 1 {
-                    let rest: Vec<String> = tags[1..].iter().map(|t| format!("`{t}`")).collect();
-                    message.push_str(&format!(" (also {})", rest.join(", ")));
+                // A few names make the point; `.*` would list every token.
+                let mut also: Vec<String> =
+                    tags.iter().skip(1).take(3).map(|t| format!("`{t}`")).collect();
+                if tags.len() > 4 {
+                    also.push(format!("{} more", tags.len() - 4));
+                }
+                if !also.is_empty() {
+                    message.push_str(&format!(" (also {})", also.join(", ")));
                 }
                 message
             }
@@ -230,11 +235,7 @@ pub fn analyse(
     };
     let hir = match parse(pattern) {
         Ok(hir) => hir,
-        Err(error) => {
-            return vec![Problem::InvalidPattern {
-                error: syntax_message(&error),
-            }]
-        }
+        Err(error) => return vec![Problem::InvalidPattern { error }],
     };
     let mut a = Analysis {
         projected: project(&hir),
@@ -252,6 +253,9 @@ pub fn analyse(
             let error = error.lines().last().unwrap_or_default().trim().to_string();
             return vec![Problem::InvalidPattern { error }];
         }
+        Err(regex::Error::CompiledTooBig(limit)) => a.record_complex(TooComplex(format!(
+            "the compiled regex exceeds {limit} bytes"
+        ))),
         Err(error) => a.record_complex(TooComplex(error.to_string())),
     }
     if a.regex.is_some() {
@@ -277,12 +281,14 @@ pub fn analyse(
     a.problems
 }
 
-fn parse(pattern: &str) -> Result<Hir, regex_syntax::Error> {
+/// The pattern's HIR, or the parser's message on one line.
+fn parse(pattern: &str) -> Result<Hir, String> {
     // Go reads `\123` as an octal escape; so does Flux.
     regex_syntax::ParserBuilder::new()
         .octal(true)
         .build()
         .parse(pattern)
+        .map_err(|e| syntax_message(&e))
 }
 
 fn compile(pattern: &str) -> Result<regex::Regex, regex::Error> {
@@ -301,7 +307,12 @@ fn syntax_message(error: &regex_syntax::Error) -> String {
         regex_syntax::Error::Translate(e) => {
             format!("{} (at byte {})", e.kind(), e.span().start.offset)
         }
-        other => other.to_string().lines().last().unwrap_or_default().to_string(),
+        other => other
+            .to_string()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -384,9 +395,15 @@ impl Analysis<'_> {
             max_len: MAX_TAG_LEN - 1,
             ..TAGS
         };
-        let tag = match shortest(&[after_x, Part::must(&anchored)], &rest)? {
-            Some(rest) => Some([b"x".as_slice(), &rest].concat()),
-            None => shortest(&[Part::must(admitted), Part::must_not(&anchored)], &TAGS)?,
+        let with_x = shortest(&[after_x, Part::must(&anchored)], &rest)?
+            .map(|rest| [b"x".as_slice(), &rest].concat());
+        // A match later in the tag can make `x…` long (`\bprod` admits `x-prod`, not
+        // `xprod`): the shortest tag admitted only through such a match may be better.
+        let later = shortest(&[Part::must(admitted), Part::must_not(&anchored)], &TAGS)?;
+        let tag = match (with_x, later) {
+            (Some(x), Some(l)) if l.len() < x.len() => Some(l),
+            (Some(x), _) => Some(x),
+            (None, l) => l,
         };
         Ok(tag
             .and_then(|t| String::from_utf8(t).ok())
@@ -492,8 +509,8 @@ impl Analysis<'_> {
                         Some(_) => None,
                         None => groups
                             .iter()
-                            .find(|(_, n, _)| *n == Some(name.as_str()))
-                            .map(|(i, _, _)| *i),
+                            .find(|g| g.name == Some(name.as_str()))
+                            .map(|g| g.index),
                     };
                     match index {
                         Some(i) => parts.push(KeyPart::Group(i)),
@@ -608,7 +625,9 @@ impl Analysis<'_> {
         if let (Some(tag_a), Some(tag_b)) = (tag_a, tag_b) {
             let keys = (self.key_of(key, &tag_a), self.key_of(key, &tag_b));
             if let (Some(key_a), Some(key_b)) = keys {
-                if holds(&key_a, &key_b) {
+                // The real match must put the two texts into the keys, not another branch.
+                let texts_in_keys = contains(key_a.as_bytes(), a) && contains(key_b.as_bytes(), b);
+                if texts_in_keys && holds(&key_a, &key_b) {
                     return Ok((tag_a, tag_b));
                 }
             }
@@ -619,11 +638,19 @@ impl Analysis<'_> {
         ))
     }
 
-    /// The smallest tag the policy admits with repetition `index` fixed to `literal`.
+    /// The smallest tag containing `literal` that the policy admits with repetition
+    /// `index` fixed to `literal`.
     fn example_tag(&self, index: usize, literal: &[u8]) -> Result<Option<String>, TooComplex> {
         let fixed = project_replacing(&self.hir, index, literal);
         let lang = Lang::new(Hir::concat(vec![any_tag_text(), fixed, any_tag_text()]))?;
-        Ok(shortest(&[Part::must(&lang)], &TAGS)?.and_then(|t| String::from_utf8(t).ok()))
+        // Without this, another branch of the pattern could give a shorter tag.
+        let holding = Lang::new(Hir::concat(vec![
+            any_tag_text(),
+            Hir::literal(literal),
+            any_tag_text(),
+        ]))?;
+        let tag = shortest(&[Part::must(&lang), Part::must(&holding)], &TAGS)?;
+        Ok(tag.and_then(|t| String::from_utf8(t).ok()))
     }
 
     fn numerical(&self, key: &Key) -> Result<Option<Problem>, TooComplex> {
@@ -650,10 +677,11 @@ impl Analysis<'_> {
                     Hir::literal(text.as_bytes())
                 }
                 KeyPart::Group(0) => self.projected.clone(),
-                KeyPart::Group(i) => groups
-                    .iter()
-                    .find(|(index, _, _)| index == i)
-                    .map_or_else(Hir::fail, |(_, _, sub)| project(sub)),
+                KeyPart::Group(i) => match groups.iter().find(|g| g.index == *i) {
+                    Some(g) if g.optional => Hir::alternation(vec![Hir::empty(), project(g.sub)]),
+                    Some(g) => project(g.sub),
+                    None => Hir::fail(),
+                },
             });
         }
         alphabet.sort_unstable();
@@ -671,6 +699,10 @@ impl Analysis<'_> {
             value: String::from_utf8_lossy(&v).into_owned(),
         }))
     }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Texts for a hex run: all of its smallest byte and all of its largest.

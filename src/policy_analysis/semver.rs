@@ -22,9 +22,7 @@ pub(super) fn prerelease_comparator(range: &str) -> Option<String> {
             }
             let comparator = format!("{}{token}", std::mem::take(&mut pending_operator));
             let version = token.trim_start_matches(OPERATOR_CHARS);
-            let version = version
-                .strip_prefix(['v', 'V'])
-                .unwrap_or(version);
+            let version = version.strip_prefix(['v', 'V']).unwrap_or(version);
             if has_prerelease(version) {
                 return Some(comparator);
             }
@@ -42,7 +40,5 @@ fn has_prerelease(version: &str) -> bool {
         return false;
     };
     // A `+` first means build metadata, which says nothing about pre-releases.
-    core_starts_like_a_version
-        && version[dash..].starts_with('-')
-        && version.len() > dash + 1
+    core_starts_like_a_version && version[dash..].starts_with('-') && version.len() > dash + 1
 }
