@@ -42,6 +42,9 @@ const TAGS: Alphabet<'static> = Alphabet {
 };
 
 /// The environment a policy belongs to, and the words that name environments in tags.
+///
+/// Tokens are compared with tags as written (tags are case-sensitive): `staging`
+/// matches `staging-v1`, not `STAGING-v1`.
 #[derive(Clone, Copy, Debug)]
 pub struct PolicyContext<'a> {
     /// The environment's name (`production`); it also counts as one of its own tokens.
@@ -224,6 +227,11 @@ pub fn admits(pattern: &str, tag: &str) -> bool {
 ///
 /// `pattern` is `filterTags.pattern` (or `tag_pattern`), `extract` is
 /// `filterTags.extract` (`$ts`); without a pattern only the semver range is checked.
+///
+/// Order: an invalid pattern alone; then not anchored, foreign tag, mutable tag,
+/// pre-release range, unknown extract group, and the ordering-key problem. A
+/// [`Problem::TooComplex`] takes the place of the first check that needed an automaton
+/// it could not have; the checks that need none (mutable tags, semver) still run.
 pub fn analyse(
     pattern: Option<&str>,
     extract: Option<&str>,

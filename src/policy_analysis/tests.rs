@@ -902,13 +902,30 @@ fn odd_inputs_do_not_panic() {
         semver("||-"),
         PolicyOrder::Unspecified,
     ];
-    for pattern in patterns {
-        for extract in extracts {
-            for order in &orders {
-                for problem in analyse(Some(pattern), extract, order, &ctx) {
-                    assert!(!problem.message().is_empty());
-                }
+    // Every extract with an order that uses it, every order with a plain extract.
+    let combinations = extracts
+        .iter()
+        .map(|e| (*e, &orders[0]))
+        .chain(orders.iter().map(|o| (Some("$ts"), o)));
+    for (extract, order) in combinations {
+        for pattern in patterns {
+            for problem in analyse(Some(pattern), extract, order, &ctx) {
+                assert!(!problem.message().is_empty());
             }
         }
     }
+    // Deep nesting (within and beyond the parser's limit) and a very wide alternation.
+    let nested = |depth: usize| format!("{}a{}", "(".repeat(depth), ")".repeat(depth));
+    let wide: Vec<String> = (0..5000).map(|i| format!("production-{i}")).collect();
+    for pattern in [nested(200), nested(1000), format!("^({})$", wide.join("|"))] {
+        for order in &orders {
+            for problem in analyse(Some(&pattern), Some("$1"), order, &ctx) {
+                assert!(!problem.message().is_empty());
+            }
+        }
+    }
+    assert!(matches!(
+        analyse(Some(&nested(1000)), None, &numerical(), &ctx).as_slice(),
+        [Problem::InvalidPattern { .. }]
+    ));
 }
