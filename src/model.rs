@@ -70,9 +70,7 @@ impl LineIndex {
 
     /// Byte offset where 1-based `line` starts, if the text has that line.
     pub fn line_start(&self, line: u32) -> Option<usize> {
-        self.line_starts
-            .get((line as usize).checked_sub(1)?)
-            .copied()
+        self.line_starts.get((line as usize).checked_sub(1)?).copied()
     }
 
     pub fn line_count(&self) -> usize {
@@ -395,9 +393,6 @@ mod tests {
             split_image("nginx:1.25@sha256:abc"),
             ("nginx", Some("1.25"), Some("sha256:abc"))
         );
-        assert_eq!(
-            split_image("nginx@sha256:abc"),
-            ("nginx", None, Some("sha256:abc"))
-        );
+        assert_eq!(split_image("nginx@sha256:abc"), ("nginx", None, Some("sha256:abc")));
     }
 }

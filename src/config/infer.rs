@@ -13,7 +13,10 @@ use std::collections::BTreeMap;
 /// The tiers of zero-config inference, in promotion order, with the tokens naming them.
 pub const TIERS: &[(&str, &[&str])] = &[
     ("dev", &["dev", "develop", "development"]),
-    ("staging", &["staging", "stage", "integration", "qa", "uat"]),
+    (
+        "staging",
+        &["staging", "stage", "integration", "qa", "uat"],
+    ),
     ("prod", &["prod", "production", "live"]),
 ];
 
@@ -31,7 +34,9 @@ pub fn all_tier_tokens() -> impl Iterator<Item = &'static str> {
 }
 
 fn tokens(segment: &str) -> impl Iterator<Item = &str> {
-    segment.split(['-', '_', '.']).filter(|t| !t.is_empty())
+    segment
+        .split(['-', '_', '.'])
+        .filter(|t| !t.is_empty())
 }
 
 /// One environment.
@@ -95,9 +100,7 @@ impl Environments {
                 let glob = Glob::new(p).map_err(|e| err(i, "paths", e.to_string()))?;
                 builder.add(glob);
             }
-            let set = builder
-                .build()
-                .map_err(|e| err(i, "paths", e.to_string()))?;
+            let set = builder.build().map_err(|e| err(i, "paths", e.to_string()))?;
             let tag_pattern = match tag_pattern {
                 Some(p) => Some(Regex::new(p).map_err(|e| err(i, "tag_pattern", e.to_string()))?),
                 None => None,
@@ -106,7 +109,13 @@ impl Environments {
             for a in after {
                 match names.get(a.as_str()) {
                     Some(&j) => after_idx.push(j),
-                    None => return Err(err(i, "after", format!("unknown environment `{a}`"))),
+                    None => {
+                        return Err(err(
+                            i,
+                            "after",
+                            format!("unknown environment `{a}`"),
+                        ))
+                    }
                 }
             }
             let tier = tokens(name).find_map(tier_of_token);
@@ -227,11 +236,7 @@ impl Environments {
         self.envs
             .iter()
             .position(|e| e.name.eq_ignore_ascii_case(token))
-            .or_else(|| {
-                self.envs
-                    .iter()
-                    .position(|e| e.aliases.iter().any(|a| a == &token.to_ascii_lowercase()))
-            })
+            .or_else(|| self.envs.iter().position(|e| e.aliases.iter().any(|a| a == &token.to_ascii_lowercase())))
     }
 
     /// Environments in promotion order (a topological order of `after`, ties by name).
@@ -313,10 +318,7 @@ mod tests {
             infer_from_path("flux/apps/backend/develop/image-policy.yaml"),
             Some(("develop".into(), 0))
         );
-        assert_eq!(
-            infer_from_path("kubernetes/platform/helm-charts.yaml"),
-            None
-        );
+        assert_eq!(infer_from_path("kubernetes/platform/helm-charts.yaml"), None);
         assert_eq!(infer_from_path("apps/backend/base/deployment.yaml"), None);
         // A segment that merely contains a tier word is not one.
         assert_eq!(infer_from_path("docs/devops/liveness.yaml"), None);
@@ -342,15 +344,9 @@ mod tests {
         assert!(envs.get(live).protected);
         let integration = envs.index_of("integration").unwrap();
         assert_eq!(envs.get(live).after, vec![integration]);
-        assert_eq!(
-            envs.for_namespace("production"),
-            envs.index_of("production")
-        );
+        assert_eq!(envs.for_namespace("production"), envs.index_of("production"));
         assert_eq!(envs.for_namespace("flux-system"), None);
-        assert_eq!(
-            envs.env_of_tag_prefix("integration-abc1234"),
-            Some(integration)
-        );
+        assert_eq!(envs.env_of_tag_prefix("integration-abc1234"), Some(integration));
         assert_eq!(envs.env_of_tag_prefix("v1.2.3"), None);
     }
 }

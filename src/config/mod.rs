@@ -18,8 +18,7 @@ pub use infer::{Env, Environments};
 pub const FILE_NAME: &str = ".promolint.yaml";
 
 /// Tags that move under you unless configured otherwise (DESIGN §5).
-pub const DEFAULT_MUTABLE_TAGS: &[&str] =
-    &["latest", "main", "master", "stable", "edge", "nightly"];
+pub const DEFAULT_MUTABLE_TAGS: &[&str] = &["latest", "main", "master", "stable", "edge", "nightly"];
 
 /// A validated configuration. `Config::default()` is the zero-config behaviour.
 #[derive(Clone, Debug, PartialEq)]

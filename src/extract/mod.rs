@@ -105,15 +105,9 @@ mod tests {
         assert_eq!(format_of("a/b/kustomization.yaml"), Some(Format::Yaml));
         assert_eq!(format_of("x.YML"), Some(Format::Yaml));
         assert_eq!(format_of("envs/samakia-prod/main.tf"), Some(Format::Hcl));
-        assert_eq!(
-            format_of("stacks/live/terragrunt.stack.hcl"),
-            Some(Format::Hcl)
-        );
+        assert_eq!(format_of("stacks/live/terragrunt.stack.hcl"), Some(Format::Hcl));
         assert_eq!(format_of("packer/ubuntu.pkr.hcl"), Some(Format::Hcl));
-        assert_eq!(
-            format_of("clusters/dev/.versions.env"),
-            Some(Format::EnvFile)
-        );
+        assert_eq!(format_of("clusters/dev/.versions.env"), Some(Format::EnvFile));
         assert_eq!(format_of("README.md"), None);
     }
 

@@ -88,7 +88,8 @@ fn parse(file: &'static str, page: &'static str) -> RuleMeta {
         id: field("id"),
         name: field("name"),
         kind,
-        level: Level::parse(field("level")).unwrap_or_else(|| panic!("rules/{file}: bad level")),
+        level: Level::parse(field("level"))
+            .unwrap_or_else(|| panic!("rules/{file}: bad level")),
         enabled: field("enabled") == "true",
         summary: field("summary"),
         body: body.trim_start(),
@@ -122,21 +123,10 @@ mod tests {
         for r in all() {
             assert_eq!(r.file, format!("{}-{}.md", r.id, r.name));
             assert!(!r.summary.is_empty(), "{}", r.id);
-            assert!(
-                r.body.starts_with(&format!("# {} {}", r.id, r.name)),
-                "{}",
-                r.id
-            );
-            assert!(
-                section(r.body, "How to fix").is_some(),
-                "{} lacks How to fix",
-                r.id
-            );
+            assert!(r.body.starts_with(&format!("# {} {}", r.id, r.name)), "{}", r.id);
+            assert!(section(r.body, "How to fix").is_some(), "{} lacks How to fix", r.id);
         }
-        assert_eq!(
-            lookup("pl003").map(|r| r.name),
-            Some("tag-policy-too-broad")
-        );
+        assert_eq!(lookup("pl003").map(|r| r.name), Some("tag-policy-too-broad"));
         assert_eq!(lookup("tag-policy-too-broad").map(|r| r.id), Some("PL003"));
         assert!(lookup("nope").is_none());
     }
