@@ -1,8 +1,132 @@
-//! PL003 tag-policy-too-broad: a tag policy admitting tags outside its environment.
-use super::Finding;
+//! PL003 tag-policy-too-broad: a tag policy admitting tags outside its environment, or
+//! ordering them so that automation picks the wrong one. Decided on the policy's automaton
+//! (see [`crate::policy_analysis`]), never by matching the pattern's text.
+use super::{env_level, Finding, Related};
+use crate::config::infer::all_tier_tokens;
 use crate::config::Config;
+use crate::model::{Level, Span, TagPolicy};
+use crate::policy_analysis::{analyse, PolicyContext, Problem};
 use crate::snapshot::Snapshot;
 
 pub const ID: &str = "PL003";
 
-pub fn check(_snap: &Snapshot, _config: &Config, _out: &mut Vec<Finding>) {}
+pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
+    for loc in &snap.policies {
+        let (Some(env_idx), Some(policy)) = (loc.env, snap.policy(loc)) else {
+            continue;
+        };
+        let env = snap.envs.get(env_idx);
+        let own: Vec<String> = env
+            .aliases
+            .iter()
+            .cloned()
+            .chain(std::iter::once(env.name.to_ascii_lowercase()))
+            .collect();
+        let mut foreign: Vec<String> = all_tier_tokens()
+            .map(str::to_string)
+            .chain(snap.envs.envs.iter().flat_map(|e| {
+                std::iter::once(e.name.to_ascii_lowercase()).chain(e.aliases.iter().cloned())
+            }))
+            .filter(|t| !own.contains(t))
+            .collect();
+        foreign.sort();
+        foreign.dedup();
+        let ctx = PolicyContext {
+            environment: &env.name,
+            own_tokens: &own,
+            foreign_tokens: &foreign,
+            mutable_tags: &config.mutable_tags,
+            protected: env.protected,
+        };
+        let problems = analyse(
+            policy.pattern.as_ref().map(|(p, _)| p.as_str()),
+            policy.extract.as_ref().map(|(e, _)| e.as_str()),
+            &policy.order,
+            &ctx,
+        );
+        let mut admission_reported = false;
+        for problem in problems {
+            // One finding for what the pattern admits (the most important reason);
+            // ordering problems are findings of their own.
+            let admission = matches!(
+                problem,
+                Problem::NotAnchored { .. }
+                    | Problem::ForeignTag { .. }
+                    | Problem::MutableTag { .. }
+            );
+            if admission {
+                if admission_reported {
+                    continue;
+                }
+                admission_reported = true;
+            }
+            let (span, related) = location(policy, &problem);
+            let level = match problem {
+                Problem::TooComplex { .. } => Level::Note,
+                _ => env_level(snap, env_idx),
+            };
+            let path = snap.path(loc.file).to_string();
+            out.push(Finding {
+                rule: ID,
+                level,
+                message: format!(
+                    "{} policy `{}`: {}",
+                    env.name,
+                    policy.name,
+                    problem.message()
+                ),
+                path: path.clone(),
+                span,
+                environment: Some(env.name.clone()),
+                component: Some(policy.name.clone()),
+                commit: None,
+                related: related
+                    .into_iter()
+                    .map(|(span, message)| Related {
+                        path: path.clone(),
+                        span,
+                        message,
+                    })
+                    .collect(),
+                value: problem
+                    .counterexample()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| problem.message()),
+            });
+        }
+    }
+}
+
+/// Where a problem is reported, and the spans worth showing beside it.
+fn location(policy: &TagPolicy, problem: &Problem) -> (Span, Vec<(Span, String)>) {
+    let pattern = policy.pattern.as_ref().map(|(_, s)| s.clone());
+    let extract = policy.extract.as_ref().map(|(_, s)| s.clone());
+    let order = Some(policy.order_span.clone()).filter(|s| s.line > 0);
+    let first = |spans: [&Option<Span>; 3]| {
+        spans
+            .into_iter()
+            .flatten()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| policy.span.clone())
+    };
+    match problem {
+        Problem::PrereleaseRange { .. } => (first([&order, &pattern, &None]), Vec::new()),
+        Problem::UnknownGroup { .. } | Problem::NonNumericKey { .. } => {
+            let related = pattern
+                .clone()
+                .map(|s| vec![(s, "the pattern".to_string())])
+                .unwrap_or_default();
+            (first([&extract, &order, &pattern]), related)
+        }
+        Problem::UnpaddedNumbers { .. } | Problem::HashOrder { .. } => {
+            let related = extract
+                .clone()
+                .or_else(|| pattern.clone())
+                .map(|s| vec![(s, "the ordering key".to_string())])
+                .unwrap_or_default();
+            (first([&order, &pattern, &None]), related)
+        }
+        _ => (first([&pattern, &order, &None]), Vec::new()),
+    }
+}
