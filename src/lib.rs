@@ -2,10 +2,12 @@
 //!
 //! Data flows one way (DESIGN §7): source → extract → snapshot → rules → findings → report.
 
+pub mod change;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod extract;
+pub mod history;
 pub mod model;
 pub mod policy_analysis;
 pub mod report;

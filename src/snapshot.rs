@@ -172,6 +172,18 @@ impl Snapshot {
         }
     }
 
+    /// The version an effective pin promotes, as lineage compares it across environments
+    /// (`production-v1.2.3-1712345678` → `v1.2.3`); `None` unless the pin names a tag.
+    pub fn version(&self, p: &EffectivePin) -> Option<String> {
+        let pin = self.pin(p);
+        if pin.reference.kind != crate::model::RefKind::Tag {
+            return None;
+        }
+        let pattern = self.envs.get(p.env).tag_pattern.as_ref();
+        let v = crate::version::version_of(&pin.reference.value, pattern);
+        Some(crate::version::lineage_key(&v.text).to_string())
+    }
+
     pub fn path(&self, file: usize) -> &str {
         &self.files[file].path
     }

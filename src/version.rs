@@ -38,6 +38,21 @@ pub fn version_of(tag: &str, pattern: Option<&Regex>) -> Version {
     }
 }
 
+/// The key that identifies a build across environments: the version, with a leading word
+/// dropped when what follows is a commit id (`validated-abc1234` and `integration-abc1234`
+/// are the same build; `alpine-3.19` stays as it is).
+pub fn lineage_key(version: &str) -> &str {
+    if let Some((word, rest)) = version.split_once('-') {
+        let is_word = !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphabetic());
+        let is_commit =
+            (7..=40).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_hexdigit());
+        if is_word && is_commit {
+            return rest;
+        }
+    }
+    version
+}
+
 /// Numeric components of a version for ordering (`v1.10.0` → `[1, 10, 0]`); `None` when
 /// the text holds no number.
 pub fn numeric_parts(version: &str) -> Option<Vec<u64>> {
@@ -69,6 +84,14 @@ mod tests {
         let re = Regex::new(r"^validated-(?P<version>[a-f0-9]+)$").unwrap();
         assert_eq!(version_of("validated-abc1234", Some(&re)).text, "abc1234");
         assert_eq!(version_of("other", Some(&re)).text, "other");
+    }
+
+    #[test]
+    fn lineage_drops_promotion_words_before_commit_ids() {
+        assert_eq!(lineage_key("validated-abc1234"), "abc1234");
+        assert_eq!(lineage_key("integration-abc1234"), "abc1234");
+        assert_eq!(lineage_key("alpine-3.19"), "alpine-3.19");
+        assert_eq!(lineage_key("v1.2.3"), "v1.2.3");
     }
 
     #[test]

@@ -1,0 +1,54 @@
+//! A change: two snapshots (before, after), the files that differ, and the history before
+//! it. Change rules (PL004–PL008) look at a change.
+
+use crate::config::Config;
+use crate::history::HistoryIndex;
+use crate::rules::Finding;
+use crate::snapshot::Snapshot;
+
+/// How a file differs between the two sides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChangeKind {
+    Added,
+    Deleted,
+    Modified,
+    /// Same content under a new path (`old_path` is where it was).
+    Renamed,
+}
+
+/// One file that differs.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ChangedFile {
+    pub kind: ChangeKind,
+    /// The path after the change (for a deletion: the deleted path).
+    pub path: String,
+    /// For a rename: the path before.
+    pub old_path: Option<String>,
+}
+
+/// What a change rule sees.
+pub struct ChangeContext<'a> {
+    /// The base (for `staged`: HEAD; for `history`: the first parent).
+    pub before: &'a Snapshot,
+    /// The head (for `staged`: the index).
+    pub after: &'a Snapshot,
+    /// The files that differ, sorted by path.
+    pub files: &'a [ChangedFile],
+    /// Versions pinned in the history up to and including `before`.
+    pub history: &'a HistoryIndex,
+    /// The commit under review in `history` mode (findings carry it).
+    pub commit: Option<&'a str>,
+    pub config: &'a Config,
+}
+
+impl ChangeContext<'_> {
+    /// Whether `path` is among the changed files (after the change).
+    pub fn changed(&self, path: &str) -> bool {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .is_ok()
+    }
+}
+
+/// A change rule.
+pub type ChangeCheck = fn(&ChangeContext, &mut Vec<Finding>);
