@@ -417,3 +417,37 @@ pub fn sort_findings(findings: &mut Vec<Finding>) {
 pub fn list_worktree(start: &Path) -> Result<source::FileList, Error> {
     Ok(worktree::list(start, &[])?)
 }
+
+/// A snapshot of in-memory files (`(path, contents)`), resolved like a tree on disk: the
+/// shared path for git revisions, the index and tests.
+pub fn snapshot_from_bytes<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    config: &Config,
+) -> Result<Snapshot, Error> {
+    let files: Vec<(&str, &[u8])> = files.into_iter().collect();
+    let paths: Vec<String> = files.iter().map(|(p, _)| p.to_string()).collect();
+    let facts: Vec<FileFacts> = files
+        .par_iter()
+        .filter_map(|(path, bytes)| {
+            let format = extract::format_of(path)?;
+            let mut out = FileFacts {
+                path: path.to_string(),
+                ..FileFacts::default()
+            };
+            if bytes.len() as u64 > config.max_file_size {
+                out.unreadable = Some(format!(
+                    "file is {} bytes, over the size limit of {} bytes",
+                    bytes.len(),
+                    config.max_file_size
+                ));
+            } else {
+                extract_bytes(&mut out, bytes, format);
+            }
+            Some(out)
+        })
+        .collect();
+    let envs = environments(config, &paths, &facts)?;
+    let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
+    let artifacts = extract::artifact::from_paths(&paths, &patterns);
+    Ok(Snapshot::build(facts, envs, artifacts))
+}
