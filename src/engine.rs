@@ -236,11 +236,21 @@ pub fn environments(
     files: &[String],
     facts: &[FileFacts],
 ) -> Result<Environments, Error> {
+    environments_of(config, files, [facts])
+}
+
+/// Environments from several sets of facts (both sides of a change).
+fn environments_of<'a>(
+    config: &Config,
+    files: &[String],
+    fact_sets: impl IntoIterator<Item = &'a [FileFacts]>,
+) -> Result<Environments, Error> {
     if !config.environments.is_empty() {
         return Ok(Environments::from_config(config)?);
     }
-    let namespaces: BTreeSet<&str> = facts
-        .iter()
+    let namespaces: BTreeSet<&str> = fact_sets
+        .into_iter()
+        .flatten()
         .flat_map(|f| f.facts.iter().filter_map(|x| x.namespace.as_deref()))
         .collect();
     Ok(Environments::infer(
@@ -418,15 +428,9 @@ pub fn list_worktree(start: &Path) -> Result<source::FileList, Error> {
     Ok(worktree::list(start, &[])?)
 }
 
-/// A snapshot of in-memory files (`(path, contents)`), resolved like a tree on disk: the
-/// shared path for git revisions, the index and tests.
-pub fn snapshot_from_bytes<'a>(
-    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
-    config: &Config,
-) -> Result<Snapshot, Error> {
-    let files: Vec<(&str, &[u8])> = files.into_iter().collect();
-    let paths: Vec<String> = files.iter().map(|(p, _)| p.to_string()).collect();
-    let facts: Vec<FileFacts> = files
+/// Read and extract in-memory files (`(path, contents)`), in parallel.
+pub fn extract_in_memory(files: &[(&str, &[u8])], max_size: u64) -> Vec<FileFacts> {
+    files
         .par_iter()
         .filter_map(|(path, bytes)| {
             let format = extract::format_of(path)?;
@@ -434,20 +438,70 @@ pub fn snapshot_from_bytes<'a>(
                 path: path.to_string(),
                 ..FileFacts::default()
             };
-            if bytes.len() as u64 > config.max_file_size {
+            if bytes.len() as u64 > max_size {
                 out.unreadable = Some(format!(
-                    "file is {} bytes, over the size limit of {} bytes",
-                    bytes.len(),
-                    config.max_file_size
+                    "file is {} bytes, over the size limit of {max_size} bytes",
+                    bytes.len()
                 ));
             } else {
                 extract_bytes(&mut out, bytes, format);
             }
             Some(out)
         })
-        .collect();
+        .collect()
+}
+
+/// A snapshot of in-memory files, resolved like a tree on disk.
+pub fn snapshot_from_bytes(files: &[(&str, &[u8])], config: &Config) -> Result<Snapshot, Error> {
+    let paths: Vec<String> = files.iter().map(|(p, _)| p.to_string()).collect();
+    let facts = extract_in_memory(files, config.max_file_size);
     let envs = environments(config, &paths, &facts)?;
     let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
     let artifacts = extract::artifact::from_paths(&paths, &patterns);
     Ok(Snapshot::build(facts, envs, artifacts))
+}
+
+/// Snapshots of both sides of a change over the same environments (inferred from the union
+/// of both trees), so that an environment index means the same on both sides.
+pub fn snapshot_pair(
+    before: &[(&str, &[u8])],
+    after: &[(&str, &[u8])],
+    config: &Config,
+) -> Result<(Snapshot, Snapshot), Error> {
+    let before_facts = extract_in_memory(before, config.max_file_size);
+    let after_facts = extract_in_memory(after, config.max_file_size);
+    pair_from_facts(
+        before.iter().map(|(p, _)| p.to_string()).collect(),
+        before_facts,
+        after.iter().map(|(p, _)| p.to_string()).collect(),
+        after_facts,
+        config,
+    )
+}
+
+/// Resolve both sides' facts over shared environments.
+pub fn pair_from_facts(
+    before_paths: Vec<String>,
+    before_facts: Vec<FileFacts>,
+    after_paths: Vec<String>,
+    after_facts: Vec<FileFacts>,
+    config: &Config,
+) -> Result<(Snapshot, Snapshot), Error> {
+    let mut all_paths = before_paths.clone();
+    all_paths.extend(after_paths.iter().cloned());
+    all_paths.sort();
+    all_paths.dedup();
+    let envs = environments_of(config, &all_paths, [&before_facts[..], &after_facts[..]])?;
+    let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
+    let before = Snapshot::build(
+        before_facts,
+        envs.clone(),
+        extract::artifact::from_paths(&before_paths, &patterns),
+    );
+    let after = Snapshot::build(
+        after_facts,
+        envs,
+        extract::artifact::from_paths(&after_paths, &patterns),
+    );
+    Ok((before, after))
 }
