@@ -66,6 +66,32 @@ pub enum Command {
         #[arg(value_name = "PATH")]
         paths: Vec<String>,
     },
+    /// Lint a change: base..head (default base: merge-base with the default branch)
+    Diff {
+        /// The revision the change starts from
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// The revision the change ends at
+        #[arg(long, value_name = "REV", default_value = "HEAD")]
+        head: String,
+        /// Report tree rules in every file, not only in changed files
+        #[arg(long)]
+        all_files: bool,
+    },
+    /// Lint the index against HEAD: what `git commit` would record
+    Staged {
+        /// Report tree rules in every file, not only in staged files
+        #[arg(long)]
+        all_files: bool,
+    },
+    /// Lint every commit of a range against its first parent
+    History {
+        /// A..B, A.., or a revision (its whole history); default: HEAD
+        #[arg(long, value_name = "RANGE")]
+        range: Option<String>,
+    },
+    /// Print the promotion matrix of the working tree: component × environment → version
+    Status,
     /// Print a rule's documentation (by id or name)
     Explain {
         /// Rule id (PL003) or name (tag-policy-too-broad)

@@ -282,7 +282,36 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     })
 }
 
-fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
+/// The working tree as a snapshot, with its root and configuration.
+pub struct Worktree {
+    pub root: PathBuf,
+    pub config: Config,
+    pub snapshot: Snapshot,
+    /// Number of files read.
+    pub files: usize,
+    /// Whether the tree is a git checkout.
+    pub git: bool,
+    /// `check PATH…` as repository-relative paths: findings are reported only there
+    /// (empty: everywhere).
+    pub scope: Vec<String>,
+}
+
+impl Worktree {
+    /// Whether `path` is inside the paths given on the command line.
+    pub fn in_scope(&self, path: &str) -> bool {
+        self.scope.is_empty()
+            || self.scope.iter().any(|s| {
+                s.is_empty()
+                    || path == s
+                    || path
+                        .strip_prefix(s.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            })
+    }
+}
+
+/// List, read and extract the working tree (`opts.paths` restrict it).
+pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
     let probe = worktree::list(&opts.start, &[])?;
     let root = probe.root.clone();
     let pathspecs = opts
@@ -290,14 +319,10 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
         .iter()
         .map(|p| worktree::resolve_pathspec(&root, &opts.start, p))
         .collect::<Result<Vec<_>, _>>()?;
-    let list = if pathspecs.is_empty() {
-        probe
-    } else {
-        worktree::list(&opts.start, &pathspecs)?
-    };
+    // The whole tree is read even when paths are given: a base's findings depend on the
+    // overlays that include it, and predecessors live in other directories.
+    let list = probe;
     let config = load_config(&root, &opts.start, opts.config.as_deref())?;
-    let enabled = enabled_rules(&config, opts)?;
-
     let mut facts = extract_files(&root, &list.files, config.max_file_size);
     for (path, reason) in &list.skipped {
         facts.push(FileFacts {
@@ -311,13 +336,36 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
     let artifacts = extract::artifact::from_paths(&list.files, &patterns);
     let snapshot = Snapshot::build(facts, envs, artifacts);
-    let findings = run_tree_rules(&snapshot, &config, &enabled)?;
-    Ok(Outcome {
+    Ok(Worktree {
         root,
+        config,
+        snapshot,
+        files,
+        git: list.git,
+        scope: pathspecs,
+    })
+}
+
+fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
+    let wt = load_worktree(opts)?;
+    let enabled = enabled_rules(&wt.config, opts)?;
+    let mut findings = run_tree_rules(&wt.snapshot, &wt.config, &enabled)?;
+    findings.retain(|f| wt.in_scope(&f.path));
+    let files = if wt.scope.is_empty() {
+        wt.files
+    } else {
+        wt.snapshot
+            .files
+            .iter()
+            .filter(|f| wt.in_scope(&f.path))
+            .count()
+    };
+    Ok(Outcome {
+        root: wt.root,
         findings,
         files,
-        snapshot,
-        config,
+        snapshot: wt.snapshot,
+        config: wt.config,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use crate::model::Span;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One version an environment pinned at some point.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,13 +16,20 @@ pub struct PastPin {
     pub commit: String,
     pub path: String,
     pub span: Span,
+    /// Position of that commit in the walked history (0 = oldest).
+    pub seq: u64,
 }
 
-/// Every version each environment pinned for each component, over a stretch of history.
+type Store = BTreeMap<(String, String), BTreeMap<String, PastPin>>;
+
+/// Every version each environment pinned for each component, over a stretch of history,
+/// seen up to a horizon (a position in that history). Views at other horizons share the
+/// data (`at`), so `history` mode can ask "before this commit" for every commit cheaply.
 #[derive(Clone, Debug, Default)]
 pub struct HistoryIndex {
-    /// (environment name, component) → version → the oldest pin of it.
-    pins: BTreeMap<(String, String), BTreeMap<String, PastPin>>,
+    pins: Arc<Store>,
+    /// Entries with `seq` above this are invisible; `None` sees nothing.
+    horizon: Option<u64>,
 }
 
 impl HistoryIndex {
@@ -30,20 +38,46 @@ impl HistoryIndex {
         HistoryIndex::default()
     }
 
-    /// Record that `env` pinned `component` at `pin.version`. Walks record newest first,
-    /// so a later call for the same version (an older commit) replaces the entry.
+    /// Record that `env` pinned `component` at `pin.version`; the oldest commit wins.
+    /// Recording makes everything recorded so far visible.
     pub fn record(&mut self, env: &str, component: &str, pin: PastPin) {
-        self.pins
+        let seq = pin.seq;
+        let versions = Arc::make_mut(&mut self.pins)
             .entry((env.to_string(), component.to_string()))
-            .or_default()
-            .insert(pin.version.clone(), pin);
+            .or_default();
+        match versions.get(&pin.version) {
+            Some(existing) if existing.seq <= pin.seq => {}
+            _ => {
+                versions.insert(pin.version.clone(), pin);
+            }
+        }
+        self.horizon = Some(self.horizon.map_or(seq, |h| h.max(seq)));
     }
 
-    /// When `env` first pinned `component` at `version`, if it ever did.
+    /// See everything up to and including position `horizon`.
+    pub fn set_horizon(&mut self, horizon: u64) {
+        self.horizon = Some(horizon);
+    }
+
+    /// A view of the same history cut at `horizon` (inclusive); `visible: false` is the
+    /// view before the first commit (nothing).
+    pub fn at(&self, horizon: u64, visible: bool) -> HistoryIndex {
+        HistoryIndex {
+            pins: self.pins.clone(),
+            horizon: visible.then_some(horizon),
+        }
+    }
+
+    fn visible(&self, p: &PastPin) -> bool {
+        self.horizon.is_some_and(|h| p.seq <= h)
+    }
+
+    /// When `env` first pinned `component` at `version`, if it did before the horizon.
     pub fn ran(&self, env: &str, component: &str, version: &str) -> Option<&PastPin> {
         self.pins
             .get(&(env.to_string(), component.to_string()))?
             .get(version)
+            .filter(|p| self.visible(p))
     }
 
     /// Every version `env` pinned for `component`, by version text.
@@ -52,17 +86,16 @@ impl HistoryIndex {
             .get(&(env.to_string(), component.to_string()))
             .into_iter()
             .flat_map(|m| m.values())
+            .filter(|p| self.visible(p))
     }
 
     /// Whether `env` ever pinned `component` at all.
     pub fn knows(&self, env: &str, component: &str) -> bool {
-        self.pins
-            .get(&(env.to_string(), component.to_string()))
-            .is_some_and(|m| !m.is_empty())
+        self.versions(env, component).next().is_some()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pins.is_empty()
+        self.horizon.is_none() || self.pins.is_empty()
     }
 }
 
@@ -70,22 +103,23 @@ impl HistoryIndex {
 mod tests {
     use super::*;
 
-    fn pin(version: &str, commit: &str) -> PastPin {
+    fn pin(version: &str, commit: &str, seq: u64) -> PastPin {
         PastPin {
             version: version.into(),
             digest: None,
             commit: commit.into(),
             path: "envs/samakia-dev/main.tf".into(),
             span: Span::default(),
+            seq,
         }
     }
 
     #[test]
     fn keeps_the_oldest_commit_of_each_version() {
         let mut h = HistoryIndex::empty();
-        h.record("dev", "lxc_rootfs_version", pin("v6", "c3"));
-        h.record("dev", "lxc_rootfs_version", pin("v6", "c1"));
-        h.record("dev", "lxc_rootfs_version", pin("v5", "c0"));
+        h.record("dev", "lxc_rootfs_version", pin("v6", "c3", 3));
+        h.record("dev", "lxc_rootfs_version", pin("v6", "c1", 1));
+        h.record("dev", "lxc_rootfs_version", pin("v5", "c0", 0));
         assert_eq!(
             h.ran("dev", "lxc_rootfs_version", "v6")
                 .map(|p| p.commit.as_str()),
@@ -95,5 +129,17 @@ mod tests {
         assert_eq!(h.versions("dev", "lxc_rootfs_version").count(), 2);
         assert!(h.knows("dev", "lxc_rootfs_version"));
         assert!(!h.knows("dev", "talos"));
+    }
+
+    #[test]
+    fn views_cut_history_at_a_horizon() {
+        let mut h = HistoryIndex::empty();
+        h.record("dev", "talos", pin("v1.12.1", "c0", 0));
+        h.record("dev", "talos", pin("v1.12.2", "c2", 2));
+        let before_c2 = h.at(1, true);
+        assert!(before_c2.ran("dev", "talos", "v1.12.1").is_some());
+        assert!(before_c2.ran("dev", "talos", "v1.12.2").is_none());
+        assert!(h.at(0, false).is_empty());
+        assert!(!h.at(0, false).knows("dev", "talos"));
     }
 }

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod extract;
 pub mod history;
 pub mod model;
+pub mod modes;
 pub mod policy_analysis;
 pub mod report;
 pub mod rules;

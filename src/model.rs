@@ -343,6 +343,17 @@ pub struct Version {
     pub text: String,
 }
 
+/// Whether a version string is a constraint or wildcard (`>=1.0`, `~> 1.2`, `1.x`, `*`,
+/// `^2`) rather than one version. Shared by every extractor so they agree.
+pub fn is_version_range(value: &str) -> bool {
+    let v = value.trim();
+    v.chars()
+        .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '=' | '~' | '^' | '*' | '|' | ','))
+        || v.trim_start_matches(['v', 'V'])
+            .split('.')
+            .any(|part| part == "x" || part == "X")
+}
+
 /// Split a container image reference `registry/repo:tag@sha256:…` into
 /// (repository, tag, digest). A `:` after the last `/` starts the tag; a port in the
 /// registry host (`localhost:5000/app`) is not a tag.

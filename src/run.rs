@@ -4,7 +4,8 @@ use crate::cli::{Cli, ColorChoice, Command, FailLevel};
 use crate::config;
 use crate::engine::{self, Error, Options};
 use crate::model::Level;
-use crate::report::{self, human, json, Format};
+use crate::modes;
+use crate::report::{self, human, json, markdown, status, Format};
 use crate::rules::{self, Finding};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -39,33 +40,40 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
     let g = &cli.global;
     match &cli.command {
         Command::Check { paths } => {
-            let opts = Options {
-                start: start_dir(cli)?,
-                paths: paths.clone(),
-                config: g.config.clone(),
-                jobs: g.jobs,
-                select: g.select.clone(),
-                ignore: g.ignore.clone(),
-            };
+            let opts = options(cli, paths.clone())?;
             let outcome = engine::check(&opts)?;
-            let source = |p: &str| outcome.source(p);
-            let ctx = report::Context {
-                findings: &outcome.findings,
-                files: outcome.files,
-                source: &source,
-            };
+            let source = |_: Option<&str>, p: &str| outcome.source(p);
+            report(cli, &outcome.findings, outcome.files, &source)
+        }
+        Command::Diff {
+            base,
+            head,
+            all_files,
+        } => {
+            let opts = options(cli, Vec::new())?;
+            let outcome = modes::diff(&opts, base.as_deref(), Some(head), *all_files)?;
+            report_change(cli, &outcome)
+        }
+        Command::Staged { all_files } => {
+            let opts = options(cli, Vec::new())?;
+            let outcome = modes::staged(&opts, *all_files)?;
+            report_change(cli, &outcome)
+        }
+        Command::History { range } => {
+            let opts = options(cli, Vec::new())?;
+            let outcome = modes::history(&opts, range.as_deref())?;
+            report_change(cli, &outcome)
+        }
+        Command::Status => {
+            let opts = options(cli, Vec::new())?;
+            let m = modes::status(&opts)?;
             let text = match g.format {
-                Format::Human => human::render(
-                    &ctx,
-                    human::Style {
-                        color: use_color(g.color, g.output.is_some()),
-                        quiet: g.quiet,
-                    },
-                ),
-                Format::Json => json::render(&ctx),
+                Format::Human => status::render_human(&m),
+                Format::Markdown => status::render_markdown(&m),
+                Format::Json => status::render_json(&m),
             };
             emit(g.output.as_deref(), &text)?;
-            Ok(exit_code(&outcome.findings, g.fail_level))
+            Ok(OK)
         }
         Command::Explain { rule } => {
             let meta = rules::lookup(rule).ok_or_else(|| Error::Usage {
@@ -88,6 +96,56 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
             Ok(OK)
         }
     }
+}
+
+fn options(cli: &Cli, paths: Vec<String>) -> Result<Options, Error> {
+    let g = &cli.global;
+    Ok(Options {
+        start: start_dir(cli)?,
+        paths,
+        config: g.config.clone(),
+        jobs: g.jobs,
+        select: g.select.clone(),
+        ignore: g.ignore.clone(),
+    })
+}
+
+/// Render findings in the chosen format, write them, and return the exit code.
+fn report(
+    cli: &Cli,
+    findings: &[Finding],
+    files: usize,
+    source: report::SourceFn,
+) -> Result<i32, Error> {
+    let g = &cli.global;
+    let ctx = report::Context {
+        findings,
+        files,
+        source,
+    };
+    let text = match g.format {
+        Format::Human => human::render(
+            &ctx,
+            human::Style {
+                color: use_color(g.color, g.output.is_some()),
+                quiet: g.quiet,
+            },
+        ),
+        Format::Json => json::render(&ctx),
+        Format::Markdown => markdown::render(&ctx),
+    };
+    emit(g.output.as_deref(), &text)?;
+    Ok(exit_code(findings, g.fail_level))
+}
+
+fn report_change(cli: &Cli, outcome: &modes::ChangeOutcome) -> Result<i32, Error> {
+    let source = |commit: Option<&str>, p: &str| {
+        outcome
+            .sources
+            .get(&(commit.map(str::to_string), p.to_string()))
+            .cloned()
+    };
+    report(cli, &outcome.findings, outcome.files, &source)
 }
 
 /// Exit 1 when a finding reaches the fail level.
@@ -155,7 +213,7 @@ fn rules_listing(format: Format) -> String {
             s.push('\n');
             s
         }
-        Format::Human => {
+        Format::Human | Format::Markdown => {
             let mut s = String::new();
             for r in rules::all() {
                 let state = if r.enabled { r.level.as_str() } else { "off" };
@@ -201,10 +259,11 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
         message: format!("cannot write {}: {e}", target.display()),
         help: None,
     })?;
+    let n = envs.envs.len();
     eprintln!(
-        "promolint: wrote {} ({} environments inferred)",
+        "promolint: wrote {} ({n} environment{} inferred)",
         target.display(),
-        envs.envs.len()
+        if n == 1 { "" } else { "s" }
     );
     Ok(OK)
 }

@@ -254,9 +254,27 @@ struct Resolver<'a> {
     includers: &'a HashMap<usize, Vec<Include>>,
 }
 
+/// Where a walk up the include graph stands.
+#[derive(Clone)]
+struct Step {
+    node: usize,
+    /// The environment whose build the walk is in (the nearest one below).
+    env: Option<usize>,
+    /// Whether a kustomization of that build replaced the pin's image.
+    overridden: bool,
+    /// The overlay entry through which that environment was entered.
+    via: Option<Related>,
+    depth: usize,
+}
+
 impl Resolver<'_> {
     /// The environments where `pin` (in file `file`, whose own environment is `own`) takes
     /// effect, each with the overlay entry it is reached through.
+    ///
+    /// Every kustomization of an environment builds that environment: a base reaches each
+    /// environment whose overlay includes it, and an overlay built on another overlay
+    /// (`production` with `resources: [../staging]`) carries that overlay's images into its
+    /// own environment. An `images[]` entry on the way replaces the pin for the builds above.
     fn effective_envs(
         &self,
         file: usize,
@@ -266,97 +284,91 @@ impl Resolver<'_> {
         if !self.includers.contains_key(&file) {
             return own.map(|e| vec![(e, None)]).unwrap_or_default();
         }
-        // A file that names its environment itself is no base: overlays may still override
-        // its images, but the pin is reported as the file's own.
-        let keep_via = own.is_none();
-        // env → (not overridden on some chain, the top overlay entry of that chain)
         let mut reach: BTreeMap<usize, Option<Related>> = BTreeMap::new();
-        let mut overridden_only: BTreeSet<usize> = BTreeSet::new();
         let mut visited = BTreeSet::new();
-        self.walk(
-            file,
-            own,
-            false,
-            None,
-            pin,
-            0,
-            &mut visited,
-            &mut reach,
-            &mut overridden_only,
-        );
-        let mut out: Vec<(usize, Option<Related>)> = reach
-            .into_iter()
-            .map(|(e, via)| (e, via.filter(|_| keep_via)))
-            .collect();
-        out.sort_by_key(|(e, _)| *e);
-        out
+        let start = Step {
+            node: file,
+            env: own,
+            overridden: false,
+            via: None,
+            depth: 0,
+        };
+        self.walk(start, pin, &mut visited, &mut reach);
+        reach.into_iter().collect()
     }
 
-    #[allow(clippy::too_many_arguments)]
+    fn deliver(step: &Step, reach: &mut BTreeMap<usize, Option<Related>>) {
+        if let (Some(e), false) = (step.env, step.overridden) {
+            reach.entry(e).or_insert_with(|| step.via.clone());
+        }
+    }
+
     fn walk(
         &self,
-        node: usize,
-        env: Option<usize>,
-        overridden: bool,
-        via: Option<Related>,
+        step: Step,
         pin: &Pin,
-        depth: usize,
         visited: &mut BTreeSet<usize>,
         reach: &mut BTreeMap<usize, Option<Related>>,
-        overridden_only: &mut BTreeSet<usize>,
     ) {
-        let ups = self.includers.get(&node);
-        let top = ups.is_none_or(|u| u.is_empty()) || depth >= MAX_OVERLAY_DEPTH;
-        if top {
-            if let Some(e) = env {
-                if overridden {
-                    overridden_only.insert(e);
-                } else {
-                    reach.entry(e).or_insert(via);
-                }
-            }
+        let ups = self.includers.get(&step.node).filter(|u| !u.is_empty());
+        let Some(ups) = ups.filter(|_| step.depth < MAX_OVERLAY_DEPTH) else {
+            Self::deliver(&step, reach);
+            return;
+        };
+        if !visited.insert(step.node) {
             return;
         }
-        if !visited.insert(node) {
-            return;
-        }
-        for inc in ups.into_iter().flatten() {
-            let (k, fi, ri) = (inc.kustomization, inc.fact, inc.entry);
-            let kfile = &self.files[k];
-            let kfact = &kfile.facts[fi];
-            let k_env = self.file_env[k].or_else(|| {
+        for inc in ups {
+            let kfile = &self.files[inc.kustomization];
+            let kfact = &kfile.facts[inc.fact];
+            let k_env = self.file_env[inc.kustomization].or_else(|| {
                 kfact
                     .namespace
                     .as_deref()
                     .and_then(|ns| self.envs.for_namespace(ns))
             });
-            let next_env = env.or(k_env);
-            let next_overridden = overridden || (pin.kind.is_image() && overrides(kfile, pin));
-            let next_via = match (&via, &kfact.kind) {
-                // Keep the entry of the overlay that decides the environment.
-                (Some(v), _) if env.is_some() => Some(v.clone()),
-                (_, FactKind::Kustomization(kust)) => {
-                    kust.resources.get(ri).map(|(e, span)| Related {
+            let overrides_here = pin.kind.is_image() && overrides(kfile, pin);
+            let entry = match &kfact.kind {
+                FactKind::Kustomization(kust) => {
+                    kust.resources.get(inc.entry).map(|(e, span)| Related {
                         path: kfile.path.clone(),
                         span: span.clone(),
                         message: format!("included here by `{e}`"),
                     })
                 }
-                _ => via.clone(),
+                _ => None,
             };
-            self.walk(
-                k,
-                next_env,
-                next_overridden,
-                next_via,
-                pin,
-                depth + 1,
-                visited,
-                reach,
-                overridden_only,
-            );
+            let next = match (step.env, k_env) {
+                // Another environment's overlay builds on this one: the build below is
+                // delivered as it stands, and the walk goes on in the new environment.
+                (Some(e), Some(k)) if e != k => {
+                    Self::deliver(&step, reach);
+                    Step {
+                        node: inc.kustomization,
+                        env: Some(k),
+                        overridden: step.overridden || overrides_here,
+                        via: entry,
+                        depth: step.depth + 1,
+                    }
+                }
+                (None, Some(k)) => Step {
+                    node: inc.kustomization,
+                    env: Some(k),
+                    overridden: step.overridden || overrides_here,
+                    via: entry,
+                    depth: step.depth + 1,
+                },
+                _ => Step {
+                    node: inc.kustomization,
+                    env: step.env,
+                    overridden: step.overridden || overrides_here,
+                    via: step.via.clone(),
+                    depth: step.depth + 1,
+                },
+            };
+            self.walk(next, pin, visited, reach);
         }
-        visited.remove(&node);
+        visited.remove(&step.node);
     }
 }
 

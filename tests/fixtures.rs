@@ -99,10 +99,10 @@ const BROKEN: &[&str] = &[
     "PL001 error clusters/prod/bom.yaml:18:40",
     "PL000 note clusters/prod/escape.yaml:1:1",
     "PL000 note clusters/prod/image.yaml:1:1",
-    "PL000 note clusters/prod/malformed.yaml:1:1",
-    "PL000 note clusters/prod/tabs.yaml:1:1",
+    "PL000 note clusters/prod/malformed.yaml:18:11",
+    "PL000 note clusters/prod/tabs.yaml:4:2",
     "PL001 warning clusters/staging/crlf.yaml:20:39",
     "PL001 warning clusters/staging/crlf.yaml:22:18",
     "PL000 note clusters/staging/latin1.yaml:1:1",
-    "PL000 note envs/prod/main.tf:1:1",
+    "PL000 note envs/prod/main.tf:6:3",
 ];

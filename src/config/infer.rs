@@ -268,8 +268,28 @@ pub fn tag_env_token(tag: &str) -> Option<&str> {
     tier_of_token(token).map(|_| token)
 }
 
+/// Words that qualify an environment rather than name an application (`prod-eu-west-1`).
+const QUALIFIERS: &[&str] = &["east", "west", "north", "south", "central", "blue", "green"];
+
+/// The environment a path segment or namespace names: the whole segment (`production`),
+/// its last token (`samakia-prod`), or its first token when the rest only qualifies it
+/// (`prod-eu-1`). `live-chat` and `dev-tools` name applications, not environments.
 fn token_env(segment: &str) -> Option<(String, usize)> {
-    tokens(segment).find_map(|t| tier_of_token(t).map(|tier| (t.to_ascii_lowercase(), tier)))
+    let parts: Vec<&str> = tokens(segment).collect();
+    let named = |t: &str| tier_of_token(t).map(|tier| (t.to_ascii_lowercase(), tier));
+    let (first, last) = (parts.first()?, parts.last()?);
+    if let Some(found) = named(last) {
+        return Some(found);
+    }
+    let qualifier = |t: &&str| {
+        t.len() <= 3
+            || t.bytes().all(|b| b.is_ascii_digit())
+            || QUALIFIERS.contains(&t.to_ascii_lowercase().as_str())
+    };
+    if parts[1..].iter().all(qualifier) {
+        return named(first);
+    }
+    None
 }
 
 /// The environment a path implies: the deepest directory segment naming a tier, else the
@@ -325,6 +345,18 @@ mod tests {
         assert_eq!(infer_from_path("apps/backend/base/deployment.yaml"), None);
         // A segment that merely contains a tier word is not one.
         assert_eq!(infer_from_path("docs/devops/liveness.yaml"), None);
+        // Applications named after a tier word are not environments; qualified ones are.
+        assert_eq!(infer_from_path("apps/live-chat/base/deployment.yaml"), None);
+        assert_eq!(infer_from_path("tools/dev-tools/x.yaml"), None);
+        assert_eq!(infer_from_path("docs/live-demo/example.yaml"), None);
+        assert_eq!(
+            infer_from_path("clusters/prod-eu-west-1/app.yaml"),
+            Some(("prod".into(), 2))
+        );
+        assert_eq!(
+            infer_from_path("apps/live-chat/overlays/staging/kustomization.yaml"),
+            Some(("staging".into(), 1))
+        );
     }
 
     #[test]

@@ -177,7 +177,19 @@ fn cover_globs(mine: &[&str], others: &[&str]) -> BTreeSet<String> {
         }
     }
     for (dir, files) in dirs {
-        cover(dir, &files, others, &mut out);
+        // Prefer a glob on the naming segment alone (`**/production/**`): it also covers
+        // applications added later, as inference would. Use it only when no file of another
+        // environment sits under a segment of that name.
+        let segment = dir.rsplit('/').next().unwrap_or(dir);
+        let general = format!("**/{}/**", escape(segment));
+        let clashes = others
+            .iter()
+            .any(|o| o.split('/').rev().skip(1).any(|s| s == segment));
+        if clashes {
+            cover(dir, &files, others, &mut out);
+        } else {
+            out.insert(general);
+        }
     }
     out
 }
@@ -294,10 +306,7 @@ mod tests {
             "fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v6.tar.gz",
             "README.md",
         ]);
-        assert!(
-            text.contains("      - \"fabric-core/terraform/envs/samakia-prod/**\"\n"),
-            "{text}"
-        );
+        assert!(text.contains("      - \"**/samakia-prod/**\"\n"), "{text}");
         assert!(text.contains("  - name: dev\n"), "{text}");
         assert!(
             text.contains("    after: [dev]\n    # production"),
@@ -320,7 +329,7 @@ mod tests {
         ]);
         for env in ["develop", "staging", "production"] {
             assert!(
-                text.contains(&format!("      - \"flux/apps/backend/{env}/**\"\n")),
+                text.contains(&format!("      - \"**/{env}/**\"\n")),
                 "{text}"
             );
         }
@@ -344,9 +353,7 @@ mod tests {
             "infrastructure/versions.env",
         ]);
         assert!(
-            text.contains(
-                "    paths:\n      - \"infrastructure/stacks/live/**\"\n      - \"kubernetes/clusters/live/**\"\n"
-            ),
+            text.contains("    paths:\n      - \"**/live/**\"\n"),
             "{text}"
         );
     }

@@ -896,8 +896,8 @@ impl<'f> Validator<'f> {
             let Some(meta) = crate::rules::lookup(&key.value) else {
                 let keys = crate::rules::all().iter().flat_map(|r| [r.id, r.name]);
                 let help = match suggest(&key.value, keys) {
-                    Some(s) => format!("did you mean `{s}`? `promolint explain rules` lists the rule ids and names"),
-                    None => "use a rule id (`PL001`) or name (`mutable-reference`); `promolint explain rules` lists them".into(),
+                    Some(s) => format!("did you mean `{s}`? `promolint rules` lists the rule ids and names"),
+                    None => "use a rule id (`PL001`) or name (`mutable-reference`); `promolint rules` lists them".into(),
                 };
                 return Err(self.error(
                     field,
@@ -1488,7 +1488,7 @@ rules:
             2,
             3,
         );
-        says(&e, "unknown rule", "promolint explain rules");
+        says(&e, "unknown rule", "promolint rules");
         let e = error("rules:\n  PL009: fatal\n", "rules.PL009", 2, 10);
         says(&e, "unknown level `fatal`", "off, note, warning, error");
         let e = error(

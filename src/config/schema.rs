@@ -261,7 +261,7 @@ impl JsonSchema for RawRules {
         }
         json_schema!({
             "type": "object",
-            "description": "Per-rule settings. Keys are rule ids (`PL009`) or names (`missing-digest`); `promolint explain rules` lists them. Values are a level (`off`, `note`, `warning`, `error`) or a mapping with `level` and `ignore`.",
+            "description": "Per-rule settings. Keys are rule ids (`PL009`) or names (`missing-digest`); `promolint rules` lists them. Values are a level (`off`, `note`, `warning`, `error`) or a mapping with `level` and `ignore`.",
             "propertyNames": {
                 "description": "A rule id (`PL001`) or name (`mutable-reference`).",
                 "enum": keys,

@@ -10,6 +10,7 @@ pub fn extract(_path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, 
     let mut offset = 0;
     // The quote of a value that continues on later lines: those lines are value, not keys.
     let mut open_quote: Option<u8> = None;
+    let mut opened_at = 0;
     for raw in text.split_inclusive('\n') {
         let start = offset;
         offset += raw.len();
@@ -24,6 +25,7 @@ pub fn extract(_path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, 
             Line::Assignment(a) => a,
             Line::Unterminated(q) => {
                 open_quote = Some(q);
+                opened_at = start;
                 continue;
             }
             Line::Other => continue,
@@ -36,7 +38,11 @@ pub fn extract(_path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, 
             // `TALOS_VERSION=` pins nothing: point at the key.
             (Reference::absent(), assignment.key)
         } else {
-            (Reference::tag(assignment.value), assignment.span)
+            let mut r = Reference::tag(assignment.value);
+            if crate::model::is_version_range(&r.value) {
+                r.kind = crate::model::RefKind::Range;
+            }
+            (r, assignment.span)
         };
         facts.push(Fact::new(FactKind::Pin(Pin {
             kind: PinKind::VersionKey,
@@ -47,6 +53,14 @@ pub fn extract(_path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, 
             policy_ref: None,
             context: key,
         })));
+    }
+    if open_quote.is_some() {
+        // A quote that never closes swallows every later line: say so rather than
+        // silently dropping the pins below it.
+        let (line, column) = index.position(text, opened_at);
+        return Err(format!(
+            "unterminated quoted value starting at line {line} column {column}"
+        ));
     }
     Ok(facts)
 }
@@ -264,6 +278,13 @@ version=3\n";
     }
 
     #[test]
+    fn an_unterminated_quote_makes_the_file_unreadable() {
+        let text = "TALOS_VERSION=\"v1.12.1\nCILIUM_VERSION=latest\n";
+        let err = extract("x.env", text, &LineIndex::new(text)).unwrap_err();
+        assert_eq!(err, "unterminated quoted value starting at line 1 column 1");
+    }
+
+    #[test]
     fn multiline_quotes_references_and_escapes() {
         let text = "NOTE=\"first line\nFAKE_VERSION=latest\nend\"\nA_VERSION=${BASE_VERSION}\nB_VERSION=\"v\\\"1\"\nC_VERSION='$literal'\nD_VERSION=\"v2\" # ok\n";
         let pins = pins(text);
@@ -298,10 +319,10 @@ version=3\n";
             "A_VERSION=é #x",
             "\r\n\r\n",
         ] {
-            let _ = pins(text);
+            let _ = extract("x.env", text, &LineIndex::new(text));
         }
         for (i, _) in LIVE.char_indices() {
-            let _ = pins(&LIVE[i..]);
+            let _ = extract("x.env", &LIVE[i..], &LineIndex::new(&LIVE[i..]));
         }
         assert_eq!(pins("exportX_VERSION=1")[0].component, "exportX_VERSION");
         assert_eq!(pins("export\tY_TAG=1")[0].component, "Y_TAG");

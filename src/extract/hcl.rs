@@ -74,12 +74,7 @@ fn names_artifact(key: &str) -> bool {
 
 /// A semver constraint or wildcard rather than one version.
 fn classify(value: &str) -> RefKind {
-    let v = value.trim();
-    let operator = v
-        .chars()
-        .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '=' | '~' | '^' | '*' | '|' | ','));
-    let wildcard = v.split('.').any(|s| s == "x" || s == "X");
-    if operator || wildcard {
+    if crate::model::is_version_range(value) {
         RefKind::Range
     } else {
         RefKind::Tag

@@ -46,12 +46,13 @@ fn level(l: Level) -> ALevel<'static> {
 /// A snippet of `path` around `span`, or just its origin when the text is unavailable.
 fn located<'a>(
     ctx: &Context,
+    commit: Option<&str>,
     path: &'a str,
     span: &Span,
     kind: AnnotationKind,
     label: Option<&'a str>,
 ) -> Result<Snippet<'a, annotate_snippets::Annotation<'a>>, Origin<'a>> {
-    let text = (ctx.source)(path).filter(|t| span.end <= t.len() && span.start <= span.end);
+    let text = (ctx.source)(commit, path).filter(|t| span.end <= t.len() && span.start <= span.end);
     match text {
         Some(text) if span.line > 0 => {
             let (line, offset, lines) = excerpt(&text, span);
@@ -100,6 +101,7 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
         .element(
             match located(
                 ctx,
+                f.commit.as_deref(),
                 &f.path,
                 &f.span,
                 AnnotationKind::Primary,
@@ -113,6 +115,7 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
         group = group.element(
             match located(
                 ctx,
+                f.commit.as_deref(),
                 &r.path,
                 &r.span,
                 AnnotationKind::Context,
@@ -122,6 +125,9 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
                 Err(o) => Element::from(o),
             },
         );
+    }
+    if let Some(c) = &f.commit {
+        group = group.element(ALevel::NOTE.message(format!("in commit {c}")));
     }
     if let Some(m) = meta {
         group = group.element(ALevel::HELP.message(one_line(m.help())));

@@ -3,6 +3,8 @@
 
 pub mod human;
 pub mod json;
+pub mod markdown;
+pub mod status;
 
 use crate::model::Level;
 use crate::rules::Finding;
@@ -15,6 +17,8 @@ pub enum Format {
     Human,
     /// the stable version-1 JSON schema
     Json,
+    /// a markdown table (PR comments, `status`)
+    Markdown,
 }
 
 /// Counts of a run.
@@ -38,11 +42,14 @@ impl Summary {
     }
 }
 
+/// The text of a file a finding points into: (commit of the finding in history mode, path).
+pub type SourceFn<'a> = &'a dyn Fn(Option<&str>, &str) -> Option<Arc<str>>;
+
 /// What a reporter needs besides the findings: the text of the files they point into.
 pub struct Context<'a> {
     pub findings: &'a [Finding],
     pub files: usize,
-    pub source: &'a dyn Fn(&str) -> Option<Arc<str>>,
+    pub source: SourceFn<'a>,
 }
 
 /// The logical fingerprint of a finding: rule, environment, component, file and value —

@@ -3,7 +3,7 @@
 use super::{Finding, Related};
 use crate::config::infer::tag_env_token;
 use crate::config::Config;
-use crate::model::RefKind;
+use crate::model::{PinKind, RefKind};
 use crate::snapshot::Snapshot;
 use regex::Regex;
 
@@ -49,7 +49,11 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
             }
         }
 
-        // The environment's tag pattern: configured, or the policy the setter marker names.
+        // The environment's tag pattern (configured, or the policy the setter marker names)
+        // describes image and OCI artifact tags, not chart or tool versions.
+        if !(pin.kind.is_image() || pin.kind == PinKind::OciArtifact) {
+            continue;
+        }
         if let Some(re) = &env.tag_pattern {
             if !re.is_match(tag) {
                 out.push(Finding::on_pin(

@@ -84,3 +84,6 @@ impl Finding {
         }
     }
 }
+
+/// The change rules, by id (filled as the change rules land).
+pub const CHANGE_RULES: &[(&str, crate::change::ChangeCheck)] = &[];

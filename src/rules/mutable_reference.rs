@@ -10,6 +10,9 @@ pub const ID: &str = "PL001";
 pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
     for p in &snap.pins {
         let pin = snap.pin(p);
+        if is_gitops_sync_source(pin) {
+            continue;
+        }
         let Some(why) = mutability(pin, &config.mutable_tags) else {
             continue;
         };
@@ -20,6 +23,12 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
         }
         out.push(Finding::on_pin(snap, ID, p, message));
     }
+}
+
+/// The GitOps repository's own Flux sync source (`flux bootstrap` writes a GitRepository
+/// named `flux-system`): following its branch is how GitOps works, not a mutable pin.
+fn is_gitops_sync_source(pin: &Pin) -> bool {
+    pin.kind == PinKind::GitRef && pin.context == "GitRepository flux-system"
 }
 
 /// Why a pin's reference can move, or `None` when it cannot.
@@ -49,9 +58,15 @@ pub fn mutability(pin: &Pin, mutable_tags: &[String]) -> Option<String> {
         }),
         RefKind::Tag => {
             let v = r.value.as_str();
-            if mutable_tags.iter().any(|m| m.eq_ignore_ascii_case(v)) {
+            let listed = mutable_tags.iter().any(|m| m.eq_ignore_ascii_case(v));
+            let env_name = all_tier_tokens().any(|t| t.eq_ignore_ascii_case(v));
+            if pin.kind == PinKind::ModuleRef && (listed || env_name) {
+                Some(format!(
+                    "to `?ref={v}`, a branch that moves with every push"
+                ))
+            } else if listed {
                 Some(format!("to mutable tag `{v}`"))
-            } else if all_tier_tokens().any(|t| t.eq_ignore_ascii_case(v)) {
+            } else if env_name {
                 Some(format!(
                     "to `{v}`, an environment name used as a tag: it moves with every promotion"
                 ))

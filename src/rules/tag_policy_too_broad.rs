@@ -2,9 +2,8 @@
 //! ordering them so that automation picks the wrong one. Decided on the policy's automaton
 //! (see [`crate::policy_analysis`]), never by matching the pattern's text.
 use super::{env_level, Finding, Related};
-use crate::config::infer::all_tier_tokens;
 use crate::config::Config;
-use crate::model::{Level, Span, TagPolicy};
+use crate::model::{Level, PolicyOrder, PolicySource, Span, TagPolicy};
 use crate::policy_analysis::{analyse, PolicyContext, Problem};
 use crate::snapshot::Snapshot;
 
@@ -22,11 +21,13 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
             .cloned()
             .chain(std::iter::once(env.name.to_ascii_lowercase()))
             .collect();
-        let mut foreign: Vec<String> = all_tier_tokens()
-            .map(str::to_string)
-            .chain(snap.envs.envs.iter().flat_map(|e| {
-                std::iter::once(e.name.to_ascii_lowercase()).chain(e.aliases.iter().cloned())
-            }))
+        // Counterexamples name this repository's other environments, not every word that
+        // could name one (`qa-` in a repo without qa would puzzle the reader).
+        let mut foreign: Vec<String> = snap
+            .envs
+            .envs
+            .iter()
+            .map(|e| e.name.to_ascii_lowercase())
             .filter(|t| !own.contains(t))
             .collect();
         foreign.sort();
@@ -38,6 +39,27 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
             mutable_tags: &config.mutable_tags,
             protected: env.protected,
         };
+        if policy.source == PolicySource::FluxImagePolicy
+            && policy.pattern.is_none()
+            && !matches!(policy.order, PolicyOrder::Semver { .. })
+        {
+            out.push(Finding {
+                rule: ID,
+                level: env_level(snap, env_idx),
+                message: format!(
+                    "{} policy `{}` has no filterTags.pattern: it admits every tag of the repository, `latest` and other environments' tags included",
+                    env.name, policy.name
+                ),
+                path: snap.path(loc.file).to_string(),
+                span: if policy.order_span.line > 0 { policy.order_span.clone() } else { policy.span.clone() },
+                environment: Some(env.name.clone()),
+                component: Some(policy.name.clone()),
+                commit: None,
+                related: Vec::new(),
+                value: "(no pattern)".to_string(),
+            });
+            continue;
+        }
         let problems = analyse(
             policy.pattern.as_ref().map(|(p, _)| p.as_str()),
             policy.extract.as_ref().map(|(e, _)| e.as_str()),
@@ -62,6 +84,9 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
             }
             let (span, related) = location(policy, &problem);
             let level = match problem {
+                // Unchecked is not proven wrong, but a protected gate nobody can check
+                // deserves a look.
+                Problem::TooComplex { .. } if env.protected => Level::Warning,
                 Problem::TooComplex { .. } => Level::Note,
                 _ => env_level(snap, env_idx),
             };

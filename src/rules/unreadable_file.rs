@@ -11,16 +11,17 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
         let Some(reason) = &f.unreadable else {
             continue;
         };
+        let (line, column) = position_in(reason).unwrap_or((1, 1));
         out.push(Finding {
             rule: ID,
             level: Level::Note,
             message: format!("file skipped: {reason}"),
             path: f.path.clone(),
             span: Span {
-                line: 1,
-                column: 1,
-                end_line: 1,
-                end_column: 1,
+                line,
+                column,
+                end_line: line,
+                end_column: column,
                 ..Span::default()
             },
             environment: snap
@@ -32,5 +33,39 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
             related: Vec::new(),
             value: reason.clone(),
         });
+    }
+}
+
+/// The `line L column C` a parser named in its reason, so the note points where it stopped.
+fn position_in(reason: &str) -> Option<(u32, u32)> {
+    let at = reason.find("line ")?;
+    let mut words = reason[at..].split_whitespace();
+    let line = words
+        .nth(1)?
+        .trim_end_matches([',', ':', ')'])
+        .parse()
+        .ok()?;
+    let column = match (words.next(), words.next()) {
+        (Some("column"), Some(c)) => c.trim_end_matches([',', ':', ')']).parse().ok()?,
+        _ => 1,
+    };
+    (line > 0 && column > 0).then_some((line, column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::position_in;
+
+    #[test]
+    fn reads_the_parsers_position() {
+        assert_eq!(
+            position_in("malformed YAML at line 6 column 14: mapping values"),
+            Some((6, 14))
+        );
+        assert_eq!(
+            position_in("unterminated quoted value starting at line 3 column 1"),
+            Some((3, 1))
+        );
+        assert_eq!(position_in("binary file (contains NUL bytes)"), None);
     }
 }

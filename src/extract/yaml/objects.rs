@@ -648,11 +648,5 @@ impl DocCx<'_, '_> {
 /// Whether a chart version is a range or wildcard rather than one version: any of
 /// `* ^ ~ > < = |` or whitespace, or an `x`/`X` field (`1.x`, `1.2.X`).
 pub(super) fn is_range(version: &str) -> bool {
-    version
-        .chars()
-        .any(|c| matches!(c, '*' | '^' | '~' | '>' | '<' | '=' | '|') || c.is_whitespace())
-        || version
-            .trim_start_matches(['v', 'V'])
-            .split('.')
-            .any(|part| part == "x" || part == "X")
+    crate::model::is_version_range(version)
 }

@@ -1,0 +1,465 @@
+//! The git-native modes: `diff` (a revision range), `staged` (the index against HEAD),
+//! `history` (every commit of a range against its first parent) and `status` (the
+//! promotion matrix). Bytes come from git objects through [`crate::source::git`]; each blob
+//! is parsed once per run (facts are cached by blob id and path).
+
+use crate::change::{ChangeContext, ChangeKind, ChangedFile};
+use crate::config::Config;
+use crate::engine::{self, Error, Options};
+use crate::extract;
+use crate::history::{HistoryIndex, PastPin};
+use crate::rules::{self, Finding};
+use crate::snapshot::{FileFacts, Snapshot};
+use crate::source::git::{FileChange, FileEntry, GitRepo, ObjectId};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Facts of blobs already parsed in this run, by (blob id, path).
+#[derive(Default)]
+pub struct FactCache {
+    map: Mutex<HashMap<(ObjectId, String), Arc<FileFacts>>>,
+}
+
+impl FactCache {
+    /// The facts of the blob `entry` (read and extracted on first use).
+    pub fn facts(
+        &self,
+        repo: &GitRepo,
+        entry: &FileEntry,
+        max_size: u64,
+    ) -> Option<Arc<FileFacts>> {
+        let format = extract::format_of(&entry.path)?;
+        let key = (entry.id, entry.path.clone());
+        if let Some(hit) = self.map.lock().ok()?.get(&key) {
+            return Some(hit.clone());
+        }
+        let mut out = FileFacts {
+            path: entry.path.clone(),
+            ..FileFacts::default()
+        };
+        match entry.kind {
+            crate::source::git::EntryKind::Symlink => {
+                out.unreadable = Some("symlink not followed".to_string());
+            }
+            crate::source::git::EntryKind::Submodule => return None,
+            _ => match repo.read_blob(entry.id, max_size) {
+                Ok(bytes) => engine::extract_bytes(&mut out, &bytes, format),
+                Err(reason) => out.unreadable = Some(reason),
+            },
+        }
+        let facts = Arc::new(out);
+        if let Ok(mut map) = self.map.lock() {
+            map.insert(key, facts.clone());
+        }
+        Some(facts)
+    }
+}
+
+/// Everything a git-native run shares.
+pub struct GitRun {
+    pub repo: GitRepo,
+    pub root: PathBuf,
+    pub config: Config,
+    pub enabled: BTreeSet<&'static str>,
+    pub cache: FactCache,
+}
+
+impl GitRun {
+    pub fn open(opts: &Options) -> Result<Self, Error> {
+        let repo = GitRepo::discover(&opts.start)?;
+        let root = repo.workdir().unwrap_or_else(|| opts.start.clone());
+        let config = engine::load_config(&root, &opts.start, opts.config.as_deref())?;
+        let enabled = engine::enabled_rules(&config, opts)?;
+        Ok(GitRun {
+            repo,
+            root,
+            config,
+            enabled,
+            cache: FactCache::default(),
+        })
+    }
+
+    /// The facts of every readable entry of a tree listing, in path order.
+    fn facts_of(&self, entries: &[FileEntry]) -> Vec<FileFacts> {
+        entries
+            .par_iter()
+            .filter_map(|e| self.cache.facts(&self.repo, e, self.config.max_file_size))
+            .map(|f| (*f).clone())
+            .collect()
+    }
+
+    /// Both sides of a change as snapshots over shared environments.
+    fn pair(
+        &self,
+        before: &[FileEntry],
+        after: &[FileEntry],
+    ) -> Result<(Snapshot, Snapshot), Error> {
+        engine::pair_from_facts(
+            before.iter().map(|e| e.path.clone()).collect(),
+            self.facts_of(before),
+            after.iter().map(|e| e.path.clone()).collect(),
+            self.facts_of(after),
+            &self.config,
+        )
+    }
+
+    fn tree(&self, commit: Option<ObjectId>) -> Result<Vec<FileEntry>, Error> {
+        match commit {
+            Some(c) => Ok(self.repo.tree_files(c)?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Every version each environment pinned along the history of `tip` (inclusive).
+    pub fn history_index(
+        &self,
+        tip: Option<ObjectId>,
+        snapshot: &Snapshot,
+    ) -> Result<HistoryIndex, Error> {
+        let mut index = HistoryIndex::empty();
+        let Some(tip) = tip else {
+            return Ok(index);
+        };
+        let commits = self.repo.range_commits(None, tip)?;
+        let envs = &snapshot.envs;
+        // Oldest first: every commit's changed blobs, each parsed once.
+        let per_commit: Vec<Result<Vec<Recorded>, Error>> = commits
+            .par_iter()
+            .enumerate()
+            .map(|(seq, c)| {
+                let parent = c.parents.first().copied();
+                let changes = self.repo.diff_trees(parent, Some(c.id))?;
+                let mut out = Vec::new();
+                for change in changes {
+                    let Some(new) = change.new else {
+                        continue;
+                    };
+                    let Some(facts) = self
+                        .cache
+                        .facts(&self.repo, &new, self.config.max_file_size)
+                    else {
+                        continue;
+                    };
+                    record_pins(&facts, envs, &c.id.to_string(), seq as u64, &mut out);
+                }
+                Ok(out)
+            })
+            .collect();
+        for batch in per_commit {
+            for (env, component, pin) in batch? {
+                index.record(&env, &component, pin);
+            }
+        }
+        index.set_horizon(commits.len() as u64);
+        Ok(index)
+    }
+}
+
+/// (environment name, component, pin) found in one commit.
+type Recorded = (String, String, PastPin);
+
+/// Findings of one commit, the files it changed, and the texts they quote.
+type CommitResult = (Vec<Finding>, usize, Sources);
+
+/// The pins of one file, resolved to environments by path or namespace (no overlays: a
+/// history query asks what an environment's own files said).
+fn record_pins(
+    facts: &FileFacts,
+    envs: &crate::config::Environments,
+    commit: &str,
+    seq: u64,
+    out: &mut Vec<Recorded>,
+) {
+    let by_path = envs.for_path(&facts.path);
+    for fact in &facts.facts {
+        let crate::model::FactKind::Pin(pin) = &fact.kind else {
+            continue;
+        };
+        let Some(env) = by_path.or_else(|| {
+            fact.namespace
+                .as_deref()
+                .and_then(|ns| envs.for_namespace(ns))
+        }) else {
+            continue;
+        };
+        if pin.reference.kind != crate::model::RefKind::Tag {
+            continue;
+        }
+        let e = envs.get(env);
+        let v = crate::version::version_of(&pin.reference.value, e.tag_pattern.as_ref());
+        out.push((
+            e.name.clone(),
+            pin.component.clone(),
+            PastPin {
+                version: crate::version::lineage_key(&v.text).to_string(),
+                digest: pin.reference.digest.clone(),
+                commit: commit.to_string(),
+                path: facts.path.clone(),
+                span: pin.span.clone(),
+                seq,
+            },
+        ));
+    }
+}
+
+/// Changed files from git's view: renames are a deletion and an addition of the same blob.
+fn changed_files(changes: &[FileChange]) -> Vec<ChangedFile> {
+    let added: HashMap<ObjectId, &str> = changes
+        .iter()
+        .filter(|c| c.old.is_none())
+        .filter_map(|c| c.new.as_ref().map(|n| (n.id, c.path.as_str())))
+        .collect();
+    let mut renamed_to: HashMap<&str, &str> = HashMap::new();
+    let mut out = Vec::new();
+    for c in changes {
+        match (&c.old, &c.new) {
+            (Some(old), None) => match added.get(&old.id) {
+                Some(to) if !renamed_to.values().any(|v| v == &c.path.as_str()) => {
+                    renamed_to.insert(to, c.path.as_str());
+                }
+                _ => out.push(ChangedFile {
+                    kind: ChangeKind::Deleted,
+                    path: c.path.clone(),
+                    old_path: None,
+                }),
+            },
+            (Some(_), Some(_)) => out.push(ChangedFile {
+                kind: ChangeKind::Modified,
+                path: c.path.clone(),
+                old_path: None,
+            }),
+            _ => {}
+        }
+    }
+    for c in changes {
+        if c.old.is_none() && c.new.is_some() {
+            match renamed_to.get(c.path.as_str()) {
+                Some(from) => out.push(ChangedFile {
+                    kind: ChangeKind::Renamed,
+                    path: c.path.clone(),
+                    old_path: Some(from.to_string()),
+                }),
+                None => out.push(ChangedFile {
+                    kind: ChangeKind::Added,
+                    path: c.path.clone(),
+                    old_path: None,
+                }),
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Lint one change: tree rules on the after side (only in changed files unless
+/// `all_files`), change rules on the pair.
+fn lint_change(
+    run: &GitRun,
+    before: &Snapshot,
+    after: &Snapshot,
+    files: &[ChangedFile],
+    history: &HistoryIndex,
+    commit: Option<&str>,
+    all_files: bool,
+) -> Result<Vec<Finding>, Error> {
+    let mut findings = Vec::new();
+    for (id, check) in rules::TREE_RULES {
+        if run.enabled.contains(id) {
+            check(after, &run.config, &mut findings);
+        }
+    }
+    if !all_files {
+        let changed: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        findings.retain(|f| changed.contains(f.path.as_str()));
+    }
+    let ctx = ChangeContext {
+        before,
+        after,
+        files,
+        history,
+        commit,
+        config: &run.config,
+    };
+    for (id, check) in rules::CHANGE_RULES {
+        if run.enabled.contains(id) {
+            check(&ctx, &mut findings);
+        }
+    }
+    if let Some(c) = commit {
+        for f in &mut findings {
+            f.commit = Some(c.to_string());
+        }
+    }
+    engine::finish(findings, after, &run.config)
+}
+
+/// The texts the findings quote, from the side of the change they point into.
+fn sources_of(
+    findings: &[Finding],
+    before: &Snapshot,
+    after: &Snapshot,
+    commit: Option<&str>,
+    out: &mut Sources,
+) {
+    let wanted: BTreeSet<&str> = findings
+        .iter()
+        .flat_map(|f| {
+            std::iter::once(f.path.as_str()).chain(f.related.iter().map(|r| r.path.as_str()))
+        })
+        .collect();
+    for snap in [after, before] {
+        for file in &snap.files {
+            if let (true, Some(text)) = (wanted.contains(file.path.as_str()), &file.text) {
+                out.entry((commit.map(str::to_string), file.path.clone()))
+                    .or_insert_with(|| text.clone());
+            }
+        }
+    }
+}
+
+/// Texts of the files findings point into, by (commit in history mode, path).
+pub type Sources = HashMap<(Option<String>, String), Arc<str>>;
+
+/// The result of a git-native run.
+pub struct ChangeOutcome {
+    pub findings: Vec<Finding>,
+    /// Files looked at (changed files, or every file with `--all-files`).
+    pub files: usize,
+    /// Texts for quoting findings.
+    pub sources: Sources,
+    pub head: Option<ObjectId>,
+}
+
+/// `promolint diff`: base..head.
+pub fn diff(
+    opts: &Options,
+    base: Option<&str>,
+    head: Option<&str>,
+    all_files: bool,
+) -> Result<ChangeOutcome, Error> {
+    let run = GitRun::open(opts)?;
+    let head_id = run.repo.resolve_commit(head.unwrap_or("HEAD"))?;
+    let base_id = match base {
+        Some(b) => run.repo.resolve_commit(b)?,
+        None => run.repo.default_branch_base(head_id)?,
+    };
+    let (before_tree, after_tree) = (run.tree(Some(base_id))?, run.tree(Some(head_id))?);
+    let (before, after) = run.pair(&before_tree, &after_tree)?;
+    let changes = run.repo.diff_trees(Some(base_id), Some(head_id))?;
+    let files = changed_files(&changes);
+    let history = run.history_index(Some(base_id), &after)?;
+    let findings = lint_change(&run, &before, &after, &files, &history, None, all_files)?;
+    let mut sources = Sources::new();
+    sources_of(&findings, &before, &after, None, &mut sources);
+    Ok(ChangeOutcome {
+        findings,
+        files: if all_files {
+            after.files.len()
+        } else {
+            files.len()
+        },
+        sources,
+        head: Some(head_id),
+    })
+}
+
+/// `promolint staged`: the index against HEAD (the empty tree on an unborn branch).
+pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
+    let run = GitRun::open(opts)?;
+    let head = run.repo.head()?;
+    let before_tree = run.tree(head)?;
+    let after_tree = run.repo.index_files()?;
+    let (before, after) = run.pair(&before_tree, &after_tree)?;
+    let changes = run.repo.diff_index(head)?;
+    let files = changed_files(&changes);
+    let history = run.history_index(head, &after)?;
+    let findings = lint_change(&run, &before, &after, &files, &history, None, all_files)?;
+    let mut sources = Sources::new();
+    sources_of(&findings, &before, &after, None, &mut sources);
+    Ok(ChangeOutcome {
+        findings,
+        files: if all_files {
+            after.files.len()
+        } else {
+            files.len()
+        },
+        sources,
+        head,
+    })
+}
+
+/// `promolint history`: every commit of the range against its first parent, in parallel.
+pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Error> {
+    let run = GitRun::open(opts)?;
+    let (from, to) = run.repo.parse_range(range.unwrap_or("HEAD"))?;
+    let commits = run.repo.range_commits(from, to)?;
+    let tip_tree = run.tree(Some(to))?;
+    let (_, tip) = run.pair(&[], &tip_tree)?;
+    let full = run.history_index(Some(to), &tip)?;
+    drop(tip);
+    // Sequence numbers of the whole history, to cut the index at each commit's parent.
+    let all = run.repo.range_commits(None, to)?;
+    let seq_of: HashMap<ObjectId, u64> = all
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, i as u64))
+        .collect();
+    let results: Vec<Result<CommitResult, Error>> = commits
+        .par_iter()
+        .map(|c| {
+            let parent = c.parents.first().copied();
+            let (before_tree, after_tree) = (run.tree(parent)?, run.tree(Some(c.id))?);
+            let (before, after) = run.pair(&before_tree, &after_tree)?;
+            let changes = run.repo.diff_trees(parent, Some(c.id))?;
+            let files = changed_files(&changes);
+            let seq = seq_of.get(&c.id).copied().unwrap_or(0);
+            let history = full.at(seq.saturating_sub(1), parent.is_some());
+            let id = c.id.to_string();
+            let f = lint_change(&run, &before, &after, &files, &history, Some(&id), false)?;
+            let mut sources = Sources::new();
+            sources_of(&f, &before, &after, Some(&id), &mut sources);
+            Ok((f, files.len(), sources))
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut files = 0;
+    let mut sources = Sources::new();
+    for r in results {
+        let (f, n, s) = r?;
+        findings.extend(f);
+        files += n;
+        sources.extend(s);
+    }
+    engine::sort_findings(&mut findings);
+    Ok(ChangeOutcome {
+        findings,
+        files,
+        sources,
+        head: Some(to),
+    })
+}
+
+/// `promolint status`: the matrix of the working tree, with what predecessors ran in the
+/// history of HEAD (when the tree is a git checkout with commits).
+pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Usage {
+            message: format!("cannot start worker threads: {e}"),
+            help: None,
+        })?;
+    pool.install(|| {
+        let wt = engine::load_worktree(opts)?;
+        let history = if wt.git {
+            let run = GitRun::open(opts)?;
+            let head = run.repo.head()?;
+            run.history_index(head, &wt.snapshot)?
+        } else {
+            HistoryIndex::empty()
+        };
+        Ok(crate::report::status::matrix(&wt.snapshot, &history))
+    })
+}

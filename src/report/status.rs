@@ -1,0 +1,158 @@
+//! `promolint status`: the promotion matrix — components as rows, environments in promotion
+//! order as columns, versions in cells, and a mark where an environment runs a version its
+//! predecessor never ran.
+
+use super::markdown::cell;
+use crate::history::HistoryIndex;
+use crate::snapshot::Snapshot;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// One cell: the versions an environment pins for a component.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    pub versions: Vec<String>,
+    /// A version here that a predecessor never ran (now or in history).
+    pub ahead: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub component: String,
+    /// One per environment of [`Matrix::environments`]; `None`: not pinned there.
+    pub cells: Vec<Option<Cell>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Matrix {
+    pub environments: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+/// Build the matrix of a snapshot; `history` tells what predecessors ran before.
+pub fn matrix(snap: &Snapshot, history: &HistoryIndex) -> Matrix {
+    let order = snap.envs.promotion_order();
+    let environments = order
+        .iter()
+        .map(|&e| snap.envs.get(e).name.clone())
+        .collect();
+    let mut rows = Vec::new();
+    for (component, envs) in snap.components() {
+        let versions_in = |env: usize| -> BTreeSet<String> {
+            snap.pins_of(env, component)
+                .map(|p| {
+                    snap.version(p)
+                        .unwrap_or_else(|| snap.pin(p).reference.display())
+                })
+                .collect()
+        };
+        let cells = order
+            .iter()
+            .map(|&e| {
+                if !envs.contains(&e) {
+                    return None;
+                }
+                let versions = versions_in(e);
+                let ahead = snap.envs.get(e).after.iter().any(|&pred| {
+                    let pred_name = &snap.envs.get(pred).name;
+                    let pred_now = versions_in(pred);
+                    let managed = !pred_now.is_empty() || history.knows(pred_name, component);
+                    managed
+                        && versions.iter().any(|v| {
+                            !pred_now.contains(v) && history.ran(pred_name, component, v).is_none()
+                        })
+                });
+                Some(Cell {
+                    versions: versions.into_iter().collect(),
+                    ahead,
+                })
+            })
+            .collect();
+        rows.push(Row {
+            component: component.to_string(),
+            cells,
+        });
+    }
+    Matrix { environments, rows }
+}
+
+fn cell_text(c: &Option<Cell>) -> String {
+    match c {
+        None => "-".to_string(),
+        Some(c) => {
+            let mut t = c.versions.join(", ");
+            if c.ahead {
+                t.push_str(" !");
+            }
+            t
+        }
+    }
+}
+
+/// A plain aligned table; `!` marks a version the predecessor never ran.
+pub fn render_human(m: &Matrix) -> String {
+    let mut table: Vec<Vec<String>> = vec![std::iter::once("component".to_string())
+        .chain(m.environments.iter().cloned())
+        .collect()];
+    for r in &m.rows {
+        table.push(
+            std::iter::once(r.component.clone())
+                .chain(r.cells.iter().map(cell_text))
+                .collect(),
+        );
+    }
+    let widths: Vec<usize> = (0..table[0].len())
+        .map(|i| {
+            table
+                .iter()
+                .map(|row| row[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in &table {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    if m.rows
+        .iter()
+        .flat_map(|r| &r.cells)
+        .flatten()
+        .any(|c| c.ahead)
+    {
+        out.push_str("\n! runs a version its predecessor never ran\n");
+    }
+    out
+}
+
+pub fn render_markdown(m: &Matrix) -> String {
+    let mut out = String::from("| component |");
+    for e in &m.environments {
+        out.push_str(&format!(" {} |", cell(e)));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(m.environments.len()));
+    out.push('\n');
+    for r in &m.rows {
+        out.push_str(&format!("| `{}` |", cell(&r.component)));
+        for c in &r.cells {
+            let t = cell_text(c).replace(" !", " ⚠️");
+            out.push_str(&format!(" {} |", cell(&t)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn render_json(m: &Matrix) -> String {
+    let mut s = serde_json::to_string_pretty(&serde_json::json!({"version": 1, "status": m}))
+        .unwrap_or_default();
+    s.push('\n');
+    s
+}
