@@ -788,6 +788,40 @@ mod tests {
         );
     }
 
+    fn oci(cluster: &str, tag: &str) -> (String, String) {
+        (
+            format!("kubernetes/clusters/{cluster}/platform.yaml"),
+            format!(
+                "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata:\n  name: platform\n  namespace: flux-system\nspec:\n  url: oci://ghcr.io/homelab-org/homelab/platform\n  ref:\n    tag: {tag}\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn oci_artifact_lineage_drops_the_promotion_word() {
+        // Seed 001: integration-<sha> is validated, then live runs validated-<sha>.
+        let base = [
+            oci("integration", "integration-def5678"),
+            oci("live", "validated-abc1234"),
+        ];
+        let good = [
+            oci("integration", "integration-def5678"),
+            oci("live", "validated-def5678"),
+        ];
+        let bad = [
+            oci("integration", "integration-def5678"),
+            oci("live", "validated-0123abc"),
+        ];
+        fn r(v: &[(String, String)]) -> Vec<(&str, &str)> {
+            v.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect()
+        }
+        assert!(Change::new(&r(&base), &r(&good)).run(check).is_empty());
+        assert_eq!(
+            Change::new(&r(&base), &r(&bad)).run(check).iter().map(show).collect::<Vec<_>>(),
+            ["PL006 error kubernetes/clusters/live/platform.yaml:9:10 live pins ghcr.io/homelab-org/homelab/platform to 0123abc (validated-0123abc), which integration has not run (integration runs def5678)"]
+        );
+    }
+
     #[test]
     fn mutable_tags_are_left_to_pl001() {
         let (b, a) = (samakia("v5", "v5"), samakia("v5", "latest"));
