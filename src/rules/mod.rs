@@ -37,7 +37,12 @@ pub struct Finding {
 
 pub mod foreign_environment_tag;
 pub mod missing_digest;
+pub mod multi_version_promotion;
 pub mod mutable_reference;
+pub mod non_monotonic_version;
+pub mod promotion_order;
+pub mod rebuilt_for_production;
+pub mod rewritten_artifact;
 pub mod tag_policy_too_broad;
 pub mod unreadable_file;
 
@@ -54,6 +59,16 @@ pub const TREE_RULES: &[(&str, TreeCheck)] = &[
     (foreign_environment_tag::ID, foreign_environment_tag::check),
     (tag_policy_too_broad::ID, tag_policy_too_broad::check),
     (missing_digest::ID, missing_digest::check),
+];
+
+/// The change rules, by id. PL006 and PL008 also look at a tree with history
+/// (`promotion_order::check_tree`, `rebuilt_for_production::check_tree`) for `check`.
+pub const CHANGE_RULES: &[(&str, crate::change::ChangeCheck)] = &[
+    (rewritten_artifact::ID, rewritten_artifact::check),
+    (non_monotonic_version::ID, non_monotonic_version::check),
+    (promotion_order::ID, promotion_order::check),
+    (multi_version_promotion::ID, multi_version_promotion::check),
+    (rebuilt_for_production::ID, rebuilt_for_production::check),
 ];
 
 /// Error in protected environments, warning elsewhere (DESIGN §3).

@@ -58,6 +58,11 @@ pub const PAGES: &[(&str, &str)] = pages![
     "PL001-mutable-reference.md",
     "PL002-foreign-environment-tag.md",
     "PL003-tag-policy-too-broad.md",
+    "PL004-rewritten-artifact.md",
+    "PL005-non-monotonic-version.md",
+    "PL006-promotion-order.md",
+    "PL007-multi-version-promotion.md",
+    "PL008-rebuilt-for-production.md",
     "PL009-missing-digest.md",
 ];
 

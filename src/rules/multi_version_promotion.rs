@@ -1,0 +1,421 @@
+//! PL007 multi-version-promotion: a change that moves more than `max_versions_per_change`
+//! component versions into protected environments, or mixes a promotion with other edits
+//! to the protected files it touches.
+use super::{Finding, Related};
+use crate::change::{ChangeContext, ChangeKind};
+use crate::model::{FactKind, Level, LineIndex, RefKind, Span};
+use crate::snapshot::{EffectivePin, Snapshot};
+use std::collections::BTreeSet;
+
+pub const ID: &str = "PL007";
+
+/// What a pin promotes: its lineage version, or the exact value for ranges, branches,
+/// commits and digest-only references (a change of those moves the environment too).
+fn value_of(snap: &Snapshot, p: &EffectivePin) -> Option<String> {
+    let r = &snap.pin(p).reference;
+    match r.kind {
+        RefKind::Tag => snap.version(p),
+        RefKind::Absent => r.digest.clone(),
+        RefKind::Range | RefKind::Branch | RefKind::Commit => Some(r.value.clone()),
+    }
+}
+
+/// A pin that moves a protected environment to a value it did not pin at base.
+struct Promotion<'a> {
+    p: &'a EffectivePin,
+    component: &'a str,
+    value: String,
+}
+
+fn promotions<'a>(ctx: &'a ChangeContext) -> Vec<Promotion<'a>> {
+    let (before, after) = (ctx.before, ctx.after);
+    // A new environment directory is the environment's creation, not its promotion.
+    let existing: BTreeSet<usize> = before.pins.iter().map(|p| p.env).collect();
+    let mut out: Vec<Promotion> = after
+        .pins
+        .iter()
+        .filter(|p| after.envs.get(p.env).protected && existing.contains(&p.env))
+        .filter_map(|p| {
+            let component = after.pin(p).component.as_str();
+            let value = value_of(after, p)?;
+            // Compared by environment, not file: keys moved between files with their
+            // values unchanged promote nothing.
+            let known = before
+                .pins_of(p.env, component)
+                .any(|q| value_of(before, q).as_deref() == Some(value.as_str()));
+            (!known).then_some(Promotion {
+                p,
+                component,
+                value,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let key = |x: &Promotion| {
+            let span = &after.pin(x.p).span;
+            (after.path(x.p.file), span.line, span.column, x.p.env)
+        };
+        key(a).cmp(&key(b))
+    });
+    out
+}
+
+pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
+    let promoted = promotions(ctx);
+    let Some(first) = promoted.first() else {
+        return;
+    };
+    let after = ctx.after;
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let mut envs: Vec<&str> = Vec::new();
+    for x in &promoted {
+        if !pairs.contains(&(x.component, x.value.as_str())) {
+            pairs.push((x.component, &x.value));
+        }
+        let env = after.envs.get(x.p.env).name.as_str();
+        if !envs.contains(&env) {
+            envs.push(env);
+        }
+    }
+    let mut files: Vec<usize> = promoted.iter().map(|x| x.p.file).collect();
+    files.dedup();
+    let mixed: Vec<(usize, Span)> = files
+        .iter()
+        .filter_map(|&fi| Some((fi, other_edit(ctx, fi)?)))
+        .collect();
+    let max = ctx.config.promotion.max_versions_per_change;
+    if pairs.len() <= max && mixed.is_empty() {
+        return;
+    }
+
+    let list: Vec<String> = pairs.iter().map(|(c, v)| format!("{c} {v}")).collect();
+    let list = list.join(", ");
+    let envs = envs.join(", ");
+    let mut message = if pairs.len() > max {
+        let noun = if pairs.len() == 1 {
+            "version"
+        } else {
+            "versions"
+        };
+        format!(
+            "this change promotes {} {noun} into {envs} (at most {max} per change): {list}",
+            pairs.len()
+        )
+    } else {
+        format!("this change promotes {list} into {envs}")
+    };
+    if !mixed.is_empty() {
+        let paths: Vec<&str> = mixed.iter().map(|(fi, _)| after.path(*fi)).collect();
+        message.push_str(&format!(
+            "; it also edits {} outside pin values",
+            paths.join(", ")
+        ));
+    }
+    let mut f = Finding::on_pin(after, ID, first.p, message);
+    f.level = Level::Error;
+    f.commit = ctx.commit.map(str::to_string);
+    f.value = list;
+    for x in promoted.iter().skip(1) {
+        f.related.push(Related {
+            path: after.path(x.p.file).to_string(),
+            span: after.pin(x.p).span.clone(),
+            message: format!(
+                "also promotes {} {} into {} here",
+                x.component,
+                x.value,
+                after.envs.get(x.p.env).name
+            ),
+        });
+    }
+    for (fi, span) in mixed {
+        f.related.push(Related {
+            path: after.path(fi).to_string(),
+            span,
+            message: "other edit here".to_string(),
+        });
+    }
+    out.push(f);
+}
+
+/// The first line of after-side file `fi` that differs from its base outside pin values
+/// and digests, if any. New files have no base to differ from.
+fn other_edit(ctx: &ChangeContext, fi: usize) -> Option<Span> {
+    let after_file = ctx.after.files.get(fi)?;
+    let changed = ctx.files.iter().find(|f| f.path == after_file.path)?;
+    let old_path = match changed.kind {
+        ChangeKind::Modified => changed.path.as_str(),
+        ChangeKind::Renamed => changed.old_path.as_deref()?,
+        ChangeKind::Added | ChangeKind::Deleted => return None,
+    };
+    let before_file = ctx.before.files.iter().find(|f| f.path == old_path)?;
+    let (before_text, after_text) = (before_file.text.as_deref()?, after_file.text.as_deref()?);
+    let before_masked = mask(before_text, &pin_spans(&before_file.facts));
+    let after_masked = mask(after_text, &pin_spans(&after_file.facts));
+    if before_masked == after_masked {
+        return None;
+    }
+    let (b, a): (Vec<&str>, Vec<&str>) = (
+        before_masked.split('\n').collect(),
+        after_masked.split('\n').collect(),
+    );
+    let same = b.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    // Masking keeps line breaks, so line numbers are the after file's own.
+    let lines = LineIndex::new(after_text);
+    let line = same.min(lines.line_count().saturating_sub(1));
+    let line_start = lines.line_start(line as u32 + 1)?;
+    let end = after_text[line_start..]
+        .find('\n')
+        .map_or(after_text.len(), |i| line_start + i);
+    // From the first character that is not indentation.
+    let indent = after_text[line_start..end].len() - after_text[line_start..end].trim_start().len();
+    let start = (line_start + indent).min(end);
+    Some(lines.span(after_text, start..end))
+}
+
+fn pin_spans(facts: &[crate::model::Fact]) -> Vec<(usize, usize)> {
+    facts
+        .iter()
+        .filter_map(|f| match &f.kind {
+            FactKind::Pin(p) => Some((p.span.start, p.span.end)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `text` with every pin value and every `sha256:…` digest replaced by a marker (line
+/// breaks inside them kept), so that what remains is everything a promotion must not touch.
+fn mask(text: &str, spans: &[(usize, usize)]) -> String {
+    let mut ranges: Vec<(usize, usize)> = spans
+        .iter()
+        .copied()
+        .filter(|(s, e)| s <= e && *e <= text.len())
+        .collect();
+    let mut at = 0;
+    while let Some(i) = text[at..].find("sha256:") {
+        let start = at + i;
+        let hex = text[start + 7..]
+            .bytes()
+            .take_while(u8::is_ascii_hexdigit)
+            .count();
+        ranges.push((start, start + 7 + hex));
+        at = start + 7;
+    }
+    ranges.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (s, e) in ranges {
+        if s < pos || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+            continue;
+        }
+        out.push_str(&text[pos..s]);
+        out.push('\u{1}');
+        out.extend(text[s..e].chars().filter(|c| *c == '\n'));
+        pos = e;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::promotion_order::test_support::{page_findings, related, show, Change};
+    use super::*;
+
+    const DEV: &str = "fabric-core/terraform/envs/samakia-dev/main.tf";
+    const PROD: &str = "fabric-core/terraform/envs/samakia-prod/main.tf";
+
+    fn tf(rootfs: &str, debian: &str, cores: u32) -> String {
+        format!(
+            "locals {{\n  lxc_rootfs_version    = \"{rootfs}\"\n  debian_rootfs_version = \"{debian}\"\n}}\n\nresource \"proxmox_lxc\" \"app\" {{\n  cores = {cores}\n}}\n"
+        )
+    }
+
+    fn shown(c: &Change) -> Vec<String> {
+        c.run(check).iter().map(show).collect()
+    }
+
+    #[test]
+    fn one_version_per_promotion_is_fine() {
+        let dev = tf("v6", "12.8", 2);
+        let (b, a) = (tf("v5", "12.7", 2), tf("v6", "12.7", 2));
+        assert!(shown(&Change::new(
+            &[(DEV, &dev), (PROD, &b)],
+            &[(DEV, &dev), (PROD, &a)]
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn two_versions_in_one_promotion() {
+        let dev = tf("v6", "12.8", 2);
+        let (b, a) = (tf("v5", "12.7", 2), tf("v6", "12.8", 2));
+        let c = Change::new(&[(DEV, &dev), (PROD, &b)], &[(DEV, &dev), (PROD, &a)]);
+        let found = c.run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL007 error {PROD}:2:28 this change promotes 2 versions into prod (at most 1 per change): lxc_rootfs_version v6, debian_rootfs_version 12.8"
+            )]
+        );
+        assert_eq!(
+            related(&found[0]),
+            [format!(
+                "{PROD}:3:28 also promotes debian_rootfs_version 12.8 into prod here"
+            )]
+        );
+        // The limit is configurable.
+        let c = Change::new(&[(DEV, &dev), (PROD, &b)], &[(DEV, &dev), (PROD, &a)]).max_versions(2);
+        assert!(shown(&c).is_empty());
+    }
+
+    #[test]
+    fn unprotected_environments_may_move_many_versions() {
+        let prod = tf("v5", "12.7", 2);
+        let (b, a) = (tf("v5", "12.7", 2), tf("v6", "12.8", 2));
+        assert!(shown(&Change::new(
+            &[(DEV, &b), (PROD, &prod)],
+            &[(DEV, &a), (PROD, &prod)]
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn promotion_mixed_with_other_edits() {
+        let dev = tf("v6", "12.7", 2);
+        let (b, a) = (tf("v5", "12.7", 2), tf("v6", "12.7", 4));
+        let found = Change::new(&[(DEV, &dev), (PROD, &b)], &[(DEV, &dev), (PROD, &a)]).run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL007 error {PROD}:2:28 this change promotes lxc_rootfs_version v6 into prod; it also edits {PROD} outside pin values"
+            )]
+        );
+        assert_eq!(related(&found[0]), [format!("{PROD}:7:3 other edit here")]);
+    }
+
+    #[test]
+    fn other_edits_without_a_promotion_are_not_this_rule() {
+        let dev = tf("v6", "12.7", 2);
+        let (b, a) = (tf("v5", "12.7", 2), tf("v5", "12.7", 4));
+        assert!(shown(&Change::new(
+            &[(DEV, &dev), (PROD, &b)],
+            &[(DEV, &dev), (PROD, &a)]
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn moving_keys_between_files_is_no_promotion() {
+        let both =
+            "locals {\n  lxc_rootfs_version    = \"v5\"\n  debian_rootfs_version = \"12.7\"\n}\n";
+        let one = "locals {\n  lxc_rootfs_version = \"v5\"\n}\n";
+        let other = "locals {\n  debian_rootfs_version = \"12.7\"\n}\n";
+        let versions = "fabric-core/terraform/envs/samakia-prod/versions.tf";
+        let c = Change::new(&[(PROD, both)], &[(PROD, one), (versions, other)]);
+        assert!(shown(&c).is_empty());
+    }
+
+    #[test]
+    fn a_new_environment_is_not_a_mass_promotion() {
+        let dev = tf("v6", "12.8", 2);
+        let c = Change::new(&[(DEV, &dev)], &[(DEV, &dev), (PROD, &dev)]);
+        assert!(shown(&c).is_empty());
+    }
+
+    #[test]
+    fn one_version_into_two_protected_environments_counts_once() {
+        let envs: &[(&str, &str, bool, &[&str])] = &[
+            ("dev", "envs/dev/**", false, &[]),
+            ("prod-eu", "envs/prod-eu/**", true, &["dev"]),
+            ("prod-us", "envs/prod-us/**", true, &["dev"]),
+        ];
+        let side = |eu: String, us: String| {
+            vec![
+                ("envs/dev/main.tf", tf("v6", "12.8", 2)),
+                ("envs/prod-eu/main.tf", eu),
+                ("envs/prod-us/main.tf", us),
+            ]
+        };
+        let b = side(tf("v5", "12.7", 2), tf("v5", "12.7", 2));
+        let one = side(tf("v6", "12.7", 2), tf("v6", "12.7", 2));
+        let bs: Vec<(&str, &str)> = b.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let os: Vec<(&str, &str)> = one.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        assert!(shown(&Change::new(&bs, &os).envs(envs)).is_empty());
+        // Zero allowed: every promotion is reported.
+        assert_eq!(
+            shown(&Change::new(&bs, &os).envs(envs).max_versions(0)),
+            ["PL007 error envs/prod-eu/main.tf:2:28 this change promotes 1 version into prod-eu, prod-us (at most 0 per change): lxc_rootfs_version v6"]
+        );
+        let two = side(tf("v6", "12.8", 2), tf("v6", "12.7", 2));
+        let ts: Vec<(&str, &str)> = two.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let found = Change::new(&bs, &ts).envs(envs).run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            ["PL007 error envs/prod-eu/main.tf:2:28 this change promotes 2 versions into prod-eu, prod-us (at most 1 per change): lxc_rootfs_version v6, debian_rootfs_version 12.8"]
+        );
+        assert_eq!(
+            related(&found[0]),
+            [
+                "envs/prod-eu/main.tf:3:28 also promotes debian_rootfs_version 12.8 into prod-eu here",
+                "envs/prod-us/main.tf:2:28 also promotes lxc_rootfs_version v6 into prod-us here",
+            ]
+        );
+    }
+
+    const PRODUCTION: &str = "flux/apps/backend/production/kustomization.yaml";
+
+    fn kust(tag: &str, digest: &str) -> String {
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: production\nresources:\n  - ../base\nimages:\n  - name: ghcr.io/acme/backend\n    newTag: {tag} # {{\"$imagepolicy\": \"production:backend-production:tag\"}}\n    digest: sha256:{digest}\n"
+        )
+    }
+
+    #[test]
+    fn a_digest_that_moves_with_its_tag_is_part_of_the_promotion() {
+        let b = kust("production-v1.4.2-1712345678", &"a".repeat(64));
+        let a = kust("production-v1.4.3-1712399999", &"b".repeat(64));
+        assert!(shown(&Change::new(&[(PRODUCTION, &b)], &[(PRODUCTION, &a)])).is_empty());
+    }
+
+    const HL_LIVE: &str = "kubernetes/clusters/live/helm-charts.yaml";
+
+    fn charts(cm: &str, es: &str) -> String {
+        format!(
+            "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata:\n  name: helm-charts\n  namespace: flux-system\nspec:\n  inputs:\n    - name: cert-manager\n      chart:\n        name: cert-manager\n        version: \"{cm}\"\n    - name: external-secrets\n      chart:\n        name: external-secrets\n        version: \"{es}\"\n"
+        )
+    }
+
+    #[test]
+    fn homelab_copying_every_chart_to_live() {
+        let (b, a) = (charts("v1.19.1", "0.20.3"), charts("v1.19.2", "0.20.4"));
+        assert_eq!(
+            shown(&Change::new(&[(HL_LIVE, &b)], &[(HL_LIVE, &a)])),
+            [format!(
+                "PL007 error {HL_LIVE}:11:19 this change promotes 2 versions into live (at most 1 per change): cert-manager v1.19.2, external-secrets 0.20.4"
+            )]
+        );
+    }
+
+    #[test]
+    fn masking_keeps_lines() {
+        let text = "a: \"v1\"\nb: sha256:abcdef\nc\n";
+        let masked = mask(text, &[(4, 6)]);
+        assert_eq!(masked, "a: \"\u{1}\"\nb: \u{1}\nc\n");
+        // Spans out of range or overlapping are ignored, not a panic.
+        let _ = mask(text, &[(3, 100), (4, 5), (5, 4)]);
+    }
+
+    #[test]
+    fn page_examples_hold() {
+        // The page's examples as a base and a head commit: Bad gives exactly these, Good
+        // nothing.
+        let (bad, good) = page_findings(ID, check);
+        assert_eq!(
+            bad,
+            [
+                "PL007 error fabric-core/terraform/envs/samakia-prod/main.tf:2:28 this change promotes 2 versions into prod (at most 1 per change): lxc_rootfs_version v6, debian_rootfs_version 12.8; it also edits fabric-core/terraform/envs/samakia-prod/main.tf outside pin values",
+            ]
+        );
+        assert!(good.is_empty(), "Good example gives {good:?}");
+    }
+}

@@ -1,0 +1,961 @@
+//! PL006 promotion-order: a version pinned in an environment that the environments before
+//! it did not run first.
+//!
+//! Also home of small helpers the other change rules (PL004–PL008) share.
+use super::{env_level, Finding, Related};
+use crate::change::ChangeContext;
+use crate::config::DEFAULT_MUTABLE_TAGS;
+use crate::history::HistoryIndex;
+use crate::model::{Level, Span};
+use crate::rules::mutable_reference::mutability;
+use crate::snapshot::{EffectivePin, Snapshot};
+use crate::version::numeric_parts;
+use std::cmp::Ordering;
+
+pub const ID: &str = "PL006";
+
+/// Change mode: pins new in this change whose environment's predecessors did not run the
+/// version first (before the change, for a protected environment).
+pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
+    let (before, after) = (ctx.before, ctx.after);
+    for p in &after.pins {
+        let Some(v) = lineage_version(after, p, &ctx.config.mutable_tags) else {
+            continue;
+        };
+        let component = after.pin(p).component.as_str();
+        // Only what this change moves: the environment already ran it at base.
+        if has_version(before, p.env, component, &v) {
+            continue;
+        }
+        let env = after.envs.get(p.env);
+        for &pred in &env.after {
+            let pred_name = &after.envs.get(pred).name;
+            let manages = before.pins_of(pred, component).next().is_some()
+                || after.pins_of(pred, component).next().is_some()
+                || ctx.history.knows(pred_name, component);
+            if !manages {
+                continue;
+            }
+            // At base or earlier: also what makes a rollback to an old version fine.
+            let ran_before = has_version(before, pred, component, &v)
+                || ctx.history.ran(pred_name, component, &v).is_some()
+                || passed_through(before, ctx.history, pred, component, &v);
+            if ran_before {
+                continue;
+            }
+            let same_change = has_version(after, pred, component, &v);
+            // Seed 004: unprotected environments may advance together in one change.
+            if !env.protected
+                && (same_change || passed_through(after, ctx.history, pred, component, &v))
+            {
+                continue;
+            }
+            let mut f = if same_change {
+                let message = format!(
+                    "{} pins {component} to {}, which {pred_name} has not run before this change ({pred_name} moves to {v} in the same change)",
+                    env.name,
+                    shown_version(&after.pin(p).reference.value, &v),
+                );
+                let mut f = Finding::on_pin(after, ID, p, message);
+                f.related.extend(pred_pins(after, pred, component, |pv| {
+                    format!("{pred_name} moves to {pv} here")
+                }));
+                f
+            } else {
+                not_run(after, p, pred, &v)
+            };
+            f.commit = ctx.commit.map(str::to_string);
+            out.push(f);
+        }
+    }
+}
+
+/// Tree mode (`promolint check`): a pin whose predecessor neither pins that version now nor
+/// ever did in the history.
+pub fn check_tree(snap: &Snapshot, history: &HistoryIndex, out: &mut Vec<Finding>) {
+    let mutable: Vec<String> = DEFAULT_MUTABLE_TAGS.iter().map(|s| s.to_string()).collect();
+    for p in &snap.pins {
+        let Some(v) = lineage_version(snap, p, &mutable) else {
+            continue;
+        };
+        let component = snap.pin(p).component.as_str();
+        for &pred in &snap.envs.get(p.env).after {
+            let pred_name = &snap.envs.get(pred).name;
+            let manages = snap.pins_of(pred, component).next().is_some()
+                || history.knows(pred_name, component);
+            if !manages
+                || has_version(snap, pred, component, &v)
+                || history.ran(pred_name, component, &v).is_some()
+                || passed_through(snap, history, pred, component, &v)
+            {
+                continue;
+            }
+            out.push(not_run(snap, p, pred, &v));
+        }
+    }
+}
+
+/// Without any history (a plain directory, not a repository) nothing says what the
+/// predecessor ran before: a version below one it pins now is taken as one it passed
+/// through on the way up, so that an environment lagging behind is not reported.
+fn passed_through(
+    snap: &Snapshot,
+    history: &HistoryIndex,
+    pred: usize,
+    component: &str,
+    v: &str,
+) -> bool {
+    history.is_empty()
+        && snap.pins_of(pred, component).any(|q| {
+            snap.version(q)
+                .is_some_and(|pv| cmp_versions(v, &pv) == Some(Ordering::Less))
+        })
+}
+
+/// `prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)`, with the
+/// predecessor's current pins as related locations.
+fn not_run(snap: &Snapshot, p: &EffectivePin, pred: usize, v: &str) -> Finding {
+    let pin = snap.pin(p);
+    let env = &snap.envs.get(p.env).name;
+    let pred_name = &snap.envs.get(pred).name;
+    let mut runs: Vec<String> = snap
+        .pins_of(pred, &pin.component)
+        .filter_map(|q| snap.version(q))
+        .collect();
+    runs.sort_by(|a, b| cmp_versions(b, a).unwrap_or_else(|| a.cmp(b)));
+    runs.dedup();
+    let runs = if runs.is_empty() {
+        String::new()
+    } else {
+        format!(" ({pred_name} runs {})", runs.join(", "))
+    };
+    let message = format!(
+        "{env} pins {} to {}, which {pred_name} has not run{runs}",
+        pin.component,
+        shown_version(&pin.reference.value, v),
+    );
+    let mut f = Finding::on_pin(snap, ID, p, message);
+    f.level = env_level(snap, p.env);
+    f.related
+        .extend(pred_pins(snap, pred, &pin.component, |pv| {
+            format!("{pred_name} runs {pv} here")
+        }));
+    f
+}
+
+/// The predecessor's pins of `component`, as related locations.
+fn pred_pins(
+    snap: &Snapshot,
+    pred: usize,
+    component: &str,
+    message: impl Fn(&str) -> String,
+) -> Vec<Related> {
+    snap.pins_of(pred, component)
+        .filter_map(|q| {
+            let pv = snap.version(q)?;
+            Some(Related {
+                path: snap.path(q.file).to_string(),
+                span: snap.pin(q).span.clone(),
+                message: message(&pv),
+            })
+        })
+        .collect()
+}
+
+// ---- helpers shared by the change rules ----
+
+/// The lineage version of a pin, unless its tag is one PL001 calls mutable (`latest` is
+/// no version that can be promoted; PL001 reports it).
+pub(crate) fn lineage_version(
+    snap: &Snapshot,
+    p: &EffectivePin,
+    mutable_tags: &[String],
+) -> Option<String> {
+    if mutability(snap.pin(p), mutable_tags).is_some() {
+        return None;
+    }
+    snap.version(p).filter(|v| !v.is_empty())
+}
+
+/// Whether environment `env` pins `component` at lineage version `v` in `snap`.
+pub(crate) fn has_version(snap: &Snapshot, env: usize, component: &str, v: &str) -> bool {
+    snap.pins_of(env, component)
+        .any(|q| snap.version(q).as_deref() == Some(v))
+}
+
+/// Order of two versions by their numbers (`v1.10.0` > `v1.9`; missing parts are 0);
+/// `None` when either has no numbers (commit ids).
+pub(crate) fn cmp_versions(a: &str, b: &str) -> Option<Ordering> {
+    let (mut x, mut y) = (numeric_parts(a)?, numeric_parts(b)?);
+    let n = x.len().max(y.len());
+    x.resize(n, 0);
+    y.resize(n, 0);
+    Some(x.cmp(&y))
+}
+
+/// `v6`, or `v1.4.3 (production-v1.4.3-1712345678)` when the tag says more than the version.
+pub(crate) fn shown_version(tag: &str, version: &str) -> String {
+    if tag == version {
+        version.to_string()
+    } else {
+        format!("{version} ({tag})")
+    }
+}
+
+/// `sha256:51ecb9ae978e`: enough of a digest to tell two builds apart in a message.
+pub(crate) fn short_digest(digest: &str) -> String {
+    let (algo, hex) = digest.split_once(':').unwrap_or(("", digest));
+    let hex: String = hex.chars().take(12).collect();
+    if algo.is_empty() {
+        hex
+    } else {
+        format!("{algo}:{hex}")
+    }
+}
+
+/// Line 1, column 1, zero width: where a finding on a file without a value goes (a binary
+/// artifact, a deleted file).
+pub(crate) fn file_span() -> Span {
+    Span {
+        start: 0,
+        end: 0,
+        line: 1,
+        column: 1,
+        end_line: 1,
+        end_column: 1,
+    }
+}
+
+/// A finding on a whole file (no pin): at line 1, column 1.
+pub(crate) fn on_file(
+    rule: &'static str,
+    level: Level,
+    message: String,
+    path: &str,
+    component: Option<&str>,
+    value: String,
+    commit: Option<&str>,
+) -> Finding {
+    Finding {
+        rule,
+        level,
+        message,
+        path: path.to_string(),
+        span: file_span(),
+        environment: None,
+        component: component.map(str::to_string),
+        commit: commit.map(str::to_string),
+        related: Vec::new(),
+        value,
+    }
+}
+
+/// Test scaffolding shared by the change rules: build a change from in-memory files.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::change::{ChangeCheck, ChangeContext, ChangeKind, ChangedFile};
+    use crate::config::Config;
+    use crate::history::{HistoryIndex, PastPin};
+    use crate::rules::registry::section;
+    use crate::rules::Finding;
+    use crate::snapshot::Snapshot;
+    use std::collections::BTreeMap;
+
+    pub const COMMIT: &str = "c0ffee1";
+
+    /// A change: files before and after, renames (old, new), history and config.
+    pub struct Change<'a> {
+        pub before: Vec<(&'a str, &'a [u8])>,
+        pub after: Vec<(&'a str, &'a [u8])>,
+        pub renames: Vec<(&'a str, &'a str)>,
+        pub history: HistoryIndex,
+        pub config: Config,
+    }
+
+    impl<'a> Change<'a> {
+        pub fn new(before: &[(&'a str, &'a str)], after: &[(&'a str, &'a str)]) -> Self {
+            Change {
+                before: before.iter().map(|(p, t)| (*p, t.as_bytes())).collect(),
+                after: after.iter().map(|(p, t)| (*p, t.as_bytes())).collect(),
+                renames: Vec::new(),
+                history: HistoryIndex::empty(),
+                config: Config::default(),
+            }
+        }
+
+        pub fn rename(mut self, old: &'a str, new: &'a str) -> Self {
+            self.renames.push((old, new));
+            self
+        }
+
+        /// Record in the history that `env` ran `component` at `version` (in `path`).
+        pub fn ran(mut self, env: &str, component: &str, version: &str, path: &str) -> Self {
+            self.history
+                .record(env, component, past(version, None, "0ld0000", path));
+            self
+        }
+
+        pub fn with_history(mut self, history: HistoryIndex) -> Self {
+            self.history = history;
+            self
+        }
+
+        /// Declared environments: (name, path glob, protected, predecessors).
+        pub fn envs(mut self, envs: &[(&str, &str, bool, &[&str])]) -> Self {
+            self.config.environments = envs
+                .iter()
+                .map(
+                    |(name, glob, protected, after)| crate::config::EnvironmentConfig {
+                        name: name.to_string(),
+                        paths: vec![glob.to_string()],
+                        protected: *protected,
+                        after: after.iter().map(|a| a.to_string()).collect(),
+                        ..Default::default()
+                    },
+                )
+                .collect();
+            self
+        }
+
+        pub fn max_versions(mut self, n: usize) -> Self {
+            self.config.promotion.max_versions_per_change = n;
+            self
+        }
+
+        pub fn snapshots(&self) -> (Snapshot, Snapshot) {
+            match crate::engine::snapshot_pair(&self.before, &self.after, &self.config) {
+                Ok(pair) => pair,
+                Err(e) => panic!("snapshot_pair: {e}"),
+            }
+        }
+
+        /// The changed files, as a source with rename detection would list them.
+        pub fn files(&self) -> Vec<ChangedFile> {
+            let before: BTreeMap<&str, &[u8]> = self.before.iter().copied().collect();
+            let after: BTreeMap<&str, &[u8]> = self.after.iter().copied().collect();
+            let mut out = Vec::new();
+            for (old, new) in &self.renames {
+                out.push(ChangedFile {
+                    kind: ChangeKind::Renamed,
+                    path: new.to_string(),
+                    old_path: Some(old.to_string()),
+                });
+            }
+            let renamed = |p: &str| self.renames.iter().any(|(o, n)| *o == p || *n == p);
+            for (path, bytes) in &after {
+                if renamed(path) {
+                    continue;
+                }
+                let kind = match before.get(path) {
+                    None => ChangeKind::Added,
+                    Some(b) if b != bytes => ChangeKind::Modified,
+                    Some(_) => continue,
+                };
+                out.push(ChangedFile {
+                    kind,
+                    path: path.to_string(),
+                    old_path: None,
+                });
+            }
+            for path in before.keys() {
+                if !after.contains_key(path) && !renamed(path) {
+                    out.push(ChangedFile {
+                        kind: ChangeKind::Deleted,
+                        path: path.to_string(),
+                        old_path: None,
+                    });
+                }
+            }
+            out.sort_by(|a, b| a.path.cmp(&b.path));
+            out
+        }
+
+        /// Run one change rule; every finding must carry the commit.
+        pub fn run(&self, check: ChangeCheck) -> Vec<Finding> {
+            let (before, after) = self.snapshots();
+            let files = self.files();
+            let ctx = ChangeContext {
+                before: &before,
+                after: &after,
+                files: &files,
+                history: &self.history,
+                commit: Some(COMMIT),
+                config: &self.config,
+            };
+            let mut out = Vec::new();
+            check(&ctx, &mut out);
+            crate::engine::sort_findings(&mut out);
+            for f in &out {
+                assert_eq!(f.commit.as_deref(), Some(COMMIT), "{f:?}");
+            }
+            out
+        }
+    }
+
+    pub fn past(version: &str, digest: Option<&str>, commit: &str, path: &str) -> PastPin {
+        PastPin {
+            version: version.to_string(),
+            digest: digest.map(str::to_string),
+            commit: commit.to_string(),
+            path: path.to_string(),
+            span: super::file_span(),
+        }
+    }
+
+    /// The history a two-commit repository gives: every pin of `snap` (the base).
+    pub fn history_of(snap: &Snapshot) -> HistoryIndex {
+        let mut h = HistoryIndex::empty();
+        for p in &snap.pins {
+            let Some(version) = snap.version(p) else {
+                continue;
+            };
+            let pin = snap.pin(p);
+            h.record(
+                &snap.envs.get(p.env).name,
+                &pin.component,
+                crate::history::PastPin {
+                    version,
+                    digest: pin.reference.digest.clone(),
+                    commit: "base".to_string(),
+                    path: snap.path(p.file).to_string(),
+                    span: pin.span.clone(),
+                },
+            );
+        }
+        h
+    }
+
+    /// `PL006 error path:line:col message`.
+    pub fn show(f: &Finding) -> String {
+        format!(
+            "{} {} {}:{}:{} {}",
+            f.rule,
+            f.level.as_str(),
+            f.path,
+            f.span.line,
+            f.span.column,
+            f.message
+        )
+    }
+
+    /// `path:line:col message` of each related location.
+    pub fn related(f: &Finding) -> Vec<String> {
+        f.related
+            .iter()
+            .map(|r| format!("{}:{}:{} {}", r.path, r.span.line, r.span.column, r.message))
+            .collect()
+    }
+
+    /// (path, contents) of the fenced blocks of one side of an example.
+    type Files = Vec<(String, String)>;
+
+    /// Blocks of one `### title` subsection of a page's `## Examples`, split by `side=`.
+    fn example_sides(body: &str, title: &str) -> (Files, Files) {
+        let examples = section(body, "Examples").unwrap_or_else(|| panic!("no ## Examples"));
+        let heading = format!("### {title}\n");
+        let start = examples
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no ### {title}"))
+            + heading.len();
+        let rest = &examples[start..];
+        let text = &rest[..rest.find("\n### ").map_or(rest.len(), |i| i + 1)];
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            let Some(info) = line.trim_start().strip_prefix("```") else {
+                continue;
+            };
+            let attr = |key: &str| {
+                info.split_whitespace()
+                    .find_map(|w| w.strip_prefix(key))
+                    .map(str::to_string)
+            };
+            let mut body = String::new();
+            for l in lines.by_ref() {
+                if l.trim_start().starts_with("```") {
+                    break;
+                }
+                body.push_str(l);
+                body.push('\n');
+            }
+            let Some(file) = attr("file=") else {
+                continue;
+            };
+            match attr("side=").as_deref() {
+                Some("before") => before.push((file, body)),
+                Some("after") => after.push((file, body)),
+                other => panic!("block {file}: side={other:?}"),
+            }
+        }
+        assert!(!after.is_empty(), "### {title}: no side=after block");
+        (before, after)
+    }
+
+    /// Each page example (`### Bad`, `### Good`) as a change from its before blocks to its
+    /// after blocks (history: the base), with the findings of `check`.
+    pub fn page_findings(id: &str, check: ChangeCheck) -> (Vec<String>, Vec<String>) {
+        let rule = crate::rules::lookup(id).unwrap_or_else(|| panic!("no page for {id}"));
+        let run = |title: &str| {
+            let (before, after) = example_sides(rule.body, title);
+            let b: Vec<(&str, &str)> = before
+                .iter()
+                .map(|(p, t)| (p.as_str(), t.as_str()))
+                .collect();
+            let a: Vec<(&str, &str)> = after
+                .iter()
+                .map(|(p, t)| (p.as_str(), t.as_str()))
+                .collect();
+            let change = Change::new(&b, &a);
+            let history = history_of(&change.snapshots().0);
+            change
+                .with_history(history)
+                .run(check)
+                .iter()
+                .map(show)
+                .collect::<Vec<_>>()
+        };
+        (run("Bad"), run("Good"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{related, show, Change};
+    use super::*;
+
+    const DEV: &str = "fabric-core/terraform/envs/samakia-dev/main.tf";
+    const PROD: &str = "fabric-core/terraform/envs/samakia-prod/main.tf";
+
+    fn tf(v: &str) -> String {
+        format!("locals {{\n  env = \"x\"\n  lxc_rootfs_version = \"{v}\"\n}}\n")
+    }
+
+    fn samakia(dev: &str, prod: &str) -> Vec<(&'static str, String)> {
+        vec![(DEV, tf(dev)), (PROD, tf(prod))]
+    }
+
+    fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+        v.iter().map(|(p, t)| (*p, t.as_str())).collect()
+    }
+
+    #[test]
+    fn prod_bumped_before_dev_is_an_error_pointing_at_dev() {
+        let (b, a) = (samakia("v5", "v5"), samakia("v5", "v6"));
+        let found = Change::new(&refs(&b), &refs(&a)).run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)"
+            )]
+        );
+        assert_eq!(related(&found[0]), [format!("{DEV}:3:25 dev runs v5 here")]);
+        assert_eq!(found[0].environment.as_deref(), Some("prod"));
+        assert_eq!(found[0].component.as_deref(), Some("lxc_rootfs_version"));
+    }
+
+    #[test]
+    fn prod_after_dev_ran_it_is_fine() {
+        let (b, a) = (samakia("v6", "v5"), samakia("v6", "v6"));
+        assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
+    }
+
+    #[test]
+    fn protected_environment_moving_with_its_predecessor_in_one_change() {
+        let (b, a) = (samakia("v5", "v5"), samakia("v6", "v6"));
+        let found = Change::new(&refs(&b), &refs(&a)).run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v6, which dev has not run before this change (dev moves to v6 in the same change)"
+            )]
+        );
+        assert_eq!(
+            related(&found[0]),
+            [format!("{DEV}:3:25 dev moves to v6 here")]
+        );
+    }
+
+    #[test]
+    fn predecessor_ran_it_earlier_in_history() {
+        // dev went v6 → v7 in an earlier commit; prod now takes v6.
+        let (b, a) = (samakia("v7", "v5"), samakia("v7", "v6"));
+        let change = Change::new(&refs(&b), &refs(&a)).ran("dev", "lxc_rootfs_version", "v6", DEV);
+        assert!(change.run(check).is_empty());
+    }
+
+    #[test]
+    fn rollback_to_a_version_the_predecessor_once_ran_is_fine() {
+        // Seed 000 §5: prod back from v6 to v5; dev ran v5 before moving on.
+        let (b, a) = (samakia("v6", "v6"), samakia("v6", "v5"));
+        let change = Change::new(&refs(&b), &refs(&a))
+            .ran("dev", "lxc_rootfs_version", "v5", DEV)
+            .ran("dev", "lxc_rootfs_version", "v6", DEV);
+        assert!(change.run(check).is_empty());
+    }
+
+    #[test]
+    fn rollback_to_a_version_the_predecessor_never_ran_is_an_error() {
+        let (b, a) = (samakia("v6", "v6"), samakia("v6", "v4"));
+        let change = Change::new(&refs(&b), &refs(&a))
+            .ran("dev", "lxc_rootfs_version", "v5", DEV)
+            .ran("dev", "lxc_rootfs_version", "v6", DEV);
+        assert_eq!(
+            change.run(check).iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v4, which dev has not run (dev runs v6)"
+            )]
+        );
+    }
+
+    #[test]
+    fn unchanged_pins_are_not_judged_in_a_change() {
+        // prod was already ahead at base: not this change's doing.
+        let mut b = samakia("v5", "v6");
+        b.push((
+            "fabric-core/terraform/envs/samakia-prod/vars.tf",
+            "# x\n".into(),
+        ));
+        let a = samakia("v5", "v6");
+        assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
+    }
+
+    #[test]
+    fn predecessor_that_does_not_manage_the_component_is_skipped() {
+        let b = vec![(DEV, tf("v5")), (PROD, tf("v5"))];
+        let prod_only = "locals {\n  debian_rootfs_version = \"12.7\"\n}\n";
+        let prod_new = "locals {\n  debian_rootfs_version = \"12.8\"\n}\n";
+        let mut before = refs(&b);
+        before.push(("fabric-core/terraform/envs/samakia-prod/dns.tf", prod_only));
+        let mut after = refs(&b);
+        after.push(("fabric-core/terraform/envs/samakia-prod/dns.tf", prod_new));
+        assert!(Change::new(&before, &after).run(check).is_empty());
+        // … unless the history says dev managed it once.
+        let found = Change::new(&before, &after)
+            .ran("dev", "debian_rootfs_version", "12.7", DEV)
+            .run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            ["PL006 error fabric-core/terraform/envs/samakia-prod/dns.tf:2:28 prod pins debian_rootfs_version to 12.8, which dev has not run"]
+        );
+        assert!(found[0].related.is_empty());
+    }
+
+    const HL_DEV: &str = "kubernetes/clusters/dev/helm-charts.yaml";
+    const HL_INT: &str = "kubernetes/clusters/integration/helm-charts.yaml";
+    const HL_LIVE: &str = "kubernetes/clusters/live/helm-charts.yaml";
+
+    fn charts(cert_manager: &str) -> String {
+        format!(
+            "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata:\n  name: helm-charts\n  namespace: flux-system\nspec:\n  inputs:\n    - name: cert-manager\n      chart:\n        name: cert-manager\n        version: \"{cert_manager}\"\n"
+        )
+    }
+
+    fn homelab(dev: &str, int: &str, live: &str) -> Vec<(&'static str, String)> {
+        vec![
+            (HL_DEV, charts(dev)),
+            (HL_INT, charts(int)),
+            (HL_LIVE, charts(live)),
+        ]
+    }
+
+    #[test]
+    fn renovate_moves_dev_and_integration_together() {
+        // Seed 004: one Renovate PR updates dev + integration; neither is protected.
+        let b = homelab("v1.19.1", "v1.19.1", "v1.19.1");
+        let a = homelab("v1.19.2", "v1.19.2", "v1.19.1");
+        assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
+    }
+
+    #[test]
+    fn live_moving_in_the_renovate_change_is_an_error() {
+        let b = homelab("v1.19.1", "v1.19.1", "v1.19.1");
+        let a = homelab("v1.19.2", "v1.19.2", "v1.19.2");
+        let found = Change::new(&refs(&b), &refs(&a)).run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL006 error {HL_LIVE}:11:19 live pins cert-manager to v1.19.2, which integration has not run before this change (integration moves to v1.19.2 in the same change)"
+            )]
+        );
+        assert_eq!(
+            related(&found[0]),
+            [format!("{HL_INT}:11:19 integration moves to v1.19.2 here")]
+        );
+    }
+
+    #[test]
+    fn unprotected_environment_ahead_of_its_predecessor_is_a_warning() {
+        let b = homelab("v1.19.1", "v1.19.1", "v1.19.1");
+        let a = homelab("v1.19.1", "v1.19.2", "v1.19.1");
+        assert_eq!(
+            Change::new(&refs(&b), &refs(&a)).run(check).iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL006 warning {HL_INT}:11:19 integration pins cert-manager to v1.19.2, which dev has not run (dev runs v1.19.1)"
+            )]
+        );
+    }
+
+    #[test]
+    fn skipping_a_stage_is_the_same_finding() {
+        // dev ran v1.19.2 long ago, integration never did: live may not skip it.
+        let b = homelab("v1.19.2", "v1.19.1", "v1.19.1");
+        let a = homelab("v1.19.2", "v1.19.1", "v1.19.2");
+        let found = Change::new(&refs(&b), &refs(&a)).run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL006 error {HL_LIVE}:11:19 live pins cert-manager to v1.19.2, which integration has not run (integration runs v1.19.1)"
+            )]
+        );
+        assert_eq!(
+            related(&found[0]),
+            [format!("{HL_INT}:11:19 integration runs v1.19.1 here")]
+        );
+    }
+
+    #[test]
+    fn each_direct_predecessor_of_a_dag_is_asked() {
+        // dev → staging-eu, staging-us → prod: staging-us never ran v6.
+        let envs: &[(&str, &str, bool, &[&str])] = &[
+            ("dev", "envs/dev/**", false, &[]),
+            ("staging-eu", "envs/staging-eu/**", false, &["dev"]),
+            ("staging-us", "envs/staging-us/**", false, &["dev"]),
+            ("prod", "envs/prod/**", true, &["staging-eu", "staging-us"]),
+        ];
+        let at = |dev: &str, eu: &str, us: &str, prod: &str| {
+            vec![
+                ("envs/dev/main.tf", tf(dev)),
+                ("envs/staging-eu/main.tf", tf(eu)),
+                ("envs/staging-us/main.tf", tf(us)),
+                ("envs/prod/main.tf", tf(prod)),
+            ]
+        };
+        let (b, a) = (at("v6", "v6", "v5", "v5"), at("v6", "v6", "v5", "v6"));
+        let found = Change::new(&refs(&b), &refs(&a)).envs(envs).run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            ["PL006 error envs/prod/main.tf:3:25 prod pins lxc_rootfs_version to v6, which staging-us has not run (staging-us runs v5)"]
+        );
+        assert_eq!(
+            related(&found[0]),
+            ["envs/staging-us/main.tf:3:25 staging-us runs v5 here"]
+        );
+        let (b, a) = (at("v6", "v6", "v6", "v5"), at("v6", "v6", "v6", "v6"));
+        assert!(Change::new(&refs(&b), &refs(&a))
+            .envs(envs)
+            .run(check)
+            .is_empty());
+    }
+
+    const STAGING: &str = "flux/apps/backend/staging/kustomization.yaml";
+    const PRODUCTION: &str = "flux/apps/backend/production/kustomization.yaml";
+
+    fn kust(ns: &str, tag: &str) -> String {
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {ns}\nresources:\n  - ../base\nimages:\n  - name: ghcr.io/acme/backend\n    newTag: {tag}\n"
+        )
+    }
+
+    #[test]
+    fn flux_lineage_compares_versions_without_prefix_and_timestamp() {
+        let b = vec![
+            (STAGING, kust("staging", "staging-v1.4.3-1712400000")),
+            (
+                PRODUCTION,
+                kust("production", "production-v1.4.2-1712345678"),
+            ),
+        ];
+        let good = vec![
+            (STAGING, kust("staging", "staging-v1.4.3-1712400000")),
+            (
+                PRODUCTION,
+                kust("production", "production-v1.4.3-1712499999"),
+            ),
+        ];
+        assert!(Change::new(&refs(&b), &refs(&good)).run(check).is_empty());
+        let bad = vec![
+            (STAGING, kust("staging", "staging-v1.4.3-1712400000")),
+            (
+                PRODUCTION,
+                kust("production", "production-v1.4.4-1712499999"),
+            ),
+        ];
+        assert_eq!(
+            Change::new(&refs(&b), &refs(&bad)).run(check).iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL006 error {PRODUCTION}:8:13 production pins ghcr.io/acme/backend to v1.4.4 (production-v1.4.4-1712499999), which staging has not run (staging runs v1.4.3)"
+            )]
+        );
+    }
+
+    fn oci(cluster: &str, tag: &str) -> (String, String) {
+        (
+            format!("kubernetes/clusters/{cluster}/platform.yaml"),
+            format!(
+                "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata:\n  name: platform\n  namespace: flux-system\nspec:\n  url: oci://ghcr.io/homelab-org/homelab/platform\n  ref:\n    tag: {tag}\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn oci_artifact_lineage_drops_the_promotion_word() {
+        // Seed 001: integration-<sha> is validated, then live runs validated-<sha>.
+        let base = [
+            oci("integration", "integration-def5678"),
+            oci("live", "validated-abc1234"),
+        ];
+        let good = [
+            oci("integration", "integration-def5678"),
+            oci("live", "validated-def5678"),
+        ];
+        let bad = [
+            oci("integration", "integration-def5678"),
+            oci("live", "validated-0123abc"),
+        ];
+        fn r(v: &[(String, String)]) -> Vec<(&str, &str)> {
+            v.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect()
+        }
+        assert!(Change::new(&r(&base), &r(&good)).run(check).is_empty());
+        assert_eq!(
+            Change::new(&r(&base), &r(&bad)).run(check).iter().map(show).collect::<Vec<_>>(),
+            ["PL006 error kubernetes/clusters/live/platform.yaml:9:10 live pins ghcr.io/homelab-org/homelab/platform to 0123abc (validated-0123abc), which integration has not run (integration runs def5678)"]
+        );
+    }
+
+    #[test]
+    fn mutable_tags_are_left_to_pl001() {
+        let (b, a) = (samakia("v5", "v5"), samakia("v5", "latest"));
+        assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
+    }
+
+    fn tree(files: &[(&str, String)], history: &HistoryIndex) -> Vec<String> {
+        let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+        let snap =
+            match crate::engine::snapshot_from_bytes(&files, &crate::config::Config::default()) {
+                Ok(s) => s,
+                Err(e) => panic!("{e}"),
+            };
+        let mut out = Vec::new();
+        check_tree(&snap, history, &mut out);
+        out.iter().map(show).collect()
+    }
+
+    fn related_of_tree(files: &[(&str, String)], history: &HistoryIndex) -> Vec<String> {
+        let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+        let snap =
+            match crate::engine::snapshot_from_bytes(&files, &crate::config::Config::default()) {
+                Ok(s) => s,
+                Err(e) => panic!("{e}"),
+            };
+        let mut out = Vec::new();
+        check_tree(&snap, history, &mut out);
+        out.iter().flat_map(related).collect()
+    }
+
+    #[test]
+    fn tree_mode_asks_the_history() {
+        // prod ahead of dev: reported whatever the history.
+        assert_eq!(
+            tree(&samakia("v5", "v6"), &HistoryIndex::empty()),
+            [format!(
+                "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)"
+            )]
+        );
+        // prod behind dev: the history decides whether dev ever ran prod's version.
+        let files = samakia("v7", "v6");
+        let mut h = HistoryIndex::empty();
+        h.record(
+            "dev",
+            "lxc_rootfs_version",
+            test_support::past("v5", None, "abc1234", DEV),
+        );
+        h.record(
+            "dev",
+            "lxc_rootfs_version",
+            test_support::past("v7", None, "abc1234", DEV),
+        );
+        assert_eq!(
+            tree(&files, &h),
+            [format!(
+                "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v7)"
+            )]
+        );
+        assert_eq!(
+            related_of_tree(&files, &h),
+            [format!("{DEV}:3:25 dev runs v7 here")]
+        );
+        h.record(
+            "dev",
+            "lxc_rootfs_version",
+            test_support::past("v6", None, "abc1234", DEV),
+        );
+        assert!(tree(&files, &h).is_empty());
+        // In step: nothing to say.
+        assert!(tree(&samakia("v6", "v6"), &HistoryIndex::empty()).is_empty());
+        // An unprotected environment ahead of its predecessor: a warning. live lagging
+        // behind integration, with no history to ask, passed through v1 on the way up.
+        assert_eq!(
+            tree(&homelab("v1", "v2", "v1"), &HistoryIndex::empty()),
+            [format!(
+                "PL006 warning {HL_INT}:11:19 integration pins cert-manager to v2, which dev has not run (dev runs v1)"
+            )]
+        );
+        // With a history that says integration never ran v1, live's v1 is reported.
+        let mut h = HistoryIndex::empty();
+        h.record(
+            "integration",
+            "cert-manager",
+            test_support::past("v2", None, "abc1234", HL_INT),
+        );
+        h.record(
+            "dev",
+            "cert-manager",
+            test_support::past("v1", None, "abc1234", HL_DEV),
+        );
+        h.record(
+            "dev",
+            "cert-manager",
+            test_support::past("v2", None, "abc1234", HL_DEV),
+        );
+        assert_eq!(
+            tree(&homelab("v1", "v2", "v1"), &h),
+            [format!(
+                "PL006 error {HL_LIVE}:11:19 live pins cert-manager to v1, which integration has not run (integration runs v2)"
+            )]
+        );
+    }
+
+    #[test]
+    fn without_history_a_lower_version_passed_through() {
+        // A plain directory: prod rolls back to v5 while dev runs v6.
+        let (b, a) = (samakia("v6", "v6"), samakia("v6", "v5"));
+        assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
+    }
+
+    #[test]
+    fn versions_compare_by_numbers() {
+        assert_eq!(cmp_versions("v1.10.0", "v1.9.9"), Some(Ordering::Greater));
+        assert_eq!(cmp_versions("v1.2", "1.2.0"), Some(Ordering::Equal));
+        assert_eq!(cmp_versions("v5", "v6"), Some(Ordering::Less));
+        assert_eq!(cmp_versions("abc1234", "v6"), None);
+        assert_eq!(
+            short_digest("sha256:51ecb9ae978e92d5caa6"),
+            "sha256:51ecb9ae978e"
+        );
+        assert_eq!(short_digest("abc"), "abc");
+    }
+
+    #[test]
+    fn page_examples_hold() {
+        // The page's examples as a base and a head commit: Bad gives exactly these, Good
+        // nothing.
+        let (bad, good) = test_support::page_findings(ID, check);
+        assert_eq!(
+            bad,
+            [
+                "PL006 error fabric-core/terraform/envs/samakia-prod/main.tf:2:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)",
+            ]
+        );
+        assert!(good.is_empty(), "Good example gives {good:?}");
+    }
+}
