@@ -349,7 +349,28 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
 fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     let wt = load_worktree(opts)?;
     let enabled = enabled_rules(&wt.config, opts)?;
-    let mut findings = run_tree_rules(&wt.snapshot, &wt.config, &enabled)?;
+    let mut findings = Vec::new();
+    for (id, check) in rules::TREE_RULES {
+        if enabled.contains(id) {
+            check(&wt.snapshot, &wt.config, &mut findings);
+        }
+    }
+    let history_rules: Vec<_> = rules::HISTORY_TREE_RULES
+        .iter()
+        .filter(|(id, _)| enabled.contains(id))
+        .collect();
+    if !history_rules.is_empty() {
+        // What predecessors ran before comes from the history of HEAD, when there is one.
+        let history = if wt.git {
+            crate::modes::head_history(opts, &wt.snapshot)?
+        } else {
+            crate::history::HistoryIndex::empty()
+        };
+        for (_, check) in history_rules {
+            check(&wt.snapshot, &history, &mut findings);
+        }
+    }
+    let mut findings = finish(findings, &wt.snapshot, &wt.config)?;
     findings.retain(|f| wt.in_scope(&f.path));
     let files = if wt.scope.is_empty() {
         wt.files

@@ -441,6 +441,13 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
     })
 }
 
+/// The history of HEAD for a working-tree snapshot (empty on an unborn branch).
+pub fn head_history(opts: &Options, snapshot: &Snapshot) -> Result<HistoryIndex, Error> {
+    let run = GitRun::open(opts)?;
+    let head = run.repo.head()?;
+    run.history_index(head, snapshot)
+}
+
 /// `promolint status`: the matrix of the working tree, with what predecessors ran in the
 /// history of HEAD (when the tree is a git checkout with commits).
 pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
@@ -454,9 +461,7 @@ pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
     pool.install(|| {
         let wt = engine::load_worktree(opts)?;
         let history = if wt.git {
-            let run = GitRun::open(opts)?;
-            let head = run.repo.head()?;
-            run.history_index(head, &wt.snapshot)?
+            head_history(opts, &wt.snapshot)?
         } else {
             HistoryIndex::empty()
         };

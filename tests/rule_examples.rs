@@ -1,24 +1,32 @@
 //! Every rule page's examples run through the engine: each `### Bad` must produce a finding
-//! of its rule, each `### Good` none.
+//! of its rule, each `### Good` none. Tree rules run `check` on the example's files; change
+//! rules commit the `side=before` files, then the `side=after` files, and run `diff`.
 
 mod common;
 
-use common::TempDir;
+use common::{git, TempDir};
 use promolint::engine::{self, Options};
+use promolint::modes;
 use promolint::rules::{self, registry::section};
 
-/// (file path, contents) of every fenced block with a `file=` attribute.
-fn example_files(markdown: &str) -> Vec<(String, String)> {
+/// One example file: its path, side (`before`, `after`, or `None` for tree examples) and
+/// contents.
+type ExampleFile = (String, Option<String>, String);
+
+/// Every fenced block with a `file=` attribute.
+fn example_files(markdown: &str) -> Vec<ExampleFile> {
     let mut out = Vec::new();
     let mut lines = markdown.lines();
     while let Some(line) = lines.next() {
         let Some(info) = line.trim_start().strip_prefix("```") else {
             continue;
         };
-        let file = info
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("file="))
-            .map(|f| f.trim_matches('"').to_string());
+        let attr = |name: &str| {
+            info.split_whitespace()
+                .find_map(|w| w.strip_prefix(name))
+                .map(|f| f.trim_matches('"').to_string())
+        };
+        let (file, side) = (attr("file="), attr("side="));
         let mut body = String::new();
         for l in lines.by_ref() {
             if l.trim_start().starts_with("```") {
@@ -28,7 +36,7 @@ fn example_files(markdown: &str) -> Vec<(String, String)> {
             body.push('\n');
         }
         if let Some(f) = file {
-            out.push((f, body));
+            out.push((f, side, body));
         }
     }
     out
@@ -43,21 +51,62 @@ fn subsection<'a>(examples: &'a str, title: &str) -> Option<&'a str> {
     Some(&rest[..end])
 }
 
-fn findings_of(rule: &str, files: &[(String, String)]) -> Vec<String> {
+fn describe(f: &promolint::rules::Finding) -> String {
+    format!("{}:{}:{} {}", f.path, f.span.line, f.span.column, f.message)
+}
+
+fn findings_of(rule: &str, files: &[ExampleFile]) -> Vec<String> {
     let dir = TempDir::new("example");
-    for (path, body) in files {
+    fn side<'a>(files: &'a [ExampleFile], name: &'a str) -> impl Iterator<Item = &'a ExampleFile> {
+        files.iter().filter(move |f| f.1.as_deref() == Some(name))
+    }
+    if side(files, "after").next().is_none() {
+        for (path, _, body) in files {
+            dir.write(path, body.as_bytes());
+        }
+        let outcome = engine::check(&Options {
+            start: dir.path().to_path_buf(),
+            ..Options::default()
+        })
+        .unwrap_or_else(|e| panic!("{rule}: engine failed on its example: {e}"));
+        return outcome
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .map(describe)
+            .collect();
+    }
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    for (path, _, body) in side(files, "before") {
         dir.write(path, body.as_bytes());
     }
-    let outcome = engine::check(&Options {
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &["commit", "-q", "--allow-empty", "-m", "before"],
+    );
+    for (path, _, _) in side(files, "before") {
+        let _ = std::fs::remove_file(dir.path().join(path));
+    }
+    for (path, _, body) in side(files, "after") {
+        dir.write(path, body.as_bytes());
+    }
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &["commit", "-q", "--allow-empty", "-m", "after"],
+    );
+    let opts = Options {
         start: dir.path().to_path_buf(),
         ..Options::default()
-    })
-    .unwrap_or_else(|e| panic!("{rule}: engine failed on its example: {e}"));
+    };
+    let outcome = modes::diff(&opts, Some("HEAD~1"), Some("HEAD"), false)
+        .unwrap_or_else(|e| panic!("{rule}: diff failed on its example: {e}"));
     outcome
         .findings
         .iter()
         .filter(|f| f.rule == rule)
-        .map(|f| format!("{}:{}:{} {}", f.path, f.span.line, f.span.column, f.message))
+        .map(describe)
         .collect()
 }
 

@@ -71,6 +71,18 @@ pub const CHANGE_RULES: &[(&str, crate::change::ChangeCheck)] = &[
     (rebuilt_for_production::ID, rebuilt_for_production::check),
 ];
 
+/// A tree rule that also asks the history of the tree (what predecessors ran before).
+pub type HistoryTreeCheck = fn(&Snapshot, &crate::history::HistoryIndex, &mut Vec<Finding>);
+
+/// The change rules that also judge a single tree (`check`), history-aware.
+pub const HISTORY_TREE_RULES: &[(&str, HistoryTreeCheck)] = &[
+    (promotion_order::ID, promotion_order::check_tree),
+    (
+        rebuilt_for_production::ID,
+        rebuilt_for_production::check_tree,
+    ),
+];
+
 /// Error in protected environments, warning elsewhere (DESIGN §3).
 pub fn env_level(snap: &Snapshot, env: usize) -> Level {
     if snap.envs.get(env).protected {
@@ -99,6 +111,3 @@ impl Finding {
         }
     }
 }
-
-/// The change rules, by id (filled as the change rules land).
-pub const CHANGE_RULES: &[(&str, crate::change::ChangeCheck)] = &[];

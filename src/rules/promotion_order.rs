@@ -30,9 +30,21 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
         let env = after.envs.get(p.env);
         for &pred in &env.after {
             let pred_name = &after.envs.get(pred).name;
-            let manages = before.pins_of(pred, component).next().is_some()
-                || after.pins_of(pred, component).next().is_some()
-                || ctx.history.knows(pred_name, component);
+            // A predecessor that only ever pinned mutable tags (`latest`) gives no lineage
+            // to judge: PL001 reports it instead.
+            let versioned = |s: &Snapshot| {
+                s.pins_of(pred, component)
+                    .any(|q| lineage_version(s, q, &ctx.config.mutable_tags).is_some())
+            };
+            let pred_before = versioned(before) || ctx.history.knows(pred_name, component);
+            let manages = pred_before || versioned(after);
+            // A component new to both environments (a first commit, a new application) is
+            // introduced, not promoted.
+            let env_before = before.pins_of(p.env, component).next().is_some()
+                || ctx.history.knows(&env.name, component);
+            if !pred_before && !env_before {
+                continue;
+            }
             if !manages {
                 continue;
             }
@@ -81,18 +93,30 @@ pub fn check_tree(snap: &Snapshot, history: &HistoryIndex, out: &mut Vec<Finding
         let component = snap.pin(p).component.as_str();
         for &pred in &snap.envs.get(p.env).after {
             let pred_name = &snap.envs.get(pred).name;
-            let manages = snap.pins_of(pred, component).next().is_some()
+            let manages = snap
+                .pins_of(pred, component)
+                .any(|q| lineage_version(snap, q, &mutable).is_some())
                 || history.knows(pred_name, component);
             if !manages
                 || has_version(snap, pred, component, &v)
                 || history.ran(pred_name, component, &v).is_some()
                 || passed_through(snap, history, pred, component, &v)
+                || predates_history(snap, history, p, &v)
             {
                 continue;
             }
             out.push(not_run(snap, p, pred, &v));
         }
     }
+}
+
+/// A version the environment has pinned since the first commit of the history was never
+/// promoted in it: the repository was imported with it, so nothing says what ran first.
+fn predates_history(snap: &Snapshot, history: &HistoryIndex, p: &EffectivePin, v: &str) -> bool {
+    let env = &snap.envs.get(p.env).name;
+    history
+        .ran(env, &snap.pin(p).component, v)
+        .is_some_and(|first| first.seq == 0)
 }
 
 /// Without any history (a plain directory, not a repository) nothing says what the
@@ -399,6 +423,7 @@ pub(crate) mod test_support {
             commit: commit.to_string(),
             path: path.to_string(),
             span: super::file_span(),
+            seq: 0,
         }
     }
 
@@ -419,6 +444,7 @@ pub(crate) mod test_support {
                     commit: "base".to_string(),
                     path: snap.path(p.file).to_string(),
                     span: pin.span.clone(),
+                    seq: 0,
                 },
             );
         }

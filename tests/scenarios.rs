@@ -1,0 +1,227 @@
+//! Git scenarios: numbered fixture steps under `fixtures/scenarios/<name>/` applied as
+//! commits at test time, then `history`, `diff` and `staged` judged against the expected
+//! findings (rule, level, file, line:column, and the step's commit).
+
+mod common;
+
+use common::{git, TempDir};
+use promolint::engine::Options;
+use promolint::modes;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A repository built from a scenario: the step names with their commit ids, in order.
+struct Scenario {
+    dir: TempDir,
+    steps: Vec<(String, String)>,
+}
+
+impl Scenario {
+    fn commit_of(&self, step: &str) -> &str {
+        self.steps
+            .iter()
+            .find(|(s, _)| s == step)
+            .map(|(_, c)| c.as_str())
+            .unwrap_or_else(|| panic!("no step {step}"))
+    }
+
+    fn step_of(&self) -> HashMap<String, String> {
+        self.steps
+            .iter()
+            .map(|(s, c)| (c.clone(), s.clone()))
+            .collect()
+    }
+
+    fn options(&self) -> Options {
+        Options {
+            start: self.dir.path().to_path_buf(),
+            ..Options::default()
+        }
+    }
+}
+
+/// Write a step's files into `repo` and remove what its DELETE lists.
+fn apply_step(step: &Path, repo: &Path) {
+    fn copy(from: &Path, to: &Path, top: bool) {
+        for entry in std::fs::read_dir(from).expect("read step") {
+            let entry = entry.expect("entry");
+            let name = entry.file_name();
+            if top && (name == "MESSAGE" || name == "DELETE") {
+                continue;
+            }
+            let target = to.join(&name);
+            if entry.file_type().expect("type").is_dir() {
+                std::fs::create_dir_all(&target).expect("mkdir");
+                copy(&entry.path(), &target, false);
+            } else {
+                std::fs::copy(entry.path(), &target).expect("copy");
+            }
+        }
+    }
+    copy(step, repo, true);
+    if let Ok(list) = std::fs::read_to_string(step.join("DELETE")) {
+        for path in list.lines().filter(|l| !l.trim().is_empty()) {
+            std::fs::remove_file(repo.join(path.trim())).expect("delete");
+        }
+    }
+}
+
+fn steps(name: &str) -> Vec<std::path::PathBuf> {
+    let root = common::fixture("scenarios").join(name);
+    let mut steps: Vec<_> = std::fs::read_dir(&root)
+        .expect("scenario dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.path())
+        .collect();
+    steps.sort();
+    steps
+}
+
+/// Build the scenario's repository, committing the first `upto` steps (all when `None`).
+fn build(name: &str, upto: Option<usize>) -> Scenario {
+    let dir = TempDir::new(name);
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    let mut out = Vec::new();
+    for step in steps(name).into_iter().take(upto.unwrap_or(usize::MAX)) {
+        apply_step(&step, dir.path());
+        let message = std::fs::read_to_string(step.join("MESSAGE")).unwrap_or_default();
+        git(dir.path(), &["add", "-A"]);
+        git(
+            dir.path(),
+            &["commit", "-q", "--allow-empty", "-m", message.trim()],
+        );
+        let id = git(dir.path(), &["rev-parse", "HEAD"]).trim().to_string();
+        let step_name = step
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push((step_name, id));
+    }
+    Scenario { dir, steps: out }
+}
+
+fn describe(s: &Scenario, findings: &[promolint::rules::Finding]) -> Vec<String> {
+    let step_of = s.step_of();
+    findings
+        .iter()
+        .map(|f| {
+            let step = f
+                .commit
+                .as_ref()
+                .and_then(|c| step_of.get(c))
+                .map(String::as_str)
+                .unwrap_or("-");
+            format!(
+                "{step} {} {} {}:{}:{}",
+                f.rule,
+                f.level.as_str(),
+                f.path,
+                f.span.line,
+                f.span.column
+            )
+        })
+        .collect()
+}
+
+const SAMAKIA_HISTORY: &[&str] = &[
+    "06-prod-v7-before-dev PL006 error fabric-core/terraform/envs/samakia-prod/main.tf:3:25",
+    "07-prod-rollback-v6 PL005 note fabric-core/terraform/envs/samakia-prod/main.tf:3:25",
+    "08-overwrite-v6 PL004 error fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v6.tar.gz:1:1",
+    "09-rebuild-old-name PL005 error fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v4.tar.gz:1:1",
+    "09-rebuild-old-name PL005 error fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04.pkrvars.hcl:2:18",
+    "10-dev-and-prod-v7 PL006 error fabric-core/terraform/envs/samakia-prod/main.tf:3:25",
+    "11-delete-v5 PL004 error fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v5.tar.gz:1:1",
+];
+
+/// `history` sorts by file; compare as sets ordered by step for readability.
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn samakia_history_reports_each_violating_commit_once() {
+    let s = build("samakia-promotion", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    assert_eq!(
+        sorted(describe(&s, &out.findings)),
+        sorted(SAMAKIA_HISTORY.iter().map(|x| x.to_string()).collect())
+    );
+}
+
+#[test]
+fn samakia_diff_of_one_promotion_points_at_the_predecessor() {
+    let s = build("samakia-promotion", None);
+    let base = s.commit_of("05-build-v7").to_string();
+    let head = s.commit_of("06-prod-v7-before-dev").to_string();
+    let out = modes::diff(&s.options(), Some(&base), Some(&head), false)
+        .unwrap_or_else(|e| panic!("diff: {e}"));
+    assert_eq!(out.findings.len(), 1, "{:#?}", out.findings);
+    let f = &out.findings[0];
+    assert_eq!((f.rule, f.span.line, f.span.column), ("PL006", 3, 25));
+    assert_eq!(f.related.len(), 1);
+    assert_eq!(
+        f.related[0].path,
+        "fabric-core/terraform/envs/samakia-dev/main.tf"
+    );
+    assert_eq!((f.related[0].span.line, f.related[0].span.column), (3, 25));
+    assert_eq!(f.commit, None);
+
+    // The clean promotion before it.
+    let base = s.commit_of("03-dev-v6").to_string();
+    let head = s.commit_of("04-prod-v6").to_string();
+    let out = modes::diff(&s.options(), Some(&base), Some(&head), false)
+        .unwrap_or_else(|e| panic!("diff: {e}"));
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+}
+
+#[test]
+fn samakia_staged_judges_the_index_with_an_alternate_index_file() {
+    let s = build("samakia-promotion", Some(5));
+    // Stage step 06 (prod to v7 before dev) without committing, into an alternate index as
+    // pre-commit does.
+    apply_step(&steps("samakia-promotion")[5], s.dir.path());
+    let index = s.dir.path().join(".git/alt-index");
+    std::fs::copy(s.dir.path().join(".git/index"), &index).expect("copy index");
+    let status = std::process::Command::new("git")
+        .args(["add", "-A"])
+        .current_dir(s.dir.path())
+        .env("GIT_INDEX_FILE", &index)
+        .status()
+        .expect("git add");
+    assert!(status.success());
+    // The default index has nothing staged: no finding.
+    let out = modes::staged(&s.options(), false).unwrap_or_else(|e| panic!("staged: {e}"));
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    // With GIT_INDEX_FILE (set for the promolint process only, as pre-commit does), the
+    // staged promotion is judged.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_promolint"))
+        .args(["staged", "--format", "json"])
+        .current_dir(s.dir.path())
+        .env("GIT_INDEX_FILE", &index)
+        .output()
+        .expect("run promolint");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let found: Vec<String> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            format!(
+                "{} {} {}:{}:{}",
+                f["rule"], f["level"], f["path"], f["line"], f["column"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![r#""PL006" "error" "fabric-core/terraform/envs/samakia-prod/main.tf":3:25"#]
+    );
+}
