@@ -1,5 +1,6 @@
 //! Where bytes come from. Issue 2: the working tree (a git checkout or a plain directory).
 
+pub mod git;
 pub mod worktree;
 
 use std::fmt;

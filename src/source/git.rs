@@ -1,0 +1,1474 @@
+//! Revisions, the index and history through gix (never the `git` command line): a commit's
+//! tree, the index, tree-to-tree and index-to-tree changes, commit ranges, first-parent
+//! history and blob contents.
+//!
+//! # Threads
+//!
+//! [`GitRepo`] is `Send + Sync` and holds no gix handle itself, only what is needed to open one:
+//! with gix built without its `parallel` feature (as this crate builds it),
+//! `gix::ThreadSafeRepository` shares its stores through `Rc` and can be neither sent nor
+//! shared. So each thread that calls a method opens its own `gix::Repository` for the same Git
+//! directory on first use and keeps it in a thread-local slot, reused by every later call on
+//! that thread while the `GitRepo` lives (the thread that ran [`GitRepo::discover`] reuses the
+//! handle discovery made). Each handle has an object cache (trees and commits read again and
+//! again in history walks) and a delta-base cache for packed objects. Call the methods freely
+//! from rayon workers: `repo.read_blob(id, max)` inside `par_iter` is the intended use.
+//!
+//! # Missing history
+//!
+//! A revision whose object is not in the object database, or a walk that reaches a commit whose
+//! parents are missing (the shallow boundary of a CI checkout), is an error saying so and how
+//! to fetch the history: never a silently shortened answer. gix itself resolves `HEAD^` past
+//! the boundary to a missing id and stops its walks silently there, so the checks are made
+//! here, against the object database and the `shallow` file.
+use super::SourceError;
+use gix::bstr::ByteSlice;
+use gix::objs::tree::EntryKind as TreeKind;
+use std::cell::RefCell;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::{Arc, Weak};
+
+#[cfg(test)]
+mod tests;
+
+/// A Git object id.
+pub type ObjectId = gix::ObjectId;
+
+/// What a path holds in a tree or in the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntryKind {
+    /// A regular file.
+    Blob,
+    /// An executable file.
+    Executable,
+    /// A symbolic link; its blob is the link target, not file content.
+    Symlink,
+    /// A submodule (gitlink): the id is a commit of another repository, never read.
+    Submodule,
+}
+
+impl EntryKind {
+    /// Whether the entry's blob is file content to read (a regular or executable file).
+    pub fn is_file(self) -> bool {
+        matches!(self, EntryKind::Blob | EntryKind::Executable)
+    }
+}
+
+/// A file in a tree or in the index.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FileEntry {
+    /// Repository-relative, `/`-separated (lossy for names that are not valid UTF-8).
+    pub path: String,
+    pub id: ObjectId,
+    pub kind: EntryKind,
+}
+
+/// A path that differs between two snapshots: added (`old` is `None`), deleted (`new` is
+/// `None`) or modified (both, with different ids). A rename is a deletion plus an addition
+/// with the same id; a mode-only change (same id) is not reported.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FileChange {
+    pub path: String,
+    pub old: Option<FileEntry>,
+    pub new: Option<FileEntry>,
+}
+
+/// A commit's metadata.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CommitInfo {
+    pub id: ObjectId,
+    /// In the order the commit lists them: the first parent first.
+    pub parents: Vec<ObjectId>,
+    /// The first paragraph of the message, on one line (lossy UTF-8).
+    pub summary: String,
+    /// Committer time, seconds since the Unix epoch (0 when unreadable).
+    pub time: i64,
+}
+
+/// A repository opened once per run; cheap to share across rayon threads (see the module
+/// documentation for how threads get their handles).
+#[derive(Debug)]
+pub struct GitRepo {
+    /// Absolute, so that handles opened later on other threads find the same repository.
+    git_dir: PathBuf,
+    workdir: Option<PathBuf>,
+    /// Absolute; chosen at discovery (`GIT_INDEX_FILE` or an explicit path).
+    index_path: PathBuf,
+    object_hash: gix::hash::Kind,
+    /// The commits listed in the `shallow` file; empty when the repository is complete.
+    shallow: HashSet<ObjectId>,
+    /// Identifies this repository's handles in each thread's slot; they are dropped lazily
+    /// once it is gone.
+    token: Arc<()>,
+}
+
+/// Trees and commits a history walk reads more than once (about 10 MB per 10,000 files is
+/// what gix suggests for tree diffs).
+const OBJECT_CACHE_BYTES: usize = 32 * 1024 * 1024;
+/// Delta bases of packed objects, so that a long delta chain is not re-applied for each of
+/// its objects (gix only installs one with its `max-performance` features).
+const DELTA_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+const SHALLOW_HELP: &str = "fetch the full history: with actions/checkout set `fetch-depth: 0` \
+     (in GitLab CI, `GIT_DEPTH: 0`); in a clone run `git fetch --unshallow`, \
+     or `git fetch --deepen=<n>` to fetch <n> more commits";
+const MISSING_HELP: &str = "the object database is incomplete: fetch the missing history \
+     (`git fetch`), or check the repository with `git fsck`";
+
+thread_local! {
+    /// This thread's gix handles, one per live [`GitRepo`] that was used on it.
+    static HANDLES: RefCell<Vec<(Weak<()>, Rc<gix::Repository>)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+// The point of the type: one value shared by all threads of a run.
+const _: fn() = || {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<GitRepo>();
+};
+
+impl GitRepo {
+    /// The repository containing `start` (searching upwards), or the one `GIT_DIR` names. The
+    /// variables Git exports to hooks are honoured: `GIT_DIR`, `GIT_WORK_TREE`,
+    /// `GIT_INDEX_FILE` (pre-commit runs hooks with an alternate index) and `GIT_SHALLOW_FILE`.
+    pub fn discover(start: &Path) -> Result<GitRepo, SourceError> {
+        Self::open(start, None)
+    }
+
+    /// Like [`GitRepo::discover`], reading the index from `index_file` instead of the
+    /// repository's own (or `GIT_INDEX_FILE`): for callers and tests that must not change the
+    /// process environment, which all threads share. A relative path is taken from the
+    /// current directory, as Git does for `GIT_INDEX_FILE`.
+    pub fn discover_with_index_file(
+        start: &Path,
+        index_file: &Path,
+    ) -> Result<GitRepo, SourceError> {
+        Self::open(start, Some(index_file))
+    }
+
+    fn open(start: &Path, index_file: Option<&Path>) -> Result<GitRepo, SourceError> {
+        if let Err(e) = std::fs::metadata(start) {
+            return Err(SourceError {
+                message: if e.kind() == std::io::ErrorKind::NotFound {
+                    format!("`{}` does not exist", start.display())
+                } else {
+                    format!("`{}` cannot be read: {e}", start.display())
+                },
+                help: None,
+            });
+        }
+        // Git ignores GIT_CEILING_DIRECTORIES entries that are not above `start`; so do we.
+        let discovery = gix::discover::upwards::Options {
+            match_ceiling_dir_or_error: false,
+            ..Default::default()
+        };
+        let found = gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
+            start,
+            discovery,
+            Default::default(),
+        )
+        .map_err(|e| {
+            if is_not_a_repository(&e) {
+                SourceError {
+                    message: format!(
+                        "not a git repository: `{}` (nor any of its parent directories)",
+                        start.display()
+                    ),
+                    help: Some(
+                        "run promolint inside a Git checkout, or point at one with `-C DIR`".into(),
+                    ),
+                }
+            } else {
+                SourceError {
+                    message: format!(
+                        "cannot open the Git repository at `{}`: {e}",
+                        start.display()
+                    ),
+                    help: None,
+                }
+            }
+        })?;
+        let mut repo = found.to_thread_local();
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let git_dir = absolute(repo.git_dir());
+        let workdir = repo.workdir().map(absolute);
+        let index_path = match index_file {
+            Some(p) => absolute(p),
+            None => absolute(&repo.index_path()),
+        };
+        let shallow = repo
+            .shallow_commits()
+            .map_err(|e| SourceError {
+                message: format!(
+                    "cannot read the list of shallow commits of `{}`: {e}",
+                    git_dir.display()
+                ),
+                help: None,
+            })?
+            .map(|commits| commits.iter().copied().collect())
+            .unwrap_or_default();
+        configure(&mut repo);
+        let git = GitRepo {
+            git_dir,
+            workdir,
+            index_path,
+            object_hash: repo.object_hash(),
+            shallow,
+            token: Arc::new(()),
+        };
+        git.remember(Rc::new(repo));
+        Ok(git)
+    }
+
+    /// The working tree's root; `None` for a bare repository.
+    pub fn workdir(&self) -> Option<PathBuf> {
+        self.workdir.clone()
+    }
+
+    /// Whether the repository is a shallow clone (its history stops at some commits).
+    pub fn is_shallow(&self) -> bool {
+        !self.shallow.is_empty()
+    }
+
+    /// The commit `HEAD` points to, attached or detached; `None` on an unborn branch (a
+    /// repository without commits).
+    pub fn head(&self) -> Result<Option<ObjectId>, SourceError> {
+        let repo = self.handle()?;
+        let head = repo.head().map_err(|e| SourceError {
+            message: format!("cannot read HEAD: {e}"),
+            help: None,
+        })?;
+        match head.id() {
+            None => Ok(None),
+            Some(id) => self.peel_to_commit(&repo, id.detach(), "HEAD").map(Some),
+        }
+    }
+
+    /// The commit a revision names: anything `git rev-parse` accepts that names one object
+    /// (branch, tag, `HEAD~2`, an id, `main@{1}`…), annotated tags peeled.
+    pub fn resolve_commit(&self, rev: &str) -> Result<ObjectId, SourceError> {
+        if rev.trim().is_empty() {
+            return Err(SourceError {
+                message: "empty revision".into(),
+                help: Some("give a branch, tag or commit id".into()),
+            });
+        }
+        let repo = self.handle()?;
+        // A full id names its object whether or not it is present; gix refuses a missing one
+        // as unparsable, which would hide that the base is beyond a shallow clone.
+        if let Ok(id) = ObjectId::from_hex(rev.trim().as_bytes()) {
+            return self.peel_to_commit(&repo, id, rev);
+        }
+        match repo.rev_parse(rev.as_bytes().as_bstr()) {
+            Ok(spec) => match spec.detach() {
+                gix::revision::plumbing::Spec::Include(id) => self.peel_to_commit(&repo, id, rev),
+                _ => Err(SourceError {
+                    message: format!("`{rev}` is not a single revision"),
+                    help: Some(
+                        "give one branch, tag or commit id; a range is written `A..B`".into(),
+                    ),
+                }),
+            },
+            Err(e) => Err(self.unresolved(&repo, rev, &e)),
+        }
+    }
+
+    /// A range of commits as the `history` command takes it: `A..B` (reachable from `B`, not
+    /// from `A`), `A..` (`A..HEAD`), `..B` (`HEAD..B`), or a single revision meaning all of
+    /// its history (`from` is `None`).
+    pub fn parse_range(&self, spec: &str) -> Result<(Option<ObjectId>, ObjectId), SourceError> {
+        let spec = spec.trim();
+        let bad = |why: &str| SourceError {
+            message: format!("bad range `{spec}`: {why}"),
+            help: Some(
+                "write `A..B` (commits reachable from B but not from A), `A..`, `..B`, \
+                 or a single revision for all of its history"
+                    .into(),
+            ),
+        };
+        if spec.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        if spec.contains("...") {
+            return Err(bad("symmetric differences (`A...B`) are not supported"));
+        }
+        let in_range = |e: SourceError| SourceError {
+            message: format!("in the range `{spec}`: {}", e.message),
+            help: e.help,
+        };
+        let Some((from, to)) = spec.split_once("..") else {
+            return Ok((None, self.resolve_commit(spec)?));
+        };
+        if to.contains("..") {
+            return Err(bad("a range has one `..`"));
+        }
+        let (from, to) = (from.trim(), to.trim());
+        if from.is_empty() && to.is_empty() {
+            return Err(bad("it names no revision"));
+        }
+        let or_head = |rev: &str| if rev.is_empty() { "HEAD" } else { rev }.to_string();
+        let from = self.resolve_commit(&or_head(from)).map_err(in_range)?;
+        let to = self.resolve_commit(&or_head(to)).map_err(in_range)?;
+        Ok((Some(from), to))
+    }
+
+    /// A commit's metadata.
+    pub fn commit(&self, id: ObjectId) -> Result<CommitInfo, SourceError> {
+        let repo = self.handle()?;
+        match self.load_commit(&repo, id)? {
+            Some(commit) => Ok(commit.info),
+            None => {
+                Err(self.missing_history(format!("commit {} is not in this repository", short(id))))
+            }
+        }
+    }
+
+    /// Every commit reachable from `to_incl` and not from `from_excl` (all parents: merges
+    /// and their side branches included), oldest first: parents before children, ties by
+    /// committer time then id, so the order is the same on every run.
+    ///
+    /// Reaching a commit whose parents are missing (the shallow boundary) is an error, never
+    /// a shortened list. As in Git, the walk stops on committer dates, with a few commits of
+    /// slack for clocks that went backwards.
+    pub fn range_commits(
+        &self,
+        from_excl: Option<ObjectId>,
+        to_incl: ObjectId,
+    ) -> Result<Vec<CommitInfo>, SourceError> {
+        let repo = self.handle()?;
+        let mut walk = Walk::default();
+        let to = self.load_required(&repo, to_incl)?;
+        walk.add(to, false);
+        if let Some(from) = from_excl {
+            let from = self.load_required(&repo, from)?;
+            walk.add(from, true);
+        }
+        // Git's SLOP: uninteresting commits still walked once nothing interesting is queued.
+        const SLACK: usize = 5;
+        let mut slack = SLACK;
+        while let Some((_, id)) = walk.queue.pop() {
+            let Some(node) = walk.nodes.get_mut(&id) else {
+                continue;
+            };
+            node.queued = false;
+            node.popped = true;
+            let uninteresting = node.uninteresting;
+            if !uninteresting {
+                walk.interesting_queued = walk.interesting_queued.saturating_sub(1);
+            }
+            let parents = node.info.parents.clone();
+            for parent in parents {
+                if walk.nodes.contains_key(&parent) {
+                    if uninteresting {
+                        walk.mark_uninteresting(parent);
+                    }
+                    continue;
+                }
+                match self.load_commit(&repo, parent)? {
+                    Some(commit) => walk.add(commit, uninteresting),
+                    None => {
+                        if let Some(node) = walk.nodes.get_mut(&id) {
+                            node.missing_parent = true;
+                        }
+                    }
+                }
+            }
+            if walk.interesting_queued == 0 {
+                if slack == 0 {
+                    break;
+                }
+                slack -= 1;
+            } else {
+                slack = SLACK;
+            }
+        }
+
+        let mut selected: HashMap<ObjectId, CommitInfo> = HashMap::new();
+        let mut boundary: Vec<(i64, ObjectId)> = Vec::new();
+        for (id, node) in walk.nodes {
+            if node.uninteresting {
+                continue;
+            }
+            if node.missing_parent || self.shallow.contains(&id) {
+                boundary.push((node.info.time, id));
+            }
+            selected.insert(id, node.info);
+        }
+        if let Some(&(_, id)) = boundary.iter().min() {
+            return Err(self.missing_history(format!(
+                "{} reaches commit {}, whose parents are not in this repository",
+                describe_range(from_excl, to_incl),
+                short(id)
+            )));
+        }
+        Ok(topological(selected))
+    }
+
+    /// `from`, then its first parent, and so on, up to `limit` commits (all when `None`).
+    /// Reaching a commit whose first parent is missing (the shallow boundary) before the
+    /// limit is an error.
+    pub fn first_parent_chain(
+        &self,
+        from: ObjectId,
+        limit: Option<usize>,
+    ) -> Result<Vec<CommitInfo>, SourceError> {
+        let repo = self.handle()?;
+        let mut out = Vec::new();
+        let mut next = Some(from);
+        while let Some(id) = next {
+            if limit.is_some_and(|limit| out.len() >= limit) {
+                break;
+            }
+            let commit = self.load_required(&repo, id)?;
+            next = commit.info.parents.first().copied();
+            if let Some(parent) = next {
+                let more_wanted = limit.is_none_or(|limit| out.len() + 1 < limit);
+                if more_wanted && (self.shallow.contains(&id) || !repo.has_object(parent)) {
+                    return Err(self.missing_history(format!(
+                        "the first-parent history of {} reaches commit {}, whose parent is not in \
+                         this repository",
+                        short(from),
+                        short(id)
+                    )));
+                }
+            }
+            out.push(commit.info);
+        }
+        Ok(out)
+    }
+
+    /// Every file of a commit's tree, recursively, sorted by path. Submodules are listed
+    /// (as [`EntryKind::Submodule`]) but not entered.
+    pub fn tree_files(&self, commit: ObjectId) -> Result<Vec<FileEntry>, SourceError> {
+        let repo = self.handle()?;
+        let tree = self.load_required(&repo, commit)?.tree;
+        let mut raw = Vec::new();
+        self.collect_tree(&repo, tree, Vec::new(), &mut raw, None)?;
+        Ok(into_sorted_entries(raw))
+    }
+
+    /// Every file of the index (what `git commit` would record), sorted by path.
+    ///
+    /// Only stage 0 is taken: the entries of a conflicted path (stages 1 to 3) are skipped, so
+    /// the path is absent until the conflict is resolved. Intent-to-add entries (`git add
+    /// -N`) are skipped too: they record no content. Directories of a sparse index are
+    /// expanded from their trees. A missing index file is an empty index.
+    pub fn index_files(&self) -> Result<Vec<FileEntry>, SourceError> {
+        let repo = self.handle()?;
+        let Some(index) = self.read_index()? else {
+            return Ok(Vec::new());
+        };
+        let listing = self.list_index(&repo, &index)?;
+        Ok(into_sorted_entries(listing.files))
+    }
+
+    /// The changes from commit `old` to commit `new` (`None` = the empty tree), sorted by
+    /// path. Subtrees with equal ids on both sides are not entered, so the cost follows the
+    /// size of the change, not of the tree.
+    pub fn diff_trees(
+        &self,
+        old: Option<ObjectId>,
+        new: Option<ObjectId>,
+    ) -> Result<Vec<FileChange>, SourceError> {
+        let repo = self.handle()?;
+        let old_tree = match old {
+            Some(id) => Some(self.load_required(&repo, id)?.tree),
+            None => None,
+        };
+        let new_tree = match new {
+            Some(id) => Some(self.load_required(&repo, id)?.tree),
+            None => None,
+        };
+        let mut changes = Vec::new();
+        // An explicit stack: a hostile repository may nest trees deeper than the call stack.
+        let mut work: Vec<(Vec<u8>, Option<ObjectId>, Option<ObjectId>)> =
+            vec![(Vec::new(), old_tree, new_tree)];
+        while let Some((prefix, old_tree, new_tree)) = work.pop() {
+            if old_tree == new_tree {
+                continue;
+            }
+            let old_obj = self.find_tree(&repo, old_tree, &prefix)?;
+            let new_obj = self.find_tree(&repo, new_tree, &prefix)?;
+            let old_entries = self.parse_tree(old_obj.as_ref(), old_tree, &prefix)?;
+            let new_entries = self.parse_tree(new_obj.as_ref(), new_tree, &prefix)?;
+            let (mut i, mut j) = (0, 0);
+            while i < old_entries.len() || j < new_entries.len() {
+                let order = match (old_entries.get(i), new_entries.get(j)) {
+                    (Some(o), Some(n)) => o.order(n),
+                    (Some(_), None) => Ordering::Less,
+                    _ => Ordering::Greater,
+                };
+                match order {
+                    Ordering::Less => {
+                        let o = &old_entries[i];
+                        let path = join(&prefix, o.name);
+                        match o.kind {
+                            Some(kind) => changes.push(raw_change(path, Some((o.id, kind)), None)),
+                            None => work.push((path, Some(o.id), None)),
+                        }
+                        i += 1;
+                    }
+                    Ordering::Greater => {
+                        let n = &new_entries[j];
+                        let path = join(&prefix, n.name);
+                        match n.kind {
+                            Some(kind) => changes.push(raw_change(path, None, Some((n.id, kind)))),
+                            None => work.push((path, None, Some(n.id))),
+                        }
+                        j += 1;
+                    }
+                    Ordering::Equal => {
+                        let (o, n) = (&old_entries[i], &new_entries[j]);
+                        if o.id != n.id {
+                            let path = join(&prefix, o.name);
+                            match (o.kind, n.kind) {
+                                (Some(ok), Some(nk)) => changes.push(raw_change(
+                                    path,
+                                    Some((o.id, ok)),
+                                    Some((n.id, nk)),
+                                )),
+                                // Equal names in the tree order are both trees or both not.
+                                _ => work.push((path, Some(o.id), Some(n.id))),
+                            }
+                        }
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+        }
+        Ok(into_sorted_changes(changes))
+    }
+
+    /// The staged changes: commit `old` (`None` = the empty tree, for an unborn branch)
+    /// against the index, sorted by path. Conflicted paths are left out (the index records
+    /// no content for them yet) and intent-to-add entries count as absent, as in
+    /// [`GitRepo::index_files`]. Directories whose tree the index's cache-tree extension
+    /// records with the same id as `old` are not entered: after `git add` of a few files the
+    /// cost follows the change, not the 20,000 files of the tree.
+    pub fn diff_index(&self, old: Option<ObjectId>) -> Result<Vec<FileChange>, SourceError> {
+        let repo = self.handle()?;
+        let old_tree = match old {
+            Some(id) => Some(self.load_required(&repo, id)?.tree),
+            None => None,
+        };
+        let index = self.read_index()?;
+        let Some(index) = index else {
+            // No index file: nothing is staged, every file of `old` is deleted.
+            let mut raw = Vec::new();
+            if let Some(tree) = old_tree {
+                self.collect_tree(&repo, tree, Vec::new(), &mut raw, None)?;
+            }
+            let changes = raw
+                .into_iter()
+                .map(|(path, id, kind)| raw_change(path, Some((id, kind)), None))
+                .collect();
+            return Ok(into_sorted_changes(changes));
+        };
+
+        // Directories whose content the index still knows to be exactly a tree.
+        let mut valid: HashMap<Vec<u8>, ObjectId> = HashMap::new();
+        if let Some(root) = index.tree() {
+            let mut stack = vec![(Vec::new(), root)];
+            while let Some((path, node)) = stack.pop() {
+                for child in &node.children {
+                    stack.push((join(&path, &child.name), child));
+                }
+                if node.num_entries.is_some() {
+                    valid.insert(path, node.id);
+                }
+            }
+        }
+        let empty_tree = ObjectId::empty_tree(self.object_hash);
+        if valid.get(&Vec::new()) == Some(&old_tree.unwrap_or(empty_tree)) {
+            return Ok(Vec::new());
+        }
+
+        let mut old_files = Vec::new();
+        let mut pruned: HashSet<Vec<u8>> = HashSet::new();
+        if let Some(tree) = old_tree {
+            let mut skip = |path: &[u8], id: ObjectId| {
+                let same = valid.get(path) == Some(&id);
+                if same {
+                    pruned.insert(path.to_vec());
+                }
+                same
+            };
+            self.collect_tree(&repo, tree, Vec::new(), &mut old_files, Some(&mut skip))?;
+        }
+        let listing = self.list_index(&repo, &index)?;
+        let under_pruned = |path: &[u8]| {
+            !pruned.is_empty()
+                && path
+                    .iter()
+                    .enumerate()
+                    .any(|(i, &b)| b == b'/' && pruned.contains(&path[..i]))
+        };
+        let mut new_files: Vec<RawEntry> = listing
+            .files
+            .into_iter()
+            .filter(|(path, _, _)| !under_pruned(path))
+            .collect();
+        old_files.retain(|(path, _, _)| !listing.conflicted.contains(path));
+        old_files.sort_by(|a, b| a.0.cmp(&b.0));
+        new_files.sort_by(|a, b| a.0.cmp(&b.0));
+
+        let mut changes = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < old_files.len() || j < new_files.len() {
+            let order = match (old_files.get(i), new_files.get(j)) {
+                (Some(o), Some(n)) => o.0.cmp(&n.0),
+                (Some(_), None) => Ordering::Less,
+                _ => Ordering::Greater,
+            };
+            match order {
+                Ordering::Less => {
+                    let (path, id, kind) = old_files[i].clone();
+                    changes.push(raw_change(path, Some((id, kind)), None));
+                    i += 1;
+                }
+                Ordering::Greater => {
+                    let (path, id, kind) = new_files[j].clone();
+                    changes.push(raw_change(path, None, Some((id, kind))));
+                    j += 1;
+                }
+                Ordering::Equal => {
+                    let (path, old_id, old_kind) = old_files[i].clone();
+                    let (_, new_id, new_kind) = new_files[j].clone();
+                    if old_id != new_id {
+                        changes.push(raw_change(
+                            path,
+                            Some((old_id, old_kind)),
+                            Some((new_id, new_kind)),
+                        ));
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        Ok(into_sorted_changes(changes))
+    }
+
+    /// A blob's bytes, at most `max_size` of them. The error is the reason the engine reports
+    /// the file as unreadable (PL000): over the size limit (checked on the object's header,
+    /// before reading it), missing, corrupt (content that does not hash to its id), or not a
+    /// blob (a submodule's commit, say).
+    pub fn read_blob(&self, id: ObjectId, max_size: u64) -> Result<Vec<u8>, String> {
+        let repo = self.handle().map_err(|e| e.message)?;
+        let header = match repo.try_find_header(id) {
+            Ok(Some(header)) => header,
+            Ok(None) => {
+                return Err(format!(
+                    "object {} is missing from the repository",
+                    short(id)
+                ))
+            }
+            Err(e) => return Err(format!("object {} cannot be read: {e}", short(id))),
+        };
+        if header.kind() != gix::objs::Kind::Blob {
+            return Err(format!(
+                "object {} is a {}, not a file",
+                short(id),
+                header.kind()
+            ));
+        }
+        if header.size() > max_size {
+            return Err(format!(
+                "file is {} bytes, over the size limit of {max_size} bytes",
+                header.size()
+            ));
+        }
+        let object = match repo.try_find_object(id) {
+            Ok(Some(object)) => object,
+            Ok(None) => {
+                return Err(format!(
+                    "object {} is missing from the repository",
+                    short(id)
+                ))
+            }
+            Err(e) => return Err(format!("object {} cannot be read: {e}", short(id))),
+        };
+        // A damaged object can still inflate; only its hash tells.
+        match gix::objs::compute_hash(self.object_hash, gix::objs::Kind::Blob, &object.data) {
+            Ok(actual) if actual == id => Ok(object.detach().data),
+            _ => Err(format!(
+                "object {} is corrupt: its content does not match its id",
+                short(id)
+            )),
+        }
+    }
+
+    /// The best common ancestor of `a` and `b`; `None` when their histories are unrelated.
+    /// In a shallow clone an unrelated answer may only mean missing history: an error.
+    pub fn merge_base(&self, a: ObjectId, b: ObjectId) -> Result<Option<ObjectId>, SourceError> {
+        let repo = self.handle()?;
+        for id in [a, b] {
+            if !repo.has_object(id) {
+                return Err(
+                    self.missing_history(format!("commit {} is not in this repository", short(id)))
+                );
+            }
+        }
+        match repo.merge_base(a, b) {
+            Ok(Some(base)) => Ok(Some(base.detach())),
+            Ok(None) if self.is_shallow() => Err(self.missing_history(format!(
+                "no common ancestor of {} and {} was found",
+                short(a),
+                short(b)
+            ))),
+            Ok(None) => Ok(None),
+            Err(e) if self.is_shallow() => Err(self.missing_history(format!(
+                "the common ancestor of {} and {} cannot be computed ({e})",
+                short(a),
+                short(b)
+            ))),
+            Err(e) => Err(SourceError {
+                message: format!(
+                    "cannot compute the common ancestor of {} and {}: {e}",
+                    short(a),
+                    short(b)
+                ),
+                help: None,
+            }),
+        }
+    }
+
+    /// Where a change based on the default branch starts: the merge-base of `head` with the
+    /// remote's default branch (what `refs/remotes/origin/HEAD` points to, else `origin/main`,
+    /// else `origin/master`), else with a local `main` or `master` that is not `head` itself.
+    pub fn default_branch_base(&self, head: ObjectId) -> Result<ObjectId, SourceError> {
+        let repo = self.handle()?;
+        let current = repo
+            .head_name()
+            .ok()
+            .flatten()
+            .map(|name| name.as_bstr().to_string());
+        let mut found = None;
+        for name in [
+            "refs/remotes/origin/HEAD",
+            "refs/remotes/origin/main",
+            "refs/remotes/origin/master",
+            "refs/heads/main",
+            "refs/heads/master",
+        ] {
+            let Ok(Some(mut reference)) = repo.try_find_reference(name) else {
+                continue;
+            };
+            let shown = match reference.target() {
+                gix::refs::TargetRef::Symbolic(target) => short_ref(&target.as_bstr().to_string()),
+                gix::refs::TargetRef::Object(_) => short_ref(name),
+            };
+            let Ok(id) = reference.peel_to_id() else {
+                continue;
+            };
+            let id = id.detach();
+            let local = name.starts_with("refs/heads/");
+            if local && (current.as_deref() == Some(name) || id == head) {
+                continue;
+            }
+            found = Some((shown, id));
+            break;
+        }
+        let Some((branch, tip)) = found else {
+            let mut help = String::from("give the base explicitly with `--base REV`");
+            if self.is_shallow() {
+                help.push_str(
+                    ", or fetch the default branch with its history (with actions/checkout, \
+                     `fetch-depth: 0`)",
+                );
+            }
+            return Err(SourceError {
+                message: "cannot find the default branch to compare with: there is no \
+                          `origin/HEAD`, `origin/main`, `origin/master`, `main` or `master`"
+                    .into(),
+                help: Some(help),
+            });
+        };
+        let tip = self.peel_to_commit(&repo, tip, &branch)?;
+        match self.merge_base(head, tip)? {
+            Some(base) => Ok(base),
+            None => Err(SourceError {
+                message: format!(
+                    "commit {} and the default branch `{branch}` have no common ancestor",
+                    short(head)
+                ),
+                help: Some("give the base explicitly with `--base REV`".into()),
+            }),
+        }
+    }
+
+    // ----- handles -----
+
+    /// This thread's handle for the repository, opened on first use.
+    fn handle(&self) -> Result<Rc<gix::Repository>, SourceError> {
+        let cached = HANDLES
+            .try_with(|slot| {
+                let mut handles = slot.try_borrow_mut().ok()?;
+                handles.retain(|(owner, _)| owner.strong_count() > 0);
+                handles
+                    .iter()
+                    .find(|(owner, _)| owner.as_ptr() == Arc::as_ptr(&self.token))
+                    .map(|(_, repo)| Rc::clone(repo))
+            })
+            .ok()
+            .flatten();
+        if let Some(repo) = cached {
+            return Ok(repo);
+        }
+        let options = gix::open::Options::default().open_path_as_is(true);
+        let mut repo = gix::open_opts(&self.git_dir, options).map_err(|e| SourceError {
+            message: format!(
+                "cannot open the Git repository `{}`: {e}",
+                self.git_dir.display()
+            ),
+            help: None,
+        })?;
+        configure(&mut repo);
+        let repo = Rc::new(repo);
+        self.remember(Rc::clone(&repo));
+        Ok(repo)
+    }
+
+    fn remember(&self, repo: Rc<gix::Repository>) {
+        // Without the slot (thread teardown) each call opens its own handle: slower, not wrong.
+        let _ = HANDLES.try_with(|slot| {
+            if let Ok(mut handles) = slot.try_borrow_mut() {
+                handles.push((Arc::downgrade(&self.token), repo));
+            }
+        });
+    }
+
+    // ----- errors -----
+
+    /// History that a question needs and the object database lacks: `what` says which.
+    fn missing_history(&self, what: String) -> SourceError {
+        if self.is_shallow() {
+            SourceError {
+                message: format!("{what}: the history is shallow (this is a shallow clone)"),
+                help: Some(SHALLOW_HELP.into()),
+            }
+        } else {
+            SourceError {
+                message: format!("{what}: the history is missing from the object database"),
+                help: Some(MISSING_HELP.into()),
+            }
+        }
+    }
+
+    /// Why `rev` did not resolve.
+    fn unresolved(&self, repo: &gix::Repository, rev: &str, e: &gix::Error) -> SourceError {
+        let unborn = repo.head().map(|h| h.is_unborn()).unwrap_or(false);
+        if unborn {
+            let names_head = rev == "@" || rev.starts_with("HEAD") || rev.starts_with('@');
+            return SourceError {
+                message: if names_head {
+                    format!("revision `{rev}` names no commit: the repository has no commits yet")
+                } else {
+                    format!("unknown revision `{rev}`: the repository has no commits yet")
+                },
+                help: Some("make a first commit, or use a mode that reads the working tree".into()),
+            };
+        }
+        // `HEAD~5` in a depth-1 clone: the navigation needs commits the clone does not have.
+        // An abbreviated id there is most likely a commit the clone lacks.
+        if self.is_shallow() {
+            let trimmed = rev.trim();
+            if trimmed.len() >= 4 && trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return self.missing_history(format!("revision `{rev}` is not in this repository"));
+            }
+            if let Some(cut) = rev.find(['~', '^']).filter(|&cut| cut > 0) {
+                let base = &rev[..cut];
+                let base_ok = repo
+                    .rev_parse_single(base.as_bytes().as_bstr())
+                    .is_ok_and(|id| repo.has_object(id.detach()));
+                if base_ok {
+                    return self.missing_history(format!(
+                        "revision `{rev}` reaches beyond the commits of this repository"
+                    ));
+                }
+            }
+        }
+        SourceError {
+            message: format!("unknown revision `{rev}`"),
+            help: Some(format!(
+                "give a branch, tag or commit id that exists in this repository ({})",
+                e.probable_cause()
+            )),
+        }
+    }
+
+    // ----- objects -----
+
+    /// `id` peeled through annotated tags to a commit; `rev` names it in errors.
+    fn peel_to_commit(
+        &self,
+        repo: &gix::Repository,
+        mut id: ObjectId,
+        rev: &str,
+    ) -> Result<ObjectId, SourceError> {
+        // Tags of tags are legal; a bound keeps a corrupt repository from looping.
+        for _ in 0..64 {
+            let object = match repo.try_find_object(id) {
+                Ok(Some(object)) => object,
+                Ok(None) => {
+                    return Err(self.missing_history(format!(
+                        "revision `{rev}` resolves to commit {}, which is not in this repository",
+                        short(id)
+                    )))
+                }
+                Err(e) => {
+                    return Err(SourceError {
+                        message: format!(
+                            "revision `{rev}`: object {} cannot be read: {e}",
+                            short(id)
+                        ),
+                        help: Some(MISSING_HELP.into()),
+                    })
+                }
+            };
+            match object.kind {
+                gix::objs::Kind::Commit => return Ok(id),
+                gix::objs::Kind::Tag => {
+                    let tag = gix::objs::TagRef::from_bytes(&object.data, self.object_hash)
+                        .map_err(|e| SourceError {
+                            message: format!("revision `{rev}`: tag {} is corrupt: {e}", short(id)),
+                            help: Some(MISSING_HELP.into()),
+                        })?;
+                    id = tag.target();
+                }
+                kind => {
+                    return Err(SourceError {
+                        message: format!("revision `{rev}` names a {kind}, not a commit"),
+                        help: Some("give a branch, tag or commit id".into()),
+                    })
+                }
+            }
+        }
+        Err(SourceError {
+            message: format!("revision `{rev}`: too many nested tags"),
+            help: None,
+        })
+    }
+
+    /// The commit `id`, or `None` if it is not in the object database.
+    fn load_commit(
+        &self,
+        repo: &gix::Repository,
+        id: ObjectId,
+    ) -> Result<Option<LoadedCommit>, SourceError> {
+        let object = match repo.try_find_object(id) {
+            Ok(Some(object)) => object,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                return Err(SourceError {
+                    message: format!("commit {} cannot be read: {e}", short(id)),
+                    help: Some(MISSING_HELP.into()),
+                })
+            }
+        };
+        if object.kind != gix::objs::Kind::Commit {
+            return Err(SourceError {
+                message: format!("object {} is a {}, not a commit", short(id), object.kind),
+                help: None,
+            });
+        }
+        let commit =
+            gix::objs::CommitRef::from_bytes(&object.data, self.object_hash).map_err(|e| {
+                SourceError {
+                    message: format!("commit {} is corrupt: {e}", short(id)),
+                    help: Some(MISSING_HELP.into()),
+                }
+            })?;
+        Ok(Some(LoadedCommit {
+            tree: commit.tree(),
+            info: CommitInfo {
+                id,
+                parents: commit.parents().collect(),
+                summary: commit.message().summary().to_str_lossy().into_owned(),
+                time: commit.time().map(|t| t.seconds).unwrap_or(0),
+            },
+        }))
+    }
+
+    /// The commit `id`, which must be present.
+    fn load_required(
+        &self,
+        repo: &gix::Repository,
+        id: ObjectId,
+    ) -> Result<LoadedCommit, SourceError> {
+        self.load_commit(repo, id)?.ok_or_else(|| {
+            self.missing_history(format!("commit {} is not in this repository", short(id)))
+        })
+    }
+
+    /// The raw tree object `id` (`None` for `None`); `path` names it in errors.
+    fn find_tree<'r>(
+        &self,
+        repo: &'r gix::Repository,
+        id: Option<ObjectId>,
+        path: &[u8],
+    ) -> Result<Option<gix::Object<'r>>, SourceError> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let where_ = || {
+            if path.is_empty() {
+                "the root tree".to_string()
+            } else {
+                format!("the tree of `{}`", path.to_str_lossy())
+            }
+        };
+        match repo.try_find_object(id) {
+            Ok(Some(object)) if object.kind == gix::objs::Kind::Tree => Ok(Some(object)),
+            Ok(Some(object)) => Err(SourceError {
+                message: format!(
+                    "{} ({}) is a {}, not a tree",
+                    where_(),
+                    short(id),
+                    object.kind
+                ),
+                help: Some(MISSING_HELP.into()),
+            }),
+            Ok(None) => Err(SourceError {
+                message: format!(
+                    "{} ({}) is missing from the object database",
+                    where_(),
+                    short(id)
+                ),
+                help: Some(MISSING_HELP.into()),
+            }),
+            Err(e) => Err(SourceError {
+                message: format!("{} ({}) cannot be read: {e}", where_(), short(id)),
+                help: Some(MISSING_HELP.into()),
+            }),
+        }
+    }
+
+    /// The entries of a tree object in Git's tree order (re-sorted, in case a tool wrote
+    /// them out of order).
+    fn parse_tree<'a>(
+        &self,
+        object: Option<&'a gix::Object<'_>>,
+        id: Option<ObjectId>,
+        path: &[u8],
+    ) -> Result<Vec<TreeEntry<'a>>, SourceError> {
+        let Some(object) = object else {
+            return Ok(Vec::new());
+        };
+        let mut entries = Vec::new();
+        for entry in gix::objs::TreeRefIter::from_bytes(&object.data, self.object_hash) {
+            let entry = entry.map_err(|e| SourceError {
+                message: format!(
+                    "the tree of `{}` ({}) is corrupt: {e}",
+                    path.to_str_lossy(),
+                    id.map(short).unwrap_or_default()
+                ),
+                help: Some(MISSING_HELP.into()),
+            })?;
+            entries.push(TreeEntry {
+                name: entry.filename,
+                id: entry.oid.to_owned(),
+                kind: file_kind(entry.mode.kind()),
+            });
+        }
+        entries.sort_by(|a, b| a.order(b));
+        Ok(entries)
+    }
+
+    /// Appends the files under tree `id` (at `prefix`) to `out`. `skip(path, tree_id)`, when
+    /// given, may decline to enter a subtree.
+    fn collect_tree(
+        &self,
+        repo: &gix::Repository,
+        id: ObjectId,
+        prefix: Vec<u8>,
+        out: &mut Vec<RawEntry>,
+        mut skip: Option<SkipSubtree<'_>>,
+    ) -> Result<(), SourceError> {
+        let mut work = vec![(prefix, id)];
+        while let Some((prefix, id)) = work.pop() {
+            let object = self.find_tree(repo, Some(id), &prefix)?;
+            for entry in self.parse_tree(object.as_ref(), Some(id), &prefix)? {
+                let path = join(&prefix, entry.name);
+                match entry.kind {
+                    Some(kind) => out.push((path, entry.id, kind)),
+                    None => {
+                        let declined = match skip.as_mut() {
+                            Some(skip) => skip(&path, entry.id),
+                            None => false,
+                        };
+                        if !declined {
+                            work.push((path, entry.id));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ----- index -----
+
+    fn read_index(&self) -> Result<Option<gix::index::File>, SourceError> {
+        if let Err(e) = std::fs::metadata(&self.index_path) {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                return Ok(None);
+            }
+        }
+        gix::index::File::at(
+            &self.index_path,
+            self.object_hash,
+            false,
+            Default::default(),
+        )
+        .map(Some)
+        .map_err(|e| SourceError {
+            message: format!("cannot read the index `{}`: {e}", self.index_path.display()),
+            help: Some(
+                "if another Git command is running, wait for it; a damaged index can be \
+                     rebuilt with `git reset`"
+                    .into(),
+            ),
+        })
+    }
+
+    fn list_index(
+        &self,
+        repo: &gix::Repository,
+        index: &gix::index::File,
+    ) -> Result<IndexListing, SourceError> {
+        let mut listing = IndexListing::default();
+        for entry in index.entries() {
+            let path = entry.path(index).to_vec();
+            if entry.stage_raw() != 0 {
+                listing.conflicted.insert(path);
+                continue;
+            }
+            if entry
+                .flags
+                .contains(gix::index::entry::Flags::INTENT_TO_ADD)
+            {
+                continue;
+            }
+            let Some(mode) = entry.mode.to_tree_entry_mode() else {
+                // Not a mode Git writes; nothing sensible to lint.
+                continue;
+            };
+            match file_kind(mode.kind()) {
+                Some(kind) => listing.files.push((path, entry.id, kind)),
+                None => {
+                    // A sparse index records a whole directory outside the cone as its tree.
+                    let mut prefix = path;
+                    if prefix.last() == Some(&b'/') {
+                        prefix.pop();
+                    }
+                    self.collect_tree(repo, entry.id, prefix, &mut listing.files, None)?;
+                }
+            }
+        }
+        Ok(listing)
+    }
+}
+
+/// Decides, given a subtree's path and id, not to enter it.
+type SkipSubtree<'a> = &'a mut dyn FnMut(&[u8], ObjectId) -> bool;
+
+/// A file entry before its path is made a `String`: raw path bytes, id, kind.
+type RawEntry = (Vec<u8>, ObjectId, EntryKind);
+
+#[derive(Default)]
+struct IndexListing {
+    files: Vec<RawEntry>,
+    /// Paths with entries in stages 1 to 3.
+    conflicted: HashSet<Vec<u8>>,
+}
+
+struct LoadedCommit {
+    info: CommitInfo,
+    tree: ObjectId,
+}
+
+struct TreeEntry<'a> {
+    name: &'a [u8],
+    id: ObjectId,
+    /// `None` for a subtree.
+    kind: Option<EntryKind>,
+}
+
+impl TreeEntry<'_> {
+    fn order(&self, other: &Self) -> Ordering {
+        gix::objs::tree::name_order(
+            self.name,
+            self.kind.is_none(),
+            other.name,
+            other.kind.is_none(),
+        )
+    }
+}
+
+/// The file kind of a tree entry; `None` for a subtree.
+fn file_kind(kind: TreeKind) -> Option<EntryKind> {
+    match kind {
+        TreeKind::Tree => None,
+        TreeKind::Blob => Some(EntryKind::Blob),
+        TreeKind::BlobExecutable => Some(EntryKind::Executable),
+        TreeKind::Link => Some(EntryKind::Symlink),
+        TreeKind::Commit => Some(EntryKind::Submodule),
+    }
+}
+
+/// The state of a [`GitRepo::range_commits`] walk.
+#[derive(Default)]
+struct Walk {
+    nodes: HashMap<ObjectId, WalkNode>,
+    /// Newest first; the id breaks ties so that the walk is the same on every run.
+    queue: BinaryHeap<(i64, ObjectId)>,
+    interesting_queued: usize,
+}
+
+struct WalkNode {
+    info: CommitInfo,
+    /// Reachable from the excluded end of the range.
+    uninteresting: bool,
+    queued: bool,
+    popped: bool,
+    missing_parent: bool,
+}
+
+impl Walk {
+    fn add(&mut self, commit: LoadedCommit, uninteresting: bool) {
+        let id = commit.info.id;
+        if let Some(node) = self.nodes.get(&id) {
+            if uninteresting && !node.uninteresting {
+                self.mark_uninteresting(id);
+            }
+            return;
+        }
+        self.queue.push((commit.info.time, id));
+        if !uninteresting {
+            self.interesting_queued += 1;
+        }
+        self.nodes.insert(
+            id,
+            WalkNode {
+                info: commit.info,
+                uninteresting,
+                queued: true,
+                popped: false,
+                missing_parent: false,
+            },
+        );
+    }
+
+    /// Marks `id` and everything already walked below it as excluded (needed when a commit
+    /// was reached from the included end first, which only clock skew allows).
+    fn mark_uninteresting(&mut self, id: ObjectId) {
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            let Some(node) = self.nodes.get_mut(&id) else {
+                continue;
+            };
+            if node.uninteresting {
+                continue;
+            }
+            node.uninteresting = true;
+            if node.queued {
+                self.interesting_queued = self.interesting_queued.saturating_sub(1);
+            }
+            if node.popped {
+                stack.extend(node.info.parents.iter().copied());
+            }
+        }
+    }
+}
+
+/// The commits ordered parents first, ties broken by (committer time, id).
+fn topological(mut commits: HashMap<ObjectId, CommitInfo>) -> Vec<CommitInfo> {
+    let mut waiting: HashMap<ObjectId, usize> = HashMap::new();
+    let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+    for (id, info) in &commits {
+        let mut parents: Vec<ObjectId> = info
+            .parents
+            .iter()
+            .copied()
+            .filter(|p| commits.contains_key(p))
+            .collect();
+        parents.sort_unstable();
+        parents.dedup();
+        waiting.insert(*id, parents.len());
+        for parent in parents {
+            children.entry(parent).or_default().push(*id);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<(i64, ObjectId)>> = commits
+        .iter()
+        .filter(|(id, _)| waiting.get(*id) == Some(&0))
+        .map(|(id, info)| Reverse((info.time, *id)))
+        .collect();
+    let mut out = Vec::with_capacity(commits.len());
+    while let Some(Reverse((_, id))) = ready.pop() {
+        for child in children.get(&id).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(count) = waiting.get_mut(child) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    if let Some(info) = commits.get(child) {
+                        ready.push(Reverse((info.time, *child)));
+                    }
+                }
+            }
+        }
+        if let Some(info) = commits.remove(&id) {
+            out.push(info);
+        }
+    }
+    out
+}
+
+/// The per-thread handle settings (see the cache constants).
+fn configure(repo: &mut gix::Repository) {
+    repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
+    repo.objects
+        .set_pack_cache(|| Box::new(DeltaBaseCache::new(DELTA_CACHE_BYTES)));
+}
+
+/// A bounded cache of decoded pack entries, evicting the oldest first.
+struct DeltaBaseCache {
+    entries: HashMap<(u32, u64), (gix::objs::Kind, Vec<u8>, usize)>,
+    order: VecDeque<(u32, u64)>,
+    bytes: usize,
+    limit: usize,
+}
+
+impl DeltaBaseCache {
+    fn new(limit: usize) -> Self {
+        DeltaBaseCache {
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+            bytes: 0,
+            limit,
+        }
+    }
+}
+
+impl gix::odb::pack::cache::DecodeEntry for DeltaBaseCache {
+    fn put(
+        &mut self,
+        pack_id: u32,
+        offset: u64,
+        data: &[u8],
+        kind: gix::objs::Kind,
+        compressed_size: usize,
+    ) {
+        // One huge object would flush everything else for little gain.
+        if data.len() > self.limit / 8 || self.entries.contains_key(&(pack_id, offset)) {
+            return;
+        }
+        while self.bytes + data.len() > self.limit {
+            let Some(key) = self.order.pop_front() else {
+                break;
+            };
+            if let Some((_, old, _)) = self.entries.remove(&key) {
+                self.bytes -= old.len();
+            }
+        }
+        self.bytes += data.len();
+        self.order.push_back((pack_id, offset));
+        self.entries
+            .insert((pack_id, offset), (kind, data.to_vec(), compressed_size));
+    }
+
+    fn get(
+        &mut self,
+        pack_id: u32,
+        offset: u64,
+        out: &mut Vec<u8>,
+    ) -> Option<(gix::objs::Kind, usize)> {
+        let (kind, data, compressed_size) = self.entries.get(&(pack_id, offset))?;
+        out.clear();
+        out.extend_from_slice(data);
+        Some((*kind, *compressed_size))
+    }
+}
+
+fn is_not_a_repository(e: &gix::Error) -> bool {
+    use gix::discover::upwards::Error as Upwards;
+    let upwards = e.downcast_any_ref::<Upwards>().is_some_and(|e| {
+        matches!(
+            e,
+            Upwards::NoGitRepository { .. }
+                | Upwards::NoGitRepositoryWithinCeiling { .. }
+                | Upwards::NoGitRepositoryWithinFs { .. }
+        )
+    });
+    // `GIT_DIR` naming something that is not a repository.
+    upwards
+        || e.to_string()
+            .contains("does not appear to be a git repository")
+}
+
+fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut path = Vec::with_capacity(prefix.len() + 1 + name.len());
+    path.extend_from_slice(prefix);
+    if !prefix.is_empty() {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name);
+    path
+}
+
+fn to_entry(path: &[u8], (id, kind): (ObjectId, EntryKind)) -> FileEntry {
+    FileEntry {
+        path: path.to_str_lossy().into_owned(),
+        id,
+        kind,
+    }
+}
+
+fn raw_change(
+    path: Vec<u8>,
+    old: Option<(ObjectId, EntryKind)>,
+    new: Option<(ObjectId, EntryKind)>,
+) -> FileChange {
+    FileChange {
+        path: path.to_str_lossy().into_owned(),
+        old: old.map(|o| to_entry(&path, o)),
+        new: new.map(|n| to_entry(&path, n)),
+    }
+}
+
+fn into_sorted_entries(raw: Vec<RawEntry>) -> Vec<FileEntry> {
+    let mut entries: Vec<FileEntry> = raw
+        .into_iter()
+        .map(|(path, id, kind)| to_entry(&path, (id, kind)))
+        .collect();
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    entries
+}
+
+fn into_sorted_changes(mut changes: Vec<FileChange>) -> Vec<FileChange> {
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    changes
+}
+
+/// An id as shown in messages.
+fn short(id: ObjectId) -> String {
+    id.to_hex_with_len(12).to_string()
+}
+
+fn short_ref(name: &str) -> String {
+    name.strip_prefix("refs/remotes/")
+        .or_else(|| name.strip_prefix("refs/heads/"))
+        .unwrap_or(name)
+        .to_string()
+}
+
+fn describe_range(from: Option<ObjectId>, to: ObjectId) -> String {
+    match from {
+        Some(from) => format!("the range {}..{}", short(from), short(to)),
+        None => format!("the history of {}", short(to)),
+    }
+}
