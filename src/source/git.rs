@@ -494,34 +494,9 @@ impl GitRepo {
             let new_obj = self.find_tree(&repo, new_tree, &prefix)?;
             let old_entries = self.parse_tree(old_obj.as_ref(), old_tree, &prefix)?;
             let new_entries = self.parse_tree(new_obj.as_ref(), new_tree, &prefix)?;
-            let (mut i, mut j) = (0, 0);
-            while i < old_entries.len() || j < new_entries.len() {
-                let order = match (old_entries.get(i), new_entries.get(j)) {
-                    (Some(o), Some(n)) => o.order(n),
-                    (Some(_), None) => Ordering::Less,
-                    _ => Ordering::Greater,
-                };
-                match order {
-                    Ordering::Less => {
-                        let o = &old_entries[i];
-                        let path = join(&prefix, o.name);
-                        match o.kind {
-                            Some(kind) => changes.push(raw_change(path, Some((o.id, kind)), None)),
-                            None => work.push((path, Some(o.id), None)),
-                        }
-                        i += 1;
-                    }
-                    Ordering::Greater => {
-                        let n = &new_entries[j];
-                        let path = join(&prefix, n.name);
-                        match n.kind {
-                            Some(kind) => changes.push(raw_change(path, None, Some((n.id, kind)))),
-                            None => work.push((path, None, Some(n.id))),
-                        }
-                        j += 1;
-                    }
-                    Ordering::Equal => {
-                        let (o, n) = (&old_entries[i], &new_entries[j]);
+            merge_join(&old_entries, &new_entries, TreeEntry::order, |old, new| {
+                match (old, new) {
+                    (Some(o), Some(n)) => {
                         if o.id != n.id {
                             let path = join(&prefix, o.name);
                             match (o.kind, n.kind) {
@@ -534,11 +509,24 @@ impl GitRepo {
                                 _ => work.push((path, Some(o.id), Some(n.id))),
                             }
                         }
-                        i += 1;
-                        j += 1;
                     }
+                    (Some(o), None) => {
+                        let path = join(&prefix, o.name);
+                        match o.kind {
+                            Some(kind) => changes.push(raw_change(path, Some((o.id, kind)), None)),
+                            None => work.push((path, Some(o.id), None)),
+                        }
+                    }
+                    (None, Some(n)) => {
+                        let path = join(&prefix, n.name);
+                        match n.kind {
+                            Some(kind) => changes.push(raw_change(path, None, Some((n.id, kind)))),
+                            None => work.push((path, None, Some(n.id))),
+                        }
+                    }
+                    (None, None) => {}
                 }
-            }
+            });
         }
         Ok(into_sorted_changes(changes))
     }
@@ -617,39 +605,27 @@ impl GitRepo {
         new_files.sort_by(|a, b| a.0.cmp(&b.0));
 
         let mut changes = Vec::new();
-        let (mut i, mut j) = (0, 0);
-        while i < old_files.len() || j < new_files.len() {
-            let order = match (old_files.get(i), new_files.get(j)) {
-                (Some(o), Some(n)) => o.0.cmp(&n.0),
-                (Some(_), None) => Ordering::Less,
-                _ => Ordering::Greater,
-            };
-            match order {
-                Ordering::Less => {
-                    let (path, id, kind) = old_files[i].clone();
-                    changes.push(raw_change(path, Some((id, kind)), None));
-                    i += 1;
-                }
-                Ordering::Greater => {
-                    let (path, id, kind) = new_files[j].clone();
-                    changes.push(raw_change(path, None, Some((id, kind))));
-                    j += 1;
-                }
-                Ordering::Equal => {
-                    let (path, old_id, old_kind) = old_files[i].clone();
-                    let (_, new_id, new_kind) = new_files[j].clone();
+        let by_path = |a: &RawEntry, b: &RawEntry| a.0.cmp(&b.0);
+        merge_join(&old_files, &new_files, by_path, |old, new| {
+            match (old, new) {
+                (Some((path, old_id, old_kind)), Some((_, new_id, new_kind))) => {
                     if old_id != new_id {
                         changes.push(raw_change(
-                            path,
-                            Some((old_id, old_kind)),
-                            Some((new_id, new_kind)),
+                            path.clone(),
+                            Some((*old_id, *old_kind)),
+                            Some((*new_id, *new_kind)),
                         ));
                     }
-                    i += 1;
-                    j += 1;
                 }
+                (Some((path, id, kind)), None) => {
+                    changes.push(raw_change(path.clone(), Some((*id, *kind)), None))
+                }
+                (None, Some((path, id, kind))) => {
+                    changes.push(raw_change(path.clone(), None, Some((*id, *kind))))
+                }
+                (None, None) => {}
             }
-        }
+        });
         Ok(into_sorted_changes(changes))
     }
 
@@ -1372,7 +1348,7 @@ impl gix::odb::pack::cache::DecodeEntry for DeltaBaseCache {
                 break;
             };
             if let Some((_, old, _)) = self.entries.remove(&key) {
-                self.bytes -= old.len();
+                self.bytes = self.bytes.saturating_sub(old.len());
             }
         }
         self.bytes += data.len();
@@ -1408,6 +1384,30 @@ fn is_not_a_repository(e: &gix::Error) -> bool {
     upwards
         || e.to_string()
             .contains("does not appear to be a git repository")
+}
+
+/// Walks two lists sorted by `order` side by side, calling `each` with the element of both
+/// lists for equal keys, else with the one that comes first.
+fn merge_join<T>(
+    old: &[T],
+    new: &[T],
+    order: impl Fn(&T, &T) -> Ordering,
+    mut each: impl FnMut(Option<&T>, Option<&T>),
+) {
+    let (mut old, mut new) = (old.iter().peekable(), new.iter().peekable());
+    loop {
+        let step = match (old.peek(), new.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(o), Some(n)) => order(o, n),
+        };
+        match step {
+            Ordering::Less => each(old.next(), None),
+            Ordering::Greater => each(None, new.next()),
+            Ordering::Equal => each(old.next(), new.next()),
+        }
+    }
 }
 
 fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {

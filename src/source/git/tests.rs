@@ -629,44 +629,74 @@ fn index_against_head_with_an_alternate_index_file() {
     // Against the empty tree everything in the index is added.
     assert_eq!(repo.diff_index(None).unwrap().len(), 5);
 
-    // The same through GIT_INDEX_FILE, in a child process: the environment is shared by
-    // all tests of this process.
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args([
-            "--exact",
-            "source::git::tests::git_index_file_child",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("GIT_INDEX_FILE", alt_s)
-        .env("PROMOLINT_TEST_REPO", f.path())
-        .env(
-            "PROMOLINT_TEST_EXPECT",
-            "README.md:D,envs/new/app.yaml:A,envs/prod/app.yaml:M",
-        )
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "{stdout}"
+    // The same through GIT_INDEX_FILE, as a hook sees it.
+    let result = env_child(f.path(), &[("GIT_INDEX_FILE", alt_s)]);
+    assert_eq!(
+        result,
+        format!("head={c3} staged=README.md:D,envs/new/app.yaml:A,envs/prod/app.yaml:M")
     );
 }
 
-/// Run by `index_against_head_with_an_alternate_index_file` in a child process.
+/// Runs [`env_child_reads_the_repository`] in a child process with `env` set (the
+/// environment is shared by all tests of this process, so it is never changed here) and
+/// returns its result line.
+fn env_child(start: &Path, env: &[(&str, &str)]) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "--exact",
+        "source::git::tests::env_child_reads_the_repository",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env_remove("GIT_DIR")
+    .env_remove("GIT_INDEX_FILE")
+    .env_remove("GIT_WORK_TREE")
+    .env("PROMOLINT_TEST_START", start);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .find_map(|l| l.split_once("RESULT ").map(|(_, result)| result))
+        .unwrap_or_else(|| panic!("no result in {stdout}"))
+        .to_string()
+}
+
+/// Run by [`env_child`] in a child process.
 #[test]
-#[ignore = "run in a child process with GIT_INDEX_FILE set"]
-fn git_index_file_child() {
-    let dir = PathBuf::from(std::env::var_os("PROMOLINT_TEST_REPO").unwrap());
-    let expect = std::env::var("PROMOLINT_TEST_EXPECT").unwrap();
-    let repo = GitRepo::discover(&dir).unwrap();
+#[ignore = "run in a child process by env_child"]
+fn env_child_reads_the_repository() {
+    let Some(start) = std::env::var_os("PROMOLINT_TEST_START") else {
+        return;
+    };
+    let repo = GitRepo::discover(Path::new(&start)).unwrap();
     let head = repo.head().unwrap();
-    let got: Vec<String> = summary(&repo.diff_index(head).unwrap())
+    let staged: Vec<String> = summary(&repo.diff_index(head).unwrap())
         .into_iter()
         .map(|(p, w)| format!("{p}:{w}"))
         .collect();
-    assert_eq!(got.join(","), expect);
+    let head = head.map(|h| h.to_string()).unwrap_or_default();
+    println!("RESULT head={head} staged={}", staged.join(","));
+}
+
+#[test]
+fn git_dir_environment_variable_is_honoured() {
+    let (f, [_, _, c3]) = linear();
+    f.write("envs/prod/app.yaml", "image: app:v4\n");
+    f.git(&["add", "envs/prod/app.yaml"]);
+    let elsewhere = TempDir::new("elsewhere");
+    let git_dir = f.path().join(".git");
+    let result = env_child(elsewhere.path(), &[("GIT_DIR", git_dir.to_str().unwrap())]);
+    assert_eq!(result, format!("head={c3} staged=envs/prod/app.yaml:M"));
 }
 
 #[test]
@@ -1037,6 +1067,18 @@ fn read_blob_limits_missing_and_corrupt_objects() {
         )
     );
 
+    // A damaged tree is an error from the listing and the diff, not a panic.
+    let docs = f.rev("HEAD~2:docs");
+    let docs_path = loose_object(&git_dir, docs);
+    let mut perms = fs::metadata(&docs_path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    fs::set_permissions(&docs_path, perms).unwrap();
+    fs::write(&docs_path, b"garbage").unwrap();
+    let err = fresh.tree_files(c1).unwrap_err();
+    assert!(err.message.starts_with("the tree of `docs` ("), "{err}");
+    assert!(fresh.diff_trees(Some(c1), Some(f.rev("HEAD~1"))).is_err());
+
     fs::remove_file(loose_object(&git_dir, readme)).unwrap();
     assert_eq!(
         fresh.read_blob(readme, 100).unwrap_err(),
@@ -1098,4 +1140,72 @@ fn packed_history_read_from_many_threads() {
         .collect();
     assert_eq!(parallel, sequential);
     assert!(String::from_utf8_lossy(&parallel[parallel.len() - 1]).starts_with("image: app:v29\n"));
+}
+
+/// Timing on a large repository: `PROMOLINT_BENCH_REPO=DIR cargo test --release --lib
+/// source::git::tests::bench -- --ignored --nocapture`.
+#[test]
+#[ignore = "needs PROMOLINT_BENCH_REPO"]
+fn bench_history_and_staged() {
+    use std::time::Instant;
+    let Some(dir) = std::env::var_os("PROMOLINT_BENCH_REPO") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let t = Instant::now();
+    let repo = GitRepo::discover(&dir).unwrap();
+    let head = repo.head().unwrap();
+    let staged = repo.diff_index(head).unwrap();
+    eprintln!("staged: {:?} ({} changes)", t.elapsed(), staged.len());
+    let t = Instant::now();
+    let index = repo.index_files().unwrap();
+    eprintln!("index_files: {:?} ({} files)", t.elapsed(), index.len());
+    let head = head.unwrap();
+    let t = Instant::now();
+    let files = repo.tree_files(head).unwrap();
+    eprintln!("tree_files: {:?} ({} files)", t.elapsed(), files.len());
+
+    let t = Instant::now();
+    let commits = repo.range_commits(None, head).unwrap();
+    eprintln!(
+        "range_commits: {:?} ({} commits)",
+        t.elapsed(),
+        commits.len()
+    );
+    let t = Instant::now();
+    let diffs: Vec<Vec<FileChange>> = commits
+        .par_iter()
+        .map(|c| {
+            repo.diff_trees(c.parents.first().copied(), Some(c.id))
+                .unwrap()
+        })
+        .collect();
+    eprintln!("diff_trees (parallel): {:?}", t.elapsed());
+    let t = Instant::now();
+    let blobs: HashSet<ObjectId> = diffs
+        .iter()
+        .flatten()
+        .flat_map(|c| [c.old.as_ref(), c.new.as_ref()])
+        .flatten()
+        .map(|e| e.id)
+        .collect();
+    let blobs: Vec<ObjectId> = blobs.into_iter().collect();
+    let bytes: usize = blobs
+        .par_iter()
+        .map(|id| repo.read_blob(*id, 1 << 20).map(|b| b.len()).unwrap_or(0))
+        .sum();
+    eprintln!(
+        "read_blob (parallel): {:?} ({} blobs, {bytes} bytes)",
+        t.elapsed(),
+        blobs.len()
+    );
+    let t = Instant::now();
+    let chain = repo.first_parent_chain(head, None).unwrap();
+    eprintln!("first_parent_chain: {:?} ({})", t.elapsed(), chain.len());
+    let t = Instant::now();
+    for c in commits.iter().take(1000) {
+        repo.diff_trees(c.parents.first().copied(), Some(c.id))
+            .unwrap();
+    }
+    eprintln!("diff_trees (1000, one thread): {:?}", t.elapsed());
 }
