@@ -432,7 +432,14 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         files += n;
         sources.extend(s);
     }
+    // Oldest commit first, then by file, line and rule within a commit.
+    let order: HashMap<String, usize> = commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.to_string(), i))
+        .collect();
     engine::sort_findings(&mut findings);
+    findings.sort_by_key(|f| f.commit.as_ref().and_then(|c| order.get(c)).copied());
     Ok(ChangeOutcome {
         findings,
         files,

@@ -334,6 +334,7 @@ impl Resolver<'_> {
                         path: kfile.path.clone(),
                         span: span.clone(),
                         message: format!("included here by `{e}`"),
+                        revision: None,
                     })
                 }
                 _ => None,

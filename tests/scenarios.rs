@@ -225,3 +225,56 @@ fn samakia_staged_judges_the_index_with_an_alternate_index_file() {
         vec![r#""PL006" "error" "fabric-core/terraform/envs/samakia-prod/main.tf":3:25"#]
     );
 }
+
+#[test]
+fn flux_history_follows_lineage_across_prefixes_and_digests() {
+    let s = build("flux-promotion", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        vec![
+            "06-production-two-versions PL007 error flux/apps/backend/production/kustomization.yaml:8:13",
+            "08-production-rebuilt PL008 error flux/apps/backend/production/kustomization.yaml:8:13",
+        ]
+    );
+}
+
+#[test]
+fn homelab_history_allows_renovate_on_dev_and_integration_only() {
+    let s = build("homelab-promotion", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        vec![
+            "04-renovate-everywhere PL006 error kubernetes/clusters/live/helm-charts.yaml:12:15",
+            "06-live-rollback PL005 note kubernetes/clusters/live/helm-charts.yaml:12:15",
+        ]
+    );
+}
+
+/// The human output of `diff` shows the predecessor's pin beside a PL006, and `history`
+/// names the commit (commit ids are deterministic: fixed dates and identity).
+#[test]
+fn human_output_of_diff_and_history() {
+    let s = build("samakia-promotion", Some(7));
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_promolint"))
+            .args(args)
+            .current_dir(s.dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run promolint");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let base = s.commit_of("05-build-v7").to_string();
+    let head = s.commit_of("06-prod-v7-before-dev").to_string();
+    let (code, stdout) = run(&["diff", "--base", &base, "--head", &head]);
+    assert_eq!(code, Some(1));
+    snapbox::assert_data_eq!(stdout, snapbox::file!["snapshots/samakia-diff.txt"]);
+    let (code, stdout) = run(&["history"]);
+    assert_eq!(code, Some(1));
+    snapbox::assert_data_eq!(stdout, snapbox::file!["snapshots/samakia-history.txt"]);
+}

@@ -112,6 +112,15 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
             },
         );
     for r in &f.related {
+        // A location in another revision cannot be quoted from this tree's text.
+        if let Some(rev) = &r.revision {
+            let rev: String = rev.chars().take(12).collect();
+            group = group.element(ALevel::NOTE.message(format!(
+                "{}:{}:{} (at {rev}): {}",
+                r.path, r.span.line, r.span.column, r.message
+            )));
+            continue;
+        }
         group = group.element(
             match located(
                 ctx,

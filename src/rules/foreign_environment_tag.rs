@@ -41,6 +41,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                             path: snap.path(op.file).to_string(),
                             span: snap.pin(op).span.clone(),
                             message: format!("{other_name} pins it here"),
+                            revision: None,
                         });
                     }
                 }
@@ -95,6 +96,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                 path: policy_path,
                 span: policy.span.clone(),
                 message: format!("policy of {other}"),
+                revision: None,
             });
             out.push(f);
             continue;
@@ -120,6 +122,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                 path: policy_path,
                 span: pattern_span.clone(),
                 message: "the policy's pattern".to_string(),
+                revision: None,
             });
             out.push(f);
         }

@@ -14,6 +14,10 @@ pub struct Related {
     pub path: String,
     pub span: Span,
     pub message: String,
+    /// `None`: in the same tree as the finding. `Some(rev)`: in another revision (the base
+    /// of a change, a commit of the history), whose text reporters must not take from the
+    /// finding's tree.
+    pub revision: Option<String>,
 }
 
 /// One diagnostic.

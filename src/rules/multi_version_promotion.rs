@@ -125,6 +125,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 x.value,
                 after.envs.get(x.p.env).name
             ),
+            revision: None,
         });
     }
     for (fi, span) in mixed {
@@ -132,6 +133,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             path: after.path(fi).to_string(),
             span,
             message: "other edit here".to_string(),
+            revision: None,
         });
     }
     out.push(f);

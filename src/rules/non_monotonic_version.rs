@@ -113,6 +113,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 path: shown.path.clone(),
                 span: file_span(),
                 message: format!("v{} exists here", shown.version),
+                revision: None,
             });
             out.push(f);
             continue;
@@ -154,6 +155,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                     path: b.to_string(),
                     span: file_span(),
                     message: format!("v{below} is here"),
+                    revision: None,
                 });
             }
             out.push(f);
@@ -321,6 +323,7 @@ fn rollbacks(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             path: before.path(from.0.file).to_string(),
             span: before.pin(from.0).span.clone(),
             message: format!("{env} ran {} here before this change", from.1),
+            revision: Some("base".to_string()),
         });
         out.push(f);
     }

@@ -181,6 +181,7 @@ fn pred_pins(
                 path: snap.path(q.file).to_string(),
                 span: snap.pin(q).span.clone(),
                 message: message(&pv),
+                revision: None,
             })
         })
         .collect()

@@ -67,11 +67,11 @@ fn judge(
         let pred_name = &snap.envs.get(pred).name;
         // Every build the predecessor ran for `v`: now, at base, earlier in history.
         let mut ran: Vec<(String, Related)> = Vec::new();
-        let mut sides = vec![(snap, "runs", "")];
+        let mut sides = vec![(snap, "runs", "", None)];
         if let Some(b) = base {
-            sides.push((b, "ran", " before this change"));
+            sides.push((b, "ran", " before this change", Some("base".to_string())));
         }
-        for (side, verb, when) in sides {
+        for (side, verb, when, revision) in sides {
             for q in side.pins_of(pred, &pin.component) {
                 let Some(qd) = side.pin(q).reference.digest.as_deref() else {
                     continue;
@@ -88,6 +88,7 @@ fn judge(
                             "{pred_name} {verb} {v} as {} here{when}",
                             short_digest(qd)
                         ),
+                        revision: revision.clone(),
                     },
                 ));
             }
@@ -104,6 +105,7 @@ fn judge(
                             "{pred_name} ran {v} as {} here (commit {commit})",
                             short_digest(qd)
                         ),
+                        revision: Some(past.commit.clone()),
                     },
                 ));
             }

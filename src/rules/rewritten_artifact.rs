@@ -114,6 +114,7 @@ fn rewritten(ctx: &ChangeContext, a: &Artifact, out: &mut Vec<Finding>) {
             path: t.path.clone(),
             span: file_span(),
             message: format!("`{}` {v} here", relative(a, t)),
+            revision: None,
         }));
     out.push(f);
 }
@@ -203,6 +204,7 @@ fn moved_tags(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                     path: ppath.to_string(),
                     span: pspan.clone(),
                     message: format!("`{tag}` pointed to {} here before this change", short_digest(pd)),
+                    revision: Some("base".to_string()),
                 }],
                 value: format!("{tag}@{d}"),
             });

@@ -111,6 +111,7 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
                         path: path.clone(),
                         span,
                         message,
+                        revision: None,
                     })
                     .collect(),
                 value: problem
