@@ -4,6 +4,7 @@
 
 use super::markdown::cell;
 use crate::history::HistoryIndex;
+use crate::rules::promotion_order::unrun_predecessors;
 use crate::snapshot::Snapshot;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -53,15 +54,10 @@ pub fn matrix(snap: &Snapshot, history: &HistoryIndex) -> Matrix {
                     return None;
                 }
                 let versions = versions_in(e);
-                let ahead = snap.envs.get(e).after.iter().any(|&pred| {
-                    let pred_name = &snap.envs.get(pred).name;
-                    let pred_now = versions_in(pred);
-                    let managed = !pred_now.is_empty() || history.knows(pred_name, component);
-                    managed
-                        && versions.iter().any(|v| {
-                            !pred_now.contains(v) && history.ran(pred_name, component, v).is_none()
-                        })
-                });
+                // The same judgement as PL006 on a tree.
+                let ahead = snap
+                    .pins_of(e, component)
+                    .any(|p| !unrun_predecessors(snap, history, p).is_empty());
                 Some(Cell {
                     versions: versions.into_iter().collect(),
                     ahead,
@@ -155,4 +151,55 @@ pub fn render_json(m: &Matrix) -> String {
         .unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn tf(v: &str) -> String {
+        format!("locals {{\n  lxc_rootfs_version = \"{v}\"\n}}\n")
+    }
+
+    #[test]
+    fn marks_a_version_the_predecessor_never_ran() {
+        let (dev, prod) = (tf("v6"), tf("v7"));
+        let files: Vec<(&str, &[u8])> = vec![
+            (
+                "fabric-core/terraform/envs/samakia-dev/main.tf",
+                dev.as_bytes(),
+            ),
+            (
+                "fabric-core/terraform/envs/samakia-prod/main.tf",
+                prod.as_bytes(),
+            ),
+        ];
+        let snap =
+            crate::engine::snapshot_from_bytes(&files, &Config::default()).expect("snapshot");
+        let m = matrix(&snap, &HistoryIndex::empty());
+        assert_eq!(
+            render_human(&m),
+            "component           dev  prod\nlxc_rootfs_version  v6   v7 !\n\n! runs a version its predecessor never ran\n"
+        );
+        assert_eq!(
+            render_markdown(&m),
+            "| component | dev | prod |\n|---|---|---|\n| `lxc_rootfs_version` | v6 | v7 ⚠️ |\n"
+        );
+        // Behind its predecessor is not ahead: without history, dev passed through v5.
+        let prod = tf("v5");
+        let files: Vec<(&str, &[u8])> = vec![
+            (
+                "fabric-core/terraform/envs/samakia-dev/main.tf",
+                dev.as_bytes(),
+            ),
+            (
+                "fabric-core/terraform/envs/samakia-prod/main.tf",
+                prod.as_bytes(),
+            ),
+        ];
+        let snap =
+            crate::engine::snapshot_from_bytes(&files, &Config::default()).expect("snapshot");
+        assert!(!render_human(&matrix(&snap, &HistoryIndex::empty())).contains('!'));
+    }
 }

@@ -85,29 +85,45 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 /// Tree mode (`promolint check`): a pin whose predecessor neither pins that version now nor
 /// ever did in the history.
 pub fn check_tree(snap: &Snapshot, history: &HistoryIndex, out: &mut Vec<Finding>) {
-    let mutable: Vec<String> = DEFAULT_MUTABLE_TAGS.iter().map(|s| s.to_string()).collect();
     for p in &snap.pins {
-        let Some(v) = lineage_version(snap, p, &mutable) else {
-            continue;
-        };
-        let component = snap.pin(p).component.as_str();
-        for &pred in &snap.envs.get(p.env).after {
+        for pred in unrun_predecessors(snap, history, p) {
+            if let Some(v) = lineage_version(snap, p, &default_mutable()) {
+                out.push(not_run(snap, p, pred, &v));
+            }
+        }
+    }
+}
+
+fn default_mutable() -> Vec<String> {
+    DEFAULT_MUTABLE_TAGS.iter().map(|s| s.to_string()).collect()
+}
+
+/// The predecessors of `p`'s environment that did not run `p`'s version first (now or in
+/// `history`): what PL006 reports on a tree and `status` marks.
+pub fn unrun_predecessors(snap: &Snapshot, history: &HistoryIndex, p: &EffectivePin) -> Vec<usize> {
+    let mutable = default_mutable();
+    let Some(v) = lineage_version(snap, p, &mutable) else {
+        return Vec::new();
+    };
+    let component = snap.pin(p).component.as_str();
+    snap.envs
+        .get(p.env)
+        .after
+        .iter()
+        .copied()
+        .filter(|&pred| {
             let pred_name = &snap.envs.get(pred).name;
             let manages = snap
                 .pins_of(pred, component)
                 .any(|q| lineage_version(snap, q, &mutable).is_some())
                 || history.knows(pred_name, component);
-            if !manages
-                || has_version(snap, pred, component, &v)
-                || history.ran(pred_name, component, &v).is_some()
-                || passed_through(snap, history, pred, component, &v)
-                || predates_history(snap, history, p, &v)
-            {
-                continue;
-            }
-            out.push(not_run(snap, p, pred, &v));
-        }
-    }
+            manages
+                && !has_version(snap, pred, component, &v)
+                && history.ran(pred_name, component, &v).is_none()
+                && !passed_through(snap, history, pred, component, &v)
+                && !predates_history(snap, history, p, &v)
+        })
+        .collect()
 }
 
 /// A version the environment has pinned since the first commit of the history was never
