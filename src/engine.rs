@@ -236,14 +236,15 @@ pub fn environments(
     files: &[String],
     facts: &[FileFacts],
 ) -> Result<Environments, Error> {
-    environments_of(config, files, [facts])
+    let refs: Vec<&FileFacts> = facts.iter().collect();
+    environments_of(config, files, [&refs[..]])
 }
 
 /// Environments from several sets of facts (both sides of a change).
-fn environments_of<'a>(
+fn environments_of<'a, F: std::ops::Deref<Target = FileFacts> + 'a>(
     config: &Config,
     files: &[String],
-    fact_sets: impl IntoIterator<Item = &'a [FileFacts]>,
+    fact_sets: impl IntoIterator<Item = &'a [F]>,
 ) -> Result<Environments, Error> {
     if !config.environments.is_empty() {
         return Ok(Environments::from_config(config)?);
@@ -335,7 +336,7 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
     let envs = environments(&config, &list.files, &facts)?;
     let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
     let artifacts = extract::artifact::from_paths(&list.files, &patterns);
-    let snapshot = Snapshot::build(facts, envs, artifacts);
+    let snapshot = Snapshot::build(facts.into_iter().map(Arc::new).collect(), envs, artifacts);
     Ok(Worktree {
         root,
         config,
@@ -527,7 +528,11 @@ pub fn snapshot_from_bytes(files: &[(&str, &[u8])], config: &Config) -> Result<S
     let envs = environments(config, &paths, &facts)?;
     let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
     let artifacts = extract::artifact::from_paths(&paths, &patterns);
-    Ok(Snapshot::build(facts, envs, artifacts))
+    Ok(Snapshot::build(
+        facts.into_iter().map(Arc::new).collect(),
+        envs,
+        artifacts,
+    ))
 }
 
 /// Snapshots of both sides of a change over the same environments (inferred from the union
@@ -537,8 +542,14 @@ pub fn snapshot_pair(
     after: &[(&str, &[u8])],
     config: &Config,
 ) -> Result<(Snapshot, Snapshot), Error> {
-    let before_facts = extract_in_memory(before, config.max_file_size);
-    let after_facts = extract_in_memory(after, config.max_file_size);
+    let before_facts = extract_in_memory(before, config.max_file_size)
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let after_facts = extract_in_memory(after, config.max_file_size)
+        .into_iter()
+        .map(Arc::new)
+        .collect();
     pair_from_facts(
         before.iter().map(|(p, _)| p.to_string()).collect(),
         before_facts,
@@ -551,9 +562,9 @@ pub fn snapshot_pair(
 /// Resolve both sides' facts over shared environments.
 pub fn pair_from_facts(
     before_paths: Vec<String>,
-    before_facts: Vec<FileFacts>,
+    before_facts: Vec<Arc<FileFacts>>,
     after_paths: Vec<String>,
-    after_facts: Vec<FileFacts>,
+    after_facts: Vec<Arc<FileFacts>>,
     config: &Config,
 ) -> Result<(Snapshot, Snapshot), Error> {
     let mut all_paths = before_paths.clone();

@@ -82,11 +82,10 @@ impl GitRun {
     }
 
     /// The facts of every readable entry of a tree listing, in path order.
-    fn facts_of(&self, entries: &[FileEntry]) -> Vec<FileFacts> {
+    fn facts_of(&self, entries: &[FileEntry]) -> Vec<Arc<FileFacts>> {
         entries
             .par_iter()
             .filter_map(|e| self.cache.facts(&self.repo, e, self.config.max_file_size))
-            .map(|f| (*f).clone())
             .collect()
     }
 

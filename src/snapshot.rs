@@ -43,7 +43,8 @@ pub struct Located {
 /// Every fact of a tree, indexed by environment and component.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    pub files: Vec<FileFacts>,
+    /// Shared with the fact cache: history builds many snapshots of mostly the same files.
+    pub files: Vec<Arc<FileFacts>>,
     pub envs: Environments,
     /// Pins effective in an environment, in file order.
     pub pins: Vec<EffectivePin>,
@@ -59,7 +60,7 @@ const MAX_OVERLAY_DEPTH: usize = 64;
 
 impl Snapshot {
     /// Resolve `files` against `envs`.
-    pub fn build(files: Vec<FileFacts>, envs: Environments, artifacts: Vec<Artifact>) -> Self {
+    pub fn build(files: Vec<Arc<FileFacts>>, envs: Environments, artifacts: Vec<Artifact>) -> Self {
         let path_index: HashMap<&str, usize> = files
             .iter()
             .enumerate()
@@ -248,7 +249,7 @@ struct Include {
 }
 
 struct Resolver<'a> {
-    files: &'a [FileFacts],
+    files: &'a [Arc<FileFacts>],
     envs: &'a Environments,
     file_env: &'a [Option<usize>],
     includers: &'a HashMap<usize, Vec<Include>>,
