@@ -117,6 +117,17 @@ impl GitRun {
         tip: Option<ObjectId>,
         snapshot: &Snapshot,
     ) -> Result<HistoryIndex, Error> {
+        self.history_index_under(tip, snapshot, "")
+    }
+
+    /// [`Self::history_index`] of the files under `prefix` only (a repository-relative
+    /// directory; empty for all): `check -C dir` judges that directory's history.
+    pub fn history_index_under(
+        &self,
+        tip: Option<ObjectId>,
+        snapshot: &Snapshot,
+        prefix: &str,
+    ) -> Result<HistoryIndex, Error> {
         let mut index = HistoryIndex::empty();
         let Some(tip) = tip else {
             return Ok(index);
@@ -135,6 +146,14 @@ impl GitRun {
                     let Some(new) = change.new else {
                         continue;
                     };
+                    let inside = prefix.is_empty()
+                        || new
+                            .path
+                            .strip_prefix(prefix)
+                            .is_some_and(|r| r.starts_with('/'));
+                    if !inside {
+                        continue;
+                    }
                     let Some(facts) = self
                         .cache
                         .facts(&self.repo, &new, self.config.max_file_size)
@@ -447,11 +466,13 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
     })
 }
 
-/// The history of HEAD for a working-tree snapshot (empty on an unborn branch).
+/// The history of HEAD for a working-tree snapshot (empty on an unborn branch), limited to
+/// the directory the tree was read from.
 pub fn head_history(opts: &Options, snapshot: &Snapshot) -> Result<HistoryIndex, Error> {
     let run = GitRun::open(opts)?;
     let head = run.repo.head()?;
-    run.history_index(head, snapshot)
+    let prefix = crate::source::worktree::resolve_pathspec(&run.root, &opts.start, ".")?;
+    run.history_index_under(head, snapshot, &prefix)
 }
 
 /// `promolint status`: the matrix of the working tree, with what predecessors ran in the
