@@ -38,6 +38,22 @@ pub struct Global {
     /// Write the report to FILE instead of standard output
     #[arg(long, value_name = "FILE", global = true)]
     pub output: Option<PathBuf>,
+    /// Also write a SARIF report to FILE (one run, several outputs)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub sarif: Option<PathBuf>,
+    /// Also write a JSON report to FILE
+    #[arg(long, value_name = "FILE", global = true)]
+    pub json: Option<PathBuf>,
+    /// Also write a GitLab Code Quality report to FILE
+    #[arg(long, value_name = "FILE", global = true)]
+    pub gitlab: Option<PathBuf>,
+    /// Append a markdown summary (counts, findings, promotion matrix) to FILE, e.g.
+    /// "$GITHUB_STEP_SUMMARY"
+    #[arg(long, value_name = "FILE", global = true)]
+    pub summary: Option<PathBuf>,
+    /// Silence the findings of a previous JSON or SARIF report (matched by fingerprint)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub baseline: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this level
     #[arg(long, value_enum, default_value_t = FailLevel::Error, global = true)]
     pub fail_level: FailLevel,
@@ -110,6 +126,14 @@ pub enum Command {
     },
     /// Print the JSON Schema of .promolint.yaml
     Schema,
+    /// Print a shell completion script (e.g. `promolint completions bash > /etc/bash_completion.d/promolint`)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; e.g. `promolint man > promolint.1`)
+    Man,
 }
 
 /// `--fail-level`.

@@ -5,8 +5,10 @@ use crate::config;
 use crate::engine::{self, Error, Options};
 use crate::model::Level;
 use crate::modes;
-use crate::report::{self, human, json, markdown, status, Format};
+use crate::report::baseline::Baseline;
+use crate::report::{self, github, gitlab, human, json, markdown, sarif, status, Format, RunInfo};
 use crate::rules::{self, Finding};
+use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -38,12 +40,31 @@ fn start_dir(cli: &Cli) -> Result<PathBuf, Error> {
 
 fn run_inner(cli: &Cli) -> Result<i32, Error> {
     let g = &cli.global;
+    if !produces_findings(&cli.command) {
+        reject_report_options(cli)?;
+    }
+    // A bad baseline is refused before any work is done.
+    let baseline = match &g.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
+    let baseline = baseline.as_ref();
     match &cli.command {
         Command::Check { paths } => {
             let opts = options(cli, paths.clone())?;
-            let outcome = engine::check(&opts)?;
+            let mut outcome = engine::check(&opts)?;
+            let info = run_info("check", &outcome.root, None);
+            let findings = std::mem::take(&mut outcome.findings);
             let source = |_: Option<&str>, p: &str| outcome.source(p);
-            report(cli, &outcome.findings, outcome.files, &source)
+            report(
+                cli,
+                &opts,
+                findings,
+                outcome.files,
+                &source,
+                &info,
+                baseline,
+            )
         }
         Command::Diff {
             base,
@@ -52,27 +73,28 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
         } => {
             let opts = options(cli, Vec::new())?;
             let outcome = modes::diff(&opts, base.as_deref(), Some(head), *all_files)?;
-            report_change(cli, &outcome)
+            report_change(cli, &opts, "diff", outcome, baseline)
         }
         Command::Staged { all_files } => {
             let opts = options(cli, Vec::new())?;
             let outcome = modes::staged(&opts, *all_files)?;
-            report_change(cli, &outcome)
+            report_change(cli, &opts, "staged", outcome, baseline)
         }
         Command::History { range } => {
             let opts = options(cli, Vec::new())?;
             let outcome = modes::history(&opts, range.as_deref())?;
-            report_change(cli, &outcome)
+            report_change(cli, &opts, "history", outcome, baseline)
         }
         Command::Status => {
+            let text_of: fn(&status::Matrix) -> String = match g.format {
+                Format::Human => status::render_human,
+                Format::Markdown => status::render_markdown,
+                Format::Json => status::render_json,
+                other => return Err(unsupported_format("status", other)),
+            };
             let opts = options(cli, Vec::new())?;
             let m = modes::status(&opts)?;
-            let text = match g.format {
-                Format::Human => status::render_human(&m),
-                Format::Markdown => status::render_markdown(&m),
-                Format::Json => status::render_json(&m),
-            };
-            emit(g.output.as_deref(), &text)?;
+            emit(g.output.as_deref(), &text_of(&m))?;
             Ok(OK)
         }
         Command::Explain { rule } => {
@@ -84,7 +106,7 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
             Ok(OK)
         }
         Command::Rules => {
-            emit(g.output.as_deref(), &rules_listing(g.format))?;
+            emit(g.output.as_deref(), &rules_listing(g.format)?)?;
             Ok(OK)
         }
         Command::Init { stdout, force } => init(cli, *stdout, *force),
@@ -95,7 +117,132 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
             )?;
             Ok(OK)
         }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "promolint", &mut script);
+            emit(g.output.as_deref(), &String::from_utf8_lossy(&script))?;
+            Ok(OK)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|e| Error::Usage {
+                    message: format!("cannot render the manual page: {e}"),
+                    help: None,
+                })?;
+            emit(g.output.as_deref(), &String::from_utf8_lossy(&page))?;
+            Ok(OK)
+        }
     }
+}
+
+/// The commands that produce findings: they take every format and report option.
+fn produces_findings(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Check { .. }
+            | Command::Diff { .. }
+            | Command::Staged { .. }
+            | Command::History { .. }
+    )
+}
+
+fn unsupported_format(command: &str, format: Format) -> Error {
+    Error::Usage {
+        message: format!(
+            "`promolint {command}` prints human, markdown or json, not {}",
+            format.name()
+        ),
+        help: Some(
+            "--format sarif, github and gitlab are for the commands that produce findings: \
+             check, diff, staged, history"
+                .to_string(),
+        ),
+    }
+}
+
+/// `--sarif`, `--json`, `--gitlab`, `--summary` and `--baseline` only mean something for
+/// findings.
+fn reject_report_options(cli: &Cli) -> Result<(), Error> {
+    let g = &cli.global;
+    let given = [
+        ("--sarif", g.sarif.is_some()),
+        ("--json", g.json.is_some()),
+        ("--gitlab", g.gitlab.is_some()),
+        ("--summary", g.summary.is_some()),
+        ("--baseline", g.baseline.is_some()),
+    ];
+    match given.iter().find(|(_, on)| *on) {
+        Some((flag, _)) => Err(Error::Usage {
+            message: format!("{flag} applies to findings, and this command produces none"),
+            help: Some("use it with check, diff, staged or history".to_string()),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The commit, branch and remote a run judged, for SARIF. `revision`: the head the command
+/// named (diff, staged, history); `None` for `check`, which judges HEAD's working tree.
+fn run_info(command: &'static str, start: &Path, revision: Option<String>) -> RunInfo {
+    let mut info = RunInfo {
+        command,
+        revision,
+        ..RunInfo::default()
+    };
+    let Ok(repo) = gix::ThreadSafeRepository::discover_with_environment_overrides(start) else {
+        return info;
+    };
+    let repo = repo.to_thread_local();
+    let head = repo.head_id().ok().map(|id| id.detach().to_string());
+    if command == "check" {
+        info.revision = head.clone();
+    }
+    if info.revision.is_some() && info.revision == head {
+        info.branch = repo.head_name().ok().flatten().and_then(|name| {
+            let name = name.as_bstr().to_string();
+            name.strip_prefix("refs/heads/").map(str::to_string)
+        });
+    }
+    info.repository_uri = repo
+        .find_default_remote(gix::remote::Direction::Fetch)
+        .and_then(Result::ok)
+        .and_then(|remote| remote.url(gix::remote::Direction::Fetch).and_then(web_url));
+    info
+}
+
+/// A remote as the repository's web address: `https://host[:port]/path` without user,
+/// password or `.git` (credentials in a CI remote such as GitLab's job token never reach a
+/// report). `None` for local paths and other transports.
+pub fn web_url(url: &gix::Url) -> Option<String> {
+    use gix::url::Scheme;
+    let scheme = match url.scheme {
+        Scheme::Http => "http",
+        Scheme::Https | Scheme::Ssh | Scheme::Git => "https",
+        _ => return None,
+    };
+    let host = url.host()?;
+    if host.is_empty()
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    {
+        return None;
+    }
+    let port = match (url.scheme.clone(), url.port) {
+        (Scheme::Http | Scheme::Https, Some(p)) => format!(":{p}"),
+        _ => String::new(),
+    };
+    let path = String::from_utf8_lossy(url.path.as_ref()).to_string();
+    let path = path.trim_matches('/');
+    let path = path
+        .strip_suffix(".git")
+        .unwrap_or(path)
+        .trim_end_matches('/');
+    if path.is_empty() {
+        return None;
+    }
+    Some(format!("{scheme}://{host}{port}/{}", sarif::uri(path)))
 }
 
 fn options(cli: &Cli, paths: Vec<String>) -> Result<Options, Error> {
@@ -110,42 +257,111 @@ fn options(cli: &Cli, paths: Vec<String>) -> Result<Options, Error> {
     })
 }
 
-/// Render findings in the chosen format, write them, and return the exit code.
-fn report(
-    cli: &Cli,
-    findings: &[Finding],
-    files: usize,
-    source: report::SourceFn,
-) -> Result<i32, Error> {
+/// One rendering of the findings.
+fn render(cli: &Cli, format: Format, ctx: &report::Context, to_file: bool) -> String {
     let g = &cli.global;
-    let ctx = report::Context {
-        findings,
-        files,
-        source,
-    };
-    let text = match g.format {
+    match format {
         Format::Human => human::render(
-            &ctx,
+            ctx,
             human::Style {
-                color: use_color(g.color, g.output.is_some()),
+                color: use_color(g.color, to_file),
                 quiet: g.quiet,
             },
         ),
-        Format::Json => json::render(&ctx),
-        Format::Markdown => markdown::render(&ctx),
-    };
-    emit(g.output.as_deref(), &text)?;
-    Ok(exit_code(findings, g.fail_level))
+        Format::Json => json::render(ctx),
+        Format::Sarif => sarif::render(ctx),
+        Format::Github => github::render(ctx, g.quiet),
+        Format::Gitlab => gitlab::render(ctx),
+        Format::Markdown => markdown::render(ctx),
+    }
 }
 
-fn report_change(cli: &Cli, outcome: &modes::ChangeOutcome) -> Result<i32, Error> {
+/// Apply the baseline, write every requested output, and return the exit code (which
+/// depends on the findings and the fail level only, never on the outputs).
+fn report(
+    cli: &Cli,
+    opts: &Options,
+    mut findings: Vec<Finding>,
+    files: usize,
+    source: report::SourceFn,
+    info: &RunInfo,
+    baseline: Option<&Baseline>,
+) -> Result<i32, Error> {
+    let g = &cli.global;
+    if let Some(b) = baseline {
+        let silenced = b.apply(&mut findings);
+        if silenced > 0 && !g.quiet {
+            eprintln!(
+                "promolint: {silenced} known finding{} silenced by the baseline {}",
+                if silenced == 1 { "" } else { "s" },
+                b.path.display()
+            );
+        }
+    }
+    let ctx = report::Context {
+        findings: &findings,
+        files,
+        source,
+        run: info,
+    };
+    let mut errors = Vec::new();
+    for (path, format) in [
+        (&g.sarif, Format::Sarif),
+        (&g.json, Format::Json),
+        (&g.gitlab, Format::Gitlab),
+    ] {
+        if let Some(path) = path {
+            let text = render(cli, format, &ctx, true);
+            if let Err(e) = write_file(path, &text, false, format.name()) {
+                errors.push(e);
+            }
+        }
+    }
+    if let Some(path) = &g.summary {
+        let matrix = modes::status(opts);
+        let mut text = markdown::render_summary(&ctx, matrix.as_ref().ok());
+        if let Err(e) = &matrix {
+            let why = e.to_string();
+            let first = why.lines().next().unwrap_or_default();
+            text.push_str(&format!(
+                "The promotion matrix is not available: {}\n\n",
+                markdown::text(first)
+            ));
+        }
+        if let Err(e) = write_file(path, &text, true, "summary") {
+            errors.push(e);
+        }
+    }
+    let main = render(cli, g.format, &ctx, g.output.is_some());
+    if let Err(e) = emit(g.output.as_deref(), &main) {
+        errors.push(e);
+    }
+    let last = errors.pop();
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    match last {
+        Some(e) => Err(e),
+        None => Ok(exit_code(&findings, g.fail_level)),
+    }
+}
+
+fn report_change(
+    cli: &Cli,
+    opts: &Options,
+    command: &'static str,
+    mut outcome: modes::ChangeOutcome,
+    baseline: Option<&Baseline>,
+) -> Result<i32, Error> {
+    let findings = std::mem::take(&mut outcome.findings);
+    let info = run_info(command, &opts.start, outcome.head.map(|h| h.to_string()));
     let source = |commit: Option<&str>, p: &str| {
         outcome
             .sources
             .get(&(commit.map(str::to_string), p.to_string()))
             .cloned()
     };
-    report(cli, &outcome.findings, outcome.files, &source)
+    report(cli, opts, findings, outcome.files, &source, &info, baseline)
 }
 
 /// Exit 1 when a finding reaches the fail level.
@@ -178,23 +394,47 @@ fn use_color(choice: ColorChoice, to_file: bool) -> bool {
 
 /// Write the report to `--output` or standard output. A failure to write is exit 2.
 fn emit(output: Option<&Path>, text: &str) -> Result<(), Error> {
-    let result = match output {
-        Some(path) => std::fs::write(path, text).map_err(|e| (path.display().to_string(), e)),
+    match output {
+        Some(path) => write_file(path, text, false, "report"),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())
                 .and_then(|_| out.flush())
-                .map_err(|e| ("standard output".to_string(), e))
+                .map_err(|e| Error::Usage {
+                    message: format!("cannot write the report to standard output: {e}"),
+                    help: None,
+                })
         }
+    }
+}
+
+/// Write (or, for a step summary, append to) an output file. A failure is exit 2.
+fn write_file(path: &Path, text: &str, append: bool, what: &str) -> Result<(), Error> {
+    let result = if append {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+    } else {
+        std::fs::write(path, text)
     };
-    result.map_err(|(target, e)| Error::Usage {
-        message: format!("cannot write the report to {target}: {e}"),
+    result.map_err(|e| Error::Usage {
+        message: format!(
+            "cannot write the {} to {}: {e}",
+            if what == "report" || what == "summary" {
+                what.to_string()
+            } else {
+                format!("{what} report")
+            },
+            path.display()
+        ),
         help: Some("check that the directory exists and is writable".to_string()),
     })
 }
 
-fn rules_listing(format: Format) -> String {
-    match format {
+fn rules_listing(format: Format) -> Result<String, Error> {
+    Ok(match format {
         Format::Json => {
             let list: Vec<serde_json::Value> = rules::all()
                 .iter()
@@ -224,7 +464,8 @@ fn rules_listing(format: Format) -> String {
             }
             s
         }
-    }
+        other => return Err(unsupported_format("rules", other)),
+    })
 }
 
 fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {

@@ -1,9 +1,13 @@
 //! Output formats. Every reporter writes the same findings, already sorted; none changes
 //! the exit code.
 
+pub mod baseline;
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod sarif;
 pub mod status;
 
 use crate::model::Level;
@@ -17,8 +21,52 @@ pub enum Format {
     Human,
     /// the stable version-1 JSON schema
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning)
+    Sarif,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+    /// GitLab Code Quality JSON
+    Gitlab,
     /// a markdown table (PR comments, `status`)
     Markdown,
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+            Format::Gitlab => "gitlab",
+            Format::Markdown => "markdown",
+        }
+    }
+}
+
+/// Where the project lives: rule pages (`helpUri`) and the tool's `informationUri` point
+/// into it.
+pub const REPOSITORY_URL: &str = "https://github.com/promolint/promolint";
+
+/// The stable URL of a rule's page (`rules/PLnnn-name.md` on the default branch).
+pub fn rule_url(meta: &crate::rules::RuleMeta) -> String {
+    format!("{REPOSITORY_URL}/blob/main/rules/{}", meta.file)
+}
+
+/// What a run looked at, for outputs that record it (SARIF `versionControlProvenance`,
+/// `automationDetails`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunInfo {
+    /// The command that produced the findings: `check`, `diff`, `staged`, `history`.
+    pub command: &'static str,
+    /// The commit the findings are about: HEAD of the working tree for `check`, the head
+    /// of the change or range otherwise. `None` outside Git or on an unborn branch.
+    pub revision: Option<String>,
+    /// The branch checked out at that commit, when known.
+    pub branch: Option<String>,
+    /// The repository's remote as an `https://` URL without credentials, when known.
+    pub repository_uri: Option<String>,
 }
 
 /// Counts of a run.
@@ -50,18 +98,23 @@ pub struct Context<'a> {
     pub findings: &'a [Finding],
     pub files: usize,
     pub source: SourceFn<'a>,
+    pub run: &'a RunInfo,
 }
 
 /// The logical fingerprint of a finding: rule, environment, component, file and value —
 /// not line numbers, so edits above a finding keep it (baselines, SARIF).
 pub fn fingerprint(f: &Finding) -> String {
-    let fields = [
+    hash_fields(&[
         f.rule,
         f.environment.as_deref().unwrap_or(""),
         f.component.as_deref().unwrap_or(""),
         f.path.as_str(),
         f.value.as_str(),
-    ];
+    ])
+}
+
+/// A 128-bit hex digest of a list of fields (NUL-separated).
+pub fn hash_fields(fields: &[&str]) -> String {
     // Two FNV-1a passes with different offset bases: stable across platforms and releases.
     let mut a: u64 = 0xcbf2_9ce4_8422_2325;
     let mut b: u64 = 0x6c62_272e_07bb_0142;
