@@ -132,8 +132,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff; e.g. `promolint man > promolint.1`)
-    Man,
+    /// Print a manual page (roff): `promolint man > promolint.1`, `promolint man check >
+    /// promolint-check.1`
+    Man {
+        /// The command whose page to print (default: promolint itself)
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
 }
 
 /// `--fail-level`.

@@ -123,18 +123,43 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
             emit(g.output.as_deref(), &String::from_utf8_lossy(&script))?;
             Ok(OK)
         }
-        Command::Man => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut page)
-                .map_err(|e| Error::Usage {
-                    message: format!("cannot render the manual page: {e}"),
-                    help: None,
-                })?;
-            emit(g.output.as_deref(), &String::from_utf8_lossy(&page))?;
+        Command::Man { command } => {
+            emit(g.output.as_deref(), &man_page(command.as_deref())?)?;
             Ok(OK)
         }
     }
+}
+
+/// The roff manual page of promolint, or of one of its commands (`promolint-check(1)`,
+/// which the main page lists).
+fn man_page(command: Option<&str>) -> Result<String, Error> {
+    let mut cmd = Cli::command();
+    // Propagate the global options to every command's page.
+    cmd.build();
+    let page = match command {
+        None => cmd,
+        Some(name) => {
+            let sub = cmd
+                .get_subcommands()
+                .find(|c| c.get_name() == name)
+                .cloned()
+                .ok_or_else(|| Error::Usage {
+                    message: format!("no command `{name}`"),
+                    help: Some("run `promolint --help` to list the commands".to_string()),
+                })?;
+            sub.display_name(format!("promolint-{name}"))
+                .bin_name(format!("promolint {name}"))
+        }
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page)
+        .source(concat!("promolint ", env!("CARGO_PKG_VERSION")))
+        .render(&mut out)
+        .map_err(|e| Error::Usage {
+            message: format!("cannot render the manual page: {e}"),
+            help: None,
+        })?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The commands that produce findings: they take every format and report option.
@@ -507,4 +532,45 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
         if n == 1 { "" } else { "s" }
     );
     Ok(OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::web_url;
+
+    fn web(url: &str) -> Option<String> {
+        let url = gix::url::parse(url).ok()?;
+        web_url(&url)
+    }
+
+    #[test]
+    fn remotes_become_web_addresses_without_credentials() {
+        for (remote, web_address) in [
+            (
+                "https://github.com/acme/deploy.git",
+                Some("https://github.com/acme/deploy"),
+            ),
+            (
+                "https://gitlab-ci-token:secret@gitlab.example.com:8443/group/sub/deploy.git/",
+                Some("https://gitlab.example.com:8443/group/sub/deploy"),
+            ),
+            (
+                "git@github.com:acme/deploy.git",
+                Some("https://github.com/acme/deploy"),
+            ),
+            (
+                "ssh://git@example.com:2222/acme/deploy",
+                Some("https://example.com/acme/deploy"),
+            ),
+            (
+                "http://example.com/acme/deploy",
+                Some("http://example.com/acme/deploy"),
+            ),
+            ("/srv/git/deploy.git", None),
+            ("file:///srv/git/deploy.git", None),
+            ("https://github.com/", None),
+        ] {
+            assert_eq!(web(remote).as_deref(), web_address, "{remote}");
+        }
+    }
 }

@@ -80,9 +80,19 @@ pub fn message(s: &str) -> String {
 }
 
 fn counts_line(s: &Summary) -> String {
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("1 {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
     format!(
-        "{} files checked: **{} errors**, {} warnings, {} notes\n",
-        s.files, s.errors, s.warnings, s.notes
+        "{} checked: **{}**, {}, {}\n",
+        plural(s.files, "file"),
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.notes, "note")
     )
 }
 
@@ -140,7 +150,7 @@ pub fn render_summary(ctx: &Context, matrix: Option<&Matrix>) -> String {
         out.push_str(&table(ctx.findings, SUMMARY_ROWS));
     }
     if let Some(m) = matrix.filter(|m| !m.rows.is_empty()) {
-        out.push_str("\n### Promotion matrix\n\n");
+        out.push_str("\n### Promotion matrix (working tree)\n\n");
         out.push_str(&status::render_markdown(m));
         if m.rows
             .iter()
