@@ -123,7 +123,8 @@ apply_step() { # STEP DIR PREFIX
             [[ -n $path ]] && rm -f "$dir/$prefix$path"
         done <"$step/DELETE"
     fi
-    local message="${prefix}$(basename "$step")"
+    local message
+    message="${prefix}$(basename "$step")"
     [[ -f $step/MESSAGE ]] && message="$prefix$(head -n1 "$step/MESSAGE")"
     commit_all "$dir" "$message"
 }
@@ -179,6 +180,29 @@ for fixture in fixtures/*/; do
     commit_all "$dir" "add $name"
 done
 lint history-combined "$dir" history
+# The same repository as a pull request would see it: its first commit to HEAD.
+lint diff-combined "$dir" diff --base "$(git -C "$dir" rev-list --max-parents=0 HEAD)"
+
+# Repository text that URIs must encode: a file name with `%`, `,`, `:`, `#`, `?`, a space,
+# a newline and non-ASCII, holding a value that tries to start a workflow command.
+dir=$work/hostile
+new_repo "$dir"
+hostile=$'clusters/prod/a%2C,b:c #?\n::warning::x|y`\u00e9.yaml'
+mkdir -p "$dir/clusters/prod"
+cat >"$dir/$hostile" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: "ghcr.io/acme/app\n::error file=x::pwned%0A,/x:latest"
+YAML
+commit_all "$dir" hostile
+lint check-hostile "$dir" check
 
 # --- validation ----------------------------------------------------------------------------
 status=0
@@ -224,7 +248,9 @@ if [[ $status -ne 0 ]]; then
     echo "validate-outputs: FAILED; files and logs in $out" >&2
     exit 1
 fi
-echo "validate-outputs: ${#sarif_files[@]} SARIF files valid; files and logs in $out"
 if [[ -z ${OUT_DIR:-} ]]; then
     rm -rf "$out"
+    echo "validate-outputs: ${#sarif_files[@]} SARIF files valid"
+else
+    echo "validate-outputs: ${#sarif_files[@]} SARIF files valid; files and logs in $out"
 fi
