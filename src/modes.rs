@@ -364,36 +364,45 @@ pub fn diff(
         None => run.repo.default_branch_base(head_id)?,
     };
     let (before_tree, after_tree) = (run.tree(Some(base_id))?, run.tree(Some(head_id))?);
-    let (before, after) = run.pair(&before_tree, &after_tree)?;
     let changes = run.repo.diff_trees(Some(base_id), Some(head_id))?;
-    let files = changed_files(&changes);
-    let history = run.history_index(Some(base_id), &after)?;
-    let findings = lint_change(&run, &before, &after, &files, &history, None, all_files)?;
-    let mut sources = Sources::new();
-    sources_of(&findings, &before, &after, None, &mut sources);
-    Ok(ChangeOutcome {
-        findings,
-        files: if all_files {
-            after.files.len()
-        } else {
-            files.len()
-        },
-        sources,
-        head: Some(head_id),
-    })
+    lint_trees(
+        &run,
+        &before_tree,
+        &after_tree,
+        &changes,
+        Some(base_id),
+        Some(head_id),
+        all_files,
+    )
 }
 
-/// `promolint staged`: the index against HEAD (the empty tree on an unborn branch).
-pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
-    let run = GitRun::open(opts)?;
-    let head = run.repo.head()?;
-    let before_tree = run.tree(head)?;
-    let after_tree = run.repo.index_files()?;
-    let (before, after) = run.pair(&before_tree, &after_tree)?;
-    let changes = run.repo.diff_index(head)?;
-    let files = changed_files(&changes);
-    let history = run.history_index(head, &after)?;
-    let findings = lint_change(&run, &before, &after, &files, &history, None, all_files)?;
+/// Lint the change between two listings (shared by `diff` and `staged`).
+fn lint_trees(
+    run: &GitRun,
+    before_tree: &[FileEntry],
+    after_tree: &[FileEntry],
+    changes: &[FileChange],
+    base: Option<ObjectId>,
+    head: Option<ObjectId>,
+    all_files: bool,
+) -> Result<ChangeOutcome, Error> {
+    let (before, after) = run.pair(before_tree, after_tree)?;
+    let files = changed_files(changes);
+    // The history is only asked when the change touches a file that holds facts (a
+    // staged README needs no walk through thousands of commits).
+    let touches_facts = files.iter().any(|f| {
+        [&before, &after].iter().any(|s| {
+            s.files.iter().any(|x| {
+                (x.path == f.path || Some(&x.path) == f.old_path.as_ref()) && !x.facts.is_empty()
+            })
+        })
+    });
+    let history = if touches_facts {
+        run.history_index(base, &after)?
+    } else {
+        HistoryIndex::empty()
+    };
+    let findings = lint_change(run, &before, &after, &files, &history, None, all_files)?;
     let mut sources = Sources::new();
     sources_of(&findings, &before, &after, None, &mut sources);
     Ok(ChangeOutcome {
@@ -406,6 +415,24 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
         sources,
         head,
     })
+}
+
+/// `promolint staged`: the index against HEAD (the empty tree on an unborn branch).
+pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
+    let run = GitRun::open(opts)?;
+    let head = run.repo.head()?;
+    let before_tree = run.tree(head)?;
+    let after_tree = run.repo.index_files()?;
+    let changes = run.repo.diff_index(head)?;
+    lint_trees(
+        &run,
+        &before_tree,
+        &after_tree,
+        &changes,
+        head,
+        head,
+        all_files,
+    )
 }
 
 /// `promolint history`: every commit of the range against its first parent, in parallel.
