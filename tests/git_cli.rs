@@ -716,10 +716,10 @@ fn shallow_clone_is_exit_2_with_the_fix_never_a_shortened_answer() {
     fix.extend_from_slice(SHALLOW_FIX);
     expect_failure(&out, &fix);
 
-    // diff with the default base (origin/HEAD is HEAD): the base's history is needed.
-    expect_failure(&r.run(&["diff"]), &with_fix);
-    // A base that is present but whose history is not: still exit 2.
-    expect_failure(&r.run(&["diff", "--base", "HEAD"]), &with_fix);
+    // diff with the default base (origin/HEAD is HEAD), or `--base HEAD`: an empty change
+    // asks nothing of the history, so the answer (no finding) is complete.
+    expect_code(&r.run(&["diff"]), 0);
+    expect_code(&r.run(&["diff", "--base", "HEAD"]), 0);
 
     // check: PL006/PL008 ask the history of HEAD: exit 2 with the fix. Without them, the
     // tree rules run on a shallow clone.
@@ -728,8 +728,13 @@ fn shallow_clone_is_exit_2_with_the_fix_never_a_shortened_answer() {
     expect_code(&out, 0);
     assert_eq!(out.stdout, "promolint: 2 files checked: no findings\n");
 
-    // staged and status also need the history of HEAD.
+    // staged with nothing staged asks nothing of the history; a staged pin does.
+    expect_code(&r.run(&["staged"]), 0);
+    r.tf("prod", "v9");
+    r.git(&["add", "-A"]);
     expect_failure(&r.run(&["staged"]), &with_fix);
+    r.git(&["reset", "-q", "--hard"]);
+    // status marks versions by what predecessors ran: it needs the history of HEAD.
     expect_failure(&r.run(&["status"]), &with_fix);
 
     // Deepened by one commit: HEAD~1 resolves, but its history is still cut.
@@ -960,10 +965,11 @@ fn json_findings_carry_the_full_commit_in_history_and_null_in_diff() {
     expect_code(&out, 1);
     assert_eq!(
         json_findings(&out),
+        // Oldest commit first.
         vec![
-            found("PL001", PROD_BACKEND, 10, 39, Some(&c5)),
-            found("PL005", PROD_TF, 3, 25, Some(&c4)),
             found("PL006", PROD_TF, 3, 25, Some(&c2)),
+            found("PL005", PROD_TF, 3, 25, Some(&c4)),
+            found("PL001", PROD_BACKEND, 10, 39, Some(&c5)),
         ]
     );
     for f in json_findings(&out) {
