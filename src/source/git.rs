@@ -639,11 +639,18 @@ impl GitRepo {
             Ok(Some(header)) => header,
             Ok(None) => {
                 return Err(format!(
-                    "object {} is missing from the repository",
+                    "object {} is missing from the repository; fetch it again (`git fetch`) or \
+                     check the repository with `git fsck`",
                     short(id)
                 ))
             }
-            Err(e) => return Err(format!("object {} cannot be read: {e}", short(id))),
+            Err(e) => {
+                return Err(format!(
+                    "object {} cannot be read ({e}); check the repository with `git fsck` and \
+                     fetch the object again",
+                    short(id)
+                ))
+            }
         };
         if header.kind() != gix::objs::Kind::Blob {
             return Err(format!(
@@ -662,17 +669,25 @@ impl GitRepo {
             Ok(Some(object)) => object,
             Ok(None) => {
                 return Err(format!(
-                    "object {} is missing from the repository",
+                    "object {} is missing from the repository; fetch it again (`git fetch`) or \
+                     check the repository with `git fsck`",
                     short(id)
                 ))
             }
-            Err(e) => return Err(format!("object {} cannot be read: {e}", short(id))),
+            Err(e) => {
+                return Err(format!(
+                    "object {} cannot be read ({e}); check the repository with `git fsck` and \
+                     fetch the object again",
+                    short(id)
+                ))
+            }
         };
         // A damaged object can still inflate; only its hash tells.
         match gix::objs::compute_hash(self.object_hash, gix::objs::Kind::Blob, &object.data) {
             Ok(actual) if actual == id => Ok(object.detach().data),
             _ => Err(format!(
-                "object {} is corrupt: its content does not match its id",
+                "object {} is corrupt: its content does not match its id; check the repository \
+                 with `git fsck` and fetch the object again",
                 short(id)
             )),
         }
@@ -724,6 +739,8 @@ impl GitRepo {
             .flatten()
             .map(|name| name.as_bstr().to_string());
         let mut found = None;
+        // A local default branch skipped because it is what is being linted.
+        let mut skipped_current: Option<String> = None;
         for name in [
             "refs/remotes/origin/HEAD",
             "refs/remotes/origin/main",
@@ -744,6 +761,7 @@ impl GitRepo {
             let id = id.detach();
             let local = name.starts_with("refs/heads/");
             if local && (current.as_deref() == Some(name) || id == head) {
+                skipped_current.get_or_insert(shown);
                 continue;
             }
             found = Some((shown, id));
@@ -757,10 +775,17 @@ impl GitRepo {
                      `fetch-depth: 0`)",
                 );
             }
+            let message = match skipped_current {
+                Some(branch) => format!(
+                    "cannot find a base to compare with: `{branch}` is the branch being linted, \
+                     and there is no `origin/HEAD`, `origin/main` or `origin/master`"
+                ),
+                None => "cannot find the default branch to compare with: there is no \
+                         `origin/HEAD`, `origin/main`, `origin/master`, `main` or `master`"
+                    .to_string(),
+            };
             return Err(SourceError {
-                message: "cannot find the default branch to compare with: there is no \
-                          `origin/HEAD`, `origin/main`, `origin/master`, `main` or `master`"
-                    .into(),
+                message,
                 help: Some(help),
             });
         };
