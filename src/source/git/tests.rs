@@ -1084,7 +1084,11 @@ fn read_blob_limits_missing_and_corrupt_objects() {
     fs::remove_file(loose_object(&git_dir, readme)).unwrap();
     assert_eq!(
         fresh.read_blob(readme, 100).unwrap_err(),
-        format!("object {} is missing from the repository", short(readme))
+        format!(
+            "object {} is missing from the repository; fetch it again (`git fetch`) or check \
+             the repository with `git fsck`",
+            short(readme)
+        )
     );
 }
 
