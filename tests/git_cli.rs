@@ -488,7 +488,6 @@ fn empty_repository() {
 }
 
 #[test]
-#[ignore = "bug: on an orphan branch, errors say the repository has no commits"]
 fn orphan_branch_errors_do_not_say_the_repository_has_no_commits() {
     let (r, _) = promotion_history("orphan");
     r.git(&["checkout", "-q", "--orphan", "fresh"]);
@@ -1287,7 +1286,6 @@ fn human_location_without_snippet_has_the_json_column() {
 }
 
 #[test]
-#[ignore = "bug: with GIT_DIR naming no repository, the error names the start directory"]
 fn git_dir_that_is_not_a_repository_is_named() {
     let (r, _) = promotion_history("git-dir");
     let plain = TempDir::new("not-a-git-dir");

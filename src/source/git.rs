@@ -171,6 +171,18 @@ impl GitRepo {
             Default::default(),
         )
         .map_err(|e| {
+            // GIT_DIR overrides discovery: when it names no repository, say so, not `start`.
+            if let Some(dir) = std::env::var_os("GIT_DIR").filter(|d| !d.is_empty()) {
+                return SourceError {
+                    message: format!(
+                        "GIT_DIR names `{}`, which is not a git repository: {e}",
+                        Path::new(&dir).display()
+                    ),
+                    help: Some(
+                        "unset GIT_DIR, or point it at a repository's `.git` directory".into(),
+                    ),
+                };
+            }
             if is_not_a_repository(&e) {
                 SourceError {
                     message: format!(
@@ -865,14 +877,40 @@ impl GitRepo {
         let unborn = repo.head().map(|h| h.is_unborn()).unwrap_or(false);
         if unborn {
             let names_head = rev == "@" || rev.starts_with("HEAD") || rev.starts_with('@');
-            return SourceError {
-                message: if names_head {
-                    format!("revision `{rev}` names no commit: the repository has no commits yet")
-                } else {
-                    format!("unknown revision `{rev}`: the repository has no commits yet")
-                },
-                help: Some("make a first commit, or use a mode that reads the working tree".into()),
-            };
+            let has_commits = repo
+                .references()
+                .ok()
+                .and_then(|r| r.all().ok().map(|mut all| all.next().is_some()))
+                .unwrap_or(false);
+            let help =
+                Some("make a first commit, or use a mode that reads the working tree".into());
+            if !has_commits {
+                return SourceError {
+                    message: if names_head {
+                        format!(
+                            "revision `{rev}` names no commit: the repository has no commits yet"
+                        )
+                    } else {
+                        format!("unknown revision `{rev}`: the repository has no commits yet")
+                    },
+                    help,
+                };
+            }
+            if names_head {
+                // An orphan branch in a repository with commits elsewhere: name the branch.
+                let branch = repo
+                    .head_name()
+                    .ok()
+                    .flatten()
+                    .map(|n| n.shorten().to_string())
+                    .unwrap_or_else(|| "HEAD".to_string());
+                return SourceError {
+                    message: format!(
+                        "revision `{rev}` names no commit: the branch `{branch}` has no commits yet"
+                    ),
+                    help,
+                };
+            }
         }
         // `HEAD~5` in a depth-1 clone: the navigation needs commits the clone does not have.
         // An abbreviated id there is most likely a commit the clone lacks.
