@@ -38,6 +38,50 @@ echo "== .pre-commit-hooks.yaml (pre-commit validate-manifest)"
 pre-commit validate-manifest .pre-commit-hooks.yaml
 echo "ok -- manifest valid"
 
+echo "== configuration snippets of docs/ci.md"
+snippets="$(mktemp -d "${TMPDIR:-/tmp}/promolint-snippets.XXXXXX")"
+trap 'rm -rf "$snippets"' EXIT
+python3 - docs/ci.md "$snippets" <<'PY'
+"""Write each ```yaml block of a markdown file to DIR/<kind>-<n>.yml by what it configures."""
+import sys
+import textwrap
+
+text, out = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2]
+blocks, current, indent = [], None, 0
+for line in text.splitlines():
+    stripped = line.lstrip()
+    if current is None and stripped == "```yaml":
+        current, indent = [], len(line) - len(stripped)
+    elif current is not None and stripped.startswith("```"):
+        blocks.append(textwrap.dedent("\n".join(current)) + "\n")
+        current = None
+    elif current is not None:
+        current.append(line[indent:] if line[:indent].strip() == "" else line)
+counts = {}
+for block in blocks:
+    if block.startswith("repos:"):
+        kind = "pre-commit"
+    elif "\njobs:" in "\n" + block:
+        kind = "github"
+    elif "\n  stage:" in block or "\n  script:" in block:
+        kind = "gitlab"
+    else:
+        raise SystemExit("docs/ci.md: a yaml block of unknown kind:\n" + block)
+    counts[kind] = counts.get(kind, 0) + 1
+    with open("%s/%s-%d.yml" % (out, kind, counts[kind]), "w", encoding="utf-8") as f:
+        f.write(block)
+print("   " + ", ".join("%d %s" % (n, k) for k, n in sorted(counts.items())))
+for kind in ("github", "gitlab", "pre-commit"):
+    if not counts.get(kind):
+        raise SystemExit("docs/ci.md: no %s configuration found" % kind)
+PY
+check-jsonschema --builtin-schema vendor.github-workflows "$snippets"/github-*.yml
+check-jsonschema --builtin-schema vendor.gitlab-ci "$snippets"/gitlab-*.yml
+for config in "$snippets"/pre-commit-*.yml; do
+  pre-commit validate-config "$config"
+done
+echo "ok -- snippets valid"
+
 echo "== action dry run"
 target="${CARGO_TARGET_DIR:-$repo/target}"
 bin="${PROMOLINT_BIN:-$target/debug/promolint}"
