@@ -20,7 +20,43 @@ pub struct PastPin {
     pub seq: u64,
 }
 
-type Store = BTreeMap<(String, String), BTreeMap<String, PastPin>>;
+/// (environment, component) → version → every commit that introduced it, oldest first.
+type Store = BTreeMap<(String, String), BTreeMap<String, Vec<PastPin>>>;
+
+/// Which walked commits are ancestors of which: one bitset per commit, by position.
+/// Only built when the history has merges (a linear history is ordered by position).
+#[derive(Clone, Debug, Default)]
+pub struct Ancestry {
+    sets: Vec<Vec<u64>>,
+}
+
+impl Ancestry {
+    /// `parents[i]`: positions of commit `i`'s parents (all smaller than `i`).
+    pub fn new(parents: &[Vec<usize>]) -> Self {
+        let words = parents.len().div_ceil(64);
+        let mut sets: Vec<Vec<u64>> = Vec::with_capacity(parents.len());
+        for (i, ps) in parents.iter().enumerate() {
+            let mut set = vec![0u64; words];
+            for &p in ps.iter().filter(|&&p| p < i) {
+                for (w, x) in set.iter_mut().zip(&sets[p]) {
+                    *w |= x;
+                }
+            }
+            set[i / 64] |= 1 << (i % 64);
+            sets.push(set);
+        }
+        Ancestry { sets }
+    }
+
+    /// Whether commit `a` is `b` or an ancestor of it.
+    pub fn reaches(&self, a: u64, b: u64) -> bool {
+        let (a, b) = (a as usize, b as usize);
+        self.sets
+            .get(b)
+            .and_then(|set| set.get(a / 64))
+            .is_some_and(|w| w & (1 << (a % 64)) != 0)
+    }
+}
 
 /// Every version each environment pinned for each component, over a stretch of history,
 /// seen up to a horizon (a position in that history). Views at other horizons share the
@@ -30,6 +66,8 @@ pub struct HistoryIndex {
     pins: Arc<Store>,
     /// Entries with `seq` above this are invisible; `None` sees nothing.
     horizon: Option<u64>,
+    /// With merges in the history: entries are visible only from commits they reach.
+    ancestry: Option<Arc<Ancestry>>,
 }
 
 impl HistoryIndex {
@@ -38,18 +76,18 @@ impl HistoryIndex {
         HistoryIndex::default()
     }
 
-    /// Record that `env` pinned `component` at `pin.version`; the oldest commit wins.
-    /// Recording makes everything recorded so far visible.
+    /// Record that `env` pinned `component` at `pin.version` in `pin.commit`. Recording
+    /// makes everything recorded so far visible.
     pub fn record(&mut self, env: &str, component: &str, pin: PastPin) {
         let seq = pin.seq;
-        let versions = Arc::make_mut(&mut self.pins)
+        let commits = Arc::make_mut(&mut self.pins)
             .entry((env.to_string(), component.to_string()))
+            .or_default()
+            .entry(pin.version.clone())
             .or_default();
-        match versions.get(&pin.version) {
-            Some(existing) if existing.seq <= pin.seq => {}
-            _ => {
-                versions.insert(pin.version.clone(), pin);
-            }
+        let at = commits.partition_point(|p| p.seq < pin.seq);
+        if commits.get(at).is_none_or(|p| p.seq != pin.seq) {
+            commits.insert(at, pin);
         }
         self.horizon = Some(self.horizon.map_or(seq, |h| h.max(seq)));
     }
@@ -59,25 +97,36 @@ impl HistoryIndex {
         self.horizon = Some(horizon);
     }
 
-    /// A view of the same history cut at `horizon` (inclusive); `visible: false` is the
-    /// view before the first commit (nothing).
+    /// Judge visibility by ancestry rather than position (a history with merges).
+    pub fn set_ancestry(&mut self, ancestry: Ancestry) {
+        self.ancestry = Some(Arc::new(ancestry));
+    }
+
+    /// A view of the same history as seen from commit position `horizon` (that commit and
+    /// what it reaches); `visible: false` is the view before the first commit (nothing).
     pub fn at(&self, horizon: u64, visible: bool) -> HistoryIndex {
         HistoryIndex {
             pins: self.pins.clone(),
             horizon: visible.then_some(horizon),
+            ancestry: self.ancestry.clone(),
         }
     }
 
     fn visible(&self, p: &PastPin) -> bool {
-        self.horizon.is_some_and(|h| p.seq <= h)
+        match (self.horizon, &self.ancestry) {
+            (None, _) => false,
+            (Some(h), Some(a)) => a.reaches(p.seq, h),
+            (Some(h), None) => p.seq <= h,
+        }
     }
 
     /// When `env` first pinned `component` at `version`, if it did before the horizon.
     pub fn ran(&self, env: &str, component: &str, version: &str) -> Option<&PastPin> {
         self.pins
             .get(&(env.to_string(), component.to_string()))?
-            .get(version)
-            .filter(|p| self.visible(p))
+            .get(version)?
+            .iter()
+            .find(|p| self.visible(p))
     }
 
     /// Every version `env` pinned for `component`, by version text.
@@ -86,7 +135,7 @@ impl HistoryIndex {
             .get(&(env.to_string(), component.to_string()))
             .into_iter()
             .flat_map(|m| m.values())
-            .filter(|p| self.visible(p))
+            .filter_map(|commits| commits.iter().find(|p| self.visible(p)))
     }
 
     /// Whether `env` ever pinned `component` at all.
@@ -129,6 +178,28 @@ mod tests {
         assert_eq!(h.versions("dev", "lxc_rootfs_version").count(), 2);
         assert!(h.knows("dev", "lxc_rootfs_version"));
         assert!(!h.knows("dev", "talos"));
+    }
+
+    #[test]
+    fn with_merges_only_ancestors_are_seen() {
+        // 0 ─ 1 (main: prod v6) ─ 3 (merge)
+        //  ╲ 2 (side: dev v6) ──╱
+        let ancestry = Ancestry::new(&[vec![], vec![0], vec![0], vec![1, 2]]);
+        let mut h = HistoryIndex::empty();
+        h.record("dev", "lxc_rootfs_version", pin("v6", "c2", 2));
+        h.set_ancestry(ancestry);
+        assert!(h
+            .at(1, true)
+            .ran("dev", "lxc_rootfs_version", "v6")
+            .is_none());
+        assert!(h
+            .at(3, true)
+            .ran("dev", "lxc_rootfs_version", "v6")
+            .is_some());
+        assert!(h
+            .at(2, true)
+            .ran("dev", "lxc_rootfs_version", "v6")
+            .is_some());
     }
 
     #[test]

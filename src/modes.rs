@@ -170,7 +170,22 @@ impl GitRun {
                 index.record(&env, &component, pin);
             }
         }
-        index.set_horizon(commits.len() as u64);
+        index.set_horizon(commits.len().saturating_sub(1) as u64);
+        if commits.iter().any(|c| c.parents.len() > 1) {
+            // Merges: a commit sees only its ancestors, not a side branch dated earlier.
+            let pos: HashMap<ObjectId, usize> =
+                commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+            let parents: Vec<Vec<usize>> = commits
+                .iter()
+                .map(|c| {
+                    c.parents
+                        .iter()
+                        .filter_map(|p| pos.get(p).copied())
+                        .collect()
+                })
+                .collect();
+            index.set_ancestry(crate::history::Ancestry::new(&parents));
+        }
         Ok(index)
     }
 }
@@ -327,14 +342,21 @@ fn sources_of(
             std::iter::once(f.path.as_str()).chain(f.related.iter().map(|r| r.path.as_str()))
         })
         .collect();
-    for snap in [after, before] {
+    // The base side under its own key: related locations "before this change" quote it.
+    let base_key = Some(base_key(commit));
+    for (snap, key) in [(after, commit.map(str::to_string)), (before, base_key)] {
         for file in &snap.files {
             if let (true, Some(text)) = (wanted.contains(file.path.as_str()), &file.text) {
-                out.entry((commit.map(str::to_string), file.path.clone()))
+                out.entry((key.clone(), file.path.clone()))
                     .or_insert_with(|| text.clone());
             }
         }
     }
+}
+
+/// The source key of the base side of a change (`base:` + the commit in history mode).
+pub fn base_key(commit: Option<&str>) -> String {
+    format!("base:{}", commit.unwrap_or(""))
 }
 
 /// Texts of the files findings point into, by (commit in history mode, path).
@@ -364,36 +386,45 @@ pub fn diff(
         None => run.repo.default_branch_base(head_id)?,
     };
     let (before_tree, after_tree) = (run.tree(Some(base_id))?, run.tree(Some(head_id))?);
-    let (before, after) = run.pair(&before_tree, &after_tree)?;
     let changes = run.repo.diff_trees(Some(base_id), Some(head_id))?;
-    let files = changed_files(&changes);
-    let history = run.history_index(Some(base_id), &after)?;
-    let findings = lint_change(&run, &before, &after, &files, &history, None, all_files)?;
-    let mut sources = Sources::new();
-    sources_of(&findings, &before, &after, None, &mut sources);
-    Ok(ChangeOutcome {
-        findings,
-        files: if all_files {
-            after.files.len()
-        } else {
-            files.len()
-        },
-        sources,
-        head: Some(head_id),
-    })
+    lint_trees(
+        &run,
+        &before_tree,
+        &after_tree,
+        &changes,
+        Some(base_id),
+        Some(head_id),
+        all_files,
+    )
 }
 
-/// `promolint staged`: the index against HEAD (the empty tree on an unborn branch).
-pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
-    let run = GitRun::open(opts)?;
-    let head = run.repo.head()?;
-    let before_tree = run.tree(head)?;
-    let after_tree = run.repo.index_files()?;
-    let (before, after) = run.pair(&before_tree, &after_tree)?;
-    let changes = run.repo.diff_index(head)?;
-    let files = changed_files(&changes);
-    let history = run.history_index(head, &after)?;
-    let findings = lint_change(&run, &before, &after, &files, &history, None, all_files)?;
+/// Lint the change between two listings (shared by `diff` and `staged`).
+fn lint_trees(
+    run: &GitRun,
+    before_tree: &[FileEntry],
+    after_tree: &[FileEntry],
+    changes: &[FileChange],
+    base: Option<ObjectId>,
+    head: Option<ObjectId>,
+    all_files: bool,
+) -> Result<ChangeOutcome, Error> {
+    let (before, after) = run.pair(before_tree, after_tree)?;
+    let files = changed_files(changes);
+    // The history is only asked when the change touches a file that holds facts (a
+    // staged README needs no walk through thousands of commits).
+    let touches_facts = files.iter().any(|f| {
+        [&before, &after].iter().any(|s| {
+            s.files.iter().any(|x| {
+                (x.path == f.path || Some(&x.path) == f.old_path.as_ref()) && !x.facts.is_empty()
+            })
+        })
+    });
+    let history = if touches_facts {
+        run.history_index(base, &after)?
+    } else {
+        HistoryIndex::empty()
+    };
+    let findings = lint_change(run, &before, &after, &files, &history, None, all_files)?;
     let mut sources = Sources::new();
     sources_of(&findings, &before, &after, None, &mut sources);
     Ok(ChangeOutcome {
@@ -406,6 +437,35 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
         sources,
         head,
     })
+}
+
+/// `promolint staged`: the index against HEAD (the empty tree on an unborn branch).
+pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
+    let run = GitRun::open(opts)?;
+    if run.repo.workdir().is_none() {
+        return Err(Error::Source(crate::source::SourceError {
+            message: format!(
+                "`{}` is a bare repository: it has no index of staged changes to check",
+                opts.start.display()
+            ),
+            help: Some(
+                "run `promolint staged` in a checkout; `diff` and `history` read revisions".into(),
+            ),
+        }));
+    }
+    let head = run.repo.head()?;
+    let before_tree = run.tree(head)?;
+    let after_tree = run.repo.index_files()?;
+    let changes = run.repo.diff_index(head)?;
+    lint_trees(
+        &run,
+        &before_tree,
+        &after_tree,
+        &changes,
+        head,
+        head,
+        all_files,
+    )
 }
 
 /// `promolint history`: every commit of the range against its first parent, in parallel.
@@ -432,8 +492,9 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
             let (before, after) = run.pair(&before_tree, &after_tree)?;
             let changes = run.repo.diff_trees(parent, Some(c.id))?;
             let files = changed_files(&changes);
-            let seq = seq_of.get(&c.id).copied().unwrap_or(0);
-            let history = full.at(seq.saturating_sub(1), parent.is_some());
+            // What the commit's first parent had seen: its own history.
+            let parent_seq = parent.and_then(|p| seq_of.get(&p).copied());
+            let history = full.at(parent_seq.unwrap_or(0), parent_seq.is_some());
             let id = c.id.to_string();
             let f = lint_change(&run, &before, &after, &files, &history, Some(&id), false)?;
             let mut sources = Sources::new();
@@ -444,9 +505,19 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
     let mut findings = Vec::new();
     let mut files = 0;
     let mut sources = Sources::new();
-    for r in results {
+    // A merge judged against its first parent repeats what its side branch did; when those
+    // commits are in the range they already carry the finding.
+    let mut reported = std::collections::HashSet::new();
+    for (c, r) in commits.iter().zip(results) {
         let (f, n, s) = r?;
-        findings.extend(f);
+        let merge = c.parents.len() > 1;
+        for finding in f {
+            let print = crate::report::fingerprint(&finding);
+            if !(merge && reported.contains(&print)) {
+                findings.push(finding);
+            }
+            reported.insert(print);
+        }
         files += n;
         sources.extend(s);
     }

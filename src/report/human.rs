@@ -69,7 +69,7 @@ fn located<'a>(
         }
         _ => Err(Origin::path(path)
             .line(span.line.max(1) as usize)
-            .char_column(span.column.saturating_sub(1) as usize)),
+            .char_column(span.column as usize)),
     }
 }
 
@@ -112,7 +112,23 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
             },
         );
     for r in &f.related {
-        // A location in another revision cannot be quoted from this tree's text.
+        // The base of the change is quoted from its own text; other revisions (a commit
+        // of the history) are named, never quoted from this tree.
+        let base = r.revision.as_deref() == Some("base");
+        if base {
+            let key = crate::modes::base_key(f.commit.as_deref());
+            if let Ok(snippet) = located(
+                ctx,
+                Some(&key),
+                &r.path,
+                &r.span,
+                AnnotationKind::Context,
+                Some(&r.message),
+            ) {
+                group = group.element(snippet);
+                continue;
+            }
+        }
         if let Some(rev) = &r.revision {
             let rev: String = rev.chars().take(12).collect();
             group = group.element(ALevel::NOTE.message(format!(

@@ -171,6 +171,18 @@ impl GitRepo {
             Default::default(),
         )
         .map_err(|e| {
+            // GIT_DIR overrides discovery: when it names no repository, say so, not `start`.
+            if let Some(dir) = std::env::var_os("GIT_DIR").filter(|d| !d.is_empty()) {
+                return SourceError {
+                    message: format!(
+                        "GIT_DIR names `{}`, which is not a git repository: {e}",
+                        Path::new(&dir).display()
+                    ),
+                    help: Some(
+                        "unset GIT_DIR, or point it at a repository's `.git` directory".into(),
+                    ),
+                };
+            }
             if is_not_a_repository(&e) {
                 SourceError {
                     message: format!(
@@ -639,11 +651,18 @@ impl GitRepo {
             Ok(Some(header)) => header,
             Ok(None) => {
                 return Err(format!(
-                    "object {} is missing from the repository",
+                    "object {} is missing from the repository; fetch it again (`git fetch`) or \
+                     check the repository with `git fsck`",
                     short(id)
                 ))
             }
-            Err(e) => return Err(format!("object {} cannot be read: {e}", short(id))),
+            Err(e) => {
+                return Err(format!(
+                    "object {} cannot be read ({e}); check the repository with `git fsck` and \
+                     fetch the object again",
+                    short(id)
+                ))
+            }
         };
         if header.kind() != gix::objs::Kind::Blob {
             return Err(format!(
@@ -662,17 +681,25 @@ impl GitRepo {
             Ok(Some(object)) => object,
             Ok(None) => {
                 return Err(format!(
-                    "object {} is missing from the repository",
+                    "object {} is missing from the repository; fetch it again (`git fetch`) or \
+                     check the repository with `git fsck`",
                     short(id)
                 ))
             }
-            Err(e) => return Err(format!("object {} cannot be read: {e}", short(id))),
+            Err(e) => {
+                return Err(format!(
+                    "object {} cannot be read ({e}); check the repository with `git fsck` and \
+                     fetch the object again",
+                    short(id)
+                ))
+            }
         };
         // A damaged object can still inflate; only its hash tells.
         match gix::objs::compute_hash(self.object_hash, gix::objs::Kind::Blob, &object.data) {
             Ok(actual) if actual == id => Ok(object.detach().data),
             _ => Err(format!(
-                "object {} is corrupt: its content does not match its id",
+                "object {} is corrupt: its content does not match its id; check the repository \
+                 with `git fsck` and fetch the object again",
                 short(id)
             )),
         }
@@ -724,6 +751,8 @@ impl GitRepo {
             .flatten()
             .map(|name| name.as_bstr().to_string());
         let mut found = None;
+        // A local default branch skipped because it is what is being linted.
+        let mut skipped_current: Option<String> = None;
         for name in [
             "refs/remotes/origin/HEAD",
             "refs/remotes/origin/main",
@@ -744,6 +773,7 @@ impl GitRepo {
             let id = id.detach();
             let local = name.starts_with("refs/heads/");
             if local && (current.as_deref() == Some(name) || id == head) {
+                skipped_current.get_or_insert(shown);
                 continue;
             }
             found = Some((shown, id));
@@ -757,10 +787,17 @@ impl GitRepo {
                      `fetch-depth: 0`)",
                 );
             }
+            let message = match skipped_current {
+                Some(branch) => format!(
+                    "cannot find a base to compare with: `{branch}` is the branch being linted, \
+                     and there is no `origin/HEAD`, `origin/main` or `origin/master`"
+                ),
+                None => "cannot find the default branch to compare with: there is no \
+                         `origin/HEAD`, `origin/main`, `origin/master`, `main` or `master`"
+                    .to_string(),
+            };
             return Err(SourceError {
-                message: "cannot find the default branch to compare with: there is no \
-                          `origin/HEAD`, `origin/main`, `origin/master`, `main` or `master`"
-                    .into(),
+                message,
                 help: Some(help),
             });
         };
@@ -840,14 +877,40 @@ impl GitRepo {
         let unborn = repo.head().map(|h| h.is_unborn()).unwrap_or(false);
         if unborn {
             let names_head = rev == "@" || rev.starts_with("HEAD") || rev.starts_with('@');
-            return SourceError {
-                message: if names_head {
-                    format!("revision `{rev}` names no commit: the repository has no commits yet")
-                } else {
-                    format!("unknown revision `{rev}`: the repository has no commits yet")
-                },
-                help: Some("make a first commit, or use a mode that reads the working tree".into()),
-            };
+            let has_commits = repo
+                .references()
+                .ok()
+                .and_then(|r| r.all().ok().map(|mut all| all.next().is_some()))
+                .unwrap_or(false);
+            let help =
+                Some("make a first commit, or use a mode that reads the working tree".into());
+            if !has_commits {
+                return SourceError {
+                    message: if names_head {
+                        format!(
+                            "revision `{rev}` names no commit: the repository has no commits yet"
+                        )
+                    } else {
+                        format!("unknown revision `{rev}`: the repository has no commits yet")
+                    },
+                    help,
+                };
+            }
+            if names_head {
+                // An orphan branch in a repository with commits elsewhere: name the branch.
+                let branch = repo
+                    .head_name()
+                    .ok()
+                    .flatten()
+                    .map(|n| n.shorten().to_string())
+                    .unwrap_or_else(|| "HEAD".to_string());
+                return SourceError {
+                    message: format!(
+                        "revision `{rev}` names no commit: the branch `{branch}` has no commits yet"
+                    ),
+                    help,
+                };
+            }
         }
         // `HEAD~5` in a depth-1 clone: the navigation needs commits the clone does not have.
         // An abbreviated id there is most likely a commit the clone lacks.

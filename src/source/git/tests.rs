@@ -963,7 +963,7 @@ fn submodule_gitlink_is_listed_and_never_read() {
         .any(|e| e.path == "vendor/other" && e.kind == EntryKind::Submodule));
     assert_eq!(
         repo.read_blob(oid(foreign), 100).unwrap_err(),
-        "object 123456789012 is missing from the repository"
+        "object 123456789012 is missing from the repository; fetch it again (`git fetch`) or check the repository with `git fsck`"
     );
 }
 
@@ -1005,7 +1005,8 @@ fn default_branch_base_falls_back_to_local_main_or_asks_for_base() {
     // On main itself, with no remote: nothing to compare with.
     let err = repo.default_branch_base(c3).unwrap_err();
     assert!(
-        err.message.starts_with("cannot find the default branch"),
+        err.message
+            .starts_with("cannot find a base to compare with: `main` is the branch being linted"),
         "{err}"
     );
     assert_eq!(
@@ -1062,7 +1063,8 @@ fn read_blob_limits_missing_and_corrupt_objects() {
     assert_eq!(
         fresh.read_blob(prod, 1 << 20).unwrap_err(),
         format!(
-            "object {} is corrupt: its content does not match its id",
+            "object {} is corrupt: its content does not match its id; check the repository \
+             with `git fsck` and fetch the object again",
             short(prod)
         )
     );
@@ -1082,7 +1084,11 @@ fn read_blob_limits_missing_and_corrupt_objects() {
     fs::remove_file(loose_object(&git_dir, readme)).unwrap();
     assert_eq!(
         fresh.read_blob(readme, 100).unwrap_err(),
-        format!("object {} is missing from the repository", short(readme))
+        format!(
+            "object {} is missing from the repository; fetch it again (`git fetch`) or check \
+             the repository with `git fsck`",
+            short(readme)
+        )
     );
 }
 
