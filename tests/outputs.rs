@@ -659,3 +659,58 @@ fn man_pages_are_roff() {
     assert!(page.contains(".TH promolint-check 1"), "{page}");
     assert!(page.contains("\\-\\-baseline"));
 }
+
+#[test]
+fn sarif_quotes_the_base_text_of_a_related_location_at_base() {
+    let dir = TempDir::new("outputs-base-related");
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    let tf = |v: &str| format!("locals {{\n  lxc_rootfs_version = \"{v}\"\n}}\n");
+    let (dev, prod) = (
+        "fabric-core/terraform/envs/samakia-dev/main.tf",
+        "fabric-core/terraform/envs/samakia-prod/main.tf",
+    );
+    for (file, version) in [
+        (dev, "v6"),
+        (prod, "v6"),
+        (dev, "v7"),
+        (prod, "v7"),
+        (prod, "v6"),
+    ] {
+        dir.write(file, tf(version).as_bytes());
+        git(dir.path(), &["add", "-A"]);
+        git(dir.path(), &["commit", "-qm", &format!("{file} {version}")]);
+    }
+    let out = promolint(
+        dir.path(),
+        &[
+            "diff",
+            "--base",
+            "HEAD~1",
+            "--format",
+            "sarif",
+            "--fail-level",
+            "never",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let run = &json(&stdout(&out))["runs"][0];
+    let rollback = run["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["ruleId"] == "PL005")
+        .expect("the rollback note");
+    assert_eq!(rollback["level"], "note");
+    let related = &rollback["relatedLocations"][0];
+    assert!(
+        related["message"]["text"]
+            .as_str()
+            .expect("message")
+            .ends_with("(at base)"),
+        "{related}"
+    );
+    assert_eq!(
+        related["physicalLocation"]["region"]["snippet"]["text"],
+        "v7"
+    );
+}

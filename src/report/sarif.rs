@@ -383,10 +383,16 @@ pub fn render(ctx: &Context) -> String {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                // A location in another revision: its text is not this tree's.
-                let (message, text) = match &r.revision {
-                    Some(rev) => (format!("{} (at {rev})", r.message), None),
+                // A location in another revision: its text is not this tree's. The base of
+                // the change is quoted from its own text; other revisions are only named.
+                let (message, text) = match r.revision.as_deref() {
                     None => (r.message.clone(), (ctx.source)(commit, &r.path)),
+                    Some(rev) => {
+                        let text = (rev == "base")
+                            .then(|| (ctx.source)(Some(&crate::modes::base_key(commit)), &r.path))
+                            .flatten();
+                        (format!("{} (at {rev})", r.message), text)
+                    }
                 };
                 Location {
                     id: Some(i + 1),
