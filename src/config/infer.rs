@@ -6,9 +6,10 @@
 //! `production`). Tiers are ordered dev < staging < prod and prod is protected.
 
 use super::{Config, ConfigError, EnvironmentConfig};
+use crate::model::KargoStage;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The tiers of zero-config inference, in promotion order, with the tokens naming them.
 pub const TIERS: &[(&str, &[&str])] = &[
@@ -183,6 +184,73 @@ impl Environments {
         }
     }
 
+    /// The environment a Kargo stage name means: the environment of that name, else the
+    /// one its tier token names (`staging-eu` → `staging`), else the only environment of
+    /// that tier (`production` → `prod`).
+    pub fn env_of_stage(&self, stage: &str) -> Option<usize> {
+        if let Some(i) = self
+            .envs
+            .iter()
+            .position(|e| e.name.eq_ignore_ascii_case(stage))
+        {
+            return Some(i);
+        }
+        let (token, tier) = token_env(stage)?;
+        if let Some(i) = self.index_of(&token) {
+            return Some(i);
+        }
+        let mut same = self
+            .envs
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.tier == Some(tier));
+        match (same.next(), same.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Use a promotion graph declared by Kargo Stages as the predecessors of inferred
+    /// environments: an environment a stage maps to gets, instead of the tier order's
+    /// guess, the environments its upstream stages map to (none for a stage fed only
+    /// `direct`ly from a Warehouse). Stages that map to no environment, or whose upstream
+    /// stages all map to none, change nothing; a declared environment (config) is never
+    /// changed, and a graph that would make a cycle is ignored.
+    pub fn apply_stage_graph(&mut self, stages: &[&KargoStage]) {
+        if !self.inferred {
+            return;
+        }
+        let mut declared: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+        for stage in stages {
+            let Some(env) = self.env_of_stage(&stage.name) else {
+                continue;
+            };
+            let upstream: BTreeSet<usize> = stage
+                .upstream
+                .iter()
+                .filter_map(|(u, _)| self.env_of_stage(u))
+                .filter(|&u| u != env)
+                .collect();
+            if upstream.is_empty() && !stage.direct {
+                continue;
+            }
+            declared.entry(env).or_default().extend(upstream);
+        }
+        if declared.is_empty() {
+            return;
+        }
+        let mut after: Vec<Vec<usize>> = self.envs.iter().map(|e| e.after.clone()).collect();
+        for (env, preds) in declared {
+            after[env] = preds.into_iter().collect();
+        }
+        if has_cycle(&after) {
+            return;
+        }
+        for (env, preds) in self.envs.iter_mut().zip(after) {
+            env.after = preds;
+        }
+    }
+
     pub fn get(&self, i: usize) -> &Env {
         &self.envs[i]
     }
@@ -259,6 +327,27 @@ impl Environments {
         }
         order
     }
+}
+
+/// Whether predecessor lists (`after[i]`: the predecessors of `i`) make a cycle.
+fn has_cycle(after: &[Vec<usize>]) -> bool {
+    let n = after.len();
+    let mut pending: Vec<usize> = after.iter().map(Vec::len).collect();
+    let mut done = vec![false; n];
+    let mut progress = true;
+    while progress {
+        progress = false;
+        for i in 0..n {
+            if !done[i] && pending[i] == 0 {
+                done[i] = true;
+                progress = true;
+                for (j, preds) in after.iter().enumerate() {
+                    pending[j] -= preds.iter().filter(|&&p| p == i).count();
+                }
+            }
+        }
+    }
+    done.iter().any(|d| !d)
 }
 
 /// The token at the start of a tag that names a tier: `staging-v1.2.3` → `staging`.
