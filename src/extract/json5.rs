@@ -593,6 +593,16 @@ two",
     }
 
     #[test]
+    fn crlf_files_and_line_continuations() {
+        let text = "{\r\n  // c\r\n  a: 'x\\\r\ny',\r\n  b: \"z\",\r\n}\r\n";
+        let root = ok(text);
+        assert_eq!(root.get("a").and_then(Node::str), Some("xy"));
+        let b = root.get("b").unwrap();
+        let start = text.find('z').unwrap();
+        assert_eq!(b.value_range(text), start..start + 1);
+    }
+
+    #[test]
     fn spans_point_inside_quotes_when_literal() {
         let text = "{a: [\"x/*.yaml\", 'y', \"e\\u0073c\"]}";
         let root = ok(text);
