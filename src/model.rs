@@ -304,6 +304,92 @@ pub struct ArtifactTemplate {
     pub span: Span,
 }
 
+/// A Flux ImageUpdateAutomation: automation that commits the tags its policies pick into
+/// the files under `path` (where setter markers name those policies). The namespace of
+/// its [`Fact`] is the automation's namespace: Flux only applies markers naming policies
+/// of that namespace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImageUpdateAutomation {
+    /// `metadata.name`.
+    pub name: String,
+    /// `spec.update.path` as written (`./flux/apps`), with the span of the value; `None`
+    /// when absent (Flux then updates the whole repository).
+    pub path: Option<(String, Span)>,
+    /// Span of the document's `kind:` value.
+    pub span: Span,
+}
+
+/// A Kargo Stage: one node of a declared promotion graph. Freight reaches it from the
+/// `upstream` stages (`spec.requestedFreight[].sources.stages`) or, with `direct`, from a
+/// Warehouse.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KargoStage {
+    /// The Kargo project (`metadata.namespace`): stage names are unique within it.
+    pub project: Option<String>,
+    /// `metadata.name`, with the span of the value.
+    pub name: String,
+    pub span: Span,
+    /// Upstream stage names, each with the span of the entry.
+    pub upstream: Vec<(String, Span)>,
+    /// Whether some requested freight comes straight from a Warehouse (`direct: true`).
+    pub direct: bool,
+}
+
+/// How a Renovate file matcher compares a pattern with a repository path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathMatch {
+    /// `matchFileNames`: a minimatch glob (`*` stays within a directory, dotfiles match),
+    /// or a regex written as `/…/`; a leading `!` negates.
+    Glob,
+    /// Legacy `matchPaths`/`paths`: a plain string matches as a substring, a string with
+    /// glob characters as a glob.
+    GlobOrSubstring,
+}
+
+/// A file pattern of a Renovate packageRule, with the span of the string.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FilePattern {
+    /// The key it was written under (`matchFileNames`).
+    pub key: String,
+    pub pattern: String,
+    pub matching: PathMatch,
+    pub span: Span,
+}
+
+/// One entry of Renovate's `packageRules`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RenovateRule {
+    /// Position in `packageRules` (0-based): later rules override earlier ones.
+    pub index: usize,
+    /// `matchFileNames`, `matchPaths`, `matchFiles`, `paths` entries.
+    pub files: Vec<FilePattern>,
+    /// `enabled:` when it is a boolean.
+    pub enabled: Option<bool>,
+    /// Every other `match*`/`exclude*` condition, as `key=value` in a canonical form, so
+    /// that two rules with the same conditions compare equal.
+    pub conditions: Vec<String>,
+    /// `groupName` or `description`, to name the rule in messages.
+    pub label: Option<String>,
+    /// Span of the rule's opening `{`.
+    pub span: Span,
+}
+
+/// A Renovate configuration file (`renovate.json`, `.github/renovate.json5`, …).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RenovateConfig {
+    /// The directory the config's paths are relative to: the directory holding it, or its
+    /// parent for `.github/` and `.gitlab/` (`""` is the repository root).
+    pub base: String,
+    /// Top-level `enabled:` (`false` turns Renovate off for the repository).
+    pub enabled: bool,
+    /// `ignorePaths`: files Renovate never reads (substring or glob).
+    pub ignore_paths: Vec<String>,
+    /// `includePaths`: when set, the only files Renovate reads (substring or glob).
+    pub include_paths: Vec<String>,
+    pub rules: Vec<RenovateRule>,
+}
+
 /// Everything an extractor can find in a file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -313,6 +399,9 @@ pub enum FactKind {
     ImageRepository(ImageRepository),
     Kustomization(Kustomization),
     ArtifactTemplate(ArtifactTemplate),
+    ImageUpdateAutomation(ImageUpdateAutomation),
+    KargoStage(KargoStage),
+    RenovateConfig(RenovateConfig),
 }
 
 /// One fact with the Kubernetes namespace of the document it came from (an environment

@@ -4,7 +4,9 @@
 
 use crate::config::Environments;
 use crate::extract::suppress::Suppression;
-use crate::model::{Artifact, Fact, FactKind, ImageRepository, Kustomization, Pin, TagPolicy};
+use crate::model::{
+    Artifact, Fact, FactKind, ImageRepository, KargoStage, Kustomization, Pin, TagPolicy,
+};
 use crate::rules::Related;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -60,7 +62,25 @@ const MAX_OVERLAY_DEPTH: usize = 64;
 
 impl Snapshot {
     /// Resolve `files` against `envs`.
-    pub fn build(files: Vec<Arc<FileFacts>>, envs: Environments, artifacts: Vec<Artifact>) -> Self {
+    pub fn build(
+        files: Vec<Arc<FileFacts>>,
+        mut envs: Environments,
+        artifacts: Vec<Artifact>,
+    ) -> Self {
+        // A promotion graph declared by Kargo Stages beats the tier order zero config guesses.
+        if envs.inferred {
+            let stages: Vec<&KargoStage> = files
+                .iter()
+                .flat_map(|f| &f.facts)
+                .filter_map(|fact| match &fact.kind {
+                    FactKind::KargoStage(s) => Some(s),
+                    _ => None,
+                })
+                .collect();
+            if !stages.is_empty() {
+                envs.apply_stage_graph(&stages);
+            }
+        }
         let path_index: HashMap<&str, usize> = files
             .iter()
             .enumerate()
@@ -128,7 +148,11 @@ impl Snapshot {
                         fact: xi,
                         env: own,
                     }),
-                    FactKind::Kustomization(_) | FactKind::ArtifactTemplate(_) => {}
+                    FactKind::Kustomization(_)
+                    | FactKind::ArtifactTemplate(_)
+                    | FactKind::ImageUpdateAutomation(_)
+                    | FactKind::KargoStage(_)
+                    | FactKind::RenovateConfig(_) => {}
                 }
             }
         }

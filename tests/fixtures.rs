@@ -66,6 +66,11 @@ fn homelab() {
 }
 
 #[test]
+fn argo_kargo() {
+    assert_fixture("argo-kargo", ARGO_KARGO);
+}
+
+#[test]
 fn broken_inputs() {
     assert_fixture("broken", BROKEN);
 }
@@ -79,6 +84,7 @@ const FLUX_IMAGE_LAB: &[&str] = &[
     "PL002 error flux/apps/frontend/production/kustomization.yaml:17:13",
     "PL009 error flux/apps/frontend/production/kustomization.yaml:17:13",
     "PL003 warning flux/apps/frontend/staging/image-policy.yaml:21:15",
+    "PL010 error flux/clusters/lab/image-update-automation.yaml:76:11",
 ];
 
 const SAMAKIA_FABRIC: &[&str] = &[
@@ -88,11 +94,18 @@ const SAMAKIA_FABRIC: &[&str] = &[
 ];
 
 const HOMELAB: &[&str] = &[
+    "PL010 error .github/renovate.json5:37:25",
     "PL001 warning kubernetes/clusters/dev/platform.yaml:11:13",
     "PL003 warning kubernetes/clusters/integration/platform.yaml:38:14",
     "PL001 error kubernetes/clusters/live/.versions.env:5:16",
     "PL001 error kubernetes/clusters/live/helm-charts.yaml:21:19",
     "PL003 error kubernetes/clusters/live/platform.yaml:38:14",
+];
+
+const ARGO_KARGO: &[&str] = &[
+    "PL001 warning argocd/apps/guestbook-dev.yaml:22:23",
+    "PL003 error argocd/apps/guestbook-prod.yaml:9:60",
+    "PL001 error argocd/apps/guestbook-prod.yaml:20:23",
 ];
 
 const BROKEN: &[&str] = &[

@@ -6,9 +6,10 @@
 //! `production`). Tiers are ordered dev < staging < prod and prod is protected.
 
 use super::{Config, ConfigError, EnvironmentConfig};
+use crate::model::KargoStage;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The tiers of zero-config inference, in promotion order, with the tokens naming them.
 pub const TIERS: &[(&str, &[&str])] = &[
@@ -183,6 +184,73 @@ impl Environments {
         }
     }
 
+    /// The environment a Kargo stage name means: the environment of that name, else the
+    /// one its tier token names (`staging-eu` → `staging`), else the only environment of
+    /// that tier (`production` → `prod`).
+    pub fn env_of_stage(&self, stage: &str) -> Option<usize> {
+        if let Some(i) = self
+            .envs
+            .iter()
+            .position(|e| e.name.eq_ignore_ascii_case(stage))
+        {
+            return Some(i);
+        }
+        let (token, tier) = token_env(stage)?;
+        if let Some(i) = self.index_of(&token) {
+            return Some(i);
+        }
+        let mut same = self
+            .envs
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.tier == Some(tier));
+        match (same.next(), same.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Use a promotion graph declared by Kargo Stages as the predecessors of inferred
+    /// environments: an environment a stage maps to gets, instead of the tier order's
+    /// guess, the environments its upstream stages map to (none for a stage fed only
+    /// `direct`ly from a Warehouse). Stages that map to no environment, or whose upstream
+    /// stages all map to none, change nothing; a declared environment (config) is never
+    /// changed, and a graph that would make a cycle is ignored.
+    pub fn apply_stage_graph(&mut self, stages: &[&KargoStage]) {
+        if !self.inferred {
+            return;
+        }
+        let mut declared: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+        for stage in stages {
+            let Some(env) = self.env_of_stage(&stage.name) else {
+                continue;
+            };
+            let upstream: BTreeSet<usize> = stage
+                .upstream
+                .iter()
+                .filter_map(|(u, _)| self.env_of_stage(u))
+                .filter(|&u| u != env)
+                .collect();
+            if upstream.is_empty() && !stage.direct {
+                continue;
+            }
+            declared.entry(env).or_default().extend(upstream);
+        }
+        if declared.is_empty() {
+            return;
+        }
+        let mut after: Vec<Vec<usize>> = self.envs.iter().map(|e| e.after.clone()).collect();
+        for (env, preds) in declared {
+            after[env] = preds.into_iter().collect();
+        }
+        if has_cycle(&after) {
+            return;
+        }
+        for (env, preds) in self.envs.iter_mut().zip(after) {
+            env.after = preds;
+        }
+    }
+
     pub fn get(&self, i: usize) -> &Env {
         &self.envs[i]
     }
@@ -259,6 +327,27 @@ impl Environments {
         }
         order
     }
+}
+
+/// Whether predecessor lists (`after[i]`: the predecessors of `i`) make a cycle.
+fn has_cycle(after: &[Vec<usize>]) -> bool {
+    let n = after.len();
+    let mut pending: Vec<usize> = after.iter().map(Vec::len).collect();
+    let mut done = vec![false; n];
+    let mut progress = true;
+    while progress {
+        progress = false;
+        for i in 0..n {
+            if !done[i] && pending[i] == 0 {
+                done[i] = true;
+                progress = true;
+                for (j, preds) in after.iter().enumerate() {
+                    pending[j] -= preds.iter().filter(|&&p| p == i).count();
+                }
+            }
+        }
+    }
+    done.iter().any(|d| !d)
 }
 
 /// The token at the start of a tag that names a tier: `staging-v1.2.3` → `staging`.
@@ -389,5 +478,172 @@ mod tests {
             Some(integration)
         );
         assert_eq!(envs.env_of_tag_prefix("v1.2.3"), None);
+    }
+
+    fn stage(name: &str, upstream: &[&str], direct: bool) -> KargoStage {
+        KargoStage {
+            project: Some("p".into()),
+            name: name.into(),
+            span: Default::default(),
+            upstream: upstream
+                .iter()
+                .map(|u| (u.to_string(), Default::default()))
+                .collect(),
+            direct,
+        }
+    }
+
+    fn after(envs: &Environments, name: &str) -> Vec<String> {
+        let i = envs.index_of(name).unwrap();
+        envs.get(i)
+            .after
+            .iter()
+            .map(|&a| envs.get(a).name.clone())
+            .collect()
+    }
+
+    fn order(envs: &Environments) -> Vec<String> {
+        envs.promotion_order()
+            .into_iter()
+            .map(|i| envs.get(i).name.clone())
+            .collect()
+    }
+
+    /// Two staging-tier environments: the tiers put both after dev; Kargo chains them.
+    #[test]
+    fn kargo_chain_replaces_the_tier_order() {
+        let mut envs = Environments::infer(
+            [
+                "envs/dev/a.yaml",
+                "envs/integration/a.yaml",
+                "envs/staging/a.yaml",
+                "envs/prod/a.yaml",
+            ],
+            [],
+        );
+        assert_eq!(after(&envs, "staging"), ["dev"]);
+        assert_eq!(after(&envs, "prod"), ["integration", "staging"]);
+        let stages = [
+            stage("prod", &["staging"], false),
+            stage("staging", &["integration"], false),
+            stage("integration", &["dev"], false),
+            stage("dev", &[], true),
+        ];
+        envs.apply_stage_graph(&stages.iter().collect::<Vec<_>>());
+        assert_eq!(after(&envs, "dev"), Vec::<String>::new());
+        assert_eq!(after(&envs, "integration"), ["dev"]);
+        assert_eq!(after(&envs, "staging"), ["integration"]);
+        assert_eq!(after(&envs, "prod"), ["staging"]);
+        assert_eq!(order(&envs), ["dev", "integration", "staging", "prod"]);
+        // Protection still comes from the tier.
+        assert!(envs.get(envs.index_of("prod").unwrap()).protected);
+    }
+
+    /// DESIGN's DAG: dev → staging-eu, staging-us → prod. Regional stages mean the
+    /// staging environment; qa, which Kargo does not gate prod on, is no longer before prod.
+    #[test]
+    fn kargo_dag_with_regional_stages() {
+        let mut envs = Environments::infer(
+            [
+                "clusters/dev/a.yaml",
+                "clusters/qa/a.yaml",
+                "clusters/staging-eu/a.yaml",
+                "clusters/staging-us/a.yaml",
+                "clusters/production/a.yaml",
+            ],
+            [],
+        );
+        let staging = envs.index_of("staging");
+        assert!(staging.is_some());
+        assert_eq!(envs.env_of_stage("staging-eu"), staging);
+        assert_eq!(envs.env_of_stage("STAGING"), staging);
+        // `prod` names the only prod-tier environment, `production`.
+        assert_eq!(envs.env_of_stage("prod"), envs.index_of("production"));
+        // Two staging-tier environments: `uat` could be either.
+        assert_eq!(envs.env_of_stage("uat"), None);
+        assert_eq!(envs.env_of_stage("canary"), None);
+        assert_eq!(after(&envs, "production"), ["qa", "staging"]);
+        let stages = [
+            stage("dev", &[], true),
+            stage("staging-eu", &["dev"], false),
+            stage("staging-us", &["dev"], false),
+            stage("prod", &["staging-eu", "staging-us"], false),
+        ];
+        envs.apply_stage_graph(&stages.iter().collect::<Vec<_>>());
+        assert_eq!(after(&envs, "staging"), ["dev"]);
+        assert_eq!(after(&envs, "production"), ["staging"]);
+        // Not named by a stage: the tier order's guess stays.
+        assert_eq!(after(&envs, "qa"), ["dev"]);
+    }
+
+    /// A DAG of distinct environments that the tiers order differently: qa is a side
+    /// branch, prod takes freight from uat only.
+    #[test]
+    fn kargo_dag_of_distinct_environments() {
+        let mut envs = Environments::infer(
+            [
+                "envs/dev/a.yaml",
+                "envs/qa/a.yaml",
+                "envs/uat/a.yaml",
+                "envs/prod/a.yaml",
+            ],
+            [],
+        );
+        let stages = [
+            stage("qa", &["dev"], false),
+            stage("uat", &["dev"], false),
+            stage("prod", &["uat"], false),
+        ];
+        envs.apply_stage_graph(&stages.iter().collect::<Vec<_>>());
+        assert_eq!(after(&envs, "qa"), ["dev"]);
+        assert_eq!(after(&envs, "uat"), ["dev"]);
+        assert_eq!(after(&envs, "prod"), ["uat"]);
+    }
+
+    #[test]
+    fn kargo_graph_that_cannot_apply_changes_nothing() {
+        let paths = ["envs/dev/a.yaml", "envs/staging/a.yaml", "envs/prod/a.yaml"];
+        let guess = |envs: &Environments| {
+            ["dev", "staging", "prod"]
+                .iter()
+                .map(|n| after(envs, n))
+                .collect::<Vec<_>>()
+        };
+        let tiers = guess(&Environments::infer(paths, []));
+        // A cycle between environments.
+        let mut envs = Environments::infer(paths, []);
+        let cycle = [
+            stage("staging", &["prod"], false),
+            stage("prod", &["staging"], false),
+        ];
+        envs.apply_stage_graph(&cycle.iter().collect::<Vec<_>>());
+        assert_eq!(guess(&envs), tiers);
+        // Upstream stages that are no environment, a stage that is none, a self edge.
+        let mut envs = Environments::infer(paths, []);
+        let unknown = [
+            stage("prod", &["canary"], false),
+            stage("canary", &["staging"], false),
+            stage("staging-us", &["staging-eu"], false),
+        ];
+        envs.apply_stage_graph(&unknown.iter().collect::<Vec<_>>());
+        assert_eq!(guess(&envs), tiers);
+        // Declared environments are the config's: never changed.
+        let config = Config {
+            environments: vec![
+                EnvironmentConfig {
+                    name: "dev".into(),
+                    ..Default::default()
+                },
+                EnvironmentConfig {
+                    name: "prod".into(),
+                    after: vec!["dev".into()],
+                    ..Default::default()
+                },
+            ],
+            ..Config::default()
+        };
+        let mut envs = Environments::from_config(&config).unwrap();
+        envs.apply_stage_graph(&[&stage("prod", &[], true)]);
+        assert_eq!(after(&envs, "prod"), ["dev"]);
     }
 }

@@ -99,7 +99,9 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         FactKind::ArtifactTemplate(t) => Some(&t.span),
         FactKind::TagPolicy(p) => Some(&p.span),
         FactKind::ImageRepository(r) => Some(&r.span),
-        FactKind::Kustomization(_) => None,
+        FactKind::ImageUpdateAutomation(a) => Some(&a.span),
+        FactKind::KargoStage(s) => Some(&s.span),
+        FactKind::Kustomization(_) | FactKind::RenovateConfig(_) => None,
     }
 }
 

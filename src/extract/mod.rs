@@ -5,6 +5,8 @@
 pub mod artifact;
 pub mod envfile;
 pub mod hcl;
+pub mod json5;
+pub mod renovate;
 pub mod suppress;
 pub mod yaml;
 
@@ -19,13 +21,17 @@ pub enum Format {
     Yaml,
     Hcl,
     EnvFile,
+    /// Renovate configuration (JSON or JSON5).
+    Renovate,
 }
 
 /// Which extractor reads `path` (relative, `/`-separated), if any.
 pub fn format_of(path: &str) -> Option<Format> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+    if renovate::is_config(path) {
+        Some(Format::Renovate)
+    } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
         Some(Format::Yaml)
     } else if lower.ends_with(".tf")
         || lower.ends_with(".hcl")
@@ -80,6 +86,11 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
                 || has(b"resources:")
                 || has(b"bases:")
                 || has(b"components:")
+                // Argo CD Applications (a missing `targetRevision` is a pin too), Kargo
+                // Stages, Flux ImageUpdateAutomations.
+                || has(b"argoproj.io")
+                || has(b"kargo.akuity.io")
+                || has(b"ImageUpdateAutomation")
         }
         // Keys are matched case-insensitively (`IMAGE_TAG`); `source` catches module refs
         // without `?ref=`, `-v` Packer artifact names.
@@ -91,6 +102,7 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
                 || has_nocase(b"image")
         }
         Format::EnvFile => has(b"="),
+        Format::Renovate => has(b"packageRules"),
     }
 }
 
@@ -105,6 +117,7 @@ pub fn extract(path: &str, format: Format, text: &str) -> Result<Vec<Fact>, Stri
         Format::Yaml => yaml::extract(path, text, &index),
         Format::Hcl => hcl::extract(path, text, &index),
         Format::EnvFile => envfile::extract(path, text, &index),
+        Format::Renovate => renovate::extract(path, text, &index),
     }
 }
 
@@ -127,6 +140,10 @@ mod tests {
             Some(Format::EnvFile)
         );
         assert_eq!(format_of("README.md"), None);
+        assert_eq!(format_of(".github/renovate.json5"), Some(Format::Renovate));
+        assert_eq!(format_of("renovate.json"), Some(Format::Renovate));
+        assert_eq!(format_of(".renovaterc"), Some(Format::Renovate));
+        assert_eq!(format_of("package.json"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Facts are read from each document's tree per kind ([`objects`]) as soon as it is
 //! complete.
 
+mod gitops;
 mod objects;
 mod tree;
 

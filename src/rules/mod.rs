@@ -39,6 +39,7 @@ pub struct Finding {
     pub value: String,
 }
 
+pub mod automation_bypass;
 pub mod foreign_environment_tag;
 pub mod missing_digest;
 pub mod multi_version_promotion;
@@ -63,6 +64,7 @@ pub const TREE_RULES: &[(&str, TreeCheck)] = &[
     (foreign_environment_tag::ID, foreign_environment_tag::check),
     (tag_policy_too_broad::ID, tag_policy_too_broad::check),
     (missing_digest::ID, missing_digest::check),
+    (automation_bypass::ID, automation_bypass::check),
 ];
 
 /// The change rules, by id. PL006 and PL008 also look at a tree with history

@@ -64,6 +64,7 @@ pub const PAGES: &[(&str, &str)] = pages![
     "PL007-multi-version-promotion.md",
     "PL008-rebuilt-for-production.md",
     "PL009-missing-digest.md",
+    "PL010-automation-bypass.md",
 ];
 
 fn parse(file: &'static str, page: &'static str) -> RuleMeta {

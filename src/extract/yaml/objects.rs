@@ -19,9 +19,9 @@ pub(super) struct Cx<'a> {
 }
 
 /// One document being read: its namespace goes on every fact it yields.
-struct DocCx<'c, 'a> {
-    cx: &'c mut Cx<'a>,
-    namespace: Option<String>,
+pub(super) struct DocCx<'c, 'a> {
+    pub cx: &'c mut Cx<'a>,
+    pub namespace: Option<String>,
 }
 
 const WORKLOADS: &[&str] = &[
@@ -88,6 +88,22 @@ impl Cx<'_> {
             {
                 d.cx.kustomization(doc)
             }
+            ("image.toolkit.fluxcd.io", "ImageUpdateAutomation") => {
+                d.image_update_automation(doc, name, kind_node)
+            }
+            ("argoproj.io", "Application") => {
+                d.argo_application(name, doc.get("metadata"), doc.get("spec"), "Application")
+            }
+            ("argoproj.io", "ApplicationSet") => {
+                let template = doc.path(&["spec", "template"]);
+                d.argo_application(
+                    name,
+                    template.and_then(|t| t.get("metadata")),
+                    template.and_then(|t| t.get("spec")),
+                    "ApplicationSet",
+                )
+            }
+            ("kargo.akuity.io", "Stage") => d.cx.kargo_stage(doc),
             ("fluxcd.controlplane.io", "ResourceSet") => {
                 if let Some(inputs) = doc.path(&["spec", "inputs"]) {
                     d.chart_list(inputs.seq());
@@ -97,13 +113,13 @@ impl Cx<'_> {
         }
     }
 
-    fn span(&self, range: Range<usize>) -> Span {
+    pub(super) fn span(&self, range: Range<usize>) -> Span {
         self.index.span(self.text, range)
     }
 
     /// The Flux setter marker in a comment on the line where `node` ends:
     /// `# {"$imagepolicy": "flux-system:backend:tag"}` → `flux-system:backend`.
-    fn setter(&self, node: &Node) -> Option<String> {
+    pub(super) fn setter(&self, node: &Node) -> Option<String> {
         let rest = self.text.get(node.end..)?;
         let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
         let comment = &line[line.find('#')? + 1..];
@@ -168,13 +184,13 @@ impl Cx<'_> {
 }
 
 impl DocCx<'_, '_> {
-    fn push(&mut self, kind: FactKind) {
+    pub(super) fn push(&mut self, kind: FactKind) {
         self.cx
             .facts
             .push(Fact::in_namespace(kind, self.namespace.clone()));
     }
 
-    fn push_pin(&mut self, pin: Pin) {
+    pub(super) fn push_pin(&mut self, pin: Pin) {
         self.push(FactKind::Pin(pin));
     }
 
@@ -463,7 +479,7 @@ impl DocCx<'_, '_> {
 
     /// A chart version pin: exact version → Tag, range or wildcard → Range, none → Absent
     /// (spanning the chart name).
-    fn chart_pin(
+    pub(super) fn chart_pin(
         &mut self,
         chart: &str,
         chart_node: &Node,

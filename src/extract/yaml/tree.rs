@@ -149,6 +149,10 @@ const KINDS: &[&str] = &[
     "Kustomization",
     "Component",
     "ResourceSet",
+    "ImageUpdateAutomation",
+    "Application",
+    "ApplicationSet",
+    "Stage",
 ];
 
 /// Why a file could not be parsed, with the byte offset it points at.

@@ -1,0 +1,238 @@
+//! Argo CD, Kargo and Renovate inputs through the whole engine (`promolint check` on a
+//! plain directory): what the rules make of them.
+
+mod common;
+
+use common::TempDir;
+use promolint::engine::{self, Options};
+
+fn check(files: &[(&str, &str)]) -> Vec<String> {
+    let dir = TempDir::new("gitops-inputs");
+    for (path, text) in files {
+        dir.write(path, text.as_bytes());
+    }
+    let outcome = engine::check(&Options {
+        start: dir.path().to_path_buf(),
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("check failed: {e}"));
+    outcome
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{}:{} {}",
+                f.rule,
+                f.level.as_str(),
+                f.path,
+                f.span.line,
+                f.span.column,
+                f.message
+            )
+        })
+        .collect()
+}
+
+fn charts(version: &str) -> String {
+    format!("- name: app\n  chart:\n    name: app\n    version: \"{version}\"\n")
+}
+
+const DAG: &str = r#"apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata:
+  name: dev
+  namespace: shop
+spec:
+  requestedFreight:
+    - origin: {kind: Warehouse, name: shop}
+      sources:
+        direct: true
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata:
+  name: staging-eu
+  namespace: shop
+spec:
+  requestedFreight:
+    - origin: {kind: Warehouse, name: shop}
+      sources:
+        stages: [dev]
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata:
+  name: staging-us
+  namespace: shop
+spec:
+  requestedFreight:
+    - origin: {kind: Warehouse, name: shop}
+      sources:
+        stages: [dev]
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata:
+  name: prod
+  namespace: shop
+spec:
+  requestedFreight:
+    - origin: {kind: Warehouse, name: shop}
+      sources:
+        stages: [staging-eu, staging-us]
+"#;
+
+/// dev → staging-eu, staging-us → prod declared by Kargo. The tiers alone would also put
+/// qa (a staging-tier cluster Kargo does not gate prod on) before prod, and prod's 2.0.0
+/// would be reported as never run by qa.
+#[test]
+fn kargo_dag_decides_which_predecessors_prod_has() {
+    let mut files = vec![
+        ("clusters/dev/helm-charts.yaml", charts("2.0.0")),
+        ("clusters/qa/helm-charts.yaml", charts("1.0.0")),
+        ("clusters/staging-eu/helm-charts.yaml", charts("2.0.0")),
+        ("clusters/staging-us/helm-charts.yaml", charts("2.0.0")),
+        ("clusters/prod/helm-charts.yaml", charts("2.0.0")),
+    ];
+    let as_refs = |v: &[(&str, String)]| -> Vec<String> {
+        check(&v.iter().map(|(p, t)| (*p, t.as_str())).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        as_refs(&files),
+        ["PL006 error clusters/prod/helm-charts.yaml:4:15 prod pins app to 2.0.0, which qa has not run (qa runs 1.0.0)"]
+    );
+    files.push(("kargo/shop/stages.yaml", DAG.to_string()));
+    assert_eq!(as_refs(&files), Vec::<String>::new());
+
+    // Prod ahead of the staging clusters it is declared to follow is reported against them.
+    files[4].1 = charts("3.0.0");
+    assert_eq!(
+        as_refs(&files),
+        ["PL006 error clusters/prod/helm-charts.yaml:4:15 prod pins app to 3.0.0, which staging has not run (staging runs 2.0.0)"]
+    );
+}
+
+/// Kargo's chain dev → integration → staging, where the tiers put staging after dev.
+#[test]
+fn kargo_chain_makes_staging_wait_for_integration() {
+    let stages = r#"apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata: {name: integration}
+spec:
+  requestedFreight:
+    - sources: {stages: [dev]}
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata: {name: staging}
+spec:
+  requestedFreight:
+    - sources: {stages: [integration]}
+"#;
+    let dev = charts("2.0.0");
+    let integration = charts("1.0.0");
+    let staging = charts("2.0.0");
+    let tree = [
+        ("envs/dev/helm-charts.yaml", dev.as_str()),
+        ("envs/integration/helm-charts.yaml", integration.as_str()),
+        ("envs/staging/helm-charts.yaml", staging.as_str()),
+    ];
+    assert_eq!(check(&tree), Vec::<String>::new());
+    let mut declared = tree.to_vec();
+    declared.push(("kargo/stages.yaml", stages));
+    assert_eq!(
+        check(&declared),
+        ["PL006 warning envs/staging/helm-charts.yaml:4:15 staging pins app to 2.0.0, which integration has not run (integration runs 1.0.0)"]
+    );
+}
+
+#[test]
+fn argo_image_updater_policies_are_judged_by_pl003() {
+    let app = |env: &str, annotations: &str| {
+        format!(
+            r#"apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: shop-{env}
+  namespace: argocd
+  annotations:
+    argocd-image-updater.argoproj.io/image-list: shop=ghcr.io/acme/shop
+{annotations}spec:
+  source:
+    repoURL: oci://ghcr.io/acme/charts
+    chart: shop
+    targetRevision: 1.0.0
+  destination:
+    namespace: shop-{env}
+"#
+        )
+    };
+    let dev = app(
+        "dev",
+        "    argocd-image-updater.argoproj.io/shop.allow-tags: regexp:^dev-[0-9]+$\n    argocd-image-updater.argoproj.io/shop.update-strategy: newest-build\n",
+    );
+    let staging = app(
+        "staging",
+        "    argocd-image-updater.argoproj.io/shop.allow-tags: regexp:staging-[0-9]+$\n",
+    );
+    let prod = app(
+        "prod",
+        "    argocd-image-updater.argoproj.io/shop.allow-tags: any\n",
+    );
+    let found = check(&[
+        ("argocd/shop-dev.yaml", &dev),
+        ("argocd/shop-staging.yaml", &staging),
+        ("argocd/shop-prod.yaml", &prod),
+    ]);
+    assert_eq!(
+        found,
+        [
+            "PL003 error argocd/shop-prod.yaml:8:55 prod policy `shop-prod/shop`: policy admits `dev-`, a tag of another environment (`dev`)",
+            "PL003 warning argocd/shop-staging.yaml:8:62 staging policy `shop-staging/shop`: tag pattern is not anchored with `^`: it admits `xstaging-0`, with arbitrary text in front",
+        ]
+    );
+}
+
+#[test]
+fn renovate_findings_can_be_suppressed_in_json5() {
+    let renovate = r#"{
+  packageRules: [
+    {
+      // promolint: ignore[PL010] live takes security patches straight away, agreed in ADR-12
+      matchFileNames: ["clusters/*/helm-charts.yaml"],
+      matchUpdateTypes: ["patch"],
+    },
+    {
+      matchFileNames: ["clusters/**/helm-charts.yaml"],
+    },
+  ],
+}
+"#;
+    let dev = charts("1.0.0");
+    let prod = charts("1.0.0");
+    let found = check(&[
+        ("renovate.json5", renovate),
+        ("clusters/dev/helm-charts.yaml", &dev),
+        ("clusters/prod/helm-charts.yaml", &prod),
+    ]);
+    assert_eq!(
+        found,
+        ["PL010 error renovate.json5:9:25 Renovate packageRules[1] updates `clusters/prod/helm-charts.yaml` of protected environment prod directly: `clusters/**/helm-charts.yaml` matches it and no rule disables it there"]
+    );
+}
+
+#[test]
+fn malformed_renovate_config_is_an_unreadable_file_note() {
+    let prod = charts("1.0.0");
+    let found = check(&[
+        (
+            ".github/renovate.json5",
+            "{\n  packageRules: [\n    {matchFileNames: ['clusters/**'] enabled: false},\n  ],\n}\n",
+        ),
+        ("clusters/prod/helm-charts.yaml", &prod),
+    ]);
+    assert_eq!(
+        found,
+        ["PL000 note .github/renovate.json5:3:38 file skipped: malformed JSON5 at line 3 column 38: expected `,` or `}`, found `e`"]
+    );
+}
