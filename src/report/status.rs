@@ -2,7 +2,7 @@
 //! order as columns, versions in cells, and a mark where an environment runs a version its
 //! predecessor never ran.
 
-use super::markdown::cell;
+use super::markdown::{cell, code};
 use crate::history::HistoryIndex;
 use crate::rules::promotion_order::unrun_predecessors;
 use crate::snapshot::Snapshot;
@@ -136,7 +136,7 @@ pub fn render_markdown(m: &Matrix) -> String {
     out.push_str(&"---|".repeat(m.environments.len()));
     out.push('\n');
     for r in &m.rows {
-        out.push_str(&format!("| `{}` |", cell(&r.component)));
+        out.push_str(&format!("| {} |", code(&r.component)));
         for c in &r.cells {
             let t = cell_text(c).replace(" !", " ⚠️");
             out.push_str(&format!(" {} |", cell(&t)));
