@@ -423,6 +423,27 @@ impl Fact {
     pub fn in_namespace(kind: FactKind, namespace: Option<String>) -> Self {
         Fact { namespace, kind }
     }
+
+    pub fn as_pin(&self) -> Option<&Pin> {
+        match &self.kind {
+            FactKind::Pin(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn as_policy(&self) -> Option<&TagPolicy> {
+        match &self.kind {
+            FactKind::TagPolicy(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn as_template(&self) -> Option<&ArtifactTemplate> {
+        match &self.kind {
+            FactKind::ArtifactTemplate(t) => Some(t),
+            _ => None,
+        }
+    }
 }
 
 /// A version as promotion sees it: `production-v1.2.3-1712345678` → `v1.2.3`.

@@ -594,23 +594,11 @@ mod tests {
     }
 
     fn pin_list(facts: &[Fact]) -> Vec<&Pin> {
-        facts
-            .iter()
-            .filter_map(|f| match &f.kind {
-                FactKind::Pin(p) => Some(p),
-                _ => None,
-            })
-            .collect()
+        facts.iter().filter_map(Fact::as_pin).collect()
     }
 
     fn templates(facts: &[Fact]) -> Vec<&ArtifactTemplate> {
-        facts
-            .iter()
-            .filter_map(|f| match &f.kind {
-                FactKind::ArtifactTemplate(t) => Some(t),
-                _ => None,
-            })
-            .collect()
+        facts.iter().filter_map(Fact::as_template).collect()
     }
 
     /// (line, column, end_line, end_column) of a span.

@@ -71,23 +71,11 @@ mod tests {
     }
 
     fn pins_in(facts: &[Fact]) -> Vec<&Pin> {
-        facts
-            .iter()
-            .filter_map(|f| match &f.kind {
-                FactKind::Pin(p) => Some(p),
-                _ => None,
-            })
-            .collect()
+        facts.iter().filter_map(Fact::as_pin).collect()
     }
 
     fn policies(facts: &[Fact]) -> Vec<&TagPolicy> {
-        facts
-            .iter()
-            .filter_map(|f| match &f.kind {
-                FactKind::TagPolicy(p) => Some(p),
-                _ => None,
-            })
-            .collect()
+        facts.iter().filter_map(Fact::as_policy).collect()
     }
 
     /// `line:column-end_line:end_column` of a span, after checking it covers `expected`.
