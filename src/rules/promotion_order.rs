@@ -304,6 +304,22 @@ pub(crate) mod test_support {
 
     pub const COMMIT: &str = "c0ffee1";
 
+    /// Findings of a history-aware tree check on in-memory files.
+    pub fn run_tree(
+        files: &[(&str, String)],
+        history: &HistoryIndex,
+        check: crate::rules::HistoryTreeCheck,
+    ) -> Vec<Finding> {
+        let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+        let snap = match crate::engine::snapshot_from_bytes(&files, &Config::default()) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let mut out = Vec::new();
+        check(&snap, history, &mut out);
+        out
+    }
+
     /// A change: files before and after, renames (old, new), history and config.
     pub struct Change<'a> {
         pub before: Vec<(&'a str, &'a [u8])>,
@@ -872,27 +888,17 @@ mod tests {
     }
 
     fn tree(files: &[(&str, String)], history: &HistoryIndex) -> Vec<String> {
-        let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-        let snap =
-            match crate::engine::snapshot_from_bytes(&files, &crate::config::Config::default()) {
-                Ok(s) => s,
-                Err(e) => panic!("{e}"),
-            };
-        let mut out = Vec::new();
-        check_tree(&snap, history, &mut out);
-        out.iter().map(show).collect()
+        super::test_support::run_tree(files, history, check_tree)
+            .iter()
+            .map(show)
+            .collect()
     }
 
     fn related_of_tree(files: &[(&str, String)], history: &HistoryIndex) -> Vec<String> {
-        let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-        let snap =
-            match crate::engine::snapshot_from_bytes(&files, &crate::config::Config::default()) {
-                Ok(s) => s,
-                Err(e) => panic!("{e}"),
-            };
-        let mut out = Vec::new();
-        check_tree(&snap, history, &mut out);
-        out.iter().flat_map(related).collect()
+        super::test_support::run_tree(files, history, check_tree)
+            .iter()
+            .flat_map(related)
+            .collect()
     }
 
     #[test]

@@ -250,15 +250,10 @@ mod tests {
     }
 
     fn tree(files: &[(&str, String)], history: &HistoryIndex) -> Vec<String> {
-        let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-        let snap =
-            match crate::engine::snapshot_from_bytes(&files, &crate::config::Config::default()) {
-                Ok(s) => s,
-                Err(e) => panic!("{e}"),
-            };
-        let mut out = Vec::new();
-        check_tree(&snap, history, &mut out);
-        out.iter().map(show).collect()
+        crate::rules::promotion_order::test_support::run_tree(files, history, check_tree)
+            .iter()
+            .map(show)
+            .collect()
     }
 
     #[test]
