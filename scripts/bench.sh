@@ -10,6 +10,7 @@
 #     --seed N             corpus seed (default 1)
 #     --runs N             timed runs per command after one warm-up (default 5; slow commands use fewer)
 #     --timeout S          limit for one run of a command that may not finish (default 600)
+#     --scale-timeout S    the same limit for the sizes other than 20k (default 120)
 #     --no-peers           skip Checkov/Semgrep
 #     --out FILE           where to write the tables (default docs/performance.md)
 #
@@ -31,6 +32,7 @@ COMMITS=5000
 SEED=1
 RUNS=5
 TIMEOUT=600
+SCALE_TIMEOUT=120
 PEERS=1
 OUT=$ROOT/docs/performance.md
 
@@ -42,9 +44,10 @@ while [ $# -gt 0 ]; do
     --seed) SEED=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
+    --scale-timeout) SCALE_TIMEOUT=$2; shift 2 ;;
     --no-peers) PEERS=0; shift ;;
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -105,9 +108,9 @@ bench() {
 # peak RSS (KiB) and wall seconds of one run, with a time limit; "timeout" if it hit it.
 peak() { # DIR CMD...
   local dir=$1; shift
-  local f=$WORK/time.$$
+  local f=$WORK/time.$$ limit=${LIMIT:-$TIMEOUT}
   local rc=0
-  (cd "$dir" && /usr/bin/time -f '%M %e %U %S' -o "$f" timeout "$TIMEOUT" "$@" >/dev/null 2>>"$LOG") || rc=$?
+  (cd "$dir" && /usr/bin/time -f '%M %e %U %S' -o "$f" timeout "$limit" "$@" >/dev/null 2>>"$LOG") || rc=$?
   local m e u s
   read -r m e u s < <(tail -1 "$f")  # GNU time puts "Command exited with…" first
   if [ "$rc" = 124 ]; then echo "$m $e $u $s timeout"; else echo "$m $e $u $s ok"; fi
@@ -141,13 +144,16 @@ stage3() {
 # The full set of figures on one corpus. Arguments: dir label main(1|0).
 measure() {
   local dir=$1 label=$2 main=$3
+  # The main size gets every run; the other sizes of the scaling table fewer.
+  local runs=$RUNS hruns=3 hwarm=1 LIMIT=$TIMEOUT
+  if [ "$main" != 1 ]; then runs=3; hruns=1; hwarm=0; LIMIT=$SCALE_TIMEOUT; fi
   local files; files=$(git -C "$dir" ls-files | wc -l)
   local commits; commits=$(git -C "$dir" rev-list --count HEAD)
   local mb; mb=$(du -sm --exclude=.git "$dir" | cut -f1)
   say "measuring $label: $files files, $commits commits, ${mb} MiB"
 
   # check vs rg
-  local s; s=$(bench "check-$label" "$RUNS" 1 \
+  local s; s=$(bench "check-$label" "$runs" 1 \
     -n promolint-check "$PL -C $dir check -q" \
     -n rg "rg -c -e image -e tag -e version $dir")
   local c_med c_u c_s r_med r_u r_s
@@ -156,7 +162,7 @@ measure() {
 
   # staged (3 files) vs git diff --cached
   local n; n=$(stage3 "$dir")
-  s=$(bench "staged-$label" "$RUNS" 1 \
+  s=$(bench "staged-$label" "$runs" 1 \
     -n promolint-staged "$PL -C $dir staged -q" \
     -n git-diff-cached "git -C $dir diff --cached --name-only")
   git -C "$dir" reset -q --hard
@@ -166,7 +172,7 @@ measure() {
 
   # diff of one promotion commit (the newest into prod)
   local pc; pc=$(git -C "$dir" log --grep='^promote(prod)' -1 --format=%H)
-  s=$(bench "diff-$label" "$RUNS" 1 \
+  s=$(bench "diff-$label" "$runs" 1 \
     -n promolint-diff "$PL -C $dir diff --base $pc~1 --head $pc -q" \
     -n git-diff "git -C $dir diff $pc~1 $pc")
   local d_med gd_med
@@ -174,23 +180,28 @@ measure() {
   read -r gd_med _ <<<"$(sed -n 2p <<<"$s")"
 
   # history: the last 10 commits (median of 3), then the whole range (one run, limited)
-  s=$(bench "history10-$label" 3 1 \
+  s=$(bench "history10-$label" "$hruns" "$hwarm" \
     -n promolint-history-10 "$PL -C $dir history --range HEAD~10..HEAD -q" \
     -n git-log-p-10 "git -C $dir log -p HEAD~10..HEAD")
   local h10_med h10_u h10_s gl10_med
   read -r h10_med h10_u h10_s _ <<<"$(sed -n 1p <<<"$s")"
   read -r gl10_med _ <<<"$(sed -n 2p <<<"$s")"
-  s=$(bench "gitlog-$label" 3 1 -n git-log-p "git -C $dir log -p")
+  s=$(bench "gitlog-$label" "$runs" 1 -n git-log-p "git -C $dir log -p")
   local gl_med; read -r gl_med _ <<<"$s"
 
   # peak memory (and one timed run of the whole history)
   local pc_m pc_e; read -r pc_m pc_e _ _ _ <<<"$(peak "$dir" "$PL" check -q)"
   local ph10_m; read -r ph10_m _ _ _ _ <<<"$(peak "$dir" "$PL" history --range HEAD~10..HEAD -q)"
   local hist_m hist_e hist_u hist_s hist_rc
-  say "history over the whole range of $label (limit ${TIMEOUT}s)"
+  local h40_e=""
+  if [ "$main" = 1 ]; then
+    # A second point for the cost per commit: the last 40 commits.
+    read -r _ h40_e _ _ _ <<<"$(peak "$dir" "$PL" history --range HEAD~40..HEAD -q)"
+  fi
+  say "history over the whole range of $label (limit ${LIMIT}s)"
   read -r hist_m hist_e hist_u hist_s hist_rc <<<"$(peak "$dir" "$PL" history -q)"
   local hist_txt
-  if [ "$hist_rc" = timeout ]; then hist_txt="> ${TIMEOUT} s (stopped; $(mib "$hist_m") by then)"; else hist_txt="$(fmt_s "$hist_e") (1 run)"; fi
+  if [ "$hist_rc" = timeout ]; then hist_txt="> ${LIMIT} s (stopped; $(mib "$hist_m") by then)"; else hist_txt="$(fmt_s "$hist_e") (1 run)"; fi
 
   printf '%s\n' "| $label | $files | $commits | $(fmt_s "$c_med") | $(fmt_s "$r_med") | $(ratio "$c_med" "$r_med") | $(fmt_s "$st_med") | $(fmt_s "$d_med") | $(fmt_s "$h10_med") | $hist_txt | $(fmt_s "$gl_med") | $(mib "$pc_m") | $(mib "$ph10_m") |" >>"$SCALE"
 
@@ -198,8 +209,14 @@ measure() {
     row "\`check\` vs \`rg -c -e image -e tag -e version\` | $(fmt_s "$c_med") (cpu $(fmt_s "$(python3 -c "print($c_u+$c_s)")")) | $(fmt_s "$r_med") (cpu $(fmt_s "$(python3 -c "print($r_u+$r_s)")")) | $(ratio "$c_med" "$r_med") (cpu $(ratio "$(python3 -c "print($c_u+$c_s)")" "$(python3 -c "print($r_u+$r_s)")")) | ≤ 3× | $(python3 -c "print('met' if $c_med <= 3*$r_med else 'missed')")"
     row "\`staged\` ($n files staged) vs \`git diff --cached --name-only\` | $(fmt_s "$st_med") (cpu $(fmt_s "$(python3 -c "print($st_u+$st_s)")")) | $(fmt_s "$g_med") | $(ratio "$st_med" "$g_med") | < 50 ms | $(python3 -c "print('met' if $st_med < 0.05 else 'missed')")"
     row "\`diff\` of one promotion commit (${pc:0:10}) vs \`git diff\` | $(fmt_s "$d_med") | $(fmt_s "$gd_med") | $(ratio "$d_med" "$gd_med") | — | —"
-    row "\`history\` over the whole range ($commits commits) vs \`git log -p\` | $hist_txt | $(fmt_s "$gl_med") | $( [ "$hist_rc" = timeout ] && echo "> $(ratio "$TIMEOUT" "$gl_med")" || ratio "$hist_e" "$gl_med") | < 1× | $( [ "$hist_rc" != timeout ] && python3 -c "print('met' if $hist_e < $gl_med else 'missed')" || echo missed)"
+    row "\`history\` over the whole range ($commits commits) vs \`git log -p\` | $hist_txt | $(fmt_s "$gl_med") | $( [ "$hist_rc" = timeout ] && echo "> $(ratio "$LIMIT" "$gl_med")" || ratio "$hist_e" "$gl_med") | < 1× | $( [ "$hist_rc" != timeout ] && python3 -c "print('met' if $hist_e < $gl_med else 'missed')" || echo missed)"
     row "\`history --range HEAD~10..HEAD\` vs \`git log -p HEAD~10..HEAD\` | $(fmt_s "$h10_med") (cpu $(fmt_s "$(python3 -c "print($h10_u+$h10_s)")")) | $(fmt_s "$gl10_med") | $(ratio "$h10_med" "$gl10_med") | < 1× | $(python3 -c "print('met' if $h10_med < $gl10_med else 'missed')")"
+    if [ -n "$h40_e" ]; then
+      local per est
+      per=$(python3 -c "print(max(0.0, ($h40_e - $h10_med) / 30))")
+      est=$(python3 -c "print($h10_med + $per * ($commits - 10))")
+      row "\`history\`: cost per commit (HEAD~40.. $(fmt_s "$h40_e") vs HEAD~10..), and the whole range extrapolated | $(fmt_s "$per") per commit → ~$(fmt_s "$est") for $commits | $(fmt_s "$gl_med") | ~$(ratio "$est" "$gl_med") | < 1× | $(python3 -c "print('met' if $est < $gl_med else 'missed')")"
+    fi
     row "peak memory of \`check\` | $(mib "$pc_m") | — | — | < 150 MiB | $(python3 -c "print('met' if $pc_m < 150*1024 else 'missed')")"
     row "peak memory of \`history\` (whole range$( [ "$hist_rc" = timeout ] && echo ", until stopped"))| $(mib "$hist_m") | — | — | < 150 MiB | $(python3 -c "print('met' if $hist_m < 150*1024 else 'missed')")"
     row "peak memory of \`history --range HEAD~10..HEAD\` | $(mib "$ph10_m") | — | — | < 150 MiB | $(python3 -c "print('met' if $ph10_m < 150*1024 else 'missed')")"
@@ -229,6 +246,7 @@ peers() {
 
   local pol=$WORK/peers
   mkdir -p "$pol/checkov"
+  : >"$pol/checkov/__init__.py"  # Checkov loads external checks from a package
   cat >"$pol/checkov/prod_mutable_image.py" <<'EOF'
 """Checkov custom policy: production workloads must not run `:latest` or untagged images."""
 import re
@@ -310,11 +328,13 @@ MAIN_DIR=""
 PEERS_NOTE="not run (--no-peers)"
 CHECKOV_VERSION="-"; SEMGREP_VERSION="-"
 IFS=, read -r -a size_list <<<"$SIZES"
+# The main table is measured on 20k when it is asked for, else on the first size.
+MAIN_SIZE=${size_list[0]}
+for size in "${size_list[@]}"; do [ "$size" = 20k ] && MAIN_SIZE=20k; done
 for size in "${size_list[@]}"; do
   apps=$(apps_for "$size")
   dir=$(corpus "$apps" "$COMMITS")
-  main=0; [ "$size" = 20k ] && main=1
-  [ "${#size_list[@]}" = 1 ] && main=1
+  main=0; [ "$size" = "$MAIN_SIZE" ] && main=1
   measure "$dir" "$size" "$main"
 done
 if [ "$PEERS" = 1 ] && [ -n "$MAIN_DIR" ]; then
@@ -349,7 +369,7 @@ BLOCK=$WORK/block.md
 {
   echo "<!-- bench:begin (written by scripts/bench.sh; do not edit by hand) -->"
   echo
-  echo "Run of \`scripts/bench.sh --sizes $SIZES${HISTORY:+ --history $HISTORY} --commits $COMMITS --runs $RUNS --timeout $TIMEOUT\`"
+  echo "Run of \`scripts/bench.sh --sizes $SIZES${HISTORY:+ --history $HISTORY} --commits $COMMITS --runs $RUNS --timeout $TIMEOUT --scale-timeout $SCALE_TIMEOUT\`"
   echo "on $(date -u +%Y-%m-%d) at $(date -u +%H:%M) UTC, promolint commit \`$COMMIT\`."
   echo "Machine: $(nproc) cores ($CPU), $MEM memory; load average $LOAD_BEFORE before, $LOAD_AFTER after"
   echo "(the cores are shared with other builds: compare CPU times and ratios, not only wall times)."
