@@ -220,6 +220,7 @@ measure() {
     row "peak memory of \`check\` | $(mib "$pc_m") | — | — | < 150 MiB | $(python3 -c "print('met' if $pc_m < 150*1024 else 'missed')")"
     row "peak memory of \`history\` (whole range$( [ "$hist_rc" = timeout ] && echo ", until stopped"))| $(mib "$hist_m") | — | — | < 150 MiB | $(python3 -c "print('met' if $hist_m < 150*1024 else 'missed')")"
     row "peak memory of \`history --range HEAD~10..HEAD\` | $(mib "$ph10_m") | — | — | < 150 MiB | $(python3 -c "print('met' if $ph10_m < 150*1024 else 'missed')")"
+    echo "| $commits | $(fmt_s "$c_med") | $(fmt_s "$h10_med") | $(fmt_s "$gl_med") | $(mib "$pc_m") |" >>"$HIST"
     MAIN_DIR=$dir
   fi
 }
@@ -378,6 +379,8 @@ BLOCK=$WORK/block.md
   echo
   echo "Wall time is the median of $RUNS runs after one warm-up (3 runs for history and the peers),"
   echo "cpu = mean user + system time. Ratios are promolint ÷ baseline unless marked \"faster\"."
+  echo "Sizes other than $MAIN_SIZE: 3 runs after one warm-up, \"history, last 10\" a single run;"
+  echo "history-length rows: 3 runs after one warm-up (the $COMMITS row is the main table's)."
   echo
   echo "| measurement | promolint | baseline | ratio | goal | |"
   echo "|---|---|---|---|---|---|"
@@ -390,13 +393,13 @@ BLOCK=$WORK/block.md
   echo "| size | files | commits | check | rg | check ÷ rg | staged (3 files) | diff (1 commit) | history, last 10 | history, whole range | git log -p | peak check | peak history-10 |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   cat "$SCALE"
-  if [ -s "$HIST" ]; then
+  if [ -n "$HISTORY" ] && [ -s "$HIST" ]; then
     echo
     echo "#### Scaling with history length ($(apps_for 20k) applications, ~20k files)"
     echo
     echo "| commits | check | history, last 10 | git log -p | peak check |"
     echo "|---|---|---|---|---|"
-    cat "$HIST"
+    sort -t'|' -k2,2n "$HIST"
   fi
   echo
   echo "<!-- bench:end -->"
