@@ -21,7 +21,7 @@
 //! Same arguments → same bytes, same commit ids (fixed author dates, a hand-written PRNG).
 //! No dependency beyond std; `tests/corpus.rs` includes this file as a module.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::needless_range_loop)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -110,47 +110,149 @@ const STAGING: usize = 1;
 const PROD: usize = 2;
 
 const WORDS: &[&str] = &[
-    "billing", "checkout", "catalog", "search", "payments", "ledger", "identity", "orders",
-    "inventory", "shipping", "pricing", "notify", "reports", "gateway", "profile", "session",
-    "media", "reviews", "coupons", "loyalty", "fraud", "tax", "invoice", "audit", "export",
-    "import", "scheduler", "planner", "metrics", "routing", "quotes", "returns",
+    "billing",
+    "checkout",
+    "catalog",
+    "search",
+    "payments",
+    "ledger",
+    "identity",
+    "orders",
+    "inventory",
+    "shipping",
+    "pricing",
+    "notify",
+    "reports",
+    "gateway",
+    "profile",
+    "session",
+    "media",
+    "reviews",
+    "coupons",
+    "loyalty",
+    "fraud",
+    "tax",
+    "invoice",
+    "audit",
+    "export",
+    "import",
+    "scheduler",
+    "planner",
+    "metrics",
+    "routing",
+    "quotes",
+    "returns",
 ];
-const KINDS: &[&str] = &["api", "worker", "web", "sync", "svc", "jobs", "edge", "core"];
+const KINDS: &[&str] = &[
+    "api", "worker", "web", "sync", "svc", "jobs", "edge", "core",
+];
 
 /// Third-party sidecars pinned in bases (image, tag).
 const SIDECARS: &[(&str, &str, &str)] = &[
     ("envoy", "docker.io/envoyproxy/envoy", "v1.31.2"),
-    ("otel-agent", "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib", "0.111.0"),
+    (
+        "otel-agent",
+        "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib",
+        "0.111.0",
+    ),
     ("vault-agent", "docker.io/hashicorp/vault", "1.17.6"),
-    ("cloudsql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy", "2.13.0"),
+    (
+        "cloudsql-proxy",
+        "gcr.io/cloud-sql-connectors/cloud-sql-proxy",
+        "2.13.0",
+    ),
     ("fluent-bit", "cr.fluentbit.io/fluent/fluent-bit", "3.1.9"),
 ];
 
 /// Platform charts listed in every cluster's `helm-charts.yaml` (name, repository, version).
 const CHARTS: &[(&str, &str, (u32, u32, u32))] = &[
     ("cert-manager", "https://charts.jetstack.io", (1, 15, 3)),
-    ("ingress-nginx", "https://kubernetes.github.io/ingress-nginx", (4, 11, 2)),
-    ("external-dns", "https://kubernetes-sigs.github.io/external-dns", (1, 15, 0)),
-    ("external-secrets", "https://charts.external-secrets.io", (0, 10, 4)),
-    ("kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", (62, 7, 0)),
+    (
+        "ingress-nginx",
+        "https://kubernetes.github.io/ingress-nginx",
+        (4, 11, 2),
+    ),
+    (
+        "external-dns",
+        "https://kubernetes-sigs.github.io/external-dns",
+        (1, 15, 0),
+    ),
+    (
+        "external-secrets",
+        "https://charts.external-secrets.io",
+        (0, 10, 4),
+    ),
+    (
+        "kube-prometheus-stack",
+        "https://prometheus-community.github.io/helm-charts",
+        (62, 7, 0),
+    ),
     ("loki", "https://grafana.github.io/helm-charts", (6, 16, 0)),
     ("tempo", "https://grafana.github.io/helm-charts", (1, 10, 3)),
-    ("grafana", "https://grafana.github.io/helm-charts", (8, 5, 2)),
+    (
+        "grafana",
+        "https://grafana.github.io/helm-charts",
+        (8, 5, 2),
+    ),
     ("longhorn", "https://charts.longhorn.io", (1, 7, 1)),
-    ("velero", "https://vmware-tanzu.github.io/helm-charts", (7, 2, 1)),
+    (
+        "velero",
+        "https://vmware-tanzu.github.io/helm-charts",
+        (7, 2, 1),
+    ),
     ("keda", "https://kedacore.github.io/charts", (2, 15, 1)),
     ("kyverno", "https://kyverno.github.io/kyverno", (3, 2, 6)),
-    ("metrics-server", "https://kubernetes-sigs.github.io/metrics-server", (3, 12, 1)),
+    (
+        "metrics-server",
+        "https://kubernetes-sigs.github.io/metrics-server",
+        (3, 12, 1),
+    ),
     ("cilium", "https://helm.cilium.io", (1, 16, 2)),
-    ("reloader", "https://stakater.github.io/stakater-charts", (1, 1, 0)),
-    ("sealed-secrets", "https://bitnami-labs.github.io/sealed-secrets", (2, 16, 1)),
-    ("cloudnative-pg", "https://cloudnative-pg.github.io/charts", (0, 22, 0)),
-    ("redis-operator", "https://ot-container-kit.github.io/helm-charts", (0, 18, 3)),
-    ("strimzi-kafka-operator", "https://strimzi.io/charts", (0, 43, 0)),
-    ("argo-rollouts", "https://argoproj.github.io/argo-helm", (2, 37, 7)),
-    ("trivy-operator", "https://aquasecurity.github.io/helm-charts", (0, 24, 1)),
-    ("node-feature-discovery", "https://kubernetes-sigs.github.io/node-feature-discovery/charts", (0, 16, 4)),
-    ("descheduler", "https://kubernetes-sigs.github.io/descheduler", (0, 31, 0)),
+    (
+        "reloader",
+        "https://stakater.github.io/stakater-charts",
+        (1, 1, 0),
+    ),
+    (
+        "sealed-secrets",
+        "https://bitnami-labs.github.io/sealed-secrets",
+        (2, 16, 1),
+    ),
+    (
+        "cloudnative-pg",
+        "https://cloudnative-pg.github.io/charts",
+        (0, 22, 0),
+    ),
+    (
+        "redis-operator",
+        "https://ot-container-kit.github.io/helm-charts",
+        (0, 18, 3),
+    ),
+    (
+        "strimzi-kafka-operator",
+        "https://strimzi.io/charts",
+        (0, 43, 0),
+    ),
+    (
+        "argo-rollouts",
+        "https://argoproj.github.io/argo-helm",
+        (2, 37, 7),
+    ),
+    (
+        "trivy-operator",
+        "https://aquasecurity.github.io/helm-charts",
+        (0, 24, 1),
+    ),
+    (
+        "node-feature-discovery",
+        "https://kubernetes-sigs.github.io/node-feature-discovery/charts",
+        (0, 16, 4),
+    ),
+    (
+        "descheduler",
+        "https://kubernetes-sigs.github.io/descheduler",
+        (0, 31, 0),
+    ),
     ("vpa", "https://charts.fairwinds.com/stable", (4, 5, 0)),
 ];
 
@@ -284,9 +386,16 @@ impl World {
                         sidecars.push(s);
                     }
                 }
-                let v0 = Ver(rng.below(3) as u32, rng.below(20) as u32, rng.below(10) as u32);
+                let v0 = Ver(
+                    rng.below(3) as u32,
+                    rng.below(20) as u32,
+                    rng.below(10) as u32,
+                );
                 // Three builds to start with: dev runs the newest, prod the oldest.
-                let mut releases = vec![Release { ver: v0, ts: t0 - 30_000 }];
+                let mut releases = vec![Release {
+                    ver: v0,
+                    ts: t0 - 30_000,
+                }];
                 for i in 1..3 {
                     let v = releases[i - 1].ver.bump(&mut rng);
                     releases.push(Release {
@@ -294,7 +403,11 @@ impl World {
                         ts: t0 - 30_000 + 10_000 * i as u64,
                     });
                 }
-                let m = Ver(rng.below(3) as u32 + 1, rng.below(10) as u32, rng.below(5) as u32);
+                let m = Ver(
+                    rng.below(3) as u32 + 1,
+                    rng.below(10) as u32,
+                    rng.below(5) as u32,
+                );
                 App {
                     name,
                     style,
@@ -917,7 +1030,13 @@ spec:
 fn render_versions_env(p: &Platform, env: usize) -> String {
     let mut s = String::from("# Generated from infrastructure/live/<env>/env.hcl; do not edit.\n");
     for (i, (key, _)) in CLUSTER_VERSIONS.iter().enumerate() {
-        writeln!(s, "{}_VERSION={}", key.to_ascii_uppercase(), p.versions[i][env]).unwrap();
+        writeln!(
+            s,
+            "{}_VERSION={}",
+            key.to_ascii_uppercase(),
+            p.versions[i][env]
+        )
+        .unwrap();
     }
     s
 }
@@ -1024,13 +1143,28 @@ fn env_parts(app: &App, e: usize) -> Vec<(String, Part)> {
     let n = &app.name;
     let env = ENVS[e];
     let mut v = vec![
-        (format!("apps/{n}/{env}/kustomization.yaml"), Part::Overlay(e)),
-        (format!("apps/{n}/{env}/image-automation.yaml"), Part::ImageAutomation(e)),
-        (format!("apps/{n}/{env}/configmap-patch.yaml"), Part::ConfigMapPatch(e)),
-        (format!("clusters/{env}/apps/{n}.yaml"), Part::FluxKustomization(e)),
+        (
+            format!("apps/{n}/{env}/kustomization.yaml"),
+            Part::Overlay(e),
+        ),
+        (
+            format!("apps/{n}/{env}/image-automation.yaml"),
+            Part::ImageAutomation(e),
+        ),
+        (
+            format!("apps/{n}/{env}/configmap-patch.yaml"),
+            Part::ConfigMapPatch(e),
+        ),
+        (
+            format!("clusters/{env}/apps/{n}.yaml"),
+            Part::FluxKustomization(e),
+        ),
     ];
     if app.style == Style::Helm {
-        v.push((format!("apps/{n}/{env}/helmrelease.yaml"), Part::HelmRelease(e)));
+        v.push((
+            format!("apps/{n}/{env}/helmrelease.yaml"),
+            Part::HelmRelease(e),
+        ));
     }
     if app.infra {
         v.push((
@@ -1075,11 +1209,26 @@ fn render_tree(w: &World) -> BTreeMap<String, String> {
     );
     for e in 0..3 {
         let env = ENVS[e];
-        t.insert(format!("clusters/{env}/helm-charts.yaml"), render_helm_charts(&w.platform, e));
-        t.insert(format!("clusters/{env}/.versions.env"), render_versions_env(&w.platform, e));
-        t.insert(format!("clusters/{env}/kustomization.yaml"), render_cluster_kustomization(&w.apps, e));
-        t.insert(format!("clusters/{env}/flux-system/gotk-sync.yaml"), render_gotk_sync(e));
-        t.insert(format!("infrastructure/live/{env}/env.hcl"), render_env_hcl(&w.platform, e));
+        t.insert(
+            format!("clusters/{env}/helm-charts.yaml"),
+            render_helm_charts(&w.platform, e),
+        );
+        t.insert(
+            format!("clusters/{env}/.versions.env"),
+            render_versions_env(&w.platform, e),
+        );
+        t.insert(
+            format!("clusters/{env}/kustomization.yaml"),
+            render_cluster_kustomization(&w.apps, e),
+        );
+        t.insert(
+            format!("clusters/{env}/flux-system/gotk-sync.yaml"),
+            render_gotk_sync(e),
+        );
+        t.insert(
+            format!("infrastructure/live/{env}/env.hcl"),
+            render_env_hcl(&w.platform, e),
+        );
     }
     for app in &w.apps {
         for (path, part) in parts_of(app) {
@@ -1206,15 +1355,24 @@ fn platform_step(w: &mut World) -> Change {
         let name = CHARTS[k].0;
         Change {
             message: format!("chore({e}): helm chart {name} {}\n", v.plain()),
-            files: vec![(format!("clusters/{e}/helm-charts.yaml"), render_helm_charts(p, env))],
+            files: vec![(
+                format!("clusters/{e}/helm-charts.yaml"),
+                render_helm_charts(p, env),
+            )],
         }
     } else {
         let key = CLUSTER_VERSIONS[k].0;
         Change {
             message: format!("chore({e}): {key} {v}\n"),
             files: vec![
-                (format!("clusters/{e}/.versions.env"), render_versions_env(p, env)),
-                (format!("infrastructure/live/{e}/env.hcl"), render_env_hcl(p, env)),
+                (
+                    format!("clusters/{e}/.versions.env"),
+                    render_versions_env(p, env),
+                ),
+                (
+                    format!("infrastructure/live/{e}/env.hcl"),
+                    render_env_hcl(p, env),
+                ),
             ],
         }
     }
@@ -1510,7 +1668,10 @@ pub fn render_peers(p: &Params, count: usize) -> (BTreeMap<String, String>, usiz
                     &format!("metadata:\n  namespace: {nsn}\n  name: "),
                 )
                 .replace(&format!("{}:latest", image_of(app)), &image)
-                .replace("  replicas: 1\n", &format!("  replicas: {}\n", app.replicas[e]));
+                .replace(
+                    "  replicas: 1\n",
+                    &format!("  replicas: {}\n", app.replicas[e]),
+                );
             if bad && !mutable_main {
                 dep = dep.replacen(
                     "      initContainers:\n",
@@ -1521,7 +1682,11 @@ pub fn render_peers(p: &Params, count: usize) -> (BTreeMap<String, String>, usiz
                 );
             }
             let dir = format!("{}/{}", app.name, ENVS[e]);
-            let kind = if app.style == Style::Helm { "cronjob" } else { "deployment" };
+            let kind = if app.style == Style::Helm {
+                "cronjob"
+            } else {
+                "deployment"
+            };
             let body = if app.style == Style::Helm {
                 // Helm apps render a CronJob here, to vary the workload kinds.
                 let mut cj = render_cronjob(app)
@@ -1553,7 +1718,10 @@ pub fn render_peers(p: &Params, count: usize) -> (BTreeMap<String, String>, usiz
             let mut docs = vec![
                 (format!("{dir}/{kind}.yaml"), body),
                 (format!("{dir}/service.yaml"), add_ns(render_service(app))),
-                (format!("{dir}/configmap.yaml"), add_ns(render_configmap(app))),
+                (
+                    format!("{dir}/configmap.yaml"),
+                    add_ns(render_configmap(app)),
+                ),
             ];
             if app.style != Style::Helm {
                 docs.push((format!("{dir}/hpa.yaml"), add_ns(render_hpa(app))));
@@ -1615,8 +1783,12 @@ pub fn write_repo(dir: &Path, p: &Params) -> Result<Stats, String> {
         .map_err(|e| format!("git fast-import: {e}"))?;
     {
         let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(&stream).map_err(|e| format!("fast-import: {e}"))?;
-        stdin.write_all(b"done\n").map_err(|e| format!("fast-import: {e}"))?;
+        stdin
+            .write_all(&stream)
+            .map_err(|e| format!("fast-import: {e}"))?;
+        stdin
+            .write_all(b"done\n")
+            .map_err(|e| format!("fast-import: {e}"))?;
     }
     let st = child.wait().map_err(|e| format!("fast-import: {e}"))?;
     if !st.success() {
@@ -1638,7 +1810,14 @@ pub fn write_peers(dir: &Path, p: &Params, count: usize) -> Result<(usize, usize
     git(dir, &["add", "-A"])?;
     git(
         dir,
-        &["-c", "commit.gpgsign=false", "commit", "-q", "-m", "rendered manifests"],
+        &[
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "-m",
+            "rendered manifests",
+        ],
     )?;
     Ok((files.len(), expected))
 }

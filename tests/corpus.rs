@@ -2,7 +2,6 @@
 //! seed gives the same files, the same history and the same commit ids; another seed gives
 //! another corpus. Small sizes only: this is not a benchmark.
 
-#[allow(dead_code)]
 #[path = "../examples/gen_corpus.rs"]
 mod gen_corpus;
 
@@ -49,11 +48,21 @@ fn tree_has_every_kind_of_file() {
         assert!(has(suffix), "no file ending in {suffix}");
     }
     let all: String = tree.values().map(String::as_str).collect();
-    for needle in ["initContainers:", "$imagepolicy", "kind: ImagePolicy", "kind: ImageRepository", "?ref=v"] {
+    for needle in [
+        "initContainers:",
+        "$imagepolicy",
+        "kind: ImagePolicy",
+        "kind: ImageRepository",
+        "?ref=v",
+    ] {
         assert!(all.contains(needle), "no {needle} in the corpus");
     }
     // About 23 files per application plus the shared ones.
-    assert!((15 + 12 * 20..15 + 12 * 26).contains(&tree.len()), "{} files", tree.len());
+    assert!(
+        (15 + 12 * 20..15 + 12 * 26).contains(&tree.len()),
+        "{} files",
+        tree.len()
+    );
 }
 
 #[test]
