@@ -226,7 +226,7 @@ pub struct Pin {
 }
 
 /// How automation orders the tags a policy admits.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum PolicyOrder {
     Semver { range: String },

@@ -410,14 +410,14 @@ fn lint_trees(
 ) -> Result<ChangeOutcome, Error> {
     let (before, after) = run.pair(before_tree, after_tree)?;
     let files = changed_files(changes);
-    // The history is only asked when the change touches a file that holds facts (a
-    // staged README needs no walk through thousands of commits).
-    let touches_facts = files.iter().any(|f| {
-        [&before, &after].iter().any(|s| {
-            s.files.iter().any(|x| {
-                (x.path == f.path || Some(&x.path) == f.old_path.as_ref()) && !x.facts.is_empty()
-            })
-        })
+    // The history answers one question: did a predecessor run this version before? Walk
+    // it only when the change moves a pin of an environment that has predecessors (PL006)
+    // or is protected (PL008); a dev-only bump or a README needs no walk through thousands
+    // of commits.
+    let changed: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let touches_facts = after.pins.iter().any(|p| {
+        let env = after.envs.get(p.env);
+        (env.protected || !env.after.is_empty()) && changed.contains(after.path(p.file))
     });
     let history = if touches_facts {
         run.history_index(base, &after)?

@@ -238,6 +238,53 @@ pub fn analyse(
     order: &PolicyOrder,
     ctx: &PolicyContext,
 ) -> Vec<Problem> {
+    // The same policy text recurs across applications and, in `history`, across every
+    // commit; building its automata dominates the rule's cost, so answers are remembered
+    // for the process (bounded).
+    type Key = (
+        Option<String>,
+        Option<String>,
+        PolicyOrder,
+        String,
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        bool,
+    );
+    static MEMO: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<Key, Vec<Problem>>>,
+    > = std::sync::OnceLock::new();
+    const MEMO_LIMIT: usize = 4096;
+    let key: Key = (
+        pattern.map(str::to_string),
+        extract.map(str::to_string),
+        order.clone(),
+        ctx.environment.to_string(),
+        ctx.own_tokens.to_vec(),
+        ctx.foreign_tokens.to_vec(),
+        ctx.mutable_tags.to_vec(),
+        ctx.protected,
+    );
+    let memo = MEMO.get_or_init(Default::default);
+    if let Some(hit) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return hit;
+    }
+    let problems = analyse_uncached(pattern, extract, order, ctx);
+    if let Ok(mut m) = memo.lock() {
+        if m.len() >= MEMO_LIMIT {
+            m.clear();
+        }
+        m.insert(key, problems.clone());
+    }
+    problems
+}
+
+fn analyse_uncached(
+    pattern: Option<&str>,
+    extract: Option<&str>,
+    order: &PolicyOrder,
+    ctx: &PolicyContext,
+) -> Vec<Problem> {
     let Some(pattern) = pattern else {
         return prerelease_problem(order, ctx).into_iter().collect();
     };

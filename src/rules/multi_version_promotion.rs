@@ -60,6 +60,18 @@ fn promotions<'a>(ctx: &'a ChangeContext) -> Vec<Promotion<'a>> {
     out
 }
 
+/// A component's name with the spelling of its file format removed: `FLUX_VERSION`,
+/// `versions.flux` and `flux_version` are all `flux`.
+fn same_component(component: &str) -> String {
+    let c = component.to_ascii_lowercase().replace('-', "_");
+    let c = c.strip_prefix("versions.").unwrap_or(&c);
+    let c = c
+        .strip_suffix("_version")
+        .or_else(|| c.strip_suffix(".version"))
+        .unwrap_or(c);
+    c.to_string()
+}
+
 pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     let promoted = promotions(ctx);
     let Some(first) = promoted.first() else {
@@ -67,9 +79,14 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     };
     let after = ctx.after;
     let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let mut seen: Vec<(String, &str)> = Vec::new();
     let mut envs: Vec<&str> = Vec::new();
     for x in &promoted {
-        if !pairs.contains(&(x.component, x.value.as_str())) {
+        // `FLUX_VERSION` in `.versions.env` and `versions.flux` in the HCL it is generated
+        // from are one component: one version moved in two files is one promotion.
+        let key = (same_component(x.component), x.value.as_str());
+        if !seen.contains(&key) {
+            seen.push(key);
             pairs.push((x.component, &x.value));
         }
         let env = after.envs.get(x.p.env).name.as_str();
@@ -220,6 +237,16 @@ fn mask(text: &str, spans: &[(usize, usize)]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_version_under_two_spellings_is_one_component() {
+        assert_eq!(super::same_component("FLUX_VERSION"), "flux");
+        assert_eq!(super::same_component("versions.flux"), "flux");
+        assert_eq!(
+            super::same_component("ghcr.io/acme/backend"),
+            "ghcr.io/acme/backend"
+        );
+    }
+
     use super::super::promotion_order::test_support::{page_findings, related, show, Change};
     use super::*;
 
@@ -234,6 +261,20 @@ mod tests {
 
     fn shown(c: &Change) -> Vec<String> {
         c.run(check).iter().map(show).collect()
+    }
+
+    #[test]
+    fn one_version_in_an_env_file_and_its_hcl_source_is_one_promotion() {
+        const ENV: &str = "kubernetes/clusters/live/.versions.env";
+        const HCL: &str = "infrastructure/live/env.hcl";
+        let hcl = |v: &str| format!("locals {{\n  versions = {{\n    flux = \"{v}\"\n  }}\n}}\n");
+        let env = |v: &str| format!("FLUX_VERSION={v}\n");
+        let (e0, e1, h0, h1) = (env("v2.4.0"), env("v2.5.0"), hcl("v2.4.0"), hcl("v2.5.0"));
+        assert!(shown(&Change::new(
+            &[(ENV, &e0), (HCL, &h0)],
+            &[(ENV, &e1), (HCL, &h1)]
+        ))
+        .is_empty());
     }
 
     #[test]
