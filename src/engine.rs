@@ -44,11 +44,7 @@ pub struct Outcome {
 impl Outcome {
     /// The decoded text of a file that holds a finding, for quoting it.
     pub fn source(&self, path: &str) -> Option<Arc<str>> {
-        self.snapshot
-            .files
-            .iter()
-            .find(|f| f.path == path)
-            .and_then(|f| f.text.clone())
+        self.snapshot.file(path).and_then(|f| f.text.clone())
     }
 }
 
@@ -196,31 +192,25 @@ pub fn extract_files(root: &Path, files: &[String], max_size: u64) -> Vec<FileFa
 }
 
 fn extract_one(root: &Path, path: &str, format: extract::Format, max_size: u64) -> FileFacts {
+    let bytes = worktree::read_file(root, path, max_size);
+    file_facts(path, format, bytes.as_deref().map_err(String::as_str))
+}
+
+/// The facts of one file from its bytes, or the reason it could not be read (a PL000
+/// note): the one path every source of bytes (work tree, git blob, memory) goes through.
+pub fn file_facts(path: &str, format: extract::Format, bytes: Result<&[u8], &str>) -> FileFacts {
     let mut out = FileFacts {
         path: path.to_string(),
         ..FileFacts::default()
     };
-    let bytes = match worktree::read_file(root, path, max_size) {
-        Ok(b) => b,
+    let text = match bytes.map_err(str::to_string).and_then(extract::decode) {
+        Ok(t) => t,
         Err(reason) => {
             out.unreadable = Some(reason);
             return out;
         }
     };
-    extract_bytes(&mut out, &bytes, format);
-    out
-}
-
-/// Extract facts from a file's bytes into `out` (shared by every source of bytes).
-pub fn extract_bytes(out: &mut FileFacts, bytes: &[u8], format: extract::Format) {
-    let text = match extract::decode(bytes) {
-        Ok(t) => t,
-        Err(reason) => {
-            out.unreadable = Some(reason);
-            return;
-        }
-    };
-    match extract::extract(&out.path, format, text) {
+    match extract::extract(path, format, text) {
         Ok(facts) => out.facts = facts,
         Err(reason) => out.unreadable = Some(reason),
     }
@@ -228,6 +218,7 @@ pub fn extract_bytes(out: &mut FileFacts, bytes: &[u8], format: extract::Format)
     if !out.facts.is_empty() || !out.suppressions.is_empty() {
         out.text = Some(Arc::from(text));
     }
+    out
 }
 
 /// Build the environments of a run: declared, or inferred from paths and namespaces.
@@ -351,11 +342,7 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     let wt = load_worktree(opts)?;
     let enabled = enabled_rules(&wt.config, opts)?;
     let mut findings = Vec::new();
-    for (id, check) in rules::TREE_RULES {
-        if enabled.contains(id) {
-            check(&wt.snapshot, &wt.config, &mut findings);
-        }
-    }
+    rules::run_tree_rules(&wt.snapshot, &wt.config, &enabled, &mut findings);
     let history_rules: Vec<_> = rules::HISTORY_TREE_RULES
         .iter()
         .filter(|(id, _)| enabled.contains(id))
@@ -398,11 +385,7 @@ pub fn run_tree_rules(
     enabled: &BTreeSet<&'static str>,
 ) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
-    for (id, check) in rules::TREE_RULES {
-        if enabled.contains(id) {
-            check(snapshot, config, &mut findings);
-        }
-    }
+    rules::run_tree_rules(snapshot, config, enabled, &mut findings);
     finish(findings, snapshot, config)
 }
 
@@ -417,27 +400,20 @@ pub fn finish(
         if rc.ignore.is_empty() {
             continue;
         }
-        let mut b = GlobSetBuilder::new();
-        for g in &rc.ignore {
-            let glob = Glob::new(g).map_err(|e| ConfigError {
-                file: config::FILE_NAME.to_string(),
-                line: None,
-                column: None,
-                field: format!("rules.{id}.ignore"),
-                message: e.to_string(),
-                help: None,
-            })?;
-            b.add(glob);
-        }
-        let set = b.build().map_err(|e| ConfigError {
+        // Validated when the config was loaded; an error here still names the field.
+        let invalid = |e: globset::Error| ConfigError {
             file: config::FILE_NAME.to_string(),
             line: None,
             column: None,
             field: format!("rules.{id}.ignore"),
             message: e.to_string(),
             help: None,
-        })?;
-        ignores.push((id.as_str(), set));
+        };
+        let mut b = GlobSetBuilder::new();
+        for g in &rc.ignore {
+            b.add(Glob::new(g).map_err(invalid)?);
+        }
+        ignores.push((id.as_str(), b.build().map_err(invalid)?));
     }
     findings.retain(|f| {
         let ignored = ignores
@@ -455,7 +431,7 @@ pub fn finish(
 }
 
 fn suppressed(f: &Finding, snapshot: &Snapshot) -> bool {
-    let Some(file) = snapshot.files.iter().find(|x| x.path == f.path) else {
+    let Some(file) = snapshot.file(&f.path) else {
         return false;
     };
     let name = rules::lookup(f.rule).map(|r| r.name).unwrap_or_default();
@@ -504,19 +480,14 @@ pub fn extract_in_memory(files: &[(&str, &[u8])], max_size: u64) -> Vec<FileFact
         .par_iter()
         .filter_map(|(path, bytes)| {
             let format = extract::format_of(path)?;
-            let mut out = FileFacts {
-                path: path.to_string(),
-                ..FileFacts::default()
-            };
-            if bytes.len() as u64 > max_size {
-                out.unreadable = Some(format!(
-                    "file is {} bytes, over the size limit of {max_size} bytes",
-                    bytes.len()
-                ));
+            let reason;
+            let bytes = if bytes.len() as u64 > max_size {
+                reason = extract::over_size_limit(bytes.len() as u64, max_size);
+                Err(reason.as_str())
             } else {
-                extract_bytes(&mut out, bytes, format);
-            }
-            Some(out)
+                Ok(*bytes)
+            };
+            Some(file_facts(path, format, bytes))
         })
         .collect()
 }

@@ -35,20 +35,20 @@ impl FactCache {
         if let Some(hit) = self.map.lock().ok()?.get(&key) {
             return Some(hit.clone());
         }
-        let mut out = FileFacts {
-            path: entry.path.clone(),
-            ..FileFacts::default()
-        };
-        match entry.kind {
-            crate::source::git::EntryKind::Symlink => {
-                out.unreadable = Some("symlink not followed".to_string());
-            }
+        let out = match entry.kind {
             crate::source::git::EntryKind::Submodule => return None,
-            _ => match repo.read_blob(entry.id, max_size) {
-                Ok(bytes) => engine::extract_bytes(&mut out, &bytes, format),
-                Err(reason) => out.unreadable = Some(reason),
-            },
-        }
+            crate::source::git::EntryKind::Symlink => {
+                engine::file_facts(&entry.path, format, Err("symlink not followed"))
+            }
+            _ => {
+                let bytes = repo.read_blob(entry.id, max_size);
+                engine::file_facts(
+                    &entry.path,
+                    format,
+                    bytes.as_deref().map_err(String::as_str),
+                )
+            }
+        };
         let facts = Arc::new(out);
         if let Ok(mut map) = self.map.lock() {
             map.insert(key, facts.clone());
@@ -221,12 +221,11 @@ fn record_pins(
             continue;
         }
         let e = envs.get(env);
-        let v = crate::version::version_of(&pin.reference.value, e.tag_pattern.as_ref());
         out.push((
             e.name.clone(),
             pin.component.clone(),
             PastPin {
-                version: crate::version::lineage_key(&v.text).to_string(),
+                version: crate::version::lineage_of(&pin.reference.value, e.tag_pattern.as_ref()),
                 digest: pin.reference.digest.clone(),
                 commit: commit.to_string(),
                 path: facts.path.clone(),
@@ -298,11 +297,7 @@ fn lint_change(
     all_files: bool,
 ) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
-    for (id, check) in rules::TREE_RULES {
-        if run.enabled.contains(id) {
-            check(after, &run.config, &mut findings);
-        }
-    }
+    rules::run_tree_rules(after, &run.config, &run.enabled, &mut findings);
     if !all_files {
         let changed: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
         findings.retain(|f| changed.contains(f.path.as_str()));
@@ -345,10 +340,9 @@ fn sources_of(
     // The base side under its own key: related locations "before this change" quote it.
     let base_key = Some(base_key(commit));
     for (snap, key) in [(after, commit.map(str::to_string)), (before, base_key)] {
-        for file in &snap.files {
-            if let (true, Some(text)) = (wanted.contains(file.path.as_str()), &file.text) {
-                out.entry((key.clone(), file.path.clone()))
-                    .or_insert_with(|| text.clone());
+        for path in &wanted {
+            if let Some(text) = snap.file(path).and_then(|f| f.text.clone()) {
+                out.entry((key.clone(), path.to_string())).or_insert(text);
             }
         }
     }

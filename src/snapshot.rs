@@ -55,6 +55,8 @@ pub struct Snapshot {
     pub artifacts: Vec<Artifact>,
     /// (environment, component) → indices into `pins`.
     by_env_component: BTreeMap<(usize, String), Vec<usize>>,
+    /// path → index into `files`.
+    by_path: HashMap<String, usize>,
 }
 
 /// Longest chain of kustomizations followed upwards from a file.
@@ -81,10 +83,10 @@ impl Snapshot {
                 envs.apply_stage_graph(&stages);
             }
         }
-        let path_index: HashMap<&str, usize> = files
+        let by_path: HashMap<String, usize> = files
             .iter()
             .enumerate()
-            .map(|(i, f)| (f.path.as_str(), i))
+            .map(|(i, f)| (f.path.clone(), i))
             .collect();
         let file_env: Vec<Option<usize>> = files.iter().map(|f| envs.for_path(&f.path)).collect();
 
@@ -98,7 +100,7 @@ impl Snapshot {
                 };
                 let dir = parent_dir(&f.path);
                 for (ri, (entry, _)) in kust.resources.iter().enumerate() {
-                    for target in resolve_entry(dir, entry, &path_index) {
+                    for target in resolve_entry(dir, entry, &by_path) {
                         if target != k {
                             includers.entry(target).or_default().push(Include {
                                 kustomization: k,
@@ -157,6 +159,7 @@ impl Snapshot {
             }
         }
         let mut snap = Snapshot {
+            by_path,
             files,
             envs,
             pins,
@@ -205,8 +208,12 @@ impl Snapshot {
             return None;
         }
         let pattern = self.envs.get(p.env).tag_pattern.as_ref();
-        let v = crate::version::version_of(&pin.reference.value, pattern);
-        Some(crate::version::lineage_key(&v.text).to_string())
+        Some(crate::version::lineage_of(&pin.reference.value, pattern))
+    }
+
+    /// The file at `path`, if the snapshot holds it.
+    pub fn file(&self, path: &str) -> Option<&FileFacts> {
+        self.by_path.get(path).map(|&i| &*self.files[i])
     }
 
     pub fn path(&self, file: usize) -> &str {
@@ -433,7 +440,7 @@ const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml"
 
 /// The files a kustomization entry includes: the file itself, or the kustomization of the
 /// directory it names. Remote entries (URLs) include nothing we can see.
-fn resolve_entry(dir: &str, entry: &str, index: &HashMap<&str, usize>) -> Vec<usize> {
+fn resolve_entry(dir: &str, entry: &str, index: &HashMap<String, usize>) -> Vec<usize> {
     if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
         return Vec::new();
     }

@@ -53,6 +53,12 @@ pub fn lineage_key(version: &str) -> &str {
     version
 }
 
+/// The version lineage compares across environments: [`version_of`] then [`lineage_key`]
+/// (`production-v1.2.3-1712345678` → `v1.2.3`, `validated-abc1234` → `abc1234`).
+pub fn lineage_of(tag: &str, pattern: Option<&Regex>) -> String {
+    lineage_key(&version_of(tag, pattern).text).to_string()
+}
+
 /// Numeric components of a version for ordering (`v1.10.0` → `[1, 10, 0]`); `None` when
 /// the text holds no number.
 pub fn numeric_parts(version: &str) -> Option<Vec<u64>> {

@@ -15,6 +15,11 @@ use crate::model::{Fact, LineIndex};
 /// Default size limit for a file to be read (DESIGN §2).
 pub const DEFAULT_SIZE_LIMIT: u64 = 4 * 1024 * 1024;
 
+/// The PL000 reason for a file over the size limit (the same words from every source).
+pub fn over_size_limit(len: u64, max_size: u64) -> String {
+    format!("file is {len} bytes, over the size limit of {max_size} bytes")
+}
+
 /// The input formats promolint reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

@@ -77,6 +77,20 @@ pub const CHANGE_RULES: &[(&str, crate::change::ChangeCheck)] = &[
     (rebuilt_for_production::ID, rebuilt_for_production::check),
 ];
 
+/// Run the enabled tree rules on a snapshot (raw findings: no suppression or levels yet).
+pub fn run_tree_rules(
+    snap: &Snapshot,
+    config: &Config,
+    enabled: &std::collections::BTreeSet<&'static str>,
+    out: &mut Vec<Finding>,
+) {
+    for (id, check) in TREE_RULES {
+        if enabled.contains(id) {
+            check(snap, config, out);
+        }
+    }
+}
+
 /// A tree rule that also asks the history of the tree (what predecessors ran before).
 pub type HistoryTreeCheck = fn(&Snapshot, &crate::history::HistoryIndex, &mut Vec<Finding>);
 

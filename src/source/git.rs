@@ -672,10 +672,7 @@ impl GitRepo {
             ));
         }
         if header.size() > max_size {
-            return Err(format!(
-                "file is {} bytes, over the size limit of {max_size} bytes",
-                header.size()
-            ));
+            return Err(crate::extract::over_size_limit(header.size(), max_size));
         }
         let object = match repo.try_find_object(id) {
             Ok(Some(object)) => object,

@@ -176,9 +176,7 @@ fn check_kind(meta: &fs::Metadata) -> Result<(), String> {
 
 fn check_size(len: u64, max_size: u64) -> Result<(), String> {
     if len > max_size {
-        Err(format!(
-            "file is {len} bytes, over the size limit of {max_size} bytes"
-        ))
+        Err(crate::extract::over_size_limit(len, max_size))
     } else {
         Ok(())
     }
