@@ -4,7 +4,8 @@
 use crate::config::Config;
 use crate::history::HistoryIndex;
 use crate::rules::Finding;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{EffectivePin, Snapshot};
+use std::sync::OnceLock;
 
 /// How a file differs between the two sides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,9 +40,41 @@ pub struct ChangeContext<'a> {
     /// The commit under review in `history` mode (findings carry it).
     pub commit: Option<&'a str>,
     pub config: &'a Config,
+    /// See [`ChangeContext::moved_pins`]; computed on first use.
+    moved: OnceLock<Vec<usize>>,
 }
 
-impl ChangeContext<'_> {
+impl<'a> ChangeContext<'a> {
+    pub fn new(
+        before: &'a Snapshot,
+        after: &'a Snapshot,
+        files: &'a [ChangedFile],
+        history: &'a HistoryIndex,
+        commit: Option<&'a str>,
+        config: &'a Config,
+    ) -> Self {
+        ChangeContext {
+            before,
+            after,
+            files,
+            history,
+            commit,
+            config,
+            moved: OnceLock::new(),
+        }
+    }
+
+    /// The after side's pins in (environment, component) groups that this change altered,
+    /// in file order. A pin outside them pins what its environment already pinned before,
+    /// so no change rule has anything to say about it; skipping them keeps a change's cost
+    /// proportional to the change, not to the repository.
+    pub fn moved_pins(&self) -> impl Iterator<Item = &'a EffectivePin> + '_ {
+        self.moved
+            .get_or_init(|| self.after.pins_moved_since(self.before))
+            .iter()
+            .map(|&i| &self.after.pins[i])
+    }
+
     /// Whether `path` is among the changed files (after the change).
     pub fn changed(&self, path: &str) -> bool {
         self.files

@@ -69,6 +69,10 @@ pub struct Global {
     /// Worker threads (default: one per core)
     #[arg(long, value_name = "N", global = true)]
     pub jobs: Option<usize>,
+    /// Neither read nor write the pin ledger that speeds up history walks (kept in the git
+    /// directory; also PROMOLINT_NO_CACHE)
+    #[arg(long, global = true)]
+    pub no_cache: bool,
     /// Print findings only, no summary line
     #[arg(short, long, global = true)]
     pub quiet: bool,

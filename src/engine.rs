@@ -28,6 +28,8 @@ pub struct Options {
     pub select: Vec<String>,
     /// `--ignore`: never these rules.
     pub ignore: Vec<String>,
+    /// `--no-cache`: neither read nor write the pin ledger in the git directory.
+    pub no_cache: bool,
 }
 
 /// The result of a run.
@@ -314,8 +316,10 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
     // The whole tree is read even when paths are given: a base's findings depend on the
     // overlays that include it, and predecessors live in other directories.
     let list = probe;
+    crate::timing::phase("listed files");
     let config = load_config(&root, &opts.start, opts.config.as_deref())?;
     let mut facts = extract_files(&root, &list.files, config.max_file_size);
+    crate::timing::phase("read and extracted");
     for (path, reason) in &list.skipped {
         facts.push(FileFacts {
             path: path.clone(),
@@ -328,6 +332,7 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
     let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
     let artifacts = extract::artifact::from_paths(&list.files, &patterns);
     let snapshot = Snapshot::build(facts.into_iter().map(Arc::new).collect(), envs, artifacts);
+    crate::timing::phase("snapshot built");
     Ok(Worktree {
         root,
         config,
@@ -343,6 +348,7 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     let enabled = enabled_rules(&wt.config, opts)?;
     let mut findings = Vec::new();
     rules::run_tree_rules(&wt.snapshot, &wt.config, &enabled, &mut findings);
+    crate::timing::phase("tree rules");
     let history_rules: Vec<_> = rules::HISTORY_TREE_RULES
         .iter()
         .filter(|(id, _)| enabled.contains(id))
@@ -354,6 +360,7 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
         } else {
             crate::history::HistoryIndex::empty()
         };
+        crate::timing::phase("history index");
         for (_, check) in history_rules {
             check(&wt.snapshot, &history, &mut findings);
         }

@@ -2,6 +2,7 @@
 use clap::Parser;
 
 fn main() {
+    promolint::timing::phase("start");
     let cli = match promolint::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -15,5 +16,7 @@ fn main() {
             std::process::exit(code);
         }
     };
-    std::process::exit(promolint::run::run(cli));
+    let code = promolint::run::run(cli);
+    promolint::timing::phase("report written");
+    std::process::exit(code);
 }

@@ -4,12 +4,12 @@
 //! points at the value, never at the file. Spans are relative to the *decoded* text
 //! of a file (see [`crate::extract::decode`]): a leading UTF-8 BOM is not part of it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// A region of a file: byte range plus 1-based line and column (columns count Unicode
 /// scalar values; `end_*` is exclusive, as in the JSON output).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Span {
     pub start: usize,
     pub end: usize,

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::engine::{self, Error, Options};
 use crate::extract;
 use crate::history::{HistoryIndex, PastPin};
+use crate::ledger::{Ledger, RawPin};
 use crate::rules::{self, Finding};
 use crate::snapshot::{FileFacts, Snapshot};
 use crate::source::git::{FileChange, FileEntry, GitRepo, ObjectId};
@@ -30,31 +31,35 @@ impl FactCache {
         entry: &FileEntry,
         max_size: u64,
     ) -> Option<Arc<FileFacts>> {
-        let format = extract::format_of(&entry.path)?;
         let key = (entry.id, entry.path.clone());
         if let Some(hit) = self.map.lock().ok()?.get(&key) {
             return Some(hit.clone());
         }
-        let out = match entry.kind {
-            crate::source::git::EntryKind::Submodule => return None,
-            crate::source::git::EntryKind::Symlink => {
-                engine::file_facts(&entry.path, format, Err("symlink not followed"))
-            }
-            _ => {
-                let bytes = repo.read_blob(entry.id, max_size);
-                engine::file_facts(
-                    &entry.path,
-                    format,
-                    bytes.as_deref().map_err(String::as_str),
-                )
-            }
-        };
-        let facts = Arc::new(out);
+        let facts = Arc::new(blob_facts(repo, entry, max_size)?);
         if let Ok(mut map) = self.map.lock() {
             map.insert(key, facts.clone());
         }
         Some(facts)
     }
+}
+
+/// The facts of the blob `entry`, read and extracted (`None`: no extractor reads it).
+fn blob_facts(repo: &GitRepo, entry: &FileEntry, max_size: u64) -> Option<FileFacts> {
+    let format = extract::format_of(&entry.path)?;
+    Some(match entry.kind {
+        crate::source::git::EntryKind::Submodule => return None,
+        crate::source::git::EntryKind::Symlink => {
+            engine::file_facts(&entry.path, format, Err("symlink not followed"))
+        }
+        _ => {
+            let bytes = repo.read_blob(entry.id, max_size);
+            engine::file_facts(
+                &entry.path,
+                format,
+                bytes.as_deref().map_err(String::as_str),
+            )
+        }
+    })
 }
 
 /// Everything a git-native run shares.
@@ -64,6 +69,8 @@ pub struct GitRun {
     pub config: Config,
     pub enabled: BTreeSet<&'static str>,
     pub cache: FactCache,
+    /// Whether the pin ledger in the git directory is read and written.
+    pub ledger: bool,
 }
 
 impl GitRun {
@@ -78,6 +85,7 @@ impl GitRun {
             config,
             enabled,
             cache: FactCache::default(),
+            ledger: !opts.no_cache && std::env::var_os("PROMOLINT_NO_CACHE").is_none(),
         })
     }
 
@@ -133,41 +141,47 @@ impl GitRun {
             return Ok(index);
         };
         let commits = self.repo.range_commits(None, tip)?;
-        let envs = &snapshot.envs;
-        // Oldest first: every commit's changed blobs, each parsed once.
-        let per_commit: Vec<Result<Vec<Recorded>, Error>> = commits
+        let ids: Vec<String> = commits.iter().map(|c| c.id.to_string()).collect();
+        let dir = self.ledger.then(|| self.repo.cache_dir());
+        let mut ledger = Ledger::open(dir.as_deref(), self.config.max_file_size);
+        // Commits the ledger has not seen: their changed blobs, each parsed once and not
+        // kept (a long history would otherwise hold every version of every file).
+        let missing: Vec<usize> = (0..commits.len())
+            .filter(|&i| ledger.get(&ids[i]).is_none())
+            .collect();
+        let computed: Vec<Result<(usize, Vec<RawPin>), Error>> = missing
             .par_iter()
-            .enumerate()
-            .map(|(seq, c)| {
-                let parent = c.parents.first().copied();
-                let changes = self.repo.diff_trees(parent, Some(c.id))?;
-                let mut out = Vec::new();
-                for change in changes {
-                    let Some(new) = change.new else {
-                        continue;
-                    };
-                    let inside = prefix.is_empty()
-                        || new
-                            .path
-                            .strip_prefix(prefix)
-                            .is_some_and(|r| r.starts_with('/'));
-                    if !inside {
-                        continue;
+            .map(|&i| {
+                let c = &commits[i];
+                let changes = self
+                    .repo
+                    .diff_trees(c.parents.first().copied(), Some(c.id))?;
+                let mut pins = Vec::new();
+                for new in changes.into_iter().filter_map(|change| change.new) {
+                    if let Some(facts) = blob_facts(&self.repo, &new, self.config.max_file_size) {
+                        raw_pins(&facts, &mut pins);
                     }
-                    let Some(facts) = self
-                        .cache
-                        .facts(&self.repo, &new, self.config.max_file_size)
-                    else {
-                        continue;
-                    };
-                    record_pins(&facts, envs, &c.id.to_string(), seq as u64, &mut out);
                 }
-                Ok(out)
+                Ok((i, pins))
             })
             .collect();
-        for batch in per_commit {
-            for (env, component, pin) in batch? {
-                index.record(&env, &component, pin);
+        for result in computed {
+            let (i, pins) = result?;
+            ledger.insert(ids[i].clone(), pins);
+        }
+        ledger.save();
+        let envs = &snapshot.envs;
+        for (seq, id) in ids.iter().enumerate() {
+            let inside = |path: &str| {
+                prefix.is_empty()
+                    || path
+                        .strip_prefix(prefix)
+                        .is_some_and(|r| r.starts_with('/'))
+            };
+            for raw in ledger.get(id).unwrap_or_default() {
+                if inside(&raw.path) {
+                    record_pin(raw, envs, id, seq as u64, &mut index);
+                }
             }
         }
         index.set_horizon(commits.len().saturating_sub(1) as u64);
@@ -190,50 +204,58 @@ impl GitRun {
     }
 }
 
-/// (environment name, component, pin) found in one commit.
-type Recorded = (String, String, PastPin);
-
 /// Findings of one commit, the files it changed, and the texts they quote.
 type CommitResult = (Vec<Finding>, usize, Sources);
 
-/// The pins of one file, resolved to environments by path or namespace (no overlays: a
-/// history query asks what an environment's own files said).
-fn record_pins(
-    facts: &FileFacts,
-    envs: &crate::config::Environments,
-    commit: &str,
-    seq: u64,
-    out: &mut Vec<Recorded>,
-) {
-    let by_path = envs.for_path(&facts.path);
+/// The tag pins of one file as the ledger keeps them.
+fn raw_pins(facts: &FileFacts, out: &mut Vec<RawPin>) {
     for fact in &facts.facts {
         let crate::model::FactKind::Pin(pin) = &fact.kind else {
-            continue;
-        };
-        let Some(env) = by_path.or_else(|| {
-            fact.namespace
-                .as_deref()
-                .and_then(|ns| envs.for_namespace(ns))
-        }) else {
             continue;
         };
         if pin.reference.kind != crate::model::RefKind::Tag {
             continue;
         }
-        let e = envs.get(env);
-        out.push((
-            e.name.clone(),
-            pin.component.clone(),
-            PastPin {
-                version: crate::version::lineage_of(&pin.reference.value, e.tag_pattern.as_ref()),
-                digest: pin.reference.digest.clone(),
-                commit: commit.to_string(),
-                path: facts.path.clone(),
-                span: pin.span.clone(),
-                seq,
-            },
-        ));
+        out.push(RawPin {
+            path: facts.path.clone(),
+            namespace: fact.namespace.clone(),
+            component: pin.component.clone(),
+            tag: pin.reference.value.clone(),
+            digest: pin.reference.digest.clone(),
+            span: pin.span.clone(),
+        });
     }
+}
+
+/// Record a pin in the environment its path or namespace names (no overlays: a history
+/// query asks what an environment's own files said).
+fn record_pin(
+    raw: &RawPin,
+    envs: &crate::config::Environments,
+    commit: &str,
+    seq: u64,
+    index: &mut HistoryIndex,
+) {
+    let Some(env) = envs.for_path(&raw.path).or_else(|| {
+        raw.namespace
+            .as_deref()
+            .and_then(|ns| envs.for_namespace(ns))
+    }) else {
+        return;
+    };
+    let e = envs.get(env);
+    index.record(
+        &e.name,
+        &raw.component,
+        PastPin {
+            version: crate::version::lineage_of(&raw.tag, e.tag_pattern.as_ref()),
+            digest: raw.digest.clone(),
+            commit: commit.to_string(),
+            path: raw.path.clone(),
+            span: raw.span.clone(),
+            seq,
+        },
+    );
 }
 
 /// Changed files from git's view: renames are a deletion and an addition of the same blob.
@@ -302,14 +324,7 @@ fn lint_change(
         let changed: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
         findings.retain(|f| changed.contains(f.path.as_str()));
     }
-    let ctx = ChangeContext {
-        before,
-        after,
-        files,
-        history,
-        commit,
-        config: &run.config,
-    };
+    let ctx = ChangeContext::new(before, after, files, history, commit, &run.config);
     for (id, check) in rules::CHANGE_RULES {
         if run.enabled.contains(id) {
             check(&ctx, &mut findings);
@@ -402,7 +417,9 @@ fn lint_trees(
     head: Option<ObjectId>,
     all_files: bool,
 ) -> Result<ChangeOutcome, Error> {
+    crate::timing::phase("listed trees");
     let (before, after) = run.pair(before_tree, after_tree)?;
+    crate::timing::phase("snapshot pair");
     let files = changed_files(changes);
     // The history answers one question: did a predecessor run this version before? Walk
     // it only when the change moves a pin of an environment that has predecessors (PL006)
@@ -418,7 +435,9 @@ fn lint_trees(
     } else {
         HistoryIndex::empty()
     };
+    crate::timing::phase("history index");
     let findings = lint_change(run, &before, &after, &files, &history, None, all_files)?;
+    crate::timing::phase("rules");
     let mut sources = Sources::new();
     sources_of(&findings, &before, &after, None, &mut sources);
     Ok(ChangeOutcome {
@@ -470,6 +489,7 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
     let tip_tree = run.tree(Some(to))?;
     let (_, tip) = run.pair(&[], &tip_tree)?;
     let full = run.history_index(Some(to), &tip)?;
+    crate::timing::phase("history index");
     drop(tip);
     // Sequence numbers of the whole history, to cut the index at each commit's parent.
     let all = run.repo.range_commits(None, to)?;

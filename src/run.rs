@@ -277,6 +277,7 @@ fn options(cli: &Cli, paths: Vec<String>) -> Result<Options, Error> {
         paths,
         config: g.config.clone(),
         jobs: g.jobs,
+        no_cache: g.no_cache,
         select: g.select.clone(),
         ignore: g.ignore.clone(),
     })

@@ -57,6 +57,8 @@ pub struct Snapshot {
     by_env_component: BTreeMap<(usize, String), Vec<usize>>,
     /// path → index into `files`.
     by_path: HashMap<String, usize>,
+    /// Policy name → indices into `policies`, in file order.
+    policies_by_name: HashMap<String, Vec<usize>>,
 }
 
 /// Longest chain of kustomizations followed upwards from a file.
@@ -167,7 +169,14 @@ impl Snapshot {
             image_repositories,
             artifacts,
             by_env_component: BTreeMap::new(),
+            policies_by_name: HashMap::new(),
         };
+        for (i, l) in snap.policies.iter().enumerate() {
+            if let Some(p) = snap.policy(l) {
+                let name = p.name.clone();
+                snap.policies_by_name.entry(name).or_default().push(i);
+            }
+        }
         for (i, p) in snap.pins.iter().enumerate() {
             let component = snap.pin(p).component.clone();
             snap.by_env_component
@@ -229,6 +238,28 @@ impl Snapshot {
             .map(|&i| &self.pins[i])
     }
 
+    /// Indices into `pins` of the (environment, component) groups whose pins differ from
+    /// `base`'s (by kind and reference, in order), in file order: the only pins a change
+    /// can have moved to a new version. Both snapshots must share their environments.
+    pub fn pins_moved_since(&self, base: &Snapshot) -> Vec<usize> {
+        let same = |a: usize, b: usize| {
+            let (x, y) = (self.pin(&self.pins[a]), base.pin(&base.pins[b]));
+            x.kind == y.kind && x.reference == y.reference
+        };
+        let mut out: Vec<usize> = self
+            .by_env_component
+            .iter()
+            .filter(|(key, now)| {
+                base.by_env_component.get(*key).is_none_or(|was| {
+                    was.len() != now.len() || now.iter().zip(was).any(|(&a, &b)| !same(a, b))
+                })
+            })
+            .flat_map(|(_, now)| now.iter().copied())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     /// Every component with a pin, with the environments pinning it.
     pub fn components(&self) -> BTreeMap<&str, BTreeSet<usize>> {
         let mut out: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
@@ -246,13 +277,16 @@ impl Snapshot {
             Some((ns, name)) => (Some(ns), name),
             None => (None, policy_ref),
         };
-        let mut candidates = self.policies.iter().filter(|l| {
-            let Some(p) = self.policy(l) else {
-                return false;
-            };
-            let fact_ns = self.files[l.file].facts[l.fact].namespace.as_deref();
-            p.name == name && (ns.is_none() || fact_ns.is_none() || fact_ns == ns)
-        });
+        let mut candidates = self
+            .policies_by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.policies[i])
+            .filter(|l| {
+                let fact_ns = self.files[l.file].facts[l.fact].namespace.as_deref();
+                ns.is_none() || fact_ns.is_none() || fact_ns == ns
+            });
         let first = candidates.clone().next();
         candidates.find(|l| l.env == Some(env)).or(first)
     }

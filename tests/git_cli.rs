@@ -1304,3 +1304,44 @@ fn git_dir_that_is_not_a_repository_is_named() {
         "{stderr}"
     );
 }
+
+// ----- the pin ledger (the on-disk cache of history walks) -----
+
+#[test]
+fn the_pin_ledger_changes_no_answer_and_a_damaged_one_is_rebuilt() {
+    let (r, [_, _, c2, _]) = promotion_history("ledger");
+    let ledger = r.path().join(".git/promolint/pins.json");
+    let uncached = r.run(&["history", "--format", "json", "--no-cache"]);
+    expect_code(&uncached, 1);
+    assert!(!ledger.exists(), "--no-cache wrote the ledger");
+    assert_eq!(
+        json_findings(&uncached),
+        vec![found("PL006", PROD_TF, 3, 25, Some(&c2))]
+    );
+    // First run writes the ledger, the second reads it: the same bytes both times.
+    let first = r.run(&["history", "--format", "json"]);
+    assert!(ledger.exists(), "the ledger was not written");
+    let second = r.run(&["history", "--format", "json"]);
+    assert_eq!(first.stdout, uncached.stdout);
+    assert_eq!(second.stdout, uncached.stdout);
+    // A ledger that is not one (truncated, another version's) is ignored and replaced.
+    std::fs::write(&ledger, b"{\"key\":\"promolint 0.0.0 ledger 0\"").unwrap();
+    let damaged = r.run(&["history", "--format", "json"]);
+    assert_eq!(damaged.stdout, uncached.stdout);
+    let rewritten = std::fs::read_to_string(&ledger).unwrap();
+    assert!(
+        rewritten.contains(&c2),
+        "the ledger was not rebuilt: {rewritten}"
+    );
+    // PROMOLINT_NO_CACHE: neither read nor written.
+    std::fs::remove_file(&ledger).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_promolint"))
+        .args(["history", "--format", "json"])
+        .current_dir(r.path())
+        .env("PROMOLINT_NO_CACHE", "1")
+        .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), uncached.stdout);
+    assert!(!ledger.exists(), "PROMOLINT_NO_CACHE wrote the ledger");
+}

@@ -71,43 +71,40 @@ pub fn decode(bytes: &[u8]) -> Result<&str, String> {
     })
 }
 
-/// Whether a file of this format could hold a fact at all. Cheap byte scan so that most
-/// files of a large repository are never parsed.
+/// Whether a file of this format could hold a fact at all. One pass of a literal-set
+/// search (no parse), so that most files of a large repository are never parsed.
 pub fn may_hold_facts(format: Format, text: &str) -> bool {
+    use std::sync::OnceLock;
+    type Set = OnceLock<Option<regex::bytes::Regex>>;
+    fn set(cell: &'static Set, pattern: &str) -> Option<&'static regex::bytes::Regex> {
+        cell.get_or_init(|| regex::bytes::Regex::new(pattern).ok())
+            .as_ref()
+    }
+    static YAML: Set = OnceLock::new();
+    static HCL: Set = OnceLock::new();
     let b = text.as_bytes();
-    let has = |needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
-    let has_nocase = |needle: &[u8]| {
-        b.windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
-    };
     match format {
         Format::Yaml => {
-            has(b"image")
-                || has(b"version")
-                || has(b"Version")
-                || has(b"ref:")
-                || has(b"Tag")
-                || has(b"tag:")
-                || has(b"resources:")
-                || has(b"bases:")
-                || has(b"components:")
-                // Argo CD Applications (a missing `targetRevision` is a pin too), Kargo
-                // Stages, Flux ImageUpdateAutomations.
-                || has(b"argoproj.io")
-                || has(b"kargo.akuity.io")
-                || has(b"ImageUpdateAutomation")
+            // Argo CD Applications (a missing `targetRevision` is a pin too), Kargo Stages
+            // and Flux ImageUpdateAutomations have no image or version key of their own.
+            let Some(re) = set(
+                &YAML,
+                "image|version|Version|ref:|Tag|tag:|resources:|bases:|components:\
+                 |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation",
+            ) else {
+                return true;
+            };
+            // `apiVersion` is in every manifest and says nothing about what it pins.
+            re.find_iter(b)
+                .any(|m| !(m.as_bytes() == b"Version" && b[..m.start()].ends_with(b"api")))
         }
         // Keys are matched case-insensitively (`IMAGE_TAG`); `source` catches module refs
         // without `?ref=`, `-v` Packer artifact names.
         Format::Hcl => {
-            has_nocase(b"version")
-                || has_nocase(b"_tag")
-                || has(b"source")
-                || has(b"-v")
-                || has_nocase(b"image")
+            set(&HCL, "(?i:version|_tag|image)|source|-v").is_none_or(|re| re.is_match(b))
         }
-        Format::EnvFile => has(b"="),
-        Format::Renovate => has(b"packageRules"),
+        Format::EnvFile => b.contains(&b'='),
+        Format::Renovate => text.contains("packageRules"),
     }
 }
 
@@ -156,5 +153,31 @@ mod tests {
         assert_eq!(decode(b"\xEF\xBB\xBFa: 1").unwrap(), "a: 1");
         assert!(decode(b"a\0b").unwrap_err().contains("binary"));
         assert!(decode(b"a\xFFb").unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
+    fn prefilter_skips_manifests_whose_only_version_is_api_version() {
+        let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: audit-api\n";
+        assert!(!may_hold_facts(Format::Yaml, service));
+        let chart = "apiVersion: v1\nchartVersion: 1.2.3\n";
+        assert!(may_hold_facts(Format::Yaml, chart));
+        assert!(may_hold_facts(Format::Yaml, "Version: 2\n"));
+        assert!(may_hold_facts(
+            Format::Yaml,
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  image: a:1\n"
+        ));
+        assert!(may_hold_facts(
+            Format::Yaml,
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        ));
+        assert!(may_hold_facts(
+            Format::Hcl,
+            "locals {\n  IMAGE_TAG = \"v1\"\n}\n"
+        ));
+        assert!(!may_hold_facts(
+            Format::Hcl,
+            "locals {\n  region = \"eu\"\n}\n"
+        ));
+        assert!(!may_hold_facts(Format::EnvFile, "# nothing\n"));
     }
 }

@@ -6,10 +6,13 @@ use crate::config::Config;
 use crate::model::{PinKind, RefKind};
 use crate::snapshot::Snapshot;
 use regex::Regex;
+use std::collections::HashMap;
 
 pub const ID: &str = "PL002";
 
 pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
+    // Many pins share one policy: each pattern is compiled once per run.
+    let mut compiled: HashMap<&str, Option<Regex>> = HashMap::new();
     for p in &snap.pins {
         let pin = snap.pin(p);
         if pin.reference.kind != RefKind::Tag {
@@ -105,7 +108,10 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
             continue;
         };
         // An invalid pattern is PL003's finding.
-        let Ok(re) = Regex::new(pattern) else {
+        let Some(re) = compiled
+            .entry(pattern.as_str())
+            .or_insert_with(|| Regex::new(pattern).ok())
+        else {
             continue;
         };
         if !re.is_match(tag) {

@@ -31,9 +31,8 @@ fn promotions<'a>(ctx: &'a ChangeContext) -> Vec<Promotion<'a>> {
     let (before, after) = (ctx.before, ctx.after);
     // A new environment directory is the environment's creation, not its promotion.
     let existing: BTreeSet<usize> = before.pins.iter().map(|p| p.env).collect();
-    let mut out: Vec<Promotion> = after
-        .pins
-        .iter()
+    let mut out: Vec<Promotion> = ctx
+        .moved_pins()
         .filter(|p| after.envs.get(p.env).protected && existing.contains(&p.env))
         .filter_map(|p| {
             let component = after.pin(p).component.as_str();

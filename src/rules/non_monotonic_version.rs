@@ -279,7 +279,7 @@ fn recipes(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 /// §5); a note so that reviewers see it.
 fn rollbacks(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     let (before, after) = (ctx.before, ctx.after);
-    for p in &after.pins {
+    for p in ctx.moved_pins() {
         let Some(v) = lineage_version(after, p, &ctx.config.mutable_tags) else {
             continue;
         };

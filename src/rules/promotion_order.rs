@@ -18,7 +18,7 @@ pub const ID: &str = "PL006";
 /// version first (before the change, for a protected environment).
 pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     let (before, after) = (ctx.before, ctx.after);
-    for p in &after.pins {
+    for p in ctx.moved_pins() {
         let Some(v) = lineage_version(after, p, &ctx.config.mutable_tags) else {
             continue;
         };
@@ -431,14 +431,14 @@ pub(crate) mod test_support {
         pub fn run(&self, check: ChangeCheck) -> Vec<Finding> {
             let (before, after) = self.snapshots();
             let files = self.files();
-            let ctx = ChangeContext {
-                before: &before,
-                after: &after,
-                files: &files,
-                history: &self.history,
-                commit: Some(COMMIT),
-                config: &self.config,
-            };
+            let ctx = ChangeContext::new(
+                &before,
+                &after,
+                &files,
+                &self.history,
+                Some(COMMIT),
+                &self.config,
+            );
             let mut out = Vec::new();
             check(&ctx, &mut out);
             crate::engine::sort_findings(&mut out);

@@ -13,7 +13,7 @@ pub const ID: &str = "PL008";
 /// Change mode: protected pins whose (version, digest) is new in this change.
 pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     let (before, after) = (ctx.before, ctx.after);
-    for p in &after.pins {
+    for p in ctx.moved_pins() {
         let Some((v, d)) = protected_build(after, p) else {
             continue;
         };

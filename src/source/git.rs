@@ -240,6 +240,16 @@ impl GitRepo {
         self.workdir.clone()
     }
 
+    /// Where promolint may keep files derived from this repository's objects: a
+    /// `promolint` directory in the common git directory (shared by linked worktrees).
+    pub fn cache_dir(&self) -> PathBuf {
+        let common = self
+            .handle()
+            .map(|r| r.common_dir().to_path_buf())
+            .unwrap_or_else(|_| self.git_dir.clone());
+        common.join("promolint")
+    }
+
     /// Whether the repository is a shallow clone (its history stops at some commits).
     pub fn is_shallow(&self) -> bool {
         !self.shallow.is_empty()
