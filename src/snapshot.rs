@@ -90,7 +90,7 @@ impl Snapshot {
             .enumerate()
             .map(|(i, f)| (f.path.clone(), i))
             .collect();
-        let file_env: Vec<Option<usize>> = files.iter().map(|f| envs.for_path(&f.path)).collect();
+        let file_env = envs.for_paths(files.iter().map(|f| f.path.as_str()));
 
         // Kustomize include graph: file → the kustomizations that include it (with the span
         // of the including entry).

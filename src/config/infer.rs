@@ -9,7 +9,7 @@ use super::{Config, ConfigError, EnvironmentConfig};
 use crate::model::KargoStage;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The tiers of zero-config inference, in promotion order, with the tokens naming them.
 pub const TIERS: &[(&str, &[&str])] = &[
@@ -271,6 +271,24 @@ impl Environments {
         }
     }
 
+    /// [`Self::for_path`] of many paths; inferred environments are worked out once per
+    /// directory (a tree has far fewer directories than files).
+    pub fn for_paths<'a>(&self, paths: impl Iterator<Item = &'a str>) -> Vec<Option<usize>> {
+        if !self.inferred {
+            return paths.map(|p| self.for_path(p)).collect();
+        }
+        let mut by_dir: HashMap<&str, Option<Option<usize>>> = HashMap::new();
+        paths
+            .map(|path| {
+                let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+                let decided = *by_dir.entry(dir).or_insert_with(|| {
+                    dir_verdict(dir).map(|v| v.and_then(|(name, _)| self.index_of(&name)))
+                });
+                decided.unwrap_or_else(|| self.for_path(path))
+            })
+            .collect()
+    }
+
     /// The environment a Kubernetes namespace belongs to.
     pub fn for_namespace(&self, namespace: &str) -> Option<usize> {
         if let Some(i) = self
@@ -384,21 +402,26 @@ fn token_env(segment: &str) -> Option<(String, usize)> {
 /// The environment a path implies: the deepest directory segment naming a tier, else the
 /// file name's tokens (`values-production.yaml`).
 pub fn infer_from_path(path: &str) -> Option<(String, usize)> {
-    let mut segments: Vec<&str> = path.split('/').collect();
-    let file = segments.pop()?;
-    // Hidden directories hold tooling (`.github/workflows/promote-to-live.yaml`), not an
-    // environment's manifests.
-    if segments.iter().any(|s| s.starts_with('.')) {
+    let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+    dir_verdict(dir).unwrap_or_else(|| {
+        let stem = file.split('.').next().unwrap_or(file);
+        token_env(stem)
+    })
+}
+
+/// What a file's directory says about its environment: `Some(answer)` when the directory
+/// decides (a tier token in a segment, or a hidden directory: none), `None` when the file
+/// name's stem must.
+fn dir_verdict(dir: &str) -> Option<Option<(String, usize)>> {
+    if dir.is_empty() {
         return None;
     }
-    segments
-        .iter()
-        .rev()
-        .find_map(|s| token_env(s))
-        .or_else(|| {
-            let stem = file.split('.').next().unwrap_or(file);
-            token_env(stem)
-        })
+    // Hidden directories hold tooling (`.github/workflows/promote-to-live.yaml`), not an
+    // environment's manifests.
+    if dir.split('/').any(|s| s.starts_with('.')) {
+        return Some(None);
+    }
+    dir.rsplit('/').find_map(token_env).map(Some)
 }
 
 #[cfg(test)]
