@@ -440,10 +440,10 @@ fn git_list(
     for path in collect.files {
         match String::from_utf8(path.into()) {
             Ok(s) => files.push(s),
+            // No file can be opened by its lossy name: it is reported, never read.
             Err(e) => {
                 let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                skipped.push((lossy.clone(), NOT_UTF8.to_string()));
-                files.push(lossy);
+                skipped.push((lossy, NOT_UTF8.to_string()));
             }
         }
     }
@@ -491,8 +491,7 @@ fn plain_list(start: &Path, pathspecs: &[String]) -> FileList {
                     Ok(s) => files.push(s.to_string()),
                     Err(_) => {
                         let lossy = rel.to_str_lossy().into_owned();
-                        skipped.push((lossy.clone(), NOT_UTF8.to_string()));
-                        files.push(lossy);
+                        skipped.push((lossy, NOT_UTF8.to_string()));
                     }
                 }
             }
@@ -867,14 +866,15 @@ mod tests {
         fs::write(t.path().join(name), "x\n").unwrap();
         let list = list(t.path(), &[]).unwrap();
         let lossy = "bad-\u{fffd}.yaml".to_string();
-        assert!(list.files.contains(&lossy));
-        assert_eq!(list.skipped, vec![(lossy, NOT_UTF8.to_string())]);
+        // Recorded to be reported, not listed to be read (no file has the lossy name).
+        assert!(!list.files.contains(&lossy));
+        assert_eq!(list.skipped, vec![(lossy.clone(), NOT_UTF8.to_string())]);
 
         let plain = TempDir::new("plainutf8");
         fs::write(plain.path().join(name), "x\n").unwrap();
         let plain_list = super::list(plain.path(), &[]).unwrap();
-        assert_eq!(plain_list.files, strs(&["bad-\u{fffd}.yaml"]));
-        assert_eq!(plain_list.skipped.len(), 1);
+        assert!(plain_list.files.is_empty());
+        assert_eq!(plain_list.skipped, vec![(lossy, NOT_UTF8.to_string())]);
     }
 
     #[test]
