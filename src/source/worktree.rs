@@ -401,7 +401,13 @@ fn git_list(
         message: format!("cannot list the working tree `{}`: {e}", root.display()),
         help: None,
     };
-    let index = repo.index_or_empty().map_err(|e| walk_error(&e))?;
+    let index = repo.index_or_empty().map_err(|e| SourceError {
+        message: format!(
+            "cannot list the working tree `{}`: its index cannot be read: {e}",
+            root.display()
+        ),
+        help: Some(super::git::INDEX_HELP.into()),
+    })?;
     let options = repo
         .dirwalk_options()
         .map_err(|e| walk_error(&e))?
