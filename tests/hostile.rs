@@ -1081,6 +1081,23 @@ fn config_nested_too_deep() {
     }
 }
 
+#[test]
+fn config_file_of_16_gib() {
+    let r = Repo::two_environments("config-huge");
+    // Sparse: were it read whole, the run would run out of memory.
+    let config = std::fs::File::create(r.abs(".promolint.yaml")).expect("create");
+    config.set_len(16 << 30).expect("set_len");
+    for args in [&["check"][..], &["diff", "--base", "HEAD"]] {
+        expect_failure(
+            &r.run(args),
+            &[
+                "error: invalid configuration: .promolint.yaml: the config file is larger than 1048576 bytes",
+                "help: a promolint config is a few kilobytes",
+            ],
+        );
+    }
+}
+
 // ----- CPU and output bombs -----
 
 #[test]

@@ -19,17 +19,40 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 
+/// The largest config file read: a real one is a few kilobytes. Only this much (and one
+/// byte) is ever read, so a huge or endless file cannot exhaust memory.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// Read and validate the config file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    use std::io::Read;
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ConfigError {
+    let unreadable = |e: std::io::Error| {
+        ConfigError {
         file: file.clone(),
         line: None,
         column: None,
         field: String::new(),
         message: format!("cannot read the config file: {e}"),
         help: Some("check the path given to `--config`, or remove the option to use the repository's `.promolint.yaml`".into()),
-    })?;
+    }
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError {
+            file: file.clone(),
+            line: None,
+            column: None,
+            field: String::new(),
+            message: format!("the config file is larger than {MAX_CONFIG_BYTES} bytes"),
+            help: Some(
+                "a promolint config is a few kilobytes: check that this is the right file".into(),
+            ),
+        });
+    }
     let text = String::from_utf8(bytes).map_err(|_| ConfigError {
         file: file.clone(),
         line: None,
