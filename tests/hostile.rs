@@ -583,6 +583,35 @@ fn blob_of_50_mb_in_git() {
     r.expect_json(&["check"], 0, &note);
 }
 
+#[test]
+fn ignore_file_of_1_gib() {
+    let r = Repo::two_environments("huge-ignore");
+    // The walk of the working tree would read it whole (1.2 GB of memory for 1 GiB).
+    let ignore = std::fs::File::create(r.abs(".gitignore")).expect("create");
+    ignore.set_len(1 << 30).expect("set_len");
+    for args in [&["check"][..], &["status"]] {
+        expect_failure(
+            &r.run(args),
+            &[
+                "error: `.gitignore` is 1073741824 bytes: promolint reads ignore files whole, and refuses those over 16777216 bytes",
+                "help: an ignore file of this size is not real",
+            ],
+        );
+    }
+    // Revisions are read without it.
+    r.expect_json(&["diff", "--base", "HEAD"], 0, &[]);
+    // A tracked one in a subdirectory, too.
+    std::fs::remove_file(r.abs(".gitignore")).expect("rm");
+    r.mkdir("clusters/prod/sub");
+    let ignore = std::fs::File::create(r.abs("clusters/prod/sub/.gitignore")).expect("create");
+    ignore.set_len(20 << 20).expect("set_len");
+    r.git(&["add", "-f", "clusters/prod/sub/.gitignore"]);
+    expect_failure(
+        &r.run(&["check"]),
+        &["error: `clusters/prod/sub/.gitignore` is 20971520 bytes"],
+    );
+}
+
 // ----- content -----
 
 #[test]

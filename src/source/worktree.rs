@@ -408,6 +408,7 @@ fn git_list(
         ),
         help: Some(super::git::INDEX_HELP.into()),
     })?;
+    refuse_huge_ignore_files(&root, &index)?;
     let options = repo
         .dirwalk_options()
         .map_err(|e| walk_error(&e))?
@@ -457,6 +458,44 @@ fn git_list(
         skipped.push((dir.to_str_lossy().into_owned(), reason));
     }
     Ok(finish(root, files, skipped, true))
+}
+
+/// The largest `.gitignore` the walk may read. Real ones are kilobytes.
+pub const MAX_IGNORE_FILE: u64 = 16 << 20;
+
+/// The walk reads each `.gitignore` whole, as Git does: a 1 GiB one took 1.2 GB of memory,
+/// a larger one exhausted it. The root's and every tracked one are checked on disk first
+/// (a stat each); the walk is refused when one is over [`MAX_IGNORE_FILE`].
+fn refuse_huge_ignore_files(root: &Path, index: &gix::index::File) -> Result<(), SourceError> {
+    let tracked = index
+        .entries()
+        .iter()
+        .map(|e| e.path(index))
+        .filter(|p| *p == ".gitignore" || p.ends_with(b"/.gitignore"));
+    for path in std::iter::once(BStr::new(".gitignore")).chain(tracked) {
+        let Ok(rel) = gix::path::from_bstr(path) else {
+            continue;
+        };
+        let Ok(meta) = fs::symlink_metadata(root.join(&rel)) else {
+            continue;
+        };
+        if meta.is_file() && meta.len() > MAX_IGNORE_FILE {
+            return Err(SourceError {
+                message: format!(
+                    "`{}` is {} bytes: promolint reads ignore files whole, and refuses those \
+                     over {MAX_IGNORE_FILE} bytes",
+                    slash_path(&rel),
+                    meta.len()
+                ),
+                help: Some(
+                    "an ignore file of this size is not real: remove it, or lint the \
+                     revision with `promolint diff` or `history`, which do not read it"
+                        .into(),
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn plain_list(start: &Path, pathspecs: &[String]) -> FileList {
