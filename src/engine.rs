@@ -151,7 +151,7 @@ pub fn load_config(root: &Path, start: &Path, explicit: Option<&Path>) -> Result
                 format!("{base}/{}", config::FILE_NAME)
             };
             // Errors name the file as the user sees it in the repository.
-            let mut c = config::load::load(&candidate).map_err(|mut e| {
+            let mut c = config::load::load_found(&candidate, &root_abs).map_err(|mut e| {
                 e.file = shown.clone();
                 e
             })?;
@@ -259,8 +259,13 @@ pub fn check(opts: &Options) -> Result<Outcome, Error> {
     pool.install(|| check_in_pool(opts))
 }
 
+/// Stack of every worker thread. The parsers recurse up to their nesting limits (hcl-edit
+/// 64 levels, serde-saphyr 64 for the config): 64 nested `for` expressions need about 3 MiB
+/// in a debug build, more than the 2 MiB threads get by default.
+pub const WORKER_STACK_SIZE: usize = 16 << 20;
+
 fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error> {
-    let mut b = rayon::ThreadPoolBuilder::new();
+    let mut b = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK_SIZE);
     if let Some(n) = jobs {
         if n == 0 {
             return Err(Error::Usage {

@@ -564,6 +564,7 @@ pub fn head_history(opts: &Options, snapshot: &Snapshot) -> Result<HistoryIndex,
 /// history of HEAD (when the tree is a git checkout with commits).
 pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(engine::WORKER_STACK_SIZE)
         .num_threads(opts.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Error::Usage {

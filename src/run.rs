@@ -19,13 +19,53 @@ pub const FAILURE: i32 = 2;
 
 /// Run a command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
-    match run_inner(&cli) {
+    let result = workers(&cli).and_then(|()| run_inner(&cli));
+    match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // A closed standard error (`… 2>&1 | head`) must not turn the failure into a panic.
+            let _ = writeln!(std::io::stderr(), "{}", error_text(&e));
             FAILURE
         }
     }
+}
+
+/// Configure rayon's global pool, which `diff`, `staged`, `history` and `init` run on
+/// (`check` and `status` build their own): `--jobs` threads with
+/// [`engine::WORKER_STACK_SIZE`] of stack each.
+fn workers(cli: &Cli) -> Result<(), Error> {
+    let mut builder = rayon::ThreadPoolBuilder::new().stack_size(engine::WORKER_STACK_SIZE);
+    match cli.global.jobs {
+        Some(0) => {
+            return Err(Error::Usage {
+                message: "--jobs must be at least 1".to_string(),
+                help: None,
+            })
+        }
+        Some(n) => builder = builder.num_threads(n),
+        None => {}
+    }
+    // Fails only when the pool already exists (a second run in one process): keep it.
+    let _ = builder.build_global();
+    Ok(())
+}
+
+/// An error as printed on standard error: `error: …` and its `  help: …` line. Text from the
+/// repository that an error quotes (a config value, a file name) is shown
+/// [`printable`](report::printable): it cannot break the line, so no line of it can start a
+/// CI workflow command or carry a terminal escape.
+pub fn error_text(e: &Error) -> String {
+    let text = e.to_string();
+    let mut parts = text.split("\n  help: ");
+    let mut out = format!(
+        "error: {}",
+        report::printable(parts.next().unwrap_or_default())
+    );
+    for help in parts {
+        out.push_str("\n  help: ");
+        out.push_str(&report::printable(help));
+    }
+    out
 }
 
 fn start_dir(cli: &Cli) -> Result<PathBuf, Error> {
@@ -364,7 +404,7 @@ fn report(
     }
     let last = errors.pop();
     for e in errors {
-        eprintln!("error: {e}");
+        let _ = writeln!(std::io::stderr(), "{}", error_text(&e));
     }
     match last {
         Some(e) => Err(e),
@@ -505,6 +545,15 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
     let envs = engine::environments(&config::Config::default(), &list.files, &facts)?;
     let text = config::init::render(&envs, &list.files);
     if to_stdout {
+        if let Some(path) = &cli.global.output {
+            return Err(Error::Usage {
+                message: format!(
+                    "`--stdout` and `--output {}` both say where to write the configuration",
+                    path.display()
+                ),
+                help: Some("give one of them".to_string()),
+            });
+        }
         emit(None, &text)?;
         return Ok(OK);
     }
@@ -513,6 +562,18 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
         .output
         .clone()
         .unwrap_or_else(|| list.root.join(config::FILE_NAME));
+    if target.is_dir() {
+        return Err(Error::Usage {
+            message: format!(
+                "cannot write the configuration to {}: it is a directory",
+                target.display()
+            ),
+            help: Some(format!(
+                "name the file to write, e.g. `--output {}`",
+                target.join(config::FILE_NAME).display()
+            )),
+        });
+    }
     if target.exists() && !force {
         return Err(Error::Usage {
             message: format!("{} already exists", target.display()),
@@ -523,8 +584,11 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
         });
     }
     std::fs::write(&target, &text).map_err(|e| Error::Usage {
-        message: format!("cannot write {}: {e}", target.display()),
-        help: None,
+        message: format!(
+            "cannot write the configuration to {}: {e}",
+            target.display()
+        ),
+        help: Some("check that the directory exists and is writable".to_string()),
     })?;
     let n = envs.envs.len();
     eprintln!(

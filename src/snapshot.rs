@@ -8,7 +8,7 @@ use crate::model::{
     Artifact, Fact, FactKind, ImageRepository, KargoStage, Kustomization, Pin, TagPolicy,
 };
 use crate::rules::Related;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// What extraction produced for one file.
@@ -352,6 +352,7 @@ impl Resolver<'_> {
         }
         let mut reach: BTreeMap<usize, Option<Related>> = BTreeMap::new();
         let mut visited = BTreeSet::new();
+        let mut explored = HashSet::new();
         let start = Step {
             node: file,
             env: own,
@@ -359,7 +360,7 @@ impl Resolver<'_> {
             via: None,
             depth: 0,
         };
-        self.walk(start, pin, &mut visited, &mut reach);
+        self.walk(start, pin, &mut visited, &mut explored, &mut reach);
         reach.into_iter().collect()
     }
 
@@ -374,8 +375,15 @@ impl Resolver<'_> {
         step: Step,
         pin: &Pin,
         visited: &mut BTreeSet<usize>,
+        explored: &mut HashSet<(usize, Option<usize>, bool, usize)>,
         reach: &mut BTreeMap<usize, Option<Related>>,
     ) {
+        // A state walked once delivers nothing new the second time (the first delivery of an
+        // environment wins): without this, overlays that share bases (a diamond per layer)
+        // make the number of paths, and the time, exponential in the depth.
+        if !explored.insert((step.node, step.env, step.overridden, step.depth)) {
+            return;
+        }
         let ups = self.includers.get(&step.node).filter(|u| !u.is_empty());
         let Some(ups) = ups.filter(|_| step.depth < MAX_OVERLAY_DEPTH) else {
             Self::deliver(&step, reach);
@@ -433,7 +441,7 @@ impl Resolver<'_> {
                     depth: step.depth + 1,
                 },
             };
-            self.walk(next, pin, visited, reach);
+            self.walk(next, pin, visited, explored, reach);
         }
         visited.remove(&step.node);
     }

@@ -19,17 +19,40 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 
+/// The largest config file read: a real one is a few kilobytes. Only this much (and one
+/// byte) is ever read, so a huge or endless file cannot exhaust memory.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// Read and validate the config file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    use std::io::Read;
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ConfigError {
+    let unreadable = |e: std::io::Error| {
+        ConfigError {
         file: file.clone(),
         line: None,
         column: None,
         field: String::new(),
         message: format!("cannot read the config file: {e}"),
         help: Some("check the path given to `--config`, or remove the option to use the repository's `.promolint.yaml`".into()),
-    })?;
+    }
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError {
+            file: file.clone(),
+            line: None,
+            column: None,
+            field: String::new(),
+            message: format!("the config file is larger than {MAX_CONFIG_BYTES} bytes"),
+            help: Some(
+                "a promolint config is a few kilobytes: check that this is the right file".into(),
+            ),
+        });
+    }
     let text = String::from_utf8(bytes).map_err(|_| ConfigError {
         file: file.clone(),
         line: None,
@@ -43,6 +66,39 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
+/// Read the config file found in the repository whose root is `root`: [`load`], except that a
+/// symlink resolving outside the repository is refused, since promolint never follows a
+/// symlink out of the repository (a link to a file elsewhere on the CI machine would
+/// otherwise be read, and quoted in errors). A link to a file inside the repository is read.
+pub fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link {
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let inside = std::fs::canonicalize(path).is_ok_and(|target| target.starts_with(&root));
+        if !inside {
+            let target = std::fs::read_link(path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            return Err(ConfigError {
+                file: path.display().to_string(),
+                line: None,
+                column: None,
+                field: String::new(),
+                message: format!(
+                    "the config file is a symlink to `{target}`, outside the repository; \
+                     promolint does not follow symlinks out of the repository"
+                ),
+                help: Some(
+                    "commit the configuration itself as `.promolint.yaml`, or name a file \
+                     you trust with `--config FILE`"
+                        .into(),
+                ),
+            });
+        }
+    }
+    load(path)
+}
+
 /// Parse and validate config text; `file` names it in errors.
 pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     let tree_options = serde_saphyr::options! {
@@ -52,6 +108,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         // can be located by key.
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
     };
+    check_depth(text, file)?;
     let tree: Spanned<Node> = serde_saphyr::from_str_with_options(text, tree_options)
         .map_err(|e| syntax_error(&e, file))?;
     if matches!(tree.value, Node::Null) {
@@ -67,6 +124,81 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     let raw: RawConfig = serde_saphyr::from_str_with_options(text, options)
         .map_err(|e| shape_error(&e, &tree, file))?;
     Validator::new(file).run(raw)
+}
+
+/// The deepest nesting a config file may have; the deepest field is four levels down
+/// (`rules.PL001.ignore[0]`). serde-saphyr's deserializer recurses through tens of KiB of
+/// stack per level (debug builds), so its own bound of 64 levels can overflow a thread's
+/// 2 MiB stack; 16 levels cannot.
+const MAX_CONFIG_DEPTH: usize = 16;
+
+/// Refuse a config nested deeper than [`MAX_CONFIG_DEPTH`], counting what aliases would
+/// expand to, before anything recurses through it. Syntax errors are left to the parse.
+fn check_depth(text: &str, file: &str) -> Result<(), ConfigError> {
+    use serde_saphyr::granit_parser::{ErrorKind, Event, Parser};
+    // Per open collection: its anchor (0: none) and the height of what it holds so far.
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    // The height of every anchored node (a scalar 0, a collection 1 + its content).
+    let mut heights: HashMap<usize, usize> = HashMap::new();
+    let too_deep = |at: &serde_saphyr::granit_parser::Marker| ConfigError {
+        file: file.to_string(),
+        line: u32::try_from(at.line()).ok(),
+        column: u32::try_from(at.col() + 1).ok(),
+        field: String::new(),
+        message: format!("the config file nests deeper than {MAX_CONFIG_DEPTH} levels"),
+        help: Some(
+            "a promolint config nests at most four levels (`rules.PL001.ignore[0]`); run \
+             `promolint schema` for the shape of every field"
+                .into(),
+        ),
+    };
+    for item in Parser::new_from_str(text) {
+        let (event, span) = match item {
+            Ok(item) => item,
+            // The scanner's own bound on `[`/`{` nesting, met while it looks ahead.
+            Err(e) if matches!(e.kind(), ErrorKind::RecursionLimitExceeded) => {
+                return Err(too_deep(e.marker()));
+            }
+            Err(_) => return Ok(()),
+        };
+        // The height of a node that just ended (or an alias's), to raise its parent's.
+        let height = match event {
+            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
+                if open.len() >= MAX_CONFIG_DEPTH {
+                    return Err(too_deep(&span.start));
+                }
+                open.push((anchor, 0));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some((anchor, inner)) = open.pop() else {
+                    return Ok(());
+                };
+                if anchor != 0 {
+                    heights.insert(anchor, inner + 1);
+                }
+                inner + 1
+            }
+            Event::Scalar(_, _, anchor, _) => {
+                if anchor != 0 {
+                    heights.insert(anchor, 0);
+                }
+                0
+            }
+            Event::Alias(id) => {
+                let h = heights.get(&id).copied().unwrap_or(0);
+                if open.len() + h > MAX_CONFIG_DEPTH {
+                    return Err(too_deep(&span.start));
+                }
+                h
+            }
+            _ => continue,
+        };
+        if let Some((_, inner)) = open.last_mut() {
+            *inner = (*inner).max(height);
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -384,7 +516,7 @@ fn expectation(path: &str) -> (Option<&'static str>, Option<&'static str>) {
         ),
         "environments[]" => (
             Some("an environment (a mapping with `name`, `paths`, …)"),
-            Some("- name: dev\n    paths: [\"envs/dev/**\"]"),
+            Some("- { name: dev, paths: [\"envs/dev/**\"] }"),
         ),
         "environments[].name" => (Some("a name (a string)"), Some("name: staging")),
         "environments[].paths" => (Some(list), Some("paths: [\"kubernetes/clusters/dev/**\"]")),
@@ -1557,6 +1689,39 @@ rules:
             .unwrap_or_else(|| panic!("loaded a missing file"));
         assert!(e.message.starts_with("cannot read the config file"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Runs on the test thread's 2 MiB stack: 16 levels fit, deeper is refused before the
+    /// deserializer recurses (64 levels used to overflow it).
+    #[test]
+    fn deep_nesting_is_refused_before_it_can_overflow_the_stack() {
+        // The mapping is level 1, `environments` level 2: 15 brackets reach level 16.
+        let at =
+            |depth: usize| format!("environments: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+        let e = parse(&at(15), "c").unwrap_err();
+        assert_eq!(e.field, "environments[0]");
+        for depth in [16, 63, 64, 1000, 100_000] {
+            let e = parse(&at(depth), "c").unwrap_err();
+            assert_eq!(
+                e.message, "the config file nests deeper than 16 levels",
+                "{depth}"
+            );
+            assert_eq!(e.line, Some(1), "{depth}");
+            if depth < 1000 {
+                assert_eq!(e.column, Some(30), "{depth}");
+            }
+        }
+        // Aliases count what they expand to.
+        let text = format!(
+            "a: &a {}{}\nenvironments: {}*a{}\n",
+            "[".repeat(10),
+            "]".repeat(10),
+            "[".repeat(6),
+            "]".repeat(6)
+        );
+        let e = parse(&text, "c").unwrap_err();
+        assert_eq!(e.message, "the config file nests deeper than 16 levels");
+        assert_eq!((e.line, e.column), (Some(2), Some(21)));
     }
 
     #[test]

@@ -18,21 +18,50 @@ pub struct Style {
     pub quiet: bool,
 }
 
-/// The lines of `text` covering `span`, as (first line number, byte offset of that line,
-/// the excerpt).
-fn excerpt<'t>(text: &'t str, span: &Span) -> (usize, usize, &'t str) {
+/// The longest excerpt quoted in a snippet, in bytes, and the furthest a line is searched
+/// for its ends. A finding on a longer line (a minified manifest) is shown by its location
+/// only: quoting megabytes of one line once per finding would make the report, and the
+/// time to lay it out, grow with the square of the file.
+const MAX_EXCERPT: usize = 4096;
+
+/// The lines of `text` covering `span`, ready to quote: the first line's number, the text
+/// with the `\r` of CRLF line ends removed (a viewer shows the lines, not their ends), and
+/// the span's range in that text. `None` when the lines are too long to quote.
+fn excerpt(text: &str, span: &Span) -> Option<(usize, String, std::ops::Range<usize>)> {
+    let bytes = text.as_bytes();
     let start = span.start.min(text.len());
     let end = span.end.clamp(start, text.len());
-    let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = text[end..]
-        .find('\n')
-        .map(|i| end + i)
-        .unwrap_or(text.len());
-    (
-        span.line.max(1) as usize,
-        line_start,
-        &text[line_start..line_end],
-    )
+    if end - start > MAX_EXCERPT {
+        return None;
+    }
+    let floor = start.saturating_sub(MAX_EXCERPT);
+    let line_start = match bytes[floor..start].iter().rposition(|&b| b == b'\n') {
+        Some(i) => floor + i + 1,
+        None if floor == 0 => 0,
+        None => return None,
+    };
+    let ceiling = end.saturating_add(MAX_EXCERPT).min(text.len());
+    let line_end = match bytes[end..ceiling].iter().position(|&b| b == b'\n') {
+        Some(i) => end + i,
+        None if ceiling == text.len() => text.len(),
+        None => return None,
+    };
+    let raw = text.get(line_start..line_end)?;
+    // Byte offsets (in `raw`) of the `\r` that end a line.
+    let raw_bytes = raw.as_bytes();
+    let crs: Vec<usize> = (0..raw_bytes.len())
+        .filter(|&i| raw_bytes[i] == b'\r' && raw_bytes.get(i + 1).is_none_or(|&b| b == b'\n'))
+        .collect();
+    let shift = |at: usize| at - crs.iter().filter(|&&i| i < at).count();
+    let mut quoted = String::with_capacity(raw.len());
+    let mut from = 0;
+    for &i in &crs {
+        quoted.push_str(&raw[from..i]);
+        from = i + 1;
+    }
+    quoted.push_str(&raw[from..]);
+    let range = shift(start - line_start)..shift(end - line_start);
+    Some((span.line.max(1) as usize, quoted, range))
 }
 
 fn level(l: Level) -> ALevel<'static> {
@@ -43,7 +72,8 @@ fn level(l: Level) -> ALevel<'static> {
     }
 }
 
-/// A snippet of `path` around `span`, or just its origin when the text is unavailable.
+/// A snippet of `path` around `span`, or just its origin when the text is unavailable (or
+/// its lines too long to quote). Paths and labels are shown [`printable`](super::printable).
 fn located<'a>(
     ctx: &Context,
     commit: Option<&str>,
@@ -53,21 +83,22 @@ fn located<'a>(
     label: Option<&'a str>,
 ) -> Result<Snippet<'a, annotate_snippets::Annotation<'a>>, Origin<'a>> {
     let text = (ctx.source)(commit, path).filter(|t| span.end <= t.len() && span.start <= span.end);
-    match text {
-        Some(text) if span.line > 0 => {
-            let (line, offset, lines) = excerpt(&text, span);
-            let range = (span.start - offset)..(span.end - offset);
+    let quoted = text
+        .filter(|_| span.line > 0)
+        .and_then(|text| excerpt(&text, span));
+    match quoted {
+        Some((line, lines, range)) => {
             let mut ann = kind.span(range);
             if let Some(l) = label {
-                ann = ann.label(l);
+                ann = ann.label(super::printable(l));
             }
-            Ok(Snippet::source(Cow::Owned(lines.to_string()))
+            Ok(Snippet::source(Cow::Owned(lines))
                 .line_start(line)
-                .path(path)
+                .path(super::printable(path))
                 .fold(false)
                 .annotation(ann))
         }
-        _ => Err(Origin::path(path)
+        None => Err(Origin::path(super::printable(path))
             .line(span.line.max(1) as usize)
             .char_column(span.column as usize)),
     }
@@ -96,7 +127,7 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
     let meta = rules::lookup(f.rule);
     let label = f.environment.as_deref().map(|e| format!("in {e}"));
     let mut group: Group = level(f.level)
-        .primary_title(f.message.as_str())
+        .primary_title(super::printable(&f.message))
         .id(f.rule)
         .element(
             match located(
@@ -132,8 +163,12 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
         if let Some(rev) = &r.revision {
             let rev: String = rev.chars().take(12).collect();
             group = group.element(ALevel::NOTE.message(format!(
-                "{}:{}:{} (at {rev}): {}",
-                r.path, r.span.line, r.span.column, r.message
+                "{}:{}:{} (at {}): {}",
+                super::printable(&r.path),
+                r.span.line,
+                r.span.column,
+                super::printable(&rev),
+                super::printable(&r.message)
             )));
             continue;
         }
@@ -152,7 +187,7 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
         );
     }
     if let Some(c) = &f.commit {
-        group = group.element(ALevel::NOTE.message(format!("in commit {c}")));
+        group = group.element(ALevel::NOTE.message(format!("in commit {}", super::printable(c))));
     }
     if let Some(m) = meta {
         group = group.element(ALevel::HELP.message(one_line(m.help())));

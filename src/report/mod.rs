@@ -12,6 +12,7 @@ pub mod status;
 
 use crate::model::Level;
 use crate::rules::Finding;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// `--format`.
@@ -101,6 +102,28 @@ pub struct Context<'a> {
     pub run: &'a RunInfo,
 }
 
+/// `text` with every control character (C0 but tab, DEL, C1) and the Unicode line and
+/// paragraph separators written as escapes (`\n`, `\r`, `\u{1b}`, `\u{2028}`): text from the
+/// repository (file names, YAML values, config keys) printed for people can then neither
+/// break a line, so that no line of promolint's output can start a CI workflow command
+/// (`::error::…` in GitHub Actions), nor send terminal escape sequences.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let escaped = |c: char| (c.is_control() && c != '\t') || c == '\u{2028}' || c == '\u{2029}';
+    if !text.chars().any(escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if escaped(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// The logical fingerprint of a finding: rule, environment, component, file and value —
 /// not line numbers, so edits above a finding keep it (baselines, SARIF).
 pub fn fingerprint(f: &Finding) -> String {
@@ -150,6 +173,18 @@ mod tests {
             related: vec![],
             value: "latest".into(),
         }
+    }
+
+    #[test]
+    fn printable_escapes_line_breaks_and_control_characters() {
+        assert!(matches!(
+            printable("clusters/prod/a b.yaml\tx"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            printable("a\n::error::x\r\u{1b}[2J\u{7f}\u{85}\u{2028}\u{2029}é"),
+            "a\\n::error::x\\r\\u{1b}[2J\\u{7f}\\u{85}\\u{2028}\\u{2029}é"
+        );
     }
 
     #[test]

@@ -320,22 +320,41 @@ fn region(span: &Span, snippet: Option<String>) -> Option<Region> {
     })
 }
 
+/// The longest snippet or context quoted, in bytes, and the furthest a line is searched for
+/// its ends: a finding on a longer line (a minified manifest) carries no context, so that
+/// the report does not grow with the square of the file.
+const MAX_QUOTE: usize = 4096;
+
 /// The whole lines a non-empty span covers, quoted: the context a viewer shows around it.
 fn context_region(text: Option<&str>, span: &Span) -> Option<Region> {
     let text = text?;
     if span.line == 0 || span.end <= span.start || span.end > text.len() {
         return None;
     }
-    let start = text
-        .get(..span.start)?
-        .rfind('\n')
-        .map(|i| i + 1)
-        .unwrap_or(0);
-    let end = text
-        .get(span.end..)?
-        .find('\n')
-        .map(|i| span.end + i)
-        .unwrap_or(text.len());
+    if span.end - span.start > MAX_QUOTE {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let floor = span.start.saturating_sub(MAX_QUOTE);
+    let start = match bytes
+        .get(floor..span.start)?
+        .iter()
+        .rposition(|&b| b == b'\n')
+    {
+        Some(i) => floor + i + 1,
+        None if floor == 0 => 0,
+        None => return None,
+    };
+    let ceiling = span.end.saturating_add(MAX_QUOTE).min(text.len());
+    let end = match bytes
+        .get(span.end..ceiling)?
+        .iter()
+        .position(|&b| b == b'\n')
+    {
+        Some(i) => span.end + i,
+        None if ceiling == text.len() => text.len(),
+        None => return None,
+    };
     let lines = text.get(start..end)?.trim_end_matches('\r');
     Some(Region {
         start_line: span.line,
@@ -348,7 +367,9 @@ fn context_region(text: Option<&str>, span: &Span) -> Option<Region> {
 
 /// A location in `path` of the finding's tree (`text` is that file's text, when known).
 fn physical(path: &str, span: Option<&Span>, text: Option<&str>) -> PhysicalLocation {
-    let snippet = span.and_then(|s| text.and_then(|t| t.get(s.start..s.end)));
+    let snippet = span
+        .filter(|s| s.end.saturating_sub(s.start) <= MAX_QUOTE)
+        .and_then(|s| text.and_then(|t| t.get(s.start..s.end)));
     let region = span.and_then(|s| region(s, snippet.map(str::to_string)));
     let context_region = match (&region, span) {
         (Some(r), Some(s)) if r.end_line.is_some() => context_region(text, s),

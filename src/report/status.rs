@@ -87,13 +87,15 @@ fn cell_text(c: &Option<Cell>) -> String {
 
 /// A plain aligned table; `!` marks a version the predecessor never ran.
 pub fn render_human(m: &Matrix) -> String {
+    // Names and versions come from the repository: shown printable (no line breaks).
+    let shown = |s: String| super::printable(&s).into_owned();
     let mut table: Vec<Vec<String>> = vec![std::iter::once("component".to_string())
-        .chain(m.environments.iter().cloned())
+        .chain(m.environments.iter().cloned().map(shown))
         .collect()];
     for r in &m.rows {
         table.push(
-            std::iter::once(r.component.clone())
-                .chain(r.cells.iter().map(cell_text))
+            std::iter::once(shown(r.component.clone()))
+                .chain(r.cells.iter().map(cell_text).map(shown))
                 .collect(),
         );
     }

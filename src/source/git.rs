@@ -116,6 +116,10 @@ const DELTA_CACHE_BYTES: usize = 8 * 1024 * 1024;
 const SHALLOW_HELP: &str = "fetch the full history: with actions/checkout set `fetch-depth: 0` \
      (in GitLab CI, `GIT_DEPTH: 0`); in a clone run `git fetch --unshallow`, \
      or `git fetch --deepen=<n>` to fetch <n> more commits";
+/// What to do when the index cannot be read (shared with the working-tree listing).
+pub const INDEX_HELP: &str = "if another Git command is running, wait for it; a damaged index \
+     can be rebuilt with `git reset`; an index entry whose path is 4,095 bytes or longer \
+     cannot be read by promolint (a limit of its Git library): `git rm --cached` it";
 const MISSING_HELP: &str = "the object database is incomplete: fetch the missing history \
      (`git fetch`), or check the repository with `git fsck`";
 
@@ -1175,11 +1179,7 @@ impl GitRepo {
         .map(Some)
         .map_err(|e| SourceError {
             message: format!("cannot read the index `{}`: {e}", self.index_path.display()),
-            help: Some(
-                "if another Git command is running, wait for it; a damaged index can be \
-                     rebuilt with `git reset`"
-                    .into(),
-            ),
+            help: Some(INDEX_HELP.into()),
         })
     }
 

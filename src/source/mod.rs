@@ -16,8 +16,8 @@ pub struct FileList {
     /// Whether `root` is a git working tree (files are tracked + untracked-not-ignored).
     pub git: bool,
     /// `(path, reason)` for paths the engine reports as unreadable (PL000) instead of reading:
-    /// names that are not valid UTF-8 (also in `files`, converted lossily) and directories that
-    /// could not be listed. Sorted.
+    /// names that are not valid UTF-8 (converted lossily; not in `files`, since no file has
+    /// that name) and directories that could not be listed. Sorted.
     pub skipped: Vec<(String, String)>,
 }
 

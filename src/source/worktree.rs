@@ -401,7 +401,14 @@ fn git_list(
         message: format!("cannot list the working tree `{}`: {e}", root.display()),
         help: None,
     };
-    let index = repo.index_or_empty().map_err(|e| walk_error(&e))?;
+    let index = repo.index_or_empty().map_err(|e| SourceError {
+        message: format!(
+            "cannot list the working tree `{}`: its index cannot be read: {e}",
+            root.display()
+        ),
+        help: Some(super::git::INDEX_HELP.into()),
+    })?;
+    refuse_huge_ignore_files(&root, &index)?;
     let options = repo
         .dirwalk_options()
         .map_err(|e| walk_error(&e))?
@@ -440,10 +447,10 @@ fn git_list(
     for path in collect.files {
         match String::from_utf8(path.into()) {
             Ok(s) => files.push(s),
+            // No file can be opened by its lossy name: it is reported, never read.
             Err(e) => {
                 let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                skipped.push((lossy.clone(), NOT_UTF8.to_string()));
-                files.push(lossy);
+                skipped.push((lossy, NOT_UTF8.to_string()));
             }
         }
     }
@@ -451,6 +458,44 @@ fn git_list(
         skipped.push((dir.to_str_lossy().into_owned(), reason));
     }
     Ok(finish(root, files, skipped, true))
+}
+
+/// The largest `.gitignore` the walk may read. Real ones are kilobytes.
+pub const MAX_IGNORE_FILE: u64 = 16 << 20;
+
+/// The walk reads each `.gitignore` whole, as Git does: a 1 GiB one took 1.2 GB of memory,
+/// a larger one exhausted it. The root's and every tracked one are checked on disk first
+/// (a stat each); the walk is refused when one is over [`MAX_IGNORE_FILE`].
+fn refuse_huge_ignore_files(root: &Path, index: &gix::index::File) -> Result<(), SourceError> {
+    let tracked = index
+        .entries()
+        .iter()
+        .map(|e| e.path(index))
+        .filter(|p| *p == ".gitignore" || p.ends_with(b"/.gitignore"));
+    for path in std::iter::once(BStr::new(".gitignore")).chain(tracked) {
+        let Ok(rel) = gix::path::from_bstr(path) else {
+            continue;
+        };
+        let Ok(meta) = fs::symlink_metadata(root.join(&rel)) else {
+            continue;
+        };
+        if meta.is_file() && meta.len() > MAX_IGNORE_FILE {
+            return Err(SourceError {
+                message: format!(
+                    "`{}` is {} bytes: promolint reads ignore files whole, and refuses those \
+                     over {MAX_IGNORE_FILE} bytes",
+                    slash_path(&rel),
+                    meta.len()
+                ),
+                help: Some(
+                    "an ignore file of this size is not real: remove it, or lint the \
+                     revision with `promolint diff` or `history`, which do not read it"
+                        .into(),
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn plain_list(start: &Path, pathspecs: &[String]) -> FileList {
@@ -491,8 +536,7 @@ fn plain_list(start: &Path, pathspecs: &[String]) -> FileList {
                     Ok(s) => files.push(s.to_string()),
                     Err(_) => {
                         let lossy = rel.to_str_lossy().into_owned();
-                        skipped.push((lossy.clone(), NOT_UTF8.to_string()));
-                        files.push(lossy);
+                        skipped.push((lossy, NOT_UTF8.to_string()));
                     }
                 }
             }
@@ -867,14 +911,15 @@ mod tests {
         fs::write(t.path().join(name), "x\n").unwrap();
         let list = list(t.path(), &[]).unwrap();
         let lossy = "bad-\u{fffd}.yaml".to_string();
-        assert!(list.files.contains(&lossy));
-        assert_eq!(list.skipped, vec![(lossy, NOT_UTF8.to_string())]);
+        // Recorded to be reported, not listed to be read (no file has the lossy name).
+        assert!(!list.files.contains(&lossy));
+        assert_eq!(list.skipped, vec![(lossy.clone(), NOT_UTF8.to_string())]);
 
         let plain = TempDir::new("plainutf8");
         fs::write(plain.path().join(name), "x\n").unwrap();
         let plain_list = super::list(plain.path(), &[]).unwrap();
-        assert_eq!(plain_list.files, strs(&["bad-\u{fffd}.yaml"]));
-        assert_eq!(plain_list.skipped.len(), 1);
+        assert!(plain_list.files.is_empty());
+        assert_eq!(plain_list.skipped, vec![(lossy, NOT_UTF8.to_string())]);
     }
 
     #[test]

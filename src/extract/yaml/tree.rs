@@ -12,7 +12,7 @@
 
 use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError};
 use serde_saphyr::Budget;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 /// One YAML node and the byte range of its token in the source (for a scalar: the
@@ -508,7 +508,7 @@ fn duplicate_key(entries: &[(Node, Node)]) -> Option<&Node> {
                 .then_some(k)
         });
     }
-    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    let mut seen = HashSet::with_capacity(entries.len());
     entries
         .iter()
         .find(|(k, _)| k.str().is_some_and(|name| !seen.insert(name)))
@@ -518,6 +518,15 @@ fn duplicate_key(entries: &[(Node, Node)]) -> Option<&Node> {
 /// Apply `<<` merge keys: entries of the merged mappings that the mapping does not
 /// define itself are appended (earlier merge sources win, as in YAML 1.1).
 fn merge(entries: &mut Vec<(Node, Node)>, merges: Vec<Node>) {
+    if merges.is_empty() {
+        return;
+    }
+    // The keys present so far (`None` for a key that is not a scalar), so that merging a
+    // mapping of n keys costs n lookups, not n scans of the entries.
+    let mut present: HashSet<Option<String>> = entries
+        .iter()
+        .map(|(k, _)| k.str().map(str::to_string))
+        .collect();
     for source in merges {
         let maps = match source.val {
             Val::Seq(items) => items,
@@ -530,7 +539,7 @@ fn merge(entries: &mut Vec<(Node, Node)>, merges: Vec<Node>) {
         for map in maps {
             if let Val::Map(extra) = map.val {
                 for (k, v) in extra {
-                    if !entries.iter().any(|(e, _)| e.str() == k.str()) {
+                    if present.insert(k.str().map(str::to_string)) {
                         entries.push((k, v));
                     }
                 }

@@ -1,0 +1,1669 @@
+//! Hostile repositories, end to end through the binary: symlinks out of the tree and in
+//! loops, non-UTF-8 and very long paths, files of 50 MB and more, binary files with text
+//! names, 20,000-deep YAML and HCL, alias bombs, 100,000 documents, CRLF and BOM, empty
+//! files, an unborn branch, a bare repository, a linked worktree, broken configurations,
+//! CPU bombs, and the security claims of `docs/reliability.md` (nothing from the repository
+//! is run, no symlink is followed out of it, no text from it can start a GitHub workflow
+//! command or break out of a JSON string).
+//!
+//! Each test is one row of the table in `docs/reliability.md`; the last test keeps the two
+//! in step: every row names a test that asserts the row's exit code and message, and every
+//! test here has a row.
+//!
+//! Every run has a time limit ([`LIMIT`]): a hang (a symlink loop followed, an exponential
+//! walk) fails the test instead of stalling the suite.
+
+mod common;
+
+use common::{git, TempDir};
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+// ----- running promolint -----
+
+/// The longest a single run may take (debug build, two busy cores).
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// What one run of the binary gave.
+#[derive(Debug)]
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run promolint in `dir` with the Git variables a hook may export cleared and discovery
+/// stopped at the temp directory. Fails on a panic, a signal, or a run longer than
+/// [`LIMIT`] (the process is killed).
+fn run(dir: &Path, args: &[&str]) -> Out {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_promolint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_OBJECT_DIRECTORY")
+        .env_remove("GIT_SHALLOW_FILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run promolint");
+    let pid = child.id();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stderr.read_to_end(&mut s);
+        s
+    });
+    std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stdout.read_to_end(&mut s);
+        let status = child.wait();
+        let _ = tx.send((status, s));
+    });
+    let Ok((status, out)) = rx.recv_timeout(LIMIT) else {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("promolint {args:?} ran longer than {LIMIT:?} and was killed");
+    };
+    let err = err_reader.join().expect("stderr reader");
+    let out = Out {
+        code: status
+            .expect("wait for promolint")
+            .code()
+            .expect("promolint killed by a signal (a stack overflow aborts)"),
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+    };
+    assert!(
+        !out.stderr.contains("panicked") && out.code != 101,
+        "promolint {args:?} panicked:\n{}",
+        out.stderr
+    );
+    out
+}
+
+/// Assert the exit code, showing both streams when it differs.
+#[track_caller]
+fn expect_code(out: &Out, code: i32) {
+    assert_eq!(
+        out.code, code,
+        "exit code\n--- stdout\n{}\n--- stderr\n{}",
+        out.stdout, out.stderr
+    );
+}
+
+/// A run that could not be done: exit 2, nothing on stdout, and stderr containing every
+/// fragment.
+#[track_caller]
+fn expect_failure(out: &Out, fragments: &[&str]) {
+    expect_code(out, 2);
+    assert_eq!(out.stdout, "", "stdout of a failed run");
+    assert!(out.stderr.starts_with("error: "), "stderr: {}", out.stderr);
+    for f in fragments {
+        assert!(
+            out.stderr.contains(f),
+            "stderr lacks {f:?}:\n{}",
+            out.stderr
+        );
+    }
+}
+
+/// One finding of a `--format json` report: rule, path, line, column, message.
+type Found = (String, String, u64, u64, String);
+
+fn findings(out: &Out) -> Vec<Found> {
+    json(out)["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().expect("rule").to_string(),
+                f["path"].as_str().expect("path").to_string(),
+                f["line"].as_u64().expect("line"),
+                f["column"].as_u64().expect("column"),
+                f["message"].as_str().expect("message").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn json(out: &Out) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", out.stdout))
+}
+
+fn found(rule: &str, path: &str, line: u64, column: u64, message: &str) -> Found {
+    (
+        rule.to_string(),
+        path.to_string(),
+        line,
+        column,
+        message.to_string(),
+    )
+}
+
+/// A PL000 note at 1:1.
+fn skipped(path: &str, reason: &str) -> Found {
+    found("PL000", path, 1, 1, &format!("file skipped: {reason}"))
+}
+
+// ----- building repositories -----
+
+/// A Kubernetes Deployment of `image`: the tag of `ghcr.io/acme/backend:TAG` is at 10:39.
+fn deployment(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: backend\nspec:\n  \
+         template:\n    spec:\n      containers:\n        - name: backend\n          \
+         image: {image}\n"
+    )
+}
+
+const LATEST: &str = "prod pins ghcr.io/acme/backend to mutable tag `latest`";
+const DEV_APP: &str = "clusters/dev/app.yaml";
+const PROD_APP: &str = "clusters/prod/app.yaml";
+
+/// A repository (or plain directory) in a temp directory.
+struct Repo {
+    dir: TempDir,
+}
+
+impl Repo {
+    fn init(tag: &str) -> Repo {
+        let dir = TempDir::new(tag);
+        git(dir.path(), &["init", "-q", "-b", "main"]);
+        Repo { dir }
+    }
+
+    fn plain(tag: &str) -> Repo {
+        Repo {
+            dir: TempDir::new(tag),
+        }
+    }
+
+    /// dev and prod both run backend 1.0.0, committed.
+    fn two_environments(tag: &str) -> Repo {
+        let r = Repo::init(tag);
+        r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+        r.write(PROD_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+        r.commit("dev and prod on 1.0.0");
+        r
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn abs(&self, rel: &str) -> PathBuf {
+        self.path().join(rel)
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        self.dir.write(rel, text.as_bytes());
+    }
+
+    fn write_bytes(&self, rel: &str, bytes: &[u8]) {
+        self.dir.write(rel, bytes);
+    }
+
+    fn mkdir(&self, rel: &str) {
+        std::fs::create_dir_all(self.abs(rel)).expect("mkdir");
+    }
+
+    fn link(&self, target: impl AsRef<Path>, rel: &str) {
+        if let Some(parent) = self.abs(rel).parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        symlink(target, self.abs(rel)).expect("symlink");
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        git(self.path(), args)
+    }
+
+    /// Stage everything and commit; the new commit's full id.
+    fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+        self.rev("HEAD")
+    }
+
+    fn rev(&self, rev: &str) -> String {
+        self.git(&["rev-parse", rev]).trim().to_string()
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        run(self.path(), args)
+    }
+
+    /// `args` with `--format json`: exit `code` and exactly `want`.
+    #[track_caller]
+    fn expect_json(&self, args: &[&str], code: i32, want: &[Found]) {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--format", "json"]);
+        let out = self.run(&all);
+        expect_code(&out, code);
+        assert_eq!(findings(&out), want, "{args:?}");
+    }
+}
+
+/// The commands that judge a change, for a repository whose last commit is the one to
+/// judge: `diff --base HEAD~1` and `history --range HEAD~1..HEAD`.
+const CHANGE_COMMANDS: [&[&str]; 2] = [
+    &["diff", "--base", "HEAD~1"],
+    &["history", "--range", "HEAD~1..HEAD"],
+];
+
+// ----- symlinks -----
+
+#[test]
+fn symlink_to_a_file_outside_the_repository() {
+    let r = Repo::two_environments("symlink-file");
+    let outside = TempDir::new("symlink-file-outside");
+    // Read, it would be a PL001 at 10:39.
+    outside.write(
+        "secret.yaml",
+        deployment("ghcr.io/acme/backend:latest").as_bytes(),
+    );
+    r.link(
+        outside.path().join("secret.yaml"),
+        "clusters/prod/secret.yaml",
+    );
+    let note = [skipped("clusters/prod/secret.yaml", "symlink not followed")];
+
+    r.expect_json(&["check"], 0, &note);
+    let out = r.run(&["check", "--fail-level", "note"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.starts_with(
+        "note[PL000]: file skipped: symlink not followed\n--> clusters/prod/secret.yaml:1:1\n"
+    ));
+    // A path argument that is the link: listed, still not followed.
+    r.expect_json(&["check", "clusters/prod/secret.yaml"], 0, &note);
+
+    // The index and commits hold the link itself (mode 120000), never its target.
+    r.git(&["add", "-A"]);
+    r.expect_json(&["staged"], 0, &note);
+    r.git(&["commit", "-q", "-m", "link"]);
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 0, &note);
+    }
+}
+
+#[test]
+fn symlink_to_a_directory() {
+    let r = Repo::two_environments("symlink-dir");
+    let outside = TempDir::new("symlink-dir-outside");
+    outside.write(
+        "app.yaml",
+        deployment("ghcr.io/acme/backend:latest").as_bytes(),
+    );
+    // Neither link is descended: nothing under them is listed or read.
+    r.link(outside.path(), "clusters/prod/shared");
+    r.link("../dev", "clusters/prod/dev-copy");
+    // A directory link with a YAML name is a file promolint would read: a note.
+    r.link(outside.path(), "clusters/prod/outside.yaml");
+    let note = [skipped(
+        "clusters/prod/outside.yaml",
+        "symlink not followed",
+    )];
+
+    let out = r.run(&["check"]);
+    expect_code(&out, 0);
+    assert!(out
+        .stdout
+        .ends_with("promolint: 3 files checked: 0 errors, 0 warnings, 1 note\n"));
+    r.expect_json(&["check"], 0, &note);
+    // Naming a file through the link is refused.
+    let out = r.run(&["check", "clusters/prod/shared/app.yaml"]);
+    expect_failure(
+        &out,
+        &[
+            "`clusters/prod/shared/app.yaml` goes through the symlink",
+            "which promolint does not follow",
+        ],
+    );
+
+    r.commit("links");
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 0, &note);
+    }
+}
+
+#[test]
+fn symlink_loop() {
+    for r in [
+        Repo::init("symlink-loop"),
+        Repo::plain("symlink-loop-plain"),
+    ] {
+        r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+        r.link("b.yaml", "clusters/prod/a.yaml");
+        r.link("a.yaml", "clusters/prod/b.yaml");
+        r.link(".", "clusters/prod/self");
+        r.link("../..", "clusters/prod/root");
+        // One finding for the real file: neither the loops nor the links back to the root
+        // are walked (that would list app.yaml again, or never end).
+        let want = [
+            skipped("clusters/prod/a.yaml", "symlink not followed"),
+            found("PL001", PROD_APP, 10, 39, LATEST),
+            skipped("clusters/prod/b.yaml", "symlink not followed"),
+        ];
+        r.expect_json(&["check"], 1, &want);
+        let out = r.run(&["check"]);
+        expect_code(&out, 1);
+        assert!(out
+            .stdout
+            .ends_with("promolint: 3 files checked: 1 error, 0 warnings, 2 notes\n"));
+    }
+    let r = Repo::init("symlink-loop-git");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.commit("init");
+    r.link("b.yaml", "clusters/prod/a.yaml");
+    r.link("a.yaml", "clusters/prod/b.yaml");
+    r.link("../..", "clusters/prod/root");
+    r.commit("loops");
+    let want = [
+        skipped("clusters/prod/a.yaml", "symlink not followed"),
+        skipped("clusters/prod/b.yaml", "symlink not followed"),
+    ];
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 0, &want);
+    }
+}
+
+#[test]
+fn symlinked_config_outside_the_repository_is_refused() {
+    let r = Repo::two_environments("symlink-config");
+    let outside = TempDir::new("symlink-config-outside");
+    outside.write("config.yaml", b"environments: \"secret value\"\n");
+    r.link(outside.path().join("config.yaml"), ".promolint.yaml");
+    let target = outside.path().join("config.yaml").display().to_string();
+    for args in [&["check"][..], &["diff", "--base", "HEAD"], &["status"]] {
+        let out = r.run(args);
+        expect_failure(
+            &out,
+            &[
+                &format!(
+                    "error: invalid configuration: .promolint.yaml: the config file is a symlink to `{target}`, outside the repository; promolint does not follow symlinks out of the repository"
+                ),
+                "help: commit the configuration itself as `.promolint.yaml`",
+            ],
+        );
+        // The target was never read: its text is not quoted.
+        assert!(!out.stderr.contains("secret value"), "{}", out.stderr);
+    }
+    // A link to a file inside the repository is read.
+    std::fs::remove_file(r.abs(".promolint.yaml")).expect("rm");
+    r.write("config/promolint.yaml", "rules: { PL009: error }\n");
+    r.link("config/promolint.yaml", ".promolint.yaml");
+    // (The link itself, a YAML name, is also a manifest to lint: as such it is not followed.)
+    r.expect_json(
+        &["check"],
+        1,
+        &[
+            skipped(".promolint.yaml", "symlink not followed"),
+            found(
+                "PL009",
+                PROD_APP,
+                10,
+                39,
+                "prod pins ghcr.io/acme/backend:1.0.0 without a digest: the tag can be re-pushed",
+            ),
+        ],
+    );
+}
+
+// ----- names and paths -----
+
+#[test]
+fn non_utf8_file_names() {
+    use std::os::unix::ffi::OsStrExt;
+    let r = Repo::two_environments("non-utf8");
+    let name = std::ffi::OsStr::from_bytes(b"clusters/prod/bad-\xff.yaml");
+    std::fs::write(
+        r.path().join(name),
+        deployment("ghcr.io/acme/backend:latest"),
+    )
+    .expect("write");
+    let lossy = "clusters/prod/bad-\u{fffd}.yaml";
+
+    // The working tree cannot open the file by a printable name: one note.
+    r.expect_json(&["check"], 0, &[skipped(lossy, "path is not valid UTF-8")]);
+    let out = r.run(&["check", "--fail-level", "note"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.starts_with(&format!(
+        "note[PL000]: file skipped: path is not valid UTF-8\n--> {lossy}:1:1\n"
+    )));
+
+    // Git reads the blob by its id: the content is judged, under the lossy name.
+    r.git(&["add", "-A"]);
+    let pl001 = [found("PL001", lossy, 10, 39, LATEST)];
+    r.expect_json(&["staged"], 1, &pl001);
+    r.git(&["commit", "-q", "-m", "bad name"]);
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 1, &pl001);
+    }
+}
+
+/// 30 directories of 151 bytes: the path is over 4,096 bytes (PATH_MAX), so the operating
+/// system refuses to open it by its full name.
+fn deep_dir() -> String {
+    (1..=30).map(|i| format!("d{i:0150}/")).collect()
+}
+
+#[test]
+fn very_long_paths() {
+    let r = Repo::init("long-path");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    // Only relative steps can build it: each directory is made through the open handle of
+    // its parent (`/proc/self/fd/N/name`), so no path given to the system is long.
+    let mut dir = std::fs::File::open(r.abs("clusters/prod")).expect("open");
+    for i in 1..=30 {
+        let next = format!("/proc/self/fd/{}/d{i:0150}", dir.as_raw_fd());
+        std::fs::create_dir(&next).expect("mkdir");
+        dir = std::fs::File::open(&next).expect("open");
+    }
+    let app = format!("/proc/self/fd/{}/app.yaml", dir.as_raw_fd());
+    std::fs::write(app, deployment("ghcr.io/acme/backend:latest")).expect("write");
+    let deep = format!("clusters/prod/{}", deep_dir());
+    assert!(r.path().display().to_string().len() + deep.len() > 4096);
+
+    // The directory that cannot be opened is a note; the rest of the tree is checked.
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 1);
+    let got = findings(&out);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0], found("PL001", PROD_APP, 10, 39, LATEST));
+    let (rule, path, ..) = &got[1];
+    assert_eq!(rule, "PL000");
+    assert!(deep.starts_with(&format!("{path}/")), "{path}");
+    assert_eq!(
+        got[1].4,
+        "file skipped: directory cannot be read: File name too long (os error 36)"
+    );
+
+    // In Git a path of 4,582 bytes is no problem for trees: diff and history judge it.
+    let r = Repo::two_environments("long-path-git");
+    std::fs::write(r.abs("x.yaml"), deployment("ghcr.io/acme/backend:latest")).expect("write");
+    let blob = r.git(&["hash-object", "-w", "x.yaml"]).trim().to_string();
+    std::fs::remove_file(r.abs("x.yaml")).expect("rm");
+    let long = format!("clusters/prod/{}app.yaml", deep_dir());
+    assert_eq!(long.len(), 4582);
+    r.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{blob},{long}"),
+    ]);
+    r.git(&["commit", "-q", "-m", "long path"]);
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 1, &[found("PL001", &long, 10, 39, LATEST)]);
+    }
+    // An index entry of 4,095 bytes or more is a known limit of gix 0.90's index reader:
+    // the index cannot be read (exit 2, saying so), where Git itself reads it.
+    let help = "an index entry whose path is 4,095 bytes or longer cannot be read by promolint";
+    expect_failure(&r.run(&["staged"]), &["error: cannot read the index", help]);
+    expect_failure(
+        &r.run(&["check"]),
+        &[
+            "error: cannot list the working tree",
+            "its index cannot be read",
+            help,
+        ],
+    );
+}
+
+// ----- size -----
+
+#[test]
+fn files_of_50_mb_and_more_in_the_working_tree() {
+    let r = Repo::init("huge-worktree");
+    r.mkdir("clusters/prod");
+    r.mkdir("envs/acme-prod");
+    // Real sizes to every system call; no content needs writing (sparse).
+    let huge = std::fs::File::create(r.abs("clusters/prod/huge.yaml")).expect("create");
+    huge.set_len(50 << 20).expect("set_len");
+    // 16 GiB: were it read, the run would run out of time or memory, not skip it.
+    let sparse = std::fs::File::create(r.abs("envs/acme-prod/sparse.tf")).expect("create");
+    sparse.set_len(16 << 30).expect("set_len");
+    let want = [
+        skipped(
+            "clusters/prod/huge.yaml",
+            "file is 52428800 bytes, over the size limit of 4194304 bytes",
+        ),
+        skipped(
+            "envs/acme-prod/sparse.tf",
+            "file is 17179869184 bytes, over the size limit of 4194304 bytes",
+        ),
+    ];
+    r.expect_json(&["check"], 0, &want);
+    let out = r.run(&["check"]);
+    expect_code(&out, 0);
+    assert!(out.stdout.starts_with(
+        "note[PL000]: file skipped: file is 52428800 bytes, over the size limit of 4194304 bytes\n"
+    ));
+}
+
+#[test]
+fn blob_of_50_mb_in_git() {
+    let r = Repo::two_environments("huge-blob");
+    let huge = std::fs::File::create(r.abs("clusters/prod/huge.yaml")).expect("create");
+    huge.set_len(50 << 20).expect("set_len");
+    drop(huge);
+    r.git(&["add", "-A"]);
+    // Keep only the start of the compressed object: its header still says 50 MiB, but the
+    // content cannot be inflated. Only a reader that checks the size on the header, before
+    // reading the object, gives the size note; a full read would fail on the object.
+    let id = r.rev(":clusters/prod/huge.yaml");
+    let object = r.abs(&format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+    let mut perms = std::fs::metadata(&object).expect("object").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
+    std::fs::set_permissions(&object, perms).expect("chmod");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&object)
+        .and_then(|f| f.set_len(256))
+        .expect("truncate");
+    let note = [skipped(
+        "clusters/prod/huge.yaml",
+        "file is 52428800 bytes, over the size limit of 4194304 bytes",
+    )];
+    r.expect_json(&["staged"], 0, &note);
+    r.git(&["commit", "-q", "-m", "huge"]);
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 0, &note);
+    }
+    r.expect_json(&["check"], 0, &note);
+}
+
+#[test]
+fn ignore_file_of_1_gib() {
+    let r = Repo::two_environments("huge-ignore");
+    // The walk of the working tree would read it whole (1.2 GB of memory for 1 GiB).
+    let ignore = std::fs::File::create(r.abs(".gitignore")).expect("create");
+    ignore.set_len(1 << 30).expect("set_len");
+    for args in [&["check"][..], &["status"]] {
+        expect_failure(
+            &r.run(args),
+            &[
+                "error: `.gitignore` is 1073741824 bytes: promolint reads ignore files whole, and refuses those over 16777216 bytes",
+                "help: an ignore file of this size is not real",
+            ],
+        );
+    }
+    // Revisions are read without it.
+    r.expect_json(&["diff", "--base", "HEAD"], 0, &[]);
+    // A tracked one in a subdirectory, too.
+    std::fs::remove_file(r.abs(".gitignore")).expect("rm");
+    r.mkdir("clusters/prod/sub");
+    let ignore = std::fs::File::create(r.abs("clusters/prod/sub/.gitignore")).expect("create");
+    ignore.set_len(20 << 20).expect("set_len");
+    r.git(&["add", "-f", "clusters/prod/sub/.gitignore"]);
+    expect_failure(
+        &r.run(&["check"]),
+        &["error: `clusters/prod/sub/.gitignore` is 20971520 bytes"],
+    );
+}
+
+// ----- content -----
+
+#[test]
+fn binary_files_with_yaml_and_tf_names() {
+    let r = Repo::init("binary");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.commit("init");
+    r.write_bytes("clusters/prod/image.yaml", b"\x00\x01image: x\x00\xff");
+    r.write_bytes("envs/acme-prod/main.tf", b"locals {\x00 x_version = 1 }\n");
+    r.write_bytes("clusters/prod/latin1.yaml", b"image: caf\xe9:1.0\n");
+    let want = [
+        skipped(
+            "clusters/prod/image.yaml",
+            "binary file (contains NUL bytes)",
+        ),
+        skipped(
+            "clusters/prod/latin1.yaml",
+            "not valid UTF-8 (invalid byte at offset 10)",
+        ),
+        skipped("envs/acme-prod/main.tf", "binary file (contains NUL bytes)"),
+    ];
+    r.expect_json(&["check"], 0, &want);
+    r.git(&["add", "-A"]);
+    r.expect_json(&["staged"], 0, &want);
+    r.git(&["commit", "-q", "-m", "binary"]);
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 0, &want);
+    }
+}
+
+#[test]
+fn yaml_nesting_20000_deep() {
+    let r = Repo::init("deep-yaml");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.commit("init");
+    let n = 20_000;
+    r.write(
+        "clusters/prod/flow-seq.yaml",
+        &format!("image: {}{}\n", "[".repeat(n), "]".repeat(n)),
+    );
+    r.write(
+        "clusters/prod/flow-map.yaml",
+        &format!("image: {}x{}\n", "{a: ".repeat(n), "}".repeat(n)),
+    );
+    r.write(
+        "clusters/prod/block-seq.yaml",
+        &format!("image:\n{}x\n", "- ".repeat(n)),
+    );
+    let deep = "YAML nesting deeper than 64";
+    let want = [
+        found(
+            "PL000",
+            "clusters/prod/block-seq.yaml",
+            2,
+            127,
+            &format!("file skipped: {deep} (at line 2 column 127)"),
+        ),
+        found(
+            "PL000",
+            "clusters/prod/flow-map.yaml",
+            1,
+            260,
+            &format!("file skipped: {deep} (at line 1 column 260)"),
+        ),
+        found(
+            "PL000",
+            "clusters/prod/flow-seq.yaml",
+            1,
+            74,
+            &format!("file skipped: {deep} (at line 1 column 74)"),
+        ),
+    ];
+    r.expect_json(&["check"], 0, &want);
+    r.commit("deep");
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 0, &want);
+    }
+}
+
+/// `locals { image_version = EXPR }` with EXPR on line 2 from column 19.
+fn hcl_local(expr: &str) -> String {
+    format!("locals {{\n  image_version = {expr}\n}}\n")
+}
+
+#[test]
+fn hcl_nesting_20000_deep() {
+    let r = Repo::init("deep-hcl");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.commit("init");
+    let n = 20_000;
+    r.write(
+        "envs/acme-prod/list.tf",
+        &hcl_local(&format!("{}{}", "[".repeat(n), "]".repeat(n))),
+    );
+    r.write(
+        "envs/acme-prod/object.tf",
+        &hcl_local(&format!("{}1{}", "{a = ".repeat(n), "}".repeat(n))),
+    );
+    r.write(
+        "envs/acme-prod/template.tf",
+        &hcl_local(&format!("{}1{}", "\"${".repeat(n), "}\"".repeat(n))),
+    );
+    r.write(
+        "envs/acme-prod/blocks.tf",
+        &format!("# version\n{}{}", "a {\n".repeat(n), "}\n".repeat(n)),
+    );
+    // 64 nested for-expressions: hcl-edit's last accepted level costs about 3 MiB of stack
+    // in a debug build (rayon's default 2 MiB aborted the process); 63 parse.
+    let fors = |k: usize| hcl_local(&format!("{}y{}", "[for x in ".repeat(k), " : x]".repeat(k)));
+    r.write("envs/acme-prod/for64.tf", &fors(64));
+    r.write("envs/acme-prod/for63.tf", &fors(63));
+    let deep = "invalid nesting depth; expected at most 64 nested levels";
+    let note = |path: &str, line: u64, column: u64| {
+        found(
+            "PL000",
+            path,
+            line,
+            column,
+            &format!("file skipped: malformed HCL at line {line} column {column}: {deep}"),
+        )
+    };
+    let want = [
+        note("envs/acme-prod/blocks.tf", 66, 3),
+        note("envs/acme-prod/for64.tf", 2, 659),
+        note("envs/acme-prod/list.tf", 2, 83),
+        note("envs/acme-prod/object.tf", 2, 335),
+        note("envs/acme-prod/template.tf", 2, 211),
+    ];
+    r.expect_json(&["check"], 0, &want);
+    r.commit("deep");
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 0, &want);
+    }
+}
+
+#[test]
+fn yaml_alias_bombs() {
+    let r = Repo::init("alias-bomb");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.commit("init");
+    // Billion laughs: nine levels of nine aliases.
+    let mut laughs = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for w in names.windows(2) {
+        let (prev, name) = (w[0], w[1]);
+        laughs.push_str(&format!(
+            "{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+        ));
+    }
+    laughs.push_str("image: *i\n");
+    r.write("clusters/prod/laughs.yaml", &laughs);
+    r.write("clusters/prod/recursive.yaml", "image: &a [*a]\n");
+    // Merge keys: two documents that each merge a 60,000-key mapping. Merging used to scan
+    // the keys once per key: minutes, not the second or two it takes now.
+    let keys: Vec<String> = (0..60_000).map(|i| format!("k{i}: {i}")).collect();
+    let doc = format!("image: x\na: &a {{{}}}\nb:\n  <<: *a\n", keys.join(", "));
+    r.write("clusters/prod/merge.yaml", &format!("{doc}---\n{doc}"));
+    let want = [
+        found(
+            "PL000",
+            "clusters/prod/laughs.yaml",
+            6,
+            14,
+            "file skipped: alias expansion budget exceeded (more than 250000 nodes) (at line 6 column 14)",
+        ),
+        found(
+            "PL000",
+            "clusters/prod/recursive.yaml",
+            1,
+            12,
+            "file skipped: alias refers to an anchor that encloses it (recursive alias) (at line 1 column 12)",
+        ),
+    ];
+    r.expect_json(&["check"], 0, &want);
+    r.commit("bombs");
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 0, &want);
+    }
+}
+
+#[test]
+fn yaml_file_of_100000_documents() {
+    let r = Repo::init("documents");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.commit("init");
+    // Every 1,000th document is a prod Pod on `latest`; the others are one line each.
+    let mut text = String::new();
+    let mut want = Vec::new();
+    let mut line = 1;
+    for i in 0..100_000 {
+        if i % 1000 == 0 {
+            text.push_str(
+                "---\nkind: Pod\nspec:\n  containers:\n    - image: ghcr.io/acme/app:latest\n",
+            );
+            want.push(found(
+                "PL001",
+                "clusters/prod/many.yaml",
+                line + 4,
+                31,
+                "prod pins ghcr.io/acme/app to mutable tag `latest`",
+            ));
+            line += 5;
+        } else {
+            text.push_str(&format!("---\na: {i}\n"));
+            line += 2;
+        }
+    }
+    r.write("clusters/prod/many.yaml", &text);
+    r.expect_json(&["check"], 1, &want);
+    r.commit("many");
+    r.expect_json(&["history", "--range", "HEAD~1..HEAD"], 1, &want);
+}
+
+#[test]
+fn crlf_and_bom_files() {
+    let r = Repo::init("crlf");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.commit("init");
+    let crlf = |text: &str| format!("\u{feff}{}", text.replace('\n', "\r\n"));
+    r.write(PROD_APP, &crlf(&deployment("ghcr.io/acme/backend:latest")));
+    r.write(
+        "envs/acme-prod/main.tf",
+        &crlf("locals {\n  rootfs_version = \"latest\"\n}\n"),
+    );
+    r.write(
+        "clusters/prod/.versions.env",
+        &crlf("TALOS_VERSION=latest\n"),
+    );
+    // Columns count characters after the BOM, which is not one.
+    let want = [
+        found(
+            "PL001",
+            "clusters/prod/.versions.env",
+            1,
+            15,
+            "prod pins TALOS_VERSION to mutable tag `latest`",
+        ),
+        found("PL001", PROD_APP, 10, 39, LATEST),
+        found(
+            "PL001",
+            "envs/acme-prod/main.tf",
+            2,
+            21,
+            "prod pins rootfs_version to mutable tag `latest`",
+        ),
+    ];
+    r.expect_json(&["check"], 1, &want);
+    let out = r.run(&["check"]);
+    expect_code(&out, 1);
+    // The CR of each line end is not quoted (it was drawn as U+240D).
+    assert!(!out.stdout.contains('\r') && !out.stdout.contains('\u{240d}'));
+    assert!(out.stdout.contains(
+        "10 |           image: ghcr.io/acme/backend:latest\n   |                                       ^^^^^^ in prod\n"
+    ));
+    r.git(&["add", "-A"]);
+    r.expect_json(&["staged"], 1, &want);
+    r.git(&["commit", "-q", "-m", "crlf"]);
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 1, &want);
+    }
+}
+
+#[test]
+fn empty_files() {
+    let r = Repo::init("empty-files");
+    r.write("README.md", "# deploy\n");
+    r.commit("init");
+    for path in [
+        "clusters/prod/empty.yaml",
+        "envs/acme-prod/empty.tf",
+        "clusters/prod/.env",
+        "renovate.json",
+    ] {
+        r.write(path, "");
+    }
+    r.write("clusters/prod/bom.yaml", "\u{feff}");
+    r.write("envs/acme-prod/blank.tf", "\n\n  \n");
+    let out = r.run(&["check"]);
+    expect_code(&out, 0);
+    assert_eq!(out.stdout, "promolint: 6 files checked: no findings\n");
+    r.git(&["add", "-A"]);
+    let out = r.run(&["staged"]);
+    expect_code(&out, 0);
+    assert_eq!(out.stdout, "promolint: 6 files checked: no findings\n");
+    r.git(&["commit", "-q", "-m", "empty"]);
+    for args in CHANGE_COMMANDS {
+        let out = r.run(args);
+        expect_code(&out, 0);
+        assert_eq!(
+            out.stdout, "promolint: 6 files checked: no findings\n",
+            "{args:?}"
+        );
+    }
+}
+
+// ----- repository states -----
+
+#[test]
+fn unborn_branch_in_a_repository_with_commits() {
+    let r = Repo::two_environments("unborn");
+    r.git(&["checkout", "-q", "--orphan", "fresh"]);
+    // The index still holds main's files: the first commit of `fresh` would add them.
+    let out = r.run(&["staged"]);
+    expect_code(&out, 0);
+    assert_eq!(out.stdout, "promolint: 2 files checked: no findings\n");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    r.git(&["add", "-A"]);
+    r.expect_json(&["staged"], 1, &[found("PL001", PROD_APP, 10, 39, LATEST)]);
+    r.expect_json(&["check"], 1, &[found("PL001", PROD_APP, 10, 39, LATEST)]);
+    let out = r.run(&["status"]);
+    expect_code(&out, 0);
+    assert_eq!(
+        out.stdout,
+        "component             dev    prod\nghcr.io/acme/backend  1.0.0  latest\n"
+    );
+    for args in [&["diff"][..], &["diff", "--base", "main"], &["history"]] {
+        expect_failure(
+            &r.run(args),
+            &[
+                "error: revision `HEAD` names no commit: the branch `fresh` has no commits yet",
+                "help: make a first commit, or use a mode that reads the working tree",
+            ],
+        );
+    }
+}
+
+#[test]
+fn bare_repository() {
+    let r = Repo::two_environments("bare-src");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:2.0.0"));
+    r.commit("prod: 2.0.0 before dev");
+    let bare = TempDir::new("bare");
+    git(
+        bare.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            r.path().to_str().expect("utf-8"),
+            ".",
+        ],
+    );
+    let here = bare.path().display().to_string();
+    for args in [&["check"][..], &["status"]] {
+        expect_failure(
+            &run(bare.path(), args),
+            &[
+                &format!("error: `{here}` is a bare repository: it has no working tree to check"),
+                "help: run promolint in a checkout, or use a mode that reads revisions",
+            ],
+        );
+    }
+    expect_failure(
+        &run(bare.path(), &["staged"]),
+        &[&format!(
+            "error: `{here}` is a bare repository: it has no index of staged changes to check"
+        )],
+    );
+    // Revisions are read.
+    let pl006 = "prod pins ghcr.io/acme/backend to 2.0.0, which dev has not run (dev runs 1.0.0)";
+    for args in CHANGE_COMMANDS {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--format", "json"]);
+        let out = run(bare.path(), &all);
+        expect_code(&out, 1);
+        assert_eq!(findings(&out), [found("PL006", PROD_APP, 10, 39, pl006)]);
+    }
+    expect_failure(
+        &run(bare.path(), &["diff"]),
+        &[
+            "error: cannot find a base to compare with",
+            "help: give the base explicitly with `--base REV`",
+        ],
+    );
+}
+
+#[test]
+fn linked_worktree() {
+    let r = Repo::two_environments("linked");
+    let wt = TempDir::new("linked-wt");
+    std::fs::remove_dir(wt.path()).expect("rmdir");
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "feature",
+        wt.path().to_str().expect("utf-8"),
+    ]);
+    assert!(wt.path().join(".git").is_file());
+    let w = Repo { dir: wt };
+    w.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    let pl001 = [found("PL001", PROD_APP, 10, 39, LATEST)];
+    w.expect_json(&["check"], 1, &pl001);
+    // Nothing staged yet, then the edit staged: the linked worktree's own index.
+    let out = w.run(&["staged"]);
+    expect_code(&out, 0);
+    assert_eq!(out.stdout, "promolint: 0 files checked: no findings\n");
+    w.git(&["add", "-A"]);
+    w.expect_json(&["staged"], 1, &pl001);
+    // The main worktree's index is untouched.
+    let out = r.run(&["staged"]);
+    expect_code(&out, 0);
+    assert_eq!(out.stdout, "promolint: 0 files checked: no findings\n");
+    w.git(&["commit", "-q", "-m", "prod: latest"]);
+    w.expect_json(&["diff", "--base", "main"], 1, &pl001);
+    w.expect_json(&["history", "--range", "main..HEAD"], 1, &pl001);
+    let out = w.run(&["status"]);
+    expect_code(&out, 0);
+    assert_eq!(
+        out.stdout,
+        "component             dev    prod\nghcr.io/acme/backend  1.0.0  latest\n"
+    );
+}
+
+// ----- configuration -----
+
+/// A repository with `config` as its `.promolint.yaml`; check and diff (the two ways a
+/// config is loaded: working tree and git run) must both refuse it with `fragments`.
+fn refused_config(tag: &str, config: &str, fragments: &[&str]) {
+    let r = Repo::two_environments(tag);
+    r.write(".promolint.yaml", config);
+    for args in [
+        &["check"][..],
+        &["diff", "--base", "HEAD"],
+        &["history"],
+        &["status"],
+    ] {
+        expect_failure(&r.run(args), fragments);
+    }
+}
+
+#[test]
+fn config_with_an_invalid_regex() {
+    refused_config(
+        "config-regex",
+        "environments:\n  - name: prod\n    tag_pattern: '^prod-(v\\d+'\n",
+        &[
+            "error: invalid configuration: .promolint.yaml:3:18: `environments[0].tag_pattern`: invalid regular expression: unclosed group (at character 7 of the pattern)",
+            "help: fix the regex",
+        ],
+    );
+}
+
+#[test]
+fn config_with_an_unknown_field() {
+    refused_config(
+        "config-field",
+        "environments:\n  - name: prod\n    paths: [\"clusters/prod/**\"]\n    protectd: true\n",
+        &[
+            "error: invalid configuration: .promolint.yaml:4:5: `environments[0].protectd`: unknown field `protectd`",
+            "help: did you mean `protected`?",
+        ],
+    );
+}
+
+#[test]
+fn config_with_a_wrong_type() {
+    refused_config(
+        "config-type",
+        "environments:\n  - name: prod\n    protected: \"yes\"\n",
+        &[
+            "error: invalid configuration: .promolint.yaml:3:16: `environments[0].protected`: expected a boolean (`true` or `false`), found the string `yes`",
+            "help: write `true` or `false`, without quotes",
+        ],
+    );
+}
+
+#[test]
+fn config_with_a_cycle_in_after() {
+    refused_config(
+        "config-cycle",
+        "environments:\n  - name: dev\n    after: [prod]\n  - name: staging\n    after: [dev]\n  - name: prod\n    after: [staging]\n",
+        &[
+            "error: invalid configuration: .promolint.yaml:5:13: `environments[1].after[0]`: cycle in `after`: dev → staging → prod → dev",
+            "help: the promotion order must have a beginning",
+        ],
+    );
+}
+
+#[test]
+fn config_nested_too_deep() {
+    // 60 levels overflowed the stack of the thread loading the config.
+    for depth in [60, 20_000] {
+        refused_config(
+            "config-deep",
+            &format!("environments: {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+            &[
+                "error: invalid configuration: .promolint.yaml:1:",
+                "the config file nests deeper than 16 levels",
+                "help: a promolint config nests at most four levels",
+            ],
+        );
+    }
+}
+
+#[test]
+fn config_file_of_16_gib() {
+    let r = Repo::two_environments("config-huge");
+    // Sparse: were it read whole, the run would run out of memory.
+    let config = std::fs::File::create(r.abs(".promolint.yaml")).expect("create");
+    config.set_len(16 << 30).expect("set_len");
+    for args in [&["check"][..], &["diff", "--base", "HEAD"]] {
+        expect_failure(
+            &r.run(args),
+            &[
+                "error: invalid configuration: .promolint.yaml: the config file is larger than 1048576 bytes",
+                "help: a promolint config is a few kilobytes",
+            ],
+        );
+    }
+}
+
+// ----- CPU and output bombs -----
+
+#[test]
+fn kustomize_overlay_diamonds() {
+    // 40 layers of two overlays, each including both overlays of the layer below: 2^40
+    // paths from the base to the top. Walking each path took 5.6 s at 22 layers and
+    // doubled per layer.
+    let r = Repo::init("diamonds");
+    r.write("k/l0/kustomization.yaml", "resources:\n  - deploy.yaml\n");
+    r.write(
+        "k/l0/deploy.yaml",
+        &deployment("ghcr.io/acme/backend:latest"),
+    );
+    let mut below = vec!["l0".to_string()];
+    for layer in 1..=40 {
+        let mut here = Vec::new();
+        for side in ["a", "b"] {
+            let name = format!("l{layer}{side}");
+            let resources: String = below.iter().map(|b| format!("  - ../{b}\n")).collect();
+            r.write(
+                &format!("k/{name}/kustomization.yaml"),
+                &format!("resources:\n{resources}"),
+            );
+            here.push(name);
+        }
+        below = here;
+    }
+    // The top: production builds on both overlays of the last layer.
+    r.write(
+        "clusters/prod/kustomization.yaml",
+        "resources:\n  - ../../k/l40a\n  - ../../k/l40b\n",
+    );
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 1);
+    let via_base = format!("{LATEST} (from a base no overlay of this environment overrides)");
+    let want = [found("PL001", "k/l0/deploy.yaml", 10, 39, &via_base)];
+    assert_eq!(findings(&out), want);
+    r.commit("diamonds");
+    let out = r.run(&["history", "--format", "json"]);
+    expect_code(&out, 1);
+    assert_eq!(findings(&out), want);
+}
+
+#[test]
+fn minified_manifest_with_many_findings() {
+    // 2,000 findings on one 94 KB line: quoting the line once per finding took 47 s to lay
+    // out (human) and made a 198 MB SARIF file.
+    let r = Repo::init("minified");
+    let containers: Vec<String> = (0..2000)
+        .map(|i| format!("{{name: c{i}, image: \"ghcr.io/a/b{i}:latest\"}}"))
+        .collect();
+    r.write(
+        "clusters/prod/one.yaml",
+        &format!(
+            "{{kind: Pod, spec: {{containers: [{}]}}}}\n",
+            containers.join(", ")
+        ),
+    );
+    let out = r.run(&["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.starts_with(
+        "error[PL001]: prod pins ghcr.io/a/b0 to mutable tag `latest`\n--> clusters/prod/one.yaml:1:65\n = help: "
+    ), "{}", &out.stdout[..500]);
+    assert!(!out.stdout.contains("1 | {kind: Pod"));
+    assert!(out
+        .stdout
+        .ends_with("promolint: 1 file checked: 2000 errors, 0 warnings, 0 notes\n"));
+    let out = r.run(&["check", "--format", "sarif"]);
+    expect_code(&out, 1);
+    let sarif = json(&out);
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2000);
+    for result in results {
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["region"]["snippet"]["text"], "latest");
+        assert!(location.get("contextRegion").is_none(), "{location}");
+    }
+}
+
+// ----- security -----
+
+/// An executable script that records that it ran by creating `marker`.
+fn tripwire(path: &Path, marker: &Path) {
+    std::fs::write(
+        path,
+        format!("#!/bin/sh\necho ran >> '{}'\ncat\n", marker.display()),
+    )
+    .expect("script");
+    let mut perms = std::fs::metadata(path).expect("script").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(path, perms).expect("chmod");
+}
+
+#[test]
+fn nothing_from_the_repository_is_ever_run() {
+    let r = Repo::two_environments("no-exec");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    r.write(".gitattributes", "* filter=trap diff=trap merge=trap\n");
+    r.commit("prod: latest");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:2.0.0"));
+    r.git(&["add", "-A"]);
+    r.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://example.com/acme/deploy.git",
+    ]);
+
+    // Every hook and every command Git can be told to run, pointing at one tripwire.
+    let scripts = TempDir::new("no-exec-scripts");
+    let marker = scripts.path().join("ran");
+    let trap = scripts.path().join("trap.sh");
+    tripwire(&trap, &marker);
+    let trap_cmd = trap.display().to_string();
+    let hooks = r.abs(".git/hooks");
+    for hook in [
+        "pre-commit",
+        "post-checkout",
+        "post-index-change",
+        "reference-transaction",
+        "fsmonitor-watchman",
+        "pre-push",
+    ] {
+        tripwire(&hooks.join(hook), &marker);
+    }
+    for (key, value) in [
+        ("filter.trap.clean", trap_cmd.as_str()),
+        ("filter.trap.smudge", trap_cmd.as_str()),
+        ("filter.trap.process", trap_cmd.as_str()),
+        ("filter.trap.required", "true"),
+        ("diff.trap.textconv", trap_cmd.as_str()),
+        ("diff.external", trap_cmd.as_str()),
+        ("merge.trap.driver", trap_cmd.as_str()),
+        ("core.fsmonitor", trap_cmd.as_str()),
+        ("core.hooksPath", hooks.to_str().expect("utf-8")),
+        ("core.pager", trap_cmd.as_str()),
+        ("core.sshCommand", trap_cmd.as_str()),
+        ("core.askPass", trap_cmd.as_str()),
+        ("credential.helper", trap_cmd.as_str()),
+        ("gpg.program", trap_cmd.as_str()),
+        ("protocol.ext.allow", "always"),
+    ] {
+        r.git(&["config", key, value]);
+    }
+    let _ = std::fs::remove_file(&marker);
+
+    let summary = scripts.path().join("summary.md");
+    let sarif = scripts.path().join("report.sarif");
+    let pl001 = [found("PL001", PROD_APP, 10, 39, LATEST)];
+    r.expect_json(&["check"], 1, &pl001);
+    r.expect_json(&["staged", "--all-files"], 1, &pl001);
+    r.expect_json(&["diff", "--base", "HEAD~1"], 1, &pl001);
+    r.expect_json(&["history"], 1, &pl001);
+    for args in [
+        &["status"][..],
+        &["init", "--stdout"],
+        &[
+            "check",
+            "--format",
+            "github",
+            "--sarif",
+            sarif.to_str().expect("utf-8"),
+            "--summary",
+            summary.to_str().expect("utf-8"),
+        ],
+    ] {
+        let out = r.run(args);
+        assert!(out.code == 0 || out.code == 1, "{args:?}: {}", out.stderr);
+    }
+    assert!(
+        !marker.exists(),
+        "a hook, filter or helper ran: {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+    // Control: Git itself runs them (its fsmonitor, then the filter, which fails the
+    // command: the script does not speak the filter protocol), so the tripwire works.
+    let _ = Command::new("git")
+        .args(["add", "--renormalize", "."])
+        .current_dir(r.path())
+        .env("HOME", r.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git");
+    assert!(marker.exists(), "the tripwire never fires");
+}
+
+/// Whether a line of output would be taken by the GitHub Actions runner as a workflow
+/// command: the runner trims leading white space, then looks for `::`.
+fn is_command(line: &str) -> bool {
+    line.trim_start().starts_with("::")
+}
+
+/// The runner's decoding of a command's message (`%25`, `%0D`, `%0A`).
+fn unescape_data(s: &str) -> String {
+    s.replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%25", "%")
+}
+
+/// The runner's decoding of a property value (also `%3A` and `%2C`).
+fn unescape_property(s: &str) -> String {
+    unescape_data(&s.replace("%3A", ":").replace("%2C", ","))
+}
+
+#[test]
+fn github_workflow_commands_cannot_be_injected() {
+    let r = Repo::init("gh-inject");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.commit("init");
+    // A file name that is already escaped, one with a line break, and a tag policy whose
+    // name holds CR, LF and workflow commands.
+    let escaped_name = "clusters/prod/a%0A::set-output name=x::y.yaml";
+    let newline_name = "clusters/prod/b\n::error::pwned \u{1b}[31m.yaml";
+    r.write(escaped_name, &deployment("ghcr.io/acme/backend:latest"));
+    r.write_bytes(newline_name, b"\x00binary");
+    let policy_name = "p\n::error::pwned\r\n::add-mask::x%0A::warning::z";
+    r.write(
+        "clusters/prod/policy.yaml",
+        &format!(
+            "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata:\n  \
+             name: \"{}\"\n  namespace: prod\nspec:\n  imageRepositoryRef:\n    name: r\n  \
+             filterTags:\n    pattern: \".*\"\n  policy:\n    semver:\n      range: \">=1.0.0\"\n",
+            policy_name.replace('\n', "\\n").replace('\r', "\\r")
+        ),
+    );
+    r.commit("hostile names");
+
+    for args in [&["check"][..], &["diff", "--base", "HEAD~1"], &["history"]] {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--format", "json"]);
+        let reference = findings(&r.run(&all));
+        assert_eq!(reference.len(), 3, "{reference:?}");
+        let mut gh = args.to_vec();
+        gh.extend_from_slice(&["--format", "github"]);
+        let out = r.run(&gh);
+        expect_code(&out, 1);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 4, "{}", out.stdout);
+        // One command per finding, each its own line, in the JSON's order; then the summary.
+        for (line, f) in lines.iter().zip(&reference) {
+            let command = if f.0 == "PL000" {
+                "::notice file="
+            } else {
+                "::error file="
+            };
+            assert!(line.starts_with(command), "{line}");
+            let props_end = line[2..].find("::").expect("message") + 2;
+            let props = &line[command.len()..props_end];
+            let file = props.split(',').next().expect("file");
+            assert_eq!(unescape_property(file), f.1);
+            let message = unescape_data(&line[props_end + 2..]);
+            assert!(message.starts_with(&f.4), "{message:?}");
+        }
+        assert!(!is_command(lines[3]), "{}", lines[3]);
+        assert!(!lines[3].contains("::"), "{}", lines[3]);
+
+        // Human output: no line starts a command; line breaks in names are escaped.
+        let out = r.run(args);
+        expect_code(&out, 1);
+        for line in out.stdout.lines() {
+            assert!(!is_command(line), "{line}");
+        }
+        assert!(out.stdout.contains(
+            "note[PL000]: file skipped: binary file (contains NUL bytes)\n--> clusters/prod/b\\n::error::pwned \\u{1b}[31m.yaml:1:1\n"
+        ), "{}", out.stdout);
+        assert!(out.stdout.contains(
+            "error[PL003]: prod policy `p\\n::error::pwned\\r\\n::add-mask::x%0A::warning::z`: tag pattern is not anchored"
+        ), "{}", out.stdout);
+        assert!(!out.stdout.contains('\u{1b}'));
+        // Markdown (PR comments, summaries): no line starts a command either.
+        let mut md = args.to_vec();
+        md.extend_from_slice(&["--format", "markdown"]);
+        let out = r.run(&md);
+        for line in out.stdout.lines() {
+            assert!(!is_command(line), "{line}");
+        }
+    }
+
+    // Errors on stderr quote config values: the same escape.
+    r.write(".promolint.yaml", "environments: \"a\\n::error::pwned\"\n");
+    let out = r.run(&["check", "--format", "github"]);
+    expect_failure(&out, &["found the string `a\\n::error::pwned`"]);
+    for line in out.stderr.lines() {
+        assert!(!is_command(line), "{line}");
+    }
+}
+
+#[test]
+fn json_sarif_and_gitlab_strings_round_trip() {
+    let r = Repo::init("json-strings");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.commit("init");
+    // Quotes, a backslash, a control character, U+2028 and non-ASCII in a path and in a
+    // message (a duplicate key quotes the key).
+    let path = "clusters/prod/q\"uote\\back\u{1}\u{2028}é.yaml";
+    let key = "k\"\\\u{1}\u{2028}é";
+    r.write(
+        path,
+        "image: x\n\"k\\\"\\\\\\u0001\\u2028é\": 1\n\"k\\\"\\\\\\u0001\\u2028é\": 2\n",
+    );
+    let message = format!("file skipped: duplicate mapping key `{key}` (at line 3 column 1)");
+    let want = [found("PL000", path, 3, 1, &message)];
+    r.expect_json(&["check"], 0, &want);
+    r.commit("strange");
+    for args in [&["check"][..], &["diff", "--base", "HEAD~1"], &["history"]] {
+        r.expect_json(args, 0, &want);
+
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--format", "sarif"]);
+        let out = r.run(&all);
+        expect_code(&out, 0);
+        let sarif = json(&out);
+        let result = &sarif["runs"][0]["results"][0];
+        assert_eq!(result["message"]["text"], message.as_str());
+        let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .expect("uri");
+        assert_eq!(percent_decode(uri), path);
+        // Raw control characters never appear inside the JSON text.
+        assert!(!out.stdout.contains('\u{1}'));
+
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--format", "gitlab"]);
+        let out = r.run(&all);
+        expect_code(&out, 0);
+        let issues: serde_json::Value = json(&out);
+        assert_eq!(issues[0]["location"]["path"], path);
+        assert!(issues[0]["description"]
+            .as_str()
+            .expect("description")
+            .contains(&message));
+    }
+}
+
+/// `%XX` escapes back to bytes.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("hex");
+            out.push(u8::from_str_radix(hex, 16).expect("hex"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("utf-8")
+}
+
+// ----- the table in docs/reliability.md -----
+
+/// A row of the case table: its case, exit codes, message fragment and test.
+#[derive(Debug)]
+struct Row {
+    case: String,
+    codes: Vec<i32>,
+    fragment: String,
+    test: String,
+}
+
+/// The code spans of a markdown cell (any number of backticks as delimiters).
+fn code_spans(cell: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = cell;
+    while let Some(start) = rest.find('`') {
+        let ticks = rest[start..].chars().take_while(|c| *c == '`').count();
+        let fence = "`".repeat(ticks);
+        let after = &rest[start + ticks..];
+        let Some(end) = after.find(&fence) else {
+            break;
+        };
+        out.push(after[..end].trim().to_string());
+        rest = &after[end + ticks..];
+    }
+    out
+}
+
+/// The rows of the table under `## Cases`.
+fn table_rows(doc: &str) -> Vec<Row> {
+    let section = doc
+        .split("\n## Cases")
+        .nth(1)
+        .expect("a `## Cases` section")
+        .split("\n## ")
+        .next()
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    for line in section.lines().filter(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        if cells.len() != 5 || cells[0] == "Case" || cells[0].starts_with("---") {
+            continue;
+        }
+        let codes = cells[3]
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().expect("exit code"))
+            .collect();
+        let fragment = code_spans(cells[2]).into_iter().next().unwrap_or_default();
+        let test = code_spans(cells[4]).into_iter().next().unwrap_or_default();
+        rows.push(Row {
+            case: cells[0].to_string(),
+            codes,
+            fragment,
+            test,
+        });
+    }
+    rows
+}
+
+/// The source of test function `name` in `tests/{file}.rs`: from `fn name(` to the next
+/// line that is a lone `}`.
+fn test_body(file: &str, name: &str) -> Option<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/{file}.rs"));
+    let source = std::fs::read_to_string(path).ok()?;
+    let start = source.find(&format!("\nfn {name}() {{\n"))?;
+    let body = &source[start..];
+    let end = body.find("\n}\n")?;
+    Some(body[..end].to_string())
+}
+
+/// The argument lists of every call of `name` in `source` (white space removed), split at
+/// their top-level commas. String literals are skipped over, so brackets and commas in
+/// them do not count.
+fn calls(source: &str, name: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for (at, _) in source.match_indices(&format!("{name}(")) {
+        let mut args = vec![String::new()];
+        let mut depth = 0usize;
+        let mut chars = source[at + name.len() + 1..].chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => {
+                    let last = args.last_mut().expect("an argument");
+                    last.push('"');
+                    while let Some(s) = chars.next() {
+                        last.push(s);
+                        if s == '\\' {
+                            last.extend(chars.next());
+                        } else if s == '"' {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' if depth == 0 => break,
+                ')' | ']' | '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    args.push(String::new());
+                    continue;
+                }
+                c if c.is_whitespace() => continue,
+                _ => {}
+            }
+            args.last_mut().expect("an argument").push(c);
+        }
+        args.retain(|a| !a.is_empty());
+        out.push(args);
+    }
+    out
+}
+
+/// Whether `body` asserts exit `code`: `expect_code(out, code)`, `expect_json(args, code,
+/// want)`, or, for 2, `expect_failure(…)` or `refused_config(…)`.
+fn asserts_code(body: &str, code: i32) -> bool {
+    let code = code.to_string();
+    calls(body, "expect_code")
+        .iter()
+        .any(|args| args.last() == Some(&code))
+        || calls(body, "expect_json")
+            .iter()
+            .any(|args| args.get(1) == Some(&code))
+        || (code == "2" && (body.contains("expect_failure(") || body.contains("refused_config(")))
+}
+
+#[test]
+fn the_reliability_table_and_the_tests_agree() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reliability.md"))
+            .expect("docs/reliability.md");
+    let rows = table_rows(&doc);
+    assert!(rows.len() >= 30, "{} rows", rows.len());
+    // The checks can say no.
+    let empty = test_body("hostile", "empty_files").expect("empty_files");
+    assert!(asserts_code(&empty, 0) && !asserts_code(&empty, 1) && !asserts_code(&empty, 2));
+    assert!(test_body("hostile", "no_such_test").is_none());
+    let mut named = Vec::new();
+    for row in &rows {
+        let (file, name) = row
+            .test
+            .split_once("::")
+            .unwrap_or_else(|| panic!("{}: the test is written `file::name`", row.case));
+        let body = test_body(file, name)
+            .unwrap_or_else(|| panic!("{}: no test `{name}` in tests/{file}.rs", row.case));
+        assert!(
+            !row.fragment.is_empty(),
+            "{}: no message in backticks",
+            row.case
+        );
+        assert!(
+            body.contains(&row.fragment),
+            "{}: `{}` does not assert `{}`",
+            row.case,
+            row.test,
+            row.fragment
+        );
+        assert!(!row.codes.is_empty(), "{}: no exit code", row.case);
+        for code in &row.codes {
+            assert!(
+                asserts_code(&body, *code),
+                "{}: `{}` does not assert exit {code}",
+                row.case,
+                row.test
+            );
+        }
+        if file == "hostile" {
+            named.push(name.to_string());
+        }
+    }
+    // Every test of this file has a row (but this one).
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile.rs"))
+            .expect("tests/hostile.rs");
+    let tests: Vec<&str> = source
+        .split("#[test]\nfn ")
+        .skip(1)
+        .filter_map(|s| s.split('(').next())
+        .filter(|name| *name != "the_reliability_table_and_the_tests_agree")
+        .collect();
+    for test in &tests {
+        assert!(
+            named.iter().any(|n| n == test),
+            "test `{test}` has no row in docs/reliability.md"
+        );
+    }
+    assert!(tests.len() >= 25, "{} tests", tests.len());
+}
