@@ -361,14 +361,17 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     if !history_rules.is_empty() {
         // What predecessors ran before comes from the history of HEAD, when there is one.
         let history = if wt.git {
-            crate::modes::head_history(opts, &wt.snapshot)?
+            crate::modes::head_history(opts, &wt.snapshot)
         } else {
             crate::history::HistoryIndex::empty()
         };
-        crate::timing::phase("history index");
         for (_, check) in history_rules {
             check(&wt.snapshot, &history, &mut findings);
         }
+        if let Some(e) = history.take_error() {
+            return Err(e);
+        }
+        crate::timing::phase("history rules");
     }
     let mut findings = finish(findings, &wt.snapshot, &wt.config)?;
     findings.retain(|f| wt.in_scope(&f.path));

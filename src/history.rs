@@ -4,7 +4,7 @@
 
 use crate::model::Span;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// One version an environment pinned at some point.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,12 +68,80 @@ pub struct HistoryIndex {
     horizon: Option<u64>,
     /// With merges in the history: entries are visible only from commits they reach.
     ancestry: Option<Arc<Ancestry>>,
+    /// An index built on first use; every query answers from it.
+    deferred: Option<Arc<Deferred>>,
+}
+
+type Load = Box<dyn FnOnce() -> Result<HistoryIndex, crate::engine::Error> + Send>;
+
+/// The walk behind [`HistoryIndex::deferred`], and what it gave.
+struct Deferred {
+    load: Mutex<Option<Load>>,
+    index: OnceLock<HistoryIndex>,
+    error: Mutex<Option<crate::engine::Error>>,
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred")
+            .field("index", &self.index.get())
+            .finish_non_exhaustive()
+    }
 }
 
 impl HistoryIndex {
     /// No history (a plain directory, or history not asked for).
     pub fn empty() -> Self {
         HistoryIndex::default()
+    }
+
+    /// A history walked only when a query needs it: in `check`, most pins are judged by
+    /// the tree alone (the predecessor runs the version now), and a tree that never asks
+    /// costs no walk, and no error in a shallow clone. A failed walk answers as an empty
+    /// history; [`Self::take_error`] hands its error to the caller after the rules ran.
+    pub fn deferred(
+        load: impl FnOnce() -> Result<HistoryIndex, crate::engine::Error> + Send + 'static,
+    ) -> Self {
+        HistoryIndex {
+            deferred: Some(Arc::new(Deferred {
+                load: Mutex::new(Some(Box::new(load))),
+                index: OnceLock::new(),
+                error: Mutex::new(None),
+            })),
+            ..HistoryIndex::default()
+        }
+    }
+
+    /// The error of a deferred walk that a query started, if it failed.
+    pub fn take_error(&self) -> Option<crate::engine::Error> {
+        self.deferred.as_ref()?.error.lock().ok()?.take()
+    }
+
+    /// Whether a deferred walk has run (tests and timings).
+    pub fn was_walked(&self) -> bool {
+        self.deferred
+            .as_ref()
+            .is_none_or(|d| d.index.get().is_some())
+    }
+
+    /// The index queries answer from: this one, or the deferred walk's (run now if needed).
+    fn resolved(&self) -> &HistoryIndex {
+        let Some(d) = &self.deferred else {
+            return self;
+        };
+        d.index.get_or_init(|| {
+            let load = d.load.lock().ok().and_then(|mut l| l.take());
+            match load.map(|load| load()) {
+                Some(Ok(index)) => index,
+                Some(Err(e)) => {
+                    if let Ok(mut slot) = d.error.lock() {
+                        *slot = Some(e);
+                    }
+                    HistoryIndex::empty()
+                }
+                None => HistoryIndex::empty(),
+            }
+        })
     }
 
     /// Record that `env` pinned `component` at `pin.version` in `pin.commit`. Recording
@@ -105,10 +173,12 @@ impl HistoryIndex {
     /// A view of the same history as seen from commit position `horizon` (that commit and
     /// what it reaches); `visible: false` is the view before the first commit (nothing).
     pub fn at(&self, horizon: u64, visible: bool) -> HistoryIndex {
+        let this = self.resolved();
         HistoryIndex {
-            pins: self.pins.clone(),
+            pins: this.pins.clone(),
             horizon: visible.then_some(horizon),
-            ancestry: self.ancestry.clone(),
+            ancestry: this.ancestry.clone(),
+            deferred: None,
         }
     }
 
@@ -122,20 +192,22 @@ impl HistoryIndex {
 
     /// When `env` first pinned `component` at `version`, if it did before the horizon.
     pub fn ran(&self, env: &str, component: &str, version: &str) -> Option<&PastPin> {
-        self.pins
+        let this = self.resolved();
+        this.pins
             .get(&(env.to_string(), component.to_string()))?
             .get(version)?
             .iter()
-            .find(|p| self.visible(p))
+            .find(|p| this.visible(p))
     }
 
     /// Every version `env` pinned for `component`, by version text.
     pub fn versions(&self, env: &str, component: &str) -> impl Iterator<Item = &PastPin> {
-        self.pins
+        let this = self.resolved();
+        this.pins
             .get(&(env.to_string(), component.to_string()))
             .into_iter()
             .flat_map(|m| m.values())
-            .filter_map(|commits| commits.iter().find(|p| self.visible(p)))
+            .filter_map(move |commits| commits.iter().find(|p| this.visible(p)))
     }
 
     /// Whether `env` ever pinned `component` at all.
@@ -144,7 +216,8 @@ impl HistoryIndex {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.horizon.is_none() || self.pins.is_empty()
+        let this = self.resolved();
+        this.horizon.is_none() || this.pins.is_empty()
     }
 }
 

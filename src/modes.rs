@@ -125,7 +125,7 @@ impl GitRun {
         tip: Option<ObjectId>,
         snapshot: &Snapshot,
     ) -> Result<HistoryIndex, Error> {
-        self.history_index_under(tip, snapshot, "")
+        self.history_index_under(tip, &snapshot.envs, "")
     }
 
     /// [`Self::history_index`] of the files under `prefix` only (a repository-relative
@@ -133,7 +133,7 @@ impl GitRun {
     pub fn history_index_under(
         &self,
         tip: Option<ObjectId>,
-        snapshot: &Snapshot,
+        envs: &crate::config::Environments,
         prefix: &str,
     ) -> Result<HistoryIndex, Error> {
         let mut index = HistoryIndex::empty();
@@ -170,7 +170,6 @@ impl GitRun {
             ledger.insert(ids[i].clone(), pins);
         }
         ledger.save();
-        let envs = &snapshot.envs;
         for (seq, id) in ids.iter().enumerate() {
             let inside = |path: &str| {
                 prefix.is_empty()
@@ -552,12 +551,19 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
 }
 
 /// The history of HEAD for a working-tree snapshot (empty on an unborn branch), limited to
-/// the directory the tree was read from.
-pub fn head_history(opts: &Options, snapshot: &Snapshot) -> Result<HistoryIndex, Error> {
-    let run = GitRun::open(opts)?;
-    let head = run.repo.head()?;
-    let prefix = crate::source::worktree::resolve_pathspec(&run.root, &opts.start, ".")?;
-    run.history_index_under(head, snapshot, &prefix)
+/// the directory the tree was read from; walked on the first query (see
+/// [`HistoryIndex::deferred`]), so a tree whose pins the tree alone judges needs none.
+pub fn head_history(opts: &Options, snapshot: &Snapshot) -> HistoryIndex {
+    let opts = opts.clone();
+    let envs = snapshot.envs.clone();
+    HistoryIndex::deferred(move || {
+        let run = GitRun::open(&opts)?;
+        let head = run.repo.head()?;
+        let prefix = crate::source::worktree::resolve_pathspec(&run.root, &opts.start, ".")?;
+        let index = run.history_index_under(head, &envs, &prefix);
+        crate::timing::phase("history walked");
+        index
+    })
 }
 
 /// `promolint status`: the matrix of the working tree, with what predecessors ran in the
@@ -574,10 +580,14 @@ pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
     pool.install(|| {
         let wt = engine::load_worktree(opts)?;
         let history = if wt.git {
-            head_history(opts, &wt.snapshot)?
+            head_history(opts, &wt.snapshot)
         } else {
             HistoryIndex::empty()
         };
-        Ok(crate::report::status::matrix(&wt.snapshot, &history))
+        let matrix = crate::report::status::matrix(&wt.snapshot, &history);
+        match history.take_error() {
+            Some(e) => Err(e),
+            None => Ok(matrix),
+        }
     })
 }

@@ -717,21 +717,27 @@ fn shallow_clone_is_exit_2_with_the_fix_never_a_shortened_answer() {
     expect_code(&r.run(&["diff"]), 0);
     expect_code(&r.run(&["diff", "--base", "HEAD"]), 0);
 
-    // check: PL006/PL008 ask the history of HEAD: exit 2 with the fix. Without them, the
-    // tree rules run on a shallow clone.
-    expect_failure(&r.run(&["check"]), &with_fix);
-    let out = r.run(&["check", "--ignore", "PL006,PL008"]);
+    // check and status: dev runs prod's v7 now, so the tree alone answers PL006/PL008
+    // and the history is never walked: the full answer in a shallow clone.
+    let out = r.run(&["check"]);
     expect_code(&out, 0);
     assert_eq!(out.stdout, "promolint: 2 files checked: no findings\n");
+    expect_code(&r.run(&["status"]), 0);
 
     // staged with nothing staged asks nothing of the history; a staged pin does.
     expect_code(&r.run(&["staged"]), 0);
     r.tf("prod", "v9");
     r.git(&["add", "-A"]);
     expect_failure(&r.run(&["staged"]), &with_fix);
-    r.git(&["reset", "-q", "--hard"]);
-    // status marks versions by what predecessors ran: it needs the history of HEAD.
+    // prod on v9, which dev does not run now: only the history can say whether dev ran it
+    // before, so check and status need it: exit 2 with the fix. Without PL006/PL008 the
+    // tree rules run.
+    expect_failure(&r.run(&["check"]), &with_fix);
     expect_failure(&r.run(&["status"]), &with_fix);
+    let out = r.run(&["check", "--ignore", "PL006,PL008"]);
+    expect_code(&out, 0);
+    assert_eq!(out.stdout, "promolint: 2 files checked: no findings\n");
+    r.git(&["reset", "-q", "--hard"]);
 
     // Deepened by one commit: HEAD~1 resolves. The change HEAD~1..HEAD only moves dev,
     // which has no predecessor: its answer needs no history and is complete. The history
@@ -933,13 +939,16 @@ fn a_corrupted_tree_is_exit_2_naming_it() {
     let tree = r.rev("HEAD^{tree}");
     std::fs::write(r.writable_object(&tree), b"junk\n").expect("corrupt");
     let what = format!("error: the root tree ({}) cannot be read", &tree[..12]);
-    for args in [
-        &["history"][..],
-        &["diff", "--base", "HEAD~1"],
-        &["staged"],
-        &["check"],
-        &["status"],
-    ] {
+    for args in [&["history"][..], &["diff", "--base", "HEAD~1"], &["staged"]] {
+        let out = r.run(args);
+        expect_failure(&out, &[&what, "`git fsck`"]);
+    }
+    // check and status read the working tree; dev runs prod's version, so they never walk
+    // the history through the broken tree. Once prod moves ahead of dev they must.
+    expect_code(&r.run(&["check"]), 0);
+    expect_code(&r.run(&["status"]), 0);
+    r.tf("prod", "v6");
+    for args in [&["check"][..], &["status"]] {
         let out = r.run(args);
         expect_failure(&out, &[&what, "`git fsck`"]);
     }

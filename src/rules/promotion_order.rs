@@ -113,12 +113,16 @@ pub fn unrun_predecessors(snap: &Snapshot, history: &HistoryIndex, p: &Effective
         .copied()
         .filter(|&pred| {
             let pred_name = &snap.envs.get(pred).name;
+            // The tree first: a predecessor that runs the version now needs no history
+            // (in `check` the history is walked only when some pin asks it).
+            if has_version(snap, pred, component, &v) {
+                return false;
+            }
             let manages = snap
                 .pins_of(pred, component)
                 .any(|q| lineage_version(snap, q, &mutable).is_some())
                 || history.knows(pred_name, component);
             manages
-                && !has_version(snap, pred, component, &v)
                 && history.ran(pred_name, component, &v).is_none()
                 && !passed_through(snap, history, pred, component, &v)
                 && !predates_history(snap, history, p, &v)

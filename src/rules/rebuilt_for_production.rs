@@ -93,7 +93,12 @@ fn judge(
                 ));
             }
         }
-        if let Some(past) = history.ran(pred_name, &pin.component, v) {
+        // The history only matters when the trees show no predecessor build of `d`.
+        let matched = ran.iter().any(|(qd, _)| qd == d);
+        if let Some(past) = history
+            .ran(pred_name, &pin.component, v)
+            .filter(|_| !matched)
+        {
             if let Some(qd) = &past.digest {
                 let commit: String = past.commit.chars().take(7).collect();
                 ran.push((
