@@ -429,6 +429,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn paths_by_directory_agree_with_each_path_alone() {
+        let paths = [
+            "apps/backend/overlays/production/kustomization.yaml",
+            "apps/backend/overlays/production/prod.yaml",
+            "apps/backend/base/deployment.yaml",
+            "apps/backend/base/values-staging.yaml",
+            "apps/backend/base/prod.yaml",
+            "clusters/dev/.versions.env",
+            ".github/workflows/promote-to-live.yaml",
+            ".github/prod/x.yaml",
+            "staging.yaml",
+            "prod-values.yaml",
+            "README.md",
+            "envs/samakia-prod/main.tf",
+            "envs/qa/nested/deeper/file.yaml",
+            "infrastructure/live/uat/env.hcl",
+        ];
+        let envs = Environments::infer(paths.iter().copied(), ["team-dev"]);
+        let one_by_one: Vec<Option<usize>> = paths.iter().map(|p| envs.for_path(p)).collect();
+        assert_eq!(envs.for_paths(paths.iter().copied()), one_by_one);
+        assert!(one_by_one.iter().filter(|e| e.is_some()).count() >= 8);
+        assert_eq!(one_by_one[5], envs.index_of("dev"));
+        assert_eq!(one_by_one[6], None);
+    }
+
+    #[test]
     fn infers_from_the_seeds_layouts() {
         assert_eq!(
             infer_from_path("fabric-core/terraform/envs/samakia-prod/main.tf"),
