@@ -12,7 +12,7 @@
 
 use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, ScalarStyle, ScanError};
 use serde_saphyr::Budget;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 /// One YAML node and the byte range of its token in the source (for a scalar: the
@@ -518,6 +518,15 @@ fn duplicate_key(entries: &[(Node, Node)]) -> Option<&Node> {
 /// Apply `<<` merge keys: entries of the merged mappings that the mapping does not
 /// define itself are appended (earlier merge sources win, as in YAML 1.1).
 fn merge(entries: &mut Vec<(Node, Node)>, merges: Vec<Node>) {
+    if merges.is_empty() {
+        return;
+    }
+    // Keys already defined (`None`: a key that is not a scalar), in a set: a merged
+    // mapping can have a hundred thousand keys, and a scan per key was quadratic.
+    let mut defined: HashSet<Option<String>> = entries
+        .iter()
+        .map(|(k, _)| k.str().map(str::to_owned))
+        .collect();
     for source in merges {
         let maps = match source.val {
             Val::Seq(items) => items,
@@ -530,7 +539,7 @@ fn merge(entries: &mut Vec<(Node, Node)>, merges: Vec<Node>) {
         for map in maps {
             if let Val::Map(extra) = map.val {
                 for (k, v) in extra {
-                    if !entries.iter().any(|(e, _)| e.str() == k.str()) {
+                    if defined.insert(k.str().map(str::to_owned)) {
                         entries.push((k, v));
                     }
                 }
