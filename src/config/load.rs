@@ -11,10 +11,10 @@ use super::{
     ArtifactPatternConfig, Config, ConfigError, EnvironmentConfig, Environments, PromotionConfig,
     RuleConfig, RuleLevel,
 };
-use crate::model::Level;
+use crate::model::{Level, LineIndex};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_saphyr::{DuplicateKeyPolicy, Location, Spanned};
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Location, Spanned};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
@@ -99,9 +99,23 @@ pub fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
     load(path)
 }
 
+/// Nesting a config may have. A valid config needs 4 levels (`environments[].paths[]`);
+/// serde recurses through several frames per level (tens of KiB each in a debug build),
+/// so the default of 64 could overflow the 2 MiB stack of the worker thread that loads it.
+const MAX_DEPTH: usize = 16;
+
+fn budget() -> Budget {
+    let mut budget = Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget
+}
+
 /// Parse and validate config text; `file` names it in errors.
 pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+    // Positions are of the text without its BOM, as for every other file (DESIGN §2).
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let tree_options = serde_saphyr::options! {
+        budget: Some(budget()),
         strict_booleans: true,
         with_snippet: false,
         // Keep repeated keys in the tree so that the typed pass's duplicate-key error
@@ -110,20 +124,21 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     };
     check_depth(text, file)?;
     let tree: Spanned<Node> = serde_saphyr::from_str_with_options(text, tree_options)
-        .map_err(|e| syntax_error(&e, file))?;
+        .map_err(|e| syntax_error(&e, text, file))?;
     if matches!(tree.value, Node::Null) {
         // An empty document (`---`, `~`, only comments): zero config.
-        return Validator::new(file).run(RawConfig::default());
+        return Validator::new(text, file).run(RawConfig::default());
     }
     let options = serde_saphyr::options! {
+        budget: Some(budget()),
         // `yes`/`on`/"true" are not booleans: `protected: "yes"` is a type error.
         strict_booleans: true,
         with_snippet: false,
         duplicate_keys: DuplicateKeyPolicy::Error,
     };
     let raw: RawConfig = serde_saphyr::from_str_with_options(text, options)
-        .map_err(|e| shape_error(&e, &tree, file))?;
-    Validator::new(file).run(raw)
+        .map_err(|e| shape_error(&e, &tree, text, file))?;
+    Validator::new(text, file).run(raw)
 }
 
 /// The deepest nesting a config file may have; the deepest field is four levels down
@@ -366,11 +381,29 @@ fn locate(tree: &Spanned<Node>, at: (u64, u64), want_key: bool) -> (String, Opti
 // ---------------------------------------------------------------------------------------
 // Errors of the two parsing passes.
 
-fn line_col(loc: Option<Location>) -> (Option<u32>, Option<u32>) {
-    match loc {
-        // Line 0 is serde-saphyr's "unknown".
-        Some(l) if l.line() > 0 => (u32::try_from(l.line()).ok(), u32::try_from(l.column()).ok()),
-        _ => (None, None),
+/// Line and column of a location, counted as in every span (lines end at `\n` only: the
+/// YAML parser also ends one at a lone `\r`, which would shift every later line).
+fn line_col(text: &str, loc: Option<Location>) -> (Option<u32>, Option<u32>) {
+    // Line 0 is serde-saphyr's "unknown".
+    let Some(l) = loc.filter(|l| l.line() > 0) else {
+        return (None, None);
+    };
+    // Syntax errors carry only a character offset.
+    let offset = match l.span().byte_offset() {
+        Some(bytes) => usize::try_from(bytes).ok(),
+        None => usize::try_from(l.span().offset()).ok().and_then(|chars| {
+            text.char_indices()
+                .map(|(i, _)| i)
+                .chain([text.len()])
+                .nth(chars)
+        }),
+    };
+    match offset.filter(|&o| o <= text.len()) {
+        Some(offset) => {
+            let (line, column) = LineIndex::new(text).position(text, offset);
+            (Some(line), Some(column))
+        }
+        None => (u32::try_from(l.line()).ok(), u32::try_from(l.column()).ok()),
     }
 }
 
@@ -392,12 +425,19 @@ fn inner(e: &serde_saphyr::Error) -> &serde_saphyr::Error {
     }
 }
 
-fn syntax_error(e: &serde_saphyr::Error, file: &str) -> ConfigError {
-    let (line, column) = line_col(e.location());
+fn syntax_error(e: &serde_saphyr::Error, text: &str, file: &str) -> ConfigError {
+    let (line, column) = line_col(text, e.location());
     let (message, help) = match inner(e) {
         serde_saphyr::Error::MultipleDocuments { .. } => (
             "the config file holds more than one YAML document".to_string(),
             "keep a single document: remove the `---` separator and merge the settings".to_string(),
+        ),
+        serde_saphyr::Error::Budget {
+            breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
+            ..
+        } => (
+            format!("the config file nests deeper than {MAX_DEPTH} levels"),
+            "a config needs at most 4 levels (`environments[].paths[]`); remove the extra brackets or indentation".to_string(),
         ),
         serde_saphyr::Error::Budget { .. } => (
             bare_message(e),
@@ -419,9 +459,14 @@ fn syntax_error(e: &serde_saphyr::Error, file: &str) -> ConfigError {
 }
 
 /// A shape or type error of the typed pass, located with the tree.
-fn shape_error(e: &serde_saphyr::Error, tree: &Spanned<Node>, file: &str) -> ConfigError {
+fn shape_error(
+    e: &serde_saphyr::Error,
+    tree: &Spanned<Node>,
+    text: &str,
+    file: &str,
+) -> ConfigError {
     let loc = e.location();
-    let (line, column) = line_col(loc);
+    let (line, column) = line_col(text, loc);
     let at = loc.map(|l| pos(&l)).unwrap_or((0, 0));
     let err = |field: String, message: String, help: String| ConfigError {
         file: file.to_string(),
@@ -455,7 +500,7 @@ fn shape_error(e: &serde_saphyr::Error, tree: &Spanned<Node>, file: &str) -> Con
                 "remove one of the two; YAML keys must be unique".into(),
             )
         }
-        serde_saphyr::Error::MultipleDocuments { .. } => syntax_error(e, file),
+        serde_saphyr::Error::MultipleDocuments { .. } => syntax_error(e, text, file),
         other => {
             let (path, node) = locate(tree, at, false);
             let (expected, example) = expectation(&path);
@@ -626,14 +671,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
 // Validation of values.
 
 struct Validator<'f> {
+    text: &'f str,
     file: &'f str,
     /// Where each validated field was written, for errors of `Environments::from_config`.
     located: HashMap<String, Location>,
 }
 
 impl<'f> Validator<'f> {
-    fn new(file: &'f str) -> Self {
+    fn new(text: &'f str, file: &'f str) -> Self {
         Validator {
+            text,
             file,
             located: HashMap::new(),
         }
@@ -646,7 +693,7 @@ impl<'f> Validator<'f> {
         message: String,
         help: String,
     ) -> ConfigError {
-        let (line, column) = line_col(at.copied());
+        let (line, column) = line_col(self.text, at.copied());
         ConfigError {
             file: self.file.to_string(),
             line,
@@ -691,7 +738,7 @@ impl<'f> Validator<'f> {
         // error too, located at the field it names.
         if let Err(mut e) = Environments::from_config(&config) {
             let at = self.located.get(&e.field).copied();
-            (e.line, e.column) = line_col(at);
+            (e.line, e.column) = line_col(self.text, at);
             e.file = self.file.to_string();
             if e.help.is_none() {
                 e.help = Some("fix this value".into());

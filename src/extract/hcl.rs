@@ -16,10 +16,9 @@ use std::ops::Range;
 /// Extract the facts of one HCL file. `Err` is the reason for a PL000 note.
 pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, String> {
     let body = hcl_edit::parser::parse_body(text).map_err(|e| {
+        let (line, column) = error_position(text, index, e.location());
         format!(
-            "malformed HCL at line {} column {}: {}",
-            e.location().line(),
-            e.location().column(),
+            "malformed HCL at line {line} column {column}: {}",
             e.message()
         )
     })?;
@@ -51,6 +50,22 @@ pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, S
     cx.facts
         .sort_by_key(|f| fact_span(f).map_or(0, |s| s.start));
     Ok(cx.facts)
+}
+
+/// The line and column of a parse error, counted like every span. hcl-edit counts the
+/// column in characters from the start of its line, and at the end of a text ending in a
+/// newline it names the column past that newline (`line 9 column 3` for `}\n`) rather
+/// than the start of the empty line after it; going through the byte offset fixes both.
+fn error_position(text: &str, index: &LineIndex, at: &hcl_edit::parser::Location) -> (u32, u32) {
+    let line = u32::try_from(at.line()).unwrap_or(u32::MAX);
+    let start = index.line_start(line).unwrap_or(text.len());
+    let offset = text[start..]
+        .char_indices()
+        .map(|(i, _)| start + i)
+        .chain([text.len()])
+        .nth(at.column().saturating_sub(1))
+        .unwrap_or(text.len());
+    index.position(text, offset)
 }
 
 /// Whether a key names a version: `version`, `*_version`, `*_tag` (case-insensitive).

@@ -1,7 +1,7 @@
 //! PL000 unreadable-file: a file promolint should read but could not.
 use super::Finding;
 use crate::config::Config;
-use crate::model::{Level, Span};
+use crate::model::{Level, LineIndex, Span};
 use crate::snapshot::Snapshot;
 
 pub const ID: &str = "PL000";
@@ -12,18 +12,28 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
             continue;
         };
         let (line, column) = position_in(reason).unwrap_or((1, 1));
-        out.push(Finding {
-            rule: ID,
-            level: Level::Note,
-            message: format!("file skipped: {reason}"),
-            path: f.path.clone(),
-            span: Span {
+        // Reporters quote the text at the span's bytes when the snapshot kept the text (a
+        // file with suppression comments): the bytes must be those of the line and column.
+        let span = match &f.text {
+            Some(text) => {
+                let index = LineIndex::new(text);
+                let at = offset_of(text, &index, line, column).unwrap_or(text.len());
+                index.span(text, at..at)
+            }
+            None => Span {
                 line,
                 column,
                 end_line: line,
                 end_column: column,
                 ..Span::default()
             },
+        };
+        out.push(Finding {
+            rule: ID,
+            level: Level::Note,
+            message: format!("file skipped: {reason}"),
+            path: f.path.clone(),
+            span,
             environment: snap
                 .envs
                 .for_path(&f.path)
@@ -34,6 +44,20 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
             value: reason.clone(),
         });
     }
+}
+
+/// The byte offset of 1-based `line` and `column` (in characters), kept within the line.
+fn offset_of(text: &str, index: &LineIndex, line: u32, column: u32) -> Option<usize> {
+    let start = index.line_start(line)?;
+    let rest = &text[start..];
+    let len = rest.find('\n').unwrap_or(rest.len());
+    let within = rest[..len]
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([len])
+        .nth(column.saturating_sub(1) as usize)
+        .unwrap_or(len);
+    Some(start + within)
 }
 
 /// The `line L column C` a parser named in its reason, so the note points where it stopped.
