@@ -107,11 +107,11 @@ pub struct GitRepo {
 
 /// Trees and commits a history walk reads more than once. Both caches exist once per
 /// thread: at 32 MB each a cold `check` of the 20,000-file benchmark peaked at 223 MiB, at
-/// 8 MB at 120 MiB with no more CPU time (docs/performance.md).
-const OBJECT_CACHE_BYTES: usize = 8 * 1024 * 1024;
+/// 8 MB at 120 MiB, at 4 MB at 98 MiB, with no more CPU time (docs/performance.md).
+const OBJECT_CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// Delta bases of packed objects, so that a long delta chain is not re-applied for each of
 /// its objects (gix only installs one with its `max-performance` features).
-const DELTA_CACHE_BYTES: usize = 8 * 1024 * 1024;
+const DELTA_CACHE_BYTES: usize = 4 * 1024 * 1024;
 
 const SHALLOW_HELP: &str = "fetch the full history: with actions/checkout set `fetch-depth: 0` \
      (in GitLab CI, `GIT_DEPTH: 0`); in a clone run `git fetch --unshallow`, \
