@@ -117,5 +117,5 @@ const BROKEN: &[&str] = &[
     "PL001 warning clusters/staging/crlf.yaml:20:39",
     "PL001 warning clusters/staging/crlf.yaml:22:18",
     "PL000 note clusters/staging/latin1.yaml:1:1",
-    "PL000 note envs/prod/main.tf:7:1",
+    "PL000 note envs/prod/main.tf:6:2",
 ];

@@ -54,17 +54,20 @@ pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, S
 
 /// The line and column of a parse error, counted like every span. hcl-edit counts the
 /// column in characters from the start of its line, and at the end of a text ending in a
-/// newline it names the column past that newline (`line 9 column 3` for `}\n`) rather
-/// than the start of the empty line after it; going through the byte offset fixes both.
+/// newline it names a column past that newline (`line 9 column 3` for a last line `}`),
+/// which no text has; an error there is put at the end of the last line (`column 2`).
 fn error_position(text: &str, index: &LineIndex, at: &hcl_edit::parser::Location) -> (u32, u32) {
     let line = u32::try_from(at.line()).unwrap_or(u32::MAX);
     let start = index.line_start(line).unwrap_or(text.len());
-    let offset = text[start..]
+    let mut offset = text[start..]
         .char_indices()
         .map(|(i, _)| start + i)
         .chain([text.len()])
         .nth(at.column().saturating_sub(1))
         .unwrap_or(text.len());
+    if offset == text.len() && text.ends_with('\n') {
+        offset -= 1;
+    }
     index.position(text, offset)
 }
 

@@ -292,11 +292,20 @@ fn analyse_uncached(
         Ok(hir) => hir,
         Err(error) => return vec![Problem::InvalidPattern { error }],
     };
+    let projected = project(&hir);
+    // A pattern no tag can match (it needs more bytes than a tag has, or bytes no tag
+    // has) admits nothing to find a counterexample in or to order, and building its
+    // automata anyway took seconds (`s{1000}`).
+    let no_tag = projected
+        .properties()
+        .minimum_len()
+        .is_none_or(|n| n > MAX_TAG_LEN);
     let mut a = Analysis {
-        projected: project(&hir),
+        projected,
         hir,
         regex: None,
         admitted: None,
+        no_tag,
         ctx,
         problems: Vec::new(),
         too_complex: false,
@@ -313,7 +322,7 @@ fn analyse_uncached(
         ))),
         Err(error) => a.record_complex(TooComplex(error.to_string())),
     }
-    if a.regex.is_some() {
+    if a.regex.is_some() && !a.no_tag {
         // Every tag-language check starts from the tags the policy admits.
         let admitted = Hir::concat(vec![any_tag_text(), a.projected.clone(), any_tag_text()]);
         match Lang::new(admitted) {
@@ -403,8 +412,10 @@ struct Analysis<'a> {
     projected: Hir,
     /// The real engine, for verifying counterexamples; `None` when it is too big.
     regex: Option<regex::Regex>,
-    /// Tags the policy admits; `None` when too complex.
+    /// Tags the policy admits; `None` when too complex or when no tag matches.
     admitted: Option<Lang>,
+    /// No tag can match the pattern (see [`analyse_uncached`]).
+    no_tag: bool,
     ctx: &'a PolicyContext<'a>,
     problems: Vec<Problem>,
     too_complex: bool,
@@ -615,6 +626,9 @@ impl Analysis<'_> {
             Ok(key) => key,
             Err(problem) => return self.problems.push(problem),
         };
+        if self.no_tag {
+            return;
+        }
         let result = match order {
             PolicyOrder::Alphabetical { .. } => self.alphabetical(&key),
             PolicyOrder::Numerical { .. } => self.numerical(&key),
