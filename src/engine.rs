@@ -361,7 +361,7 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     if !history_rules.is_empty() {
         // What predecessors ran before comes from the history of HEAD, when there is one.
         let history = if wt.git {
-            crate::modes::head_history(opts, &wt.snapshot)
+            crate::modes::head_history(opts, &wt.snapshot, &wt.config)
         } else {
             crate::history::HistoryIndex::empty()
         };

@@ -75,9 +75,17 @@ pub struct GitRun {
 
 impl GitRun {
     pub fn open(opts: &Options) -> Result<Self, Error> {
+        Self::open_with(opts, None)
+    }
+
+    /// [`Self::open`] with the configuration already loaded (`check` and `status` have it).
+    fn open_with(opts: &Options, config: Option<Config>) -> Result<Self, Error> {
         let repo = GitRepo::discover(&opts.start)?;
         let root = repo.workdir().unwrap_or_else(|| opts.start.clone());
-        let config = engine::load_config(&root, &opts.start, opts.config.as_deref())?;
+        let config = match config {
+            Some(c) => c,
+            None => engine::load_config(&root, &opts.start, opts.config.as_deref())?,
+        };
         let enabled = engine::enabled_rules(&config, opts)?;
         Ok(GitRun {
             repo,
@@ -172,13 +180,13 @@ impl GitRun {
             ledger.insert(ids[i].clone(), pins);
         }
         ledger.save();
+        let inside = |path: &str| {
+            prefix.is_empty()
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|r| r.starts_with('/'))
+        };
         for (seq, id) in ids.iter().enumerate() {
-            let inside = |path: &str| {
-                prefix.is_empty()
-                    || path
-                        .strip_prefix(prefix)
-                        .is_some_and(|r| r.starts_with('/'))
-            };
             for raw in ledger.get(id).unwrap_or_default() {
                 if inside(&raw.path) {
                     record_pin(raw, envs, id, seq as u64, &mut index);
@@ -555,11 +563,12 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
 /// The history of HEAD for a working-tree snapshot (empty on an unborn branch), limited to
 /// the directory the tree was read from; walked on the first query (see
 /// [`HistoryIndex::deferred`]), so a tree whose pins the tree alone judges needs none.
-pub fn head_history(opts: &Options, snapshot: &Snapshot) -> HistoryIndex {
+pub fn head_history(opts: &Options, snapshot: &Snapshot, config: &Config) -> HistoryIndex {
     let opts = opts.clone();
     let envs = snapshot.envs.clone();
+    let config = config.clone();
     HistoryIndex::deferred(move || {
-        let run = GitRun::open(&opts)?;
+        let run = GitRun::open_with(&opts, Some(config))?;
         let head = run.repo.head()?;
         let prefix = crate::source::worktree::resolve_pathspec(&run.root, &opts.start, ".")?;
         let index = run.history_index_under(head, &envs, &prefix);
@@ -582,7 +591,7 @@ pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
     pool.install(|| {
         let wt = engine::load_worktree(opts)?;
         let history = if wt.git {
-            head_history(opts, &wt.snapshot)
+            head_history(opts, &wt.snapshot, &wt.config)
         } else {
             HistoryIndex::empty()
         };

@@ -6,20 +6,12 @@ mod common;
 
 use common::{copy_tree, fixture, git, TempDir};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const FORMATS: [&str; 6] = ["human", "json", "sarif", "github", "gitlab", "markdown"];
 
 /// stdout and exit code of one run.
 fn run(dir: &Path, args: &[&str]) -> (Vec<u8>, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_promolint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
+    let out = common::promolint(dir, args)
         .output()
         .expect("run promolint");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -4,47 +4,12 @@
 
 mod common;
 
-use common::{git, TempDir};
+use common::{git, run, Out, TempDir};
 use std::path::Path;
-use std::process::Command;
 
 const OK: i32 = 0;
 const FINDINGS: i32 = 1;
 const FAILURE: i32 = 2;
-
-/// What one run of the binary gave.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_promolint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_OBJECT_DIRECTORY")
-        .env_remove("GIT_SHALLOW_FILE")
-        .output()
-        .expect("run promolint");
-    let out = Out {
-        code: out.status.code().expect("promolint killed by a signal"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !out.stderr.contains("panicked"),
-        "promolint {args:?} panicked:\n{}",
-        out.stderr
-    );
-    out
-}
 
 #[track_caller]
 fn expect(dir: &Path, args: &[&str], code: i32) -> Out {

@@ -9,74 +9,12 @@
 
 mod common;
 
-use common::{git, git_dated, TempDir};
+use common::{expect_code, expect_failure, git, git_dated, run, Out, TempDir};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 // ----- running promolint -----
-
-/// What one run of the binary gave.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Run promolint in `dir`. The Git variables a hook may export are cleared, discovery stops
-/// at the temp directory, and no run may panic.
-fn run(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_promolint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_OBJECT_DIRECTORY")
-        .env_remove("GIT_SHALLOW_FILE")
-        .output()
-        .expect("run promolint");
-    let out = Out {
-        code: out.status.code().expect("promolint killed by a signal"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !out.stderr.contains("panicked"),
-        "promolint {args:?} panicked:\n{}",
-        out.stderr
-    );
-    out
-}
-
-/// Assert the exit code, showing both streams when it differs.
-#[track_caller]
-fn expect_code(out: &Out, code: i32) {
-    assert_eq!(
-        out.code, code,
-        "exit code\n--- stdout\n{}\n--- stderr\n{}",
-        out.stdout, out.stderr
-    );
-}
-
-/// A run that could not be done: exit 2, nothing on stdout, and stderr containing every
-/// fragment.
-#[track_caller]
-fn expect_failure(out: &Out, fragments: &[&str]) {
-    expect_code(out, 2);
-    assert_eq!(out.stdout, "", "stdout of a failed run");
-    assert!(out.stderr.starts_with("error: "), "stderr: {}", out.stderr);
-    for f in fragments {
-        assert!(
-            out.stderr.contains(f),
-            "stderr lacks {f:?}:\n{}",
-            out.stderr
-        );
-    }
-}
 
 /// The shallow-history fix every such error must give.
 const SHALLOW_FIX: &[&str] = &[

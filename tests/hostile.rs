@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::{git, TempDir};
+use common::{expect_code, expect_failure, git, Out, TempDir};
 use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::symlink;
@@ -28,28 +28,11 @@ use std::time::Duration;
 /// The longest a single run may take (debug build, two busy cores).
 const LIMIT: Duration = Duration::from_secs(30);
 
-/// What one run of the binary gave.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Run promolint in `dir` with the Git variables a hook may export cleared and discovery
 /// stopped at the temp directory. Fails on a panic, a signal, or a run longer than
 /// [`LIMIT`] (the process is killed).
 fn run(dir: &Path, args: &[&str]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_promolint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_OBJECT_DIRECTORY")
-        .env_remove("GIT_SHALLOW_FILE")
+    let mut child = common::promolint(dir, args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -89,32 +72,6 @@ fn run(dir: &Path, args: &[&str]) -> Out {
         out.stderr
     );
     out
-}
-
-/// Assert the exit code, showing both streams when it differs.
-#[track_caller]
-fn expect_code(out: &Out, code: i32) {
-    assert_eq!(
-        out.code, code,
-        "exit code\n--- stdout\n{}\n--- stderr\n{}",
-        out.stdout, out.stderr
-    );
-}
-
-/// A run that could not be done: exit 2, nothing on stdout, and stderr containing every
-/// fragment.
-#[track_caller]
-fn expect_failure(out: &Out, fragments: &[&str]) {
-    expect_code(out, 2);
-    assert_eq!(out.stdout, "", "stdout of a failed run");
-    assert!(out.stderr.starts_with("error: "), "stderr: {}", out.stderr);
-    for f in fragments {
-        assert!(
-            out.stderr.contains(f),
-            "stderr lacks {f:?}:\n{}",
-            out.stderr
-        );
-    }
 }
 
 /// One finding of a `--format json` report: rule, path, line, column, message.

@@ -124,6 +124,9 @@ pub fn extract(path: &str, format: Format, text: &str) -> Result<Vec<Fact>, Stri
 }
 
 #[cfg(test)]
+pub(crate) mod test_support;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -147,7 +147,7 @@ fn rule(index: usize, node: &Node, text: &str, lines: &LineIndex) -> RenovateRul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Span;
+    use crate::extract::test_support::at;
 
     fn config(path: &str, text: &str) -> RenovateConfig {
         let index = LineIndex::new(text);
@@ -159,15 +159,6 @@ mod tests {
             Some(FactKind::RenovateConfig(c)) => c,
             other => panic!("{other:?}"),
         }
-    }
-
-    #[track_caller]
-    fn at(text: &str, span: &Span, expected: &str) -> String {
-        assert_eq!(&text[span.range()], expected, "span text");
-        format!(
-            "{}:{}-{}:{}",
-            span.line, span.column, span.end_line, span.end_column
-        )
     }
 
     #[test]

@@ -49,9 +49,9 @@ fn describe(e: &tree::ParseError, text: &str, index: &LineIndex) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::test_support::{at, pins as pins_in, policies};
     use crate::model::{
-        FactKind, Kustomization, Pin, PinKind, PolicyOrder, PolicySource, RefKind, Reference, Span,
-        TagPolicy,
+        FactKind, Kustomization, PinKind, PolicyOrder, PolicySource, RefKind, Reference,
     };
 
     fn run(path: &str, text: &str) -> Vec<Fact> {
@@ -68,24 +68,6 @@ mod tests {
             Ok(facts) => panic!("{path}: expected an error, got {facts:?}"),
             Err(e) => e,
         }
-    }
-
-    fn pins_in(facts: &[Fact]) -> Vec<&Pin> {
-        facts.iter().filter_map(Fact::as_pin).collect()
-    }
-
-    fn policies(facts: &[Fact]) -> Vec<&TagPolicy> {
-        facts.iter().filter_map(Fact::as_policy).collect()
-    }
-
-    /// `line:column-end_line:end_column` of a span, after checking it covers `expected`.
-    #[track_caller]
-    fn at(text: &str, span: &Span, expected: &str) -> String {
-        assert_eq!(&text[span.range()], expected, "span text");
-        format!(
-            "{}:{}-{}:{}",
-            span.line, span.column, span.end_line, span.end_column
-        )
     }
 
     /// Seed 001: an overlay pins the production tag that Flux's setter writes.

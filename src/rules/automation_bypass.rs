@@ -318,6 +318,15 @@ fn rule_name(rule: &RenovateRule) -> String {
     }
 }
 
+/// "`a.yaml`", "`a.yaml` and 1 more file", "`a.yaml` and 3 more files".
+fn files_phrase(first: &str, count: usize) -> String {
+    match count {
+        0 | 1 => format!("`{first}`"),
+        2 => format!("`{first}` and 1 more file"),
+        n => format!("`{first}` and {} more files", n - 1),
+    }
+}
+
 fn renovate_finding(snap: &Snapshot, file: usize, env: usize, reach: &Reach) -> Finding {
     let env_name = &snap.envs.get(env).name;
     let first = reach
@@ -325,11 +334,7 @@ fn renovate_finding(snap: &Snapshot, file: usize, env: usize, reach: &Reach) -> 
         .first()
         .map(|(f, _)| snap.path(*f))
         .unwrap_or_default();
-    let files = match reach.files.len() {
-        0 | 1 => format!("`{first}`"),
-        2 => format!("`{first}` and 1 more file"),
-        n => format!("`{first}` and {} more files", n - 1),
-    };
+    let files = files_phrase(first, reach.files.len());
     let how = if reach.pattern.pattern.starts_with('!') {
         format!("`{}` does not exclude it", reach.pattern.pattern)
     } else {
@@ -573,11 +578,7 @@ fn flux(
         let files = {
             let mut distinct: Vec<usize> = write.pins.iter().map(|(f, _)| *f).collect();
             distinct.dedup();
-            match distinct.len() {
-                0 | 1 => format!("`{first}`"),
-                2 => format!("`{first}` and 1 more file"),
-                n => format!("`{first}` and {} more files", n - 1),
-            }
+            files_phrase(first, distinct.len())
         };
         let message = format!(
             "Flux ImageUpdateAutomation `{who}` writes {files} of protected environment {env_name} through policy `{policy_ref}`, which is not restricted to {env_name}'s tags: {}",

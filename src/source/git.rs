@@ -662,22 +662,24 @@ impl GitRepo {
     /// blob (a submodule's commit, say).
     pub fn read_blob(&self, id: ObjectId, max_size: u64) -> Result<Vec<u8>, String> {
         let repo = self.handle().map_err(|e| e.message)?;
+        let missing = || {
+            format!(
+                "object {} is missing from the repository; fetch it again (`git fetch`) or \
+                 check the repository with `git fsck`",
+                short(id)
+            )
+        };
+        let unreadable = |e: &dyn std::fmt::Display| {
+            format!(
+                "object {} cannot be read ({e}); check the repository with `git fsck` and \
+                 fetch the object again",
+                short(id)
+            )
+        };
         let header = match repo.try_find_header(id) {
             Ok(Some(header)) => header,
-            Ok(None) => {
-                return Err(format!(
-                    "object {} is missing from the repository; fetch it again (`git fetch`) or \
-                     check the repository with `git fsck`",
-                    short(id)
-                ))
-            }
-            Err(e) => {
-                return Err(format!(
-                    "object {} cannot be read ({e}); check the repository with `git fsck` and \
-                     fetch the object again",
-                    short(id)
-                ))
-            }
+            Ok(None) => return Err(missing()),
+            Err(e) => return Err(unreadable(&e)),
         };
         if header.kind() != gix::objs::Kind::Blob {
             return Err(format!(
@@ -691,20 +693,8 @@ impl GitRepo {
         }
         let object = match repo.try_find_object(id) {
             Ok(Some(object)) => object,
-            Ok(None) => {
-                return Err(format!(
-                    "object {} is missing from the repository; fetch it again (`git fetch`) or \
-                     check the repository with `git fsck`",
-                    short(id)
-                ))
-            }
-            Err(e) => {
-                return Err(format!(
-                    "object {} cannot be read ({e}); check the repository with `git fsck` and \
-                     fetch the object again",
-                    short(id)
-                ))
-            }
+            Ok(None) => return Err(missing()),
+            Err(e) => return Err(unreadable(&e)),
         };
         // A damaged object can still inflate; only its hash tells.
         match gix::objs::compute_hash(self.object_hash, gix::objs::Kind::Blob, &object.data) {

@@ -327,6 +327,7 @@ impl Cx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::test_support::{at, pins, policies};
     use crate::model::{ImageUpdateAutomation, LineIndex};
 
     fn run(path: &str, text: &str) -> Vec<Fact> {
@@ -335,24 +336,6 @@ mod tests {
             Ok(facts) => facts,
             Err(e) => panic!("{path}: {e} ({:?})", index.line_count()),
         }
-    }
-
-    fn pins(facts: &[Fact]) -> Vec<&Pin> {
-        facts.iter().filter_map(Fact::as_pin).collect()
-    }
-
-    fn policies(facts: &[Fact]) -> Vec<&TagPolicy> {
-        facts.iter().filter_map(Fact::as_policy).collect()
-    }
-
-    /// `line:column-end_line:end_column` of a span, after checking it covers `expected`.
-    #[track_caller]
-    fn at(text: &str, span: &Span, expected: &str) -> String {
-        assert_eq!(&text[span.range()], expected, "span text");
-        format!(
-            "{}:{}-{}:{}",
-            span.line, span.column, span.end_line, span.end_column
-        )
     }
 
     #[test]
