@@ -294,6 +294,8 @@ def main():
         expect(failed and log[-1][0] == "Fail at the fail level" and log[-1][1] == "exit 1",
                "the job did not fail at the fail level", log)
         expect("PL001" in summary, "the job summary does not name PL001", log)
+        expect(lint.get("sarif-file", "").startswith(ctx["runner"]["temp"] + os.sep),
+               "the default SARIF file is not outside the checkout: %r" % lint, log)
         print("   findings=%s errors=%s, uploaded %s, job failed"
               % (lint["findings"], lint["errors"], os.path.basename(lint["sarif-file"])))
 
@@ -313,6 +315,19 @@ def main():
         expect("promolint check " in lint_log, "push was not linted with check", log)
         expect(lint.get("sarif-file", "").endswith("out/p.sarif"), "sarif-file not honoured", log)
         print("   exit-code=0 findings=%s" % lint.get("findings"))
+
+        print("-- sarif-file through a symbolic link in the checkout: refused, target untouched")
+        outside = tempfile.mkdtemp(dir=tmp, prefix="outside-")
+        victim = os.path.join(outside, "p.sarif")
+        with open(victim, "w") as f:
+            f.write("victim\n")
+        os.symlink(outside, os.path.join(full, "linked"))
+        failed, log, ctx, _ = run_action(full, "push", {}, {"sarif-file": "linked/p.sarif"}, tmp)
+        lint_log = next((e[2] for e in log if e[0] == "Run promolint"), "")
+        expect(failed and "symbolic link linked" in lint_log, "a linked sarif-file was used", log)
+        expect(open(victim).read() == "victim\n", "the file behind the link was touched", log)
+        os.remove(os.path.join(full, "linked"))
+        print("   refused: " + lint_log.strip().splitlines()[-1][:110] + "…")
 
         print("-- hostile inputs stay data")
         marker = os.path.join(tmp, "pwned")
