@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::{expect_code, expect_failure, git, Out, TempDir};
+use common::{expect_code, expect_failure, git, git_dated, Out, TempDir};
 use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::symlink;
@@ -1434,6 +1434,94 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8(out).expect("utf-8")
+}
+
+// ----- trusted history and escaped outputs (issue 10) -----
+
+/// prod ahead of dev: `prod pins ghcr.io/acme/backend to 9.9.9, which dev has not run`.
+fn ahead(dev: &str) -> Found {
+    found(
+        "PL006",
+        PROD_APP,
+        10,
+        39,
+        &format!("prod pins ghcr.io/acme/backend to 9.9.9, which dev has not run (dev runs {dev})"),
+    )
+}
+
+#[test]
+fn orphan_root_backdated_and_merged_is_not_the_import() {
+    let r = Repo::two_environments("orphan-import");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.1.0"));
+    r.commit("dev: 1.1.0");
+    // An unrelated history whose only commit claims 1970 and holds prod's next version.
+    r.git(&["checkout", "-q", "--orphan", "import"]);
+    r.git(&["rm", "-rq", "--cached", "."]);
+    std::fs::remove_dir_all(r.abs("clusters")).expect("rm");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:9.9.9"));
+    r.git(&["add", "-A"]);
+    git_dated(
+        r.path(),
+        "1970-01-02T00:00:00Z",
+        &["commit", "-q", "-m", "Initial import"],
+    );
+    r.git(&["checkout", "-q", "main"]);
+    r.git(&[
+        "merge",
+        "-q",
+        "--allow-unrelated-histories",
+        "-X",
+        "theirs",
+        "-m",
+        "Merge the import",
+        "import",
+    ]);
+    assert!(r.abs(DEV_APP).is_file());
+    let pl006 = [ahead("1.1.0")];
+    // The merge is a change like any other: check and status judge it as diff and history do.
+    r.expect_json(&["check"], 1, &pl006);
+    let out = r.run(&["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.starts_with(
+        "error[PL006]: prod pins ghcr.io/acme/backend to 9.9.9, which dev has not run (dev runs 1.1.0)\n"
+    ), "{}", out.stdout);
+    let out = r.run(&["status"]);
+    expect_code(&out, 0);
+    assert_eq!(
+        out.stdout,
+        "component             dev    prod\n\
+         ghcr.io/acme/backend  1.1.0  9.9.9 !\n\
+         \n\
+         ! runs a version its predecessor never ran\n"
+    );
+    r.expect_json(&["diff", "--base", "HEAD~1"], 1, &pl006);
+    // history: at the merge (the orphan commit alone has no dev to judge against).
+    r.expect_json(&["history"], 1, &pl006);
+    // Inside a subdirectory (`-C`), the same judgement.
+    let out = run(&r.abs("clusters"), &["check", "--format", "json"]);
+    expect_code(&out, 1);
+}
+
+#[test]
+fn a_single_root_import_is_still_trusted() {
+    // The repository's first commit: prod already ahead of dev, dated long ago.
+    let r = Repo::init("single-import");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:9.9.9"));
+    r.git(&["add", "-A"]);
+    git_dated(
+        r.path(),
+        "1970-01-02T00:00:00Z",
+        &["commit", "-q", "-m", "Initial import"],
+    );
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.1.0"));
+    r.commit("dev: 1.1.0");
+    let out = r.run(&["check"]);
+    expect_code(&out, 0);
+    assert_eq!(out.stdout, "promolint: 2 files checked: no findings\n");
+    let out = r.run(&["status"]);
+    expect_code(&out, 0);
+    assert!(!out.stdout.contains('!'), "{}", out.stdout);
 }
 
 // ----- the table in docs/reliability.md -----
