@@ -28,13 +28,17 @@ type Store = BTreeMap<(String, String), BTreeMap<String, Vec<PastPin>>>;
 #[derive(Clone, Debug, Default)]
 pub struct Ancestry {
     sets: Vec<Vec<u64>>,
+    /// Per commit, the position of the root its first parents lead to.
+    roots: Vec<u64>,
 }
 
 impl Ancestry {
-    /// `parents[i]`: positions of commit `i`'s parents (all smaller than `i`).
+    /// `parents[i]`: positions of commit `i`'s parents (all smaller than `i`), first parent
+    /// first.
     pub fn new(parents: &[Vec<usize>]) -> Self {
         let words = parents.len().div_ceil(64);
         let mut sets: Vec<Vec<u64>> = Vec::with_capacity(parents.len());
+        let mut roots: Vec<u64> = Vec::with_capacity(parents.len());
         for (i, ps) in parents.iter().enumerate() {
             let mut set = vec![0u64; words];
             for &p in ps.iter().filter(|&&p| p < i) {
@@ -44,8 +48,15 @@ impl Ancestry {
             }
             set[i / 64] |= 1 << (i % 64);
             sets.push(set);
+            let first = ps.first().filter(|&&p| p < i);
+            roots.push(first.map_or(i as u64, |&p| roots[p]));
         }
-        Ancestry { sets }
+        Ancestry { sets, roots }
+    }
+
+    /// The root reached from commit `at` by following first parents.
+    fn first_parent_root(&self, at: u64) -> Option<u64> {
+        self.roots.get(at as usize).copied()
     }
 
     /// Whether commit `a` is `b` or an ancestor of it.
@@ -200,6 +211,29 @@ impl HistoryIndex {
             .find(|p| this.visible(p))
     }
 
+    /// Whether `env` pinned `component` at `version` in the repository's original import:
+    /// the root reached by following first parents from the horizon. Only that root is the
+    /// import. Another root (an unrelated history merged in, whatever date it claims) is
+    /// judged like any other change; a position or date says nothing.
+    pub fn imported(&self, env: &str, component: &str, version: &str) -> bool {
+        let this = self.resolved();
+        let Some(horizon) = this.horizon else {
+            return false;
+        };
+        // Without merges the walked history is one chain: position 0 is its only root.
+        let root = match &this.ancestry {
+            Some(a) => a.first_parent_root(horizon),
+            None => Some(0),
+        };
+        let Some(root) = root else {
+            return false;
+        };
+        this.pins
+            .get(&(env.to_string(), component.to_string()))
+            .and_then(|versions| versions.get(version))
+            .is_some_and(|commits| commits.iter().any(|p| p.seq == root))
+    }
+
     /// Every version `env` pinned for `component`, by version text.
     pub fn versions(&self, env: &str, component: &str) -> impl Iterator<Item = &PastPin> {
         let this = self.resolved();
@@ -273,6 +307,32 @@ mod tests {
             .at(2, true)
             .ran("dev", "lxc_rootfs_version", "v6")
             .is_some());
+    }
+
+    #[test]
+    fn only_the_first_parent_root_is_the_import() {
+        // 0 (orphan root, backdated: prod v9) ─────────────╮
+        // 1 (root: prod v5) ─ 2 (dev v6) ─ 3 (merge, first parent 2: prod v9)
+        let ancestry = Ancestry::new(&[vec![], vec![], vec![1], vec![2, 0]]);
+        let mut h = HistoryIndex::empty();
+        h.record("prod", "app", pin("v9", "c0", 0));
+        h.record("prod", "app", pin("v5", "c1", 1));
+        h.record("prod", "app", pin("v9", "c3", 3));
+        h.set_ancestry(ancestry);
+        let tip = h.at(3, true);
+        assert!(tip.imported("prod", "app", "v5"));
+        assert!(!tip.imported("prod", "app", "v9"));
+        assert!(!tip.imported("dev", "app", "v5"));
+        // Seen from the orphan commit itself, it is its own history's import.
+        assert!(h.at(0, true).imported("prod", "app", "v9"));
+        assert!(!h.at(0, false).imported("prod", "app", "v9"));
+        // A linear history: position 0 is the import.
+        let mut linear = HistoryIndex::empty();
+        linear.record("prod", "app", pin("v5", "c0", 0));
+        linear.record("prod", "app", pin("v6", "c1", 1));
+        assert!(linear.imported("prod", "app", "v5"));
+        assert!(!linear.imported("prod", "app", "v6"));
+        assert!(!HistoryIndex::empty().imported("prod", "app", "v5"));
     }
 
     #[test]

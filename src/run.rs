@@ -385,15 +385,14 @@ fn report(
     }
     if let Some(path) = &g.summary {
         let matrix = modes::status(opts);
-        let mut text = markdown::render_summary(&ctx, matrix.as_ref().ok());
-        if let Err(e) = &matrix {
-            let why = e.to_string();
-            let first = why.lines().next().unwrap_or_default();
-            text.push_str(&format!(
-                "The promotion matrix is not available: {}\n\n",
-                markdown::text(first)
-            ));
-        }
+        let why = matrix.as_ref().err().map(ToString::to_string);
+        let text = match (&matrix, &why) {
+            (Ok(m), _) => markdown::render_summary(&ctx, Ok(m)),
+            (Err(_), why) => {
+                let first = why.as_deref().and_then(|w| w.lines().next());
+                markdown::render_summary(&ctx, Err(first.unwrap_or_default()))
+            }
+        };
         if let Err(e) = write_file(path, &text, true, "summary") {
             errors.push(e);
         }

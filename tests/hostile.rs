@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::{expect_code, expect_failure, git, Out, TempDir};
+use common::{expect_code, expect_failure, git, git_dated, Out, TempDir};
 use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::symlink;
@@ -1333,10 +1333,14 @@ fn github_workflow_commands_cannot_be_injected() {
             let props_end = line[2..].find("::").expect("message") + 2;
             let props = &line[command.len()..props_end];
             let file = props.split(',').next().expect("file");
-            assert_eq!(unescape_property(file), f.1);
+            // What the runner decodes is the JSON's text, but for the escape character:
+            // shown as `\u{1b}`, never sent to the log viewer.
+            let shown = |s: &str| s.replace('\u{1b}', "\\u{1b}");
+            assert_eq!(unescape_property(file), shown(&f.1));
             let message = unescape_data(&line[props_end + 2..]);
-            assert!(message.starts_with(&f.4), "{message:?}");
+            assert!(message.starts_with(&shown(&f.4)), "{message:?}");
         }
+        assert!(!out.stdout.contains('\u{1b}'));
         assert!(!is_command(lines[3]), "{}", lines[3]);
         assert!(!lines[3].contains("::"), "{}", lines[3]);
 
@@ -1434,6 +1438,266 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8(out).expect("utf-8")
+}
+
+// ----- trusted history and escaped outputs (issue 10) -----
+
+/// prod ahead of dev: `prod pins ghcr.io/acme/backend to 9.9.9, which dev has not run`.
+fn ahead(dev: &str) -> Found {
+    found(
+        "PL006",
+        PROD_APP,
+        10,
+        39,
+        &format!("prod pins ghcr.io/acme/backend to 9.9.9, which dev has not run (dev runs {dev})"),
+    )
+}
+
+#[test]
+fn orphan_root_backdated_and_merged_is_not_the_import() {
+    let r = Repo::two_environments("orphan-import");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.1.0"));
+    r.commit("dev: 1.1.0");
+    // An unrelated history whose only commit claims 1970 and holds prod's next version.
+    r.git(&["checkout", "-q", "--orphan", "import"]);
+    r.git(&["rm", "-rq", "--cached", "."]);
+    std::fs::remove_dir_all(r.abs("clusters")).expect("rm");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:9.9.9"));
+    r.git(&["add", "-A"]);
+    git_dated(
+        r.path(),
+        "1970-01-02T00:00:00Z",
+        &["commit", "-q", "-m", "Initial import"],
+    );
+    r.git(&["checkout", "-q", "main"]);
+    r.git(&[
+        "merge",
+        "-q",
+        "--allow-unrelated-histories",
+        "-X",
+        "theirs",
+        "-m",
+        "Merge the import",
+        "import",
+    ]);
+    assert!(r.abs(DEV_APP).is_file());
+    let pl006 = [ahead("1.1.0")];
+    // The merge is a change like any other: check and status judge it as diff and history do.
+    r.expect_json(&["check"], 1, &pl006);
+    let out = r.run(&["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.starts_with(
+        "error[PL006]: prod pins ghcr.io/acme/backend to 9.9.9, which dev has not run (dev runs 1.1.0)\n"
+    ), "{}", out.stdout);
+    let out = r.run(&["status"]);
+    expect_code(&out, 0);
+    assert_eq!(
+        out.stdout,
+        "component             dev    prod\n\
+         ghcr.io/acme/backend  1.1.0  9.9.9 !\n\
+         \n\
+         ! runs a version its predecessor never ran\n"
+    );
+    r.expect_json(&["diff", "--base", "HEAD~1"], 1, &pl006);
+    // history: at the merge (the orphan commit alone has no dev to judge against).
+    r.expect_json(&["history"], 1, &pl006);
+    // `check -C` a subdirectory walks that directory's history: the same judgement.
+    r.expect_json(&["check", "-C", "clusters"], 1, &pl006);
+}
+
+#[test]
+fn a_single_root_import_is_still_trusted() {
+    // The repository's first commit: prod already ahead of dev, dated long ago.
+    let r = Repo::init("single-import");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:9.9.9"));
+    r.git(&["add", "-A"]);
+    git_dated(
+        r.path(),
+        "1970-01-02T00:00:00Z",
+        &["commit", "-q", "-m", "Initial import"],
+    );
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.1.0"));
+    r.commit("dev: 1.1.0");
+    let out = r.run(&["check"]);
+    expect_code(&out, 0);
+    assert_eq!(out.stdout, "promolint: 2 files checked: no findings\n");
+    let out = r.run(&["status"]);
+    expect_code(&out, 0);
+    assert!(!out.stdout.contains('!'), "{}", out.stdout);
+}
+
+/// A Terraform file pinning `app_version` to `value` (at 2:18).
+fn app_version(value: &str) -> String {
+    format!("locals {{\n  app_version = \"{value}\"\n}}\n")
+}
+
+/// `dev` and `prod` pinning `app_version` in HCL, committed: v1 in both.
+fn hcl_environments(tag: &str) -> Repo {
+    let r = Repo::init(tag);
+    r.write("envs/dev/main.tf", &app_version("v1"));
+    r.write("envs/prod/main.tf", &app_version("v1"));
+    r.commit("dev and prod on v1");
+    r
+}
+
+/// Whether every `](`, `![`, `://` and `www.` of a markdown text is escaped (`\](`, `\!`,
+/// `\://`, `www\.`): no link, image or bare URL can render from it.
+fn no_links(md: &str) -> bool {
+    let escaped = |pat: &str, at: usize| {
+        md.match_indices(pat)
+            .all(|(i, _)| md[..i + at].ends_with('\\'))
+    };
+    escaped("](", 0) && escaped("![", 0) && escaped("://", 0) && escaped("www.", 3)
+}
+
+#[test]
+fn markdown_outputs_escape_links_and_images_from_values() {
+    let r = hcl_environments("md-links");
+    // Versions and environment names written to render as an image and a link.
+    r.write("envs/dev/main.tf", &app_version("[x](https://evil)"));
+    r.write(
+        "envs/prod/main.tf",
+        &app_version("![t](https://evil/x.png)"),
+    );
+    r.write(
+        ".promolint.yaml",
+        "environments:\n  - name: \"[d](https://evil)\"\n    paths: [\"envs/dev/**\"]\n  \
+         - name: \"![p](https://evil/p.png)|x www.evil.com\"\n    after: [\"[d](https://evil)\"]\n    \
+         protected: true\n    paths: [\"envs/prod/**\"]\n",
+    );
+    r.commit("hostile values");
+    let reports = TempDir::new("md-links-reports");
+    let summary = reports.path().join("summary.md");
+    let out = r.run(&[
+        "check",
+        "--format",
+        "markdown",
+        "--summary",
+        summary.to_str().expect("utf-8"),
+    ]);
+    expect_code(&out, 1);
+    // As written in the markdown (raw strings: the backslashes are the escapes).
+    let env = r"\!\[p\](https\://evil/p.png)\|x www\.evil.com";
+    let (image, link) = (r"\!\[t\](https\://evil/x.png)", r"\[x\](https\://evil)");
+    let dev = r"\[d\](https\://evil)";
+    let row = format!(
+        "| error | PL006 promotion-order | `envs/prod/main.tf:2:18` | {env} | {env} pins \
+         app\\_version to {image}, which {dev} has not run ({dev} runs {link}) |\n"
+    );
+    assert!(out.stdout.contains(&row), "{}", out.stdout);
+    assert!(no_links(&out.stdout), "{}", out.stdout);
+    let text = std::fs::read_to_string(&summary).expect("summary");
+    assert!(text.contains(&row), "{text}");
+    // The matrix of the summary and of `status --format markdown`: names, versions, mark.
+    let matrix = format!(
+        "| component | {dev} | {env} |\n|---|---|---|\n| `app_version` | {link} | {image} ⚠️ |\n"
+    );
+    assert!(text.contains(&matrix), "{text}");
+    assert!(no_links(&text), "{text}");
+    let out = r.run(&["status", "--format", "markdown"]);
+    expect_code(&out, 0);
+    assert_eq!(out.stdout, matrix);
+}
+
+#[test]
+fn escape_and_bell_characters_in_github_and_human_outputs() {
+    let r = Repo::init("gh-controls");
+    r.write("envs/dev/versions.env", "TALOS_VERSION=v1.0.0\n");
+    r.commit("dev");
+    // ESC (a colour, a screen clear), BEL, DEL and the one-character CSI of C1, in a value and
+    // in a file name.
+    r.write_bytes(
+        "envs/prod/versions.env",
+        "TALOS_VERSION=v1\u{1b}[31m\u{7}\u{7f}\u{9b}2J\n".as_bytes(),
+    );
+    r.write_bytes("envs/prod/bell\u{7}\u{1b}[2J.env", b"\x00binary");
+    r.commit("controls");
+    // Shown as the human output shows them (raw strings: `\u{1b}` is text).
+    let value = r"v1\u{1b}[31m\u{7}\u{7f}\u{9b}2J";
+    for args in [&["check"][..], &["diff", "--base", "HEAD~1"], &["history"]] {
+        let mut gh = args.to_vec();
+        gh.extend_from_slice(&["--format", "github"]);
+        let github = r.run(&gh);
+        expect_code(&github, 1);
+        assert!(github.stdout.contains(&format!(
+            "::error file=envs/prod/versions.env,line=1,col=15,endLine=1,endColumn=27,title=PL006 promotion-order::prod pins TALOS_VERSION to {value}, which dev has not run (dev runs v1.0.0)%0A"
+        )), "{}", github.stdout);
+        assert!(
+            github.stdout.contains(
+                r"::notice file=envs/prod/bell\u{7}\u{1b}[2J.env,line=1,col=1,title=PL000 unreadable-file::file skipped: binary file"
+            ),
+            "{}",
+            github.stdout
+        );
+        // Human output (as on a terminal): in the message and in the quoted line.
+        let human = r.run(args);
+        expect_code(&human, 1);
+        assert!(human.stdout.contains(&format!(
+            "error[PL006]: prod pins TALOS_VERSION to {value}, which dev has not run (dev runs v1.0.0)\n"
+        )));
+        assert!(
+            human
+                .stdout
+                .contains(&format!("1 | TALOS_VERSION={value}\n")),
+            "{}",
+            human.stdout
+        );
+        let mut md = args.to_vec();
+        md.extend_from_slice(&["--format", "markdown"]);
+        let markdown = r.run(&md);
+        expect_code(&markdown, 1);
+        assert!(
+            markdown.stdout.contains(r"v1\\u{1b}"),
+            "{}",
+            markdown.stdout
+        );
+        // No control character but line breaks reaches any of them.
+        for out in [&github, &human, &markdown] {
+            assert!(
+                !out.stdout.chars().any(|c| c.is_control() && c != '\n'),
+                "{:?}",
+                out.stdout
+            );
+        }
+    }
+}
+
+/// `n` Deployments in one file, each of its own image of `len` characters, all `latest`.
+fn many_images(n: usize, len: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let name = format!("{i:04}{}", "a".repeat(len));
+            format!(
+                "---\n{}",
+                deployment(&format!("ghcr.io/acme/{name}:latest"))
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_summary_of_many_findings_is_cut_under_1_mib() {
+    let r = Repo::two_environments("summary-cut");
+    // 200 findings whose rows take 6 KB each, and a matrix of 201 such components.
+    r.write("clusters/prod/many.yaml", &many_images(200, 6000));
+    r.commit("200 mutable images");
+    let reports = TempDir::new("summary-cut-reports");
+    let summary = reports.path().join("summary.md");
+    let out = r.run(&["check", "--summary", summary.to_str().expect("utf-8"), "-q"]);
+    expect_code(&out, 1);
+    assert_eq!(out.stdout.matches("error[PL001]").count(), 200);
+    let text = std::fs::read_to_string(&summary).expect("summary");
+    assert!(text.len() <= 900 * 1024, "{} bytes", text.len());
+    let shown = text.matches("| error | PL001").count();
+    assert!((100..200).contains(&shown), "{shown} rows");
+    assert!(text.contains(&format!(
+        "\n**{} of 200 findings left out of this summary** (it shows at most 200 rows and 900 KiB): the job's log and the report files list every finding, and so does `promolint check --format json`.\n",
+        200 - shown
+    )), "{}", &text[text.len().saturating_sub(2000)..]);
+    assert!(text.ends_with(
+        "\n**The promotion matrix is left out of this summary** (the summary stays under 900 KiB): `promolint status` prints it.\n\n"
+    ));
 }
 
 // ----- the table in docs/reliability.md -----

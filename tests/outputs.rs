@@ -262,9 +262,10 @@ fn sarif_gitlab_and_markdown_keep_hostile_text_literal() {
         .filter(|&(i, c)| c == '|' && (i == 0 || rows[0].as_bytes()[i - 1] != b'\\'))
         .count();
     assert_eq!(borders, 6, "{}", rows[0]);
-    // Link and HTML syntax from the value is escaped, so it renders as text.
+    // Link, bare URL and HTML syntax from the value is escaped, so it renders as text; the
+    // line break shows as `\n`.
     assert!(
-        rows[0].contains("\\[x\\](http://e)\\|\\<b\\>"),
+        rows[0].contains("app\\\\n::error file=x::pwned%0A,\\[x\\](http\\://e)\\|\\<b\\>"),
         "{}",
         rows[0]
     );

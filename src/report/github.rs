@@ -9,6 +9,12 @@
 //! messages) is escaped as the runner decodes it: `%` → `%25`, CR → `%0D`, LF → `%0A`
 //! everywhere, and in properties also `:` → `%3A` and `,` → `%2C`. No text can end the
 //! line early and start a command of its own.
+//!
+//! The runner decodes nothing else, and the log viewer interprets ANSI escape sequences in
+//! what it prints; so every other control character (ESC, BEL and the rest of C0 but tab,
+//! DEL, C1) and U+2028/U+2029 are written as visible text, `\u{1b}`, as the human output
+//! writes them ([`super::printable`]). An annotation then shows the value as text, never
+//! colours, clears or rewrites the log.
 
 use super::{human, Context, Summary};
 use crate::model::Level;
@@ -22,7 +28,7 @@ pub fn escape_data(text: &str) -> String {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
-            c => out.push(c),
+            c => push_visible(c, &mut out),
         }
     }
     out
@@ -38,10 +44,17 @@ pub fn escape_property(text: &str) -> String {
             '\n' => out.push_str("%0A"),
             ':' => out.push_str("%3A"),
             ',' => out.push_str("%2C"),
-            c => out.push(c),
+            c => push_visible(c, &mut out),
         }
     }
     out
+}
+
+/// `c`, or the escape [`super::printable`] shows for it (a control character other than
+/// tab, or a Unicode line separator).
+fn push_visible(c: char, out: &mut String) {
+    let mut buf = [0u8; 4];
+    out.push_str(&super::printable(c.encode_utf8(&mut buf)));
 }
 
 fn command(l: Level) -> &'static str {
@@ -120,8 +133,16 @@ mod tests {
 
     #[test]
     fn escapes_as_the_runner_decodes() {
-        assert_eq!(escape_data("a%b\r\nc::d,e:f"), "a%25b%0D%0Ac::d,e:f");
+        assert_eq!(escape_data("a%b\r\nc::d,e:f\tg"), "a%25b%0D%0Ac::d,e:f\tg");
         assert_eq!(escape_property("a%b\r\nc::d,e"), "a%25b%0D%0Ac%3A%3Ad%2Ce");
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        let raw = "v1\u{1b}[2J\u{7}\u{0}\u{7f}\u{9b}31m\u{2028}é";
+        let shown = "v1\\u{1b}[2J\\u{7}\\u{0}\\u{7f}\\u{9b}31m\\u{2028}é";
+        assert_eq!(escape_data(raw), shown);
+        assert_eq!(escape_property(raw), shown);
     }
 
     #[test]

@@ -61,7 +61,34 @@ fn excerpt(text: &str, span: &Span) -> Option<(usize, String, std::ops::Range<us
     }
     quoted.push_str(&raw[from..]);
     let range = shift(start - line_start)..shift(end - line_start);
+    let (quoted, range) = shown(&quoted, range);
     Some((span.line.max(1) as usize, quoted, range))
+}
+
+/// Quoted lines with every character [`super::printable`] escapes, but the line breaks
+/// between them, written as its escape (`\u{1b}`, `\u{9b}`), and `range` moved with them:
+/// a terminal never receives an escape sequence from a file. (annotate-snippets replaces
+/// C0 controls with symbols itself, but passes C1 controls such as U+009B, a CSI, through.)
+fn shown(quoted: &str, range: std::ops::Range<usize>) -> (String, std::ops::Range<usize>) {
+    let mut out = String::with_capacity(quoted.len());
+    let (mut start, mut end) = (None, None);
+    for (i, c) in quoted.char_indices() {
+        if i == range.start {
+            start = Some(out.len());
+        }
+        if i == range.end {
+            end = Some(out.len());
+        }
+        if c == '\n' {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            out.push_str(&super::printable(c.encode_utf8(&mut buf)));
+        }
+    }
+    let start = start.unwrap_or(out.len());
+    let end = end.unwrap_or(out.len()).max(start);
+    (out, start..end)
 }
 
 fn level(l: Level) -> ALevel<'static> {
@@ -223,5 +250,37 @@ pub fn summary_line(s: &Summary) -> String {
             plural(s.warnings, "warning"),
             plural(s.notes, "note")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_lines_send_no_control_characters() {
+        let text = "a: x\u{1b}[2J\u{9b}31m\u{2028}y\tz\nb: 1\n";
+        let span = Span {
+            start: 3,
+            end: 19,
+            line: 1,
+            column: 4,
+            ..Span::default()
+        };
+        let (line, quoted, range) = excerpt(text, &span).expect("quoted");
+        assert_eq!(line, 1);
+        assert_eq!(quoted, "a: x\\u{1b}[2J\\u{9b}31m\\u{2028}y\tz");
+        assert_eq!(&quoted[range], "x\\u{1b}[2J\\u{9b}31m\\u{2028}y\tz");
+        // Several lines keep their line breaks.
+        let span = Span {
+            start: 0,
+            end: text.len() - 1,
+            line: 1,
+            column: 1,
+            ..Span::default()
+        };
+        let (_, quoted, range) = excerpt(text, &span).expect("quoted");
+        assert!(quoted.ends_with("\nb: 1"), "{quoted}");
+        assert_eq!(range, 0..quoted.len());
     }
 }

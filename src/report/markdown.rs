@@ -1,44 +1,50 @@
 //! `--format markdown`: findings as a table, for pull-request comments; and the summary
 //! `--summary FILE` appends for `$GITHUB_STEP_SUMMARY` (the same table, plus the promotion
-//! matrix).
+//! matrix), cut to fit GitHub's limit.
 //!
-//! Text from the repository (paths, environments, the values quoted in messages) is
-//! escaped so that it renders literally: no links, images, HTML, emphasis, math or table
-//! breaks can come from a file's content or name.
+//! Text from the repository (paths, environments, components, versions, the values quoted
+//! in messages) goes through [`text`] or [`code`], here and in `status --format markdown`,
+//! so that it renders literally: no links, images, autolinks, HTML, emphasis, math, table
+//! breaks or control characters can come from a file's content or name.
 
 use super::status::{self, Matrix};
-use super::{Context, Summary};
+use super::{printable, Context, Summary};
 use crate::rules::{self, Finding};
 
-/// Escape text for a markdown table cell: no pipes, no line breaks, no HTML.
-pub fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\r', '\n'], " ")
-}
-
-/// Escape prose for a table cell: every character markdown (or GitHub's extensions:
-/// strikethrough, math) would interpret is backslash-escaped; line breaks become spaces.
+/// Repository text as markdown prose that renders as written; the one escape every markdown
+/// writer uses. Control characters and line breaks are shown as escapes (`\u{1b}`, `\n`,
+/// as in the human output); every character markdown or GitHub's extensions
+/// (strikethrough, math, tables) would interpret is backslash-escaped; and the `:` of
+/// `scheme://` and the `.` of `www.` too, so that no bare URL becomes a link.
 pub fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\r' | '\n' => out.push(' '),
+    let shown = printable(s);
+    let mut out = String::with_capacity(shown.len() + 8);
+    let mut rest = shown.as_ref();
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
+        let escape = match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '$' | '#' | '!' => {
-                out.push('\\');
-                out.push(c);
+                true
             }
-            c => out.push(c),
+            ':' => rest.starts_with("//"),
+            '.' => out
+                .get(out.len().saturating_sub(3)..)
+                .is_some_and(|w| w.eq_ignore_ascii_case("www")),
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
         }
+        out.push(c);
     }
     out
 }
 
-/// A code span for a table cell that shows `s` literally, whatever backticks it holds.
+/// A code span that shows `s` literally, whatever backticks it holds (in a table cell:
+/// its pipes are escaped as GFM tables require). Control characters and line breaks are
+/// shown as escapes, as in [`text`].
 pub fn code(s: &str) -> String {
-    let content = s.replace(['\r', '\n'], " ").replace('|', "\\|");
+    let content = printable(s).replace('|', "\\|");
     if content.is_empty() {
         return String::new();
     }
@@ -114,51 +120,125 @@ fn row(f: &Finding) -> String {
     )
 }
 
-fn table(findings: &[Finding], limit: usize) -> String {
-    let mut out = String::from(
-        "\n| level | rule | location | environment | message |\n|---|---|---|---|---|\n",
-    );
-    for f in findings.iter().take(limit) {
-        out.push_str(&row(f));
-    }
-    if findings.len() > limit {
-        out.push_str(&format!(
-            "\n{} more findings are not shown here; the full list is in the job's log and reports.\n",
-            findings.len() - limit
-        ));
-    }
-    out
-}
+const TABLE_HEAD: &str =
+    "\n| level | rule | location | environment | message |\n|---|---|---|---|---|\n";
 
 pub fn render(ctx: &Context) -> String {
     let s = Summary::of(ctx.findings, ctx.files);
     let mut out = format!("### promolint\n\n{}", counts_line(&s));
     if !ctx.findings.is_empty() {
-        out.push_str(&table(ctx.findings, usize::MAX));
+        out.push_str(TABLE_HEAD);
+        for f in ctx.findings {
+            out.push_str(&row(f));
+        }
     }
     out
 }
 
-/// Rows of the findings table in a step summary (GitHub limits a summary to 1 MiB).
+/// Rows of the findings table in a step summary: more is a log, not a summary.
 pub const SUMMARY_ROWS: usize = 200;
 
-/// The step summary: counts, the findings table and, when given, the promotion matrix.
-pub fn render_summary(ctx: &Context, matrix: Option<&Matrix>) -> String {
+/// The most bytes a step summary takes. GitHub refuses a step's summary over 1 MiB
+/// (1,048,576 bytes), and other tools of the same step may append to the file: a margin.
+pub const SUMMARY_MAX_BYTES: usize = 900 * 1024;
+
+/// Room kept for the closing lines (what was left out, why the matrix is missing).
+const SUMMARY_RESERVE: usize = 8 * 1024;
+
+/// The longest error text quoted when the matrix is not available, in characters.
+const SUMMARY_ERROR_CHARS: usize = 1000;
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The step summary: counts, the findings table and the promotion matrix (or why it is not
+/// available: the error's first line). Rows are kept in order while they fit
+/// [`SUMMARY_ROWS`] and [`SUMMARY_MAX_BYTES`]; a closing line says how many findings (and
+/// matrix rows) were left out and where to see them all.
+pub fn render_summary(ctx: &Context, matrix: Result<&Matrix, &str>) -> String {
+    let fits =
+        |out: &str, more: &str| out.len() + more.len() + SUMMARY_RESERVE <= SUMMARY_MAX_BYTES;
     let s = Summary::of(ctx.findings, ctx.files);
     let mut out = format!("## promolint {}\n\n{}", ctx.run.command, counts_line(&s));
     if !ctx.findings.is_empty() {
-        out.push_str(&table(ctx.findings, SUMMARY_ROWS));
+        out.push_str(TABLE_HEAD);
+        let mut shown = 0;
+        for f in ctx.findings.iter().take(SUMMARY_ROWS) {
+            let line = row(f);
+            if !fits(&out, &line) {
+                break;
+            }
+            out.push_str(&line);
+            shown += 1;
+        }
+        let left = ctx.findings.len() - shown;
+        if left > 0 {
+            out.push_str(&format!(
+                "\n**{left} of {} left out of this summary** (it shows at most {SUMMARY_ROWS} rows \
+                 and {} KiB): the job's log and the report files list every finding, and so does \
+                 `promolint {} --format json`.\n",
+                plural(ctx.findings.len(), "finding"),
+                SUMMARY_MAX_BYTES / 1024,
+                ctx.run.command
+            ));
+        }
     }
-    if let Some(m) = matrix.filter(|m| !m.rows.is_empty()) {
-        out.push_str("\n### Promotion matrix (working tree)\n\n");
-        out.push_str(&status::render_markdown(m));
-        if m.rows
-            .iter()
-            .flat_map(|r| &r.cells)
-            .flatten()
-            .any(|c| c.ahead)
-        {
-            out.push_str("\n⚠️ runs a version its predecessor never ran\n");
+    match matrix {
+        Ok(m) if !m.rows.is_empty() => {
+            let head = format!(
+                "\n### Promotion matrix (working tree)\n\n{}",
+                status::markdown_head(m)
+            );
+            // A heading over no rows says nothing: the first row must fit with it.
+            let first = m.rows.first().map(status::markdown_row).unwrap_or_default();
+            if fits(&out, &(head.clone() + &first)) {
+                out.push_str(&head);
+                let mut shown = 0;
+                let mut ahead = false;
+                for r in &m.rows {
+                    let line = status::markdown_row(r);
+                    if !fits(&out, &line) {
+                        break;
+                    }
+                    out.push_str(&line);
+                    ahead |= r.cells.iter().flatten().any(|c| c.ahead);
+                    shown += 1;
+                }
+                if ahead {
+                    out.push_str("\n⚠️ runs a version its predecessor never ran\n");
+                }
+                let left = m.rows.len() - shown;
+                if left > 0 {
+                    out.push_str(&format!(
+                        "\n**{left} of {} left out of this matrix** (the summary stays under {} \
+                         KiB): `promolint status` prints it whole.\n",
+                        plural(m.rows.len(), "component"),
+                        SUMMARY_MAX_BYTES / 1024
+                    ));
+                }
+            } else {
+                out.push_str(&format!(
+                    "\n**The promotion matrix is left out of this summary** (the summary stays \
+                     under {} KiB): `promolint status` prints it.\n",
+                    SUMMARY_MAX_BYTES / 1024
+                ));
+            }
+        }
+        Ok(_) => {}
+        Err(why) => {
+            let mut shown: String = why.chars().take(SUMMARY_ERROR_CHARS).collect();
+            if shown.len() < why.len() {
+                shown.push('…');
+            }
+            out.push_str(&format!(
+                "\nThe promotion matrix is not available: {}\n",
+                text(&shown)
+            ));
         }
     }
     out.push('\n');
@@ -173,7 +253,19 @@ mod tests {
     fn prose_renders_literally() {
         assert_eq!(
             text("![x](http://t/a.png) <b>|*_~$1$&amp;\\ \n#"),
-            "\\!\\[x\\](http://t/a.png) \\<b\\>\\|\\*\\_\\~\\$1\\$\\&amp;\\\\  \\#"
+            "\\!\\[x\\](http\\://t/a.png) \\<b\\>\\|\\*\\_\\~\\$1\\$\\&amp;\\\\ \\\\n\\#"
+        );
+        // Links, images and bare URLs: no `](`, no `scheme://`, no `www.` left to link.
+        assert_eq!(
+            text("[x](https://evil) ![t](https://evil/x.png) https://e www.e.com WWW.e"),
+            "\\[x\\](https\\://evil) \\!\\[t\\](https\\://evil/x.png) https\\://e www\\.e.com WWW\\.e"
+        );
+        // A colon or dot elsewhere is prose.
+        assert_eq!(text("file skipped: v1.2.3 a:b"), "file skipped: v1.2.3 a:b");
+        // Control characters and line separators are shown, never sent.
+        assert_eq!(
+            text("a\u{1b}[2J\u{7}\r\u{9b}\u{2028}"),
+            "a\\\\u{1b}\\[2J\\\\u{7}\\\\r\\\\u{9b}\\\\u{2028}"
         );
     }
 
@@ -182,7 +274,9 @@ mod tests {
         assert_eq!(code("latest"), "`latest`");
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("`x``"), "``` `x`` ```");
-        assert_eq!(code("a|b\nc"), "`a\\|b c`");
+        assert_eq!(code("a|b\nc"), "`a\\|b\\nc`");
+        assert_eq!(code("v\u{1b}[31m"), "`v\\u{1b}[31m`");
+        assert_eq!(code("[x](https://evil)"), "`[x](https://evil)`");
     }
 
     #[test]
@@ -194,5 +288,99 @@ mod tests {
         // An unbalanced backtick is shown, never opens a span.
         assert_eq!(message("a `b` c `d"), "a `b` c \\`d");
         assert_eq!(message("`<img src=x>`"), "`<img src=x>`");
+    }
+
+    fn finding(i: usize, value: &str) -> Finding {
+        Finding {
+            rule: "PL001",
+            level: crate::model::Level::Error,
+            message: format!("prod pins app-{i} to mutable tag `{value}`"),
+            path: format!("clusters/prod/app-{i}.yaml"),
+            span: crate::model::Span::default(),
+            environment: Some("prod".into()),
+            component: Some(format!("app-{i}")),
+            commit: None,
+            related: vec![],
+            value: value.into(),
+        }
+    }
+
+    fn summary(findings: &[Finding], matrix: Result<&Matrix, &str>) -> String {
+        let run = super::super::RunInfo {
+            command: "check",
+            ..Default::default()
+        };
+        let ctx = Context {
+            findings,
+            files: 1,
+            source: &|_, _| None,
+            run: &run,
+        };
+        render_summary(&ctx, matrix)
+    }
+
+    fn matrix(rows: usize, version: &str) -> Matrix {
+        Matrix {
+            environments: vec!["dev".into(), "prod".into()],
+            rows: (0..rows)
+                .map(|i| status::Row {
+                    component: format!("app-{i}"),
+                    cells: vec![
+                        None,
+                        Some(status::Cell {
+                            versions: vec![version.into()],
+                            ahead: i == 0,
+                        }),
+                    ],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn summaries_stay_under_the_limit_and_say_what_was_left_out() {
+        // Whole: every row, the matrix, no closing line.
+        let few: Vec<Finding> = (0..3).map(|i| finding(i, "latest")).collect();
+        let m = matrix(2, "v1");
+        let text = summary(&few, Ok(&m));
+        assert_eq!(text.matches("| error | PL001").count(), 3);
+        assert!(!text.contains("left out"), "{text}");
+        assert!(text.contains("| `app-1` | - | v1 |\n"), "{text}");
+        assert!(text.contains("\n⚠️ runs a version its predecessor never ran\n"));
+        // More than the rows a summary shows.
+        let many: Vec<Finding> = (0..250).map(|i| finding(i, "latest")).collect();
+        let text = summary(&many, Ok(&m));
+        assert_eq!(text.matches("| error | PL001").count(), SUMMARY_ROWS);
+        assert!(text.contains("\n**50 of 250 findings left out of this summary** (it shows at most 200 rows and 900 KiB): the job's log and the report files list every finding, and so does `promolint check --format json`.\n"), "{text}");
+        // Rows of 10 KB: cut by size, and the matrix too.
+        let long = "x".repeat(10_000);
+        let big: Vec<Finding> = (0..150).map(|i| finding(i, &long)).collect();
+        let m = matrix(150, &long);
+        let text = summary(&big, Ok(&m));
+        assert!(text.len() <= SUMMARY_MAX_BYTES, "{}", text.len());
+        let shown = text.matches("| error | PL001").count();
+        assert!(shown > 50 && shown < 150, "{shown}");
+        assert!(text.contains(&format!(
+            "**{} of 150 findings left out of this summary**",
+            150 - shown
+        )));
+        assert!(text.contains("**The promotion matrix is left out of this summary** (the summary stays under 900 KiB): `promolint status` prints it.\n"), "{}", &text[text.len() - 500..]);
+        // Few findings, a large matrix: cut by rows.
+        let text = summary(&few, Ok(&m));
+        assert!(text.len() <= SUMMARY_MAX_BYTES);
+        let rows = text.matches("| `app-").count();
+        assert!(rows > 50 && rows < 150, "{rows}");
+        assert!(text.contains(&format!("**{} of 150 components left out of this matrix** (the summary stays under 900 KiB): `promolint status` prints it whole.\n", 150 - rows)));
+        // One giant finding: left out, never over the limit.
+        let huge = [finding(0, &"y".repeat(2 << 20))];
+        let text = summary(&huge, Err("no history"));
+        assert!(text.len() < 2048, "{}", text.len());
+        assert!(text.contains("**1 of 1 finding left out of this summary**"));
+        assert!(text.ends_with("\nThe promotion matrix is not available: no history\n\n"));
+        // A long error line is cut too.
+        let text = summary(&few, Err(&"![e](https://evil) ".repeat(1000)));
+        assert!(text.len() < 10_000, "{}", text.len());
+        assert!(text.contains("The promotion matrix is not available: \\!\\[e\\](https\\://evil)"));
+        assert!(text.ends_with("…\n\n"));
     }
 }

@@ -2,7 +2,7 @@
 //! order as columns, versions in cells, and a mark where an environment runs a version its
 //! predecessor never ran.
 
-use super::markdown::{cell, code};
+use super::markdown::{code, text};
 use crate::history::HistoryIndex;
 use crate::rules::promotion_order::unrun_predecessors;
 use crate::snapshot::Snapshot;
@@ -129,22 +129,42 @@ pub fn render_human(m: &Matrix) -> String {
     out
 }
 
+/// The matrix as a markdown table; names and versions escaped as every markdown output
+/// escapes repository text ([`text`], [`code`]).
 pub fn render_markdown(m: &Matrix) -> String {
+    let mut out = markdown_head(m);
+    for r in &m.rows {
+        out.push_str(&markdown_row(r));
+    }
+    out
+}
+
+/// The header lines of [`render_markdown`].
+pub fn markdown_head(m: &Matrix) -> String {
     let mut out = String::from("| component |");
     for e in &m.environments {
-        out.push_str(&format!(" {} |", cell(e)));
+        out.push_str(&format!(" {} |", text(e)));
     }
     out.push_str("\n|---|");
     out.push_str(&"---|".repeat(m.environments.len()));
     out.push('\n');
-    for r in &m.rows {
-        out.push_str(&format!("| {} |", code(&r.component)));
-        for c in &r.cells {
-            let t = cell_text(c).replace(" !", " ⚠️");
-            out.push_str(&format!(" {} |", cell(&t)));
+    out
+}
+
+/// One component's line of [`render_markdown`]; `⚠️` marks a version the predecessor
+/// never ran.
+pub fn markdown_row(r: &Row) -> String {
+    let mut out = format!("| {} |", code(&r.component));
+    for c in &r.cells {
+        match c {
+            None => out.push_str(" - |"),
+            Some(c) => {
+                let mark = if c.ahead { " ⚠️" } else { "" };
+                out.push_str(&format!(" {}{mark} |", text(&c.versions.join(", "))));
+            }
         }
-        out.push('\n');
     }
+    out.push('\n');
     out
 }
 

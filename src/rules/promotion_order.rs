@@ -130,13 +130,12 @@ pub fn unrun_predecessors(snap: &Snapshot, history: &HistoryIndex, p: &Effective
         .collect()
 }
 
-/// A version the environment has pinned since the first commit of the history was never
-/// promoted in it: the repository was imported with it, so nothing says what ran first.
+/// A version the environment pinned in the repository's original import (the first-parent
+/// root of the history, see [`HistoryIndex::imported`]) was never promoted in it: nothing
+/// says what ran first. A root merged in from an unrelated history is no import.
 fn predates_history(snap: &Snapshot, history: &HistoryIndex, p: &EffectivePin, v: &str) -> bool {
     let env = &snap.envs.get(p.env).name;
-    history
-        .ran(env, &snap.pin(p).component, v)
-        .is_some_and(|first| first.seq == 0)
+    history.imported(env, &snap.pin(p).component, v)
 }
 
 /// Without any history (a plain directory, not a repository) nothing says what the
