@@ -75,8 +75,16 @@ fn shown(path: &Path, guard: &Path) -> String {
     }
 }
 
+/// What to do with a link or special file at the target's name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AtName {
+    Refuse,
+    /// Replace it: promolint's own file, which nothing else should have put there.
+    Replace,
+}
+
 /// Resolve where `path` would be written, refusing what the module documentation says.
-fn place(path: &Path, guard: &Path) -> Result<Place, WriteError> {
+fn place(path: &Path, guard: &Path, at_name: AtName) -> Result<Place, WriteError> {
     // Compared with real paths below.
     let real_guard = fs::canonicalize(guard);
     let guard = real_guard.as_deref().unwrap_or(guard);
@@ -130,6 +138,7 @@ fn place(path: &Path, guard: &Path) -> Result<Place, WriteError> {
     let existing = match fs::symlink_metadata(&target) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Existing::Nothing,
         Err(e) => return Err(e.into()),
+        Ok(meta) if at_name == AtName::Replace && !meta.is_dir() => Existing::Nothing,
         Ok(meta) if meta.file_type().is_symlink() => {
             return Err(WriteError::Refused(format!(
                 "{} is a symbolic link",
@@ -168,9 +177,19 @@ fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
     }
 }
 
-/// Write `bytes` to `path`, replacing what is there (see the module documentation).
+/// Write `bytes` to `path`, replacing the file there (see the module documentation).
 pub fn replace(path: &Path, bytes: &[u8], guard: &Path) -> Result<(), WriteError> {
-    let place = place(path, guard)?;
+    write_new(path, bytes, guard, AtName::Refuse)
+}
+
+/// [`replace`] for promolint's own files (the pin ledger): a symbolic link, pipe or device
+/// at the name is replaced by the new file instead of refused; it is never opened.
+pub fn replace_own(path: &Path, bytes: &[u8], guard: &Path) -> Result<(), WriteError> {
+    write_new(path, bytes, guard, AtName::Replace)
+}
+
+fn write_new(path: &Path, bytes: &[u8], guard: &Path, at_name: AtName) -> Result<(), WriteError> {
+    let place = place(path, guard, at_name)?;
     let target = place.dir.join(&place.name);
     if place.existing == Existing::Special {
         let mut file = no_follow(OpenOptions::new().write(true)).open(&target)?;
@@ -190,7 +209,7 @@ pub fn replace(path: &Path, bytes: &[u8], guard: &Path) -> Result<(), WriteError
 /// Append `bytes` to `path`, creating it when missing (the GitHub step summary, which other
 /// steps append to as well).
 pub fn append(path: &Path, bytes: &[u8], guard: &Path) -> Result<(), WriteError> {
-    let place = place(path, guard)?;
+    let place = place(path, guard, AtName::Refuse)?;
     let target = place.dir.join(&place.name);
     let mut file = no_follow(OpenOptions::new().append(true).create(true)).open(target)?;
     Ok(file.write_all(bytes)?)

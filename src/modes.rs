@@ -152,7 +152,7 @@ impl GitRun {
         crate::timing::phase("history: commits listed");
         let ids: Vec<String> = commits.iter().map(|c| c.id.to_string()).collect();
         let dir = self.ledger.then(|| self.repo.cache_dir());
-        let mut ledger = Ledger::open(dir.as_deref(), self.config.max_file_size);
+        let (mut ledger, _) = Ledger::open(dir.as_deref(), self.config.max_file_size);
         crate::timing::phase("history: ledger read");
         // Commits the ledger has not seen: their changed blobs, each parsed once and not
         // kept (a long history would otherwise hold every version of every file).
