@@ -1,9 +1,15 @@
 //! History queries: which versions an environment pinned for a component, in which commit,
 //! up to a revision. Change rules ask it whether a predecessor ever ran a version (a
 //! rollback to a version that once passed through staging is fine).
+//!
+//! An index read from the pin ledger holds claims (see [`Verify`]): an answer that a claim
+//! proves (an environment did pin this) is given once the repository confirms what the
+//! ledger recorded for that commit; an answer that rests on absence or on which claim came
+//! first (never pinned, no history, the oldest commit of a version) comes from a walk of
+//! the repository without the ledger. So every answer is the one `--no-cache` gives.
 
 use crate::model::Span;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// One version an environment pinned at some point.
@@ -70,6 +76,110 @@ pub struct HistoryIndex {
     ancestry: Option<Arc<Ancestry>>,
     /// An index built on first use; every query answers from it.
     deferred: Option<Arc<Deferred>>,
+    /// Set when the pins came (in part) from the pin ledger: how to check them.
+    checked: Option<Arc<Checked>>,
+}
+
+/// How an index read from the pin ledger is checked against the repository.
+pub trait Verify: Send + Sync {
+    /// Whether what the index recorded for the commit at position `seq` is what the
+    /// repository holds there (true for a commit walked in this run).
+    fn commit_holds(&self, seq: u64) -> bool;
+    /// The whole index again, walked from the repository alone. It may be called from a
+    /// rayon worker that other workers wait for: it must not run on that pool.
+    fn walk(&self) -> Result<HistoryIndex, crate::engine::Error>;
+}
+
+/// A [`Verify`], what it said, and the walk once an answer needed it.
+struct Checked {
+    verify: Box<dyn Verify>,
+    held: Mutex<HashMap<u64, bool>>,
+    walked: OnceLock<HistoryIndex>,
+    error: Mutex<Option<crate::engine::Error>>,
+}
+
+impl Checked {
+    fn holds(&self, seq: u64) -> bool {
+        if let Some(&known) = self
+            .held
+            .lock()
+            .ok()
+            .and_then(|h| h.get(&seq).copied())
+            .as_ref()
+        {
+            return known;
+        }
+        let holds = self.verify.commit_holds(seq);
+        if let Ok(mut held) = self.held.lock() {
+            held.insert(seq, holds);
+        }
+        holds
+    }
+
+    /// A claim, if the repository confirms it (`None` sends the question to the walk).
+    fn confirmed<'a>(&self, claim: Option<&'a PastPin>) -> Option<&'a PastPin> {
+        claim.filter(|p| self.holds(p.seq))
+    }
+
+    /// The index walked without the ledger; empty when the walk failed (its error is then
+    /// handed on by [`HistoryIndex::take_error`], so the run fails).
+    fn walked(&self) -> &HistoryIndex {
+        self.walked.get_or_init(|| match self.verify.walk() {
+            Ok(index) => index,
+            Err(e) => {
+                if let Ok(mut slot) = self.error.lock() {
+                    *slot = Some(e);
+                }
+                HistoryIndex::empty()
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checked")
+            .field("walked", &self.walked.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one answer is computed from: the pins, how visibility is judged, the horizon.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    pins: &'a Store,
+    ancestry: Option<&'a Ancestry>,
+    horizon: Option<u64>,
+}
+
+impl<'a> View<'a> {
+    fn visible(&self, p: &PastPin) -> bool {
+        match (self.horizon, self.ancestry) {
+            (None, _) => false,
+            (Some(h), Some(a)) => a.reaches(p.seq, h),
+            (Some(h), None) => p.seq <= h,
+        }
+    }
+
+    fn first(self, env: &str, component: &str, version: &str) -> Option<&'a PastPin> {
+        self.pins
+            .get(&(env.to_string(), component.to_string()))?
+            .get(version)?
+            .iter()
+            .find(|p| self.visible(p))
+    }
+
+    fn versions(self, env: &str, component: &str) -> impl Iterator<Item = &'a PastPin> {
+        self.pins
+            .get(&(env.to_string(), component.to_string()))
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(move |commits| commits.iter().find(|p| self.visible(p)))
+    }
+
+    fn is_empty(self) -> bool {
+        self.horizon.is_none() || self.pins.is_empty()
+    }
 }
 
 type Load = Box<dyn FnOnce() -> Result<HistoryIndex, crate::engine::Error> + Send>;
@@ -112,9 +222,30 @@ impl HistoryIndex {
         }
     }
 
-    /// The error of a deferred walk that a query started, if it failed.
+    /// The error of a deferred walk, or of a walk without the ledger, that a query started,
+    /// if it failed.
     pub fn take_error(&self) -> Option<crate::engine::Error> {
-        self.deferred.as_ref()?.error.lock().ok()?.take()
+        let loaded = match &self.deferred {
+            Some(d) => {
+                if let Some(e) = d.error.lock().ok().and_then(|mut e| e.take()) {
+                    return Some(e);
+                }
+                d.index.get()?
+            }
+            None => self,
+        };
+        loaded.checked.as_ref()?.error.lock().ok()?.take()
+    }
+
+    /// Mark this index as read (in part) from the pin ledger: answers are then checked with
+    /// `verify` (see the module documentation).
+    pub fn verified_by(&mut self, verify: impl Verify + 'static) {
+        self.checked = Some(Arc::new(Checked {
+            verify: Box::new(verify),
+            held: Mutex::new(HashMap::new()),
+            walked: OnceLock::new(),
+            error: Mutex::new(None),
+        }));
     }
 
     /// Whether a deferred walk has run (tests and timings).
@@ -179,45 +310,95 @@ impl HistoryIndex {
             horizon: visible.then_some(horizon),
             ancestry: this.ancestry.clone(),
             deferred: None,
+            checked: this.checked.clone(),
         }
     }
 
-    fn visible(&self, p: &PastPin) -> bool {
-        match (self.horizon, &self.ancestry) {
-            (None, _) => false,
-            (Some(h), Some(a)) => a.reaches(p.seq, h),
-            (Some(h), None) => p.seq <= h,
+    /// The pins as recorded (claims, when they came from the ledger), and their checker.
+    fn claims(&self) -> (View<'_>, Option<&Checked>) {
+        let this = self.resolved();
+        let view = View {
+            pins: &this.pins,
+            ancestry: this.ancestry.as_deref(),
+            horizon: this.horizon,
+        };
+        (view, this.checked.as_deref())
+    }
+
+    /// The pins as the repository has them: these, or the walk without the ledger.
+    fn exact(&self) -> View<'_> {
+        let this = self.resolved();
+        let data = match &this.checked {
+            Some(checked) => checked.walked(),
+            None => this,
+        };
+        View {
+            pins: &data.pins,
+            ancestry: data.ancestry.as_deref(),
+            horizon: this.horizon,
         }
     }
 
     /// When `env` first pinned `component` at `version`, if it did before the horizon.
     pub fn ran(&self, env: &str, component: &str, version: &str) -> Option<&PastPin> {
-        let this = self.resolved();
-        this.pins
-            .get(&(env.to_string(), component.to_string()))?
-            .get(version)?
-            .iter()
-            .find(|p| this.visible(p))
+        let (claims, checked) = self.claims();
+        let Some(checked) = checked else {
+            return claims.first(env, component, version);
+        };
+        // A confirmed claim from the oldest commit is the first; any later one might
+        // follow an earlier claim the ledger left out.
+        let claim = claims.first(env, component, version).filter(|p| p.seq == 0);
+        checked
+            .confirmed(claim)
+            .or_else(|| self.exact().first(env, component, version))
+    }
+
+    /// Whether `env` pinned `component` at `version` before the horizon.
+    pub fn has_run(&self, env: &str, component: &str, version: &str) -> bool {
+        let (claims, checked) = self.claims();
+        let claim = claims.first(env, component, version);
+        match checked {
+            None => claim.is_some(),
+            Some(checked) => {
+                checked.confirmed(claim).is_some()
+                    || self.exact().first(env, component, version).is_some()
+            }
+        }
     }
 
     /// Every version `env` pinned for `component`, by version text.
     pub fn versions(&self, env: &str, component: &str) -> impl Iterator<Item = &PastPin> {
-        let this = self.resolved();
-        this.pins
-            .get(&(env.to_string(), component.to_string()))
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter_map(move |commits| commits.iter().find(|p| this.visible(p)))
+        self.exact().versions(env, component)
     }
 
     /// Whether `env` ever pinned `component` at all.
     pub fn knows(&self, env: &str, component: &str) -> bool {
-        self.versions(env, component).next().is_some()
+        let (claims, checked) = self.claims();
+        let claim = claims.versions(env, component).next();
+        match checked {
+            None => claim.is_some(),
+            Some(checked) => {
+                checked.confirmed(claim).is_some()
+                    || self.exact().versions(env, component).next().is_some()
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        let this = self.resolved();
-        this.horizon.is_none() || this.pins.is_empty()
+        let (claims, checked) = self.claims();
+        match checked {
+            None => claims.is_empty(),
+            Some(_) if claims.horizon.is_none() => true,
+            Some(checked) => {
+                let claim = claims
+                    .pins
+                    .values()
+                    .flat_map(|m| m.values())
+                    .flatten()
+                    .next();
+                checked.confirmed(claim).is_none() && self.exact().is_empty()
+            }
+        }
     }
 }
 

@@ -129,6 +129,11 @@ impl Ledger {
         (ledger, None)
     }
 
+    /// Its file, when it is kept in one.
+    pub fn file(&self) -> Option<PathBuf> {
+        self.place.as_ref().map(|p| p.dir.join(FILE_NAME))
+    }
+
     pub fn get(&self, commit: &str) -> Option<&[RawPin]> {
         self.stored.commits.get(commit).map(Vec::as_slice)
     }

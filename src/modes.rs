@@ -11,9 +11,10 @@ use crate::history::{HistoryIndex, PastPin};
 use crate::ledger::{Ledger, RawPin};
 use crate::rules::{self, Finding};
 use crate::snapshot::{FileFacts, Snapshot};
-use crate::source::git::{FileChange, FileEntry, GitRepo, ObjectId};
+use crate::source::git::{CommitInfo, FileChange, FileEntry, GitRepo, ObjectId};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -138,58 +139,107 @@ impl GitRun {
 
     /// [`Self::history_index`] of the files under `prefix` only (a repository-relative
     /// directory; empty for all): `check -C dir` judges that directory's history.
+    ///
+    /// Commits the pin ledger has seen are taken from it, the others walked (their changed
+    /// blobs parsed once, not kept: a long history would otherwise hold every version of
+    /// every file). An index with ledger entries checks them before it believes them (see
+    /// [`crate::history::Verify`] and [`LedgerCheck`]).
     pub fn history_index_under(
         &self,
         tip: Option<ObjectId>,
         envs: &crate::config::Environments,
         prefix: &str,
     ) -> Result<HistoryIndex, Error> {
-        let mut index = HistoryIndex::empty();
         let Some(tip) = tip else {
-            return Ok(index);
+            return Ok(HistoryIndex::empty());
         };
         let commits = self.repo.range_commits(None, tip)?;
         crate::timing::phase("history: commits listed");
         let ids: Vec<String> = commits.iter().map(|c| c.id.to_string()).collect();
-        let dir = self.ledger.then(|| self.repo.cache_dir());
-        let (mut ledger, _) = Ledger::open(dir.as_deref(), self.config.max_file_size);
+        let max_size = self.config.max_file_size;
+        let ledger = self.ledger.then(|| {
+            let (ledger, warning) = Ledger::open(Some(&self.repo.cache_dir()), max_size);
+            if let Some(warning) = warning {
+                warn_once(&warning);
+            }
+            ledger
+        });
         crate::timing::phase("history: ledger read");
-        // Commits the ledger has not seen: their changed blobs, each parsed once and not
-        // kept (a long history would otherwise hold every version of every file).
-        let missing: Vec<usize> = (0..commits.len())
-            .filter(|&i| ledger.get(&ids[i]).is_none())
+        let cached: Vec<bool> = ids
+            .iter()
+            .map(|id| ledger.as_ref().is_some_and(|l| l.get(id).is_some()))
             .collect();
-        let computed: Vec<Result<(usize, Vec<RawPin>), Error>> = missing
-            .par_iter()
-            .map(|&i| {
-                let c = &commits[i];
-                let changes = self
-                    .repo
-                    .diff_trees(c.parents.first().copied(), Some(c.id))?;
-                let mut pins = Vec::new();
-                for new in changes.into_iter().filter_map(|change| change.new) {
-                    if let Some(facts) = blob_facts(&self.repo, &new, self.config.max_file_size) {
-                        raw_pins(&facts, &mut pins);
-                    }
-                }
-                Ok((i, pins))
-            })
+        let missing: Vec<usize> = (0..commits.len()).filter(|&i| !cached[i]).collect();
+        let fresh: HashMap<usize, Introduced> =
+            walk_commits(&self.repo, &commits, &missing, max_size)?
+                .into_iter()
+                .collect();
+        let scope = Scope { envs, prefix };
+        let index = scope.index(&commits, |i| match fresh.get(&i) {
+            Some(walked) => &walked.pins,
+            None => ledger
+                .as_ref()
+                .and_then(|l| l.get(&ids[i]))
+                .unwrap_or_default(),
+        });
+        let mut fresh: Vec<(usize, Introduced)> = fresh.into_iter().collect();
+        fresh.sort_by_key(|(i, _)| *i);
+        let fresh: Vec<(usize, Introduced)> = fresh
+            .into_iter()
+            .filter(|(i, walked)| walked.cacheable(&commits[*i]))
             .collect();
-        for result in computed {
-            let (i, pins) = result?;
-            ledger.insert(ids[i].clone(), pins);
+        let Some(mut ledger) = ledger else {
+            return Ok(index);
+        };
+        for (i, walked) in fresh {
+            ledger.insert(ids[i].clone(), walked.pins);
         }
         ledger.save();
+        if !cached.iter().any(|&c| c) {
+            return Ok(index);
+        }
+        let mut index = index;
+        index.verified_by(LedgerCheck {
+            repo: self.repo.clone(),
+            shown: shown_ledger(&ledger, &self.root),
+            commits,
+            ids,
+            cached,
+            ledger: Mutex::new(ledger),
+            envs: envs.clone(),
+            prefix: prefix.to_string(),
+            max_size,
+            threads: rayon::current_num_threads(),
+        });
+        Ok(index)
+    }
+}
+
+/// Which pins of a history an index records: the files under `prefix`, in `envs`.
+struct Scope<'a> {
+    envs: &'a crate::config::Environments,
+    prefix: &'a str,
+}
+
+impl Scope<'_> {
+    /// The index of `commits` (in walk order), given what each introduced.
+    fn index<'p>(
+        &self,
+        commits: &[CommitInfo],
+        pins: impl Fn(usize) -> &'p [RawPin],
+    ) -> HistoryIndex {
+        let mut index = HistoryIndex::empty();
         let inside = |path: &str| {
-            prefix.is_empty()
+            self.prefix.is_empty()
                 || path
-                    .strip_prefix(prefix)
+                    .strip_prefix(self.prefix)
                     .is_some_and(|r| r.starts_with('/'))
         };
-        for (seq, id) in ids.iter().enumerate() {
-            for raw in ledger.get(id).unwrap_or_default() {
+        for (seq, c) in commits.iter().enumerate() {
+            let id = c.id.to_string();
+            for raw in pins(seq) {
                 if inside(&raw.path) {
-                    record_pin(raw, envs, id, seq as u64, &mut index);
+                    record_pin(raw, self.envs, &id, seq as u64, &mut index);
                 }
             }
         }
@@ -209,8 +259,223 @@ impl GitRun {
                 .collect();
             index.set_ancestry(crate::history::Ancestry::new(&parents));
         }
+        index
+    }
+}
+
+/// What one commit introduced against its first parent: the tag pins of the blobs it added
+/// or changed, and the blobs this copy of the repository could not read.
+#[derive(Default)]
+struct Introduced {
+    pins: Vec<RawPin>,
+    /// (path, reason): missing or damaged objects.
+    unreadable: Vec<(String, String)>,
+}
+
+impl Introduced {
+    /// Whether the ledger may keep this. A missing or damaged object may come back: its
+    /// commit is walked again next time rather than remembered without its pins. Says why
+    /// on standard error when it may not.
+    fn cacheable(&self, commit: &CommitInfo) -> bool {
+        for (path, reason) in &self.unreadable {
+            warn_once(&format!(
+                "commit {}: {path} cannot be read ({reason}); the history is judged without \
+                 its pins, and the commit is not cached",
+                short_id(&commit.id)
+            ));
+        }
+        self.unreadable.is_empty()
+    }
+}
+
+/// What `commit` introduced (see [`Introduced`]).
+fn introduced(repo: &GitRepo, commit: &CommitInfo, max_size: u64) -> Result<Introduced, Error> {
+    let changes = repo.diff_trees(commit.parents.first().copied(), Some(commit.id))?;
+    let mut out = Introduced::default();
+    for new in changes.into_iter().filter_map(|change| change.new) {
+        if !new.kind.is_file() {
+            // A symlink is a note and a submodule nothing: neither holds pins.
+            continue;
+        }
+        let Some(format) = extract::format_of(&new.path) else {
+            continue;
+        };
+        match repo.read_blob_checked(new.id, max_size) {
+            Ok(bytes) => raw_pins(
+                &engine::file_facts(&new.path, format, Ok(&bytes)),
+                &mut out.pins,
+            ),
+            // Over the size limit, or not a blob: no pins, in every copy of the repository.
+            Err(e) if e.intrinsic => {}
+            Err(e) => out.unreadable.push((new.path, e.message)),
+        }
+    }
+    Ok(out)
+}
+
+/// What the commits at `positions` introduced, walked in parallel, in the order asked.
+fn walk_commits(
+    repo: &GitRepo,
+    commits: &[CommitInfo],
+    positions: &[usize],
+    max_size: u64,
+) -> Result<Vec<(usize, Introduced)>, Error> {
+    positions
+        .par_iter()
+        .map(|&i| Ok((i, introduced(repo, &commits[i], max_size)?)))
+        .collect()
+}
+
+/// The first seven hex digits of a commit id.
+fn short_id(id: &ObjectId) -> String {
+    id.to_string().chars().take(7).collect()
+}
+
+/// A warning on standard error, once per process however many walks meet it (`check
+/// --summary` walks twice). Text from the repository cannot break the line.
+fn warn_once(text: &str) {
+    static SAID: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let new = SAID
+        .lock()
+        .map(|mut said| said.insert(text.to_string()))
+        .unwrap_or(true);
+    if new {
+        let _ = writeln!(
+            std::io::stderr(),
+            "promolint: warning: {}",
+            crate::report::printable(text)
+        );
+    }
+}
+
+/// The ledger's file as a user finds it: `.git/promolint/pins.json` from the working tree.
+fn shown_ledger(ledger: &Ledger, root: &std::path::Path) -> String {
+    let Some(file) = ledger.file() else {
+        return "(none)".to_string();
+    };
+    std::fs::canonicalize(root)
+        .ok()
+        .and_then(|root| {
+            file.strip_prefix(root)
+                .ok()
+                .map(|rel| rel.display().to_string())
+        })
+        .unwrap_or_else(|| file.display().to_string())
+}
+
+/// Checks an index read from the pin ledger (see [`crate::history::Verify`]): a commit's
+/// entry holds when walking that commit again gives exactly the same pins; the walk without
+/// the ledger compares every entry, and a ledger that disagrees is discarded and rebuilt,
+/// with one warning.
+struct LedgerCheck {
+    repo: GitRepo,
+    /// The ledger's file, for the warning.
+    shown: String,
+    commits: Vec<CommitInfo>,
+    ids: Vec<String>,
+    /// By position: whether the entry came from the ledger (the others were walked here).
+    cached: Vec<bool>,
+    ledger: Mutex<Ledger>,
+    envs: crate::config::Environments,
+    prefix: String,
+    max_size: u64,
+    /// Workers of the walk's own pool.
+    threads: usize,
+}
+
+impl crate::history::Verify for LedgerCheck {
+    fn commit_holds(&self, seq: u64) -> bool {
+        let i = seq as usize;
+        if self.cached.get(i) == Some(&false) {
+            return true;
+        }
+        let (Some(commit), Some(id)) = (self.commits.get(i), self.ids.get(i)) else {
+            return false;
+        };
+        let Ok(walked) = introduced(&self.repo, commit, self.max_size) else {
+            return false;
+        };
+        let Ok(ledger) = self.ledger.lock() else {
+            return false;
+        };
+        walked.unreadable.is_empty() && ledger.get(id) == Some(walked.pins.as_slice())
+    }
+
+    fn walk(&self) -> Result<HistoryIndex, Error> {
+        let all: Vec<usize> = (0..self.commits.len()).collect();
+        let walked = apart(self.threads, || {
+            walk_commits(&self.repo, &self.commits, &all, self.max_size)
+        })??;
+        let scope = Scope {
+            envs: &self.envs,
+            prefix: &self.prefix,
+        };
+        let index = scope.index(&self.commits, |i| &walked[i].1.pins);
+        let mut ledger = match self.ledger.lock() {
+            Ok(ledger) => ledger,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let differs: Vec<usize> = walked
+            .iter()
+            .filter(|(i, w)| {
+                self.cached[*i]
+                    && w.unreadable.is_empty()
+                    && ledger.get(&self.ids[*i]) != Some(w.pins.as_slice())
+            })
+            .map(|(i, _)| *i)
+            .collect();
+        let cacheable: Vec<bool> = walked
+            .iter()
+            .map(|(i, w)| w.cacheable(&self.commits[*i]))
+            .collect();
+        if let Some(&first) = differs.first() {
+            let more = match differs.len() - 1 {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            warn_once(&format!(
+                "the pin ledger {} disagrees with the repository (commit {}{more}); it was \
+                 discarded and rebuilt",
+                self.shown,
+                short_id(&self.commits[first].id)
+            ));
+            ledger.clear();
+            for ((i, w), keep) in walked.into_iter().zip(cacheable) {
+                if keep {
+                    ledger.insert(self.ids[i].clone(), w.pins);
+                }
+            }
+            ledger.save();
+        }
         Ok(index)
     }
+}
+
+/// Run `f` on a thread and worker pool of their own. `history` lints commits in parallel,
+/// and the first query that needs the walk starts it from one of those tasks while others
+/// wait for it; on their pool, a waiting worker could pick up the walk's tasks and re-enter
+/// the query.
+fn apart<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T, Error> {
+    let failed = |why: String| Error::Usage {
+        message: format!("cannot start the history walk: {why}"),
+        help: None,
+    };
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("promolint-walk".into())
+            .spawn_scoped(scope, move || {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .stack_size(engine::WORKER_STACK_SIZE)
+                    .build()
+                    .map(|pool| pool.install(f))
+            })
+            .map_err(|e| failed(e.to_string()))?;
+        match worker.join() {
+            Ok(result) => result.map_err(|e| failed(e.to_string())),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 /// Findings of one commit, the files it changed, and the texts they quote.
@@ -446,6 +711,9 @@ fn lint_trees(
     };
     crate::timing::phase("history index");
     let findings = lint_change(run, &before, &after, &files, &history, None, all_files)?;
+    if let Some(e) = history.take_error() {
+        return Err(e);
+    }
     crate::timing::phase("rules");
     let mut sources = Sources::new();
     sources_of(&findings, &before, &after, None, &mut sources);
@@ -525,6 +793,9 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
             Ok((f, files.len(), sources))
         })
         .collect();
+    if let Some(e) = full.take_error() {
+        return Err(e);
+    }
     let mut findings = Vec::new();
     let mut files = 0;
     let mut sources = Sources::new();
