@@ -29,8 +29,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Why a file was not written.
 #[derive(Debug)]
 pub enum WriteError {
-    /// Writing would have followed a symbolic link or replaced a directory: the reason,
-    /// e.g. "reports is a symbolic link".
+    /// Writing would have followed a symbolic link: which one, e.g. "reports is a symbolic
+    /// link".
+    Link(String),
+    /// The target is a directory, or a directory on the way is not one.
     Refused(String),
     Io(io::Error),
 }
@@ -38,7 +40,7 @@ pub enum WriteError {
 impl std::fmt::Display for WriteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WriteError::Refused(why) => f.write_str(why),
+            WriteError::Link(why) | WriteError::Refused(why) => f.write_str(why),
             WriteError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -117,7 +119,7 @@ fn place(path: &Path, guard: &Path, at_name: AtName) -> Result<Place, WriteError
                 let meta = fs::symlink_metadata(&next)?;
                 if meta.file_type().is_symlink() {
                     if dir.starts_with(guard) {
-                        return Err(WriteError::Refused(format!(
+                        return Err(WriteError::Link(format!(
                             "{} is a symbolic link",
                             shown(&next, guard)
                         )));
@@ -140,7 +142,7 @@ fn place(path: &Path, guard: &Path, at_name: AtName) -> Result<Place, WriteError
         Err(e) => return Err(e.into()),
         Ok(meta) if at_name == AtName::Replace && !meta.is_dir() => Existing::Nothing,
         Ok(meta) if meta.file_type().is_symlink() => {
-            return Err(WriteError::Refused(format!(
+            return Err(WriteError::Link(format!(
                 "{} is a symbolic link",
                 shown(&target, guard)
             )))
@@ -328,7 +330,7 @@ mod tests {
 
     fn refused(result: Result<(), WriteError>) -> String {
         match result {
-            Err(WriteError::Refused(why)) => why,
+            Err(WriteError::Link(why)) => why,
             other => panic!("not refused: {other:?}"),
         }
     }
