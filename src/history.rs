@@ -83,7 +83,8 @@ pub struct HistoryIndex {
 /// How an index read from the pin ledger is checked against the repository.
 pub trait Verify: Send + Sync {
     /// Whether what the index recorded for the commit at position `seq` is what the
-    /// repository holds there (true for a commit walked in this run).
+    /// repository holds there (true for a commit walked in this run). After [`Self::walk`]
+    /// found the ledger wrong, false.
     fn commit_holds(&self, seq: u64) -> bool;
     /// The whole index again, walked from the repository alone. It may be called from a
     /// rayon worker that other workers wait for: it must not run on that pool.
@@ -317,12 +318,18 @@ impl HistoryIndex {
     /// The pins as recorded (claims, when they came from the ledger), and their checker.
     fn claims(&self) -> (View<'_>, Option<&Checked>) {
         let this = self.resolved();
-        let view = View {
-            pins: &this.pins,
-            ancestry: this.ancestry.as_deref(),
-            horizon: this.horizon,
-        };
-        (view, this.checked.as_deref())
+        match this.checked.as_deref() {
+            // Walked already: every answer comes from the walk.
+            Some(checked) if checked.walked.get().is_some() => (self.exact(), None),
+            checked => {
+                let view = View {
+                    pins: &this.pins,
+                    ancestry: this.ancestry.as_deref(),
+                    horizon: this.horizon,
+                };
+                (view, checked)
+            }
+        }
     }
 
     /// The pins as the repository has them: these, or the walk without the ledger.

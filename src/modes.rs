@@ -206,6 +206,7 @@ impl GitRun {
             ids,
             cached,
             ledger: Mutex::new(ledger),
+            discarded: std::sync::atomic::AtomicBool::new(false),
             envs: envs.clone(),
             prefix: prefix.to_string(),
             max_size,
@@ -375,7 +376,10 @@ struct LedgerCheck {
     ids: Vec<String>,
     /// By position: whether the entry came from the ledger (the others were walked here).
     cached: Vec<bool>,
+    /// The ledger the index was read from, until the walk finds it wrong and rebuilds it
+    /// (`discarded`): entries are then no longer what the index holds.
     ledger: Mutex<Ledger>,
+    discarded: std::sync::atomic::AtomicBool,
     envs: crate::config::Environments,
     prefix: String,
     max_size: u64,
@@ -398,7 +402,9 @@ impl crate::history::Verify for LedgerCheck {
         let Ok(ledger) = self.ledger.lock() else {
             return false;
         };
-        walked.unreadable.is_empty() && ledger.get(id) == Some(walked.pins.as_slice())
+        !self.discarded.load(std::sync::atomic::Ordering::SeqCst)
+            && walked.unreadable.is_empty()
+            && ledger.get(id) == Some(walked.pins.as_slice())
     }
 
     fn walk(&self) -> Result<HistoryIndex, Error> {
@@ -439,6 +445,8 @@ impl crate::history::Verify for LedgerCheck {
                 self.shown,
                 short_id(&self.commits[first].id)
             ));
+            self.discarded
+                .store(true, std::sync::atomic::Ordering::SeqCst);
             ledger.clear();
             for ((i, w), keep) in walked.into_iter().zip(cacheable) {
                 if keep {
