@@ -463,6 +463,104 @@ mod tests {
             .is_some());
     }
 
+    /// A [`Verify`] that rejects the commits in `bad` and walks to `truth`, counting walks.
+    struct Fake {
+        bad: Vec<u64>,
+        truth: Option<HistoryIndex>,
+        walks: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Verify for Fake {
+        fn commit_holds(&self, seq: u64) -> bool {
+            !self.bad.contains(&seq)
+        }
+
+        fn walk(&self) -> Result<HistoryIndex, crate::engine::Error> {
+            self.walks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.truth.clone().ok_or(crate::engine::Error::Usage {
+                message: "walk failed".into(),
+                help: None,
+            })
+        }
+    }
+
+    /// The ledger says: dev ran v1 (c0) and v2 (c2); the repository: dev ran v1 (c0) and
+    /// v2 (c1). Commit 2's entry is `bad` when the ledger is checked.
+    fn claimed(
+        bad: &[u64],
+        walk_fails: bool,
+    ) -> (HistoryIndex, Arc<std::sync::atomic::AtomicUsize>) {
+        let mut truth = HistoryIndex::empty();
+        truth.record("dev", "talos", pin("v1", "c0", 0));
+        truth.record("dev", "talos", pin("v2", "c1", 1));
+        truth.set_horizon(2);
+        let mut claims = HistoryIndex::empty();
+        claims.record("dev", "talos", pin("v1", "c0", 0));
+        claims.record("dev", "talos", pin("v2", "c2", 2));
+        let walks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        claims.verified_by(Fake {
+            bad: bad.to_vec(),
+            truth: (!walk_fails).then_some(truth),
+            walks: walks.clone(),
+        });
+        (claims, walks)
+    }
+
+    fn walks(counter: &std::sync::atomic::AtomicUsize) -> usize {
+        counter.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[test]
+    fn confirmed_claims_answer_without_a_walk() {
+        let (h, counter) = claimed(&[], false);
+        assert!(h.has_run("dev", "talos", "v2"));
+        assert!(h.knows("dev", "talos"));
+        assert!(!h.is_empty());
+        // The oldest commit's claim is the first: nothing can precede it.
+        assert_eq!(h.ran("dev", "talos", "v1").map(|p| p.seq), Some(0));
+        assert_eq!(walks(&counter), 0);
+    }
+
+    #[test]
+    fn absence_and_order_come_from_the_walk() {
+        // Which commit first pinned v2 could be an earlier one the ledger left out.
+        let (h, counter) = claimed(&[], false);
+        assert_eq!(h.ran("dev", "talos", "v2").map(|p| p.seq), Some(1));
+        assert_eq!(walks(&counter), 1);
+        let (h, counter) = claimed(&[], false);
+        assert!(!h.has_run("dev", "talos", "v3"));
+        assert!(!h.knows("prod", "talos"));
+        assert_eq!(
+            walks(&counter),
+            1,
+            "one walk per index, shared by its views"
+        );
+        assert!(!h.at(0, true).has_run("dev", "talos", "v2"));
+        assert_eq!(walks(&counter), 1);
+    }
+
+    #[test]
+    fn a_claim_the_repository_denies_is_not_believed() {
+        let (h, counter) = claimed(&[2], false);
+        // The ledger's v2 is at c2, which is wrong; the walk finds it at c1.
+        assert!(h.at(1, true).has_run("dev", "talos", "v2"));
+        assert_eq!(
+            h.ran("dev", "talos", "v2").map(|p| p.commit.as_str()),
+            Some("c1")
+        );
+        assert_eq!(walks(&counter), 1);
+        assert!(h.take_error().is_none());
+    }
+
+    #[test]
+    fn a_failed_walk_is_an_error_for_the_run() {
+        let (h, _) = claimed(&[2], true);
+        assert!(!h.has_run("dev", "talos", "v2"));
+        assert!(h
+            .take_error()
+            .is_some_and(|e| e.to_string() == "walk failed"));
+    }
+
     #[test]
     fn views_cut_history_at_a_horizon() {
         let mut h = HistoryIndex::empty();
