@@ -100,14 +100,10 @@ struct Checked {
 }
 
 impl Checked {
+    /// Whether the commit at `seq` holds what the index recorded (asked once per commit).
     fn holds(&self, seq: u64) -> bool {
-        if let Some(&known) = self
-            .held
-            .lock()
-            .ok()
-            .and_then(|h| h.get(&seq).copied())
-            .as_ref()
-        {
+        let known = self.held.lock().ok().and_then(|h| h.get(&seq).copied());
+        if let Some(known) = known {
             return known;
         }
         let holds = self.verify.commit_holds(seq);

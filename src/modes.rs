@@ -143,7 +143,7 @@ impl GitRun {
     /// Commits the pin ledger has seen are taken from it, the others walked (their changed
     /// blobs parsed once, not kept: a long history would otherwise hold every version of
     /// every file). An index with ledger entries checks them before it believes them (see
-    /// [`crate::history::Verify`] and [`LedgerCheck`]).
+    /// [`crate::history::Verify`] and `LedgerCheck`).
     pub fn history_index_under(
         &self,
         tip: Option<ObjectId>,
@@ -170,35 +170,32 @@ impl GitRun {
             .map(|id| ledger.as_ref().is_some_and(|l| l.get(id).is_some()))
             .collect();
         let missing: Vec<usize> = (0..commits.len()).filter(|&i| !cached[i]).collect();
-        let fresh: HashMap<usize, Introduced> =
-            walk_commits(&self.repo, &commits, &missing, max_size)?
-                .into_iter()
-                .collect();
-        let scope = Scope { envs, prefix };
-        let index = scope.index(&commits, |i| match fresh.get(&i) {
-            Some(walked) => &walked.pins,
-            None => ledger
-                .as_ref()
-                .and_then(|l| l.get(&ids[i]))
-                .unwrap_or_default(),
+        let fresh = walk_commits(&self.repo, &commits, &missing, max_size)?;
+        let mut walked_here: Vec<Option<&[RawPin]>> = vec![None; commits.len()];
+        for (i, walked) in &fresh {
+            walked_here[*i] = Some(&walked.pins);
+        }
+        let mut index = Scope { envs, prefix }.index(&commits, |i| {
+            walked_here[i]
+                .or_else(|| ledger.as_ref().and_then(|l| l.get(&ids[i])))
+                .unwrap_or_default()
         });
-        let mut fresh: Vec<(usize, Introduced)> = fresh.into_iter().collect();
-        fresh.sort_by_key(|(i, _)| *i);
-        let fresh: Vec<(usize, Introduced)> = fresh
-            .into_iter()
-            .filter(|(i, walked)| walked.cacheable(&commits[*i]))
+        let keep: Vec<bool> = fresh
+            .iter()
+            .map(|(i, walked)| walked.cacheable(&commits[*i]))
             .collect();
         let Some(mut ledger) = ledger else {
             return Ok(index);
         };
-        for (i, walked) in fresh {
-            ledger.insert(ids[i].clone(), walked.pins);
+        for ((i, walked), keep) in fresh.into_iter().zip(keep) {
+            if keep {
+                ledger.insert(ids[i].clone(), walked.pins);
+            }
         }
         ledger.save();
-        if !cached.iter().any(|&c| c) {
+        if !cached.contains(&true) {
             return Ok(index);
         }
-        let mut index = index;
         index.verified_by(LedgerCheck {
             repo: self.repo.clone(),
             shown: shown_ledger(&ledger, &self.root),
@@ -416,6 +413,7 @@ impl crate::history::Verify for LedgerCheck {
             envs: &self.envs,
             prefix: &self.prefix,
         };
+        // `walked` is in commit order: position `i` is commit `i`.
         let index = scope.index(&self.commits, |i| &walked[i].1.pins);
         let mut ledger = match self.ledger.lock() {
             Ok(ledger) => ledger,
