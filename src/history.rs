@@ -4,7 +4,7 @@
 //!
 //! An index read from the pin ledger holds claims (see [`Verify`]): an answer that a claim
 //! proves (an environment did pin this) is given once the repository confirms what the
-//! ledger recorded for that commit; an answer that rests on absence or on which claim came
+//! ledger recorded for that file of that commit; an answer that rests on absence or on which claim came
 //! first (never pinned, no history, the oldest commit of a version) comes from a walk of
 //! the repository without the ledger. So every answer is the one `--no-cache` gives.
 
@@ -80,11 +80,17 @@ pub struct HistoryIndex {
     checked: Option<Arc<Checked>>,
 }
 
-/// How an index read from the pin ledger is checked against the repository.
+/// How an index read from the pin ledger is checked against the repository. Both checks
+/// are true for a commit walked in this run, and false once [`Self::walk`] found the
+/// ledger wrong.
 pub trait Verify: Send + Sync {
-    /// Whether what the index recorded for the commit at position `seq` is what the
-    /// repository holds there (true for a commit walked in this run). After [`Self::walk`]
-    /// found the ledger wrong, false.
+    /// Whether the walk records `pin` as the index has it: the file it came from
+    /// (`pin.path`) changed in its commit (`pin.seq`), and the repository's blob there
+    /// holds exactly the pins the index recorded from it.
+    fn pin_holds(&self, pin: &PastPin) -> bool;
+    /// Whether everything recorded for the commit at position `seq` is what the
+    /// repository holds there (which of a commit's pins of a version comes first depends on
+    /// all of them).
     fn commit_holds(&self, seq: u64) -> bool;
     /// The whole index again, walked from the repository alone. It may be called from a
     /// rayon worker that other workers wait for: it must not run on that pool.
@@ -94,28 +100,86 @@ pub trait Verify: Send + Sync {
 /// A [`Verify`], what it said, and the walk once an answer needed it.
 struct Checked {
     verify: Box<dyn Verify>,
-    held: Mutex<HashMap<u64, bool>>,
+    /// What `verify` said, by commit position.
+    held: Mutex<HashMap<u64, Held>>,
     walked: OnceLock<HistoryIndex>,
     error: Mutex<Option<crate::engine::Error>>,
+}
+
+/// What [`Verify`] said about one commit: all of it, and files of it.
+#[derive(Default)]
+struct Held {
+    commit: Option<bool>,
+    files: HashMap<String, bool>,
+}
+
+impl Held {
+    /// Whether `path`'s pins hold: known from the whole commit or from the file.
+    fn file(&self, path: &str) -> Option<bool> {
+        match self.commit {
+            Some(true) => Some(true),
+            _ => self.files.get(path).copied(),
+        }
+    }
 }
 
 impl Checked {
     /// Whether the commit at `seq` holds what the index recorded (asked once per commit).
     fn holds(&self, seq: u64) -> bool {
-        let known = self.held.lock().ok().and_then(|h| h.get(&seq).copied());
+        let known = self.held.lock().ok().and_then(|h| h.get(&seq)?.commit);
         if let Some(known) = known {
             return known;
         }
         let holds = self.verify.commit_holds(seq);
         if let Ok(mut held) = self.held.lock() {
-            held.insert(seq, holds);
+            held.entry(seq).or_default().commit = Some(holds);
         }
         holds
     }
 
-    /// A claim, if the repository confirms it (`None` sends the question to the walk).
+    /// Whether the walk records `pin` as the index has it (asked once per file and commit).
+    fn pin_holds(&self, pin: &PastPin) -> bool {
+        let known = self
+            .held
+            .lock()
+            .ok()
+            .and_then(|h| h.get(&pin.seq)?.file(&pin.path));
+        if let Some(known) = known {
+            return known;
+        }
+        let holds = self.verify.pin_holds(pin);
+        if let Ok(mut held) = self.held.lock() {
+            let held = held.entry(pin.seq).or_default();
+            held.files.insert(pin.path.clone(), holds);
+        }
+        holds
+    }
+
+    /// A claim, if the repository confirms its whole commit (`None` sends the question to
+    /// the walk).
     fn confirmed<'a>(&self, claim: Option<&'a PastPin>) -> Option<&'a PastPin> {
         claim.filter(|p| self.holds(p.seq))
+    }
+
+    /// One of `claims` that the repository confirms, for a question any of them answers
+    /// (does such a pin exist?). Checks one file of one commit: one already confirmed, else
+    /// the latest claim's (the first commit of a repository imported whole is the costliest
+    /// to check); `None` when there is no claim, or a check of one already failed (the walk
+    /// answers then).
+    fn confirmed_any<'a>(&self, claims: impl Iterator<Item = &'a PastPin>) -> Option<&'a PastPin> {
+        let mut best: Option<&PastPin> = None;
+        {
+            let held = self.held.lock().ok()?;
+            for claim in claims {
+                match held.get(&claim.seq).and_then(|h| h.file(&claim.path)) {
+                    Some(true) => return Some(claim),
+                    Some(false) => return None,
+                    None if best.is_none_or(|b| claim.seq > b.seq) => best = Some(claim),
+                    None => {}
+                }
+            }
+        }
+        best.filter(|p| self.pin_holds(p))
     }
 
     /// The index walked without the ledger; empty when the walk failed (its error is then
@@ -164,6 +228,16 @@ impl<'a> View<'a> {
             .get(version)?
             .iter()
             .find(|p| self.visible(p))
+    }
+
+    /// Every visible commit that pinned `component` at `version` in `env`.
+    fn all(self, env: &str, component: &str, version: &str) -> impl Iterator<Item = &'a PastPin> {
+        self.pins
+            .get(&(env.to_string(), component.to_string()))
+            .and_then(|m| m.get(version))
+            .into_iter()
+            .flatten()
+            .filter(move |p| self.visible(p))
     }
 
     fn versions(self, env: &str, component: &str) -> impl Iterator<Item = &'a PastPin> {
@@ -359,11 +433,12 @@ impl HistoryIndex {
     /// Whether `env` pinned `component` at `version` before the horizon.
     pub fn has_run(&self, env: &str, component: &str, version: &str) -> bool {
         let (claims, checked) = self.claims();
-        let claim = claims.first(env, component, version);
         match checked {
-            None => claim.is_some(),
+            None => claims.first(env, component, version).is_some(),
             Some(checked) => {
-                checked.confirmed(claim).is_some()
+                checked
+                    .confirmed_any(claims.all(env, component, version))
+                    .is_some()
                     || self.exact().first(env, component, version).is_some()
             }
         }
@@ -377,11 +452,12 @@ impl HistoryIndex {
     /// Whether `env` ever pinned `component` at all.
     pub fn knows(&self, env: &str, component: &str) -> bool {
         let (claims, checked) = self.claims();
-        let claim = claims.versions(env, component).next();
         match checked {
-            None => claim.is_some(),
+            None => claims.versions(env, component).next().is_some(),
             Some(checked) => {
-                checked.confirmed(claim).is_some()
+                checked
+                    .confirmed_any(claims.versions(env, component))
+                    .is_some()
                     || self.exact().versions(env, component).next().is_some()
             }
         }
@@ -393,13 +469,8 @@ impl HistoryIndex {
             None => claims.is_empty(),
             Some(_) if claims.horizon.is_none() => true,
             Some(checked) => {
-                let claim = claims
-                    .pins
-                    .values()
-                    .flat_map(|m| m.values())
-                    .flatten()
-                    .next();
-                checked.confirmed(claim).is_none() && self.exact().is_empty()
+                let all = claims.pins.values().flat_map(|m| m.values()).flatten();
+                checked.confirmed_any(all).is_none() && self.exact().is_empty()
             }
         }
     }
@@ -467,6 +538,10 @@ mod tests {
     }
 
     impl Verify for Fake {
+        fn pin_holds(&self, pin: &PastPin) -> bool {
+            !self.bad.contains(&pin.seq)
+        }
+
         fn commit_holds(&self, seq: u64) -> bool {
             !self.bad.contains(&seq)
         }

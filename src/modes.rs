@@ -291,24 +291,37 @@ fn introduced(repo: &GitRepo, commit: &CommitInfo, max_size: u64) -> Result<Intr
     let changes = repo.diff_trees(commit.parents.first().copied(), Some(commit.id))?;
     let mut out = Introduced::default();
     for new in changes.into_iter().filter_map(|change| change.new) {
-        if !new.kind.is_file() {
-            // A symlink is a note and a submodule nothing: neither holds pins.
-            continue;
-        }
-        let Some(format) = extract::format_of(&new.path) else {
-            continue;
-        };
-        match repo.read_blob_checked(new.id, max_size) {
-            Ok(bytes) => raw_pins(
-                &engine::file_facts(&new.path, format, Ok(&bytes)),
-                &mut out.pins,
-            ),
-            // Over the size limit, or not a blob: no pins, in every copy of the repository.
-            Err(e) if e.intrinsic => {}
-            Err(e) => out.unreadable.push((new.path, e.message)),
+        if let Err(reason) = file_pins(repo, &new, max_size, &mut out.pins) {
+            out.unreadable.push((new.path, reason));
         }
     }
     Ok(out)
+}
+
+/// Append the tag pins of the file `entry` to `out`; `Err`: its blob is missing or
+/// damaged (the reason).
+fn file_pins(
+    repo: &GitRepo,
+    entry: &FileEntry,
+    max_size: u64,
+    out: &mut Vec<RawPin>,
+) -> Result<(), String> {
+    if !entry.kind.is_file() {
+        // A symlink is a note and a submodule nothing: neither holds pins.
+        return Ok(());
+    }
+    let Some(format) = extract::format_of(&entry.path) else {
+        return Ok(());
+    };
+    match repo.read_blob_checked(entry.id, max_size) {
+        Ok(bytes) => {
+            raw_pins(&engine::file_facts(&entry.path, format, Ok(&bytes)), out);
+            Ok(())
+        }
+        // Over the size limit, or not a blob: no pins, in every copy of the repository.
+        Err(e) if e.intrinsic => Ok(()),
+        Err(e) => Err(e.message),
+    }
 }
 
 /// What the commits at `positions` introduced, walked in parallel, in the order asked.
@@ -361,8 +374,10 @@ fn shown_ledger(ledger: &Ledger, root: &std::path::Path) -> String {
         .unwrap_or_else(|| file.display().to_string())
 }
 
-/// Checks an index read from the pin ledger (see [`crate::history::Verify`]): a commit's
-/// entry holds when walking that commit again gives exactly the same pins; the walk without
+/// Checks an index read from the pin ledger (see [`crate::history::Verify`]): a file's pins
+/// in a commit's entry hold when the commit changed the file and reading it again gives
+/// exactly those pins, the whole entry when walking the commit again gives exactly the
+/// entry; the walk without
 /// the ledger compares every entry, and a ledger that disagrees is discarded and rebuilt,
 /// with one warning.
 struct LedgerCheck {
@@ -384,24 +399,61 @@ struct LedgerCheck {
     threads: usize,
 }
 
-impl crate::history::Verify for LedgerCheck {
-    fn commit_holds(&self, seq: u64) -> bool {
-        let i = seq as usize;
+impl LedgerCheck {
+    /// The commit at position `i` and the ledger's entry for it, as the index was built
+    /// from it; `Err(true)`: the index took it from a walk in this run; `Err(false)`: no
+    /// such entry, or the ledger was discarded (its entries are no longer what the index
+    /// holds). Copied, so that checks run without the lock.
+    fn recorded(&self, i: usize) -> Result<(&CommitInfo, Vec<RawPin>), bool> {
         if self.cached.get(i) == Some(&false) {
-            return true;
+            return Err(true);
         }
-        let (Some(commit), Some(id)) = (self.commits.get(i), self.ids.get(i)) else {
+        let commit = self.commits.get(i).ok_or(false)?;
+        let ledger = self.ledger.lock().map_err(|_| false)?;
+        if self.discarded.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(false);
+        }
+        let entry = ledger.get(&self.ids[i]).ok_or(false)?;
+        Ok((commit, entry.to_vec()))
+    }
+}
+
+impl crate::history::Verify for LedgerCheck {
+    fn pin_holds(&self, pin: &PastPin) -> bool {
+        let (commit, recorded) = match self.recorded(pin.seq as usize) {
+            Ok(found) => found,
+            Err(walked_here) => return walked_here,
+        };
+        // The walk records a file's pins in the commit that changed it against its first
+        // parent.
+        let Ok(Some(file)) = self.repo.file_at(commit.id, &pin.path) else {
             return false;
         };
-        let Ok(walked) = introduced(&self.repo, commit, self.max_size) else {
-            return false;
+        let before = match commit.parents.first() {
+            Some(&parent) => match self.repo.file_at(parent, &pin.path) {
+                Ok(before) => before,
+                Err(_) => return false,
+            },
+            None => None,
         };
-        let Ok(ledger) = self.ledger.lock() else {
+        if before.is_some_and(|b| b.id == file.id) {
             return false;
+        }
+        let mut pins = Vec::new();
+        file_pins(&self.repo, &file, self.max_size, &mut pins).is_ok()
+            && recorded
+                .iter()
+                .filter(|r| r.path == pin.path)
+                .eq(pins.iter())
+    }
+
+    fn commit_holds(&self, seq: u64) -> bool {
+        let (commit, recorded) = match self.recorded(seq as usize) {
+            Ok(found) => found,
+            Err(walked_here) => return walked_here,
         };
-        !self.discarded.load(std::sync::atomic::Ordering::SeqCst)
-            && walked.unreadable.is_empty()
-            && ledger.get(id) == Some(walked.pins.as_slice())
+        introduced(&self.repo, commit, self.max_size)
+            .is_ok_and(|walked| walked.unreadable.is_empty() && walked.pins == recorded)
     }
 
     fn walk(&self) -> Result<HistoryIndex, Error> {

@@ -491,6 +491,38 @@ impl GitRepo {
         Ok(out)
     }
 
+    /// The file at `path` (as [`FileEntry::path`] spells it) in `commit`'s tree: `None` when
+    /// there is none, or a directory or a name that is not valid UTF-8 is there. Reads only
+    /// the trees on the way.
+    pub fn file_at(&self, commit: ObjectId, path: &str) -> Result<Option<FileEntry>, SourceError> {
+        let repo = self.handle()?;
+        let mut tree = self.load_required(&repo, commit)?.tree;
+        let mut prefix = Vec::new();
+        let mut parts = path.split('/').peekable();
+        while let Some(part) = parts.next() {
+            let object = self.find_tree(&repo, Some(tree), &prefix)?;
+            let entries = self.parse_tree(object.as_ref(), Some(tree), &prefix)?;
+            let Some(entry) = entries.iter().find(|e| e.name == part.as_bytes()) else {
+                return Ok(None);
+            };
+            match (entry.kind, parts.peek().is_none()) {
+                (Some(kind), true) => {
+                    return Ok(Some(FileEntry {
+                        path: path.to_string(),
+                        id: entry.id,
+                        kind,
+                    }))
+                }
+                (None, false) => {
+                    prefix = join(&prefix, entry.name);
+                    tree = entry.id;
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
     /// Every file of a commit's tree, recursively, sorted by path. Submodules are listed
     /// (as [`EntryKind::Submodule`]) but not entered.
     pub fn tree_files(&self, commit: ObjectId) -> Result<Vec<FileEntry>, SourceError> {
