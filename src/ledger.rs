@@ -76,11 +76,24 @@ fn key() -> String {
     format!("promolint {} ledger {FORMAT}", env!("CARGO_PKG_VERSION"))
 }
 
+/// Why a ledger on disk was not read (for a warning: each is unusual, and may be an
+/// attempt to make promolint read or write something else).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// This directory (`promolint` in the git directory) is a symbolic link: no ledger is
+    /// read or written.
+    LinkedDirectory(PathBuf),
+    /// The file is a symbolic link, pipe, device or directory: not opened; replaced when
+    /// the ledger is saved.
+    NotAFile,
+    /// The file is larger than [`MAX_BYTES`]: not read; replaced when the ledger is saved.
+    TooLarge,
+}
+
 impl Ledger {
     /// The ledger kept in `dir` (`promolint` in the git directory; created on save), or an
-    /// empty one that is never saved. The message, when there is one, says why the ledger
-    /// cannot be used at all (for a warning on standard error).
-    pub fn open(dir: Option<&Path>, max_file_size: u64) -> (Self, Option<String>) {
+    /// empty one that is never saved, and why a ledger found there was not read.
+    pub fn open(dir: Option<&Path>, max_file_size: u64) -> (Self, Option<Notice>) {
         let empty = Stored {
             key: key(),
             max_file_size,
@@ -103,24 +116,27 @@ impl Ledger {
         let dir = git_dir.join(name);
         match std::fs::symlink_metadata(&dir) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                let warning = format!(
-                    "{} is a symbolic link; the pin ledger is neither read nor written \
-                     (remove the link to cache the history walk again)",
-                    dir.display()
-                );
-                return (ledger, Some(warning));
+                return (ledger, Some(Notice::LinkedDirectory(dir)));
             }
             Ok(meta) if meta.is_dir() => {
                 remove_stale_temps(&dir);
-                let file = dir.join(FILE_NAME);
-                if let Ok(fsutil::Found::Bytes(bytes)) = fsutil::read_capped(&file, MAX_BYTES) {
-                    if let Some(stored) = serde_json::from_slice::<Stored>(&bytes)
-                        .ok()
-                        .filter(|s| s.key == key() && s.max_file_size == max_file_size)
-                    {
-                        ledger.stored = stored;
+                let found = fsutil::read_capped(&dir.join(FILE_NAME), MAX_BYTES);
+                ledger.place = Some(Place { git_dir, dir });
+                return match found {
+                    Ok(fsutil::Found::Bytes(bytes)) => {
+                        if let Some(stored) = serde_json::from_slice::<Stored>(&bytes)
+                            .ok()
+                            .filter(|s| s.key == key() && s.max_file_size == max_file_size)
+                        {
+                            ledger.stored = stored;
+                        }
+                        (ledger, None)
                     }
-                }
+                    Ok(fsutil::Found::NotAFile) => (ledger, Some(Notice::NotAFile)),
+                    Ok(fsutil::Found::TooLarge) => (ledger, Some(Notice::TooLarge)),
+                    // Missing, or unreadable (a cache: walk without it).
+                    Ok(fsutil::Found::Missing) | Err(_) => (ledger, None),
+                };
             }
             // Missing (created on save), or not a directory (never written).
             _ => {}
@@ -261,11 +277,8 @@ mod tests {
         let elsewhere = git.parent().unwrap().join("elsewhere");
         std::fs::create_dir_all(&elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
-        let (mut l, warning) = Ledger::open(Some(&dir), 1000);
-        assert!(warning.unwrap().ends_with(
-            "promolint is a symbolic link; the pin ledger is neither read nor written \
-             (remove the link to cache the history walk again)"
-        ));
+        let (mut l, notice) = Ledger::open(Some(&dir), 1000);
+        assert!(matches!(notice, Some(Notice::LinkedDirectory(d)) if d.ends_with("promolint")));
         l.insert("c1".into(), vec![pin("v6")]);
         l.save();
         assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
@@ -286,7 +299,8 @@ mod tests {
         std::fs::write(&victim, &good).unwrap();
         std::fs::remove_file(&file).unwrap();
         std::os::unix::fs::symlink(&victim, &file).unwrap();
-        let mut l = open(&dir, 1000);
+        let (mut l, notice) = Ledger::open(Some(&dir), 1000);
+        assert_eq!(notice, Some(Notice::NotAFile));
         assert_eq!(l.get("c1"), None, "read through a link");
         l.insert("c2".into(), vec![pin("v7")]);
         l.save();
@@ -300,7 +314,8 @@ mod tests {
         let mut big = good.clone();
         big.resize(MAX_BYTES as usize + 1, b' ');
         std::fs::write(&file, &big).unwrap();
-        assert_eq!(open(&dir, 1000).get("c1"), None);
+        let (l, notice) = Ledger::open(Some(&dir), 1000);
+        assert_eq!((l.get("c1"), notice), (None, Some(Notice::TooLarge)));
         let _ = std::fs::remove_dir_all(git.parent().unwrap());
     }
 

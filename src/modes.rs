@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::engine::{self, Error, Options};
 use crate::extract;
 use crate::history::{HistoryIndex, PastPin};
-use crate::ledger::{Ledger, RawPin};
+use crate::ledger::{Ledger, Notice, RawPin};
 use crate::rules::{self, Finding};
 use crate::snapshot::{FileFacts, Snapshot};
 use crate::source::git::{CommitInfo, FileChange, FileEntry, GitRepo, ObjectId};
@@ -158,9 +158,9 @@ impl GitRun {
         let ids: Vec<String> = commits.iter().map(|c| c.id.to_string()).collect();
         let max_size = self.config.max_file_size;
         let ledger = self.ledger.then(|| {
-            let (ledger, warning) = Ledger::open(Some(&self.repo.cache_dir()), max_size);
-            if let Some(warning) = warning {
-                warn_once(&warning);
+            let (ledger, notice) = Ledger::open(Some(&self.repo.cache_dir()), max_size);
+            if let Some(notice) = notice {
+                warn_once(&ledger_notice(&notice, &ledger, &self.root));
             }
             ledger
         });
@@ -361,17 +361,42 @@ fn warn_once(text: &str) {
 
 /// The ledger's file as a user finds it: `.git/promolint/pins.json` from the working tree.
 fn shown_ledger(ledger: &Ledger, root: &std::path::Path) -> String {
-    let Some(file) = ledger.file() else {
-        return "(none)".to_string();
-    };
+    match ledger.file() {
+        Some(file) => shown_path(&file, root),
+        None => "(none)".to_string(),
+    }
+}
+
+/// `path` relative to the working tree `root` when it is inside it.
+fn shown_path(path: &std::path::Path, root: &std::path::Path) -> String {
     std::fs::canonicalize(root)
         .ok()
         .and_then(|root| {
-            file.strip_prefix(root)
+            path.strip_prefix(root)
                 .ok()
                 .map(|rel| rel.display().to_string())
         })
-        .unwrap_or_else(|| file.display().to_string())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// The warning for a ledger that was not read.
+fn ledger_notice(notice: &Notice, ledger: &Ledger, root: &std::path::Path) -> String {
+    let file = shown_ledger(ledger, root);
+    match notice {
+        Notice::LinkedDirectory(dir) => format!(
+            "{} is a symbolic link; the pin ledger is neither read nor written (remove the \
+             link to cache the history walk again)",
+            shown_path(dir, root)
+        ),
+        Notice::NotAFile => format!(
+            "the pin ledger {file} is not a regular file (a symbolic link, pipe or device); \
+             it was not read, and is replaced"
+        ),
+        Notice::TooLarge => format!(
+            "the pin ledger {file} is larger than {} MiB; it was not read, and is replaced",
+            crate::ledger::MAX_BYTES >> 20
+        ),
+    }
 }
 
 /// Checks an index read from the pin ledger (see [`crate::history::Verify`]): a file's pins

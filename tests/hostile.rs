@@ -1709,7 +1709,7 @@ fn a_symlinked_ledger_directory_is_neither_read_nor_written() {
     assert_eq!(findings(&out), [staging_skipped()]);
     assert!(
         out.stderr.contains(
-            "promolint is a symbolic link; the pin ledger is neither read nor written (remove the link to cache the history walk again)"
+            "promolint: warning: .git/promolint is a symbolic link; the pin ledger is neither read nor written (remove the link to cache the history walk again)\n"
         ),
         "{}",
         out.stderr
@@ -1733,6 +1733,9 @@ fn a_ledger_that_is_a_fifo_does_not_hang_the_run() {
     assert!(out.stdout.contains(
         "error[PL006]: prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run"
     ));
+    assert!(out.stderr.contains(
+        "promolint: warning: the pin ledger .git/promolint/pins.json is not a regular file (a symbolic link, pipe or device); it was not read, and is replaced\n"
+    ), "{}", out.stderr);
     let ledger = std::fs::symlink_metadata(ledger_of(&r)).expect("ledger");
     assert!(ledger.is_file(), "the pipe was not replaced by a ledger");
 }
@@ -1750,6 +1753,9 @@ fn a_ledger_linked_to_dev_zero_is_not_read() {
     ));
     // Read, /dev/zero never ends (the run would be killed at the time limit).
     assert!(started.elapsed() < LIMIT);
+    assert!(out.stderr.contains(
+        "the pin ledger .git/promolint/pins.json is not a regular file (a symbolic link, pipe or device); it was not read, and is replaced"
+    ), "{}", out.stderr);
     let ledger = std::fs::symlink_metadata(ledger_of(&r)).expect("ledger");
     assert!(
         ledger.is_file() && ledger.len() < 10_000,
@@ -1770,6 +1776,9 @@ fn an_oversized_ledger_is_ignored_and_rewritten() {
     assert!(out.stdout.contains(
         "error[PL006]: prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run"
     ));
+    assert!(out.stderr.contains(
+        "promolint: warning: the pin ledger .git/promolint/pins.json is larger than 64 MiB; it was not read, and is replaced\n"
+    ), "{}", out.stderr);
     let len = std::fs::metadata(ledger_of(&r)).expect("ledger").len();
     assert!(
         len < 10_000,
