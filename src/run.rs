@@ -500,8 +500,8 @@ enum WriteMode {
 
 /// The directory inside which promolint follows no symbolic link when it writes (see
 /// [`fsutil`]): the working tree of the repository it was pointed at, or that directory
-/// outside Git, as a real path. Its content is whoever wrote the commit's; the rest of the
-/// machine is the caller's.
+/// outside Git, as a real path. Whoever wrote the commits chose what is in it; the rest of
+/// the machine is the caller's.
 fn write_guard(cli: &Cli) -> PathBuf {
     let start = start_dir(cli).unwrap_or_else(|_| PathBuf::from("."));
     let top = crate::source::git::GitRepo::discover(&start)
