@@ -1,9 +1,15 @@
 //! History queries: which versions an environment pinned for a component, in which commit,
 //! up to a revision. Change rules ask it whether a predecessor ever ran a version (a
 //! rollback to a version that once passed through staging is fine).
+//!
+//! An index read from the pin ledger holds claims (see [`Verify`]): an answer that a claim
+//! proves (an environment did pin this) is given once the repository confirms what the
+//! ledger recorded for that file of that commit; an answer that rests on absence or on which claim came
+//! first (never pinned, no history, the oldest commit of a version) comes from a walk of
+//! the repository without the ledger. So every answer is the one `--no-cache` gives.
 
 use crate::model::Span;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// One version an environment pinned at some point.
@@ -81,6 +87,181 @@ pub struct HistoryIndex {
     ancestry: Option<Arc<Ancestry>>,
     /// An index built on first use; every query answers from it.
     deferred: Option<Arc<Deferred>>,
+    /// Set when the pins came (in part) from the pin ledger: how to check them.
+    checked: Option<Arc<Checked>>,
+}
+
+/// How an index read from the pin ledger is checked against the repository. Both checks
+/// are true for a commit walked in this run, and false once [`Self::walk`] found the
+/// ledger wrong.
+pub trait Verify: Send + Sync {
+    /// Whether the walk records `pin` as the index has it: the file it came from
+    /// (`pin.path`) changed in its commit (`pin.seq`), and the repository's blob there
+    /// holds exactly the pins the index recorded from it.
+    fn pin_holds(&self, pin: &PastPin) -> bool;
+    /// Whether everything recorded for the commit at position `seq` is what the
+    /// repository holds there (which of a commit's pins of a version comes first depends on
+    /// all of them).
+    fn commit_holds(&self, seq: u64) -> bool;
+    /// The whole index again, walked from the repository alone. It may be called from a
+    /// rayon worker that other workers wait for: it must not run on that pool.
+    fn walk(&self) -> Result<HistoryIndex, crate::engine::Error>;
+}
+
+/// A [`Verify`], what it said, and the walk once an answer needed it.
+struct Checked {
+    verify: Box<dyn Verify>,
+    /// What `verify` said, by commit position.
+    held: Mutex<HashMap<u64, Held>>,
+    walked: OnceLock<HistoryIndex>,
+    error: Mutex<Option<crate::engine::Error>>,
+}
+
+/// What [`Verify`] said about one commit: all of it, and files of it.
+#[derive(Default)]
+struct Held {
+    commit: Option<bool>,
+    files: HashMap<String, bool>,
+}
+
+impl Held {
+    /// Whether `path`'s pins hold: known from the whole commit or from the file.
+    fn file(&self, path: &str) -> Option<bool> {
+        match self.commit {
+            Some(true) => Some(true),
+            _ => self.files.get(path).copied(),
+        }
+    }
+}
+
+impl Checked {
+    /// Whether the commit at `seq` holds what the index recorded (asked once per commit).
+    fn holds(&self, seq: u64) -> bool {
+        let known = self.held.lock().ok().and_then(|h| h.get(&seq)?.commit);
+        if let Some(known) = known {
+            return known;
+        }
+        let holds = self.verify.commit_holds(seq);
+        if let Ok(mut held) = self.held.lock() {
+            held.entry(seq).or_default().commit = Some(holds);
+        }
+        holds
+    }
+
+    /// Whether the walk records `pin` as the index has it (asked once per file and commit).
+    fn pin_holds(&self, pin: &PastPin) -> bool {
+        let known = self
+            .held
+            .lock()
+            .ok()
+            .and_then(|h| h.get(&pin.seq)?.file(&pin.path));
+        if let Some(known) = known {
+            return known;
+        }
+        let holds = self.verify.pin_holds(pin);
+        if let Ok(mut held) = self.held.lock() {
+            let held = held.entry(pin.seq).or_default();
+            held.files.insert(pin.path.clone(), holds);
+        }
+        holds
+    }
+
+    /// A claim, if the repository confirms its whole commit (`None` sends the question to
+    /// the walk).
+    fn confirmed<'a>(&self, claim: Option<&'a PastPin>) -> Option<&'a PastPin> {
+        claim.filter(|p| self.holds(p.seq))
+    }
+
+    /// One of `claims` that the repository confirms, for a question any of them answers
+    /// (does such a pin exist?). Checks one file of one commit: one already confirmed, else
+    /// the latest claim's (the first commit of a repository imported whole is the costliest
+    /// to check); `None` when there is no claim, or a check of one already failed (the walk
+    /// answers then).
+    fn confirmed_any<'a>(&self, claims: impl Iterator<Item = &'a PastPin>) -> Option<&'a PastPin> {
+        let mut best: Option<&PastPin> = None;
+        {
+            let held = self.held.lock().ok()?;
+            for claim in claims {
+                match held.get(&claim.seq).and_then(|h| h.file(&claim.path)) {
+                    Some(true) => return Some(claim),
+                    Some(false) => return None,
+                    None if best.is_none_or(|b| claim.seq > b.seq) => best = Some(claim),
+                    None => {}
+                }
+            }
+        }
+        best.filter(|p| self.pin_holds(p))
+    }
+
+    /// The index walked without the ledger; empty when the walk failed (its error is then
+    /// handed on by [`HistoryIndex::take_error`], so the run fails).
+    fn walked(&self) -> &HistoryIndex {
+        self.walked.get_or_init(|| match self.verify.walk() {
+            Ok(index) => index,
+            Err(e) => {
+                if let Ok(mut slot) = self.error.lock() {
+                    *slot = Some(e);
+                }
+                HistoryIndex::empty()
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checked")
+            .field("walked", &self.walked.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one answer is computed from: the pins, how visibility is judged, the horizon.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    pins: &'a Store,
+    ancestry: Option<&'a Ancestry>,
+    horizon: Option<u64>,
+}
+
+impl<'a> View<'a> {
+    fn visible(&self, p: &PastPin) -> bool {
+        match (self.horizon, self.ancestry) {
+            (None, _) => false,
+            (Some(h), Some(a)) => a.reaches(p.seq, h),
+            (Some(h), None) => p.seq <= h,
+        }
+    }
+
+    fn first(self, env: &str, component: &str, version: &str) -> Option<&'a PastPin> {
+        self.pins
+            .get(&(env.to_string(), component.to_string()))?
+            .get(version)?
+            .iter()
+            .find(|p| self.visible(p))
+    }
+
+    /// Every visible commit that pinned `component` at `version` in `env`.
+    fn all(self, env: &str, component: &str, version: &str) -> impl Iterator<Item = &'a PastPin> {
+        self.pins
+            .get(&(env.to_string(), component.to_string()))
+            .and_then(|m| m.get(version))
+            .into_iter()
+            .flatten()
+            .filter(move |p| self.visible(p))
+    }
+
+    fn versions(self, env: &str, component: &str) -> impl Iterator<Item = &'a PastPin> {
+        self.pins
+            .get(&(env.to_string(), component.to_string()))
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(move |commits| commits.iter().find(|p| self.visible(p)))
+    }
+
+    fn is_empty(self) -> bool {
+        self.horizon.is_none() || self.pins.is_empty()
+    }
 }
 
 type Load = Box<dyn FnOnce() -> Result<HistoryIndex, crate::engine::Error> + Send>;
@@ -123,9 +304,30 @@ impl HistoryIndex {
         }
     }
 
-    /// The error of a deferred walk that a query started, if it failed.
+    /// The error of a deferred walk, or of a walk without the ledger, that a query started,
+    /// if it failed.
     pub fn take_error(&self) -> Option<crate::engine::Error> {
-        self.deferred.as_ref()?.error.lock().ok()?.take()
+        let loaded = match &self.deferred {
+            Some(d) => {
+                if let Some(e) = d.error.lock().ok().and_then(|mut e| e.take()) {
+                    return Some(e);
+                }
+                d.index.get()?
+            }
+            None => self,
+        };
+        loaded.checked.as_ref()?.error.lock().ok()?.take()
+    }
+
+    /// Mark this index as read (in part) from the pin ledger: answers are then checked with
+    /// `verify` (see the module documentation).
+    pub fn verified_by(&mut self, verify: impl Verify + 'static) {
+        self.checked = Some(Arc::new(Checked {
+            verify: Box::new(verify),
+            held: Mutex::new(HashMap::new()),
+            walked: OnceLock::new(),
+            error: Mutex::new(None),
+        }));
     }
 
     /// Whether a deferred walk has run (tests and timings).
@@ -190,25 +392,67 @@ impl HistoryIndex {
             horizon: visible.then_some(horizon),
             ancestry: this.ancestry.clone(),
             deferred: None,
+            checked: this.checked.clone(),
         }
     }
 
-    fn visible(&self, p: &PastPin) -> bool {
-        match (self.horizon, &self.ancestry) {
-            (None, _) => false,
-            (Some(h), Some(a)) => a.reaches(p.seq, h),
-            (Some(h), None) => p.seq <= h,
+    /// The pins as recorded (claims, when they came from the ledger), and their checker.
+    fn claims(&self) -> (View<'_>, Option<&Checked>) {
+        let this = self.resolved();
+        match this.checked.as_deref() {
+            // Walked already: every answer comes from the walk.
+            Some(checked) if checked.walked.get().is_some() => (self.exact(), None),
+            checked => {
+                let view = View {
+                    pins: &this.pins,
+                    ancestry: this.ancestry.as_deref(),
+                    horizon: this.horizon,
+                };
+                (view, checked)
+            }
+        }
+    }
+
+    /// The pins as the repository has them: these, or the walk without the ledger.
+    fn exact(&self) -> View<'_> {
+        let this = self.resolved();
+        let data = match &this.checked {
+            Some(checked) => checked.walked(),
+            None => this,
+        };
+        View {
+            pins: &data.pins,
+            ancestry: data.ancestry.as_deref(),
+            horizon: this.horizon,
         }
     }
 
     /// When `env` first pinned `component` at `version`, if it did before the horizon.
     pub fn ran(&self, env: &str, component: &str, version: &str) -> Option<&PastPin> {
-        let this = self.resolved();
-        this.pins
-            .get(&(env.to_string(), component.to_string()))?
-            .get(version)?
-            .iter()
-            .find(|p| this.visible(p))
+        let (claims, checked) = self.claims();
+        let Some(checked) = checked else {
+            return claims.first(env, component, version);
+        };
+        // A confirmed claim from the oldest commit is the first; any later one might
+        // follow an earlier claim the ledger left out.
+        let claim = claims.first(env, component, version).filter(|p| p.seq == 0);
+        checked
+            .confirmed(claim)
+            .or_else(|| self.exact().first(env, component, version))
+    }
+
+    /// Whether `env` pinned `component` at `version` before the horizon.
+    pub fn has_run(&self, env: &str, component: &str, version: &str) -> bool {
+        let (claims, checked) = self.claims();
+        match checked {
+            None => claims.first(env, component, version).is_some(),
+            Some(checked) => {
+                checked
+                    .confirmed_any(claims.all(env, component, version))
+                    .is_some()
+                    || self.exact().first(env, component, version).is_some()
+            }
+        }
     }
 
     /// Whether `env` pinned `component` at `version` in the repository's original import:
@@ -216,42 +460,65 @@ impl HistoryIndex {
     /// import. Another root (an unrelated history merged in, whatever date it claims) is
     /// judged like any other change; a position or date says nothing.
     pub fn imported(&self, env: &str, component: &str, version: &str) -> bool {
-        let this = self.resolved();
-        let Some(horizon) = this.horizon else {
+        let (claims, checked) = self.claims();
+        let Some(horizon) = claims.horizon else {
             return false;
         };
         // Without merges the walked history is one chain: position 0 is its only root.
-        let root = match &this.ancestry {
+        let root = match claims.ancestry {
             Some(a) => a.first_parent_root(horizon),
             None => Some(0),
         };
         let Some(root) = root else {
             return false;
         };
-        this.pins
-            .get(&(env.to_string(), component.to_string()))
-            .and_then(|versions| versions.get(version))
-            .is_some_and(|commits| commits.iter().any(|p| p.seq == root))
+        let in_root = |view: View<'_>| view.all(env, component, version).any(|p| p.seq == root);
+        match checked {
+            None => in_root(claims),
+            // A ledger's claim is believed once the repository confirms it; its absence
+            // (an entry emptied) is asked of the walk.
+            Some(checked) => {
+                checked
+                    .confirmed_any(
+                        claims
+                            .all(env, component, version)
+                            .filter(|p| p.seq == root),
+                    )
+                    .is_some()
+                    || in_root(self.exact())
+            }
+        }
     }
 
     /// Every version `env` pinned for `component`, by version text.
     pub fn versions(&self, env: &str, component: &str) -> impl Iterator<Item = &PastPin> {
-        let this = self.resolved();
-        this.pins
-            .get(&(env.to_string(), component.to_string()))
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter_map(move |commits| commits.iter().find(|p| this.visible(p)))
+        self.exact().versions(env, component)
     }
 
     /// Whether `env` ever pinned `component` at all.
     pub fn knows(&self, env: &str, component: &str) -> bool {
-        self.versions(env, component).next().is_some()
+        let (claims, checked) = self.claims();
+        match checked {
+            None => claims.versions(env, component).next().is_some(),
+            Some(checked) => {
+                checked
+                    .confirmed_any(claims.versions(env, component))
+                    .is_some()
+                    || self.exact().versions(env, component).next().is_some()
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        let this = self.resolved();
-        this.horizon.is_none() || this.pins.is_empty()
+        let (claims, checked) = self.claims();
+        match checked {
+            None => claims.is_empty(),
+            Some(_) if claims.horizon.is_none() => true,
+            Some(checked) => {
+                let all = claims.pins.values().flat_map(|m| m.values()).flatten();
+                checked.confirmed_any(all).is_none() && self.exact().is_empty()
+            }
+        }
     }
 }
 
@@ -307,6 +574,108 @@ mod tests {
             .at(2, true)
             .ran("dev", "lxc_rootfs_version", "v6")
             .is_some());
+    }
+
+    /// A [`Verify`] that rejects the commits in `bad` and walks to `truth`, counting walks.
+    struct Fake {
+        bad: Vec<u64>,
+        truth: Option<HistoryIndex>,
+        walks: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Verify for Fake {
+        fn pin_holds(&self, pin: &PastPin) -> bool {
+            !self.bad.contains(&pin.seq)
+        }
+
+        fn commit_holds(&self, seq: u64) -> bool {
+            !self.bad.contains(&seq)
+        }
+
+        fn walk(&self) -> Result<HistoryIndex, crate::engine::Error> {
+            self.walks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.truth.clone().ok_or(crate::engine::Error::Usage {
+                message: "walk failed".into(),
+                help: None,
+            })
+        }
+    }
+
+    /// The ledger says: dev ran v1 (c0) and v2 (c2); the repository: dev ran v1 (c0) and
+    /// v2 (c1). Commit 2's entry is `bad` when the ledger is checked.
+    fn claimed(
+        bad: &[u64],
+        walk_fails: bool,
+    ) -> (HistoryIndex, Arc<std::sync::atomic::AtomicUsize>) {
+        let mut truth = HistoryIndex::empty();
+        truth.record("dev", "talos", pin("v1", "c0", 0));
+        truth.record("dev", "talos", pin("v2", "c1", 1));
+        truth.set_horizon(2);
+        let mut claims = HistoryIndex::empty();
+        claims.record("dev", "talos", pin("v1", "c0", 0));
+        claims.record("dev", "talos", pin("v2", "c2", 2));
+        let walks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        claims.verified_by(Fake {
+            bad: bad.to_vec(),
+            truth: (!walk_fails).then_some(truth),
+            walks: walks.clone(),
+        });
+        (claims, walks)
+    }
+
+    fn walks(counter: &std::sync::atomic::AtomicUsize) -> usize {
+        counter.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[test]
+    fn confirmed_claims_answer_without_a_walk() {
+        let (h, counter) = claimed(&[], false);
+        assert!(h.has_run("dev", "talos", "v2"));
+        assert!(h.knows("dev", "talos"));
+        assert!(!h.is_empty());
+        // The oldest commit's claim is the first: nothing can precede it.
+        assert_eq!(h.ran("dev", "talos", "v1").map(|p| p.seq), Some(0));
+        assert_eq!(walks(&counter), 0);
+    }
+
+    #[test]
+    fn absence_and_order_come_from_the_walk() {
+        // Which commit first pinned v2 could be an earlier one the ledger left out.
+        let (h, counter) = claimed(&[], false);
+        assert_eq!(h.ran("dev", "talos", "v2").map(|p| p.seq), Some(1));
+        assert_eq!(walks(&counter), 1);
+        let (h, counter) = claimed(&[], false);
+        assert!(!h.has_run("dev", "talos", "v3"));
+        assert!(!h.knows("prod", "talos"));
+        assert_eq!(
+            walks(&counter),
+            1,
+            "one walk per index, shared by its views"
+        );
+        assert!(!h.at(0, true).has_run("dev", "talos", "v2"));
+        assert_eq!(walks(&counter), 1);
+    }
+
+    #[test]
+    fn a_claim_the_repository_denies_is_not_believed() {
+        let (h, counter) = claimed(&[2], false);
+        // The ledger's v2 is at c2, which is wrong; the walk finds it at c1.
+        assert!(h.at(1, true).has_run("dev", "talos", "v2"));
+        assert_eq!(
+            h.ran("dev", "talos", "v2").map(|p| p.commit.as_str()),
+            Some("c1")
+        );
+        assert_eq!(walks(&counter), 1);
+        assert!(h.take_error().is_none());
+    }
+
+    #[test]
+    fn a_failed_walk_is_an_error_for_the_run() {
+        let (h, _) = claimed(&[2], true);
+        assert!(!h.has_run("dev", "talos", "v2"));
+        assert!(h
+            .take_error()
+            .is_some_and(|e| e.to_string() == "walk failed"));
     }
 
     #[test]

@@ -1,14 +1,25 @@
 //! The pin ledger: the tag pins in the blobs each commit added or changed, kept in the git
 //! directory so that a history walk parses a commit once per repository rather than once
 //! per run. An entry describes immutable objects (a commit against its first parent) and no
-//! configuration: environments are applied when the ledger is read. It is only a cache:
-//! a missing, unreadable or foreign file is ignored and rewritten, and `--no-cache` (or
+//! configuration: environments are applied when the ledger is read. `--no-cache` (or
 //! `PROMOLINT_NO_CACHE`) neither reads nor writes it.
+//!
+//! It is only a cache, and an untrusted one: another branch's CI job can write it (a
+//! ledger restored with `actions/cache`), a job before this one on a persistent runner can
+//! leave anything in `.git/promolint`. So it is read only when it is a regular file of at
+//! most [`MAX_BYTES`], never through a link and never blocking (a pipe); anything else is
+//! ignored and replaced. A `promolint` directory that is a symbolic link is refused: the
+//! ledger is then neither read nor written. Writes go through [`crate::fsutil`] inside the
+//! real git directory. What the ledger says is a claim that the history index checks
+//! against the objects before it believes it (`crate::history::Verify`), and a commit
+//! whose blobs could not all be read is never recorded: the object may come back.
 
+use crate::fsutil;
 use crate::model::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A tag pin in a blob a commit introduced, before environments are applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,9 +32,20 @@ pub struct RawPin {
     pub span: Span,
 }
 
-/// Bump when extraction changes what a commit's pins are: older ledgers are then ignored.
-const FORMAT: u32 = 1;
+/// Bump when extraction changes what a commit's pins are, or when what may be recorded
+/// changes: older ledgers are then ignored. 2: commits with unreadable blobs are no longer
+/// recorded (a ledger of format 1 may hold "no pins" for them).
+const FORMAT: u32 = 2;
 const FILE_NAME: &str = "pins.json";
+
+/// The largest ledger read: about 70,000 commits of a repository like the 5,000-commit
+/// benchmark's (4.4 MB there). A larger file is ignored and a ledger that would be larger
+/// is not written: reading it whole would cost more than it saves.
+pub const MAX_BYTES: u64 = 64 << 20;
+
+/// Temporary files older than this are left by runs that were killed while writing (a
+/// running promolint writes its own within seconds), and are removed.
+const STALE_TEMP: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Default, Serialize, Deserialize)]
 struct Stored {
@@ -34,10 +56,18 @@ struct Stored {
     commits: HashMap<String, Vec<RawPin>>,
 }
 
+/// Where a ledger is kept.
+struct Place {
+    /// The real git directory: no symbolic link is followed below it.
+    git_dir: PathBuf,
+    /// `git_dir/promolint`.
+    dir: PathBuf,
+}
+
 /// The pins of commits, by commit id (hex).
 pub struct Ledger {
-    /// Where it is kept; `None` when caching is off.
-    file: Option<PathBuf>,
+    /// `None` when caching is off or the directory was refused.
+    place: Option<Place>,
     stored: Stored,
     changed: bool,
 }
@@ -46,25 +76,78 @@ fn key() -> String {
     format!("promolint {} ledger {FORMAT}", env!("CARGO_PKG_VERSION"))
 }
 
+/// Why a ledger on disk was not read (for a warning: each is unusual, and may be an
+/// attempt to make promolint read or write something else).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// This directory (`promolint` in the git directory) is a symbolic link: no ledger is
+    /// read or written.
+    LinkedDirectory(PathBuf),
+    /// The file is a symbolic link, pipe, device or directory: not opened; replaced when
+    /// the ledger is saved.
+    NotAFile,
+    /// The file is larger than [`MAX_BYTES`]: not read; replaced when the ledger is saved.
+    TooLarge,
+}
+
 impl Ledger {
-    /// The ledger kept in `dir` (created on save), or an empty one that is never saved.
-    pub fn open(dir: Option<&Path>, max_file_size: u64) -> Self {
-        let file = dir.map(|d| d.join(FILE_NAME));
-        let stored = file
-            .as_deref()
-            .and_then(|f| std::fs::read(f).ok())
-            .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
-            .filter(|s| s.key == key() && s.max_file_size == max_file_size)
-            .unwrap_or_else(|| Stored {
-                key: key(),
-                max_file_size,
-                commits: HashMap::new(),
-            });
-        Ledger {
-            file,
-            stored,
+    /// The ledger kept in `dir` (`promolint` in the git directory; created on save), or an
+    /// empty one that is never saved, and why a ledger found there was not read.
+    pub fn open(dir: Option<&Path>, max_file_size: u64) -> (Self, Option<Notice>) {
+        let empty = Stored {
+            key: key(),
+            max_file_size,
+            commits: HashMap::new(),
+        };
+        let mut ledger = Ledger {
+            place: None,
+            stored: empty,
             changed: false,
+        };
+        let Some(dir) = dir else {
+            return (ledger, None);
+        };
+        let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+            return (ledger, None);
+        };
+        let Ok(git_dir) = std::fs::canonicalize(parent) else {
+            return (ledger, None);
+        };
+        let dir = git_dir.join(name);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return (ledger, Some(Notice::LinkedDirectory(dir)));
+            }
+            Ok(meta) if meta.is_dir() => {
+                remove_stale_temps(&dir);
+                let found = fsutil::read_capped(&dir.join(FILE_NAME), MAX_BYTES);
+                ledger.place = Some(Place { git_dir, dir });
+                return match found {
+                    Ok(fsutil::Found::Bytes(bytes)) => {
+                        if let Some(stored) = serde_json::from_slice::<Stored>(&bytes)
+                            .ok()
+                            .filter(|s| s.key == key() && s.max_file_size == max_file_size)
+                        {
+                            ledger.stored = stored;
+                        }
+                        (ledger, None)
+                    }
+                    Ok(fsutil::Found::NotAFile) => (ledger, Some(Notice::NotAFile)),
+                    Ok(fsutil::Found::TooLarge) => (ledger, Some(Notice::TooLarge)),
+                    // Missing, or unreadable (a cache: walk without it).
+                    Ok(fsutil::Found::Missing) | Err(_) => (ledger, None),
+                };
+            }
+            // Missing (created on save), or not a directory (never written).
+            _ => {}
         }
+        ledger.place = Some(Place { git_dir, dir });
+        (ledger, None)
+    }
+
+    /// Its file, when it is kept in one.
+    pub fn file(&self) -> Option<PathBuf> {
+        self.place.as_ref().map(|p| p.dir.join(FILE_NAME))
     }
 
     pub fn get(&self, commit: &str) -> Option<&[RawPin]> {
@@ -76,26 +159,64 @@ impl Ledger {
         self.changed = true;
     }
 
+    /// Forget every entry (a ledger that disagreed with the repository).
+    pub fn clear(&mut self) {
+        self.stored.commits.clear();
+        self.changed = true;
+    }
+
     /// Write the ledger if it learnt something. Failures are ignored (a read-only
     /// repository still lints); a temporary file and a rename keep concurrent runs from
     /// reading half a ledger.
     pub fn save(&mut self) {
-        let Some(file) = self.file.as_deref().filter(|_| self.changed) else {
+        let Some(place) = self.place.as_ref().filter(|_| self.changed) else {
             return;
         };
-        let Some(dir) = file.parent() else {
-            return;
-        };
-        let tmp = dir.join(format!("{FILE_NAME}.{}.tmp", std::process::id()));
-        let written = std::fs::create_dir_all(dir)
-            .ok()
-            .and_then(|()| serde_json::to_vec(&self.stored).ok())
-            .and_then(|bytes| std::fs::write(&tmp, bytes).ok())
-            .and_then(|()| std::fs::rename(&tmp, file).ok());
-        if written.is_none() {
-            let _ = std::fs::remove_file(&tmp);
-        }
         self.changed = false;
+        let Ok(bytes) = serde_json::to_vec(&self.stored) else {
+            return;
+        };
+        if bytes.len() as u64 > MAX_BYTES {
+            return;
+        }
+        match std::fs::symlink_metadata(&place.dir) {
+            Ok(meta) if meta.is_dir() => {}
+            // `mkdir` creates no directory through a link that appeared meanwhile.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if std::fs::create_dir(&place.dir).is_err() {
+                    return;
+                }
+            }
+            _ => return,
+        }
+        let _ = fsutil::replace_own(&place.dir.join(FILE_NAME), &bytes, &place.git_dir);
+    }
+}
+
+/// Remove `pins.json.*.tmp` files (and links) older than [`STALE_TEMP`] from `dir`.
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!("{FILE_NAME}.");
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if !(name.starts_with(&prefix) && name.ends_with(fsutil::TEMP_SUFFIX)) {
+            continue;
+        }
+        // `DirEntry::metadata` does not follow a link: its own age is what counts.
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -114,28 +235,111 @@ mod tests {
         }
     }
 
+    /// A fresh `…/git` directory and its `promolint` directory (not created).
+    fn git_dir(tag: &str) -> (PathBuf, PathBuf) {
+        let git =
+            std::env::temp_dir().join(format!("promolint-ledger-{tag}-{}/git", std::process::id()));
+        let _ = std::fs::remove_dir_all(git.parent().unwrap());
+        std::fs::create_dir_all(&git).unwrap();
+        let dir = git.join("promolint");
+        (git, dir)
+    }
+
+    fn open(dir: &Path, max: u64) -> Ledger {
+        Ledger::open(Some(dir), max).0
+    }
+
     #[test]
     fn round_trips_and_ignores_a_ledger_of_another_size_limit_or_garbage() {
-        let dir = std::env::temp_dir().join(format!("promolint-ledger-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut l = Ledger::open(Some(&dir), 1000);
+        let (git, dir) = git_dir("roundtrip");
+        let mut l = open(&dir, 1000);
         l.insert("c1".into(), vec![pin("v6")]);
         l.save();
-        assert_eq!(
-            Ledger::open(Some(&dir), 1000).get("c1"),
-            Some(&[pin("v6")][..])
-        );
-        assert_eq!(Ledger::open(Some(&dir), 2000).get("c1"), None);
+        assert_eq!(open(&dir, 1000).get("c1"), Some(&[pin("v6")][..]));
+        assert_eq!(open(&dir, 2000).get("c1"), None);
         std::fs::write(dir.join(FILE_NAME), b"{not json").unwrap();
-        assert_eq!(Ledger::open(Some(&dir), 1000).get("c1"), None);
-        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(open(&dir, 1000).get("c1"), None);
+        let _ = std::fs::remove_dir_all(git.parent().unwrap());
     }
 
     #[test]
     fn without_a_directory_nothing_is_written() {
-        let mut l = Ledger::open(None, 1000);
+        let mut l = Ledger::open(None, 1000).0;
         l.insert("c1".into(), vec![pin("v6")]);
         l.save();
         assert_eq!(l.get("c1"), Some(&[pin("v6")][..]));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_directory_is_neither_read_nor_written() {
+        let (git, dir) = git_dir("linked");
+        let elsewhere = git.parent().unwrap().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
+        let (mut l, notice) = Ledger::open(Some(&dir), 1000);
+        assert!(matches!(notice, Some(Notice::LinkedDirectory(d)) if d.ends_with("promolint")));
+        l.insert("c1".into(), vec![pin("v6")]);
+        l.save();
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+        let _ = std::fs::remove_dir_all(git.parent().unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_pipes_and_oversized_files_are_ignored_and_replaced() {
+        let (git, dir) = git_dir("special");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(FILE_NAME);
+        let mut l = open(&dir, 1000);
+        l.insert("c1".into(), vec![pin("v6")]);
+        l.save();
+        let good = std::fs::read(&file).unwrap();
+        let victim = git.parent().unwrap().join("victim");
+        std::fs::write(&victim, &good).unwrap();
+        std::fs::remove_file(&file).unwrap();
+        std::os::unix::fs::symlink(&victim, &file).unwrap();
+        let (mut l, notice) = Ledger::open(Some(&dir), 1000);
+        assert_eq!(notice, Some(Notice::NotAFile));
+        assert_eq!(l.get("c1"), None, "read through a link");
+        l.insert("c2".into(), vec![pin("v7")]);
+        l.save();
+        assert_eq!(
+            std::fs::read(&victim).unwrap(),
+            good,
+            "written through a link"
+        );
+        assert!(std::fs::symlink_metadata(&file).unwrap().is_file());
+        // Over the cap: ignored, not read.
+        let mut big = good.clone();
+        big.resize(MAX_BYTES as usize + 1, b' ');
+        std::fs::write(&file, &big).unwrap();
+        let (l, notice) = Ledger::open(Some(&dir), 1000);
+        assert_eq!((l.get("c1"), notice), (None, Some(Notice::TooLarge)));
+        let _ = std::fs::remove_dir_all(git.parent().unwrap());
+    }
+
+    #[test]
+    fn stale_temporary_files_are_removed() {
+        let (git, dir) = git_dir("stale");
+        std::fs::create_dir_all(&dir).unwrap();
+        let old = dir.join(format!("{FILE_NAME}.12345.tmp"));
+        let young = dir.join(format!("{FILE_NAME}.12346.0.tmp"));
+        let other = dir.join("notes.tmp");
+        for f in [&old, &young, &other] {
+            std::fs::write(f, b"x").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - 2 * STALE_TEMP;
+        for f in [&old, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(f)
+                .unwrap()
+                .set_modified(two_hours_ago)
+                .unwrap();
+        }
+        open(&dir, 1000);
+        assert!(!old.exists() && young.exists() && other.exists());
+        let _ = std::fs::remove_dir_all(git.parent().unwrap());
     }
 }

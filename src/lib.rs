@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod extract;
+pub mod fsutil;
 pub mod history;
 pub mod ledger;
 pub mod model;

@@ -3,6 +3,7 @@
 use crate::cli::{Cli, ColorChoice, Command, FailLevel};
 use crate::config;
 use crate::engine::{self, Error, Options};
+use crate::fsutil;
 use crate::model::Level;
 use crate::modes;
 use crate::report::baseline::Baseline;
@@ -134,7 +135,7 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
             };
             let opts = options(cli, Vec::new())?;
             let m = modes::status(&opts)?;
-            emit(g.output.as_deref(), &text_of(&m))?;
+            emit(cli, &text_of(&m))?;
             Ok(OK)
         }
         Command::Explain { rule } => {
@@ -142,17 +143,17 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
                 message: format!("unknown rule `{rule}`"),
                 help: Some("run `promolint rules` to list rule ids and names".to_string()),
             })?;
-            emit(g.output.as_deref(), &format!("{}\n", meta.body.trim_end()))?;
+            emit(cli, &format!("{}\n", meta.body.trim_end()))?;
             Ok(OK)
         }
         Command::Rules => {
-            emit(g.output.as_deref(), &rules_listing(g.format)?)?;
+            emit(cli, &rules_listing(g.format)?)?;
             Ok(OK)
         }
         Command::Init { stdout, force } => init(cli, *stdout, *force),
         Command::Schema => {
             emit(
-                g.output.as_deref(),
+                cli,
                 &format!("{}\n", config::schema::schema_json().trim_end()),
             )?;
             Ok(OK)
@@ -160,11 +161,11 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "promolint", &mut script);
-            emit(g.output.as_deref(), &String::from_utf8_lossy(&script))?;
+            emit(cli, &String::from_utf8_lossy(&script))?;
             Ok(OK)
         }
         Command::Man { command } => {
-            emit(g.output.as_deref(), &man_page(command.as_deref())?)?;
+            emit(cli, &man_page(command.as_deref())?)?;
             Ok(OK)
         }
     }
@@ -378,7 +379,7 @@ fn report(
     ] {
         if let Some(path) = path {
             let text = render(cli, format, &ctx, true);
-            if let Err(e) = write_file(path, &text, false, format.name()) {
+            if let Err(e) = write_file(cli, path, &text, WriteMode::Replace, report_label(format)) {
                 errors.push(e);
             }
         }
@@ -393,12 +394,12 @@ fn report(
                 markdown::render_summary(&ctx, Err(first.unwrap_or_default()))
             }
         };
-        if let Err(e) = write_file(path, &text, true, "summary") {
+        if let Err(e) = write_file(cli, path, &text, WriteMode::Append, "the summary") {
             errors.push(e);
         }
     }
     let main = render(cli, g.format, &ctx, g.output.is_some());
-    if let Err(e) = emit(g.output.as_deref(), &main) {
+    if let Err(e) = emit(cli, &main) {
         errors.push(e);
     }
     let last = errors.pop();
@@ -457,45 +458,97 @@ fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     }
 }
 
-/// Write the report to `--output` or standard output. A failure to write is exit 2.
-fn emit(output: Option<&Path>, text: &str) -> Result<(), Error> {
-    match output {
-        Some(path) => write_file(path, text, false, "report"),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|_| out.flush())
-                .map_err(|e| Error::Usage {
-                    message: format!("cannot write the report to standard output: {e}"),
-                    help: None,
-                })
-        }
+/// Write the report to `--output` or standard output. A failure is exit 2.
+fn emit(cli: &Cli, text: &str) -> Result<(), Error> {
+    match &cli.global.output {
+        Some(path) => write_file(cli, path, text, WriteMode::Replace, "the report"),
+        None => print(text),
     }
 }
 
-/// Write (or, for a step summary, append to) an output file. A failure is exit 2.
-fn write_file(path: &Path, text: &str, append: bool, what: &str) -> Result<(), Error> {
-    let result = if append {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(text.as_bytes()))
-    } else {
-        std::fs::write(path, text)
+fn print(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::Usage {
+            message: format!("cannot write the report to standard output: {e}"),
+            help: None,
+        })
+}
+
+/// `the SARIF report`: what a report file is called in messages.
+fn report_label(format: Format) -> &'static str {
+    match format {
+        Format::Sarif => "the SARIF report",
+        Format::Json => "the JSON report",
+        Format::Gitlab => "the GitLab report",
+        Format::Github => "the github report",
+        Format::Human => "the human report",
+        Format::Markdown => "the markdown report",
+    }
+}
+
+/// How [`write_file`] writes.
+#[derive(Clone, Copy)]
+enum WriteMode {
+    /// A new file renamed over the old one.
+    Replace,
+    /// Appended to (the step summary, which other steps append to as well).
+    Append,
+}
+
+/// The directory inside which promolint follows no symbolic link when it writes (see
+/// [`fsutil`]): the working tree of the repository it was pointed at, or that directory
+/// outside Git, as a real path. Whoever wrote the commits chose what is in it; the rest of
+/// the machine is the caller's.
+fn write_guard(cli: &Cli) -> PathBuf {
+    let start = start_dir(cli).unwrap_or_else(|_| PathBuf::from("."));
+    let top = crate::source::git::GitRepo::discover(&start)
+        .ok()
+        .and_then(|repo| repo.workdir())
+        .unwrap_or(start);
+    // When even that cannot be resolved, no link anywhere on the way is followed.
+    std::fs::canonicalize(&top).unwrap_or_else(|_| PathBuf::from("/"))
+}
+
+/// Write an output file (`label`: `the SARIF report`, `the summary`, …) without following a
+/// symbolic link. A failure is exit 2.
+fn write_file(
+    cli: &Cli,
+    path: &Path,
+    text: &str,
+    how: WriteMode,
+    label: &str,
+) -> Result<(), Error> {
+    let guard = write_guard(cli);
+    let written = match how {
+        WriteMode::Replace => fsutil::replace(path, text.as_bytes(), &guard),
+        WriteMode::Append => fsutil::append(path, text.as_bytes(), &guard),
     };
-    result.map_err(|e| Error::Usage {
-        message: format!(
-            "cannot write the {} to {}: {e}",
-            if what == "report" || what == "summary" {
-                what.to_string()
-            } else {
-                format!("{what} report")
-            },
-            path.display()
-        ),
-        help: Some("check that the directory exists and is writable".to_string()),
-    })
+    written.map_err(|e| write_error(label, path, e))
+}
+
+/// The error of a refused or failed write of `label` to `path`.
+fn write_error(label: &str, path: &Path, e: fsutil::WriteError) -> Error {
+    match e {
+        fsutil::WriteError::Link(why) => Error::Usage {
+            message: format!("refusing to write {label} to {}: {why}", path.display()),
+            help: Some(
+                "promolint writes no file through a symbolic link (one checked out from a \
+                 repository can point anywhere): remove the link, or write to another path, \
+                 e.g. under $RUNNER_TEMP"
+                    .to_string(),
+            ),
+        },
+        fsutil::WriteError::Refused(why) => Error::Usage {
+            message: format!("cannot write {label} to {}: {why}", path.display()),
+            help: Some("name a file to write".to_string()),
+        },
+        fsutil::WriteError::Io(e) => Error::Usage {
+            message: format!("cannot write {label} to {}: {e}", path.display()),
+            help: Some("check that the directory exists and is writable".to_string()),
+        },
+    }
 }
 
 fn rules_listing(format: Format) -> Result<String, Error> {
@@ -553,7 +606,7 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
                 help: Some("give one of them".to_string()),
             });
         }
-        emit(None, &text)?;
+        print(&text)?;
         return Ok(OK);
     }
     let target = cli
@@ -573,7 +626,8 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
             )),
         });
     }
-    if target.exists() && !force {
+    // A link (dangling or not) exists too: `--force` is then refused by the write.
+    if std::fs::symlink_metadata(&target).is_ok() && !force {
         return Err(Error::Usage {
             message: format!("{} already exists", target.display()),
             help: Some(
@@ -582,13 +636,9 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
             ),
         });
     }
-    std::fs::write(&target, &text).map_err(|e| Error::Usage {
-        message: format!(
-            "cannot write the configuration to {}: {e}",
-            target.display()
-        ),
-        help: Some("check that the directory exists and is writable".to_string()),
-    })?;
+    let guard = std::fs::canonicalize(&list.root).unwrap_or_else(|_| PathBuf::from("/"));
+    fsutil::replace(&target, text.as_bytes(), &guard)
+        .map_err(|e| write_error("the configuration", &target, e))?;
     let n = envs.envs.len();
     eprintln!(
         "promolint: wrote {} ({n} environment{} inferred)",

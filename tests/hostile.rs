@@ -1700,6 +1700,478 @@ fn a_summary_of_many_findings_is_cut_under_1_mib() {
     ));
 }
 
+// ----- writes and the pin ledger (issue 10) -----
+
+/// The contents of `path`, or `None` when nothing is there.
+fn contents(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+#[test]
+fn report_files_that_are_symlinks_are_refused() {
+    let r = Repo::two_environments("report-link");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    let outside = TempDir::new("report-link-outside");
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "keep").expect("victim");
+    // The documented GitHub and GitLab outputs, and the other report files.
+    let cases = [
+        (
+            "--sarif",
+            "promolint.sarif",
+            "error: refusing to write the SARIF report to promolint.sarif: promolint.sarif is a symbolic link",
+        ),
+        (
+            "--gitlab",
+            "gl-code-quality-report.json",
+            "error: refusing to write the GitLab report to gl-code-quality-report.json: gl-code-quality-report.json is a symbolic link",
+        ),
+        (
+            "--json",
+            "report.json",
+            "error: refusing to write the JSON report to report.json: report.json is a symbolic link",
+        ),
+    ];
+    for (flag, name, message) in cases {
+        r.link(&victim, name);
+        let out = r.run(&["check", flag, name]);
+        expect_code(&out, 2);
+        assert!(out.stderr.contains(message), "{flag}: {}", out.stderr);
+        assert!(out.stderr.contains(
+            "help: promolint writes no file through a symbolic link (one checked out from a repository can point anywhere)"
+        ));
+        // The main report still went to standard output.
+        assert!(out.stdout.contains(LATEST), "{flag}: {}", out.stdout);
+        assert_eq!(contents(&victim).as_deref(), Some("keep"), "{flag}");
+        std::fs::remove_file(r.abs(name)).expect("unlink");
+    }
+    // --output, to an existing file and through a dangling link (which would create one).
+    r.link(&victim, "out.json");
+    let out = r.run(&["check", "--format", "json", "--output", "out.json"]);
+    expect_failure(
+        &out,
+        &["error: refusing to write the report to out.json: out.json is a symbolic link"],
+    );
+    let created = outside.path().join("created.json");
+    r.link(&created, "new.json");
+    let out = r.run(&["status", "--output", "new.json"]);
+    expect_failure(
+        &out,
+        &["refusing to write the report to new.json: new.json is a symbolic link"],
+    );
+    assert!(!created.exists(), "written through a dangling link");
+    assert_eq!(contents(&victim).as_deref(), Some("keep"));
+    // A regular file is replaced as before.
+    r.write("plain.sarif", "old");
+    let out = r.run(&["check", "--sarif", "plain.sarif"]);
+    expect_code(&out, 1);
+    assert!(contents(&r.abs("plain.sarif")).is_some_and(|s| s.contains("\"version\": \"2.1.0\"")));
+}
+
+#[test]
+fn reports_under_a_symlinked_directory_are_refused() {
+    let r = Repo::two_environments("report-dir-link");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    let outside = TempDir::new("report-dir-link-outside");
+    r.link(outside.path(), "reports");
+    let out = r.run(&["check", "--sarif", "reports/promolint.sarif"]);
+    expect_code(&out, 2);
+    assert!(
+        out.stderr.contains(
+            "error: refusing to write the SARIF report to reports/promolint.sarif: reports is a symbolic link"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Deeper, and with `..` through the link.
+    r.mkdir("deploy");
+    r.link(outside.path(), "deploy/out");
+    let out = r.run(&["check", "--output", "deploy/out/../out/x.json"]);
+    expect_failure(&out, &["deploy/out is a symbolic link"]);
+    assert_eq!(
+        std::fs::read_dir(outside.path()).expect("outside").count(),
+        0,
+        "something was written outside the repository"
+    );
+    // Outside the repository the directories on the way are the caller's: a linked
+    // temporary directory (`$RUNNER_TEMP`, `/tmp` on macOS) is fine.
+    let temp = TempDir::new("report-dir-link-temp");
+    let linked_temp = temp.path().join("runner-temp");
+    symlink(outside.path(), &linked_temp).expect("symlink");
+    let sarif = linked_temp.join("promolint.sarif");
+    let out = r.run(&["check", "--sarif", sarif.to_str().expect("utf-8")]);
+    expect_code(&out, 1);
+    assert!(outside.path().join("promolint.sarif").is_file());
+}
+
+#[test]
+fn the_step_summary_is_not_appended_through_a_symlink() {
+    let r = Repo::two_environments("summary-link");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    let outside = TempDir::new("summary-link-outside");
+    let victim = outside.path().join("victim.md");
+    std::fs::write(&victim, "keep").expect("victim");
+    r.link(&victim, "summary.md");
+    let out = r.run(&["check", "--summary", "summary.md"]);
+    expect_code(&out, 2);
+    assert!(
+        out.stderr.contains(
+            "error: refusing to write the summary to summary.md: summary.md is a symbolic link"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(contents(&victim).as_deref(), Some("keep"));
+    // The runner's summary file, outside the repository, is appended to (other steps
+    // write to it too).
+    let step_summary = outside.path().join("step_summary");
+    std::fs::write(&step_summary, "# earlier step\n").expect("summary");
+    let path = step_summary.to_str().expect("utf-8");
+    expect_code(&r.run(&["check", "--summary", path]), 1);
+    let text = contents(&step_summary).unwrap_or_default();
+    assert!(
+        text.starts_with("# earlier step\n") && text.contains("PL001"),
+        "{text}"
+    );
+}
+
+#[test]
+fn init_force_does_not_write_through_a_symlink() {
+    let r = Repo::two_environments("init-link");
+    let outside = TempDir::new("init-link-outside");
+    let victim = outside.path().join("victim.yaml");
+    std::fs::write(&victim, "keep").expect("victim");
+    r.link(&victim, ".promolint.yaml");
+    let out = r.run(&["init", "--force"]);
+    expect_failure(
+        &out,
+        &[
+            "refusing to write the configuration to",
+            ".promolint.yaml: .promolint.yaml is a symbolic link",
+        ],
+    );
+    assert_eq!(contents(&victim).as_deref(), Some("keep"));
+    // Without --force a link is a file that exists; a dangling one too.
+    std::fs::remove_file(r.abs(".promolint.yaml")).expect("unlink");
+    r.link(outside.path().join("new.yaml"), ".promolint.yaml");
+    expect_failure(&r.run(&["init"]), &["already exists"]);
+    assert!(!outside.path().join("new.yaml").exists());
+    // --output through a linked directory of the repository.
+    r.link(outside.path(), "conf");
+    let out = r.run(&["init", "--output", "conf/promolint.yaml"]);
+    expect_failure(&out, &["conf is a symbolic link"]);
+    assert!(!outside.path().join("promolint.yaml").exists());
+}
+
+const STAGING_APP: &str = "clusters/staging/app.yaml";
+
+/// dev, staging and prod on 1.0.0; dev moves to 2.0.0; prod moves to 2.0.0, skipping
+/// staging (a PL006 error at prod's tag, 10:39). The three commits, oldest first.
+fn skipped_staging(tag: &str) -> (Repo, [String; 3]) {
+    let r = Repo::init(tag);
+    for app in [DEV_APP, STAGING_APP, PROD_APP] {
+        r.write(app, &deployment("ghcr.io/acme/backend:1.0.0"));
+    }
+    let c0 = r.commit("all on 1.0.0");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:2.0.0"));
+    let c1 = r.commit("dev on 2.0.0");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:2.0.0"));
+    let c2 = r.commit("prod on 2.0.0");
+    (r, [c0, c1, c2])
+}
+
+/// The PL006 error of [`skipped_staging`].
+fn staging_skipped() -> Found {
+    found(
+        "PL006",
+        PROD_APP,
+        10,
+        39,
+        "prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run (staging runs 1.0.0)",
+    )
+}
+
+fn ledger_of(r: &Repo) -> PathBuf {
+    r.abs(".git/promolint/pins.json")
+}
+
+/// Set the modification time of `path` (not of what a link points to) to two hours ago.
+fn age(path: &Path) {
+    let status = Command::new("touch")
+        .args(["-h", "-d", "2 hours ago"])
+        .arg(path)
+        .status()
+        .expect("touch");
+    assert!(status.success());
+}
+
+#[test]
+fn a_planted_ledger_temp_file_is_never_written_through() {
+    let (r, _) = skipped_staging("ledger-temp-link");
+    let outside = TempDir::new("ledger-temp-link-outside");
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "keep").expect("victim");
+    r.mkdir(".git/promolint");
+    // Links named like the temporary files of this and earlier versions: an old one
+    // (removed), and one as fresh as a concurrent run's (left alone, never opened).
+    let old = r.abs(".git/promolint/pins.json.4242.tmp");
+    let fresh = r.abs(".git/promolint/pins.json.4243.0.tmp");
+    symlink(&victim, &old).expect("symlink");
+    symlink(&victim, &fresh).expect("symlink");
+    age(&old);
+    let out = r.run(&["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.contains(
+        "error[PL006]: prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run"
+    ));
+    assert_eq!(contents(&victim).as_deref(), Some("keep"));
+    assert!(
+        std::fs::symlink_metadata(&old).is_err(),
+        "the stale link is still there"
+    );
+    assert!(std::fs::symlink_metadata(&fresh).is_ok_and(|m| m.file_type().is_symlink()));
+    let ledger = std::fs::symlink_metadata(ledger_of(&r)).expect("the ledger was not written");
+    assert!(ledger.is_file());
+}
+
+#[test]
+fn stale_ledger_temp_files_are_removed() {
+    let (r, _) = skipped_staging("ledger-temp-stale");
+    r.mkdir(".git/promolint");
+    // What a run killed while writing leaves behind: 5 MB each.
+    let killed = r.abs(".git/promolint/pins.json.31337.tmp");
+    let running = r.abs(".git/promolint/pins.json.31338.0.tmp");
+    for f in [&killed, &running] {
+        std::fs::write(f, vec![b' '; 5 << 20]).expect("temp");
+    }
+    age(&killed);
+    let out = r.run(&["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.contains(
+        "error[PL006]: prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run"
+    ));
+    assert!(
+        !killed.exists(),
+        "a temporary file of a killed run was not removed"
+    );
+    assert!(running.exists(), "a recent temporary file was removed");
+}
+
+#[test]
+fn a_symlinked_ledger_directory_is_neither_read_nor_written() {
+    let (r, [_, c1, _]) = skipped_staging("ledger-dir-link");
+    let outside = TempDir::new("ledger-dir-link-outside");
+    // A ledger that says staging ran 2.0.0 (it would clear the error if believed).
+    let fake = format!(
+        "{{\"key\":\"promolint {} ledger 2\",\"max_file_size\":4194304,\"commits\":{{\"{c1}\":[]}}}}",
+        env!("CARGO_PKG_VERSION")
+    );
+    outside.write("pins.json", fake.as_bytes());
+    r.link(outside.path(), ".git/promolint");
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 1);
+    assert_eq!(findings(&out), [staging_skipped()]);
+    assert!(
+        out.stderr.contains(
+            "promolint: warning: .git/promolint is a symbolic link; the pin ledger is neither read nor written (remove the link to cache the history walk again)\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(contents(&outside.path().join("pins.json")), Some(fake));
+    assert_eq!(std::fs::read_dir(outside.path()).expect("dir").count(), 1);
+}
+
+#[test]
+fn a_ledger_that_is_a_fifo_does_not_hang_the_run() {
+    let (r, _) = skipped_staging("ledger-fifo");
+    r.mkdir(".git/promolint");
+    let status = Command::new("mkfifo")
+        .arg(ledger_of(&r))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    // `run` kills a run over its time limit: opening the pipe for reading would block.
+    let out = r.run(&["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.contains(
+        "error[PL006]: prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run"
+    ));
+    assert!(out.stderr.contains(
+        "promolint: warning: the pin ledger .git/promolint/pins.json is not a regular file (a symbolic link, pipe or device); it was not read, and is replaced\n"
+    ), "{}", out.stderr);
+    let ledger = std::fs::symlink_metadata(ledger_of(&r)).expect("ledger");
+    assert!(ledger.is_file(), "the pipe was not replaced by a ledger");
+}
+
+#[test]
+fn a_ledger_linked_to_dev_zero_is_not_read() {
+    let (r, _) = skipped_staging("ledger-dev-zero");
+    r.mkdir(".git/promolint");
+    symlink("/dev/zero", ledger_of(&r)).expect("symlink");
+    let started = std::time::Instant::now();
+    let out = r.run(&["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.contains(
+        "error[PL006]: prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run"
+    ));
+    // Read, /dev/zero never ends (the run would be killed at the time limit).
+    assert!(started.elapsed() < LIMIT);
+    assert!(out.stderr.contains(
+        "the pin ledger .git/promolint/pins.json is not a regular file (a symbolic link, pipe or device); it was not read, and is replaced"
+    ), "{}", out.stderr);
+    let ledger = std::fs::symlink_metadata(ledger_of(&r)).expect("ledger");
+    assert!(
+        ledger.is_file() && ledger.len() < 10_000,
+        "not rewritten: {ledger:?}"
+    );
+}
+
+#[test]
+fn an_oversized_ledger_is_ignored_and_rewritten() {
+    let (r, _) = skipped_staging("ledger-oversized");
+    r.mkdir(".git/promolint");
+    // 200 MB (sparse): over the 64 MiB cap, so not read at all.
+    let file = std::fs::File::create(ledger_of(&r)).expect("ledger");
+    file.set_len(200 << 20).expect("set_len");
+    drop(file);
+    let out = r.run(&["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.contains(
+        "error[PL006]: prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run"
+    ));
+    assert!(out.stderr.contains(
+        "promolint: warning: the pin ledger .git/promolint/pins.json is larger than 64 MiB; it was not read, and is replaced\n"
+    ), "{}", out.stderr);
+    let len = std::fs::metadata(ledger_of(&r)).expect("ledger").len();
+    assert!(
+        len < 10_000,
+        "the oversized ledger was not rewritten: {len} bytes"
+    );
+}
+
+#[test]
+fn a_fake_ledger_entry_does_not_clear_a_promotion_order_error() {
+    let (r, [_, c1, c2]) = skipped_staging("ledger-fake");
+    // What --no-cache says, in each command.
+    let commands: [&[&str]; 3] = [
+        &["check", "--format", "json"],
+        &["diff", "--base", "HEAD~1", "--format", "json"],
+        &["history", "--format", "json"],
+    ];
+    let uncached: Vec<Out> = commands
+        .iter()
+        .map(|args| {
+            let mut args = args.to_vec();
+            args.push("--no-cache");
+            r.run(&args)
+        })
+        .collect();
+    for out in &uncached {
+        expect_code(out, 1);
+        assert_eq!(findings(out), [staging_skipped()]);
+    }
+    assert_eq!(json(&uncached[2])["findings"][0]["commit"], c2.as_str());
+    // An honest ledger; then one entry claims that commit c1 also moved staging to 2.0.0.
+    expect_code(&r.run(&["history", "--format", "json"]), 1);
+    let honest = std::fs::read_to_string(ledger_of(&r)).expect("ledger");
+    let mut fake: serde_json::Value = serde_json::from_str(&honest).expect("ledger JSON");
+    let entry = fake["commits"][c1.as_str()]
+        .as_array_mut()
+        .expect("c1's entry");
+    let mut claim = entry[0].clone();
+    assert_eq!(claim["path"], DEV_APP);
+    claim["path"] = STAGING_APP.into();
+    entry.push(claim);
+    let fake = serde_json::to_string(&fake).expect("JSON");
+    let short: String = c1.chars().take(7).collect();
+    for (args, uncached) in commands.iter().zip(&uncached) {
+        std::fs::write(ledger_of(&r), &fake).expect("plant");
+        let out = r.run(args);
+        expect_code(&out, 1);
+        assert_eq!(out.stdout, uncached.stdout, "{args:?}");
+        let warning = format!(
+            "promolint: warning: the pin ledger .git/promolint/pins.json disagrees with the repository (commit {short}); it was discarded and rebuilt\n"
+        );
+        assert_eq!(out.stderr, warning, "{args:?}");
+        // Rebuilt: the next run believes nothing it should not, and says nothing.
+        let again = r.run(args);
+        assert_eq!(again.stdout, uncached.stdout);
+        assert_eq!(again.stderr, "");
+        // Discarded, not patched: what the walk saw (`diff` walks up to its base only).
+        let rebuilt = std::fs::read_to_string(ledger_of(&r)).expect("ledger");
+        let rebuilt: serde_json::Value = serde_json::from_str(&rebuilt).expect("JSON");
+        let honest: serde_json::Value = serde_json::from_str(&honest).expect("JSON");
+        let entries = rebuilt["commits"].as_object().expect("commits");
+        assert!(entries.contains_key(&c1), "{args:?}");
+        for (commit, pins) in entries {
+            assert_eq!(pins, &honest["commits"][commit], "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn a_missing_blob_is_reported_and_not_cached() {
+    // staging ran 2.0.0 (c1) before moving to 3.0.0; prod then pins 2.0.0: fine, as long
+    // as c1's blob of staging's file can be read.
+    let r = Repo::init("ledger-missing-blob");
+    for app in [DEV_APP, STAGING_APP, PROD_APP] {
+        r.write(app, &deployment("ghcr.io/acme/backend:1.0.0"));
+    }
+    r.commit("all on 1.0.0");
+    // dev moves with staging; staging's file differs from the others' (its own blob).
+    let staging = |tag: &str| deployment(&format!("ghcr.io/acme/backend:{tag}")) + "# staging\n";
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:2.0.0"));
+    r.write(STAGING_APP, &staging("2.0.0"));
+    let c1 = r.commit("dev and staging on 2.0.0");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:3.0.0"));
+    r.write(STAGING_APP, &staging("3.0.0"));
+    r.commit("dev and staging on 3.0.0");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:2.0.0"));
+    r.commit("prod on 2.0.0");
+    let blob = r.rev(&format!("{c1}:{STAGING_APP}"));
+    let object = r.abs(&format!(".git/objects/{}/{}", &blob[..2], &blob[2..]));
+    let saved = std::fs::read(&object).expect("loose object");
+    std::fs::remove_file(&object).expect("remove object");
+    // Without it, nothing says staging ran 2.0.0: the error, and a warning naming the
+    // commit, the file and the object.
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 1);
+    assert_eq!(
+        findings(&out),
+        [found(
+            "PL006",
+            PROD_APP,
+            10,
+            39,
+            "prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run (staging runs 3.0.0)"
+        )]
+    );
+    let short: String = c1.chars().take(7).collect();
+    assert!(
+        out.stderr.contains(&format!(
+            "promolint: warning: commit {short}: clusters/staging/app.yaml cannot be read (object {} is missing from the repository; fetch it again (`git fetch`) or check the repository with `git fsck`); the history is judged without its pins, and the commit is not cached",
+            &blob[..12]
+        )),
+        "{}",
+        out.stderr
+    );
+    let ledger = std::fs::read_to_string(ledger_of(&r)).expect("ledger");
+    assert!(
+        !ledger.contains(&c1),
+        "the commit was cached without its pins"
+    );
+    // The object comes back: so does the answer.
+    std::fs::write(&object, saved).expect("restore");
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 0);
+    assert_eq!(findings(&out), []);
+    assert_eq!(out.stderr, "");
+    assert!(std::fs::read_to_string(ledger_of(&r))
+        .expect("ledger")
+        .contains(&c1));
+}
+
 // ----- the table in docs/reliability.md -----
 
 /// A row of the case table: its case, exit codes, message fragment and test.

@@ -338,7 +338,7 @@ fn an_output_that_cannot_be_written_is_exit_2() {
     );
     assert_eq!(code(&out), 2);
     assert!(
-        stderr(&out).contains("cannot write the sarif report to no/such/dir/x.sarif"),
+        stderr(&out).contains("cannot write the SARIF report to no/such/dir/x.sarif"),
         "{}",
         stderr(&out)
     );

@@ -50,7 +50,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             }
             // At base or earlier: also what makes a rollback to an old version fine.
             let ran_before = has_version(before, pred, component, &v)
-                || ctx.history.ran(pred_name, component, &v).is_some()
+                || ctx.history.has_run(pred_name, component, &v)
                 || passed_through(before, ctx.history, pred, component, &v);
             if ran_before {
                 continue;
@@ -123,7 +123,7 @@ pub fn unrun_predecessors(snap: &Snapshot, history: &HistoryIndex, p: &Effective
                 .any(|q| lineage_version(snap, q, &mutable).is_some())
                 || history.knows(pred_name, component);
             manages
-                && history.ran(pred_name, component, &v).is_none()
+                && !history.has_run(pred_name, component, &v)
                 && !passed_through(snap, history, pred, component, &v)
                 && !predates_history(snap, history, p, &v)
         })

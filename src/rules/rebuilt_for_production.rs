@@ -93,12 +93,15 @@ fn judge(
                 ));
             }
         }
-        // The history only matters when the trees show no predecessor build of `d`.
+        // The history only matters when the trees show no predecessor build of `d` (and is
+        // only asked then: a walk may be needed to answer).
         let matched = ran.iter().any(|(qd, _)| qd == d);
-        if let Some(past) = history
-            .ran(pred_name, &pin.component, v)
-            .filter(|_| !matched)
-        {
+        let past = if matched {
+            None
+        } else {
+            history.ran(pred_name, &pin.component, v)
+        };
+        if let Some(past) = past {
             if let Some(qd) = &past.digest {
                 let commit: String = past.commit.chars().take(7).collect();
                 ran.push((

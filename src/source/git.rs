@@ -88,9 +88,33 @@ pub struct CommitInfo {
     pub time: i64,
 }
 
+/// Why a blob could not be read (see [`GitRepo::read_blob_checked`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobError {
+    pub message: String,
+    /// The reason is the object's own (its size or kind), not this copy's.
+    pub intrinsic: bool,
+}
+
+impl BlobError {
+    fn of_object(message: String) -> Self {
+        BlobError {
+            message,
+            intrinsic: true,
+        }
+    }
+
+    fn of_copy(message: String) -> Self {
+        BlobError {
+            message,
+            intrinsic: false,
+        }
+    }
+}
+
 /// A repository opened once per run; cheap to share across rayon threads (see the module
-/// documentation for how threads get their handles).
-#[derive(Debug)]
+/// documentation for how threads get their handles). A clone shares the handles.
+#[derive(Clone, Debug)]
 pub struct GitRepo {
     /// Absolute, so that handles opened later on other threads find the same repository.
     git_dir: PathBuf,
@@ -467,6 +491,38 @@ impl GitRepo {
         Ok(out)
     }
 
+    /// The file at `path` (as [`FileEntry::path`] spells it) in `commit`'s tree: `None` when
+    /// there is none, or a directory or a name that is not valid UTF-8 is there. Reads only
+    /// the trees on the way.
+    pub fn file_at(&self, commit: ObjectId, path: &str) -> Result<Option<FileEntry>, SourceError> {
+        let repo = self.handle()?;
+        let mut tree = self.load_required(&repo, commit)?.tree;
+        let mut prefix = Vec::new();
+        let mut parts = path.split('/').peekable();
+        while let Some(part) = parts.next() {
+            let object = self.find_tree(&repo, Some(tree), &prefix)?;
+            let entries = self.parse_tree(object.as_ref(), Some(tree), &prefix)?;
+            let Some(entry) = entries.iter().find(|e| e.name == part.as_bytes()) else {
+                return Ok(None);
+            };
+            match (entry.kind, parts.peek().is_none()) {
+                (Some(kind), true) => {
+                    return Ok(Some(FileEntry {
+                        path: path.to_string(),
+                        id: entry.id,
+                        kind,
+                    }))
+                }
+                (None, false) => {
+                    prefix = join(&prefix, entry.name);
+                    tree = entry.id;
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
     /// Every file of a commit's tree, recursively, sorted by path. Submodules are listed
     /// (as [`EntryKind::Submodule`]) but not entered.
     pub fn tree_files(&self, commit: ObjectId) -> Result<Vec<FileEntry>, SourceError> {
@@ -661,20 +717,27 @@ impl GitRepo {
     /// before reading it), missing, corrupt (content that does not hash to its id), or not a
     /// blob (a submodule's commit, say).
     pub fn read_blob(&self, id: ObjectId, max_size: u64) -> Result<Vec<u8>, String> {
-        let repo = self.handle().map_err(|e| e.message)?;
+        self.read_blob_checked(id, max_size).map_err(|e| e.message)
+    }
+
+    /// [`Self::read_blob`], saying whether the reason is the object's own (its size, its
+    /// kind: the same in every copy of the repository) or this copy's (missing or damaged:
+    /// fetching it again may bring it back).
+    pub fn read_blob_checked(&self, id: ObjectId, max_size: u64) -> Result<Vec<u8>, BlobError> {
+        let repo = self.handle().map_err(|e| BlobError::of_copy(e.message))?;
         let missing = || {
-            format!(
+            BlobError::of_copy(format!(
                 "object {} is missing from the repository; fetch it again (`git fetch`) or \
                  check the repository with `git fsck`",
                 short(id)
-            )
+            ))
         };
         let unreadable = |e: &dyn std::fmt::Display| {
-            format!(
+            BlobError::of_copy(format!(
                 "object {} cannot be read ({e}); check the repository with `git fsck` and \
                  fetch the object again",
                 short(id)
-            )
+            ))
         };
         let header = match repo.try_find_header(id) {
             Ok(Some(header)) => header,
@@ -682,14 +745,17 @@ impl GitRepo {
             Err(e) => return Err(unreadable(&e)),
         };
         if header.kind() != gix::objs::Kind::Blob {
-            return Err(format!(
+            return Err(BlobError::of_object(format!(
                 "object {} is a {}, not a file",
                 short(id),
                 header.kind()
-            ));
+            )));
         }
         if header.size() > max_size {
-            return Err(crate::extract::over_size_limit(header.size(), max_size));
+            return Err(BlobError::of_object(crate::extract::over_size_limit(
+                header.size(),
+                max_size,
+            )));
         }
         let object = match repo.try_find_object(id) {
             Ok(Some(object)) => object,
@@ -699,11 +765,11 @@ impl GitRepo {
         // A damaged object can still inflate; only its hash tells.
         match gix::objs::compute_hash(self.object_hash, gix::objs::Kind::Blob, &object.data) {
             Ok(actual) if actual == id => Ok(object.detach().data),
-            _ => Err(format!(
+            _ => Err(BlobError::of_copy(format!(
                 "object {} is corrupt: its content does not match its id; check the repository \
                  with `git fsck` and fetch the object again",
                 short(id)
-            )),
+            ))),
         }
     }
 
