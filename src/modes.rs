@@ -312,7 +312,9 @@ fn changed_files(changes: &[FileChange]) -> Vec<ChangedFile> {
             }
         }
     }
-    out.sort();
+    // By path, as `ChangeContext` searches it (sorting by kind first made its binary search
+    // miss modified files whenever files were also added).
+    out.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.cmp(b)));
     out
 }
 
@@ -601,4 +603,48 @@ pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
             None => Ok(matrix),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::git::EntryKind;
+
+    fn entry(path: &str, byte: u8) -> FileEntry {
+        FileEntry {
+            path: path.to_string(),
+            id: ObjectId::from_bytes_or_panic(&[byte; 20]),
+            kind: EntryKind::Blob,
+        }
+    }
+
+    #[test]
+    fn changed_files_are_sorted_by_path_so_lookups_find_every_kind() {
+        let changes = [
+            FileChange {
+                path: "a/new.yaml".into(),
+                old: None,
+                new: Some(entry("a/new.yaml", 1)),
+            },
+            FileChange {
+                path: "m/edited.yaml".into(),
+                old: Some(entry("m/edited.yaml", 2)),
+                new: Some(entry("m/edited.yaml", 3)),
+            },
+            FileChange {
+                path: "z/new.yaml".into(),
+                old: None,
+                new: Some(entry("z/new.yaml", 4)),
+            },
+        ];
+        let files = changed_files(&changes);
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["a/new.yaml", "m/edited.yaml", "z/new.yaml"]);
+        let (before, after) = (Snapshot::default(), Snapshot::default());
+        let history = HistoryIndex::empty();
+        let config = Config::default();
+        let ctx = ChangeContext::new(&before, &after, &files, &history, None, &config);
+        // Sorted by kind first, the binary search missed the modified file.
+        assert!(ctx.changed("m/edited.yaml") && ctx.changed("z/new.yaml"));
+    }
 }
