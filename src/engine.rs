@@ -264,15 +264,31 @@ pub fn check(opts: &Options) -> Result<Outcome, Error> {
 /// in a debug build, more than the 2 MiB threads get by default.
 pub const WORKER_STACK_SIZE: usize = 16 << 20;
 
+/// The most worker threads a run starts: twice the cores (reading files waits on the disk
+/// now and then). `--jobs 20000` started 20,000 threads of [`WORKER_STACK_SIZE`] each and
+/// never finished; more threads than this only add contention.
+pub fn max_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) * 2
+}
+
+/// `--jobs N` as the run uses it: at least 1, at most [`max_jobs`].
+pub fn jobs(requested: Option<usize>) -> Result<Option<usize>, Error> {
+    match requested {
+        Some(0) => Err(Error::Usage {
+            message: "--jobs must be at least 1".to_string(),
+            help: Some(format!(
+                "give a number of worker threads from 1 to {} (twice this machine's cores), or leave --jobs out to use every core",
+                max_jobs()
+            )),
+        }),
+        Some(n) => Ok(Some(n.min(max_jobs()))),
+        None => Ok(None),
+    }
+}
+
 fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     let mut b = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK_SIZE);
-    if let Some(n) = jobs {
-        if n == 0 {
-            return Err(Error::Usage {
-                message: "--jobs must be at least 1".to_string(),
-                help: None,
-            });
-        }
+    if let Some(n) = self::jobs(jobs)? {
         b = b.num_threads(n);
     }
     b.build().map_err(|e| Error::Usage {

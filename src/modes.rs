@@ -584,7 +584,7 @@ pub fn head_history(opts: &Options, snapshot: &Snapshot, config: &Config) -> His
 pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(engine::WORKER_STACK_SIZE)
-        .num_threads(opts.jobs.unwrap_or(0))
+        .num_threads(engine::jobs(opts.jobs)?.unwrap_or(0))
         .build()
         .map_err(|e| Error::Usage {
             message: format!("cannot start worker threads: {e}"),

@@ -35,15 +35,15 @@ pub fn run(cli: Cli) -> i32 {
 /// [`engine::WORKER_STACK_SIZE`] of stack each.
 fn workers(cli: &Cli) -> Result<(), Error> {
     let mut builder = rayon::ThreadPoolBuilder::new().stack_size(engine::WORKER_STACK_SIZE);
-    match cli.global.jobs {
-        Some(0) => {
-            return Err(Error::Usage {
-                message: "--jobs must be at least 1".to_string(),
-                help: None,
-            })
+    if let Some(n) = engine::jobs(cli.global.jobs)? {
+        if cli.global.jobs != Some(n) && !cli.global.quiet {
+            let _ = writeln!(
+                std::io::stderr(),
+                "promolint: --jobs {} is more than this machine can use; running {n} worker threads (twice its cores)",
+                cli.global.jobs.unwrap_or(n)
+            );
         }
-        Some(n) => builder = builder.num_threads(n),
-        None => {}
+        builder = builder.num_threads(n);
     }
     // Fails only when the pool already exists (a second run in one process): keep it.
     let _ = builder.build_global();
