@@ -30,6 +30,9 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// `--no-cache`: neither read nor write the pin ledger in the git directory.
     pub no_cache: bool,
+    /// `--max-file-size BYTES`: overrides the configuration's `max_file_size`, and may go
+    /// above the cap a configuration file has.
+    pub max_file_size: Option<u64>,
 }
 
 /// The result of a run.
@@ -163,6 +166,15 @@ pub fn load_config(root: &Path, start: &Path, explicit: Option<&Path>) -> Result
             return Ok(Config::default());
         }
     }
+}
+
+/// The configuration of a run: [`load_config`], then what the command line overrides.
+pub fn run_config(root: &Path, opts: &Options) -> Result<Config, Error> {
+    let mut config = load_config(root, &opts.start, opts.config.as_deref())?;
+    if let Some(size) = opts.max_file_size {
+        config.max_file_size = size;
+    }
+    Ok(config)
 }
 
 /// Prefix every path glob of `config` with `base/`.
@@ -338,7 +350,7 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
     // overlays that include it, and predecessors live in other directories.
     let list = probe;
     crate::timing::phase("listed files");
-    let config = load_config(&root, &opts.start, opts.config.as_deref())?;
+    let config = run_config(&root, opts)?;
     let mut facts = extract_files(&root, &list.files, config.max_file_size);
     crate::timing::phase("read and extracted");
     for (path, reason) in &list.skipped {

@@ -84,7 +84,7 @@ impl GitRun {
         let root = repo.workdir().unwrap_or_else(|| opts.start.clone());
         let config = match config {
             Some(c) => c,
-            None => engine::load_config(&root, &opts.start, opts.config.as_deref())?,
+            None => engine::run_config(&root, opts)?,
         };
         let enabled = engine::enabled_rules(&config, opts)?;
         Ok(GitRun {

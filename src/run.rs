@@ -318,6 +318,7 @@ fn options(cli: &Cli, paths: Vec<String>) -> Result<Options, Error> {
         config: g.config.clone(),
         jobs: g.jobs,
         no_cache: g.no_cache,
+        max_file_size: g.max_file_size,
         select: g.select.clone(),
         ignore: g.ignore.clone(),
     })
@@ -537,11 +538,11 @@ fn rules_listing(format: Format) -> Result<String, Error> {
 fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
     let start = start_dir(cli)?;
     let list = engine::list_worktree(&start)?;
-    let facts = engine::extract_files(
-        &list.root,
-        &list.files,
-        config::Config::default().max_file_size,
-    );
+    let max_size = cli
+        .global
+        .max_file_size
+        .unwrap_or(config::Config::default().max_file_size);
+    let facts = engine::extract_files(&list.root, &list.files, max_size);
     let envs = engine::environments(&config::Config::default(), &list.files, &facts)?;
     let text = config::init::render(&envs, &list.files);
     if to_stdout {

@@ -602,7 +602,7 @@ fn expectation(path: &str) -> (Option<&'static str>, Option<&'static str>) {
             Some("max_versions_per_change: 1"),
         ),
         "max_file_size" => (
-            Some("a size in bytes (a positive integer)"),
+            Some("a size in bytes (a positive integer, at most 67108864)"),
             Some("max_file_size: 4194304"),
         ),
         "rules" => (
@@ -727,6 +727,18 @@ impl<'f> Validator<'f> {
                     Some(&size.referenced),
                     "`max_file_size` must be at least 1 byte".into(),
                     "set the size in bytes above which files are skipped, e.g. `max_file_size: 4194304` (4 MiB, the default), or remove the field".into(),
+                ));
+            }
+            let cap = crate::extract::MAX_CONFIGURED_SIZE_LIMIT;
+            if size.value > cap {
+                return Err(self.error(
+                    "max_file_size",
+                    Some(&size.referenced),
+                    format!(
+                        "`max_file_size` is {} bytes; a configuration file may raise it to {cap} bytes (64 MiB) at most",
+                        size.value
+                    ),
+                    "lower it, or let whoever runs promolint raise the limit with `--max-file-size BYTES` on the command line (it overrides this field)".into(),
                 ));
             }
             config.max_file_size = size.value;
@@ -1323,6 +1335,18 @@ rules:
         assert_eq!(config.max_file_size, 100);
         let config = parse("mutable_tags: [dev]\n", "c.yaml").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(config.mutable_tags, ["dev"]);
+    }
+
+    #[test]
+    fn max_file_size_is_capped_at_64_mib() {
+        let config = parse("max_file_size: 67108864\n", "c.yaml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.max_file_size, 64 << 20);
+        let e = error("max_file_size: 3000000000\n", "max_file_size", 1, 16);
+        says(
+            &e,
+            "`max_file_size` is 3000000000 bytes; a configuration file may raise it to 67108864 bytes (64 MiB) at most",
+            "`--max-file-size BYTES` on the command line",
+        );
     }
 
     #[test]
