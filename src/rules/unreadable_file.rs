@@ -76,6 +76,8 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
 fn remedy(reason: &str) -> &'static str {
     if reason.contains("over the size limit") {
         "split it into smaller files, or raise the limit for this run with `--max-file-size BYTES`"
+    } else if reason.contains("git fsck") {
+        "repair the repository as the reason says; until then the file cannot be judged"
     } else if reason == "symlink not followed" {
         "commit the file itself, not a symlink to it"
     } else if reason == crate::source::worktree::NOT_UTF8 {
