@@ -143,7 +143,23 @@ pub fn load_config(root: &Path, start: &Path, explicit: Option<&Path>) -> Result
     let mut dir = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
     loop {
         let candidate = dir.join(config::FILE_NAME);
-        if candidate.is_file() {
+        // Whatever exists under the name is the configuration, or an error: a directory, a
+        // FIFO or a link to `/dev/null` must not silently become zero config.
+        let exists = match std::fs::symlink_metadata(&candidate) {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                return Err(Error::Config(ConfigError {
+                    file: candidate.display().to_string(),
+                    line: None,
+                    column: None,
+                    field: String::new(),
+                    message: format!("cannot tell whether the config file exists: {e}"),
+                    help: Some("check the permissions of the directory".to_string()),
+                }))
+            }
+        };
+        if exists {
             let base = dir
                 .strip_prefix(&root_abs)
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
