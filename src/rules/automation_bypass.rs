@@ -476,20 +476,28 @@ fn unrestricted(
         protected: e.protected,
     };
     let extract = policy.extract.as_ref().map(|(x, _)| x.as_str());
-    analyse(Some(pattern), extract, &policy.order, &ctx)
-        .into_iter()
-        .find_map(|problem| match problem {
-            Problem::NotAnchored { tag } => Some(format!(
-                "its pattern is not anchored with `^` and admits `{tag}`"
+    let problems = analyse(Some(pattern), extract, &policy.order, &ctx);
+    let proven = problems.iter().find_map(|problem| match problem {
+        Problem::NotAnchored { tag } => Some(format!(
+            "its pattern is not anchored with `^` and admits `{tag}`"
+        )),
+        Problem::ForeignTag { tag, token } => Some(format!("it admits `{tag}`, a tag of {token}")),
+        Problem::MutableTag { tags } => {
+            tags.first().map(|t| format!("it admits mutable tag `{t}`"))
+        }
+        _ => None,
+    });
+    // Restricted means shown to be restricted: a pattern too complex to analyse over a
+    // protected path counts as unrestricted (fail closed).
+    proven.or_else(|| {
+        problems.iter().find_map(|problem| match problem {
+            Problem::TooComplex { reason } => Some(format!(
+                "its pattern is too complex to analyse ({reason}), so it cannot be shown to admit only {}'s tags",
+                e.name
             )),
-            Problem::ForeignTag { tag, token } => {
-                Some(format!("it admits `{tag}`, a tag of {token}"))
-            }
-            Problem::MutableTag { tags } => {
-                tags.first().map(|t| format!("it admits mutable tag `{t}`"))
-            }
             _ => None,
         })
+    })
 }
 
 /// Pins an automation writes in one protected environment through one policy.
