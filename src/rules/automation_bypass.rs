@@ -925,6 +925,20 @@ spec:
     }
 
     #[test]
+    fn a_policy_too_complex_to_analyse_is_not_restricted() {
+        let complex =
+            r"^(staging|production)-v(?P<version>[0-9.]+)-(?P<ts>[0-9]+)(-.{0,200}x.{0,200})?$";
+        let found = lab(complex, "production");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].ends_with(
+                "its pattern is too complex to analyse (its DFA exceeds 1048576 bytes), so it cannot be shown to admit only production's tags"
+            ),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn flux_automation_with_a_policy_without_pattern_or_outside_its_path() {
         let policy = r#"apiVersion: image.toolkit.fluxcd.io/v1beta2
 kind: ImagePolicy
