@@ -108,10 +108,23 @@ fn found(rule: &str, path: &str, line: u64, column: u64, message: &str) -> Found
     )
 }
 
-/// A PL000 note at 1:1.
+/// A PL000 finding at 1:1.
 fn skipped(path: &str, reason: &str) -> Found {
     found("PL000", path, 1, 1, &format!("file skipped: {reason}"))
 }
+
+/// The reason of a PL000 error in the protected prod: what could not be read, then what to
+/// do (a file prod cannot read fails the check).
+fn in_prod(reason: &str, fix: &str) -> String {
+    format!("{reason}; prod is protected, so a file promolint cannot read fails the check: {fix}")
+}
+
+const SYMLINK_FIX: &str = "commit the file itself, not a symlink to it";
+const SIZE_FIX: &str =
+    "split it into smaller files, or raise the limit for this run with `--max-file-size BYTES`";
+const TEXT_FIX: &str =
+    "save it as UTF-8 text, or keep files that are not manifests out of the environment's paths";
+const PARSE_FIX: &str = "make it readable (the reason says where it stops), or keep files that are not manifests out of the environment's paths";
 
 // ----- building repositories -----
 
@@ -234,23 +247,27 @@ fn symlink_to_a_file_outside_the_repository() {
         outside.path().join("secret.yaml"),
         "clusters/prod/secret.yaml",
     );
-    let note = [skipped("clusters/prod/secret.yaml", "symlink not followed")];
+    // An error: prod is protected, and what the link stands for cannot be judged.
+    let error = [skipped(
+        "clusters/prod/secret.yaml",
+        &in_prod("symlink not followed", SYMLINK_FIX),
+    )];
 
-    r.expect_json(&["check"], 0, &note);
-    let out = r.run(&["check", "--fail-level", "note"]);
+    r.expect_json(&["check"], 1, &error);
+    let out = r.run(&["check"]);
     expect_code(&out, 1);
     assert!(out.stdout.starts_with(
-        "note[PL000]: file skipped: symlink not followed\n--> clusters/prod/secret.yaml:1:1\n"
+        "error[PL000]: file skipped: symlink not followed; prod is protected, so a file promolint cannot read fails the check: commit the file itself, not a symlink to it\n--> clusters/prod/secret.yaml:1:1\n"
     ));
     // A path argument that is the link: listed, still not followed.
-    r.expect_json(&["check", "clusters/prod/secret.yaml"], 0, &note);
+    r.expect_json(&["check", "clusters/prod/secret.yaml"], 1, &error);
 
     // The index and commits hold the link itself (mode 120000), never its target.
     r.git(&["add", "-A"]);
-    r.expect_json(&["staged"], 0, &note);
+    r.expect_json(&["staged"], 1, &error);
     r.git(&["commit", "-q", "-m", "link"]);
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &note);
+        r.expect_json(args, 1, &error);
     }
 }
 
@@ -265,19 +282,19 @@ fn symlink_to_a_directory() {
     // Neither link is descended: nothing under them is listed or read.
     r.link(outside.path(), "clusters/prod/shared");
     r.link("../dev", "clusters/prod/dev-copy");
-    // A directory link with a YAML name is a file promolint would read: a note.
+    // A directory link with a YAML name is a file promolint would read: in prod, an error.
     r.link(outside.path(), "clusters/prod/outside.yaml");
-    let note = [skipped(
+    let error = [skipped(
         "clusters/prod/outside.yaml",
-        "symlink not followed",
+        &in_prod("symlink not followed", SYMLINK_FIX),
     )];
 
     let out = r.run(&["check"]);
-    expect_code(&out, 0);
+    expect_code(&out, 1);
     assert!(out
         .stdout
-        .ends_with("promolint: 3 files checked: 0 errors, 0 warnings, 1 note\n"));
-    r.expect_json(&["check"], 0, &note);
+        .ends_with("promolint: 3 files checked: 1 error, 0 warnings, 0 notes\n"));
+    r.expect_json(&["check"], 1, &error);
     // Naming a file through the link is refused.
     let out = r.run(&["check", "clusters/prod/shared/app.yaml"]);
     expect_failure(
@@ -290,7 +307,7 @@ fn symlink_to_a_directory() {
 
     r.commit("links");
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &note);
+        r.expect_json(args, 1, &error);
     }
 }
 
@@ -307,17 +324,18 @@ fn symlink_loop() {
         r.link("../..", "clusters/prod/root");
         // One finding for the real file: neither the loops nor the links back to the root
         // are walked (that would list app.yaml again, or never end).
+        let link = in_prod("symlink not followed", SYMLINK_FIX);
         let want = [
-            skipped("clusters/prod/a.yaml", "symlink not followed"),
+            skipped("clusters/prod/a.yaml", &link),
             found("PL001", PROD_APP, 10, 39, LATEST),
-            skipped("clusters/prod/b.yaml", "symlink not followed"),
+            skipped("clusters/prod/b.yaml", &link),
         ];
         r.expect_json(&["check"], 1, &want);
         let out = r.run(&["check"]);
         expect_code(&out, 1);
         assert!(out
             .stdout
-            .ends_with("promolint: 3 files checked: 1 error, 0 warnings, 2 notes\n"));
+            .ends_with("promolint: 3 files checked: 3 errors, 0 warnings, 0 notes\n"));
     }
     let r = Repo::init("symlink-loop-git");
     r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
@@ -326,12 +344,13 @@ fn symlink_loop() {
     r.link("a.yaml", "clusters/prod/b.yaml");
     r.link("../..", "clusters/prod/root");
     r.commit("loops");
+    let link = in_prod("symlink not followed", SYMLINK_FIX);
     let want = [
-        skipped("clusters/prod/a.yaml", "symlink not followed"),
-        skipped("clusters/prod/b.yaml", "symlink not followed"),
+        skipped("clusters/prod/a.yaml", &link),
+        skipped("clusters/prod/b.yaml", &link),
     ];
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
     }
 }
 
@@ -391,12 +410,13 @@ fn non_utf8_file_names() {
     .expect("write");
     let lossy = "clusters/prod/bad-\u{fffd}.yaml";
 
-    // The working tree cannot open the file by a printable name: one note.
-    r.expect_json(&["check"], 0, &[skipped(lossy, "path is not valid UTF-8")]);
-    let out = r.run(&["check", "--fail-level", "note"]);
+    // The working tree cannot open the file by a printable name: one error (prod).
+    let reason = in_prod("path is not valid UTF-8", "rename it to a UTF-8 name");
+    r.expect_json(&["check"], 1, &[skipped(lossy, &reason)]);
+    let out = r.run(&["check"]);
     expect_code(&out, 1);
     assert!(out.stdout.starts_with(&format!(
-        "note[PL000]: file skipped: path is not valid UTF-8\n--> {lossy}:1:1\n"
+        "error[PL000]: file skipped: {reason}\n--> {lossy}:1:1\n"
     )));
 
     // Git reads the blob by its id: the content is judged, under the lossy name.
@@ -432,19 +452,18 @@ fn very_long_paths() {
     let deep = format!("clusters/prod/{}", deep_dir());
     assert!(r.path().display().to_string().len() + deep.len() > 4096);
 
-    // The directory that cannot be opened is a note; the rest of the tree is checked.
+    // A directory that cannot be opened could hide prod's files: the run cannot be done.
     let out = r.run(&["check", "--format", "json"]);
-    expect_code(&out, 1);
-    let got = findings(&out);
-    assert_eq!(got.len(), 2, "{got:?}");
-    assert_eq!(got[0], found("PL001", PROD_APP, 10, 39, LATEST));
-    let (rule, path, ..) = &got[1];
-    assert_eq!(rule, "PL000");
-    assert!(deep.starts_with(&format!("{path}/")), "{path}");
-    assert_eq!(
-        got[1].4,
-        "file skipped: directory cannot be read: File name too long (os error 36)"
+    expect_failure(
+        &out,
+        &[
+            "error: cannot read the directory `clusters/prod/d",
+            ": File name too long (os error 36)",
+            "help: its path is longer than the system lets a program open: shorten the directory names",
+        ],
     );
+    let named = out.stderr.split('`').nth(1).unwrap_or_default();
+    assert!(deep.starts_with(&format!("{named}/")), "{named}");
 
     // In Git a path of 4,582 bytes is no problem for trees: diff and history judge it.
     let r = Repo::two_environments("long-path-git");
@@ -493,18 +512,24 @@ fn files_of_50_mb_and_more_in_the_working_tree() {
     let want = [
         skipped(
             "clusters/prod/huge.yaml",
-            "file is 52428800 bytes, over the size limit of 4194304 bytes",
+            &in_prod(
+                "file is 52428800 bytes, over the size limit of 4194304 bytes",
+                SIZE_FIX,
+            ),
         ),
         skipped(
             "envs/acme-prod/sparse.tf",
-            "file is 17179869184 bytes, over the size limit of 4194304 bytes",
+            &in_prod(
+                "file is 17179869184 bytes, over the size limit of 4194304 bytes",
+                SIZE_FIX,
+            ),
         ),
     ];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     let out = r.run(&["check"]);
-    expect_code(&out, 0);
+    expect_code(&out, 1);
     assert!(out.stdout.starts_with(
-        "note[PL000]: file skipped: file is 52428800 bytes, over the size limit of 4194304 bytes\n"
+        "error[PL000]: file skipped: file is 52428800 bytes, over the size limit of 4194304 bytes; prod is protected"
     ));
 }
 
@@ -528,16 +553,19 @@ fn blob_of_50_mb_in_git() {
         .open(&object)
         .and_then(|f| f.set_len(256))
         .expect("truncate");
-    let note = [skipped(
+    let error = [skipped(
         "clusters/prod/huge.yaml",
-        "file is 52428800 bytes, over the size limit of 4194304 bytes",
+        &in_prod(
+            "file is 52428800 bytes, over the size limit of 4194304 bytes",
+            SIZE_FIX,
+        ),
     )];
-    r.expect_json(&["staged"], 0, &note);
+    r.expect_json(&["staged"], 1, &error);
     r.git(&["commit", "-q", "-m", "huge"]);
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &note);
+        r.expect_json(args, 1, &error);
     }
-    r.expect_json(&["check"], 0, &note);
+    r.expect_json(&["check"], 1, &error);
 }
 
 #[test]
@@ -579,23 +607,21 @@ fn binary_files_with_yaml_and_tf_names() {
     r.write_bytes("clusters/prod/image.yaml", b"\x00\x01image: x\x00\xff");
     r.write_bytes("envs/acme-prod/main.tf", b"locals {\x00 x_version = 1 }\n");
     r.write_bytes("clusters/prod/latin1.yaml", b"image: caf\xe9:1.0\n");
+    let binary = in_prod("binary file (contains NUL bytes)", TEXT_FIX);
     let want = [
-        skipped(
-            "clusters/prod/image.yaml",
-            "binary file (contains NUL bytes)",
-        ),
+        skipped("clusters/prod/image.yaml", &binary),
         skipped(
             "clusters/prod/latin1.yaml",
-            "not valid UTF-8 (invalid byte at offset 10)",
+            &in_prod("not valid UTF-8 (invalid byte at offset 10)", TEXT_FIX),
         ),
-        skipped("envs/acme-prod/main.tf", "binary file (contains NUL bytes)"),
+        skipped("envs/acme-prod/main.tf", &binary),
     ];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     r.git(&["add", "-A"]);
-    r.expect_json(&["staged"], 0, &want);
+    r.expect_json(&["staged"], 1, &want);
     r.git(&["commit", "-q", "-m", "binary"]);
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
     }
 }
 
@@ -624,27 +650,36 @@ fn yaml_nesting_20000_deep() {
             "clusters/prod/block-seq.yaml",
             2,
             127,
-            &format!("file skipped: {deep} (at line 2 column 127)"),
+            &format!(
+                "file skipped: {}",
+                in_prod(&format!("{deep} (at line 2 column 127)"), PARSE_FIX)
+            ),
         ),
         found(
             "PL000",
             "clusters/prod/flow-map.yaml",
             1,
             260,
-            &format!("file skipped: {deep} (at line 1 column 260)"),
+            &format!(
+                "file skipped: {}",
+                in_prod(&format!("{deep} (at line 1 column 260)"), PARSE_FIX)
+            ),
         ),
         found(
             "PL000",
             "clusters/prod/flow-seq.yaml",
             1,
             74,
-            &format!("file skipped: {deep} (at line 1 column 74)"),
+            &format!(
+                "file skipped: {}",
+                in_prod(&format!("{deep} (at line 1 column 74)"), PARSE_FIX)
+            ),
         ),
     ];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     r.commit("deep");
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
     }
 }
 
@@ -687,7 +722,13 @@ fn hcl_nesting_20000_deep() {
             path,
             line,
             column,
-            &format!("file skipped: malformed HCL at line {line} column {column}: {deep}"),
+            &format!(
+                "file skipped: {}",
+                in_prod(
+                    &format!("malformed HCL at line {line} column {column}: {deep}"),
+                    PARSE_FIX
+                )
+            ),
         )
     };
     let want = [
@@ -697,10 +738,10 @@ fn hcl_nesting_20000_deep() {
         note("envs/acme-prod/object.tf", 2, 335),
         note("envs/acme-prod/template.tf", 2, 211),
     ];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     r.commit("deep");
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
     }
 }
 
@@ -734,20 +775,32 @@ fn yaml_alias_bombs() {
             "clusters/prod/laughs.yaml",
             6,
             14,
-            "file skipped: alias expansion budget exceeded (more than 250000 nodes) (at line 6 column 14)",
+            &format!(
+                "file skipped: {}",
+                in_prod(
+                    "alias expansion budget exceeded (more than 250000 nodes) (at line 6 column 14)",
+                    PARSE_FIX
+                )
+            ),
         ),
         found(
             "PL000",
             "clusters/prod/recursive.yaml",
             1,
             12,
-            "file skipped: alias refers to an anchor that encloses it (recursive alias) (at line 1 column 12)",
+            &format!(
+                "file skipped: {}",
+                in_prod(
+                    "alias refers to an anchor that encloses it (recursive alias) (at line 1 column 12)",
+                    PARSE_FIX
+                )
+            ),
         ),
     ];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     r.commit("bombs");
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
     }
 }
 
@@ -1324,11 +1377,8 @@ fn github_workflow_commands_cannot_be_injected() {
         assert_eq!(lines.len(), 4, "{}", out.stdout);
         // One command per finding, each its own line, in the JSON's order; then the summary.
         for (line, f) in lines.iter().zip(&reference) {
-            let command = if f.0 == "PL000" {
-                "::notice file="
-            } else {
-                "::error file="
-            };
+            // Every finding is an error: the binary file is prod's, which is protected.
+            let command = "::error file=";
             assert!(line.starts_with(command), "{line}");
             let props_end = line[2..].find("::").expect("message") + 2;
             let props = &line[command.len()..props_end];
@@ -1346,9 +1396,10 @@ fn github_workflow_commands_cannot_be_injected() {
         for line in out.stdout.lines() {
             assert!(!is_command(line), "{line}");
         }
-        assert!(out.stdout.contains(
-            "note[PL000]: file skipped: binary file (contains NUL bytes)\n--> clusters/prod/b\\n::error::pwned \\u{1b}[31m.yaml:1:1\n"
-        ), "{}", out.stdout);
+        assert!(out.stdout.contains(&format!(
+            "error[PL000]: file skipped: {}\n--> clusters/prod/b\\n::error::pwned \\u{{1b}}[31m.yaml:1:1\n",
+            in_prod("binary file (contains NUL bytes)", TEXT_FIX)
+        )), "{}", out.stdout);
         assert!(out.stdout.contains(
             "error[PL003]: prod policy `p\\n::error::pwned\\r\\n::add-mask::x%0A::warning::z`: tag pattern is not anchored"
         ), "{}", out.stdout);
@@ -1384,17 +1435,23 @@ fn json_sarif_and_gitlab_strings_round_trip() {
         path,
         "image: x\n\"k\\\"\\\\\\u0001\\u2028é\": 1\n\"k\\\"\\\\\\u0001\\u2028é\": 2\n",
     );
-    let message = format!("file skipped: duplicate mapping key `{key}` (at line 3 column 1)");
+    let message = format!(
+        "file skipped: {}",
+        in_prod(
+            &format!("duplicate mapping key `{key}` (at line 3 column 1)"),
+            PARSE_FIX
+        )
+    );
     let want = [found("PL000", path, 3, 1, &message)];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     r.commit("strange");
     for args in [&["check"][..], &["diff", "--base", "HEAD~1"], &["history"]] {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
 
         let mut all = args.to_vec();
         all.extend_from_slice(&["--format", "sarif"]);
         let out = r.run(&all);
-        expect_code(&out, 0);
+        expect_code(&out, 1);
         let sarif = json(&out);
         let result = &sarif["runs"][0]["results"][0];
         assert_eq!(result["message"]["text"], message.as_str());
@@ -1408,7 +1465,7 @@ fn json_sarif_and_gitlab_strings_round_trip() {
         let mut all = args.to_vec();
         all.extend_from_slice(&["--format", "gitlab"]);
         let out = r.run(&all);
-        expect_code(&out, 0);
+        expect_code(&out, 1);
         let issues: serde_json::Value = json(&out);
         assert_eq!(issues[0]["location"]["path"], path);
         assert!(issues[0]["description"]
