@@ -1493,6 +1493,438 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).expect("utf-8")
 }
 
+// ----- failing closed and bounds (issue 10) -----
+
+/// A configuration that protects `deploy/blue` (a name zero config does not know), and a
+/// `:latest` there: with the configuration it is an error, without it nothing. Dropping
+/// the configuration would let it pass.
+fn blue_repo(tag: &str) -> Repo {
+    let r = Repo::init(tag);
+    r.write(
+        "config/promolint.yaml",
+        "environments:\n  - name: blue\n    paths: [\"deploy/blue/**\"]\n    protected: true\n",
+    );
+    r.write(
+        "deploy/blue/app.yaml",
+        &deployment("ghcr.io/acme/backend:latest"),
+    );
+    r.commit("blue on latest");
+    r
+}
+
+const BLUE_LATEST: &str = "blue pins ghcr.io/acme/backend to mutable tag `latest`";
+
+#[test]
+fn config_that_is_not_a_regular_file_is_exit_2() {
+    let r = blue_repo("config-kinds");
+    let config = r.abs(".promolint.yaml");
+    // Control: the configuration, read through a link inside the repository, finds it;
+    // zero config does not.
+    r.link("config/promolint.yaml", ".promolint.yaml");
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 1);
+    assert!(findings(&out).contains(&found("PL001", "deploy/blue/app.yaml", 10, 39, BLUE_LATEST)));
+    std::fs::remove_file(&config).expect("rm");
+    r.expect_json(&["check"], 0, &[]);
+
+    let broken: [(&str, &dyn Fn(&Path), &str); 5] = [
+        ("/dev/null", &|p| symlink("/dev/null", p).expect("link"), "the config file is a symlink to `/dev/null`, outside the repository; promolint does not follow symlinks out of the repository"),
+        ("dangling", &|p| symlink("missing.yaml", p).expect("link"), "the config file is a symlink to `missing.yaml`, which does not exist"),
+        ("directory", &|p| std::fs::create_dir(p).expect("mkdir"), "the config file is a directory, not a regular file"),
+        ("FIFO", &|p| mkfifo(p), "the config file is a named pipe (FIFO), not a regular file"),
+        ("link to a directory", &|p| symlink("config", p).expect("link"), "the config file is a symlink to `config`, which is a directory, not a regular file"),
+    ];
+    for (what, make, message) in broken {
+        make(&config);
+        for args in [&["check"][..], &["diff", "--base", "HEAD"], &["status"]] {
+            let out = r.run(args);
+            expect_failure(
+                &out,
+                &[&format!(
+                    "error: invalid configuration: .promolint.yaml: {message}"
+                )],
+            );
+            assert!(out.stderr.contains("\n  help: "), "{what}: {}", out.stderr);
+        }
+        let _ = std::fs::remove_dir(&config);
+        let _ = std::fs::remove_file(&config);
+    }
+}
+
+/// A FIFO at `path` (`mkfifo`).
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success());
+}
+
+#[test]
+fn broken_git_directory_is_exit_2_not_a_plain_directory() {
+    let broken = [
+        ("garbage-file", "Format should be 'gitdir: <path>'"),
+        ("no-head", "Missing HEAD at \".git/HEAD\""),
+        ("no-objects", "Expected an objects directory at"),
+    ];
+    for (tag, why) in broken {
+        let r = Repo::plain(tag);
+        r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+        match tag {
+            "garbage-file" => r.write(".git", "garbage\n"),
+            "no-head" => {
+                git(r.path(), &["init", "-q"]);
+                std::fs::remove_file(r.abs(".git/HEAD")).expect("rm HEAD");
+            }
+            _ => {
+                git(r.path(), &["init", "-q"]);
+                std::fs::remove_dir_all(r.abs(".git/objects")).expect("rm objects");
+            }
+        }
+        let dot_git = r.abs(".git").canonicalize().expect("canonical");
+        for args in [
+            &["check"][..],
+            &["status"],
+            &["diff", "--base", "HEAD"],
+            &["history"],
+        ] {
+            expect_failure(
+                &r.run(args),
+                &[
+                    &format!(
+                        "error: not a usable git repository: `{}` exists but is broken: ",
+                        dot_git.display()
+                    ),
+                    why,
+                    "help: repair it",
+                    "promolint does not fall back to plain files where Git's data is broken",
+                ],
+            );
+        }
+    }
+    // No `.git` at all up to the discovery ceiling: a plain directory, linted as such.
+    let r = Repo::plain("no-git");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    r.expect_json(&["check"], 1, &[found("PL001", PROD_APP, 10, 39, LATEST)]);
+}
+
+/// `text` padded with comment lines to just over 4 MiB.
+fn padded(text: &str) -> String {
+    let mut out = text.to_string();
+    let line = format!("# {}\n", "x".repeat(1022));
+    while out.len() <= 4 << 20 {
+        out.push_str(&line);
+    }
+    out
+}
+
+#[test]
+fn padded_prod_manifest_over_the_size_limit_is_an_error() {
+    let r = Repo::two_environments("padded");
+    let manifest = padded(&deployment("ghcr.io/acme/backend:latest"));
+    let size = manifest.len();
+    r.write(PROD_APP, &manifest);
+    r.commit("prod: latest, padded");
+    let reason = format!("file is {size} bytes, over the size limit of 4194304 bytes");
+    let error = [skipped(PROD_APP, &in_prod(&reason, SIZE_FIX))];
+    r.expect_json(&["check"], 1, &error);
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 1, &error);
+    }
+    let out = r.run(&["diff", "--base", "HEAD~1"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.starts_with(&format!(
+        "error[PL000]: file skipped: {reason}; prod is protected, so a file promolint cannot read fails the check: split it into smaller files, or raise the limit for this run with `--max-file-size BYTES`\n--> {PROD_APP}:1:1\n"
+    )), "{}", out.stdout);
+    // The command line may raise the limit: then the file is read and judged.
+    r.expect_json(
+        &["check", "--max-file-size", "8388608"],
+        1,
+        &[found("PL001", PROD_APP, 10, 39, LATEST)],
+    );
+    // Elsewhere: a warning in an environment that is not protected, a note outside every
+    // environment; neither fails at the default fail level.
+    r.git(&["rm", "-q", PROD_APP]);
+    r.write(DEV_APP, &manifest);
+    r.write("charts/app/deployment.yaml", &manifest);
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 0);
+    let levels: Vec<(String, String)> = json(&out)["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| (f["path"].to_string(), f["level"].to_string()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("\"charts/app/deployment.yaml\"".into(), "\"note\"".into()),
+            (format!("\"{DEV_APP}\""), "\"warning\"".into()),
+        ]
+    );
+}
+
+#[test]
+fn deep_yaml_document_in_prod_is_an_error() {
+    let r = Repo::two_environments("deep-doc");
+    let deep = format!(
+        "{}---\nx: {}{}\n",
+        deployment("ghcr.io/acme/backend:latest"),
+        "[".repeat(70),
+        "]".repeat(70)
+    );
+    r.write(PROD_APP, &deep);
+    r.commit("prod: latest, and a deep document");
+    let reason = "YAML nesting deeper than 64 (at line 12 column 70)";
+    let want = [found(
+        "PL000",
+        PROD_APP,
+        12,
+        70,
+        &format!("file skipped: {}", in_prod(reason, PARSE_FIX)),
+    )];
+    r.expect_json(&["check"], 1, &want);
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 1, &want);
+    }
+    // A comment cannot vouch for a file that does not parse.
+    r.write(
+        PROD_APP,
+        &deep.replace("---\nx:", "---\n# promolint: ignore[PL000] fine\nx:"),
+    );
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 1);
+    assert_eq!(findings(&out)[0].0, "PL000");
+}
+
+/// promolint run as an unprivileged user when the tests run as root (root reads a
+/// directory of mode 000 anyway): `setpriv` to `nobody`.
+fn run_unprivileged(dir: &Path, args: &[&str]) -> Out {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        return run(dir, args);
+    }
+    let bin = env!("CARGO_BIN_EXE_promolint");
+    let out = common::promolint(dir, args)
+        .get_envs()
+        .fold(
+            {
+                let mut c = Command::new("setpriv");
+                c.args([
+                    "--reuid=65534",
+                    "--regid=65534",
+                    "--clear-groups",
+                    "--",
+                    bin,
+                ])
+                .args(args)
+                .current_dir(dir)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+                c
+            },
+            |mut c, (k, v)| {
+                match v {
+                    Some(v) => c.env(k, v),
+                    None => c.env_remove(k),
+                };
+                c
+            },
+        )
+        .output()
+        .expect("setpriv");
+    Out {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn unreadable_directory_is_exit_2() {
+    for r in [
+        Repo::two_environments("unreadable-dir"),
+        Repo::plain("unreadable-dir-plain"),
+    ] {
+        r.write(PROD_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+        r.write(
+            "clusters/prod/hidden/app.yaml",
+            &deployment("ghcr.io/acme/backend:latest"),
+        );
+        let hidden = r.abs("clusters/prod/hidden");
+        let mut perms = std::fs::metadata(&hidden).expect("dir").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o000);
+        std::fs::set_permissions(&hidden, perms).expect("chmod");
+        for args in [&["check"][..], &["status"]] {
+            expect_failure(
+                &run_unprivileged(r.path(), args),
+                &[
+                    "error: cannot read the directory `clusters/prod/hidden`: Permission denied (os error 13)",
+                    "help: make it readable for the user running promolint (`chmod u+rx`)",
+                ],
+            );
+        }
+        let mut perms = std::fs::metadata(&hidden).expect("dir").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&hidden, perms).expect("chmod");
+    }
+}
+
+#[test]
+fn check_path_that_is_a_fifo_or_a_directory_symlink_is_exit_2() {
+    let r = Repo::two_environments("path-kinds");
+    r.write(
+        "clusters/prod/real/app.yaml",
+        &deployment("ghcr.io/acme/backend:latest"),
+    );
+    mkfifo(&r.abs("clusters/prod/pipe.yaml"));
+    r.link("real", "clusters/prod/alias");
+    expect_failure(
+        &r.run(&["check", "clusters/prod/pipe.yaml"]),
+        &[
+            "error: `clusters/prod/pipe.yaml` is a named pipe (FIFO): promolint checks regular files and directories",
+        ],
+    );
+    expect_failure(
+        &r.run(&["check", "clusters/prod/alias"]),
+        &[
+            "error: `clusters/prod/alias` is a symlink to a directory, which promolint does not follow",
+            "help: name the directory itself",
+        ],
+    );
+    // The directory itself is checked.
+    r.expect_json(
+        &["check", "clusters/prod/real"],
+        1,
+        &[found(
+            "PL001",
+            "clusters/prod/real/app.yaml",
+            10,
+            39,
+            LATEST,
+        )],
+    );
+}
+
+/// A Flux lab: production's ImagePolicy with `pattern`, an overlay whose setter marker
+/// names it, and an ImageUpdateAutomation writing `./apps`.
+fn flux_lab(r: &Repo, pattern: &str) {
+    r.write(
+        "apps/backend/production/image-policy.yaml",
+        &format!(
+            "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata:\n  \
+             name: backend\n  namespace: production\nspec:\n  imageRepositoryRef:\n    \
+             name: backend\n  filterTags:\n    pattern: '{pattern}'\n    extract: '$ts'\n  \
+             policy:\n    numerical:\n      order: asc\n"
+        ),
+    );
+    r.write(
+        "apps/backend/production/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - \
+         name: ghcr.io/acme/backend\n    newTag: production-v1.2.3-1712345678 # \
+         {\"$imagepolicy\": \"production:backend:tag\"}\n",
+    );
+    r.write("apps/backend/staging/kustomization.yaml", "images: []\n");
+    r.write(
+        "clusters/lab/image-update-automation.yaml",
+        "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageUpdateAutomation\n\
+         metadata:\n  name: apps\n  namespace: production\nspec:\n  sourceRef:\n    \
+         kind: GitRepository\n    name: flux-system\n  update:\n    path: ./apps\n    \
+         strategy: Setters\n",
+    );
+}
+
+#[test]
+fn too_complex_prod_policy_is_a_pl003_and_pl010_error() {
+    let broad = r"^(staging|production)-v(?P<version>[0-9.]+)-(?P<ts>[0-9]+)";
+    let policy = "apps/backend/production/image-policy.yaml";
+    let automation = "clusters/lab/image-update-automation.yaml";
+    let writes = "Flux ImageUpdateAutomation `production/apps` writes `apps/backend/production/kustomization.yaml` of protected environment production through policy `production:backend`, which is not restricted to production's tags: ";
+    // Control: analysed, the broad pattern is a PL003 and a PL010 error.
+    let r = Repo::init("complex-control");
+    flux_lab(&r, &format!("{broad}$"));
+    r.expect_json(
+        &["check"],
+        1,
+        &[
+            found("PL003", policy, 10, 15, "production policy `backend`: policy admits `staging-v.-0`, a tag of another environment (`staging`)"),
+            found("PL010", automation, 11, 11, &format!("{writes}it admits `staging-v.-0`, a tag of staging")),
+        ],
+    );
+    // The same pattern with a group that makes its automaton too big: still both errors.
+    let r = Repo::init("complex");
+    flux_lab(&r, &format!("{broad}(-.{{0,200}}x.{{0,200}})?$"));
+    r.commit("complex policy");
+    let dfa = "its DFA exceeds 1048576 bytes";
+    let want = [
+        found("PL003", policy, 10, 15, &format!("production policy `backend`: tag pattern is too complex to analyse ({dfa}); the tags it admits were not checked; production is protected, so a tag policy promolint cannot check fails the check: simplify the pattern to an anchored prefix and version, without long bounded repeats such as `.{{0,200}}`")),
+        found("PL010", automation, 11, 11, &format!("{writes}its pattern is too complex to analyse ({dfa}), so it cannot be shown to admit only production's tags")),
+    ];
+    r.expect_json(&["check"], 1, &want);
+    r.expect_json(&["history"], 1, &want);
+}
+
+#[test]
+fn repository_max_file_size_is_capped() {
+    let r = Repo::two_environments("size-cap");
+    r.write(".promolint.yaml", "max_file_size: 3000000000\n");
+    for args in [
+        &["check"][..],
+        &["diff", "--base", "HEAD"],
+        &["history"],
+        &["status"],
+    ] {
+        expect_failure(
+            &r.run(args),
+            &[
+                "error: invalid configuration: .promolint.yaml:1:16: `max_file_size`: `max_file_size` is 3000000000 bytes; a configuration file may raise it to 67108864 bytes (64 MiB) at most",
+                "help: lower it, or let whoever runs promolint raise the limit with `--max-file-size BYTES` on the command line",
+            ],
+        );
+    }
+    // At the cap it is accepted; the command line overrides it either way.
+    r.write(".promolint.yaml", "max_file_size: 67108864\n");
+    r.expect_json(&["check"], 0, &[]);
+    let reason = "file is 177 bytes, over the size limit of 100 bytes";
+    r.expect_json(
+        &["check", "--max-file-size", "100"],
+        1,
+        &[
+            skipped(DEV_APP, reason),
+            skipped(PROD_APP, &in_prod(reason, SIZE_FIX)),
+        ],
+    );
+    let out = r.run(&["check", "--max-file-size", "0"]);
+    expect_code(&out, 2);
+    assert!(out.stderr.contains("--max-file-size"), "{}", out.stderr);
+}
+
+#[test]
+fn jobs_20000_finishes() {
+    let r = Repo::two_environments("jobs");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    r.commit("prod: latest");
+    let pl001 = [found("PL001", PROD_APP, 10, 39, LATEST)];
+    for args in [&["check"][..], &["diff", "--base", "HEAD~1"], &["history"]] {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--jobs", "20000", "--format", "json"]);
+        let out = r.run(&all);
+        expect_code(&out, 1);
+        assert_eq!(findings(&out), pl001, "{args:?}");
+        assert!(
+            out.stderr
+                .starts_with("promolint: --jobs 20000 is more than this machine can use; running ")
+                && out.stderr.ends_with(" worker threads (twice its cores)\n"),
+            "{}",
+            out.stderr
+        );
+    }
+    expect_failure(
+        &r.run(&["check", "--jobs", "0"]),
+        &["error: --jobs must be at least 1"],
+    );
+}
+
 // ----- the table in docs/reliability.md -----
 
 /// A row of the case table: its case, exit codes, message fragment and test.
