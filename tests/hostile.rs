@@ -1514,6 +1514,9 @@ fn blue_repo(tag: &str) -> Repo {
 
 const BLUE_LATEST: &str = "blue pins ghcr.io/acme/backend to mutable tag `latest`";
 
+/// Puts something at a path (a link, a directory, a FIFO).
+type MakeEntry = dyn Fn(&Path);
+
 #[test]
 fn config_that_is_not_a_regular_file_is_exit_2() {
     let r = blue_repo("config-kinds");
@@ -1527,7 +1530,7 @@ fn config_that_is_not_a_regular_file_is_exit_2() {
     std::fs::remove_file(&config).expect("rm");
     r.expect_json(&["check"], 0, &[]);
 
-    let broken: [(&str, &dyn Fn(&Path), &str); 5] = [
+    let broken: [(&str, &MakeEntry, &str); 5] = [
         ("/dev/null", &|p| symlink("/dev/null", p).expect("link"), "the config file is a symlink to `/dev/null`, outside the repository; promolint does not follow symlinks out of the repository"),
         ("dangling", &|p| symlink("missing.yaml", p).expect("link"), "the config file is a symlink to `missing.yaml`, which does not exist"),
         ("directory", &|p| std::fs::create_dir(p).expect("mkdir"), "the config file is a directory, not a regular file"),

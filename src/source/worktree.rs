@@ -549,7 +549,12 @@ fn refuse_huge_ignore_files(root: &Path, index: &gix::index::File) -> Result<(),
 /// A directory of the tree that cannot be listed: the run cannot be done (exit 2), since
 /// what it holds (a production manifest, say) would go unjudged.
 fn unreadable_dir(rel: &str, e: &io::Error) -> SourceError {
-    let fix = if e.kind() == io::ErrorKind::InvalidFilename {
+    // ENAMETOOLONG (`io::ErrorKind::InvalidFilename` is newer than the supported Rust).
+    #[cfg(target_os = "linux")]
+    const NAME_TOO_LONG: i32 = 36;
+    #[cfg(not(target_os = "linux"))]
+    const NAME_TOO_LONG: i32 = 63;
+    let fix = if e.raw_os_error() == Some(NAME_TOO_LONG) {
         "its path is longer than the system lets a program open: shorten the directory names"
     } else {
         "make it readable for the user running promolint (`chmod u+rx`), or remove it if it is          not part of the repository"
