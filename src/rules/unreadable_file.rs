@@ -121,7 +121,51 @@ fn position_in(reason: &str) -> Option<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{position_in, remedy};
+    use super::{check, position_in, remedy};
+    use crate::config::Config;
+    use crate::model::Level;
+
+    /// (path, level, environment) of each PL000 finding in `files`.
+    fn levels(files: &[(&str, &[u8])]) -> Vec<(String, Level, Option<String>)> {
+        let config = Config::default();
+        let snap =
+            crate::engine::snapshot_from_bytes(files, &config).unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        check(&snap, &config, &mut out);
+        crate::engine::sort_findings(&mut out);
+        out.into_iter()
+            .map(|f| (f.path, f.level, f.environment))
+            .collect()
+    }
+
+    #[test]
+    fn the_level_follows_where_the_file_belongs() {
+        let binary: &[u8] = b"\0image: x";
+        let overlay: &[u8] = b"resources:\n  - ../../base\n";
+        let base: &[u8] = b"resources:\n  - deployment.yaml\n";
+        let found = levels(&[
+            ("apps/base/kustomization.yaml", base),
+            ("apps/base/deployment.yaml", binary),
+            ("apps/overlays/dev/kustomization.yaml", overlay),
+            ("apps/overlays/prod/kustomization.yaml", overlay),
+            ("charts/app/templates/x.yaml", binary),
+            ("clusters/dev/x.yaml", binary),
+            ("clusters/prod/x.yaml", binary),
+        ]);
+        let at = |path: &str, level, env: Option<&str>| {
+            (path.to_string(), level, env.map(str::to_string))
+        };
+        assert_eq!(
+            found,
+            [
+                // A base prod's overlay includes: prod's, through the include.
+                at("apps/base/deployment.yaml", Level::Error, Some("prod")),
+                at("charts/app/templates/x.yaml", Level::Note, None),
+                at("clusters/dev/x.yaml", Level::Warning, Some("dev")),
+                at("clusters/prod/x.yaml", Level::Error, Some("prod")),
+            ]
+        );
+    }
 
     #[test]
     fn every_reason_has_its_remedy() {
