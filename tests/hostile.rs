@@ -2,9 +2,11 @@
 //! loops, non-UTF-8 and very long paths, files of 50 MB and more, binary files with text
 //! names, 20,000-deep YAML and HCL, alias bombs, 100,000 documents, CRLF and BOM, empty
 //! files, an unborn branch, a bare repository, a linked worktree, broken configurations,
-//! CPU bombs, and the security claims of `docs/reliability.md` (nothing from the repository
+//! CPU bombs, the security claims of `docs/reliability.md` (nothing from the repository
 //! is run, no symlink is followed out of it, no text from it can start a GitHub workflow
-//! command or break out of a JSON string).
+//! command or break out of a JSON string), and failing closed (what cannot be judged in a
+//! protected environment fails; a config, `.git` or directory that cannot be read is exit
+//! 2; bounds the repository cannot raise).
 //!
 //! Each test is one row of the table in `docs/reliability.md`; the last test keeps the two
 //! in step: every row names a test that asserts the row's exit code and message, and every
