@@ -77,9 +77,28 @@ impl<'a> ChangeContext<'a> {
 
     /// Whether `path` is among the changed files (after the change).
     pub fn changed(&self, path: &str) -> bool {
+        self.changed_file(path).is_some()
+    }
+
+    /// The changed file at `path` (after the change), found by binary search: `files` is
+    /// sorted by path, so a rule asking once per pin or artifact stays linear in the change.
+    pub fn changed_file(&self, path: &str) -> Option<&'a ChangedFile> {
         self.files
             .binary_search_by(|f| f.path.as_str().cmp(path))
-            .is_ok()
+            .ok()
+            .map(|i| &self.files[i])
+    }
+
+    /// The changed files under directory `dir` (not deleted), in path order.
+    pub fn changed_under(&self, dir: &str) -> impl Iterator<Item = &'a ChangedFile> + '_ {
+        let prefix = format!("{dir}/");
+        let from = self
+            .files
+            .partition_point(|f| f.path.as_str() < prefix.as_str());
+        self.files[from..]
+            .iter()
+            .take_while(move |f| f.path.starts_with(&prefix))
+            .filter(|f| f.kind != ChangeKind::Deleted)
     }
 }
 

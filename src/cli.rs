@@ -66,9 +66,14 @@ pub struct Global {
     /// When to use colour (NO_COLOR is honoured by `auto`)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
-    /// Worker threads (default: one per core)
+    /// Worker threads (default: one per core; at most twice the cores)
     #[arg(long, value_name = "N", global = true)]
     pub jobs: Option<usize>,
+    /// Files larger than this are not read (a PL000 finding; an error in protected
+    /// environments). Overrides `max_file_size` of the configuration, which may not go above
+    /// 64 MiB [default: 4194304]
+    #[arg(long, value_name = "BYTES", global = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_file_size: Option<u64>,
     /// Neither read nor write the pin ledger that speeds up history walks (kept in the git
     /// directory; also PROMOLINT_NO_CACHE)
     #[arg(long, global = true)]

@@ -30,6 +30,9 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// `--no-cache`: neither read nor write the pin ledger in the git directory.
     pub no_cache: bool,
+    /// `--max-file-size BYTES`: overrides the configuration's `max_file_size`, and may go
+    /// above the cap a configuration file has.
+    pub max_file_size: Option<u64>,
 }
 
 /// The result of a run.
@@ -140,7 +143,23 @@ pub fn load_config(root: &Path, start: &Path, explicit: Option<&Path>) -> Result
     let mut dir = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
     loop {
         let candidate = dir.join(config::FILE_NAME);
-        if candidate.is_file() {
+        // Whatever exists under the name is the configuration, or an error: a directory, a
+        // FIFO or a link to `/dev/null` must not silently become zero config.
+        let exists = match std::fs::symlink_metadata(&candidate) {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                return Err(Error::Config(ConfigError {
+                    file: candidate.display().to_string(),
+                    line: None,
+                    column: None,
+                    field: String::new(),
+                    message: format!("cannot tell whether the config file exists: {e}"),
+                    help: Some("check the permissions of the directory".to_string()),
+                }))
+            }
+        };
+        if exists {
             let base = dir
                 .strip_prefix(&root_abs)
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
@@ -163,6 +182,15 @@ pub fn load_config(root: &Path, start: &Path, explicit: Option<&Path>) -> Result
             return Ok(Config::default());
         }
     }
+}
+
+/// The configuration of a run: [`load_config`], then what the command line overrides.
+pub fn run_config(root: &Path, opts: &Options) -> Result<Config, Error> {
+    let mut config = load_config(root, &opts.start, opts.config.as_deref())?;
+    if let Some(size) = opts.max_file_size {
+        config.max_file_size = size;
+    }
+    Ok(config)
 }
 
 /// Prefix every path glob of `config` with `base/`.
@@ -264,15 +292,31 @@ pub fn check(opts: &Options) -> Result<Outcome, Error> {
 /// in a debug build, more than the 2 MiB threads get by default.
 pub const WORKER_STACK_SIZE: usize = 16 << 20;
 
+/// The most worker threads a run starts: twice the cores (reading files waits on the disk
+/// now and then). `--jobs 20000` started 20,000 threads of [`WORKER_STACK_SIZE`] each and
+/// never finished; more threads than this only add contention.
+pub fn max_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) * 2
+}
+
+/// `--jobs N` as the run uses it: at least 1, at most [`max_jobs`].
+pub fn jobs(requested: Option<usize>) -> Result<Option<usize>, Error> {
+    match requested {
+        Some(0) => Err(Error::Usage {
+            message: "--jobs must be at least 1".to_string(),
+            help: Some(format!(
+                "give a number of worker threads from 1 to {} (twice this machine's cores), or leave --jobs out to use every core",
+                max_jobs()
+            )),
+        }),
+        Some(n) => Ok(Some(n.min(max_jobs()))),
+        None => Ok(None),
+    }
+}
+
 fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     let mut b = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK_SIZE);
-    if let Some(n) = jobs {
-        if n == 0 {
-            return Err(Error::Usage {
-                message: "--jobs must be at least 1".to_string(),
-                help: None,
-            });
-        }
+    if let Some(n) = self::jobs(jobs)? {
         b = b.num_threads(n);
     }
     b.build().map_err(|e| Error::Usage {
@@ -322,7 +366,7 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
     // overlays that include it, and predecessors live in other directories.
     let list = probe;
     crate::timing::phase("listed files");
-    let config = load_config(&root, &opts.start, opts.config.as_deref())?;
+    let config = run_config(&root, opts)?;
     let mut facts = extract_files(&root, &list.files, config.max_file_size);
     crate::timing::phase("read and extracted");
     for (path, reason) in &list.skipped {
@@ -446,6 +490,11 @@ pub fn finish(
 }
 
 fn suppressed(f: &Finding, snapshot: &Snapshot) -> bool {
+    // A comment in a file promolint could not read cannot vouch for it: it may sit above
+    // the one line that does not parse, in a production manifest.
+    if f.rule == rules::unreadable_file::ID {
+        return false;
+    }
     let Some(file) = snapshot.file(&f.path) else {
         return false;
     };

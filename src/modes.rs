@@ -85,7 +85,7 @@ impl GitRun {
         let root = repo.workdir().unwrap_or_else(|| opts.start.clone());
         let config = match config {
             Some(c) => c,
-            None => engine::load_config(&root, &opts.start, opts.config.as_deref())?,
+            None => engine::run_config(&root, opts)?,
         };
         let enabled = engine::enabled_rules(&config, opts)?;
         Ok(GitRun {
@@ -660,7 +660,9 @@ fn changed_files(changes: &[FileChange]) -> Vec<ChangedFile> {
             }
         }
     }
-    out.sort();
+    // By path, as `ChangeContext` searches it (sorting by kind first made its binary search
+    // miss modified files whenever files were also added).
+    out.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.cmp(b)));
     out
 }
 
@@ -936,7 +938,7 @@ pub fn head_history(opts: &Options, snapshot: &Snapshot, config: &Config) -> His
 pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(engine::WORKER_STACK_SIZE)
-        .num_threads(opts.jobs.unwrap_or(0))
+        .num_threads(engine::jobs(opts.jobs)?.unwrap_or(0))
         .build()
         .map_err(|e| Error::Usage {
             message: format!("cannot start worker threads: {e}"),
@@ -955,4 +957,48 @@ pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
             None => Ok(matrix),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::git::EntryKind;
+
+    fn entry(path: &str, byte: u8) -> FileEntry {
+        FileEntry {
+            path: path.to_string(),
+            id: ObjectId::from_bytes_or_panic(&[byte; 20]),
+            kind: EntryKind::Blob,
+        }
+    }
+
+    #[test]
+    fn changed_files_are_sorted_by_path_so_lookups_find_every_kind() {
+        let changes = [
+            FileChange {
+                path: "a/new.yaml".into(),
+                old: None,
+                new: Some(entry("a/new.yaml", 1)),
+            },
+            FileChange {
+                path: "m/edited.yaml".into(),
+                old: Some(entry("m/edited.yaml", 2)),
+                new: Some(entry("m/edited.yaml", 3)),
+            },
+            FileChange {
+                path: "z/new.yaml".into(),
+                old: None,
+                new: Some(entry("z/new.yaml", 4)),
+            },
+        ];
+        let files = changed_files(&changes);
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["a/new.yaml", "m/edited.yaml", "z/new.yaml"]);
+        let (before, after) = (Snapshot::default(), Snapshot::default());
+        let history = HistoryIndex::empty();
+        let config = Config::default();
+        let ctx = ChangeContext::new(&before, &after, &files, &history, None, &config);
+        // Sorted by kind first, the binary search missed the modified file.
+        assert!(ctx.changed("m/edited.yaml") && ctx.changed("z/new.yaml"));
+    }
 }

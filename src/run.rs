@@ -36,15 +36,15 @@ pub fn run(cli: Cli) -> i32 {
 /// [`engine::WORKER_STACK_SIZE`] of stack each.
 fn workers(cli: &Cli) -> Result<(), Error> {
     let mut builder = rayon::ThreadPoolBuilder::new().stack_size(engine::WORKER_STACK_SIZE);
-    match cli.global.jobs {
-        Some(0) => {
-            return Err(Error::Usage {
-                message: "--jobs must be at least 1".to_string(),
-                help: None,
-            })
+    if let Some(n) = engine::jobs(cli.global.jobs)? {
+        if cli.global.jobs != Some(n) && !cli.global.quiet {
+            let _ = writeln!(
+                std::io::stderr(),
+                "promolint: --jobs {} is more than this machine can use; running {n} worker threads (twice its cores)",
+                cli.global.jobs.unwrap_or(n)
+            );
         }
-        Some(n) => builder = builder.num_threads(n),
-        None => {}
+        builder = builder.num_threads(n);
     }
     // Fails only when the pool already exists (a second run in one process): keep it.
     let _ = builder.build_global();
@@ -319,6 +319,7 @@ fn options(cli: &Cli, paths: Vec<String>) -> Result<Options, Error> {
         config: g.config.clone(),
         jobs: g.jobs,
         no_cache: g.no_cache,
+        max_file_size: g.max_file_size,
         select: g.select.clone(),
         ignore: g.ignore.clone(),
     })
@@ -589,11 +590,11 @@ fn rules_listing(format: Format) -> Result<String, Error> {
 fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
     let start = start_dir(cli)?;
     let list = engine::list_worktree(&start)?;
-    let facts = engine::extract_files(
-        &list.root,
-        &list.files,
-        config::Config::default().max_file_size,
-    );
+    let max_size = cli
+        .global
+        .max_file_size
+        .unwrap_or(config::Config::default().max_file_size);
+    let facts = engine::extract_files(&list.root, &list.files, max_size);
     let envs = engine::environments(&config::Config::default(), &list.files, &facts)?;
     let text = config::init::render(&envs, &list.files);
     if to_stdout {

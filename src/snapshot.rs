@@ -59,6 +59,8 @@ pub struct Snapshot {
     by_path: HashMap<String, usize>,
     /// Policy name → indices into `policies`, in file order.
     policies_by_name: HashMap<String, Vec<usize>>,
+    /// Unreadable file → the environments it belongs to (see [`Snapshot::unreadable_envs`]).
+    unreadable_envs: HashMap<usize, Vec<usize>>,
 }
 
 /// Longest chain of kustomizations followed upwards from a file.
@@ -115,6 +117,21 @@ impl Snapshot {
             }
         }
 
+        let unreadable_envs = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.unreadable.is_some())
+            .map(|(fi, _)| {
+                let reach = Resolver {
+                    files: &files,
+                    envs: &envs,
+                    file_env: &file_env,
+                    includers: &includers,
+                };
+                (fi, reach.every_env(fi))
+            })
+            .collect();
+
         let mut pins = Vec::new();
         let mut policies = Vec::new();
         let mut image_repositories = Vec::new();
@@ -170,6 +187,7 @@ impl Snapshot {
             artifacts,
             by_env_component: BTreeMap::new(),
             policies_by_name: HashMap::new(),
+            unreadable_envs,
         };
         for (i, l) in snap.policies.iter().enumerate() {
             if let Some(p) = snap.policy(l) {
@@ -291,6 +309,13 @@ impl Snapshot {
         candidates.find(|l| l.env == Some(env)).or(first)
     }
 
+    /// The environments an unreadable file belongs to: its path's, and that of every
+    /// kustomization that includes it, directly or through others. Nothing is known of what
+    /// it holds, so each of them could have taken a pin from it (empty for a readable file).
+    pub fn unreadable_envs(&self, file: usize) -> &[usize] {
+        self.unreadable_envs.get(&file).map_or(&[], Vec::as_slice)
+    }
+
     /// Kustomization facts, for callers that need the include structure.
     pub fn kustomizations(&self) -> impl Iterator<Item = (usize, &Kustomization)> {
         self.files.iter().enumerate().flat_map(|(i, f)| {
@@ -362,6 +387,31 @@ impl Resolver<'_> {
         };
         self.walk(start, pin, &mut visited, &mut explored, &mut reach);
         reach.into_iter().collect()
+    }
+
+    /// Every environment `file` reaches: its own and those of all kustomizations above it,
+    /// overrides aside (an unreadable file's pins are unknown, so none can be overridden).
+    fn every_env(&self, file: usize) -> Vec<usize> {
+        let mut found: BTreeSet<usize> = self.file_env[file].into_iter().collect();
+        let mut seen = HashSet::from([file]);
+        let mut stack = vec![(file, 0)];
+        while let Some((node, depth)) = stack.pop() {
+            if depth >= MAX_OVERLAY_DEPTH {
+                continue;
+            }
+            for inc in self.includers.get(&node).into_iter().flatten() {
+                let k = inc.kustomization;
+                if !seen.insert(k) {
+                    continue;
+                }
+                let namespace = self.files[k].facts[inc.fact].namespace.as_deref();
+                let env = self.file_env[k]
+                    .or_else(|| namespace.and_then(|ns| self.envs.for_namespace(ns)));
+                found.extend(env);
+                stack.push((k, depth + 1));
+            }
+        }
+        found.into_iter().collect()
     }
 
     fn deliver(step: &Step, reach: &mut BTreeMap<usize, Option<Related>>) {

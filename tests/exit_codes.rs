@@ -39,7 +39,8 @@ fn deployment(image: &str, label: &str) -> String {
 
 /// dev and prod on 1.0.0, then one change: dev to `latest` (a PL001 warning, dev is not
 /// protected), prod relabelled (still 1.0.0, without a digest: a PL009 error when
-/// selected), a binary manifest in prod (a PL000 note). With `staged`, the change is
+/// selected), a binary manifest outside every environment (a PL000 note; in prod it would
+/// be an error). With `staged`, the change is
 /// staged on the first commit; else it is committed.
 fn scenario(tag: &str, staged: bool) -> TempDir {
     let dir = TempDir::new(tag);
@@ -63,7 +64,7 @@ fn scenario(tag: &str, staged: bool) -> TempDir {
         "clusters/prod/app.yaml",
         deployment("ghcr.io/acme/backend:1.0.0", "b").as_bytes(),
     );
-    dir.write("clusters/prod/blob.yaml", b"\x00binary");
+    dir.write("vendor/blob.yaml", b"\x00binary");
     git(p, &["add", "-A"]);
     if !staged {
         git(p, &["commit", "-q", "-m", "the change"]);

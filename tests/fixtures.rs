@@ -110,12 +110,12 @@ const ARGO_KARGO: &[&str] = &[
 
 const BROKEN: &[&str] = &[
     "PL001 error clusters/prod/bom.yaml:18:40",
-    "PL000 note clusters/prod/escape.yaml:1:1",
-    "PL000 note clusters/prod/image.yaml:1:1",
-    "PL000 note clusters/prod/malformed.yaml:18:11",
-    "PL000 note clusters/prod/tabs.yaml:4:2",
+    "PL000 error clusters/prod/escape.yaml:1:1",
+    "PL000 error clusters/prod/image.yaml:1:1",
+    "PL000 error clusters/prod/malformed.yaml:18:11",
+    "PL000 error clusters/prod/tabs.yaml:4:2",
     "PL001 warning clusters/staging/crlf.yaml:20:39",
     "PL001 warning clusters/staging/crlf.yaml:22:18",
-    "PL000 note clusters/staging/latin1.yaml:1:1",
-    "PL000 note envs/prod/main.tf:6:2",
+    "PL000 warning clusters/staging/latin1.yaml:1:1",
+    "PL000 error envs/prod/main.tf:6:2",
 ];

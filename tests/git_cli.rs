@@ -799,14 +799,15 @@ fn configmap_history(tag: &str) -> (Repo, String) {
 }
 
 #[test]
-fn a_corrupted_blob_is_a_note_naming_the_file_never_a_panic() {
+fn a_corrupted_blob_is_pl000_naming_the_file_never_a_panic() {
     let (r, c1) = configmap_history("corrupt-blob");
     let blob = r.rev(&format!("HEAD:{CM}"));
     std::fs::write(r.writable_object(&blob), b"garbage garbage\n").expect("corrupt");
     let object = format!("object {} cannot be read", &blob[..12]);
 
+    // The file is prod's, which is protected: what it holds is unknown, so it fails.
     let out = r.run(&["history", "--format", "json"]);
-    expect_code(&out, 0);
+    expect_code(&out, 1);
     assert_eq!(
         json_findings(&out),
         vec![found("PL000", CM, 1, 1, Some(&c1))]
@@ -814,16 +815,19 @@ fn a_corrupted_blob_is_a_note_naming_the_file_never_a_panic() {
     assert!(out.stdout.contains(&object), "{}", out.stdout);
 
     let out = r.run(&["diff", "--base", "HEAD~1", "--format", "json"]);
-    expect_code(&out, 0);
+    expect_code(&out, 1);
     assert_eq!(json_findings(&out), vec![found("PL000", CM, 1, 1, None)]);
     assert!(out.stdout.contains(&object), "{}", out.stdout);
 
-    // Human output names the file and the object; the note fails at --fail-level note.
-    let out = r.run(&["diff", "--base", "HEAD~1", "--fail-level", "note"]);
+    // Human output names the file and the object, and the repair.
+    let out = r.run(&["diff", "--base", "HEAD~1"]);
     expect_code(&out, 1);
     assert!(out
         .stdout
-        .starts_with(&format!("note[PL000]: file skipped: {object}")));
+        .starts_with(&format!("error[PL000]: file skipped: {object}")));
+    assert!(out.stdout.contains(
+        "prod is protected, so a file promolint cannot read fails the check: repair the repository as the reason says"
+    ));
     assert!(out.stdout.contains(&format!("--> {CM}:1:")));
 
     // The working tree is intact: check reads it, not the object.
@@ -831,7 +835,7 @@ fn a_corrupted_blob_is_a_note_naming_the_file_never_a_panic() {
 }
 
 #[test]
-fn a_blob_whose_content_does_not_match_its_id_is_a_note_naming_the_file() {
+fn a_blob_whose_content_does_not_match_its_id_is_pl000_naming_the_file() {
     let (r, c1) = configmap_history("corrupt-hash");
     let blob = r.rev(&format!("HEAD:{CM}"));
     // A well-formed object of other content under the blob's id.
@@ -849,7 +853,7 @@ fn a_blob_whose_content_does_not_match_its_id_is_a_note_naming_the_file() {
     std::fs::copy(other_file, r.writable_object(&blob)).expect("swap object");
 
     let out = r.run(&["history", "--format", "json"]);
-    expect_code(&out, 0);
+    expect_code(&out, 1);
     assert_eq!(
         json_findings(&out),
         vec![found("PL000", CM, 1, 1, Some(&c1))]

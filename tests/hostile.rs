@@ -2,9 +2,11 @@
 //! loops, non-UTF-8 and very long paths, files of 50 MB and more, binary files with text
 //! names, 20,000-deep YAML and HCL, alias bombs, 100,000 documents, CRLF and BOM, empty
 //! files, an unborn branch, a bare repository, a linked worktree, broken configurations,
-//! CPU bombs, and the security claims of `docs/reliability.md` (nothing from the repository
+//! CPU bombs, the security claims of `docs/reliability.md` (nothing from the repository
 //! is run, no symlink is followed out of it, no text from it can start a GitHub workflow
-//! command or break out of a JSON string).
+//! command or break out of a JSON string), and failing closed (what cannot be judged in a
+//! protected environment fails; a config, `.git` or directory that cannot be read is exit
+//! 2; bounds the repository cannot raise).
 //!
 //! Each test is one row of the table in `docs/reliability.md`; the last test keeps the two
 //! in step: every row names a test that asserts the row's exit code and message, and every
@@ -108,10 +110,23 @@ fn found(rule: &str, path: &str, line: u64, column: u64, message: &str) -> Found
     )
 }
 
-/// A PL000 note at 1:1.
+/// A PL000 finding at 1:1.
 fn skipped(path: &str, reason: &str) -> Found {
     found("PL000", path, 1, 1, &format!("file skipped: {reason}"))
 }
+
+/// The reason of a PL000 error in the protected prod: what could not be read, then what to
+/// do (a file prod cannot read fails the check).
+fn in_prod(reason: &str, fix: &str) -> String {
+    format!("{reason}; prod is protected, so a file promolint cannot read fails the check: {fix}")
+}
+
+const SYMLINK_FIX: &str = "commit the file itself, not a symlink to it";
+const SIZE_FIX: &str =
+    "split it into smaller files, or raise the limit for this run with `--max-file-size BYTES`";
+const TEXT_FIX: &str =
+    "save it as UTF-8 text, or keep files that are not manifests out of the environment's paths";
+const PARSE_FIX: &str = "make it readable (the reason says where it stops), or keep files that are not manifests out of the environment's paths";
 
 // ----- building repositories -----
 
@@ -234,23 +249,27 @@ fn symlink_to_a_file_outside_the_repository() {
         outside.path().join("secret.yaml"),
         "clusters/prod/secret.yaml",
     );
-    let note = [skipped("clusters/prod/secret.yaml", "symlink not followed")];
+    // An error: prod is protected, and what the link stands for cannot be judged.
+    let error = [skipped(
+        "clusters/prod/secret.yaml",
+        &in_prod("symlink not followed", SYMLINK_FIX),
+    )];
 
-    r.expect_json(&["check"], 0, &note);
-    let out = r.run(&["check", "--fail-level", "note"]);
+    r.expect_json(&["check"], 1, &error);
+    let out = r.run(&["check"]);
     expect_code(&out, 1);
     assert!(out.stdout.starts_with(
-        "note[PL000]: file skipped: symlink not followed\n--> clusters/prod/secret.yaml:1:1\n"
+        "error[PL000]: file skipped: symlink not followed; prod is protected, so a file promolint cannot read fails the check: commit the file itself, not a symlink to it\n--> clusters/prod/secret.yaml:1:1\n"
     ));
     // A path argument that is the link: listed, still not followed.
-    r.expect_json(&["check", "clusters/prod/secret.yaml"], 0, &note);
+    r.expect_json(&["check", "clusters/prod/secret.yaml"], 1, &error);
 
     // The index and commits hold the link itself (mode 120000), never its target.
     r.git(&["add", "-A"]);
-    r.expect_json(&["staged"], 0, &note);
+    r.expect_json(&["staged"], 1, &error);
     r.git(&["commit", "-q", "-m", "link"]);
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &note);
+        r.expect_json(args, 1, &error);
     }
 }
 
@@ -265,19 +284,19 @@ fn symlink_to_a_directory() {
     // Neither link is descended: nothing under them is listed or read.
     r.link(outside.path(), "clusters/prod/shared");
     r.link("../dev", "clusters/prod/dev-copy");
-    // A directory link with a YAML name is a file promolint would read: a note.
+    // A directory link with a YAML name is a file promolint would read: in prod, an error.
     r.link(outside.path(), "clusters/prod/outside.yaml");
-    let note = [skipped(
+    let error = [skipped(
         "clusters/prod/outside.yaml",
-        "symlink not followed",
+        &in_prod("symlink not followed", SYMLINK_FIX),
     )];
 
     let out = r.run(&["check"]);
-    expect_code(&out, 0);
+    expect_code(&out, 1);
     assert!(out
         .stdout
-        .ends_with("promolint: 3 files checked: 0 errors, 0 warnings, 1 note\n"));
-    r.expect_json(&["check"], 0, &note);
+        .ends_with("promolint: 3 files checked: 1 error, 0 warnings, 0 notes\n"));
+    r.expect_json(&["check"], 1, &error);
     // Naming a file through the link is refused.
     let out = r.run(&["check", "clusters/prod/shared/app.yaml"]);
     expect_failure(
@@ -290,7 +309,7 @@ fn symlink_to_a_directory() {
 
     r.commit("links");
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &note);
+        r.expect_json(args, 1, &error);
     }
 }
 
@@ -307,17 +326,18 @@ fn symlink_loop() {
         r.link("../..", "clusters/prod/root");
         // One finding for the real file: neither the loops nor the links back to the root
         // are walked (that would list app.yaml again, or never end).
+        let link = in_prod("symlink not followed", SYMLINK_FIX);
         let want = [
-            skipped("clusters/prod/a.yaml", "symlink not followed"),
+            skipped("clusters/prod/a.yaml", &link),
             found("PL001", PROD_APP, 10, 39, LATEST),
-            skipped("clusters/prod/b.yaml", "symlink not followed"),
+            skipped("clusters/prod/b.yaml", &link),
         ];
         r.expect_json(&["check"], 1, &want);
         let out = r.run(&["check"]);
         expect_code(&out, 1);
         assert!(out
             .stdout
-            .ends_with("promolint: 3 files checked: 1 error, 0 warnings, 2 notes\n"));
+            .ends_with("promolint: 3 files checked: 3 errors, 0 warnings, 0 notes\n"));
     }
     let r = Repo::init("symlink-loop-git");
     r.write(DEV_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
@@ -326,12 +346,13 @@ fn symlink_loop() {
     r.link("a.yaml", "clusters/prod/b.yaml");
     r.link("../..", "clusters/prod/root");
     r.commit("loops");
+    let link = in_prod("symlink not followed", SYMLINK_FIX);
     let want = [
-        skipped("clusters/prod/a.yaml", "symlink not followed"),
-        skipped("clusters/prod/b.yaml", "symlink not followed"),
+        skipped("clusters/prod/a.yaml", &link),
+        skipped("clusters/prod/b.yaml", &link),
     ];
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
     }
 }
 
@@ -391,12 +412,13 @@ fn non_utf8_file_names() {
     .expect("write");
     let lossy = "clusters/prod/bad-\u{fffd}.yaml";
 
-    // The working tree cannot open the file by a printable name: one note.
-    r.expect_json(&["check"], 0, &[skipped(lossy, "path is not valid UTF-8")]);
-    let out = r.run(&["check", "--fail-level", "note"]);
+    // The working tree cannot open the file by a printable name: one error (prod).
+    let reason = in_prod("path is not valid UTF-8", "rename it to a UTF-8 name");
+    r.expect_json(&["check"], 1, &[skipped(lossy, &reason)]);
+    let out = r.run(&["check"]);
     expect_code(&out, 1);
     assert!(out.stdout.starts_with(&format!(
-        "note[PL000]: file skipped: path is not valid UTF-8\n--> {lossy}:1:1\n"
+        "error[PL000]: file skipped: {reason}\n--> {lossy}:1:1\n"
     )));
 
     // Git reads the blob by its id: the content is judged, under the lossy name.
@@ -432,19 +454,18 @@ fn very_long_paths() {
     let deep = format!("clusters/prod/{}", deep_dir());
     assert!(r.path().display().to_string().len() + deep.len() > 4096);
 
-    // The directory that cannot be opened is a note; the rest of the tree is checked.
+    // A directory that cannot be opened could hide prod's files: the run cannot be done.
     let out = r.run(&["check", "--format", "json"]);
-    expect_code(&out, 1);
-    let got = findings(&out);
-    assert_eq!(got.len(), 2, "{got:?}");
-    assert_eq!(got[0], found("PL001", PROD_APP, 10, 39, LATEST));
-    let (rule, path, ..) = &got[1];
-    assert_eq!(rule, "PL000");
-    assert!(deep.starts_with(&format!("{path}/")), "{path}");
-    assert_eq!(
-        got[1].4,
-        "file skipped: directory cannot be read: File name too long (os error 36)"
+    expect_failure(
+        &out,
+        &[
+            "error: cannot read the directory `clusters/prod/d",
+            ": File name too long (os error 36)",
+            "help: its path is longer than the system lets a program open: shorten the directory names",
+        ],
     );
+    let named = out.stderr.split('`').nth(1).unwrap_or_default();
+    assert!(deep.starts_with(&format!("{named}/")), "{named}");
 
     // In Git a path of 4,582 bytes is no problem for trees: diff and history judge it.
     let r = Repo::two_environments("long-path-git");
@@ -493,18 +514,24 @@ fn files_of_50_mb_and_more_in_the_working_tree() {
     let want = [
         skipped(
             "clusters/prod/huge.yaml",
-            "file is 52428800 bytes, over the size limit of 4194304 bytes",
+            &in_prod(
+                "file is 52428800 bytes, over the size limit of 4194304 bytes",
+                SIZE_FIX,
+            ),
         ),
         skipped(
             "envs/acme-prod/sparse.tf",
-            "file is 17179869184 bytes, over the size limit of 4194304 bytes",
+            &in_prod(
+                "file is 17179869184 bytes, over the size limit of 4194304 bytes",
+                SIZE_FIX,
+            ),
         ),
     ];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     let out = r.run(&["check"]);
-    expect_code(&out, 0);
+    expect_code(&out, 1);
     assert!(out.stdout.starts_with(
-        "note[PL000]: file skipped: file is 52428800 bytes, over the size limit of 4194304 bytes\n"
+        "error[PL000]: file skipped: file is 52428800 bytes, over the size limit of 4194304 bytes; prod is protected"
     ));
 }
 
@@ -528,16 +555,19 @@ fn blob_of_50_mb_in_git() {
         .open(&object)
         .and_then(|f| f.set_len(256))
         .expect("truncate");
-    let note = [skipped(
+    let error = [skipped(
         "clusters/prod/huge.yaml",
-        "file is 52428800 bytes, over the size limit of 4194304 bytes",
+        &in_prod(
+            "file is 52428800 bytes, over the size limit of 4194304 bytes",
+            SIZE_FIX,
+        ),
     )];
-    r.expect_json(&["staged"], 0, &note);
+    r.expect_json(&["staged"], 1, &error);
     r.git(&["commit", "-q", "-m", "huge"]);
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &note);
+        r.expect_json(args, 1, &error);
     }
-    r.expect_json(&["check"], 0, &note);
+    r.expect_json(&["check"], 1, &error);
 }
 
 #[test]
@@ -579,23 +609,21 @@ fn binary_files_with_yaml_and_tf_names() {
     r.write_bytes("clusters/prod/image.yaml", b"\x00\x01image: x\x00\xff");
     r.write_bytes("envs/acme-prod/main.tf", b"locals {\x00 x_version = 1 }\n");
     r.write_bytes("clusters/prod/latin1.yaml", b"image: caf\xe9:1.0\n");
+    let binary = in_prod("binary file (contains NUL bytes)", TEXT_FIX);
     let want = [
-        skipped(
-            "clusters/prod/image.yaml",
-            "binary file (contains NUL bytes)",
-        ),
+        skipped("clusters/prod/image.yaml", &binary),
         skipped(
             "clusters/prod/latin1.yaml",
-            "not valid UTF-8 (invalid byte at offset 10)",
+            &in_prod("not valid UTF-8 (invalid byte at offset 10)", TEXT_FIX),
         ),
-        skipped("envs/acme-prod/main.tf", "binary file (contains NUL bytes)"),
+        skipped("envs/acme-prod/main.tf", &binary),
     ];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     r.git(&["add", "-A"]);
-    r.expect_json(&["staged"], 0, &want);
+    r.expect_json(&["staged"], 1, &want);
     r.git(&["commit", "-q", "-m", "binary"]);
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
     }
 }
 
@@ -624,27 +652,36 @@ fn yaml_nesting_20000_deep() {
             "clusters/prod/block-seq.yaml",
             2,
             127,
-            &format!("file skipped: {deep} (at line 2 column 127)"),
+            &format!(
+                "file skipped: {}",
+                in_prod(&format!("{deep} (at line 2 column 127)"), PARSE_FIX)
+            ),
         ),
         found(
             "PL000",
             "clusters/prod/flow-map.yaml",
             1,
             260,
-            &format!("file skipped: {deep} (at line 1 column 260)"),
+            &format!(
+                "file skipped: {}",
+                in_prod(&format!("{deep} (at line 1 column 260)"), PARSE_FIX)
+            ),
         ),
         found(
             "PL000",
             "clusters/prod/flow-seq.yaml",
             1,
             74,
-            &format!("file skipped: {deep} (at line 1 column 74)"),
+            &format!(
+                "file skipped: {}",
+                in_prod(&format!("{deep} (at line 1 column 74)"), PARSE_FIX)
+            ),
         ),
     ];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     r.commit("deep");
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
     }
 }
 
@@ -687,7 +724,13 @@ fn hcl_nesting_20000_deep() {
             path,
             line,
             column,
-            &format!("file skipped: malformed HCL at line {line} column {column}: {deep}"),
+            &format!(
+                "file skipped: {}",
+                in_prod(
+                    &format!("malformed HCL at line {line} column {column}: {deep}"),
+                    PARSE_FIX
+                )
+            ),
         )
     };
     let want = [
@@ -697,10 +740,10 @@ fn hcl_nesting_20000_deep() {
         note("envs/acme-prod/object.tf", 2, 335),
         note("envs/acme-prod/template.tf", 2, 211),
     ];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     r.commit("deep");
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
     }
 }
 
@@ -734,20 +777,32 @@ fn yaml_alias_bombs() {
             "clusters/prod/laughs.yaml",
             6,
             14,
-            "file skipped: alias expansion budget exceeded (more than 250000 nodes) (at line 6 column 14)",
+            &format!(
+                "file skipped: {}",
+                in_prod(
+                    "alias expansion budget exceeded (more than 250000 nodes) (at line 6 column 14)",
+                    PARSE_FIX
+                )
+            ),
         ),
         found(
             "PL000",
             "clusters/prod/recursive.yaml",
             1,
             12,
-            "file skipped: alias refers to an anchor that encloses it (recursive alias) (at line 1 column 12)",
+            &format!(
+                "file skipped: {}",
+                in_prod(
+                    "alias refers to an anchor that encloses it (recursive alias) (at line 1 column 12)",
+                    PARSE_FIX
+                )
+            ),
         ),
     ];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     r.commit("bombs");
     for args in CHANGE_COMMANDS {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
     }
 }
 
@@ -1324,11 +1379,8 @@ fn github_workflow_commands_cannot_be_injected() {
         assert_eq!(lines.len(), 4, "{}", out.stdout);
         // One command per finding, each its own line, in the JSON's order; then the summary.
         for (line, f) in lines.iter().zip(&reference) {
-            let command = if f.0 == "PL000" {
-                "::notice file="
-            } else {
-                "::error file="
-            };
+            // Every finding is an error: the binary file is prod's, which is protected.
+            let command = "::error file=";
             assert!(line.starts_with(command), "{line}");
             let props_end = line[2..].find("::").expect("message") + 2;
             let props = &line[command.len()..props_end];
@@ -1350,9 +1402,10 @@ fn github_workflow_commands_cannot_be_injected() {
         for line in out.stdout.lines() {
             assert!(!is_command(line), "{line}");
         }
-        assert!(out.stdout.contains(
-            "note[PL000]: file skipped: binary file (contains NUL bytes)\n--> clusters/prod/b\\n::error::pwned \\u{1b}[31m.yaml:1:1\n"
-        ), "{}", out.stdout);
+        assert!(out.stdout.contains(&format!(
+            "error[PL000]: file skipped: {}\n--> clusters/prod/b\\n::error::pwned \\u{{1b}}[31m.yaml:1:1\n",
+            in_prod("binary file (contains NUL bytes)", TEXT_FIX)
+        )), "{}", out.stdout);
         assert!(out.stdout.contains(
             "error[PL003]: prod policy `p\\n::error::pwned\\r\\n::add-mask::x%0A::warning::z`: tag pattern is not anchored"
         ), "{}", out.stdout);
@@ -1388,17 +1441,23 @@ fn json_sarif_and_gitlab_strings_round_trip() {
         path,
         "image: x\n\"k\\\"\\\\\\u0001\\u2028é\": 1\n\"k\\\"\\\\\\u0001\\u2028é\": 2\n",
     );
-    let message = format!("file skipped: duplicate mapping key `{key}` (at line 3 column 1)");
+    let message = format!(
+        "file skipped: {}",
+        in_prod(
+            &format!("duplicate mapping key `{key}` (at line 3 column 1)"),
+            PARSE_FIX
+        )
+    );
     let want = [found("PL000", path, 3, 1, &message)];
-    r.expect_json(&["check"], 0, &want);
+    r.expect_json(&["check"], 1, &want);
     r.commit("strange");
     for args in [&["check"][..], &["diff", "--base", "HEAD~1"], &["history"]] {
-        r.expect_json(args, 0, &want);
+        r.expect_json(args, 1, &want);
 
         let mut all = args.to_vec();
         all.extend_from_slice(&["--format", "sarif"]);
         let out = r.run(&all);
-        expect_code(&out, 0);
+        expect_code(&out, 1);
         let sarif = json(&out);
         let result = &sarif["runs"][0]["results"][0];
         assert_eq!(result["message"]["text"], message.as_str());
@@ -1412,7 +1471,7 @@ fn json_sarif_and_gitlab_strings_round_trip() {
         let mut all = args.to_vec();
         all.extend_from_slice(&["--format", "gitlab"]);
         let out = r.run(&all);
-        expect_code(&out, 0);
+        expect_code(&out, 1);
         let issues: serde_json::Value = json(&out);
         assert_eq!(issues[0]["location"]["path"], path);
         assert!(issues[0]["description"]
@@ -1625,7 +1684,7 @@ fn escape_and_bell_characters_in_github_and_human_outputs() {
         )), "{}", github.stdout);
         assert!(
             github.stdout.contains(
-                r"::notice file=envs/prod/bell\u{7}\u{1b}[2J.env,line=1,col=1,title=PL000 unreadable-file::file skipped: binary file"
+                r"::error file=envs/prod/bell\u{7}\u{1b}[2J.env,line=1,col=1,title=PL000 unreadable-file::file skipped: binary file"
             ),
             "{}",
             github.stdout
@@ -2170,6 +2229,441 @@ fn a_missing_blob_is_reported_and_not_cached() {
     assert!(std::fs::read_to_string(ledger_of(&r))
         .expect("ledger")
         .contains(&c1));
+}
+
+// ----- failing closed and bounds (issue 10) -----
+
+/// A configuration that protects `deploy/blue` (a name zero config does not know), and a
+/// `:latest` there: with the configuration it is an error, without it nothing. Dropping
+/// the configuration would let it pass.
+fn blue_repo(tag: &str) -> Repo {
+    let r = Repo::init(tag);
+    r.write(
+        "config/promolint.yaml",
+        "environments:\n  - name: blue\n    paths: [\"deploy/blue/**\"]\n    protected: true\n",
+    );
+    r.write(
+        "deploy/blue/app.yaml",
+        &deployment("ghcr.io/acme/backend:latest"),
+    );
+    r.commit("blue on latest");
+    r
+}
+
+const BLUE_LATEST: &str = "blue pins ghcr.io/acme/backend to mutable tag `latest`";
+
+/// Puts something at a path (a link, a directory, a FIFO).
+type MakeEntry = dyn Fn(&Path);
+
+#[test]
+fn config_that_is_not_a_regular_file_is_exit_2() {
+    let r = blue_repo("config-kinds");
+    let config = r.abs(".promolint.yaml");
+    // Control: the configuration, read through a link inside the repository, finds it;
+    // zero config does not.
+    r.link("config/promolint.yaml", ".promolint.yaml");
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 1);
+    assert!(findings(&out).contains(&found("PL001", "deploy/blue/app.yaml", 10, 39, BLUE_LATEST)));
+    std::fs::remove_file(&config).expect("rm");
+    r.expect_json(&["check"], 0, &[]);
+
+    let broken: [(&str, &MakeEntry, &str); 5] = [
+        ("/dev/null", &|p| symlink("/dev/null", p).expect("link"), "the config file is a symlink to `/dev/null`, outside the repository; promolint does not follow symlinks out of the repository"),
+        ("dangling", &|p| symlink("missing.yaml", p).expect("link"), "the config file is a symlink to `missing.yaml`, which does not exist"),
+        ("directory", &|p| std::fs::create_dir(p).expect("mkdir"), "the config file is a directory, not a regular file"),
+        ("FIFO", &|p| mkfifo(p), "the config file is a named pipe (FIFO), not a regular file"),
+        ("link to a directory", &|p| symlink("config", p).expect("link"), "the config file is a symlink to `config`, which is a directory, not a regular file"),
+    ];
+    for (what, make, message) in broken {
+        make(&config);
+        for args in [&["check"][..], &["diff", "--base", "HEAD"], &["status"]] {
+            let out = r.run(args);
+            expect_failure(
+                &out,
+                &[&format!(
+                    "error: invalid configuration: .promolint.yaml: {message}"
+                )],
+            );
+            assert!(out.stderr.contains("\n  help: "), "{what}: {}", out.stderr);
+        }
+        let _ = std::fs::remove_dir(&config);
+        let _ = std::fs::remove_file(&config);
+    }
+}
+
+/// A FIFO at `path` (`mkfifo`).
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success());
+}
+
+#[test]
+fn broken_git_directory_is_exit_2_not_a_plain_directory() {
+    let broken = [
+        ("garbage-file", "Format should be 'gitdir: <path>'"),
+        ("no-head", "Missing HEAD at \".git/HEAD\""),
+        ("no-objects", "Expected an objects directory at"),
+    ];
+    for (tag, why) in broken {
+        let r = Repo::plain(tag);
+        r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+        match tag {
+            "garbage-file" => r.write(".git", "garbage\n"),
+            "no-head" => {
+                git(r.path(), &["init", "-q"]);
+                std::fs::remove_file(r.abs(".git/HEAD")).expect("rm HEAD");
+            }
+            _ => {
+                git(r.path(), &["init", "-q"]);
+                std::fs::remove_dir_all(r.abs(".git/objects")).expect("rm objects");
+            }
+        }
+        let dot_git = r.abs(".git").canonicalize().expect("canonical");
+        for args in [
+            &["check"][..],
+            &["status"],
+            &["diff", "--base", "HEAD"],
+            &["history"],
+        ] {
+            expect_failure(
+                &r.run(args),
+                &[
+                    &format!(
+                        "error: not a usable git repository: `{}` exists but is broken: ",
+                        dot_git.display()
+                    ),
+                    why,
+                    "help: repair it",
+                    "promolint does not fall back to plain files where Git's data is broken",
+                ],
+            );
+        }
+    }
+    // No `.git` at all up to the discovery ceiling: a plain directory, linted as such.
+    let r = Repo::plain("no-git");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    r.expect_json(&["check"], 1, &[found("PL001", PROD_APP, 10, 39, LATEST)]);
+}
+
+/// `text` padded with comment lines to just over 4 MiB.
+fn padded(text: &str) -> String {
+    let mut out = text.to_string();
+    let line = format!("# {}\n", "x".repeat(1022));
+    while out.len() <= 4 << 20 {
+        out.push_str(&line);
+    }
+    out
+}
+
+#[test]
+fn padded_prod_manifest_over_the_size_limit_is_an_error() {
+    let r = Repo::two_environments("padded");
+    let manifest = padded(&deployment("ghcr.io/acme/backend:latest"));
+    let size = manifest.len();
+    r.write(PROD_APP, &manifest);
+    r.commit("prod: latest, padded");
+    let reason = format!("file is {size} bytes, over the size limit of 4194304 bytes");
+    let error = [skipped(PROD_APP, &in_prod(&reason, SIZE_FIX))];
+    r.expect_json(&["check"], 1, &error);
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 1, &error);
+    }
+    let out = r.run(&["diff", "--base", "HEAD~1"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.starts_with(&format!(
+        "error[PL000]: file skipped: {reason}; prod is protected, so a file promolint cannot read fails the check: split it into smaller files, or raise the limit for this run with `--max-file-size BYTES`\n--> {PROD_APP}:1:1\n"
+    )), "{}", out.stdout);
+    // The command line may raise the limit: then the file is read and judged.
+    r.expect_json(
+        &["check", "--max-file-size", "8388608"],
+        1,
+        &[found("PL001", PROD_APP, 10, 39, LATEST)],
+    );
+    // Elsewhere: a warning in an environment that is not protected, a note outside every
+    // environment; neither fails at the default fail level.
+    r.git(&["rm", "-q", PROD_APP]);
+    r.write(DEV_APP, &manifest);
+    r.write("charts/app/deployment.yaml", &manifest);
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 0);
+    let levels: Vec<(String, String)> = json(&out)["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| (f["path"].to_string(), f["level"].to_string()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("\"charts/app/deployment.yaml\"".into(), "\"note\"".into()),
+            (format!("\"{DEV_APP}\""), "\"warning\"".into()),
+        ]
+    );
+}
+
+#[test]
+fn deep_yaml_document_in_prod_is_an_error() {
+    let r = Repo::two_environments("deep-doc");
+    let deep = format!(
+        "{}---\nx: {}{}\n",
+        deployment("ghcr.io/acme/backend:latest"),
+        "[".repeat(70),
+        "]".repeat(70)
+    );
+    r.write(PROD_APP, &deep);
+    r.commit("prod: latest, and a deep document");
+    let reason = "YAML nesting deeper than 64 (at line 12 column 70)";
+    let want = [found(
+        "PL000",
+        PROD_APP,
+        12,
+        70,
+        &format!("file skipped: {}", in_prod(reason, PARSE_FIX)),
+    )];
+    r.expect_json(&["check"], 1, &want);
+    for args in CHANGE_COMMANDS {
+        r.expect_json(args, 1, &want);
+    }
+    // A comment cannot vouch for a file that does not parse.
+    r.write(
+        PROD_APP,
+        &deep.replace("---\nx:", "---\n# promolint: ignore[PL000] fine\nx:"),
+    );
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 1);
+    assert_eq!(findings(&out)[0].0, "PL000");
+}
+
+/// promolint run as an unprivileged user when the tests run as root (root reads a
+/// directory of mode 000 anyway): `setpriv` to `nobody`.
+fn run_unprivileged(dir: &Path, args: &[&str]) -> Out {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        return run(dir, args);
+    }
+    let bin = env!("CARGO_BIN_EXE_promolint");
+    let out = common::promolint(dir, args)
+        .get_envs()
+        .fold(
+            {
+                let mut c = Command::new("setpriv");
+                c.args([
+                    "--reuid=65534",
+                    "--regid=65534",
+                    "--clear-groups",
+                    "--",
+                    bin,
+                ])
+                .args(args)
+                .current_dir(dir)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+                c
+            },
+            |mut c, (k, v)| {
+                match v {
+                    Some(v) => c.env(k, v),
+                    None => c.env_remove(k),
+                };
+                c
+            },
+        )
+        .output()
+        .expect("setpriv");
+    Out {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn unreadable_directory_is_exit_2() {
+    for r in [
+        Repo::two_environments("unreadable-dir"),
+        Repo::plain("unreadable-dir-plain"),
+    ] {
+        r.write(PROD_APP, &deployment("ghcr.io/acme/backend:1.0.0"));
+        r.write(
+            "clusters/prod/hidden/app.yaml",
+            &deployment("ghcr.io/acme/backend:latest"),
+        );
+        let hidden = r.abs("clusters/prod/hidden");
+        let mut perms = std::fs::metadata(&hidden).expect("dir").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o000);
+        std::fs::set_permissions(&hidden, perms).expect("chmod");
+        for args in [&["check"][..], &["status"]] {
+            expect_failure(
+                &run_unprivileged(r.path(), args),
+                &[
+                    "error: cannot read the directory `clusters/prod/hidden`: Permission denied (os error 13)",
+                    "help: make it readable for the user running promolint (`chmod u+rx`)",
+                ],
+            );
+        }
+        let mut perms = std::fs::metadata(&hidden).expect("dir").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&hidden, perms).expect("chmod");
+    }
+}
+
+#[test]
+fn check_path_that_is_a_fifo_or_a_directory_symlink_is_exit_2() {
+    let r = Repo::two_environments("path-kinds");
+    r.write(
+        "clusters/prod/real/app.yaml",
+        &deployment("ghcr.io/acme/backend:latest"),
+    );
+    mkfifo(&r.abs("clusters/prod/pipe.yaml"));
+    r.link("real", "clusters/prod/alias");
+    expect_failure(
+        &r.run(&["check", "clusters/prod/pipe.yaml"]),
+        &[
+            "error: `clusters/prod/pipe.yaml` is a named pipe (FIFO): promolint checks regular files and directories",
+        ],
+    );
+    expect_failure(
+        &r.run(&["check", "clusters/prod/alias"]),
+        &[
+            "error: `clusters/prod/alias` is a symlink to a directory, which promolint does not follow",
+            "help: name the directory itself",
+        ],
+    );
+    // The directory itself is checked.
+    r.expect_json(
+        &["check", "clusters/prod/real"],
+        1,
+        &[found(
+            "PL001",
+            "clusters/prod/real/app.yaml",
+            10,
+            39,
+            LATEST,
+        )],
+    );
+}
+
+/// A Flux lab: production's ImagePolicy with `pattern`, an overlay whose setter marker
+/// names it, and an ImageUpdateAutomation writing `./apps`.
+fn flux_lab(r: &Repo, pattern: &str) {
+    r.write(
+        "apps/backend/production/image-policy.yaml",
+        &format!(
+            "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata:\n  \
+             name: backend\n  namespace: production\nspec:\n  imageRepositoryRef:\n    \
+             name: backend\n  filterTags:\n    pattern: '{pattern}'\n    extract: '$ts'\n  \
+             policy:\n    numerical:\n      order: asc\n"
+        ),
+    );
+    r.write(
+        "apps/backend/production/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - \
+         name: ghcr.io/acme/backend\n    newTag: production-v1.2.3-1712345678 # \
+         {\"$imagepolicy\": \"production:backend:tag\"}\n",
+    );
+    r.write("apps/backend/staging/kustomization.yaml", "images: []\n");
+    r.write(
+        "clusters/lab/image-update-automation.yaml",
+        "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageUpdateAutomation\n\
+         metadata:\n  name: apps\n  namespace: production\nspec:\n  sourceRef:\n    \
+         kind: GitRepository\n    name: flux-system\n  update:\n    path: ./apps\n    \
+         strategy: Setters\n",
+    );
+}
+
+#[test]
+fn too_complex_prod_policy_is_a_pl003_and_pl010_error() {
+    let broad = r"^(staging|production)-v(?P<version>[0-9.]+)-(?P<ts>[0-9]+)";
+    let policy = "apps/backend/production/image-policy.yaml";
+    let automation = "clusters/lab/image-update-automation.yaml";
+    let writes = "Flux ImageUpdateAutomation `production/apps` writes `apps/backend/production/kustomization.yaml` of protected environment production through policy `production:backend`, which is not restricted to production's tags: ";
+    // Control: analysed, the broad pattern is a PL003 and a PL010 error.
+    let r = Repo::init("complex-control");
+    flux_lab(&r, &format!("{broad}$"));
+    r.expect_json(
+        &["check"],
+        1,
+        &[
+            found("PL003", policy, 10, 15, "production policy `backend`: policy admits `staging-v.-0`, a tag of another environment (`staging`)"),
+            found("PL010", automation, 11, 11, &format!("{writes}it admits `staging-v.-0`, a tag of staging")),
+        ],
+    );
+    // The same pattern with a group that makes its automaton too big: still both errors.
+    let r = Repo::init("complex");
+    flux_lab(&r, &format!("{broad}(-.{{0,200}}x.{{0,200}})?$"));
+    r.commit("complex policy");
+    let dfa = "its DFA exceeds 1048576 bytes";
+    let want = [
+        found("PL003", policy, 10, 15, &format!("production policy `backend`: tag pattern is too complex to analyse ({dfa}); the tags it admits were not checked; production is protected, so a tag policy promolint cannot check fails the check: simplify the pattern to an anchored prefix and version, without long bounded repeats such as `.{{0,200}}`")),
+        found("PL010", automation, 11, 11, &format!("{writes}its pattern is too complex to analyse ({dfa}), so it cannot be shown to admit only production's tags")),
+    ];
+    r.expect_json(&["check"], 1, &want);
+    r.expect_json(&["history"], 1, &want);
+}
+
+#[test]
+fn repository_max_file_size_is_capped() {
+    let r = Repo::two_environments("size-cap");
+    r.write(".promolint.yaml", "max_file_size: 3000000000\n");
+    for args in [
+        &["check"][..],
+        &["diff", "--base", "HEAD"],
+        &["history"],
+        &["status"],
+    ] {
+        expect_failure(
+            &r.run(args),
+            &[
+                "error: invalid configuration: .promolint.yaml:1:16: `max_file_size`: `max_file_size` is 3000000000 bytes; a configuration file may raise it to 67108864 bytes (64 MiB) at most",
+                "help: lower it, or let whoever runs promolint raise the limit with `--max-file-size BYTES` on the command line",
+            ],
+        );
+    }
+    // At the cap it is accepted; the command line overrides it either way.
+    r.write(".promolint.yaml", "max_file_size: 67108864\n");
+    r.expect_json(&["check"], 0, &[]);
+    let reason = "file is 177 bytes, over the size limit of 100 bytes";
+    r.expect_json(
+        &["check", "--max-file-size", "100"],
+        1,
+        &[
+            skipped(DEV_APP, reason),
+            skipped(PROD_APP, &in_prod(reason, SIZE_FIX)),
+        ],
+    );
+    let out = r.run(&["check", "--max-file-size", "0"]);
+    expect_code(&out, 2);
+    assert!(out.stderr.contains("--max-file-size"), "{}", out.stderr);
+}
+
+#[test]
+fn jobs_20000_finishes() {
+    let r = Repo::two_environments("jobs");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:latest"));
+    r.commit("prod: latest");
+    let pl001 = [found("PL001", PROD_APP, 10, 39, LATEST)];
+    for args in [&["check"][..], &["diff", "--base", "HEAD~1"], &["history"]] {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--jobs", "20000", "--format", "json"]);
+        let out = r.run(&all);
+        expect_code(&out, 1);
+        assert_eq!(findings(&out), pl001, "{args:?}");
+        assert!(
+            out.stderr
+                .starts_with("promolint: --jobs 20000 is more than this machine can use; running ")
+                && out.stderr.ends_with(" worker threads (twice its cores)\n"),
+            "{}",
+            out.stderr
+        );
+    }
+    expect_failure(
+        &r.run(&["check", "--jobs", "0"]),
+        &["error: --jobs must be at least 1"],
+    );
 }
 
 // ----- the table in docs/reliability.md -----

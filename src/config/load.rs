@@ -23,24 +23,36 @@ use std::path::Path;
 /// byte) is ever read, so a huge or endless file cannot exhaust memory.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-/// Read and validate the config file at `path`.
+/// Read and validate the config file at `path` (`--config FILE`: the caller's own file,
+/// read as given, also from a pipe).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    use std::io::Read;
     let file = path.display().to_string();
-    let unreadable = |e: std::io::Error| {
-        ConfigError {
+    let opened = std::fs::File::open(path).map_err(|e| ConfigError {
         file: file.clone(),
         line: None,
         column: None,
         field: String::new(),
         message: format!("cannot read the config file: {e}"),
         help: Some("check the path given to `--config`, or remove the option to use the repository's `.promolint.yaml`".into()),
-    }
-    };
+    })?;
+    load_from(opened, path)
+}
+
+/// Read at most [`MAX_CONFIG_BYTES`] (and one byte) of `opened`, then validate it.
+fn load_from(opened: std::fs::File, path: &Path) -> Result<Config, ConfigError> {
+    use std::io::Read;
+    let file = path.display().to_string();
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(unreadable)?;
+    opened
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            found_error(
+                path,
+                format!("cannot read the config file: {e}"),
+                "check the file's permissions",
+            )
+        })?;
     if bytes.len() as u64 > MAX_CONFIG_BYTES {
         return Err(ConfigError {
             file: file.clone(),
@@ -66,37 +78,151 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// Read the config file found in the repository whose root is `root`: [`load`], except that a
-/// symlink resolving outside the repository is refused, since promolint never follows a
-/// symlink out of the repository (a link to a file elsewhere on the CI machine would
-/// otherwise be read, and quoted in errors). A link to a file inside the repository is read.
-pub fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    if is_link {
-        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-        let inside = std::fs::canonicalize(path).is_ok_and(|target| target.starts_with(&root));
-        if !inside {
-            let target = std::fs::read_link(path)
-                .map(|t| t.display().to_string())
-                .unwrap_or_default();
-            return Err(ConfigError {
-                file: path.display().to_string(),
-                line: None,
-                column: None,
-                field: String::new(),
-                message: format!(
-                    "the config file is a symlink to `{target}`, outside the repository; \
-                     promolint does not follow symlinks out of the repository"
-                ),
-                help: Some(
-                    "commit the configuration itself as `.promolint.yaml`, or name a file \
-                     you trust with `--config FILE`"
-                        .into(),
-                ),
-            });
+fn found_error(path: &Path, message: String, help: &str) -> ConfigError {
+    ConfigError {
+        file: path.display().to_string(),
+        line: None,
+        column: None,
+        field: String::new(),
+        message,
+        help: Some(help.into()),
+    }
+}
+
+/// What a directory entry is, for an error: `a directory`, `a named pipe (FIFO)`, ….
+fn kind_of(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return "a device";
         }
     }
-    load(path)
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_symlink() {
+        "a symlink"
+    } else if file_type.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Open flags for the found config: never wait on a FIFO swapped in after the check (an
+/// open for reading blocks until a writer comes), never follow a link swapped in for it.
+#[cfg(target_os = "linux")]
+const SAFE_OPEN_FLAGS: i32 = 0o4000 | 0o400000; // O_NONBLOCK | O_NOFOLLOW
+#[cfg(all(unix, not(target_os = "linux")))]
+const SAFE_OPEN_FLAGS: i32 = 0x0004 | 0x0100; // O_NONBLOCK | O_NOFOLLOW (BSD, macOS)
+
+/// Read the config file found in the repository whose root is `root`: [`load`], except that
+/// only a regular file is read. The file comes with the repository, so with the change
+/// under review: one that exists but cannot be read as a file (a directory, a FIFO, a link
+/// to `/dev/null`, a dangling link) is an error, never zero config, which would drop the
+/// repository's environments and protections. A symlink is followed only to a regular file
+/// inside the repository: one resolving outside it is refused, since promolint never
+/// follows a symlink out of the repository (a link to a file elsewhere on the CI machine
+/// would otherwise be read, and quoted in errors).
+pub fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| {
+        found_error(
+            path,
+            format!("cannot read the config file: {e}"),
+            "check the permissions of the file and its directory",
+        )
+    })?;
+    let mut target = path.to_path_buf();
+    if meta.file_type().is_symlink() {
+        let shown = std::fs::read_link(path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_default();
+        let resolved = std::fs::canonicalize(path).map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::NotFound {
+                "which does not exist".to_string()
+            } else {
+                format!("which cannot be resolved ({e})")
+            };
+            found_error(
+                path,
+                format!("the config file is a symlink to `{shown}`, {why}"),
+                "commit the configuration itself as `.promolint.yaml`, or remove the link",
+            )
+        })?;
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        if !resolved.starts_with(&root) {
+            return Err(found_error(
+                path,
+                format!(
+                    "the config file is a symlink to `{shown}`, outside the repository; \
+                     promolint does not follow symlinks out of the repository"
+                ),
+                "commit the configuration itself as `.promolint.yaml`, or name a file \
+                 you trust with `--config FILE`",
+            ));
+        }
+        let why = match std::fs::metadata(&resolved) {
+            Ok(m) if m.is_file() => None,
+            Ok(m) => Some(format!(
+                "which is {}, not a regular file",
+                kind_of(m.file_type())
+            )),
+            Err(e) => Some(format!("which cannot be read ({e})")),
+        };
+        if let Some(why) = why {
+            return Err(found_error(
+                path,
+                format!("the config file is a symlink to `{shown}`, {why}"),
+                "commit the configuration itself as `.promolint.yaml`, or remove the link",
+            ));
+        }
+        target = resolved;
+    } else if !meta.is_file() {
+        return Err(found_error(
+            path,
+            format!(
+                "the config file is {}, not a regular file",
+                kind_of(meta.file_type())
+            ),
+            "promolint reads its configuration from a regular file: replace it with one, or \
+             remove it for zero config",
+        ));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, SAFE_OPEN_FLAGS);
+    let opened = options.open(&target).map_err(|e| {
+        found_error(
+            path,
+            format!("cannot read the config file: {e}"),
+            "check the file's permissions",
+        )
+    })?;
+    // Checked again on the handle: the path may have been swapped since.
+    let kind = opened.metadata().map(|m| m.file_type()).map_err(|e| {
+        found_error(
+            path,
+            format!("cannot read the config file: {e}"),
+            "check the file's permissions",
+        )
+    })?;
+    if !kind.is_file() {
+        return Err(found_error(
+            path,
+            format!("the config file is {}, not a regular file", kind_of(kind)),
+            "promolint reads its configuration from a regular file",
+        ));
+    }
+    let mut config = load_from(opened, &target)?;
+    config.path = Some(path.to_path_buf());
+    Ok(config)
 }
 
 /// Nesting a config may have. A valid config needs 4 levels (`environments[].paths[]`);
@@ -602,7 +728,7 @@ fn expectation(path: &str) -> (Option<&'static str>, Option<&'static str>) {
             Some("max_versions_per_change: 1"),
         ),
         "max_file_size" => (
-            Some("a size in bytes (a positive integer)"),
+            Some("a size in bytes (a positive integer, at most 67108864)"),
             Some("max_file_size: 4194304"),
         ),
         "rules" => (
@@ -727,6 +853,18 @@ impl<'f> Validator<'f> {
                     Some(&size.referenced),
                     "`max_file_size` must be at least 1 byte".into(),
                     "set the size in bytes above which files are skipped, e.g. `max_file_size: 4194304` (4 MiB, the default), or remove the field".into(),
+                ));
+            }
+            let cap = crate::extract::MAX_CONFIGURED_SIZE_LIMIT;
+            if size.value > cap {
+                return Err(self.error(
+                    "max_file_size",
+                    Some(&size.referenced),
+                    format!(
+                        "`max_file_size` is {} bytes; a configuration file may raise it to {cap} bytes (64 MiB) at most",
+                        size.value
+                    ),
+                    "lower it, or let whoever runs promolint raise the limit with `--max-file-size BYTES` on the command line (it overrides this field)".into(),
                 ));
             }
             config.max_file_size = size.value;
@@ -1323,6 +1461,18 @@ rules:
         assert_eq!(config.max_file_size, 100);
         let config = parse("mutable_tags: [dev]\n", "c.yaml").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(config.mutable_tags, ["dev"]);
+    }
+
+    #[test]
+    fn max_file_size_is_capped_at_64_mib() {
+        let config = parse("max_file_size: 67108864\n", "c.yaml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.max_file_size, 64 << 20);
+        let e = error("max_file_size: 3000000000\n", "max_file_size", 1, 16);
+        says(
+            &e,
+            "`max_file_size` is 3000000000 bytes; a configuration file may raise it to 67108864 bytes (64 MiB) at most",
+            "`--max-file-size BYTES` on the command line",
+        );
     }
 
     #[test]

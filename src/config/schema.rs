@@ -46,10 +46,10 @@ pub struct RawConfig {
     #[schemars(with = "RawPromotion")]
     pub promotion: Option<Spanned<RawPromotion>>,
 
-    /// Files larger than this many bytes are skipped with a PL000 note (default 4194304,
-    /// 4 MiB).
+    /// Files larger than this many bytes are not read and get a PL000 finding (default
+    /// 4194304, 4 MiB; at most 67108864, 64 MiB: only `--max-file-size` goes higher).
     #[serde(default)]
-    #[schemars(with = "u64", range(min = 1), extend("default" = crate::extract::DEFAULT_SIZE_LIMIT))]
+    #[schemars(with = "u64", range(min = 1, max = crate::extract::MAX_CONFIGURED_SIZE_LIMIT), extend("default" = crate::extract::DEFAULT_SIZE_LIMIT))]
     pub max_file_size: Option<Spanned<u64>>,
 
     /// Per-rule settings, keyed by rule id (`PL009`) or name (`missing-digest`): a level
@@ -379,6 +379,7 @@ mod tests {
             serde_json::json!(["pattern"])
         );
         assert_eq!(s["properties"]["max_file_size"]["default"], 4194304);
+        assert_eq!(s["properties"]["max_file_size"]["maximum"], 67108864);
         let text = s.to_string();
         assert!(!text.contains("\"default\":null"), "{text}");
         for level in LEVELS {

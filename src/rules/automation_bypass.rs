@@ -476,20 +476,28 @@ fn unrestricted(
         protected: e.protected,
     };
     let extract = policy.extract.as_ref().map(|(x, _)| x.as_str());
-    analyse(Some(pattern), extract, &policy.order, &ctx)
-        .into_iter()
-        .find_map(|problem| match problem {
-            Problem::NotAnchored { tag } => Some(format!(
-                "its pattern is not anchored with `^` and admits `{tag}`"
+    let problems = analyse(Some(pattern), extract, &policy.order, &ctx);
+    let proven = problems.iter().find_map(|problem| match problem {
+        Problem::NotAnchored { tag } => Some(format!(
+            "its pattern is not anchored with `^` and admits `{tag}`"
+        )),
+        Problem::ForeignTag { tag, token } => Some(format!("it admits `{tag}`, a tag of {token}")),
+        Problem::MutableTag { tags } => {
+            tags.first().map(|t| format!("it admits mutable tag `{t}`"))
+        }
+        _ => None,
+    });
+    // Restricted means shown to be restricted: a pattern too complex to analyse over a
+    // protected path counts as unrestricted (fail closed).
+    proven.or_else(|| {
+        problems.iter().find_map(|problem| match problem {
+            Problem::TooComplex { reason } => Some(format!(
+                "its pattern is too complex to analyse ({reason}), so it cannot be shown to admit only {}'s tags",
+                e.name
             )),
-            Problem::ForeignTag { tag, token } => {
-                Some(format!("it admits `{tag}`, a tag of {token}"))
-            }
-            Problem::MutableTag { tags } => {
-                tags.first().map(|t| format!("it admits mutable tag `{t}`"))
-            }
             _ => None,
         })
+    })
 }
 
 /// Pins an automation writes in one protected environment through one policy.
@@ -914,6 +922,20 @@ spec:
         );
         // An automation of another namespace does not apply these markers.
         assert_eq!(lab(broad, "staging"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_policy_too_complex_to_analyse_is_not_restricted() {
+        let complex =
+            r"^(staging|production)-v(?P<version>[0-9.]+)-(?P<ts>[0-9]+)(-.{0,200}x.{0,200})?$";
+        let found = lab(complex, "production");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].ends_with(
+                "its pattern is too complex to analyse (its DFA exceeds 1048576 bytes), so it cannot be shown to admit only production's tags"
+            ),
+            "{found:?}"
+        );
     }
 
     #[test]

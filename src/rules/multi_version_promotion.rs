@@ -159,13 +159,13 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 /// and digests, if any. New files have no base to differ from.
 fn other_edit(ctx: &ChangeContext, fi: usize) -> Option<Span> {
     let after_file = ctx.after.files.get(fi)?;
-    let changed = ctx.files.iter().find(|f| f.path == after_file.path)?;
+    let changed = ctx.changed_file(&after_file.path)?;
     let old_path = match changed.kind {
         ChangeKind::Modified => changed.path.as_str(),
         ChangeKind::Renamed => changed.old_path.as_deref()?,
         ChangeKind::Added | ChangeKind::Deleted => return None,
     };
-    let before_file = ctx.before.files.iter().find(|f| f.path == old_path)?;
+    let before_file = ctx.before.file(old_path)?;
     let (before_text, after_text) = (before_file.text.as_deref()?, after_file.text.as_deref()?);
     let before_masked = mask(before_text, &pin_spans(&before_file.facts));
     let after_masked = mask(after_text, &pin_spans(&after_file.facts));

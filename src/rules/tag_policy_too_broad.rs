@@ -3,7 +3,7 @@
 //! (see [`crate::policy_analysis`]), never by matching the pattern's text.
 use super::{env_level, Finding, Related};
 use crate::config::Config;
-use crate::model::{Level, PolicyOrder, PolicySource, Span, TagPolicy};
+use crate::model::{PolicyOrder, PolicySource, Span, TagPolicy};
 use crate::policy_analysis::{analyse, PolicyContext, Problem};
 use crate::snapshot::Snapshot;
 
@@ -83,23 +83,29 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
                 admission_reported = true;
             }
             let (span, related) = location(policy, &problem);
-            let level = match problem {
-                // Unchecked is not proven wrong, but a protected gate nobody can check
-                // deserves a look.
-                Problem::TooComplex { .. } if env.protected => Level::Warning,
-                Problem::TooComplex { .. } => Level::Note,
-                _ => env_level(snap, env_idx),
-            };
+            // A gate nobody can check is not proven wrong, but a protected one fails closed:
+            // appending `(-.{0,200}x.{0,200})?` to a pattern that admits another
+            // environment's tags must not turn its error into a pass.
+            let level = env_level(snap, env_idx);
+            let mut message = format!(
+                "{} policy `{}`: {}",
+                env.name,
+                policy.name,
+                problem.message()
+            );
+            if matches!(problem, Problem::TooComplex { .. }) && env.protected {
+                message.push_str(&format!(
+                    "; {} is protected, so a tag policy promolint cannot check fails the check: \
+                     simplify the pattern to an anchored prefix and version, without long \
+                     bounded repeats such as `.{{0,200}}`",
+                    env.name
+                ));
+            }
             let path = snap.path(loc.file).to_string();
             out.push(Finding {
                 rule: ID,
                 level,
-                message: format!(
-                    "{} policy `{}`: {}",
-                    env.name,
-                    policy.name,
-                    problem.message()
-                ),
+                message,
                 path: path.clone(),
                 span,
                 environment: Some(env.name.clone()),

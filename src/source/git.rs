@@ -212,7 +212,12 @@ impl GitRepo {
                     ),
                 };
             }
-            if is_not_a_repository(&e) {
+            if let Some(broken) = is_not_a_repository(&e)
+                .then(|| super::broken_git_dir(start))
+                .flatten()
+            {
+                broken
+            } else if is_not_a_repository(&e) {
                 SourceError {
                     message: format!(
                         "not a git repository: `{}` (nor any of its parent directories)",

@@ -4,7 +4,7 @@ pub mod git;
 pub mod worktree;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The files of a working tree that promolint considers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -39,3 +39,63 @@ impl fmt::Display for SourceError {
 }
 
 impl std::error::Error for SourceError {}
+
+/// When discovery found no repository at or above `start`: an error if there is a `.git`
+/// nonetheless (a file of garbage, a directory without `HEAD` or `objects`) where Git's
+/// discovery would have looked (up to `GIT_CEILING_DIRECTORIES` and, unless
+/// `GIT_DISCOVERY_ACROSS_FILESYSTEM` says otherwise, the file system's boundary). Linting such
+/// a tree as a plain directory would judge it without its history; a directory with no
+/// `.git` anywhere is a plain directory. `None` when there is no `.git` to blame.
+pub(crate) fn broken_git_dir(start: &Path) -> Option<SourceError> {
+    let start = std::fs::canonicalize(start).ok()?;
+    let options = gix::discover::upwards::Options::default().apply_environment();
+    let ceilings: Vec<PathBuf> = options
+        .ceiling_dirs
+        .iter()
+        .map(|c| std::fs::canonicalize(c).unwrap_or_else(|_| c.clone()))
+        .collect();
+    let cross_fs = std::env::var("GIT_DISCOVERY_ACROSS_FILESYSTEM")
+        .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
+    let device = device_of(&start)?;
+    let mut dir = start.as_path();
+    loop {
+        let dot_git = dir.join(".git");
+        if std::fs::symlink_metadata(&dot_git).is_ok() {
+            let why = match gix::discover::is_git(&dot_git) {
+                Err(e) => e.to_string(),
+                Ok(_) => "Git cannot open it".to_string(),
+            };
+            return Some(SourceError {
+                message: format!(
+                    "not a usable git repository: `{}` exists but is broken: {why}",
+                    dot_git.display()
+                ),
+                help: Some(
+                    "repair it (a `.git` file must hold `gitdir: PATH`; a `.git` directory needs \
+                     `HEAD`, `objects` and `refs`: `git fsck` tells what is missing), or remove it \
+                     to lint the directory as plain files; promolint does not fall back to plain \
+                     files where Git's data is broken"
+                        .into(),
+                ),
+            });
+        }
+        let parent = dir.parent()?;
+        if ceilings.iter().any(|c| c == parent) || (!cross_fs && device_of(parent)? != device) {
+            return None;
+        }
+        dir = parent;
+    }
+}
+
+/// The file system a path is on (`None` where that cannot be told).
+fn device_of(path: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| m.dev())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).ok().map(|_| 0)
+    }
+}

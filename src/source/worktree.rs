@@ -43,7 +43,14 @@ pub fn list(start: &Path, pathspecs: &[String]) -> Result<FileList, SourceError>
         Default::default(),
     ) {
         Ok(repo) => git_list(&repo.to_thread_local(), start, &canon_start, pathspecs),
-        Err(e) if is_not_a_repository(&e) => Ok(plain_list(start, pathspecs)),
+        Err(e) if std::env::var_os("GIT_DIR").is_some_and(|d| !d.is_empty()) => Err(SourceError {
+            message: format!("GIT_DIR names no usable git repository: {e}"),
+            help: Some("unset GIT_DIR, or point it at a repository's `.git` directory".into()),
+        }),
+        Err(e) if is_not_a_repository(&e) => match super::broken_git_dir(&canon_start) {
+            Some(broken) => Err(broken),
+            None => plain_list(start, pathspecs),
+        },
         Err(e) => Err(SourceError {
             message: format!(
                 "cannot open the Git repository at `{}`: {e}",
@@ -88,6 +95,7 @@ pub fn resolve_pathspec(root: &Path, start: &Path, arg: &str) -> Result<String, 
 
     let mut out = String::new();
     let mut walked = canon_root.clone();
+    let mut last = None;
     let mut components = rel.components().peekable();
     while let Some(component) = components.next() {
         let Component::Normal(name) = component else {
@@ -95,6 +103,7 @@ pub fn resolve_pathspec(root: &Path, start: &Path, arg: &str) -> Result<String, 
         };
         walked.push(name);
         let meta = fs::symlink_metadata(&walked).map_err(|_| missing_path(arg))?;
+        last = Some(meta.file_type());
         if meta.file_type().is_symlink() && components.peek().is_some() {
             return Err(SourceError {
                 message: format!(
@@ -115,7 +124,47 @@ pub fn resolve_pathspec(root: &Path, start: &Path, arg: &str) -> Result<String, 
         }
         out.push_str(name);
     }
+    // What the path names must be something the walk lists, or the run would check nothing
+    // and say "0 files checked".
+    if let Some(kind) = last {
+        if kind.is_symlink() && fs::metadata(&walked).is_ok_and(|m| m.is_dir()) {
+            return Err(SourceError {
+                message: format!(
+                    "`{arg}` is a symlink to a directory, which promolint does not follow"
+                ),
+                help: Some("name the directory itself, inside the repository".into()),
+            });
+        }
+        if !(kind.is_file() || kind.is_dir() || kind.is_symlink()) {
+            return Err(SourceError {
+                message: format!(
+                    "`{arg}` is {}: promolint checks regular files and directories",
+                    special_kind(kind)
+                ),
+                help: Some("name files or directories of the repository".into()),
+            });
+        }
+    }
     Ok(out)
+}
+
+/// The kind of a special file, for a message.
+fn special_kind(kind: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+    }
+    let _ = kind;
+    "not a regular file"
 }
 
 /// Reads `rel` (relative to `root`, `/`-separated) without following a symlink. The error is
@@ -317,7 +366,7 @@ struct Collect<'a> {
     /// them, so one unreadable directory is reported instead of failing the whole walk.
     probe_root: Option<&'a Path>,
     files: Vec<BString>,
-    unreadable_dirs: Vec<(BString, String)>,
+    unreadable_dirs: Vec<(BString, io::Error)>,
 }
 
 impl Delegate for Collect<'_> {
@@ -353,8 +402,7 @@ impl Delegate for Collect<'_> {
                 return false;
             };
             if let Err(e) = fs::read_dir(root.join(rela_path)) {
-                self.unreadable_dirs
-                    .push((rela.to_owned(), format!("directory cannot be read: {e}")));
+                self.unreadable_dirs.push((rela.to_owned(), e));
                 return false;
             }
         }
@@ -454,8 +502,8 @@ fn git_list(
             }
         }
     }
-    for (dir, reason) in collect.unreadable_dirs {
-        skipped.push((dir.to_str_lossy().into_owned(), reason));
+    if let Some((dir, e)) = collect.unreadable_dirs.iter().min_by(|a, b| a.0.cmp(&b.0)) {
+        return Err(unreadable_dir(&dir.to_str_lossy(), e));
     }
     Ok(finish(root, files, skipped, true))
 }
@@ -498,7 +546,28 @@ fn refuse_huge_ignore_files(root: &Path, index: &gix::index::File) -> Result<(),
     Ok(())
 }
 
-fn plain_list(start: &Path, pathspecs: &[String]) -> FileList {
+/// A directory of the tree that cannot be listed: the run cannot be done (exit 2), since
+/// what it holds (a production manifest, say) would go unjudged.
+fn unreadable_dir(rel: &str, e: &io::Error) -> SourceError {
+    // ENAMETOOLONG (`io::ErrorKind::InvalidFilename` is newer than the supported Rust).
+    #[cfg(target_os = "linux")]
+    const NAME_TOO_LONG: i32 = 36;
+    #[cfg(not(target_os = "linux"))]
+    const NAME_TOO_LONG: i32 = 63;
+    let fix = if e.raw_os_error() == Some(NAME_TOO_LONG) {
+        "its path is longer than the system lets a program open: shorten the directory names"
+    } else {
+        "make it readable for the user running promolint (`chmod u+rx`), or remove it if it is          not part of the repository"
+    };
+    SourceError {
+        message: format!("cannot read the directory `{rel}`: {e}"),
+        help: Some(format!(
+            "{fix}; promolint judges every file of the tree, and files it cannot list could be              a protected environment's"
+        )),
+    }
+}
+
+fn plain_list(start: &Path, pathspecs: &[String]) -> Result<FileList, SourceError> {
     let scopes = scopes(pathspecs, None);
     let mut files = Vec::new();
     let mut skipped = Vec::new();
@@ -545,15 +614,15 @@ fn plain_list(start: &Path, pathspecs: &[String]) -> FileList {
                     .path()
                     .map(|p| rel_bytes(start, p).to_str_lossy().into_owned())
                     .unwrap_or_default();
-                let reason = match e.io_error() {
-                    Some(io) => format!("cannot be read: {io}"),
-                    None => format!("cannot be read: {e}"),
+                let io = match e.into_io_error() {
+                    Some(io) => io,
+                    None => io::Error::other("the walk failed"),
                 };
-                skipped.push((path, reason));
+                return Err(unreadable_dir(&path, &io));
             }
         }
     }
-    finish(start.to_path_buf(), files, skipped, false)
+    Ok(finish(start.to_path_buf(), files, skipped, false))
 }
 
 fn finish(
