@@ -25,8 +25,22 @@ pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, S
         ),
         facts: Vec::new(),
     };
-    tree::parse(text, |doc| cx.document(doc)).map_err(|e| describe(&e, text, index))?;
-    Ok(cx.facts)
+    match tree::parse(text, |doc| cx.document(doc)) {
+        Ok(()) => Ok(cx.facts),
+        // A Helm chart's template is Go template text that Helm renders, not YAML that
+        // anything applies as written: its versions come from the chart's values, which
+        // are read. Only a syntax error is forgiven: a template that parses is read like
+        // any manifest, and one over a budget (depth, size) stays unreadable.
+        Err(e) if e.syntax && is_helm_template(path, text) => Ok(Vec::new()),
+        Err(e) => Err(describe(&e, text, index)),
+    }
+}
+
+/// Whether `path` is a file of a Helm chart's `templates/` directory holding template
+/// actions (`{{ … }}`).
+fn is_helm_template(path: &str, text: &str) -> bool {
+    let mut dirs = path.split('/').rev().skip(1);
+    dirs.any(|d| d == "templates") && text.contains("{{")
 }
 
 fn describe(e: &tree::ParseError, text: &str, index: &LineIndex) -> String {
@@ -854,6 +868,31 @@ spec:
         assert!(pins.iter().all(|p| p.reference == Reference::tag("v1")));
         assert_eq!(at(text, &pins[1].span, "v1"), "10:38-10:40");
         assert_eq!(pins[2].context, "container c");
+    }
+
+    #[test]
+    fn helm_templates_that_are_not_yaml_hold_no_facts() {
+        let template = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      \
+                        containers:\n        - name: app\n          {{- include \"app.image\" . | nindent 10 }}\n";
+        assert_eq!(
+            run(
+                "clusters/prod/charts/app/templates/deployment.yaml",
+                template
+            ),
+            []
+        );
+        // The same text anywhere else is a manifest that cannot be read.
+        let e = fail("clusters/prod/app.yaml", template);
+        assert!(e.starts_with("malformed YAML at line 8 column "), "{e}");
+        // Under templates/ but no template action: malformed YAML as anywhere.
+        let broken = "kind: Pod\nspec:\n\tcontainers: []\n";
+        assert!(fail("charts/app/templates/pod.yaml", broken).contains("tab"));
+        // A template that parses is read like any manifest: its `:latest` stays a pin.
+        let parses =
+            "# {{ .Release.Name }}\nkind: Pod\nspec:\n  containers:\n    - name: a\n      \
+                      image: ghcr.io/acme/a:latest\n";
+        let facts = run("charts/app/templates/pod.yaml", parses);
+        assert_eq!(pins_in(&facts).len(), 1);
     }
 
     #[test]
