@@ -89,32 +89,6 @@ fn found_error(path: &Path, message: String, help: &str) -> ConfigError {
     }
 }
 
-/// What a directory entry is, for an error: `a directory`, `a named pipe (FIFO)`, ….
-fn kind_of(file_type: std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if file_type.is_socket() {
-            return "a socket";
-        }
-        if file_type.is_char_device() || file_type.is_block_device() {
-            return "a device";
-        }
-    }
-    if file_type.is_dir() {
-        "a directory"
-    } else if file_type.is_symlink() {
-        "a symlink"
-    } else if file_type.is_file() {
-        "a regular file"
-    } else {
-        "not a regular file"
-    }
-}
-
 /// Open flags for the found config: never wait on a FIFO swapped in after the check (an
 /// open for reading blocks until a writer comes), never follow a link swapped in for it.
 #[cfg(target_os = "linux")]
@@ -171,7 +145,7 @@ pub fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
             Ok(m) if m.is_file() => None,
             Ok(m) => Some(format!(
                 "which is {}, not a regular file",
-                kind_of(m.file_type())
+                crate::fsutil::file_kind(m.file_type())
             )),
             Err(e) => Some(format!("which cannot be read ({e})")),
         };
@@ -188,7 +162,7 @@ pub fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
             path,
             format!(
                 "the config file is {}, not a regular file",
-                kind_of(meta.file_type())
+                crate::fsutil::file_kind(meta.file_type())
             ),
             "promolint reads its configuration from a regular file: replace it with one, or \
              remove it for zero config",
@@ -216,7 +190,10 @@ pub fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
     if !kind.is_file() {
         return Err(found_error(
             path,
-            format!("the config file is {}, not a regular file", kind_of(kind)),
+            format!(
+                "the config file is {}, not a regular file",
+                crate::fsutil::file_kind(kind)
+            ),
             "promolint reads its configuration from a regular file",
         ));
     }

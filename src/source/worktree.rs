@@ -139,32 +139,13 @@ pub fn resolve_pathspec(root: &Path, start: &Path, arg: &str) -> Result<String, 
             return Err(SourceError {
                 message: format!(
                     "`{arg}` is {}: promolint checks regular files and directories",
-                    special_kind(kind)
+                    crate::fsutil::file_kind(kind)
                 ),
                 help: Some("name files or directories of the repository".into()),
             });
         }
     }
     Ok(out)
-}
-
-/// The kind of a special file, for a message.
-fn special_kind(kind: fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-    }
-    let _ = kind;
-    "not a regular file"
 }
 
 /// Reads `rel` (relative to `root`, `/`-separated) without following a symlink. The error is
