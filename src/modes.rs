@@ -171,6 +171,7 @@ impl GitRun {
             .collect();
         let missing: Vec<usize> = (0..commits.len()).filter(|&i| !cached[i]).collect();
         let fresh = walk_commits(&self.repo, &commits, &missing, max_size)?;
+        Scope { envs, prefix }.judgeable(tip, &commits, &fresh)?;
         let mut walked_here: Vec<Option<&[RawPin]>> = vec![None; commits.len()];
         for (i, walked) in &fresh {
             walked_here[*i] = Some(&walked.pins);
@@ -220,6 +221,55 @@ struct Scope<'a> {
 }
 
 impl Scope<'_> {
+    fn inside(&self, path: &str) -> bool {
+        self.prefix.is_empty()
+            || path
+                .strip_prefix(self.prefix)
+                .is_some_and(|r| r.starts_with('/'))
+    }
+
+    /// A history that cannot be read where a protected environment's files are is no
+    /// history that can clear or convict its pins: the run fails closed (exit 2) and says
+    /// how to bring the objects back. Elsewhere the walk goes on without those pins and
+    /// warns ([`Introduced::cacheable`]). A damaged blob the tip commit itself introduced
+    /// is left to the change that judges that commit, which reports it (PL000) at the file.
+    fn judgeable(
+        &self,
+        tip: ObjectId,
+        commits: &[CommitInfo],
+        walked: &[(usize, Introduced)],
+    ) -> Result<(), Error> {
+        for (i, introduced) in walked {
+            for (path, reason) in &introduced.unreadable {
+                let Some(env) = self.envs.for_path(path).filter(|_| self.inside(path)) else {
+                    continue;
+                };
+                let env = self.envs.get(env);
+                if !env.protected {
+                    continue;
+                }
+                if commits[*i].id == tip {
+                    continue;
+                }
+                return Err(Error::Usage {
+                    message: format!(
+                        "the history of {}, a protected environment, cannot be read: commit {}: \
+                         {path} cannot be read ({reason})",
+                        env.name,
+                        short_id(&commits[*i].id)
+                    ),
+                    help: Some(
+                        "promolint judges promotion order from the history; bring the missing \
+                         objects back (`git fetch --refetch origin`, or a clone without \
+                         `--filter`), or find the damage with `git fsck`"
+                            .to_string(),
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The index of `commits` (in walk order), given what each introduced.
     fn index<'p>(
         &self,
@@ -227,16 +277,10 @@ impl Scope<'_> {
         pins: impl Fn(usize) -> &'p [RawPin],
     ) -> HistoryIndex {
         let mut index = HistoryIndex::empty();
-        let inside = |path: &str| {
-            self.prefix.is_empty()
-                || path
-                    .strip_prefix(self.prefix)
-                    .is_some_and(|r| r.starts_with('/'))
-        };
         for (seq, c) in commits.iter().enumerate() {
             let id = c.id.to_string();
             for raw in pins(seq) {
-                if inside(&raw.path) {
+                if self.inside(&raw.path) {
                     record_pin(raw, self.envs, &id, seq as u64, &mut index);
                 }
             }
@@ -490,6 +534,9 @@ impl crate::history::Verify for LedgerCheck {
             envs: &self.envs,
             prefix: &self.prefix,
         };
+        if let Some(tip) = self.commits.last() {
+            scope.judgeable(tip.id, &self.commits, &walked)?;
+        }
         // `walked` is in commit order: position `i` is commit `i`.
         let index = scope.index(&self.commits, |i| &walked[i].1.pins);
         let mut ledger = match self.ledger.lock() {

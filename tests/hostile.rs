@@ -2229,6 +2229,22 @@ fn a_missing_blob_is_reported_and_not_cached() {
     assert!(std::fs::read_to_string(ledger_of(&r))
         .expect("ledger")
         .contains(&c1));
+    // A protected environment's own history cannot be read: nothing can judge its pins,
+    // so the run fails closed, whatever the ledger remembers.
+    let first = r.rev(&format!("HEAD~3:{PROD_APP}"));
+    let object = r.abs(&format!(".git/objects/{}/{}", &first[..2], &first[2..]));
+    std::fs::remove_file(&object).expect("remove object");
+    for args in [&["check", "--no-cache"][..], &["diff", "--base", "HEAD~1"]] {
+        let out = r.run(args);
+        expect_failure(
+            &out,
+            &[
+                "error: the history of prod, a protected environment, cannot be read: commit",
+                "clusters/prod/app.yaml cannot be read (object",
+                "help: promolint judges promotion order from the history; bring the missing objects back",
+            ],
+        );
+    }
 }
 
 // ----- failing closed and bounds (issue 10) -----
