@@ -272,14 +272,116 @@ pub struct ImageRepository {
     pub span: Span,
 }
 
-/// A `kustomization.yaml`: what it includes (so overlays can be resolved to bases).
+/// A `kustomization.yaml`: what it includes (so overlays can be resolved to bases), and
+/// the patches it applies to what it includes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Kustomization {
     /// `resources`, `bases` and `components` entries, as written (relative paths or URLs),
     /// each with the span of the entry.
     pub resources: Vec<(String, Span)>,
+    /// The `components` entries among `resources`: a component's patches apply to this
+    /// kustomization's resources, before its own.
+    pub components: Vec<String>,
     /// `namespace:` of the kustomization, if set (an environment signal for its resources).
     pub namespace: Option<String>,
+    /// `patchesStrategicMerge`, `patches` and `patchesJson6902` entries, in the order
+    /// Kustomize applies them.
+    pub patches: Vec<KustomizePatch>,
+}
+
+/// Where a version-bearing value sits in a Kubernetes object: what a Kustomize patch sets
+/// to replace it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "field", rename_all = "kebab-case")]
+pub enum Field {
+    /// HelmRelease `spec.chart.spec.version`.
+    ChartVersion,
+    /// `image` of a container of the pod template (`init`: an initContainer), known by its
+    /// `name` (how a strategic merge patch finds it) and its position (how a JSON patch does).
+    Image {
+        init: bool,
+        name: Option<String>,
+        index: Option<usize>,
+    },
+    /// A key of an OCIRepository or GitRepository `spec.ref` (`tag`, `semver`, `digest`, …);
+    /// the empty key stands for the whole ref (what a ref pin comes from).
+    Ref { key: String },
+    /// A HelmRelease value under `spec.values`, as a dotted path (`image.tag`); a values
+    /// image pin comes from the path of its `image` key (`image`, `redis.image`).
+    Value { path: String },
+}
+
+/// A version-bearing value as a document writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldValue {
+    pub field: Field,
+    /// The value as written; `None` when the document removes it (`null`, a JSON patch
+    /// `remove`).
+    pub value: Option<String>,
+    /// Span of the value; for an image with a tag, of the tag (as its pin's).
+    pub span: Span,
+    /// A Flux setter marker on the value's line (see [`Pin::policy_ref`]).
+    pub policy_ref: Option<String>,
+}
+
+/// A Kubernetes object of a kind that carries versions (workloads, HelmRelease,
+/// OCIRepository, GitRepository), as Kustomize selects it. The same fact describes a base
+/// (which of the file's pins come from which field, so that a patch can replace them) and
+/// a strategic merge patch (the values it sets).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KubeObject {
+    pub api_version: String,
+    pub kind: String,
+    /// `metadata.name` (empty when absent).
+    pub name: String,
+    /// `metadata.namespace`.
+    pub namespace: Option<String>,
+    /// `metadata.labels` with string values.
+    pub labels: Vec<(String, String)>,
+    /// The version-bearing values the document writes, in document order.
+    pub values: Vec<FieldValue>,
+    /// Pins of the same file that come from this object: (index of the Pin fact, field).
+    pub pins: Vec<(usize, Field)>,
+}
+
+/// A JSON 6902 patch: its `add`/`replace`/`remove` operations on version-bearing paths.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JsonPatch {
+    pub ops: Vec<FieldValue>,
+}
+
+/// What a patch document says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum PatchBody {
+    Merge(KubeObject),
+    Json(JsonPatch),
+}
+
+/// A Kustomize patch target selector. Kind, name, namespace, group and version are
+/// regular expressions matched against the whole value, as Kustomize does.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PatchTarget {
+    pub group: Option<String>,
+    pub version: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    /// `labelSelector` as written (`app=podinfo,tier=web`).
+    pub label_selector: Option<String>,
+}
+
+/// One patch entry of a kustomization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KustomizePatch {
+    /// `path:` of a patch file, relative to the kustomization; `None` for an inline patch.
+    pub path: Option<String>,
+    /// An inline patch's documents, read at extraction (empty for a patch file: its own
+    /// facts say what it sets).
+    pub inline: Vec<PatchBody>,
+    pub target: Option<PatchTarget>,
+    /// Span of the entry: the path, or an inline patch's text.
+    pub span: Span,
 }
 
 /// A versioned, immutable artifact named by a file path or a versioned directory.
@@ -402,6 +504,10 @@ pub enum FactKind {
     ImageUpdateAutomation(ImageUpdateAutomation),
     KargoStage(KargoStage),
     RenovateConfig(RenovateConfig),
+    /// An object Kustomize patches can select or that is itself a strategic merge patch.
+    Object(KubeObject),
+    /// A JSON 6902 patch file.
+    JsonPatch(JsonPatch),
 }
 
 /// One fact with the Kubernetes namespace of the document it came from (an environment

@@ -1,13 +1,20 @@
 //! A snapshot: every fact of one tree, each pin resolved to the environment(s) it is
-//! effective in. Kustomize overlays are resolved here: a base's image is effective in an
-//! environment only through an overlay that does not override it.
+//! effective in. Kustomize overlays are resolved here: a base's pin is effective in an
+//! environment only through an overlay that does not override it, and an overlay
+//! overrides it in one of two ways: an `images[]` entry replaces the image (the entry is a
+//! pin of its own), and a patch rewrites the field the pin comes from (the patched value
+//! becomes the pin in that environment, at the patch, with the base's value as related).
+
+mod patches;
 
 use crate::config::Environments;
 use crate::extract::suppress::Suppression;
 use crate::model::{
-    Artifact, Fact, FactKind, ImageRepository, KargoStage, Kustomization, Pin, TagPolicy,
+    Artifact, Fact, FactKind, Field, ImageRepository, KargoStage, KubeObject, Kustomization, Pin,
+    RefKind, TagPolicy,
 };
 use crate::rules::Related;
+use patches::Patches;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -27,11 +34,19 @@ pub struct FileFacts {
 /// A pin in the environment where it takes effect.
 #[derive(Clone, Debug)]
 pub struct EffectivePin {
+    /// The file holding the value that takes effect (for a patched pin, the patch's).
     pub file: usize,
+    /// The fact of `file` it comes from: a pin, or for a patched pin the patch (its object,
+    /// JSON patch, or the kustomization holding it inline).
     pub fact: usize,
     pub env: usize,
     /// For a base reached through an overlay: the overlay's entry that includes it.
     pub via: Option<Related>,
+    /// A base pin as a Kustomize patch rewrote it for this environment: the base's
+    /// component with the patch's value and span (see [`Snapshot::pin`]).
+    pub patched: Option<Arc<Pin>>,
+    /// For a patched pin: the base value it overrides.
+    pub replaces: Option<Related>,
 }
 
 /// A fact located in a file, with the environment of that file (if any).
@@ -95,7 +110,9 @@ impl Snapshot {
         let file_env = envs.for_paths(files.iter().map(|f| f.path.as_str()));
 
         // Kustomize include graph: file → the kustomizations that include it (with the span
-        // of the including entry).
+        // of the including entry). A patch file is reached through the kustomization that
+        // applies it, like a resource: its environment is that kustomization's.
+        let patches = Patches::build(&files, &by_path);
         let mut includers: HashMap<usize, Vec<Include>> = HashMap::new();
         for (k, f) in files.iter().enumerate() {
             for (fi, fact) in f.facts.iter().enumerate() {
@@ -109,9 +126,31 @@ impl Snapshot {
                             includers.entry(target).or_default().push(Include {
                                 kustomization: k,
                                 fact: fi,
-                                entry: ri,
+                                entry: Entry::Resource(ri),
                             });
                         }
+                    }
+                }
+            }
+        }
+        let mut patch_files = HashSet::new();
+        for &(k, fi, pi, pf) in &patches.files {
+            if pf != k {
+                patch_files.insert(pf);
+                includers.entry(pf).or_default().push(Include {
+                    kustomization: k,
+                    fact: fi,
+                    entry: Entry::Patch(pi),
+                });
+            }
+        }
+        // (file, pin fact) → (object fact, the field the pin comes from).
+        let mut links: HashMap<(usize, usize), (usize, Field)> = HashMap::new();
+        for (fi, f) in files.iter().enumerate() {
+            for (xi, fact) in f.facts.iter().enumerate() {
+                if let FactKind::Object(o) = &fact.kind {
+                    for (pin, field) in &o.pins {
+                        links.insert((fi, *pin), (xi, field.clone()));
                     }
                 }
             }
@@ -127,6 +166,8 @@ impl Snapshot {
                     envs: &envs,
                     file_env: &file_env,
                     includers: &includers,
+                    patches: &patches,
+                    links: &links,
                 };
                 (fi, reach.every_env(fi))
             })
@@ -135,6 +176,18 @@ impl Snapshot {
         let mut pins = Vec::new();
         let mut policies = Vec::new();
         let mut image_repositories = Vec::new();
+        let resolver = Resolver {
+            files: &files,
+            envs: &envs,
+            file_env: &file_env,
+            includers: &includers,
+            patches: &patches,
+            links: &links,
+        };
+        // Which patch values replaced a base's pin somewhere (see below).
+        let mut used = HashSet::new();
+        // Pins of patch files wait until every base has been patched.
+        let mut deferred = Vec::new();
         for (fi, f) in files.iter().enumerate() {
             for (xi, fact) in f.facts.iter().enumerate() {
                 let own = file_env[fi].or_else(|| {
@@ -143,21 +196,9 @@ impl Snapshot {
                         .and_then(|ns| envs.for_namespace(ns))
                 });
                 match &fact.kind {
+                    FactKind::Pin(_) if patch_files.contains(&fi) => deferred.push((fi, xi, own)),
                     FactKind::Pin(pin) => {
-                        let resolver = Resolver {
-                            files: &files,
-                            envs: &envs,
-                            file_env: &file_env,
-                            includers: &includers,
-                        };
-                        for (env, via) in resolver.effective_envs(fi, own, pin) {
-                            pins.push(EffectivePin {
-                                file: fi,
-                                fact: xi,
-                                env,
-                                via,
-                            });
-                        }
+                        resolver.push_effective(fi, xi, own, pin, &mut used, &mut pins);
                     }
                     FactKind::TagPolicy(_) => policies.push(Located {
                         file: fi,
@@ -173,10 +214,25 @@ impl Snapshot {
                     | FactKind::ArtifactTemplate(_)
                     | FactKind::ImageUpdateAutomation(_)
                     | FactKind::KargoStage(_)
-                    | FactKind::RenovateConfig(_) => {}
+                    | FactKind::RenovateConfig(_)
+                    | FactKind::Object(_)
+                    | FactKind::JsonPatch(_) => {}
                 }
             }
         }
+        // A patch file's value that replaced a base's is that base's pin, patched; only
+        // what replaced nothing we can see (a remote base, a container the patch adds) is
+        // a pin of its own, where the kustomization applying the patch is.
+        let consumed = patches::used_spans(&patches, &used);
+        for (fi, xi, own) in deferred {
+            let Some(pin) = files[fi].facts[xi].as_pin() else {
+                continue;
+            };
+            if !consumed.contains(&(fi, pin.span.start)) {
+                resolver.push_effective(fi, xi, own, pin, &mut used, &mut pins);
+            }
+        }
+        pins.sort_by_key(|p| (p.file, p.fact, p.env));
         let mut snap = Snapshot {
             by_path,
             files,
@@ -205,7 +261,11 @@ impl Snapshot {
         snap
     }
 
-    pub fn pin(&self, p: &EffectivePin) -> &Pin {
+    /// The pin as it takes effect: as written, or as a patch rewrote it.
+    pub fn pin<'a>(&'a self, p: &'a EffectivePin) -> &'a Pin {
+        if let Some(patched) = &p.patched {
+            return patched;
+        }
         match &self.files[p.file].facts[p.fact].kind {
             FactKind::Pin(pin) => pin,
             // `pins` only ever indexes Pin facts (see `build`).
@@ -334,8 +394,16 @@ struct Include {
     kustomization: usize,
     /// Fact index of its Kustomization fact.
     fact: usize,
-    /// Index of the entry in its resources.
-    entry: usize,
+    entry: Entry,
+}
+
+/// How a kustomization reaches a file.
+#[derive(Clone, Copy, Debug)]
+enum Entry {
+    /// As its `resources` (or `bases`, `components`) entry at this index.
+    Resource(usize),
+    /// As the file of its patch entry at this index.
+    Patch(usize),
 }
 
 struct Resolver<'a> {
@@ -343,6 +411,31 @@ struct Resolver<'a> {
     envs: &'a Environments,
     file_env: &'a [Option<usize>],
     includers: &'a HashMap<usize, Vec<Include>>,
+    patches: &'a Patches,
+    /// (file, pin fact) → (object fact, field), for the pins a patch can rewrite.
+    links: &'a HashMap<(usize, usize), (usize, Field)>,
+}
+
+/// What has become of a base's pin on the way up to an environment.
+#[derive(Clone, Debug)]
+enum State {
+    /// As written.
+    Base,
+    /// Rewritten by a patch: the last edit that wrote it, and the pin it made.
+    Patched(usize, Arc<Pin>),
+    /// Replaced by an `images[]` entry, which is a pin of its own.
+    Replaced,
+}
+
+impl State {
+    /// A small key for the memo of explored states.
+    fn key(&self) -> usize {
+        match self {
+            State::Base => 0,
+            State::Replaced => 1,
+            State::Patched(edit, _) => edit + 2,
+        }
+    }
 }
 
 /// Where a walk up the include graph stands.
@@ -351,42 +444,108 @@ struct Step {
     node: usize,
     /// The environment whose build the walk is in (the nearest one below).
     env: Option<usize>,
-    /// Whether a kustomization of that build replaced the pin's image.
-    overridden: bool,
+    state: State,
     /// The overlay entry through which that environment was entered.
     via: Option<Related>,
     depth: usize,
 }
 
+/// The environments a pin reached, each with the entry it came through and what became
+/// of it there.
+type Reach = BTreeMap<usize, (Option<Related>, State)>;
+
+/// What a walk over one pin needs besides the step.
+struct Walk<'p> {
+    pin: &'p Pin,
+    /// The object and field the pin comes from, when a patch can rewrite it.
+    link: Option<(&'p KubeObject, &'p Field)>,
+    visited: BTreeSet<usize>,
+    explored: HashSet<(usize, Option<usize>, usize, usize)>,
+    reach: Reach,
+}
+
 impl Resolver<'_> {
-    /// The environments where `pin` (in file `file`, whose own environment is `own`) takes
-    /// effect, each with the overlay entry it is reached through.
+    /// Push the effective pins of pin fact `fact` of `file` (own environment `own`) and
+    /// note the patch edits that rewrote it.
+    fn push_effective(
+        &self,
+        file: usize,
+        fact: usize,
+        own: Option<usize>,
+        pin: &Pin,
+        used: &mut HashSet<usize>,
+        out: &mut Vec<EffectivePin>,
+    ) {
+        for (env, (via, state)) in self.effective_envs(file, fact, own, pin) {
+            match state {
+                State::Replaced => {}
+                State::Base => out.push(EffectivePin {
+                    file,
+                    fact,
+                    env,
+                    via,
+                    patched: None,
+                    replaces: None,
+                }),
+                State::Patched(e, patched) => {
+                    used.insert(e);
+                    let edit = &self.patches.edits[e];
+                    let replaces = Related {
+                        path: self.files[file].path.clone(),
+                        span: pin.span.clone(),
+                        message: overridden(pin),
+                        revision: None,
+                    };
+                    out.push(EffectivePin {
+                        file: edit.file,
+                        fact: edit.fact,
+                        env,
+                        via,
+                        patched: Some(patched),
+                        replaces: Some(replaces),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The environments where `pin` (fact `fact` of file `file`, whose own environment is
+    /// `own`) takes effect, each with the overlay entry it is reached through and what the
+    /// overlays on the way made of it.
     ///
     /// Every kustomization of an environment builds that environment: a base reaches each
     /// environment whose overlay includes it, and an overlay built on another overlay
-    /// (`production` with `resources: [../staging]`) carries that overlay's images into its
-    /// own environment. An `images[]` entry on the way replaces the pin for the builds above.
-    fn effective_envs(
-        &self,
-        file: usize,
-        own: Option<usize>,
-        pin: &Pin,
-    ) -> Vec<(usize, Option<Related>)> {
+    /// (`production` with `resources: [../staging]`) carries that overlay's pins into its
+    /// own environment. A patch on the way rewrites the pin for the builds above; an
+    /// `images[]` entry replaces it.
+    fn effective_envs(&self, file: usize, fact: usize, own: Option<usize>, pin: &Pin) -> Reach {
         if !self.includers.contains_key(&file) {
-            return own.map(|e| vec![(e, None)]).unwrap_or_default();
+            return own
+                .map(|e| BTreeMap::from([(e, (None, State::Base))]))
+                .unwrap_or_default();
         }
-        let mut reach: BTreeMap<usize, Option<Related>> = BTreeMap::new();
-        let mut visited = BTreeSet::new();
-        let mut explored = HashSet::new();
+        let link = self.links.get(&(file, fact)).and_then(|(object, field)| {
+            match &self.files[file].facts.get(*object)?.kind {
+                FactKind::Object(o) => Some((o, field)),
+                _ => None,
+            }
+        });
+        let mut walk = Walk {
+            pin,
+            link,
+            visited: BTreeSet::new(),
+            explored: HashSet::new(),
+            reach: BTreeMap::new(),
+        };
         let start = Step {
             node: file,
             env: own,
-            overridden: false,
+            state: State::Base,
             via: None,
             depth: 0,
         };
-        self.walk(start, pin, &mut visited, &mut explored, &mut reach);
-        reach.into_iter().collect()
+        self.walk(start, &mut walk);
+        walk.reach
     }
 
     /// Every environment `file` reaches: its own and those of all kustomizations above it,
@@ -414,32 +573,56 @@ impl Resolver<'_> {
         found.into_iter().collect()
     }
 
-    fn deliver(step: &Step, reach: &mut BTreeMap<usize, Option<Related>>) {
-        if let (Some(e), false) = (step.env, step.overridden) {
-            reach.entry(e).or_insert_with(|| step.via.clone());
+    fn deliver(step: &Step, reach: &mut Reach) {
+        if let Some(e) = step.env {
+            if !matches!(step.state, State::Replaced) {
+                reach
+                    .entry(e)
+                    .or_insert_with(|| (step.via.clone(), step.state.clone()));
+            }
         }
     }
 
-    fn walk(
-        &self,
-        step: Step,
-        pin: &Pin,
-        visited: &mut BTreeSet<usize>,
-        explored: &mut HashSet<(usize, Option<usize>, bool, usize)>,
-        reach: &mut BTreeMap<usize, Option<Related>>,
-    ) {
+    /// What kustomization `k` makes of the pin in `state`: its patches rewrite it (the
+    /// components' first, then its own), then its `images[]` may replace the image.
+    fn override_at(&self, k: usize, state: &State, w: &Walk) -> State {
+        let current = match state {
+            State::Replaced => return State::Replaced,
+            State::Base => w.pin,
+            State::Patched(_, p) => p,
+        };
+        let mut next = state.clone();
+        if let Some((object, field)) = w.link {
+            if let Some((edit, patched)) = self.patches.apply(k, object, field, current) {
+                next = State::Patched(edit, Arc::new(patched));
+            }
+        }
+        let now = match &next {
+            State::Patched(_, p) => p,
+            _ => current,
+        };
+        if now.kind.is_image() && overrides(&self.files[k], now, w.pin) {
+            return State::Replaced;
+        }
+        next
+    }
+
+    fn walk(&self, step: Step, w: &mut Walk) {
         // A state walked once delivers nothing new the second time (the first delivery of an
         // environment wins): without this, overlays that share bases (a diamond per layer)
         // make the number of paths, and the time, exponential in the depth.
-        if !explored.insert((step.node, step.env, step.overridden, step.depth)) {
+        if !w
+            .explored
+            .insert((step.node, step.env, step.state.key(), step.depth))
+        {
             return;
         }
         let ups = self.includers.get(&step.node).filter(|u| !u.is_empty());
         let Some(ups) = ups.filter(|_| step.depth < MAX_OVERLAY_DEPTH) else {
-            Self::deliver(&step, reach);
+            Self::deliver(&step, &mut w.reach);
             return;
         };
-        if !visited.insert(step.node) {
+        if !w.visited.insert(step.node) {
             return;
         }
         for inc in ups {
@@ -451,27 +634,41 @@ impl Resolver<'_> {
                     .as_deref()
                     .and_then(|ns| self.envs.for_namespace(ns))
             });
-            let overrides_here = pin.kind.is_image() && overrides(kfile, pin);
+            // A kustomization's patches and images apply to what it includes as resources,
+            // not to its own patch files.
+            let state = match inc.entry {
+                Entry::Resource(_) => self.override_at(inc.kustomization, &step.state, w),
+                Entry::Patch(_) => step.state.clone(),
+            };
             let entry = match &kfact.kind {
-                FactKind::Kustomization(kust) => {
-                    kust.resources.get(inc.entry).map(|(e, span)| Related {
+                FactKind::Kustomization(kust) => match inc.entry {
+                    Entry::Resource(i) => kust.resources.get(i).map(|(e, span)| Related {
                         path: kfile.path.clone(),
                         span: span.clone(),
                         message: format!("included here by `{e}`"),
                         revision: None,
-                    })
-                }
+                    }),
+                    Entry::Patch(i) => kust.patches.get(i).map(|p| Related {
+                        path: kfile.path.clone(),
+                        span: p.span.clone(),
+                        message: format!(
+                            "applied as a patch here by `{}`",
+                            p.path.as_deref().unwrap_or("")
+                        ),
+                        revision: None,
+                    }),
+                },
                 _ => None,
             };
             let next = match (step.env, k_env) {
                 // Another environment's overlay builds on this one: the build below is
                 // delivered as it stands, and the walk goes on in the new environment.
                 (Some(e), Some(k)) if e != k => {
-                    Self::deliver(&step, reach);
+                    Self::deliver(&step, &mut w.reach);
                     Step {
                         node: inc.kustomization,
                         env: Some(k),
-                        overridden: step.overridden || overrides_here,
+                        state,
                         via: entry,
                         depth: step.depth + 1,
                     }
@@ -479,30 +676,40 @@ impl Resolver<'_> {
                 (None, Some(k)) => Step {
                     node: inc.kustomization,
                     env: Some(k),
-                    overridden: step.overridden || overrides_here,
+                    state,
                     via: entry,
                     depth: step.depth + 1,
                 },
                 _ => Step {
                     node: inc.kustomization,
                     env: step.env,
-                    overridden: step.overridden || overrides_here,
+                    state,
                     via: step.via.clone(),
                     depth: step.depth + 1,
                 },
             };
-            self.walk(next, pin, visited, explored, reach);
+            self.walk(next, w);
         }
-        visited.remove(&step.node);
+        w.visited.remove(&step.node);
     }
 }
 
-/// Whether kustomization file `k` has an `images[]` entry replacing `pin`'s image.
-fn overrides(k: &FileFacts, pin: &Pin) -> bool {
+/// The related message for a base value a patch overrides.
+fn overridden(base: &Pin) -> String {
+    if base.reference.kind == RefKind::Absent && base.reference.digest.is_none() {
+        "overrides the base here, which sets no version".to_string()
+    } else {
+        format!("overrides the base's `{}` here", base.reference.display())
+    }
+}
+
+/// Whether kustomization file `k` has an `images[]` entry replacing image pin `pin`
+/// (`origin`: the pin as written, before any patch).
+fn overrides(k: &FileFacts, pin: &Pin, origin: &Pin) -> bool {
     k.facts.iter().any(|f| match &f.kind {
         FactKind::Pin(p) if p.overrides.is_some() => {
             let name = p.overrides.as_deref().unwrap_or_default();
-            !std::ptr::eq(p, pin)
+            !std::ptr::eq(p, origin)
                 && (name == pin.component || Some(name) == pin.overrides.as_deref())
         }
         _ => false,

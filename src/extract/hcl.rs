@@ -119,7 +119,10 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         FactKind::ImageRepository(r) => Some(&r.span),
         FactKind::ImageUpdateAutomation(a) => Some(&a.span),
         FactKind::KargoStage(s) => Some(&s.span),
-        FactKind::Kustomization(_) | FactKind::RenovateConfig(_) => None,
+        FactKind::Kustomization(_)
+        | FactKind::RenovateConfig(_)
+        | FactKind::Object(_)
+        | FactKind::JsonPatch(_) => None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! complete.
 
 mod gitops;
+mod kustomize;
 mod objects;
 mod tree;
 

@@ -113,8 +113,8 @@ pub fn env_level(snap: &Snapshot, env: usize) -> Level {
 }
 
 impl Finding {
-    /// A finding on an effective pin: located at the pin's value, with the overlay entry
-    /// as related location when the pin comes from a base.
+    /// A finding on an effective pin: located at the pin's value, with the base value a
+    /// patch overrides and the overlay entry as related locations when there are some.
     pub fn on_pin(snap: &Snapshot, rule: &'static str, p: &EffectivePin, message: String) -> Self {
         let pin = snap.pin(p);
         Finding {
@@ -126,7 +126,7 @@ impl Finding {
             environment: Some(snap.envs.get(p.env).name.clone()),
             component: Some(pin.component.clone()),
             commit: None,
-            related: p.via.iter().cloned().collect(),
+            related: p.replaces.iter().chain(&p.via).cloned().collect(),
             value: pin.reference.display(),
         }
     }

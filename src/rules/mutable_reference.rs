@@ -18,7 +18,7 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
         };
         let env = &snap.envs.get(p.env).name;
         let mut message = format!("{env} pins {} {why}", pin.component);
-        if p.via.is_some() {
+        if p.via.is_some() && p.patched.is_none() {
             message.push_str(" (from a base no overlay of this environment overrides)");
         }
         out.push(Finding::on_pin(snap, ID, p, message));

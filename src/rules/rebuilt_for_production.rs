@@ -43,7 +43,7 @@ pub fn check_tree(snap: &Snapshot, history: &HistoryIndex, out: &mut Vec<Finding
 }
 
 /// (lineage version, digest) of a pin in a protected environment that has both.
-fn protected_build<'a>(snap: &'a Snapshot, p: &EffectivePin) -> Option<(String, &'a str)> {
+fn protected_build<'a>(snap: &'a Snapshot, p: &'a EffectivePin) -> Option<(String, &'a str)> {
     if !snap.envs.get(p.env).protected {
         return None;
     }

@@ -1,9 +1,10 @@
 //! Per-kind extraction from a parsed document: workloads, Flux objects, Kustomize
 //! kustomizations and chart lists.
 
+use super::kustomize::{self, Locator};
 use super::tree::{Node, Val};
 use crate::model::{
-    split_image, Fact, FactKind, ImageRepository, Kustomization, LineIndex, Pin, PinKind,
+    split_image, Fact, FactKind, Field, ImageRepository, Kustomization, LineIndex, Pin, PinKind,
     PolicyOrder, PolicySource, RefKind, Reference, Span, TagPolicy,
 };
 use std::ops::Range;
@@ -24,7 +25,7 @@ pub(super) struct DocCx<'c, 'a> {
     pub namespace: Option<String>,
 }
 
-const WORKLOADS: &[&str] = &[
+pub(super) const WORKLOADS: &[&str] = &[
     "Pod",
     "Deployment",
     "StatefulSet",
@@ -39,6 +40,13 @@ impl Cx<'_> {
     /// Extract the facts of one document.
     pub fn document(&mut self, doc: &Node) {
         if let Val::Seq(items) = &doc.val {
+            // A JSON 6902 patch file: `- {op, path, value}`.
+            if let Some(patch) =
+                kustomize::json_patch(items, &Locator::direct(self.text, self.index))
+            {
+                self.facts.push(Fact::new(FactKind::JsonPatch(patch)));
+                return;
+            }
             // A bare chart list (`helm-charts.yaml`): `- {name, chart: {name, version}}`.
             let mut d = DocCx {
                 cx: self,
@@ -68,9 +76,10 @@ impl Cx<'_> {
             }
             return;
         };
+        let first = self.facts.len();
         let mut d = DocCx {
             cx: self,
-            namespace,
+            namespace: namespace.clone(),
         };
         let name = doc.str_at(&["metadata", "name"]).unwrap_or("");
         match (group, kind_name) {
@@ -111,6 +120,51 @@ impl Cx<'_> {
             }
             _ => {}
         }
+        self.object(doc, first, namespace);
+    }
+
+    /// The object a document describes, for Kustomize patches: its version-bearing values,
+    /// linked to the pins just extracted from it (facts from `first` on).
+    fn object(&mut self, doc: &Node, first: usize, namespace: Option<String>) {
+        let Some(mut object) = kustomize::object(doc, &Locator::direct(self.text, self.index))
+        else {
+            return;
+        };
+        for (i, fact) in self.facts.iter().enumerate().skip(first) {
+            let FactKind::Pin(pin) = &fact.kind else {
+                continue;
+            };
+            let from_value = |image: bool| {
+                object
+                    .values
+                    .iter()
+                    .find(|v| v.span == pin.span && matches!(v.field, Field::Image { .. }) == image)
+                    .map(|v| v.field.clone())
+            };
+            let field = match pin.kind {
+                PinKind::HelmChart => Some(Field::ChartVersion),
+                PinKind::OciArtifact | PinKind::GitRef => Some(Field::Ref { key: String::new() }),
+                PinKind::ContainerImage => from_value(true),
+                // A values image pin comes from its `image` key, whichever of its keys
+                // (tag, digest) it spans.
+                PinKind::HelmValuesImage => from_value(false).map(|f| match f {
+                    Field::Value { path } => {
+                        let image = ["tag", "digest", "repository", "registry"]
+                            .iter()
+                            .find_map(|k| path.strip_suffix(&format!(".{k}")))
+                            .map_or(path.clone(), str::to_owned);
+                        Field::Value { path: image }
+                    }
+                    other => other,
+                }),
+                _ => None,
+            };
+            if let Some(field) = field {
+                object.pins.push((i, field));
+            }
+        }
+        self.facts
+            .push(Fact::in_namespace(FactKind::Object(object), namespace));
     }
 
     pub(super) fn span(&self, range: Range<usize>) -> Span {
@@ -120,20 +174,7 @@ impl Cx<'_> {
     /// The Flux setter marker in a comment on the line where `node` ends:
     /// `# {"$imagepolicy": "flux-system:backend:tag"}` → `flux-system:backend`.
     pub(super) fn setter(&self, node: &Node) -> Option<String> {
-        let rest = self.text.get(node.end..)?;
-        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
-        let comment = &line[line.find('#')? + 1..];
-        let after = &comment[comment.find("\"$imagepolicy\"")? + "\"$imagepolicy\"".len()..];
-        let after = after.trim_start().strip_prefix(':')?.trim_start();
-        let value = after.strip_prefix('"')?;
-        let value = &value[..value.find('"')?];
-        // `ns:name:tag` / `ns:name:name`: the third field selects what is written.
-        let mut parts = value.splitn(3, ':');
-        let policy = match (parts.next(), parts.next()) {
-            (Some(ns), Some(name)) => format!("{ns}:{name}"),
-            _ => value.to_owned(),
-        };
-        (!policy.is_empty()).then_some(policy)
+        setter_in(self.text, node.end)
     }
 
     /// The first setter marker found on the lines of `nodes`.
@@ -145,17 +186,23 @@ impl Cx<'_> {
     fn kustomization(&mut self, doc: &Node) {
         let namespace = doc.str_at(&["namespace"]).map(str::to_owned);
         let mut resources = Vec::new();
+        let mut components = Vec::new();
         for key in ["resources", "bases", "components"] {
             for entry in doc.get(key).map(Node::seq).unwrap_or(&[]) {
                 if let Some(value) = entry.str() {
                     resources.push((value.to_owned(), self.span(entry.value_range(self.text))));
+                    if key == "components" {
+                        components.push(value.to_owned());
+                    }
                 }
             }
         }
         self.facts.push(Fact::in_namespace(
             FactKind::Kustomization(Kustomization {
                 resources,
+                components,
                 namespace: namespace.clone(),
+                patches: kustomize::patches(doc, self.text, self.index),
             }),
             namespace.clone(),
         ));
@@ -665,4 +712,23 @@ impl DocCx<'_, '_> {
 /// `* ^ ~ > < = |` or whitespace, or an `x`/`X` field (`1.x`, `1.2.X`).
 pub(super) fn is_range(version: &str) -> bool {
     crate::model::is_version_range(version)
+}
+
+/// The Flux setter marker in a comment on the line where a value ending at byte `end`
+/// ends: `# {"$imagepolicy": "flux-system:backend:tag"}` → `flux-system:backend`.
+pub(super) fn setter_in(text: &str, end: usize) -> Option<String> {
+    let rest = text.get(end..)?;
+    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let comment = &line[line.find('#')? + 1..];
+    let after = &comment[comment.find("\"$imagepolicy\"")? + "\"$imagepolicy\"".len()..];
+    let after = after.trim_start().strip_prefix(':')?.trim_start();
+    let value = after.strip_prefix('"')?;
+    let value = &value[..value.find('"')?];
+    // `ns:name:tag` / `ns:name:name`: the third field selects what is written.
+    let mut parts = value.splitn(3, ':');
+    let policy = match (parts.next(), parts.next()) {
+        (Some(ns), Some(name)) => format!("{ns}:{name}"),
+        _ => value.to_owned(),
+    };
+    (!policy.is_empty()).then_some(policy)
 }

@@ -1,0 +1,479 @@
+//! What Kustomize patches can change: the version-bearing fields of an object (as a base,
+//! so that a patch can replace its pins, and as a strategic merge patch, for the values it
+//! sets), JSON 6902 patches, and a kustomization's patch entries with their targets.
+//!
+//! One walk serves every shape: a field is recognised by its path in the object
+//! (`spec.chart.spec.version`, `spec.ref.tag`, `…containers[name].image`,
+//! `spec.values.….image.tag`), whether the path comes from the document's own keys (a base
+//! or a strategic merge patch) or from a JSON pointer plus the value it writes.
+
+use super::objects::{setter_in, WORKLOADS};
+use super::tree::{self, Node, Val};
+use crate::model::{
+    split_image, Field, FieldValue, JsonPatch, KubeObject, KustomizePatch, LineIndex, PatchBody,
+    PatchTarget, Span,
+};
+use std::ops::Range;
+
+/// Keys of a Flux source `spec.ref` that choose a revision.
+const REF_KEYS: &[&str] = &["tag", "semver", "digest", "branch", "commit", "name"];
+
+/// Keys of a Helm values `image:` mapping that make its pin.
+const IMAGE_KEYS: &[&str] = &["tag", "repository", "registry", "digest"];
+
+/// How the byte offsets of a document's nodes become spans of the file. A patch written
+/// inline in a kustomization is YAML inside a YAML string: its offsets are mapped back
+/// through the string's lines when the file spells them literally (a `|` block or a plain
+/// line), and otherwise every span is the whole string.
+pub(super) struct Locator<'a> {
+    /// The text the nodes' offsets refer to.
+    pub text: &'a str,
+    file_text: &'a str,
+    index: &'a LineIndex,
+    embedding: Embedding,
+}
+
+enum Embedding {
+    /// The nodes are the file's own.
+    Direct,
+    /// (offset in `text` where a line starts, offset in the file of the same character).
+    Lines(Vec<(usize, usize)>),
+    /// Not mappable: everything is this range of the file.
+    Whole(Range<usize>),
+}
+
+impl<'a> Locator<'a> {
+    pub fn direct(text: &'a str, index: &'a LineIndex) -> Self {
+        Locator {
+            text,
+            file_text: text,
+            index,
+            embedding: Embedding::Direct,
+        }
+    }
+
+    /// A locator for the decoded text of string node `node` of the file `file_text`.
+    fn embedded(file_text: &'a str, index: &'a LineIndex, node: &Node, value: &'a str) -> Self {
+        let embedding = embed_lines(file_text, node, value)
+            .map_or(Embedding::Whole(node.start..node.end), Embedding::Lines);
+        Locator {
+            text: value,
+            file_text,
+            index,
+            embedding,
+        }
+    }
+
+    fn offset(&self, at: usize) -> Option<usize> {
+        match &self.embedding {
+            Embedding::Direct => Some(at),
+            Embedding::Lines(lines) => {
+                let i = lines
+                    .partition_point(|(start, _)| *start <= at)
+                    .checked_sub(1)?;
+                let (start, file) = lines[i];
+                Some(file + (at - start))
+            }
+            Embedding::Whole(_) => None,
+        }
+    }
+
+    pub fn span(&self, range: Range<usize>) -> Span {
+        match (self.offset(range.start), self.offset(range.end)) {
+            (Some(s), Some(e)) => self.index.span(self.file_text, s..e),
+            _ => {
+                let whole = match &self.embedding {
+                    Embedding::Whole(w) => w.clone(),
+                    _ => range,
+                };
+                self.index.span(self.file_text, whole)
+            }
+        }
+    }
+
+    /// A setter marker after `node` (only in the file's own nodes: a comment inside an
+    /// inline patch belongs to the patch text, where Flux does not look).
+    fn setter(&self, node: &Node) -> Option<String> {
+        match self.embedding {
+            Embedding::Direct => setter_in(self.text, node.end),
+            _ => None,
+        }
+    }
+}
+
+/// Line map of a literal block scalar (`|`, `|-`, `|+`, without an indentation digit) or
+/// a single-line scalar spelled as decoded; `None` when the decoded text is not the file's
+/// text line by line (folding, escapes).
+fn embed_lines(text: &str, node: &Node, value: &str) -> Option<Vec<(usize, usize)>> {
+    let raw = text.get(node.start..node.end)?;
+    if !value.contains('\n') {
+        let at = if raw == value {
+            node.start
+        } else if raw.len() >= 2 && raw.get(1..raw.len() - 1) == Some(value) {
+            node.start + 1
+        } else {
+            return None;
+        };
+        return Some(vec![(0, at)]);
+    }
+    let header_end = raw.find('\n')?;
+    let header = raw[..header_end].trim_end();
+    let header = header.split('#').next().unwrap_or("").trim_end();
+    if !matches!(header, "|" | "|-" | "|+") {
+        return None;
+    }
+    // Source lines of the block, from the one after the header.
+    let mut file_at = node.start + header_end + 1;
+    let body = text.get(file_at..)?;
+    let mut source = body.split_inclusive('\n');
+    let mut indent = None;
+    let mut out = Vec::new();
+    let mut dec_at = 0;
+    for line in value.split_inclusive('\n') {
+        let content = line.strip_suffix('\n').unwrap_or(line);
+        let src = source.next()?;
+        let src_line = src.strip_suffix('\n').unwrap_or(src);
+        let src_line = src_line.strip_suffix('\r').unwrap_or(src_line);
+        if content.is_empty() {
+            // A blank line may be indented less than the block.
+            if !src_line.trim().is_empty() {
+                return None;
+            }
+        } else {
+            let n = *indent.get_or_insert_with(|| src_line.len() - src_line.trim_start().len());
+            if src_line.get(n..) != Some(content) || n == 0 {
+                return None;
+            }
+            out.push((dec_at, file_at + n));
+        }
+        dec_at += line.len();
+        file_at += src.len();
+    }
+    Some(out)
+}
+
+/// One step of a path in an object.
+#[derive(Clone, Copy)]
+enum Seg<'n> {
+    Key(&'n str),
+    /// A sequence item, with its `name` when it has one (how strategic merge matches
+    /// containers).
+    Item(usize, Option<&'n str>),
+}
+
+/// The field a path names, if it is one a version comes from.
+fn field_of(path: &[Seg]) -> Option<Field> {
+    use Seg::{Item, Key};
+    match path {
+        [Key("spec"), Key("chart"), Key("spec"), Key("version")] => Some(Field::ChartVersion),
+        [Key("spec"), Key("ref"), Key(key)] if REF_KEYS.contains(key) => Some(Field::Ref {
+            key: (*key).to_owned(),
+        }),
+        [Key("spec"), Key("values"), rest @ ..] => {
+            let last = match rest {
+                [.., Key("image")] => true,
+                [.., Key("image"), Key(k)] if IMAGE_KEYS.contains(k) => true,
+                _ => false,
+            };
+            last.then(|| Field::Value {
+                path: values_path(rest),
+            })
+        }
+        [pod @ .., Key(list @ ("containers" | "initContainers")), Item(index, name), Key("image")]
+            if is_pod_spec(pod) =>
+        {
+            Some(Field::Image {
+                init: *list == "initContainers",
+                name: name.map(str::to_owned),
+                index: Some(*index),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Where a pod spec sits: a Pod's `spec`, a CronJob's job template, or a workload's
+/// template.
+fn is_pod_spec(path: &[Seg]) -> bool {
+    use Seg::Key;
+    matches!(
+        path,
+        [Key("spec")]
+            | [Key("spec"), Key("template"), Key("spec")]
+            | [
+                Key("spec"),
+                Key("jobTemplate"),
+                Key("spec"),
+                Key("template"),
+                Key("spec")
+            ]
+    )
+}
+
+/// `a.b[0].image`: how values paths are written in pin contexts.
+fn values_path(segs: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in segs {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Item(i, _) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Whether a field's value is an image reference (`repo:tag@digest`).
+fn is_image(field: &Field) -> bool {
+    match field {
+        Field::Image { .. } => true,
+        Field::Value { path } => path == "image" || path.ends_with(".image"),
+        _ => false,
+    }
+}
+
+/// Byte range of what an image pin spans: the tag when there is one, else the whole value
+/// (as the workload and values extractors do).
+fn image_range(node: &Node, text: &str) -> Range<usize> {
+    let Some(value) = node.str().map(str::trim) else {
+        return node.value_range(text);
+    };
+    let (repository, tag, _) = split_image(value);
+    match tag.filter(|t| !t.is_empty()) {
+        Some(t) => node.range_of(text, repository.len() + 1, t),
+        None => node.value_range(text),
+    }
+}
+
+/// Collect the version-bearing leaves under `node` (at `path`) into `out`.
+fn collect<'n>(node: &'n Node, path: &mut Vec<Seg<'n>>, at: &Locator, out: &mut Vec<FieldValue>) {
+    match &node.val {
+        Val::Map(entries) => {
+            for (k, v) in entries {
+                let Some(key) = k.str() else {
+                    continue;
+                };
+                path.push(Seg::Key(key));
+                collect(v, path, at, out);
+                path.pop();
+            }
+        }
+        Val::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Seg::Item(i, item.str_at(&["name"])));
+                collect(item, path, at, out);
+                path.pop();
+            }
+        }
+        Val::Scalar(_) | Val::Null => {
+            let Some(field) = field_of(path) else {
+                return;
+            };
+            let range = if is_image(&field) {
+                image_range(node, at.text)
+            } else {
+                node.value_range(at.text)
+            };
+            out.push(FieldValue {
+                value: node.str().map(str::to_owned),
+                span: at.span(range),
+                policy_ref: at.setter(node),
+                field,
+            });
+        }
+    }
+}
+
+/// Whether a document of this kind can carry a version a patch would change.
+fn versioned_kind(group: &str, kind: &str) -> bool {
+    match group {
+        "" | "apps" | "batch" | "extensions" => WORKLOADS.contains(&kind),
+        "helm.toolkit.fluxcd.io" => kind == "HelmRelease",
+        "source.toolkit.fluxcd.io" => matches!(kind, "OCIRepository" | "GitRepository"),
+        _ => false,
+    }
+}
+
+/// The object a document describes, with the version-bearing values it writes; `None` for
+/// kinds without versions. Pins are linked by the caller, which knows the file's facts.
+pub(super) fn object(doc: &Node, at: &Locator) -> Option<KubeObject> {
+    let api_version = doc.str_at(&["apiVersion"]).unwrap_or("");
+    let kind = doc.str_at(&["kind"])?;
+    let group = api_version.split_once('/').map_or("", |(g, _)| g);
+    if !versioned_kind(group, kind) {
+        return None;
+    }
+    let mut values = Vec::new();
+    if let Some(spec) = doc.get("spec") {
+        let mut path = vec![Seg::Key("spec")];
+        collect(spec, &mut path, at, &mut values);
+    }
+    let labels = doc
+        .path(&["metadata", "labels"])
+        .map(Node::entries)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|(k, v)| Some((k.str()?.to_owned(), v.str()?.to_owned())))
+        .collect();
+    Some(KubeObject {
+        api_version: api_version.to_owned(),
+        kind: kind.to_owned(),
+        name: doc.str_at(&["metadata", "name"]).unwrap_or("").to_owned(),
+        namespace: doc.str_at(&["metadata", "namespace"]).map(str::to_owned),
+        labels,
+        values,
+        pins: Vec::new(),
+    })
+}
+
+/// A JSON 6902 patch: a sequence of `{op, path, value?}` mappings. `None` when the
+/// sequence is something else (a chart list).
+pub(super) fn json_patch(items: &[Node], at: &Locator) -> Option<JsonPatch> {
+    let ops = items.iter().map(|op| {
+        let kind = op.str_at(&["op"])?;
+        let path = op.str_at(&["path"])?;
+        Some((kind, path, op.get("value")))
+    });
+    let ops: Vec<_> = ops.collect::<Option<_>>()?;
+    if ops.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (op, pointer, value) in ops {
+        let segs: Vec<String> = match pointer.strip_prefix('/') {
+            // RFC 6901 escapes: `~1` is `/`, `~0` is `~`.
+            Some(rest) => rest
+                .split('/')
+                .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                .collect(),
+            None => continue,
+        };
+        let mut path: Vec<Seg> = segs
+            .iter()
+            .map(|s| match s.parse::<usize>() {
+                Ok(i) => Seg::Item(i, None),
+                Err(_) => Seg::Key(s.as_str()),
+            })
+            .collect();
+        match (op, value) {
+            ("add" | "replace", Some(value)) => collect(value, &mut path, at, &mut out),
+            ("remove", _) => {
+                if let Some(field) = field_of(&path) {
+                    out.push(FieldValue {
+                        field,
+                        value: None,
+                        span: at.span(op_range(items, pointer)),
+                        policy_ref: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(JsonPatch { ops: out })
+}
+
+/// Range of the `path:` value of the op with `pointer` (what a `remove` is reported at).
+fn op_range(items: &[Node], pointer: &str) -> Range<usize> {
+    items
+        .iter()
+        .filter_map(|op| op.get("path"))
+        .find(|p| p.str() == Some(pointer))
+        .map_or(0..0, |p| p.start..p.end)
+}
+
+/// The documents of a patch: strategic merge objects and JSON patches.
+fn bodies(docs: &[Node], at: &Locator) -> Vec<PatchBody> {
+    docs.iter()
+        .filter_map(|doc| match &doc.val {
+            Val::Seq(items) => json_patch(items, at).map(PatchBody::Json),
+            Val::Map(_) => object(doc, at).map(PatchBody::Merge),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An inline patch: the string parsed as YAML (JSON is YAML), its spans mapped into the
+/// file. A patch that does not parse sets nothing (Kustomize would refuse the build).
+fn inline(node: &Node, text: &str, index: &LineIndex) -> Vec<PatchBody> {
+    let Some(value) = node.str() else {
+        return Vec::new();
+    };
+    let at = Locator::embedded(text, index, node, value);
+    let mut docs = Vec::new();
+    if tree::parse(value, |doc| docs.push(doc.clone())).is_err() {
+        return Vec::new();
+    }
+    bodies(&docs, &at)
+}
+
+fn target(node: Option<&Node>) -> Option<PatchTarget> {
+    let node = node?;
+    let s = |key: &str| node.str_at(&[key]).map(str::to_owned);
+    Some(PatchTarget {
+        group: s("group"),
+        version: s("version"),
+        kind: s("kind"),
+        name: s("name"),
+        namespace: s("namespace"),
+        label_selector: s("labelSelector"),
+    })
+}
+
+/// The patch entries of a kustomization, in the order Kustomize applies them:
+/// `patchesStrategicMerge`, then `patches`, then `patchesJson6902`.
+pub(super) fn patches(doc: &Node, text: &str, index: &LineIndex) -> Vec<KustomizePatch> {
+    let at = Locator::direct(text, index);
+    let mut out = Vec::new();
+    for entry in doc
+        .get("patchesStrategicMerge")
+        .map(Node::seq)
+        .unwrap_or(&[])
+    {
+        let Some(value) = entry.str() else {
+            continue;
+        };
+        // An entry is a file path, or (with a line break) the patch itself.
+        let patch = if value.contains('\n') {
+            KustomizePatch {
+                path: None,
+                inline: inline(entry, text, index),
+                target: None,
+                span: at.span(entry.start..entry.end),
+            }
+        } else {
+            KustomizePatch {
+                path: Some(value.trim().to_owned()),
+                inline: Vec::new(),
+                target: None,
+                span: at.span(entry.value_range(text)),
+            }
+        };
+        out.push(patch);
+    }
+    for key in ["patches", "patchesJson6902"] {
+        for entry in doc.get(key).map(Node::seq).unwrap_or(&[]) {
+            let target = target(entry.get("target"));
+            if let Some(path) = entry.get("path").filter(|p| p.str().is_some()) {
+                out.push(KustomizePatch {
+                    path: path.str().map(|p| p.trim().to_owned()),
+                    inline: Vec::new(),
+                    target,
+                    span: at.span(path.value_range(text)),
+                });
+            } else if let Some(patch) = entry.get("patch").filter(|p| p.str().is_some()) {
+                out.push(KustomizePatch {
+                    path: None,
+                    inline: inline(patch, text, index),
+                    target,
+                    span: at.span(patch.start..patch.end),
+                });
+            }
+        }
+    }
+    out
+}
