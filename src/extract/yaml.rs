@@ -107,6 +107,7 @@ images:
         let FactKind::Kustomization(Kustomization {
             resources,
             namespace,
+            ..
         }) = &facts[0].kind
         else {
             panic!("{:?}", facts[0])

@@ -101,13 +101,13 @@ impl<'a> Locator<'a> {
     }
 }
 
-/// Line map of a literal block scalar (`|`, `|-`, `|+`, without an indentation digit) or
-/// a single-line scalar spelled as decoded; `None` when the decoded text is not the file's
-/// text line by line (folding, escapes).
+/// Line map of a literal block scalar (`|`, `|-`, `|+`) or a single-line scalar spelled
+/// as decoded; `None` when the decoded text is not the file's text line by line (folding,
+/// escapes).
 fn embed_lines(text: &str, node: &Node, value: &str) -> Option<Vec<(usize, usize)>> {
     let raw = text.get(node.start..node.end)?;
     if !value.contains('\n') {
-        let at = if raw == value {
+        let at = if raw == value || raw.trim_end() == value {
             node.start
         } else if raw.len() >= 2 && raw.get(1..raw.len() - 1) == Some(value) {
             node.start + 1
@@ -116,14 +116,15 @@ fn embed_lines(text: &str, node: &Node, value: &str) -> Option<Vec<(usize, usize
         };
         return Some(vec![(0, at)]);
     }
-    let header_end = raw.find('\n')?;
-    let header = raw[..header_end].trim_end();
-    let header = header.split('#').next().unwrap_or("").trim_end();
-    if !matches!(header, "|" | "|-" | "|+") {
-        return None;
-    }
-    // Source lines of the block, from the one after the header.
-    let mut file_at = node.start + header_end + 1;
+    // A block scalar's range may start at its indicator or at its first content line:
+    // the block's lines start at the line of the range's start when only indentation
+    // precedes it there, else at the next line.
+    let line_begin = text[..node.start].rfind('\n').map_or(0, |i| i + 1);
+    let mut file_at = if text[line_begin..node.start].trim().is_empty() {
+        line_begin
+    } else {
+        node.start + raw.find('\n')? + 1
+    };
     let body = text.get(file_at..)?;
     let mut source = body.split_inclusive('\n');
     let mut indent = None;
@@ -141,7 +142,7 @@ fn embed_lines(text: &str, node: &Node, value: &str) -> Option<Vec<(usize, usize
             }
         } else {
             let n = *indent.get_or_insert_with(|| src_line.len() - src_line.trim_start().len());
-            if src_line.get(n..) != Some(content) || n == 0 {
+            if n == 0 || src_line.get(n..) != Some(content) {
                 return None;
             }
             out.push((dec_at, file_at + n));
@@ -476,4 +477,334 @@ pub(super) fn patches(doc: &Node, text: &str, index: &LineIndex) -> Vec<Kustomiz
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::test_support::at;
+    use crate::extract::yaml::extract;
+    use crate::model::{Fact, FactKind, Field, KubeObject, Kustomization, LineIndex, PatchBody};
+
+    fn run(path: &str, text: &str) -> Vec<Fact> {
+        let index = LineIndex::new(text);
+        match extract(path, text, &index) {
+            Ok(facts) => facts,
+            Err(e) => panic!("{path}: {e}"),
+        }
+    }
+
+    fn objects(facts: &[Fact]) -> Vec<&KubeObject> {
+        facts
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FactKind::Object(o) => Some(o),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn kustomization(facts: &[Fact]) -> &Kustomization {
+        facts
+            .iter()
+            .find_map(|f| match &f.kind {
+                FactKind::Kustomization(k) => Some(k),
+                _ => None,
+            })
+            .expect("a kustomization")
+    }
+
+    #[test]
+    fn a_helm_release_links_its_chart_pin_and_values_to_fields() {
+        let text = r#"apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+  namespace: podinfo
+  labels:
+    app: podinfo
+spec:
+  chart:
+    spec:
+      chart: podinfo
+      version: ">=1.0.0"
+  values:
+    image:
+      repository: ghcr.io/stefanprodan/podinfo
+      tag: 6.5.0
+"#;
+        let facts = run("apps/base/podinfo/release.yaml", text);
+        let o = objects(&facts)[0];
+        assert_eq!(
+            (o.kind.as_str(), o.name.as_str()),
+            ("HelmRelease", "podinfo")
+        );
+        assert_eq!(o.namespace.as_deref(), Some("podinfo"));
+        assert_eq!(o.labels, [("app".to_string(), "podinfo".to_string())]);
+        let fields: Vec<_> = o.values.iter().map(|v| &v.field).collect();
+        assert_eq!(
+            fields,
+            [
+                &Field::ChartVersion,
+                &Field::Value {
+                    path: "image.repository".into()
+                },
+                &Field::Value {
+                    path: "image.tag".into()
+                },
+            ]
+        );
+        assert_eq!(at(text, &o.values[0].span, ">=1.0.0"), "12:17-12:24");
+        assert_eq!(at(text, &o.values[2].span, "6.5.0"), "16:12-16:17");
+        // The chart pin and the values image pin, each linked to its field.
+        assert_eq!(
+            o.pins,
+            [
+                (0, Field::ChartVersion),
+                (
+                    1,
+                    Field::Value {
+                        path: "image".into()
+                    }
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn a_strategic_merge_patch_file_without_a_chart_name_is_an_object() {
+        let text = r#"apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+spec:
+  chart:
+    spec:
+      version: "6.5.0"
+"#;
+        let facts = run("apps/production/podinfo-values.yaml", text);
+        assert_eq!(facts.len(), 1, "no pin: the chart is the base's");
+        let o = objects(&facts)[0];
+        assert_eq!(o.values[0].field, Field::ChartVersion);
+        assert_eq!(o.values[0].value.as_deref(), Some("6.5.0"));
+        assert_eq!(at(text, &o.values[0].span, "6.5.0"), "8:17-8:22");
+        assert!(o.pins.is_empty());
+    }
+
+    #[test]
+    fn containers_are_fields_by_name_and_position() {
+        let text = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      initContainers:
+        - name: migrate
+          image: ghcr.io/acme/web:v1 # {"$imagepolicy": "flux-system:web"}
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:v1
+        - name: sidecar
+          image: null
+"#;
+        let facts = run("apps/web/deployment.yaml", text);
+        let o = objects(&facts)[0];
+        assert_eq!(
+            o.values[0].field,
+            Field::Image {
+                init: true,
+                name: Some("migrate".into()),
+                index: Some(0)
+            }
+        );
+        assert_eq!(at(text, &o.values[0].span, "v1"), "10:35-10:37");
+        assert_eq!(o.values[0].policy_ref.as_deref(), Some("flux-system:web"));
+        assert_eq!(at(text, &o.values[1].span, "v1"), "13:35-13:37");
+        assert_eq!(o.values[2].value, None, "a null image removes it");
+        let linked: Vec<usize> = o.pins.iter().map(|(i, _)| *i).collect();
+        assert_eq!(linked, [0, 1]);
+    }
+
+    #[test]
+    fn a_json_patch_file_names_its_fields() {
+        let text = r#"- op: replace
+  path: /spec/chart/spec/version
+  value: 6.5.0
+- op: add
+  path: /spec/template/spec/containers/1/image
+  value: "nginx:1.27"
+- op: replace
+  path: /spec/ref
+  value:
+    tag: v2.0.0
+- op: remove
+  path: /spec/values/image/tag
+- op: replace
+  path: /metadata/name
+  value: other
+"#;
+        let facts = run("apps/production/version.yaml", text);
+        let [Fact {
+            kind: FactKind::JsonPatch(patch),
+            ..
+        }] = facts.as_slice()
+        else {
+            panic!("{facts:?}")
+        };
+        let ops: Vec<_> = patch
+            .ops
+            .iter()
+            .map(|o| (&o.field, o.value.as_deref()))
+            .collect();
+        assert_eq!(
+            ops,
+            [
+                (&Field::ChartVersion, Some("6.5.0")),
+                (
+                    &Field::Image {
+                        init: false,
+                        name: None,
+                        index: Some(1)
+                    },
+                    Some("nginx:1.27")
+                ),
+                (&Field::Ref { key: "tag".into() }, Some("v2.0.0")),
+                (
+                    &Field::Value {
+                        path: "image.tag".into()
+                    },
+                    None
+                ),
+            ]
+        );
+        assert_eq!(at(text, &patch.ops[0].span, "6.5.0"), "3:10-3:15");
+        assert_eq!(at(text, &patch.ops[1].span, "1.27"), "6:17-6:21");
+        assert_eq!(at(text, &patch.ops[2].span, "v2.0.0"), "10:10-10:16");
+        assert_eq!(
+            at(text, &patch.ops[3].span, "/spec/values/image/tag"),
+            "12:9-12:31"
+        );
+    }
+
+    #[test]
+    fn a_chart_list_is_not_a_json_patch() {
+        let text = "- name: podinfo\n  version: 6.5.0\n";
+        let facts = run("clusters/dev/helm-charts.yaml", text);
+        assert!(facts.iter().all(|f| matches!(f.kind, FactKind::Pin(_))));
+    }
+
+    #[test]
+    fn kustomization_patches_in_kustomize_order_with_targets_and_inline_spans() {
+        let text = r#"apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - ../base/podinfo
+components:
+  - ../components/pinned
+patchesJson6902:
+  - target:
+      group: helm.toolkit.fluxcd.io
+      kind: HelmRelease
+      name: podinfo
+    path: version-patch.yaml
+patches:
+  - path: podinfo-values.yaml
+    target:
+      kind: HelmRelease
+      labelSelector: app=podinfo
+  - patch: |-
+      - op: replace
+        path: /spec/chart/spec/version
+        value: 6.5.1
+    target:
+      kind: HelmRelease
+      name: podinfo|redis
+patchesStrategicMerge:
+  - web-image.yaml
+  - |-
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web
+    spec:
+      template:
+        spec:
+          containers:
+            - name: web
+              image: ghcr.io/acme/web:v1.2.3
+"#;
+        let facts = run("apps/production/kustomization.yaml", text);
+        let k = kustomization(&facts);
+        assert_eq!(k.components, ["../components/pinned"]);
+        let paths: Vec<_> = k.patches.iter().map(|p| p.path.as_deref()).collect();
+        assert_eq!(
+            paths,
+            [
+                Some("web-image.yaml"),
+                None,
+                Some("podinfo-values.yaml"),
+                None,
+                Some("version-patch.yaml"),
+            ]
+        );
+        assert_eq!(at(text, &k.patches[0].span, "web-image.yaml"), "26:5-26:19");
+        let target = k.patches[2].target.as_ref().expect("target");
+        assert_eq!(target.kind.as_deref(), Some("HelmRelease"));
+        assert_eq!(target.label_selector.as_deref(), Some("app=podinfo"));
+        assert_eq!(
+            k.patches[4]
+                .target
+                .as_ref()
+                .and_then(|t| t.group.as_deref()),
+            Some("helm.toolkit.fluxcd.io")
+        );
+
+        // Inline patches: spans point into the block, where the value is in the file.
+        let [PatchBody::Merge(web)] = k.patches[1].inline.as_slice() else {
+            panic!("{:?}", k.patches[1])
+        };
+        assert_eq!(web.name, "web");
+        assert_eq!(at(text, &web.values[0].span, "v1.2.3"), "37:39-37:45");
+        let [PatchBody::Json(json)] = k.patches[3].inline.as_slice() else {
+            panic!("{:?}", k.patches[3])
+        };
+        assert_eq!(json.ops[0].value.as_deref(), Some("6.5.1"));
+        assert_eq!(at(text, &json.ops[0].span, "6.5.1"), "21:16-21:21");
+    }
+
+    #[test]
+    fn an_inline_patch_that_cannot_be_mapped_spans_the_whole_string() {
+        // A folded block is not the file's text line by line: the span is the string.
+        let text = "patches:\n  - patch: >-\n      [{\"op\": \"replace\", \"path\": \"/spec/chart/spec/version\",\n      \"value\": \"6.5.1\"}]\n    target:\n      kind: HelmRelease\n";
+        let facts = run("kustomization.yaml", text);
+        let k = kustomization(&facts);
+        let [PatchBody::Json(json)] = k.patches[0].inline.as_slice() else {
+            panic!("{:?}", k.patches[0])
+        };
+        assert_eq!(json.ops[0].value.as_deref(), Some("6.5.1"));
+        assert_eq!((json.ops[0].span.line, json.ops[0].span.column), (3, 7));
+        assert_eq!(k.patches[0].span, json.ops[0].span);
+    }
+
+    #[test]
+    fn malformed_inline_patches_set_nothing_and_do_not_panic() {
+        for patch in [
+            "patches:\n  - patch: \"{\"\n",
+            "patches:\n  - patch: |\n      - op: replace\n      path: [\n",
+            "patches:\n  - patch: 42\n  - {}\n  - target: x\n",
+            "patchesStrategicMerge:\n  - \"a\\nb: [\"\n  - {x: 1}\n",
+            "patchesJson6902:\n  - patch: \"- op: replace\\n  path: /spec/chart/spec/version\\n  value: [1]\"\n    target: {kind: HelmRelease}\n",
+        ] {
+            let facts = run("kustomization.yaml", patch);
+            let k = kustomization(&facts);
+            assert!(
+                k.patches.iter().all(|p| p.inline.iter().all(|b| match b {
+                    PatchBody::Json(j) => j.ops.is_empty(),
+                    PatchBody::Merge(o) => o.values.is_empty(),
+                })),
+                "{patch}: {k:?}"
+            );
+        }
+    }
 }

@@ -163,6 +163,10 @@ impl Cx<'_> {
                 object.pins.push((i, field));
             }
         }
+        // An object that writes no version is nothing a patch needs or changes.
+        if object.values.is_empty() && object.pins.is_empty() {
+            return;
+        }
         self.facts
             .push(Fact::in_namespace(FactKind::Object(object), namespace));
     }
