@@ -71,6 +71,11 @@ fn argo_kargo() {
 }
 
 #[test]
+fn flux_patches() {
+    assert_fixture("flux-patches", FLUX_PATCHES);
+}
+
+#[test]
 fn broken_inputs() {
     assert_fixture("broken", BROKEN);
 }
@@ -106,6 +111,11 @@ const ARGO_KARGO: &[&str] = &[
     "PL001 warning argocd/apps/guestbook-dev.yaml:22:23",
     "PL003 error argocd/apps/guestbook-prod.yaml:9:60",
     "PL001 error argocd/apps/guestbook-prod.yaml:20:23",
+];
+
+const FLUX_PATCHES: &[&str] = &[
+    "PL001 error apps/production/redis-values.yaml:9:17",
+    "PL001 warning apps/staging/podinfo-values.yaml:9:17",
 ];
 
 const BROKEN: &[&str] = &[
