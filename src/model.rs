@@ -369,6 +369,8 @@ pub struct PatchTarget {
     pub namespace: Option<String>,
     /// `labelSelector` as written (`app=podinfo,tier=web`).
     pub label_selector: Option<String>,
+    /// `annotationSelector` as written (not followed: a target with one selects nothing).
+    pub annotation_selector: Option<String>,
 }
 
 /// One patch entry of a kustomization.

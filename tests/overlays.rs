@@ -2,6 +2,9 @@
 //! overlay that does not override it, and an overlay built on another overlay carries that
 //! overlay's images into its own environment.
 
+mod common;
+
+use common::{copy_tree, fixture, git, TempDir};
 use promolint::config::Config;
 use promolint::engine::{self, snapshot_from_bytes};
 
@@ -496,5 +499,50 @@ spec:
     assert_eq!(
         got,
         ["PL001 error production apps/production/patch.yaml:16:12-16 [apps/base/source.yaml:22:12 overrides the base's `latest` here; apps/production/kustomization.yaml:2:5 included here by `../base`]"]
+    );
+}
+
+#[test]
+fn a_production_patch_behind_staging_is_no_promotion_order_finding_with_history() {
+    // The history holds pins as files write them: a patch that sets only a chart version
+    // is not in it. A production version below the one staging's patch runs now was
+    // passed through; one above it was not.
+    let repo = TempDir::new("patched-history");
+    copy_tree(&fixture("flux-patches"), repo.path());
+    let staging = "apps/staging/podinfo-values.yaml";
+    let set = |path: &str, from: &str, to: &str| {
+        let file = repo.path().join(path);
+        let text = std::fs::read_to_string(&file).expect("read");
+        std::fs::write(&file, text.replace(from, to)).expect("write");
+    };
+    set(staging, ">=1.0.0-alpha", "6.5.0");
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "-A"]);
+    git(
+        repo.path(),
+        &["commit", "-q", "-m", "staging and production run 6.5.0"],
+    );
+    set(staging, "6.5.0", "6.5.1");
+    git(repo.path(), &["commit", "-q", "-am", "staging runs 6.5.1"]);
+    let check = || {
+        let outcome = engine::check(&engine::Options {
+            start: repo.path().to_path_buf(),
+            ..engine::Options::default()
+        })
+        .unwrap_or_else(|e| panic!("check failed: {e}"));
+        outcome
+            .findings
+            .iter()
+            .map(|f| format!("{} {}:{}:{}", f.rule, f.path, f.span.line, f.span.column))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(check(), ["PL001 apps/production/redis-values.yaml:9:17"]);
+    set("apps/production/podinfo-values.yaml", "6.5.0", "6.6.0");
+    assert_eq!(
+        check(),
+        [
+            "PL006 apps/production/podinfo-values.yaml:9:17",
+            "PL001 apps/production/redis-values.yaml:9:17"
+        ]
     );
 }

@@ -140,7 +140,9 @@ fn predates_history(snap: &Snapshot, history: &HistoryIndex, p: &EffectivePin, v
 
 /// Without any history (a plain directory, not a repository) nothing says what the
 /// predecessor ran before: a version below one it pins now is taken as one it passed
-/// through on the way up, so that an environment lagging behind is not reported.
+/// through on the way up, so that an environment lagging behind is not reported. The same
+/// holds for a predecessor whose pin a Kustomize patch sets: the history holds pins as
+/// files write them, and a patch that sets only a version names no component.
 fn passed_through(
     snap: &Snapshot,
     history: &HistoryIndex,
@@ -148,11 +150,12 @@ fn passed_through(
     component: &str,
     v: &str,
 ) -> bool {
-    history.is_empty()
-        && snap.pins_of(pred, component).any(|q| {
-            snap.version(q)
+    snap.pins_of(pred, component).any(|q| {
+        (history.is_empty() || q.patched.is_some())
+            && snap
+                .version(q)
                 .is_some_and(|pv| cmp_versions(v, &pv) == Some(Ordering::Less))
-        })
+    })
 }
 
 /// `prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)`, with the

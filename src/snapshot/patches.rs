@@ -100,6 +100,10 @@ fn label_terms(selector: &str) -> Option<Vec<(String, String)>> {
 }
 
 fn selector(target: &PatchTarget) -> Selector {
+    // Annotations are not read: selecting by the rest would select too much.
+    if target.annotation_selector.is_some() {
+        return Selector::Nothing;
+    }
     let compiled = (|| {
         Ok::<_, ()>(Selector::Target {
             group: anchored(&target.group)?,
@@ -511,4 +515,113 @@ pub(super) fn used_spans(patches: &Patches, used: &HashSet<usize>) -> HashSet<(u
             (edit.file, edit.value.span.start)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(kind: &str, name: &str, labels: &[(&str, &str)]) -> KubeObject {
+        KubeObject {
+            api_version: "helm.toolkit.fluxcd.io/v2".into(),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: Some("podinfo".into()),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            values: Vec::new(),
+            pins: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn label_selectors_follow_equality_terms_only() {
+        assert_eq!(
+            label_terms("app=podinfo, tier==web"),
+            Some(vec![
+                ("app".into(), "podinfo".into()),
+                ("tier".into(), "web".into())
+            ])
+        );
+        for unsupported in ["app!=web", "app in (web)", "app", "!app"] {
+            assert_eq!(label_terms(unsupported), None, "{unsupported}");
+        }
+    }
+
+    #[test]
+    fn targets_are_anchored_regexes_and_unknown_selectors_select_nothing() {
+        let podinfo = object("HelmRelease", "podinfo", &[("app", "podinfo")]);
+        let select = |t: PatchTarget| selector(&t).selects(&podinfo);
+        let named = |name: &str| PatchTarget {
+            name: Some(name.into()),
+            ..PatchTarget::default()
+        };
+        assert!(select(named("podinfo")));
+        assert!(select(named("pod.*")));
+        assert!(select(named("redis|podinfo")));
+        assert!(!select(named("pod")));
+        assert!(!select(named("info")));
+        assert!(!select(named("(")), "an invalid regex selects nothing");
+        assert!(select(PatchTarget {
+            group: Some("helm.toolkit.fluxcd.io".into()),
+            version: Some("v2".into()),
+            kind: Some("HelmRelease".into()),
+            namespace: Some("podinfo".into()),
+            label_selector: Some("app=podinfo".into()),
+            ..PatchTarget::default()
+        }));
+        assert!(!select(PatchTarget {
+            kind: Some("Helm".into()),
+            ..PatchTarget::default()
+        }));
+        assert!(!select(PatchTarget {
+            annotation_selector: Some("team=web".into()),
+            ..PatchTarget::default()
+        }));
+    }
+
+    #[test]
+    fn containers_match_by_name_in_a_merge_and_by_position_in_a_json_patch() {
+        let base = Field::Image {
+            init: false,
+            name: Some("web".into()),
+            index: Some(1),
+        };
+        let merge = |name: &str| Field::Image {
+            init: false,
+            name: Some(name.into()),
+            index: Some(0),
+        };
+        let json = |i: usize| Field::Image {
+            init: false,
+            name: None,
+            index: Some(i),
+        };
+        assert!(applies(&base, &merge("web")));
+        assert!(!applies(&base, &merge("sidecar")));
+        assert!(applies(&base, &json(1)));
+        assert!(!applies(&base, &json(0)));
+        let init = Field::Image {
+            init: true,
+            name: Some("web".into()),
+            index: Some(1),
+        };
+        assert!(!applies(&init, &merge("web")));
+        let image = Field::Value {
+            path: "app.image".into(),
+        };
+        for (path, yes) in [
+            ("app.image", true),
+            ("app.image.tag", true),
+            ("app.image.repository", true),
+            ("app.image.pullPolicy", false),
+            ("app.imageX.tag", false),
+            ("image.tag", false),
+        ] {
+            let edit = Field::Value { path: path.into() };
+            assert_eq!(applies(&image, &edit), yes, "{path}");
+        }
+    }
 }

@@ -422,6 +422,7 @@ fn target(node: Option<&Node>) -> Option<PatchTarget> {
         name: s("name"),
         namespace: s("namespace"),
         label_selector: s("labelSelector"),
+        annotation_selector: s("annotationSelector"),
     })
 }
 
