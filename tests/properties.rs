@@ -21,7 +21,7 @@ use promolint::engine;
 use promolint::extract::{self, envfile, hcl, yaml, Format};
 use promolint::history::{HistoryIndex, PastPin};
 use promolint::model::{
-    Fact, FactKind, LineIndex, PinKind, PolicyOrder, PolicySource, RefKind, Span,
+    Fact, FactKind, LineIndex, PatchBody, PinKind, PolicyOrder, PolicySource, RefKind, Span,
 };
 use promolint::policy_analysis::{self, PolicyContext, Problem};
 use promolint::report::fingerprint;
@@ -96,7 +96,19 @@ fn fact_spans(fact: &Fact) -> Vec<(&'static str, &Span)> {
                     .iter()
                     .map(|(_, s)| ("kustomization resource", s)),
             );
+            for patch in &k.patches {
+                out.push(("kustomization patch", &patch.span));
+                for body in &patch.inline {
+                    let values = match body {
+                        PatchBody::Merge(o) => &o.values,
+                        PatchBody::Json(j) => &j.ops,
+                    };
+                    out.extend(values.iter().map(|v| ("inline patch value", &v.span)));
+                }
+            }
         }
+        FactKind::Object(o) => out.extend(o.values.iter().map(|v| ("object value", &v.span))),
+        FactKind::JsonPatch(j) => out.extend(j.ops.iter().map(|v| ("json patch op", &v.span))),
         FactKind::ArtifactTemplate(t) => out.push(("artifact template", &t.span)),
         FactKind::ImageUpdateAutomation(a) => {
             out.push(("image update automation", &a.span));
@@ -705,8 +717,9 @@ fn kustomization() -> impl Strategy<Value = Generated> {
             0..3,
         ),
         any::<bool>(),
+        proptest::option::of((tag(), quote())),
     )
-        .prop_map(|(ns, resources, images, api)| {
+        .prop_map(|(ns, resources, images, api, patch)| {
             let mut l = Lines::default();
             if api {
                 l.push(0, "apiVersion: kustomize.config.k8s.io/v1beta1");
@@ -736,6 +749,21 @@ fn kustomization() -> impl Strategy<Value = Generated> {
                     l.push(1, format!("  newTag: {}", yaml_scalar(&tag, q)));
                     pins.push((new_name.unwrap_or(name), tag));
                 }
+            }
+            // A patch file and an inline JSON patch of a chart version (no pins of their
+            // own: they rewrite a base's).
+            if let Some((version, q)) = patch {
+                l.push(0, "patches:");
+                l.push(1, "- path: version.yaml");
+                l.push(1, "  target:");
+                l.push(1, "    kind: HelmRelease");
+                l.push(1, "- patch: |-");
+                // Deep enough that the block is indented past `patch:` at any layout.
+                l.push(4, "- op: replace");
+                l.push(4, "  path: /spec/chart/spec/version");
+                l.push(4, format!("  value: {}", yaml_scalar(&version, q)));
+                l.push(1, "  target:");
+                l.push(1, "    kind: HelmRelease");
             }
             (l.0, pins)
         })
@@ -1024,6 +1052,25 @@ proptest! {
             prop_assert_eq!(kustomizations, 1);
         }
         prop_assert_eq!(got, pins);
+        // An inline patch's value is located at its text in the file, or (when the string
+        // cannot be mapped back) at the whole patch.
+        for k in facts.iter().filter_map(|f| match &f.kind {
+            FactKind::Kustomization(k) => Some(k),
+            _ => None,
+        }) {
+            for patch in &k.patches {
+                for body in &patch.inline {
+                    let PatchBody::Json(json) = body else { continue };
+                    for op in &json.ops {
+                        let value = op.value.as_deref().unwrap_or("");
+                        prop_assert!(
+                            &text[op.span.range()] == value || op.span == patch.span,
+                            "{:?} at {:?} in\n{}", value, op.span, text
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
