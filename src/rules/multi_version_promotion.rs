@@ -190,14 +190,40 @@ fn other_edit(ctx: &ChangeContext, fi: usize) -> Option<Span> {
     Some(lines.span(after_text, start..end))
 }
 
+/// Spans of the values a promotion may change: pins, and the versions Kustomize patches
+/// write (a patch that sets only a chart version holds no pin of its own). An inline
+/// patch whose values could not be located in the file (each spans the whole patch) masks
+/// nothing, so that its other edits still show.
 fn pin_spans(facts: &[crate::model::Fact]) -> Vec<(usize, usize)> {
-    facts
-        .iter()
-        .filter_map(|f| match &f.kind {
-            FactKind::Pin(p) => Some((p.span.start, p.span.end)),
-            _ => None,
-        })
-        .collect()
+    use crate::model::{FieldValue, PatchBody};
+    let located = |values: &[FieldValue], whole: Option<&Span>| -> Vec<(usize, usize)> {
+        values
+            .iter()
+            .filter(|v| Some(&v.span) != whole)
+            .map(|v| (v.span.start, v.span.end))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for f in facts {
+        match &f.kind {
+            FactKind::Pin(p) => out.push((p.span.start, p.span.end)),
+            FactKind::Object(o) => out.extend(located(&o.values, None)),
+            FactKind::JsonPatch(j) => out.extend(located(&j.ops, None)),
+            FactKind::Kustomization(k) => {
+                for patch in &k.patches {
+                    for body in &patch.inline {
+                        let values = match body {
+                            PatchBody::Merge(o) => &o.values,
+                            PatchBody::Json(j) => &j.ops,
+                        };
+                        out.extend(located(values, Some(&patch.span)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `text` with every pin value and every `sha256:…` digest replaced by a marker (line
@@ -274,6 +300,45 @@ mod tests {
             &[(ENV, &e1), (HCL, &h1)]
         ))
         .is_empty());
+    }
+
+    #[test]
+    fn a_patched_chart_version_is_a_pin_value_not_another_edit() {
+        const BASE: &str = "apps/base/podinfo/release.yaml";
+        const KUST: &str = "apps/base/podinfo/kustomization.yaml";
+        const OVERLAY: &str = "apps/production/kustomization.yaml";
+        const PATCH: &str = "apps/production/podinfo-values.yaml";
+        let base = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: \">=1.0.0\"\n";
+        let kust = "resources:\n  - release.yaml\n";
+        let overlay = "resources:\n  - ../base/podinfo\npatches:\n  - path: podinfo-values.yaml\n";
+        let patch = |v: &str, replicas: u32| {
+            format!("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\nspec:\n  chart:\n    spec:\n      version: \"{v}\"\n  values:\n    replicaCount: {replicas}\n")
+        };
+        let (b, a) = (patch("6.5.0", 2), patch("6.5.1", 2));
+        fn files<'a>(
+            base: &'a str,
+            kust: &'a str,
+            overlay: &'a str,
+            p: &'a str,
+        ) -> Vec<(&'a str, &'a str)> {
+            vec![(BASE, base), (KUST, kust), (OVERLAY, overlay), (PATCH, p)]
+        }
+        assert!(shown(&Change::new(
+            &files(base, kust, overlay, &b),
+            &files(base, kust, overlay, &a)
+        ))
+        .is_empty());
+        // The values are another edit of the promotion.
+        let a = patch("6.5.1", 3);
+        assert_eq!(
+            shown(&Change::new(
+                &files(base, kust, overlay, &b),
+                &files(base, kust, overlay, &a)
+            )),
+            [format!(
+                "PL007 error {PATCH}:8:17 this change promotes podinfo 6.5.1 into production; it also edits {PATCH} outside pin values"
+            )]
+        );
     }
 
     #[test]
