@@ -372,10 +372,11 @@ fn a_component_patch_applies_to_the_overlay_that_uses_it() {
             ),
             (
                 "apps/components/pinned/kustomization.yaml",
-                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: version.yaml\n    target:\n      kind: HelmRelease\n".to_string(),
+                // Nothing here names a version: the component is read for its patches.
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatchesStrategicMerge:\n  - pinned.yaml\n".to_string(),
             ),
             (
-                "apps/components/pinned/version.yaml",
+                "apps/components/pinned/pinned.yaml",
                 version_patch("podinfo", "6.5.0"),
             ),
         ],

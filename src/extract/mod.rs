@@ -92,11 +92,14 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
     match format {
         Format::Yaml => {
             // Argo CD Applications (a missing `targetRevision` is a pin too), Kargo Stages
-            // and Flux ImageUpdateAutomations have no image or version key of their own.
+            // and Flux ImageUpdateAutomations have no image or version key of their own;
+            // nor have a HelmRelease without chart version (a pin, and the base a patch
+            // sets), a Kustomize component with only patches, or a JSON patch of a ref.
             let Some(re) = set(
                 &YAML,
                 "image|version|Version|ref:|Tag|tag:|resources:|bases:|components:\
-                 |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation",
+                 |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation\
+                 |HelmRelease|patches|/spec/",
             ) else {
                 return true;
             };
@@ -179,6 +182,15 @@ mod tests {
             Format::Yaml,
             "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
         ));
+        // What Kustomize patches need: a base chart without version, a component that only
+        // patches, a JSON patch of a source ref.
+        for patchy in [
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nspec:\n  chart:\n    spec:\n      chart: podinfo\n",
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatchesStrategicMerge:\n- prod.yml\n",
+            "- op: replace\n  path: /spec/ref/semver\n  value: 1.2.3\n",
+        ] {
+            assert!(may_hold_facts(Format::Yaml, patchy), "{patchy}");
+        }
         assert!(may_hold_facts(
             Format::Hcl,
             "locals {\n  IMAGE_TAG = \"v1\"\n}\n"
