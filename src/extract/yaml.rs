@@ -8,6 +8,7 @@
 mod gitops;
 mod objects;
 mod tree;
+mod values;
 
 use crate::model::{Fact, LineIndex};
 
@@ -16,6 +17,7 @@ use crate::model::{Fact, LineIndex};
 /// with the line and column it was found at.
 pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, String> {
     let name = path.rsplit('/').next().unwrap_or(path);
+    let values_file = values::is_values_file(path);
     let mut cx = objects::Cx {
         text,
         index,
@@ -23,9 +25,10 @@ pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, S
             name,
             "kustomization.yaml" | "kustomization.yml" | "Kustomization"
         ),
+        values_file,
         facts: Vec::new(),
     };
-    match tree::parse(text, |doc| cx.document(doc)) {
+    match tree::parse(text, !values_file, |doc| cx.document(doc)) {
         Ok(()) => Ok(cx.facts),
         // A Helm chart's template is Go template text that Helm renders, not YAML that
         // anything applies as written: its versions come from the chart's values, which
