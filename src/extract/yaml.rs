@@ -786,6 +786,48 @@ spec:
         assert_eq!(at(text, &manager.span, "sha256:aa"), "39:67-39:76");
     }
 
+    /// Every way values write a tag and a digest, with the span each pin points at.
+    #[test]
+    fn helm_values_tag_and_digest_forms() {
+        let text = r#"a: {repository: r/a, tag: "1.0@sha256:aa"}
+b: {repository: r/b, tag: "@sha256:bb"}
+c: {repository: r/c, tag: v3, digest: "sha256:cc"}
+d: {repository: r/d, tag: "", digest: "sha256:dd"}
+e: {repository: r/e, tag: "v\u0035"}
+f: {repository: https://github.com/acme/x.git, tag: v1}
+g: {repository: r/g, tag: ~}
+h: {registry: "ghcr.io/", repository: r/h, tag: " v8 "}
+"#;
+        let facts = run("values.yaml", text);
+        let pins = pins_in(&facts);
+        let got: Vec<(&str, String, String, String)> = pins
+            .iter()
+            .map(|p| {
+                (
+                    p.component.as_str(),
+                    p.reference.display(),
+                    text[p.span.range()].to_string(),
+                    p.context.clone(),
+                )
+            })
+            .collect();
+        let row = |c: &'static str, r: &str, s: &str, x: &str| (c, r.into(), s.into(), x.into());
+        assert_eq!(
+            got,
+            [
+                row("r/a", "1.0@sha256:aa", "1.0", "values a.tag"),
+                row("r/b", "@sha256:bb", "sha256:bb", "values b.tag"),
+                row("r/c", "v3@sha256:cc", "v3", "values c.tag"),
+                row("r/d", "@sha256:dd", "sha256:dd", "values d.digest"),
+                // An escape: the value is not spelled literally, the whole scalar is the span.
+                row("r/e", "v5", r#""v\u0035""#, "values e.tag"),
+                row("ghcr.io/r/h", "v8", "v8", "values h.tag"),
+            ]
+        );
+        assert_eq!(at(text, &pins[0].span, "1.0"), "1:28-1:31");
+        assert_eq!(at(text, &pins[1].span, "sha256:bb"), "2:29-2:38");
+    }
+
     /// Values files (named as such) are read like a HelmRelease's `values`; the same
     /// text in a file of another name is no values file.
     #[test]
@@ -803,6 +845,9 @@ workers:
     image: '@sha256:ff'
 tagOnly:
   tag: v1
+elasticsearch:
+  image: docker.elastic.co/elasticsearch/elasticsearch
+  imageTag: 8.5.1
 "#;
         for path in [
             "kubernetes/clusters/live/values.yaml",
@@ -812,7 +857,15 @@ tagOnly:
             let facts = run(path, text);
             let pins = pins_in(&facts);
             // `image: '@sha256:ff'` names no repository: no pin.
-            assert_eq!(pins.len(), 2, "{path}");
+            assert_eq!(pins.len(), 3, "{path}");
+            // `image` and `imageTag` side by side: one pin, on the tag.
+            assert_eq!(
+                pins[2].component,
+                "docker.elastic.co/elasticsearch/elasticsearch"
+            );
+            assert_eq!(pins[2].reference, Reference::tag("8.5.1"));
+            assert_eq!(at(text, &pins[2].span, "8.5.1"), "16:13-16:18");
+            assert_eq!(pins[2].context, "values elasticsearch.imageTag");
             assert_eq!(pins[0].component, "ghcr.io/acme/agent");
             assert_eq!(pins[0].reference, Reference::tag("v2.1.0"));
             assert_eq!(at(text, &pins[0].span, "v2.1.0"), "6:9-6:15");
@@ -1189,6 +1242,8 @@ spec:
             let part = &text[..end];
             let index = LineIndex::new(part);
             let _ = extract("kustomization.yaml", part, &index);
+            // Read as Helm values too: every mapping of the file is searched for images.
+            let _ = extract("values.yaml", part, &index);
         }
         for odd in [
             "", "---", "--- |\n  x\n", "- - -", "? a\n: b\n", "!!binary aGVsbG8=", "{", "[]",
@@ -1198,6 +1253,7 @@ spec:
         ] {
             let index = LineIndex::new(odd);
             let _ = extract("kustomization.yaml", odd, &index);
+            let _ = extract("values.yaml", odd, &index);
         }
     }
 }

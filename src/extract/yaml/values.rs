@@ -8,7 +8,7 @@
 //! - a mapping with a `repository` and a `tag` and/or `digest` key (`registry` is
 //!   prepended when present): the pin is on the tag (a `tag: 1.2.3@sha256:…` is a tag
 //!   and a digest), or on the digest when there is no tag;
-//! - an `image: repo:tag@digest` string.
+//! - an `image: repo:tag@digest` string, or `image: repo` with `imageTag: tag` beside it.
 //!
 //! A mapping whose tag and digest are both empty or missing (`image: {repository: x}`)
 //! leaves the tag to the chart, which uses its own `appVersion`: the chart version pins
@@ -19,7 +19,7 @@
 
 use super::objects::DocCx;
 use super::tree::{Node, Val};
-use crate::model::{Pin, PinKind, RefKind, Reference};
+use crate::model::{split_image, Pin, PinKind, RefKind, Reference};
 
 /// One step of the path from the values' root to a node, for a pin's context.
 #[derive(Clone, Copy)]
@@ -88,12 +88,17 @@ impl DocCx<'_, '_> {
                     if let Some(pin) = self.image_mapping(node, label, &path) {
                         self.push_pin(pin);
                     }
+                    let split = self.image_and_image_tag(node, label, &path);
+                    let split_found = split.is_some();
+                    if let Some(pin) = split {
+                        self.push_pin(pin);
+                    }
                     for (key, value) in entries.iter().rev() {
                         let Some(key) = key.str() else {
                             continue;
                         };
                         match &value.val {
-                            Val::Scalar(_) if key == "image" => {
+                            Val::Scalar(_) if key == "image" && !split_found => {
                                 // Pushed like a child, so that pins stay in document order.
                                 stack.push((value, path.len(), Some(Step::Key(key))));
                             }
@@ -124,6 +129,45 @@ impl DocCx<'_, '_> {
                 Val::Null => {}
             }
         }
+    }
+
+    /// `image: repo` with the tag beside it, `imageTag: 1.2.3` (Elastic's charts and
+    /// others): one pin on the tag. Without `imageTag`, or when the image string has a
+    /// tag or digest of its own, the `image` string is read alone.
+    fn image_and_image_tag(&self, map: &Node, label: &str, path: &[Step]) -> Option<Pin> {
+        let (image, _) = scalar(map, "image")?;
+        let (tag, tag_node) = scalar(map, "imageTag")?;
+        if templated(image) || templated(tag) {
+            return None;
+        }
+        let (repository, own_tag, own_digest) = split_image(image);
+        if repository.is_empty() || own_tag.is_some() || own_digest.is_some() {
+            return None;
+        }
+        let decoded = tag_node.str().unwrap_or(tag);
+        let lead = decoded.len() - decoded.trim_start().len();
+        let (value, digest) = match tag.split_once('@') {
+            Some((v, d)) => (v, Some(d).filter(|d| !d.is_empty())),
+            None => (tag, None),
+        };
+        let (kind, range) = if value.is_empty() {
+            (RefKind::Absent, tag_node.value_range(self.cx.text))
+        } else {
+            (RefKind::Tag, tag_node.range_of(self.cx.text, lead, value))
+        };
+        Some(Pin {
+            kind: PinKind::HelmValuesImage,
+            component: repository.to_owned(),
+            reference: Reference {
+                kind,
+                value: value.to_owned(),
+                digest: digest.map(str::to_owned),
+            },
+            span: self.cx.span(range),
+            overrides: None,
+            policy_ref: self.cx.setter(tag_node),
+            context: context(label, path, Some("imageTag")),
+        })
     }
 
     /// The pin of a `{registry?, repository, tag?, digest?}` mapping, if it is one.
