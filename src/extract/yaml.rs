@@ -797,6 +797,8 @@ e: {repository: r/e, tag: "v\u0035"}
 f: {repository: https://github.com/acme/x.git, tag: v1}
 g: {repository: r/g, tag: ~}
 h: {registry: "ghcr.io/", repository: r/h, tag: " v8 "}
+i: {registry: quay.io, repository: prometheus/prometheus, tag: v3.1.0, sha: "ee"}
+j: {repository: r/j, tag: v1, sha: ""}
 "#;
         let facts = run("values.yaml", text);
         let pins = pins_in(&facts);
@@ -822,6 +824,14 @@ h: {registry: "ghcr.io/", repository: r/h, tag: " v8 "}
                 // An escape: the value is not spelled literally, the whole scalar is the span.
                 row("r/e", "v5", r#""v\u0035""#, "values e.tag"),
                 row("ghcr.io/r/h", "v8", "v8", "values h.tag"),
+                // `sha: <hex>` is rendered as `@sha256:<hex>`.
+                row(
+                    "quay.io/prometheus/prometheus",
+                    "v3.1.0@sha256:ee",
+                    "v3.1.0",
+                    "values i.tag"
+                ),
+                row("r/j", "v1", "v1", "values j.tag"),
             ]
         );
         assert_eq!(at(text, &pins[0].span, "1.0"), "1:28-1:31");

@@ -5,7 +5,7 @@
 //! in app-template, `image.longhorn.manager`, `sidecars.exporter`), so the whole values
 //! tree is searched for two shapes:
 //!
-//! - a mapping with a `repository` and a `tag` and/or `digest` key (`registry` is
+//! - a mapping with a `repository` and a `tag` and/or `digest` (or `sha`) key (`registry` is
 //!   prepended when present): the pin is on the tag (a `tag: 1.2.3@sha256:…` is a tag
 //!   and a digest), or on the digest when there is no tag;
 //! - an `image: repo:tag@digest` string, or `image: repo` with `imageTag: tag` beside it.
@@ -173,7 +173,10 @@ impl DocCx<'_, '_> {
     /// The pin of a `{registry?, repository, tag?, digest?}` mapping, if it is one.
     fn image_mapping(&self, map: &Node, label: &str, path: &[Step]) -> Option<Pin> {
         let (repository, repo_node) = scalar(map, "repository")?;
-        if map.get("tag").is_none() && map.get("digest").is_none() {
+        if ["tag", "digest", "sha"]
+            .iter()
+            .all(|k| map.get(k).is_none())
+        {
             return None;
         }
         if repository.contains("://") || repository.starts_with("git@") {
@@ -181,7 +184,12 @@ impl DocCx<'_, '_> {
         }
         let registry = scalar(map, "registry");
         let tag = scalar(map, "tag");
-        let digest = scalar(map, "digest");
+        // kube-prometheus-stack and its kin write the digest as `sha: <hex>` and render
+        // `@sha256:<hex>`.
+        let (digest, digest_key) = match scalar(map, "digest") {
+            Some(d) => (Some(d), "digest"),
+            None => (scalar(map, "sha"), "sha"),
+        };
         let parts = [Some(repository), registry.map(|r| r.0), tag.map(|t| t.0)];
         if parts
             .iter()
@@ -215,11 +223,18 @@ impl DocCx<'_, '_> {
         let tag_value = tag_value.filter(|(t, _, _)| !t.is_empty());
         let tag_digest = tag_digest.filter(|(d, _, _)| !d.is_empty());
         let digest_value = digest.map(|d| d.0).or(tag_digest.map(|d| d.0));
+        let digest_value = digest_value.map(|d| {
+            if d.contains(':') {
+                d.to_owned()
+            } else {
+                format!("sha256:{d}")
+            }
+        });
         let (range, field, marker) = match (tag_value, tag_digest, digest) {
             (Some((t, at, node)), _, _) => (node.range_of(text, at, t), "tag", node),
             // `tag: "@sha256:…"`: only a digest is written.
             (None, Some((d, at, node)), None) => (node.range_of(text, at, d), "tag", node),
-            (None, _, Some((_, node))) => (node.value_range(text), "digest", node),
+            (None, _, Some((_, node))) => (node.value_range(text), digest_key, node),
             // Neither a tag nor a digest: the chart's appVersion applies.
             (None, None, None) => return None,
         };
@@ -231,7 +246,7 @@ impl DocCx<'_, '_> {
                 RefKind::Tag
             },
             value: tag_value.to_owned(),
-            digest: digest_value.map(str::to_owned),
+            digest: digest_value,
         };
         Some(Pin {
             kind: PinKind::HelmValuesImage,
