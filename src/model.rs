@@ -123,7 +123,9 @@ pub enum PinKind {
     ContainerImage,
     /// A Kustomize `images[]` entry (overrides the image `name` in its bases).
     KustomizeImage,
-    /// A HelmRelease `values` image (`image.repository` + `image.tag`, or `image: repo:tag`).
+    /// An image in Helm values (a HelmRelease's `values`, a values file, a chart list
+    /// entry's `values`): a `{registry?, repository, tag?, digest?}` mapping at any depth,
+    /// or an `image: repo:tag` string.
     HelmValuesImage,
     /// A Helm chart version: HelmRelease chart spec, kustomize `helmCharts[]`, chart lists.
     HelmChart,

@@ -63,6 +63,7 @@ fn check_gives_the_same_bytes_with_one_and_four_threads() {
         "argo-kargo",
         "broken",
         "flux-image-lab",
+        "helm-homelab",
         "homelab",
         "samakia-fabric",
     ] {

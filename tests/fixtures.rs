@@ -71,6 +71,11 @@ fn argo_kargo() {
 }
 
 #[test]
+fn helm_homelab() {
+    assert_fixture("helm-homelab", HELM_HOMELAB);
+}
+
+#[test]
 fn broken_inputs() {
     assert_fixture("broken", BROKEN);
 }
@@ -106,6 +111,12 @@ const ARGO_KARGO: &[&str] = &[
     "PL001 warning argocd/apps/guestbook-dev.yaml:22:23",
     "PL003 error argocd/apps/guestbook-prod.yaml:9:60",
     "PL001 error argocd/apps/guestbook-prod.yaml:20:23",
+];
+
+const HELM_HOMELAB: &[&str] = &[
+    "PL001 warning kubernetes/clusters/dev/apps/default/whoami/app/whoami-values.yaml:7:16",
+    "PL001 error kubernetes/clusters/live/apps/default/whoami/app/whoami-values.yaml:7:16",
+    "PL001 error kubernetes/clusters/live/apps/media/sonarr/app/helmrelease.yaml:28:20",
 ];
 
 const BROKEN: &[&str] = &[

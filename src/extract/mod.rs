@@ -95,7 +95,7 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
             // and Flux ImageUpdateAutomations have no image or version key of their own.
             let Some(re) = set(
                 &YAML,
-                "image|version|Version|ref:|Tag|tag:|resources:|bases:|components:\
+                "image|version|Version|ref:|Tag|tag:|digest:|resources:|bases:|components:\
                  |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation",
             ) else {
                 return true;
