@@ -502,7 +502,13 @@ mod tests {
     #[test]
     fn non_prod_and_pre_prod_are_not_prod() {
         for segment in [
-            "non-prod", "nonprod", "pre-prod", "preprod", "Non-Prod", "pre_prod", "non.prod",
+            "non-prod",
+            "nonprod",
+            "pre-prod",
+            "preprod",
+            "Non-Prod",
+            "pre_prod",
+            "non.prod",
             "non-production",
         ] {
             assert_eq!(token_env(segment), None, "{segment}");

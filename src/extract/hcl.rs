@@ -11,6 +11,7 @@ use hcl_edit::structure::{Attribute, Block, Body};
 use hcl_edit::template::{Element, StringTemplate};
 use hcl_edit::visit::{self, Visit};
 use hcl_edit::Span as _;
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// Extract the facts of one HCL file. `Err` is the reason for a PL000 note.
@@ -30,7 +31,9 @@ pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, S
         index,
         packer,
         facts: Vec::new(),
+        locals: HashMap::new(),
     };
+    cx.locals = cx.literal_locals(&body);
     cx.top_level(&body, vars_file);
     cx.blocks(&body);
     let mut templates = Templates {
@@ -144,6 +147,35 @@ impl Literal {
     }
 }
 
+/// A module source's text with what is needed to place its parts in the file.
+struct SourceText {
+    /// The source, interpolations resolved or kept as written.
+    value: String,
+    /// Where in `value` the search for the query's `?` starts (the literal tail).
+    query_from: usize,
+    /// Where in `value` the text written literally at `literal_at` starts.
+    literal_from: usize,
+    /// File offset of `value[literal_from..]`, when written without escapes.
+    literal_at: Option<usize>,
+    /// The string's content range (inside the quotes).
+    content: Range<usize>,
+    /// Whether an interpolation stays unresolved in `value`.
+    templated: bool,
+}
+
+impl SourceText {
+    /// The file range of `r` (a byte range of `value`): exact inside the literal text,
+    /// else the whole string.
+    fn file_range(&self, r: Range<usize>) -> Range<usize> {
+        match self.literal_at {
+            Some(at) if r.start >= self.literal_from => {
+                at + (r.start - self.literal_from)..at + (r.end - self.literal_from)
+            }
+            _ => self.content.clone(),
+        }
+    }
+}
+
 /// Where a version key was found, for the pin's context text.
 struct Place<'p> {
     /// Prefix of the context: `locals.`, `variable `, `inputs.`, `unit config values.`.
@@ -157,6 +189,8 @@ struct Extractor<'a> {
     index: &'a LineIndex,
     packer: bool,
     facts: Vec<Fact>,
+    /// This file's `locals` set to literal strings (templated module sources use them).
+    locals: HashMap<String, String>,
 }
 
 impl Extractor<'_> {
@@ -185,6 +219,15 @@ impl Extractor<'_> {
             content,
             exact,
         })
+    }
+
+    /// The `locals` of `body` whose value is a literal string or number.
+    fn literal_locals(&self, body: &Body) -> HashMap<String, String> {
+        body.blocks()
+            .filter(|b| b.ident.as_str() == "locals")
+            .flat_map(|b| b.body.attributes())
+            .filter_map(|a| Some((a.key.as_str().to_string(), self.literal(&a.value)?.value)))
+            .collect()
     }
 
     /// The content range of a quoted string's span.
@@ -359,18 +402,111 @@ impl Extractor<'_> {
         }
     }
 
-    /// `source = "git::…?ref=v1.2.3"` and friends.
+    /// `source = "git::…?ref=v1.2.3"` and friends, written as a literal or as a template
+    /// (`"${include.envcommon.locals.base_source_url}?ref=v0.8.0"`).
     fn source(&mut self, block: &Block, attr: &Attribute) {
-        let Some(lit) = self.literal(&attr.value) else {
-            return;
+        if let Some(lit) = self.literal(&attr.value) {
+            let written = SourceText {
+                value: lit.value.clone(),
+                query_from: 0,
+                literal_from: 0,
+                literal_at: lit.exact.then_some(lit.content.start),
+                content: lit.content.clone(),
+                templated: false,
+            };
+            self.module_source(block, &written);
+        } else if let Expression::StringTemplate(t) = &attr.value {
+            if let Some(written) = self.templated_source(t) {
+                self.module_source(block, &written);
+            }
+        }
+    }
+
+    /// A `source` template whose query is literal: `"${prefix}//subdir?ref=v1.2.3"`.
+    ///
+    /// The text after the last interpolation must hold the `?` (so the ref is written, not
+    /// computed). Interpolations of the prefix naming a literal local of this file
+    /// (`${local.base}`) are replaced by its value; any other (`${include.envcommon.locals.
+    /// base_source_url}`, a function call) stays as written, `${…}` included. The
+    /// component is then that text before the `?`: the same in every unit that writes the
+    /// same template, which is what recognises one module across environments, and never
+    /// the same for two modules whose literal tails agree (`${local.a}//mysql` and
+    /// `${local.b}//mysql` stay apart).
+    fn templated_source(&self, template: &StringTemplate) -> Option<SourceText> {
+        let span = template.span()?;
+        let content = self.unquote(span)?;
+        let elements: Vec<&Element> = template.iter().collect();
+        let (Element::Literal(tail), prefix) = elements.split_last()? else {
+            return None;
         };
-        let source = lit.value.as_str();
+        let query = tail.value().find('?')?;
+        let mut value = String::new();
+        let mut templated = false;
+        for element in prefix {
+            match element {
+                Element::Literal(l) => value.push_str(l.value()),
+                Element::Interpolation(i) => match self.local_value(&i.expr) {
+                    Some(v) => value.push_str(v),
+                    None => {
+                        value.push_str(self.text.get(i.span()?)?);
+                        templated = true;
+                    }
+                },
+                // `%{ if … }` chooses the text at run time: no one source to name.
+                Element::Directive(_) => return None,
+            }
+        }
+        let literal_from = value.len();
+        value.push_str(tail.value());
+        // The tail's file position, when its text is written without escapes.
+        let literal_at = tail
+            .span()
+            .filter(|r| self.text.get(r.clone()) == Some(tail.value().as_str()))
+            .map(|r| r.start);
+        Some(SourceText {
+            value,
+            query_from: literal_from + query,
+            literal_from,
+            literal_at,
+            content,
+            templated,
+        })
+    }
+
+    /// The value of `local.NAME` when this file's `locals` set it to a literal string.
+    fn local_value(&self, expr: &Expression) -> Option<&str> {
+        let Expression::Traversal(t) = expr else {
+            return None;
+        };
+        let Expression::Variable(root) = &t.expr else {
+            return None;
+        };
+        let [op] = t.operators.as_slice() else {
+            return None;
+        };
+        match (root.as_str(), op.value()) {
+            ("local", TraversalOperator::GetAttr(name)) => {
+                self.locals.get(name.as_str()).map(String::as_str)
+            }
+            _ => None,
+        }
+    }
+
+    /// A module source as written: a Git ref, a registry version, or no version at all.
+    fn module_source(&mut self, block: &Block, written: &SourceText) {
+        let source = written.value.as_str();
         let context = describe(block);
         if is_local_path(source) {
             return;
         }
-        let (base, query) = match source.split_once('?') {
-            Some((b, q)) => (b, Some(q)),
+        // The `?` is looked for in the literal text only: an interpolation as written may
+        // hold one (`${x ? "a" : "b"}`).
+        let (base, query) = match source
+            .get(written.query_from..)
+            .and_then(|q| q.find('?'))
+            .map(|at| written.query_from + at)
+        {
+            Some(at) => (&source[..at], Some(&source[at + 1..])),
             None => (source, None),
         };
         // Byte range of a query parameter's value within `source`.
@@ -387,8 +523,11 @@ impl Extractor<'_> {
             None
         };
         let git_ref = param("ref");
+        // A template with `?ref=` is a Git source whatever its prefix evaluates to: `ref`
+        // is go-getter's Git parameter.
         if is_git_source(base)
-            || (git_ref.is_some() && (base.contains("::") || base.contains("://")))
+            || (git_ref.is_some()
+                && (base.contains("::") || base.contains("://") || written.templated))
         {
             match git_ref.filter(|r| !r.is_empty()) {
                 Some(r) => {
@@ -398,7 +537,7 @@ impl Extractor<'_> {
                     } else {
                         RefKind::Tag
                     };
-                    let range = lit.sub_range(r);
+                    let range = written.file_range(r);
                     self.pin(
                         PinKind::ModuleRef,
                         base.to_string(),
@@ -411,7 +550,7 @@ impl Extractor<'_> {
                     PinKind::ModuleRef,
                     base.to_string(),
                     Reference::absent(),
-                    lit.content.clone(),
+                    written.content.clone(),
                     context,
                 ),
             }
@@ -421,7 +560,7 @@ impl Extractor<'_> {
             // Terragrunt registry source: `tfr:///terraform-aws-modules/vpc/aws?version=5.0.0`.
             if let Some(r) = param("version").filter(|r| !r.is_empty()) {
                 let value = &source[r.clone()];
-                let range = lit.sub_range(r);
+                let range = written.file_range(r);
                 let reference = reference(classify(value), value);
                 self.pin(
                     PinKind::ModuleRef,
@@ -937,6 +1076,117 @@ terraform {
         );
         // The templated ref names no series (`x.git?ref=` is no plain name).
         assert!(templates(&facts).is_empty());
+    }
+
+    /// (component, ref kind, ref, context, position) of every pin.
+    fn module_pins(text: &str) -> Vec<(String, RefKind, String, String, Pos)> {
+        pin_list(&run("prod/us-east-1/prod/mysql/terragrunt.hcl", text))
+            .iter()
+            .map(|p| {
+                check_span(text, p);
+                (
+                    p.component.clone(),
+                    p.reference.kind,
+                    p.reference.value.clone(),
+                    p.context.clone(),
+                    pos(&p.span),
+                )
+            })
+            .collect()
+    }
+
+    /// Terragrunt live repositories build `source` from an included file's local: the ref
+    /// is still written literally, and is the pin (its exact span); the component is the
+    /// template as written before `?`.
+    #[test]
+    fn templated_source_with_a_literal_ref() {
+        let text = r#"include "envcommon" {
+  path   = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/mysql.hcl"
+  expose = true
+}
+
+terraform {
+  source = "${include.envcommon.locals.base_source_url}?ref=v0.8.0"
+}
+"#;
+        assert_eq!(
+            module_pins(text),
+            vec![(
+                "${include.envcommon.locals.base_source_url}".to_string(),
+                RefKind::Tag,
+                "v0.8.0".to_string(),
+                "terraform".to_string(),
+                (7, 61, 7, 67)
+            )]
+        );
+    }
+
+    /// A prefix naming a literal local of the same file is resolved; the `//subdir` and the
+    /// query stay where they are written.
+    #[test]
+    fn templated_source_resolves_this_files_locals() {
+        let text = r#"locals {
+  base = "git::git@github.com:acme/modules.git"
+}
+
+terraform {
+  source = "${local.base}//modules/mysql?ref=main"
+}
+
+module "web" {
+  source = "${local.unknown}//modules/web?depth=1&ref=v1.4.0"
+}
+
+module "computed" {
+  source = "${local.base}//modules/db?ref=${local.db_version}"
+}
+
+module "no_ref" {
+  source = "${local.other}//modules/cache"
+}
+
+module "ternary" {
+  source = "${local.a ? "x?ref=main" : "y"}//m?ref=v2"
+}
+"#;
+        assert_eq!(
+            module_pins(text),
+            vec![
+                (
+                    "git::git@github.com:acme/modules.git//modules/mysql".to_string(),
+                    RefKind::Tag,
+                    "main".to_string(),
+                    "terraform".to_string(),
+                    (6, 46, 6, 50)
+                ),
+                (
+                    "${local.unknown}//modules/web".to_string(),
+                    RefKind::Tag,
+                    "v1.4.0".to_string(),
+                    "module web".to_string(),
+                    (10, 55, 10, 61)
+                ),
+                (
+                    r#"${local.a ? "x?ref=main" : "y"}//m"#.to_string(),
+                    RefKind::Tag,
+                    "v2".to_string(),
+                    "module ternary".to_string(),
+                    (22, 52, 22, 54)
+                ),
+            ]
+        );
+    }
+
+    /// The same template in two units names one component; a commit id is a commit.
+    #[test]
+    fn templated_source_component_is_stable() {
+        let qa = "terraform {\n  source = \"${include.envcommon.locals.url}?ref=v1\"\n}\n";
+        let prod = "terraform {\n  source = \"${include.envcommon.locals.url}?ref=0123456789abcdef0123456789abcdef01234567\"\n}\n";
+        let a = module_pins(qa);
+        let b = module_pins(prod);
+        assert_eq!(a[0].0, b[0].0);
+        assert_eq!(b[0].1, RefKind::Commit);
+        assert_eq!(a[0].4, (2, 49, 2, 51));
     }
 
     #[test]
