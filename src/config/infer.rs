@@ -552,8 +552,7 @@ mod tests {
                 "_envcommon/prod.hcl",
                 "non-prod/us-east-1/qa/mysql/terragrunt.hcl",
                 "prod/us-east-1/prod/mysql/terragrunt.hcl",
-            ]
-            .into_iter(),
+            ],
             std::iter::empty(),
         );
         let names: Vec<&str> = envs.envs.iter().map(|e| e.name.as_str()).collect();
