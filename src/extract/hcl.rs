@@ -32,8 +32,10 @@ pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, S
         packer,
         facts: Vec::new(),
         locals: HashMap::new(),
+        config_files: HashMap::new(),
     };
     cx.locals = cx.literal_locals(&body);
+    cx.config_files = cx.config_files(&body, path);
     cx.top_level(&body, vars_file);
     cx.blocks(&body);
     let mut templates = Templates {
@@ -191,6 +193,11 @@ struct Extractor<'a> {
     facts: Vec<Fact>,
     /// This file's `locals` set to literal strings (templated module sources use them).
     locals: HashMap<String, String>,
+    /// The Terragrunt files this file reads configuration from, by the name a template
+    /// reaches them with: `include.envcommon` for an `include "envcommon"` block,
+    /// `local.common` for `common = read_terragrunt_config("…")`. The value names the
+    /// file as far as this file alone tells (see [`config_path`]).
+    config_files: HashMap<String, String>,
 }
 
 impl Extractor<'_> {
@@ -228,6 +235,77 @@ impl Extractor<'_> {
             .flat_map(|b| b.body.attributes())
             .filter_map(|a| Some((a.key.as_str().to_string(), self.literal(&a.value)?.value)))
             .collect()
+    }
+
+    /// `include "<name>" { path = … }` blocks and `locals` reading another file with
+    /// `read_terragrunt_config(…)`, whose path this file names statically.
+    fn config_files(&self, body: &Body, path: &str) -> HashMap<String, String> {
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        let mut out = HashMap::new();
+        for block in body.blocks() {
+            match (block.ident.as_str(), block.labels.first()) {
+                ("include", Some(label)) => {
+                    let file = block
+                        .body
+                        .get_attribute("path")
+                        .and_then(|a| self.config_path(&a.value, dir));
+                    if let Some(file) = file {
+                        out.insert(format!("include.{}", label.as_str()), file);
+                    }
+                }
+                ("locals", _) => {
+                    for attr in block.body.attributes() {
+                        let Expression::FuncCall(call) = &attr.value else {
+                            continue;
+                        };
+                        let file = (call.name.name.as_str() == "read_terragrunt_config")
+                            .then(|| call.args.iter().next())
+                            .flatten()
+                            .and_then(|arg| self.config_path(arg, dir));
+                        if let Some(file) = file {
+                            out.insert(format!("local.{}", attr.key.as_str()), file);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The file a Terragrunt path expression names, decided from this file alone (nothing
+    /// is evaluated): a relative literal joined to this file's directory (`dir`);
+    /// `"${get_terragrunt_dir()}/…"` likewise; `find_in_parent_folders("x")` as `x` (the
+    /// nearest `x` above); and a template whose prefix names a directory above
+    /// (`"${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/mysql.hcl"`,
+    /// `"${get_repo_root()}/…"`) as its literal tail, `_envcommon/mysql.hcl`: every unit
+    /// of a live repository that writes it means the same file.
+    fn config_path(&self, expr: &Expression, dir: &str) -> Option<String> {
+        if let Some(lit) = self.literal(expr) {
+            // An absolute path is outside the repository.
+            return (!lit.value.starts_with('/'))
+                .then(|| join_normalized(dir, &lit.value))
+                .flatten();
+        }
+        match expr {
+            Expression::FuncCall(call) if call.name.name.as_str() == "find_in_parent_folders" => {
+                let name = self.literal(call.args.iter().next()?)?.value;
+                join_normalized("", &name)
+            }
+            Expression::StringTemplate(t) => {
+                let elements: Vec<&Element> = t.iter().collect();
+                let (Element::Literal(tail), [.., Element::Interpolation(i)]) =
+                    elements.split_last()?
+                else {
+                    return None;
+                };
+                let here = matches!(&i.expr, Expression::FuncCall(c)
+                    if c.name.name.as_str() == "get_terragrunt_dir");
+                let tail = tail.value().trim_start_matches('/');
+                join_normalized(if here { dir } else { "" }, tail)
+            }
+            _ => None,
+        }
     }
 
     /// The content range of a quoted string's span.
@@ -448,7 +526,10 @@ impl Extractor<'_> {
                 Element::Interpolation(i) => match self.local_value(&i.expr) {
                     Some(v) => value.push_str(v),
                     None => {
-                        value.push_str(self.text.get(i.span()?)?);
+                        match self.included_local(&i.expr) {
+                            Some(named) => value.push_str(&named),
+                            None => value.push_str(self.text.get(i.span()?)?),
+                        }
                         templated = true;
                     }
                 },
@@ -490,6 +571,34 @@ impl Extractor<'_> {
             }
             _ => None,
         }
+    }
+
+    /// `include.envcommon.locals.base_source_url` (or `local.common.locals.x` of a
+    /// `read_terragrunt_config`) as `${_envcommon/mysql.hcl:base_source_url}`: the file
+    /// and the local, so that two units including different files never share a component
+    /// however they name the include.
+    fn included_local(&self, expr: &Expression) -> Option<String> {
+        let Expression::Traversal(t) = expr else {
+            return None;
+        };
+        let Expression::Variable(root) = &t.expr else {
+            return None;
+        };
+        let names: Vec<&str> = t
+            .operators
+            .iter()
+            .map(|op| match op.value() {
+                TraversalOperator::GetAttr(ident) => Some(ident.as_str()),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        let [name, "locals", key] = names.as_slice() else {
+            return None;
+        };
+        let file = self
+            .config_files
+            .get(&format!("{}.{name}", root.as_str()))?;
+        Some(format!("${{{file}:{key}}}"))
     }
 
     /// A module source as written: a Git ref, a registry version, or no version at all.
@@ -613,6 +722,25 @@ fn object_key(key: &ObjectKey) -> Option<String> {
         ObjectKey::Expression(Expression::Variable(v)) => Some(v.as_str().to_string()),
         ObjectKey::Expression(_) => None,
     }
+}
+
+/// Normalise `dir/entry` (resolving `.` and `..`); `None` when it leaves the repository,
+/// is absolute or names nothing.
+fn join_normalized(dir: &str, entry: &str) -> Option<String> {
+    if entry.starts_with('/') && !dir.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in entry.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 fn is_local_path(source: &str) -> bool {
@@ -1096,8 +1224,8 @@ terraform {
     }
 
     /// Terragrunt live repositories build `source` from an included file's local: the ref
-    /// is still written literally, and is the pin (its exact span); the component is the
-    /// template as written before `?`.
+    /// is still written literally, and is the pin (its exact span); the component names
+    /// the included file and its local.
     #[test]
     fn templated_source_with_a_literal_ref() {
         let text = r#"include "envcommon" {
@@ -1112,7 +1240,7 @@ terraform {
         assert_eq!(
             module_pins(text),
             vec![(
-                "${include.envcommon.locals.base_source_url}".to_string(),
+                "${_envcommon/mysql.hcl:base_source_url}".to_string(),
                 RefKind::Tag,
                 "v0.8.0".to_string(),
                 "terraform".to_string(),
@@ -1173,6 +1301,61 @@ module "ternary" {
                     "module ternary".to_string(),
                     (22, 52, 22, 54)
                 ),
+            ]
+        );
+    }
+
+    /// Every form of naming the included file; a local of a file read with
+    /// `read_terragrunt_config`; an include the file cannot place stays as written.
+    #[test]
+    fn templated_source_names_the_included_file() {
+        let text = r#"include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+include "rel" {
+  path = "../../_envcommon/app.hcl"
+}
+include "here" {
+  path = "${get_terragrunt_dir()}/../shared.hcl"
+}
+include "repo" {
+  path = "${get_repo_root()}/common/db.hcl"
+}
+include "away" {
+  path = "../../../../../../x.hcl"
+}
+locals {
+  common = read_terragrunt_config(find_in_parent_folders("common.hcl"))
+}
+module "a" {
+  source = "${include.root.locals.url}?ref=v1"
+}
+module "b" {
+  source = "${include.rel.locals.url}//sub?ref=v1"
+}
+module "c" {
+  source = "${include.here.locals.url}?ref=v1"
+}
+module "d" {
+  source = "${include.repo.locals.url}?ref=v1"
+}
+module "e" {
+  source = "${include.away.locals.url}?ref=v1"
+}
+module "f" {
+  source = "${local.common.locals.url}?ref=v1"
+}
+"#;
+        let components: Vec<String> = module_pins(text).into_iter().map(|p| p.0).collect();
+        assert_eq!(
+            components,
+            [
+                "${root.hcl:url}",
+                "${prod/us-east-1/_envcommon/app.hcl:url}//sub",
+                "${prod/us-east-1/prod/shared.hcl:url}",
+                "${common/db.hcl:url}",
+                "${include.away.locals.url}",
+                "${common.hcl:url}",
             ]
         );
     }
