@@ -71,6 +71,11 @@ fn argo_kargo() {
 }
 
 #[test]
+fn terragrunt_live() {
+    assert_fixture("terragrunt-live", TERRAGRUNT_LIVE);
+}
+
+#[test]
 fn broken_inputs() {
     assert_fixture("broken", BROKEN);
 }
@@ -107,6 +112,9 @@ const ARGO_KARGO: &[&str] = &[
     "PL003 error argocd/apps/guestbook-prod.yaml:9:60",
     "PL001 error argocd/apps/guestbook-prod.yaml:20:23",
 ];
+
+const TERRAGRUNT_LIVE: &[&str] =
+    &["PL001 error prod/us-east-1/prod/webserver-cluster/terragrunt.hcl:10:53"];
 
 const BROKEN: &[&str] = &[
     "PL001 error clusters/prod/bom.yaml:18:40",
