@@ -71,8 +71,8 @@ fn argo_kargo() {
 }
 
 #[test]
-fn terragrunt_live() {
-    assert_fixture("terragrunt-live", TERRAGRUNT_LIVE);
+fn terragrunt_envcommon() {
+    assert_fixture("terragrunt-envcommon", TERRAGRUNT_ENVCOMMON);
 }
 
 #[test]
@@ -113,7 +113,7 @@ const ARGO_KARGO: &[&str] = &[
     "PL001 error argocd/apps/guestbook-prod.yaml:20:23",
 ];
 
-const TERRAGRUNT_LIVE: &[&str] =
+const TERRAGRUNT_ENVCOMMON: &[&str] =
     &["PL001 error prod/us-east-1/prod/webserver-cluster/terragrunt.hcl:10:53"];
 
 const BROKEN: &[&str] = &[

@@ -294,6 +294,8 @@ fn terragrunt_history_judges_templated_refs() {
             "03-prod-rollback-v0.8.0 PL005 note prod/us-east-1/prod/mysql/terragrunt.hcl:11:61",
             "07-prod-main PL001 error prod/us-east-1/prod/mysql/terragrunt.hcl:11:61",
             "09-prod-v0.10.0-skipping-stage PL006 error prod/us-east-1/prod/mysql/terragrunt.hcl:11:61",
+            "10-envcommon-engine-8.0.36 PL006 error _envcommon/mysql.hcl:8:22",
+            "10-envcommon-engine-8.0.36 PL006 error _envcommon/mysql.hcl:8:22",
         ]
     );
     let tg_diff = |base: &str, head: &str| {

@@ -4,7 +4,8 @@
 //! commented-out pin never becomes a fact.
 use super::artifact::{artifact_extension, split_versioned_name};
 use crate::model::{
-    ArtifactTemplate, Fact, FactKind, LineIndex, Pin, PinKind, RefKind, Reference, Span,
+    ArtifactTemplate, ConfigInclude, Fact, FactKind, LineIndex, Pin, PinKind, RefKind, Reference,
+    Span,
 };
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Body};
@@ -124,6 +125,7 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         FactKind::ImageRepository(r) => Some(&r.span),
         FactKind::ImageUpdateAutomation(a) => Some(&a.span),
         FactKind::KargoStage(s) => Some(&s.span),
+        FactKind::ConfigInclude(c) => Some(&c.span),
         FactKind::Kustomization(_) | FactKind::RenovateConfig(_) => None,
     }
 }
@@ -145,6 +147,34 @@ impl Literal {
             self.content.start + sub.start..self.content.start + sub.end
         } else {
             self.content.clone()
+        }
+    }
+}
+
+/// Where a Terragrunt path expression points (see [`Extractor::config_path`]).
+struct ConfigPath {
+    /// The file searched for upwards, whose directory `path` is relative to.
+    find: Option<String>,
+    /// Relative to `find`'s directory, else to the repository root; empty: `find` itself.
+    path: String,
+    /// Whether the snapshot can find the file (else `path` only names it).
+    placed: bool,
+}
+
+impl ConfigPath {
+    fn from_root(path: String) -> Option<Self> {
+        Some(ConfigPath {
+            find: None,
+            path,
+            placed: true,
+        })
+    }
+
+    /// How a component names the file: its path, or the file searched for.
+    fn identity(&self) -> String {
+        match &self.find {
+            Some(name) if self.path.is_empty() => name.clone(),
+            _ => self.path.clone(),
         }
     }
 }
@@ -238,36 +268,51 @@ impl Extractor<'_> {
     }
 
     /// `include "<name>" { path = … }` blocks and `locals` reading another file with
-    /// `read_terragrunt_config(…)`, whose path this file names statically.
-    fn config_files(&self, body: &Body, path: &str) -> HashMap<String, String> {
+    /// `read_terragrunt_config(…)`, whose path this file names statically: the name a
+    /// template reaches each with (`include.envcommon`, `local.common`) and, for those
+    /// the snapshot can find in the repository, a [`ConfigInclude`] fact.
+    fn config_files(&mut self, body: &Body, path: &str) -> HashMap<String, String> {
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-        let mut out = HashMap::new();
+        let mut reads: Vec<(String, &Expression)> = Vec::new();
         for block in body.blocks() {
             match (block.ident.as_str(), block.labels.first()) {
                 ("include", Some(label)) => {
-                    let file = block
-                        .body
-                        .get_attribute("path")
-                        .and_then(|a| self.config_path(&a.value, dir));
-                    if let Some(file) = file {
-                        out.insert(format!("include.{}", label.as_str()), file);
+                    if let Some(attr) = block.body.get_attribute("path") {
+                        reads.push((format!("include.{}", label.as_str()), &attr.value));
                     }
                 }
                 ("locals", _) => {
                     for attr in block.body.attributes() {
-                        let Expression::FuncCall(call) = &attr.value else {
-                            continue;
+                        let arg = match &attr.value {
+                            Expression::FuncCall(call)
+                                if call.name.name.as_str() == "read_terragrunt_config" =>
+                            {
+                                call.args.iter().next()
+                            }
+                            _ => None,
                         };
-                        let file = (call.name.name.as_str() == "read_terragrunt_config")
-                            .then(|| call.args.iter().next())
-                            .flatten()
-                            .and_then(|arg| self.config_path(arg, dir));
-                        if let Some(file) = file {
-                            out.insert(format!("local.{}", attr.key.as_str()), file);
+                        if let Some(arg) = arg {
+                            reads.push((format!("local.{}", attr.key.as_str()), arg));
                         }
                     }
                 }
                 _ => {}
+            }
+        }
+        let mut out = HashMap::new();
+        for (name, expr) in reads {
+            let Some(at) = self.config_path(expr, dir) else {
+                continue;
+            };
+            out.insert(name, at.identity());
+            let span = expr.span().filter(|_| at.placed);
+            if let Some(span) = span {
+                self.facts
+                    .push(Fact::new(FactKind::ConfigInclude(ConfigInclude {
+                        find: at.find,
+                        path: at.path,
+                        span: self.index.span(self.text, span),
+                    })));
             }
         }
         out
@@ -275,37 +320,86 @@ impl Extractor<'_> {
 
     /// The file a Terragrunt path expression names, decided from this file alone (nothing
     /// is evaluated): a relative literal joined to this file's directory (`dir`);
-    /// `"${get_terragrunt_dir()}/…"` likewise; `find_in_parent_folders("x")` as `x` (the
-    /// nearest `x` above); and a template whose prefix names a directory above
-    /// (`"${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/mysql.hcl"`,
-    /// `"${get_repo_root()}/…"`) as its literal tail, `_envcommon/mysql.hcl`: every unit
-    /// of a live repository that writes it means the same file.
-    fn config_path(&self, expr: &Expression, dir: &str) -> Option<String> {
+    /// `"${get_terragrunt_dir()}/…"` likewise; `"${get_repo_root()}/…"` from the root;
+    /// `find_in_parent_folders("x")` as the nearest `x` above;
+    /// `"${dirname(find_in_parent_folders("x"))}/…"` beside it. Any other prefix leaves
+    /// only the literal tail, which still names the file for a component but not its place.
+    fn config_path(&self, expr: &Expression, dir: &str) -> Option<ConfigPath> {
         if let Some(lit) = self.literal(expr) {
             // An absolute path is outside the repository.
-            return (!lit.value.starts_with('/'))
-                .then(|| join_normalized(dir, &lit.value))
-                .flatten();
+            if lit.value.starts_with('/') {
+                return None;
+            }
+            return ConfigPath::from_root(join_normalized(dir, &lit.value)?);
         }
         match expr {
-            Expression::FuncCall(call) if call.name.name.as_str() == "find_in_parent_folders" => {
-                let name = self.literal(call.args.iter().next()?)?.value;
-                join_normalized("", &name)
+            Expression::FuncCall(_) => {
+                let name = self.find_in_parent_folders(expr)?;
+                Some(ConfigPath {
+                    find: Some(name),
+                    path: String::new(),
+                    placed: true,
+                })
             }
             Expression::StringTemplate(t) => {
                 let elements: Vec<&Element> = t.iter().collect();
-                let (Element::Literal(tail), [.., Element::Interpolation(i)]) =
-                    elements.split_last()?
-                else {
+                let (Element::Literal(tail), prefix) = elements.split_last()? else {
                     return None;
                 };
-                let here = matches!(&i.expr, Expression::FuncCall(c)
-                    if c.name.name.as_str() == "get_terragrunt_dir");
+                let Some(Element::Interpolation(i)) = prefix.last() else {
+                    return None;
+                };
                 let tail = tail.value().trim_start_matches('/');
-                join_normalized(if here { dir } else { "" }, tail)
+                let alone = prefix.len() == 1;
+                let call = match &i.expr {
+                    Expression::FuncCall(c) => Some(c.name.name.as_str()),
+                    _ => None,
+                };
+                match call {
+                    Some("get_terragrunt_dir") if alone => {
+                        ConfigPath::from_root(join_normalized(dir, tail)?)
+                    }
+                    Some("get_repo_root") if alone => {
+                        ConfigPath::from_root(join_normalized("", tail)?)
+                    }
+                    Some("dirname") if alone => {
+                        let Expression::FuncCall(c) = &i.expr else {
+                            return None;
+                        };
+                        let found = c
+                            .args
+                            .iter()
+                            .next()
+                            .and_then(|a| self.find_in_parent_folders(a));
+                        Some(ConfigPath {
+                            placed: found.is_some(),
+                            find: found,
+                            path: join_normalized("", tail)?,
+                        })
+                    }
+                    _ => Some(ConfigPath {
+                        find: None,
+                        path: join_normalized("", tail)?,
+                        placed: false,
+                    }),
+                }
             }
             _ => None,
         }
+    }
+
+    /// `find_in_parent_folders("x")` → `x` (a plain relative name).
+    fn find_in_parent_folders(&self, expr: &Expression) -> Option<String> {
+        let Expression::FuncCall(call) = expr else {
+            return None;
+        };
+        if call.name.name.as_str() != "find_in_parent_folders" || !call.name.namespace.is_empty() {
+            return None;
+        }
+        let name = self.literal(call.args.iter().next()?)?.value;
+        (!name.starts_with('/'))
+            .then(|| join_normalized("", &name))
+            .flatten()
     }
 
     /// The content range of a quoted string's span.
@@ -1356,6 +1450,52 @@ module "f" {
                 "${common/db.hcl:url}",
                 "${include.away.locals.url}",
                 "${common.hcl:url}",
+            ]
+        );
+    }
+
+    /// The files a unit reads, with the span of each path expression: only those the
+    /// snapshot can find (an include relative to an unknown directory names a component,
+    /// not a file).
+    #[test]
+    fn config_includes_with_spans() {
+        let text = r#"include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+include "envcommon" {
+  path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/mysql.hcl"
+}
+include "rel" {
+  path = "../versions.hcl"
+}
+include "parent" {
+  path = "${get_parent_terragrunt_dir()}/x.hcl"
+}
+include "abs" {
+  path = "/etc/x.hcl"
+}
+locals {
+  versions = read_terragrunt_config("${get_repo_root()}/versions.hcl")
+  other    = read_terragrunt_config(local.computed)
+}
+"#;
+        let facts = run("prod/app/terragrunt.hcl", text);
+        let got: Vec<(Option<&str>, &str, Pos)> = facts
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FactKind::ConfigInclude(c) => {
+                    Some((c.find.as_deref(), c.path.as_str(), pos(&c.span)))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("root.hcl"), "", (2, 10, 2, 44)),
+                (Some("root.hcl"), "_envcommon/mysql.hcl", (5, 10, 5, 79)),
+                (None, "prod/versions.hcl", (8, 10, 8, 27)),
+                (None, "versions.hcl", (17, 37, 17, 70)),
             ]
         );
     }
