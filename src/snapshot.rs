@@ -471,7 +471,9 @@ impl Resolver<'_> {
                     .as_deref()
                     .and_then(|ns| self.envs.for_namespace(ns))
             });
-            let overrides_here = pin.kind.is_image() && overrides(kfile, pin);
+            let overrides_here = (pin.kind.is_image() && overrides(kfile, pin))
+                || (matches!(kfact.kind, FactKind::ConfigInclude(_))
+                    && terragrunt_overrides(kfile, pin));
             let entry = match &kfact.kind {
                 FactKind::Kustomization(kust) => {
                     kust.resources.get(inc.entry).map(|(e, span)| Related {
@@ -533,6 +535,18 @@ fn overrides(k: &FileFacts, pin: &Pin) -> bool {
         }
         _ => false,
     })
+}
+
+/// Whether a Terragrunt file that includes `pin`'s file sets the same thing itself: its own
+/// `terraform { source }` replaces the included one, and its `inputs` keys replace the
+/// included ones (Terragrunt merges those; `locals` are never merged, so never replaced).
+fn terragrunt_overrides(reader: &FileFacts, pin: &Pin) -> bool {
+    let merged = pin.context == "terraform" || pin.context.starts_with("inputs.");
+    merged
+        && reader.facts.iter().any(|f| match &f.kind {
+            FactKind::Pin(p) => !std::ptr::eq(p, pin) && p.context == pin.context,
+            _ => false,
+        })
 }
 
 fn parent_dir(path: &str) -> &str {

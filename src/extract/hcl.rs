@@ -276,9 +276,12 @@ impl Extractor<'_> {
         let mut reads: Vec<(String, &Expression)> = Vec::new();
         for block in body.blocks() {
             match (block.ident.as_str(), block.labels.first()) {
-                ("include", Some(label)) => {
+                // An unlabeled `include` (older Terragrunt) is reached as `include.locals.x`.
+                ("include", label) => {
                     if let Some(attr) = block.body.get_attribute("path") {
-                        reads.push((format!("include.{}", label.as_str()), &attr.value));
+                        let name = label
+                            .map_or("include".to_string(), |l| format!("include.{}", l.as_str()));
+                        reads.push((name, &attr.value));
                     }
                 }
                 ("locals", _) => {
@@ -686,12 +689,12 @@ impl Extractor<'_> {
                 _ => None,
             })
             .collect::<Option<_>>()?;
-        let [name, "locals", key] = names.as_slice() else {
-            return None;
+        let (reader, key) = match names.as_slice() {
+            [name, "locals", key] => (format!("{}.{name}", root.as_str()), key),
+            ["locals", key] if root.as_str() == "include" => ("include".to_string(), key),
+            _ => return None,
         };
-        let file = self
-            .config_files
-            .get(&format!("{}.{name}", root.as_str()))?;
+        let file = self.config_files.get(&reader)?;
         Some(format!("${{{file}:{key}}}"))
     }
 
@@ -1439,6 +1442,12 @@ module "e" {
 module "f" {
   source = "${local.common.locals.url}?ref=v1"
 }
+include {
+  path = find_in_parent_folders("old.hcl")
+}
+module "g" {
+  source = "${include.locals.url}?ref=v1"
+}
 "#;
         let components: Vec<String> = module_pins(text).into_iter().map(|p| p.0).collect();
         assert_eq!(
@@ -1450,6 +1459,7 @@ module "f" {
                 "${common/db.hcl:url}",
                 "${include.away.locals.url}",
                 "${common.hcl:url}",
+                "${old.hcl:url}",
             ]
         );
     }
