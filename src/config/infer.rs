@@ -3,7 +3,9 @@
 //! Zero config (DESIGN §4): a path segment or namespace is split into tokens on `-`, `_`
 //! and `.`; a token naming a tier makes an environment named after the token
 //! (`samakia-prod` → `prod`, `clusters/live` → `live`, `namespace: production` →
-//! `production`). Tiers are ordered dev < staging < prod and prod is protected.
+//! `production`). `non-` or `pre-` before a tier token joins it into a token of no tier
+//! (`non-prod`, `pre-prod`), and `_envcommon/` holds no environment's files.
+//! Tiers are ordered dev < staging < prod and prod is protected.
 
 use super::{Config, ConfigError, EnvironmentConfig};
 use crate::model::KargoStage;
