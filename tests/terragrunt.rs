@@ -14,7 +14,7 @@ const ENVCOMMON: &str = r#"locals {
 }
 
 terraform {
-  source = "git::git@github.com:acme/modules.git//mysql?ref=main"
+  source = "${local.base_source_url}?ref=main"
 }
 "#;
 
@@ -78,8 +78,8 @@ fn included_pins_take_effect_in_each_including_environment() {
         [
             format!("PL001 prod _envcommon/mysql.hcl:3:22 {PROD}"),
             format!("PL001 qa _envcommon/mysql.hcl:3:22 {QA}"),
-            format!("PL001 prod _envcommon/mysql.hcl:7:61 {PROD}"),
-            format!("PL001 qa _envcommon/mysql.hcl:7:61 {QA}"),
+            format!("PL001 prod _envcommon/mysql.hcl:7:42 {PROD}"),
+            format!("PL001 qa _envcommon/mysql.hcl:7:42 {QA}"),
         ]
     );
 }
@@ -124,4 +124,46 @@ fn unread_shared_files_and_non_prod_take_effect_nowhere_protected() {
         ),
     ]);
     assert!(got.is_empty(), "{got:#?}");
+}
+
+/// The shared file's default source and a unit's own ref to the shared local are one
+/// component: qa's own v0.9.0 and prod's inherited default are compared.
+#[test]
+fn the_shared_default_and_a_units_ref_are_one_module() {
+    let config = Config::default();
+    let files = [
+        ("root.hcl", ROOT.to_string()),
+        (
+            "_envcommon/mysql.hcl",
+            ENVCOMMON.replace("ref=main", "ref=v0.8.0"),
+        ),
+        (QA, unit(Some("v0.9.0"))),
+        (PROD, unit(None)),
+    ];
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+    let snap = snapshot_from_bytes(&files, &config).expect("snapshot");
+    let mut got: Vec<(String, String, String)> = snap
+        .pins
+        .iter()
+        .map(|p| {
+            let pin = snap.pin(p);
+            (
+                snap.envs.get(p.env).name.clone(),
+                pin.component.clone(),
+                pin.reference.value.clone(),
+            )
+        })
+        .collect();
+    got.sort();
+    let m = "${_envcommon/mysql.hcl:base_source_url}".to_string();
+    let e = "engine_version".to_string();
+    assert_eq!(
+        got,
+        [
+            ("prod".into(), m.clone(), "v0.8.0".into()),
+            ("prod".into(), e.clone(), "latest".into()),
+            ("qa".into(), m, "v0.9.0".into()),
+            ("qa".into(), e, "latest".into()),
+        ]
+    );
 }

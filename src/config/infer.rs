@@ -439,18 +439,6 @@ pub fn infer_from_path(path: &str) -> Option<(String, usize)> {
     })
 }
 
-/// Whether `dir` holds configuration shared by several environments rather than one
-/// environment's: a Terragrunt `_envcommon` directory anywhere, or a `common`/`_common`
-/// directory at the top of the repository (beside the environments' directories). Such a
-/// file belongs to the environments that include it, never to one its own path names
-/// (`_envcommon/prod.hcl` is no prod file). A `common` directory deeper down
-/// (`clusters/prod/common/`) stays inside the environment above it.
-fn is_shared_dir(dir: &str) -> bool {
-    let shared = |s: &str| matches!(s.to_ascii_lowercase().as_str(), "_envcommon" | "envcommon");
-    let top = dir.split('/').next().unwrap_or(dir).to_ascii_lowercase();
-    dir.split('/').any(shared) || top == "common" || top == "_common"
-}
-
 /// What a file's directory says about its environment: `Some(answer)` when the directory
 /// decides (a tier token in a segment, or a hidden directory: none), `None` when the file
 /// name's stem must.
@@ -463,7 +451,7 @@ fn dir_verdict(dir: &str) -> Option<Option<(String, usize)>> {
     if dir.split('/').any(|s| s.starts_with('.')) {
         return Some(None);
     }
-    if is_shared_dir(dir) {
+    if crate::extract::hcl::is_shared_dir(dir) {
         return Some(None);
     }
     dir.rsplit('/').find_map(token_env).map(Some)

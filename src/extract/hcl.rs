@@ -34,6 +34,8 @@ pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, S
         facts: Vec::new(),
         locals: HashMap::new(),
         config_files: HashMap::new(),
+        path,
+        shared: is_shared_dir(path.rsplit_once('/').map_or("", |(d, _)| d)),
     };
     cx.locals = cx.literal_locals(&body);
     cx.config_files = cx.config_files(&body, path);
@@ -75,6 +77,18 @@ fn error_position(text: &str, index: &LineIndex, at: &hcl_edit::parser::Location
         offset -= 1;
     }
     index.position(text, offset)
+}
+
+/// Whether `dir` holds configuration shared by several environments rather than one
+/// environment's: a Terragrunt `_envcommon` directory anywhere, or a `common`/`_common`
+/// directory at the top of the repository (beside the environments' directories). Such a
+/// file belongs to the environments that include it, never to one its own path names
+/// (`_envcommon/prod.hcl` is no prod file). A `common` directory deeper down
+/// (`clusters/prod/common/`) stays inside the environment above it.
+pub fn is_shared_dir(dir: &str) -> bool {
+    let shared = |s: &str| matches!(s.to_ascii_lowercase().as_str(), "_envcommon" | "envcommon");
+    let top = dir.split('/').next().unwrap_or(dir).to_ascii_lowercase();
+    dir.split('/').any(shared) || top == "common" || top == "_common"
 }
 
 /// Whether a key names a version: `version`, `*_version`, `*_tag` (case-insensitive).
@@ -193,6 +207,8 @@ struct SourceText {
     content: Range<usize>,
     /// Whether an interpolation stays unresolved in `value`.
     templated: bool,
+    /// Whether the prefix, resolved as far as this file tells, is a Git source.
+    git: bool,
 }
 
 impl SourceText {
@@ -223,6 +239,9 @@ struct Extractor<'a> {
     facts: Vec<Fact>,
     /// This file's `locals` set to literal strings (templated module sources use them).
     locals: HashMap<String, String>,
+    /// This file's path, and whether it is shared configuration (see [`is_shared_dir`]).
+    path: &'a str,
+    shared: bool,
     /// The Terragrunt files this file reads configuration from, by the name a template
     /// reaches them with: `include.envcommon` for an `include "envcommon"` block,
     /// `local.common` for `common = read_terragrunt_config("…")`. The value names the
@@ -391,7 +410,8 @@ impl Extractor<'_> {
         }
     }
 
-    /// `find_in_parent_folders("x")` → `x` (a plain relative name).
+    /// `find_in_parent_folders("x")` → `x` (a plain relative name); `terragrunt.hcl` without
+    /// an argument.
     fn find_in_parent_folders(&self, expr: &Expression) -> Option<String> {
         let Expression::FuncCall(call) = expr else {
             return None;
@@ -399,7 +419,12 @@ impl Extractor<'_> {
         if call.name.name.as_str() != "find_in_parent_folders" || !call.name.namespace.is_empty() {
             return None;
         }
-        let name = self.literal(call.args.iter().next()?)?.value;
+        // Without an argument Terragrunt looks for `terragrunt.hcl` (the root configuration's
+        // name before `root.hcl`).
+        let name = match call.args.iter().next() {
+            None => "terragrunt.hcl".to_string(),
+            Some(arg) => self.literal(arg)?.value,
+        };
         (!name.starts_with('/'))
             .then(|| join_normalized("", &name))
             .flatten()
@@ -588,6 +613,7 @@ impl Extractor<'_> {
                 literal_at: lit.exact.then_some(lit.content.start),
                 content: lit.content.clone(),
                 templated: false,
+                git: false,
             };
             self.module_source(block, &written);
         } else if let Expression::StringTemplate(t) = &attr.value {
@@ -615,18 +641,37 @@ impl Extractor<'_> {
             return None;
         };
         let query = tail.value().find('?')?;
+        // `value` names the component; `resolved` is the source as far as this file tells,
+        // to decide whether it is a Git source.
         let mut value = String::new();
+        let mut resolved = String::new();
         let mut templated = false;
         for element in prefix {
             match element {
-                Element::Literal(l) => value.push_str(l.value()),
+                Element::Literal(l) => {
+                    value.push_str(l.value());
+                    resolved.push_str(l.value());
+                }
                 Element::Interpolation(i) => match self.local_value(&i.expr) {
-                    Some(v) => value.push_str(v),
+                    // A shared file's local is named as the units including it name it
+                    // (`${_envcommon/mysql.hcl:base_source_url}`), so that the shared
+                    // default and a unit's own ref are one module.
+                    Some(v) if self.shared => {
+                        value.push_str(&format!("${{{}:{}}}", self.path, local_name(&i.expr)?));
+                        resolved.push_str(v);
+                        templated = true;
+                    }
+                    Some(v) => {
+                        value.push_str(v);
+                        resolved.push_str(v);
+                    }
                     None => {
-                        match self.included_local(&i.expr) {
-                            Some(named) => value.push_str(&named),
-                            None => value.push_str(self.text.get(i.span()?)?),
-                        }
+                        let named = match self.included_local(&i.expr) {
+                            Some(named) => named,
+                            None => self.text.get(i.span()?)?.to_string(),
+                        };
+                        value.push_str(&named);
+                        resolved.push_str(&named);
                         templated = true;
                     }
                 },
@@ -634,6 +679,7 @@ impl Extractor<'_> {
                 Element::Directive(_) => return None,
             }
         }
+        let git = is_git_source(&resolved);
         let literal_from = value.len();
         value.push_str(tail.value());
         // The tail's file position, when its text is written without escapes.
@@ -648,6 +694,7 @@ impl Extractor<'_> {
             literal_at,
             content,
             templated,
+            git,
         })
     }
 
@@ -732,6 +779,7 @@ impl Extractor<'_> {
         // A template with `?ref=` is a Git source whatever its prefix evaluates to: `ref`
         // is go-getter's Git parameter.
         if is_git_source(base)
+            || written.git
             || (git_ref.is_some()
                 && (base.contains("::") || base.contains("://") || written.templated))
         {
@@ -818,6 +866,20 @@ fn object_key(key: &ObjectKey) -> Option<String> {
         ObjectKey::Expression(Expression::String(s)) => Some(s.value().clone()),
         ObjectKey::Expression(Expression::Variable(v)) => Some(v.as_str().to_string()),
         ObjectKey::Expression(_) => None,
+    }
+}
+
+/// `local.NAME` → `NAME`.
+fn local_name(expr: &Expression) -> Option<&str> {
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    match t.operators.as_slice() {
+        [op] => match op.value() {
+            TraversalOperator::GetAttr(name) => Some(name.as_str()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -1481,6 +1543,9 @@ include "rel" {
 include "parent" {
   path = "${get_parent_terragrunt_dir()}/x.hcl"
 }
+include "old" {
+  path = "${dirname(find_in_parent_folders())}/_envcommon/old.hcl"
+}
 include "abs" {
   path = "/etc/x.hcl"
 }
@@ -1505,8 +1570,53 @@ locals {
                 (Some("root.hcl"), "", (2, 10, 2, 44)),
                 (Some("root.hcl"), "_envcommon/mysql.hcl", (5, 10, 5, 79)),
                 (None, "prod/versions.hcl", (8, 10, 8, 27)),
-                (None, "versions.hcl", (17, 37, 17, 70)),
+                (
+                    Some("terragrunt.hcl"),
+                    "_envcommon/old.hcl",
+                    (14, 10, 14, 67)
+                ),
+                (None, "versions.hcl", (20, 37, 20, 70)),
             ]
+        );
+    }
+
+    /// A shared file's own default source names its local as the units including it do,
+    /// so that both are one module; elsewhere a literal local is substituted.
+    #[test]
+    fn shared_files_name_their_locals_like_their_includers() {
+        let text = r#"locals {
+  base_source_url = "git::git@github.com:acme/modules.git//mysql"
+}
+
+terraform {
+  source = "${local.base_source_url}?ref=v0.7.0"
+}
+"#;
+        let facts = run("_envcommon/mysql.hcl", text);
+        let pins = pin_list(&facts);
+        let got: Vec<(&str, &str, Pos)> = pins
+            .iter()
+            .map(|p| {
+                check_span(text, p);
+                (
+                    p.component.as_str(),
+                    p.reference.value.as_str(),
+                    pos(&p.span),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [(
+                "${_envcommon/mysql.hcl:base_source_url}",
+                "v0.7.0",
+                (6, 42, 6, 48)
+            )]
+        );
+        let facts = run("modules/mysql.hcl", text);
+        assert_eq!(
+            pin_list(&facts)[0].component,
+            "git::git@github.com:acme/modules.git//mysql"
         );
     }
 
