@@ -278,7 +278,7 @@ pub struct ImageRepository {
 /// runs wherever a unit includes it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfigInclude {
-    /// The file name searched for from the reader's directory upwards
+    /// The file name searched for upwards from the reader's parent directory
     /// (`find_in_parent_folders("root.hcl")`); `None` when `path` is from the repository
     /// root.
     pub find: Option<String>,
