@@ -274,6 +274,23 @@ pub struct ImageRepository {
     pub span: Span,
 }
 
+/// A Terragrunt file reading another file's configuration: an `include "<name>"` block or
+/// a `read_terragrunt_config(…)` call whose path is written statically. The read file's
+/// pins take effect in the reader's environment (what is written in `_envcommon/mysql.hcl`
+/// runs wherever a unit includes it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConfigInclude {
+    /// The file name searched for upwards from the reader's parent directory
+    /// (`find_in_parent_folders("root.hcl")`); `None` when `path` is from the repository
+    /// root.
+    pub find: Option<String>,
+    /// The path, relative to the directory of the file `find` names (or to the repository
+    /// root without `find`); empty for the found file itself.
+    pub path: String,
+    /// Span of the path expression.
+    pub span: Span,
+}
+
 /// A `kustomization.yaml`: what it includes (so overlays can be resolved to bases).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Kustomization {
@@ -404,6 +421,7 @@ pub enum FactKind {
     ImageUpdateAutomation(ImageUpdateAutomation),
     KargoStage(KargoStage),
     RenovateConfig(RenovateConfig),
+    ConfigInclude(ConfigInclude),
 }
 
 /// One fact with the Kubernetes namespace of the document it came from (an environment

@@ -5,7 +5,8 @@
 use crate::config::Environments;
 use crate::extract::suppress::Suppression;
 use crate::model::{
-    Artifact, Fact, FactKind, ImageRepository, KargoStage, Kustomization, Pin, TagPolicy,
+    Artifact, ConfigInclude, Fact, FactKind, ImageRepository, KargoStage, Kustomization, Pin,
+    TagPolicy,
 };
 use crate::rules::Related;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -117,6 +118,24 @@ impl Snapshot {
             }
         }
 
+        // Terragrunt: a file read through `include` or `read_terragrunt_config` takes effect
+        // where the unit reading it does.
+        for (k, f) in files.iter().enumerate() {
+            for (fi, fact) in f.facts.iter().enumerate() {
+                let FactKind::ConfigInclude(inc) = &fact.kind else {
+                    continue;
+                };
+                let target = resolve_config_include(parent_dir(&f.path), inc, &by_path);
+                if let Some(target) = target.filter(|&t| t != k) {
+                    includers.entry(target).or_default().push(Include {
+                        kustomization: k,
+                        fact: fi,
+                        entry: 0,
+                    });
+                }
+            }
+        }
+
         let unreadable_envs = files
             .iter()
             .enumerate()
@@ -173,7 +192,8 @@ impl Snapshot {
                     | FactKind::ArtifactTemplate(_)
                     | FactKind::ImageUpdateAutomation(_)
                     | FactKind::KargoStage(_)
-                    | FactKind::RenovateConfig(_) => {}
+                    | FactKind::RenovateConfig(_)
+                    | FactKind::ConfigInclude(_) => {}
                 }
             }
         }
@@ -451,7 +471,9 @@ impl Resolver<'_> {
                     .as_deref()
                     .and_then(|ns| self.envs.for_namespace(ns))
             });
-            let overrides_here = pin.kind.is_image() && overrides(kfile, pin);
+            let overrides_here = (pin.kind.is_image() && overrides(kfile, pin))
+                || (matches!(kfact.kind, FactKind::ConfigInclude(_))
+                    && terragrunt_overrides(kfile, pin));
             let entry = match &kfact.kind {
                 FactKind::Kustomization(kust) => {
                     kust.resources.get(inc.entry).map(|(e, span)| Related {
@@ -461,6 +483,12 @@ impl Resolver<'_> {
                         revision: None,
                     })
                 }
+                FactKind::ConfigInclude(c) => Some(Related {
+                    path: kfile.path.clone(),
+                    span: c.span.clone(),
+                    message: format!("reads `{}` here", self.files[step.node].path),
+                    revision: None,
+                }),
                 _ => None,
             };
             let next = match (step.env, k_env) {
@@ -509,6 +537,18 @@ fn overrides(k: &FileFacts, pin: &Pin) -> bool {
     })
 }
 
+/// Whether a Terragrunt file that includes `pin`'s file sets the same thing itself: its own
+/// `terraform { source }` replaces the included one, and its `inputs` keys replace the
+/// included ones (Terragrunt merges those; `locals` are never merged, so never replaced).
+fn terragrunt_overrides(reader: &FileFacts, pin: &Pin) -> bool {
+    let merged = pin.context == "terraform" || pin.context.starts_with("inputs.");
+    merged
+        && reader.facts.iter().any(|f| match &f.kind {
+            FactKind::Pin(p) => !std::ptr::eq(p, pin) && p.context == pin.context,
+            _ => false,
+        })
+}
+
 fn parent_dir(path: &str) -> &str {
     path.rfind('/').map(|i| &path[..i]).unwrap_or("")
 }
@@ -526,6 +566,31 @@ fn join_normalized(dir: &str, entry: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
+}
+
+/// The file a Terragrunt `include`/`read_terragrunt_config` of a file in `dir` reads:
+/// `find_in_parent_folders` searches from `dir`'s parent upwards, as Terragrunt does.
+fn resolve_config_include(
+    dir: &str,
+    inc: &ConfigInclude,
+    index: &HashMap<String, usize>,
+) -> Option<usize> {
+    let Some(name) = &inc.find else {
+        return index.get(inc.path.as_str()).copied();
+    };
+    let mut at = dir;
+    while !at.is_empty() {
+        at = parent_dir(at);
+        let candidate = join_normalized(at, name)?;
+        if let Some(&found) = index.get(candidate.as_str()) {
+            if inc.path.is_empty() {
+                return Some(found);
+            }
+            let beside = join_normalized(parent_dir(&candidate), &inc.path)?;
+            return index.get(beside.as_str()).copied();
+        }
+    }
+    None
 }
 
 const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -559,6 +624,41 @@ fn resolve_entry(dir: &str, entry: &str, index: &HashMap<String, usize>) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `find_in_parent_folders` searches from the reader's parent directory upwards.
+    #[test]
+    fn resolves_terragrunt_includes_against_the_file_list() {
+        let span = crate::model::Span::default();
+        let index: HashMap<String, usize> = [
+            "root.hcl",
+            "_envcommon/mysql.hcl",
+            "prod/env.hcl",
+            "prod/us-east-1/prod/mysql/terragrunt.hcl",
+            "prod/us-east-1/prod/mysql/env.hcl",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.to_string(), i))
+        .collect();
+        let inc = |find: Option<&str>, path: &str| ConfigInclude {
+            find: find.map(str::to_string),
+            path: path.to_string(),
+            span: span.clone(),
+        };
+        let dir = "prod/us-east-1/prod/mysql";
+        let at = |i: &ConfigInclude| resolve_config_include(dir, i, &index);
+        assert_eq!(at(&inc(Some("root.hcl"), "")), Some(0));
+        assert_eq!(at(&inc(Some("root.hcl"), "_envcommon/mysql.hcl")), Some(1));
+        // Not the unit's own directory: its parent first.
+        assert_eq!(at(&inc(Some("env.hcl"), "")), Some(2));
+        assert_eq!(at(&inc(None, "_envcommon/mysql.hcl")), Some(1));
+        assert_eq!(at(&inc(Some("root.hcl"), "_envcommon/absent.hcl")), None);
+        assert_eq!(at(&inc(Some("absent.hcl"), "")), None);
+        assert_eq!(
+            resolve_config_include("", &inc(Some("root.hcl"), ""), &index),
+            None
+        );
+    }
 
     #[test]
     fn joins_relative_entries() {

@@ -98,6 +98,7 @@ fn fact_spans(fact: &Fact) -> Vec<(&'static str, &Span)> {
             );
         }
         FactKind::ArtifactTemplate(t) => out.push(("artifact template", &t.span)),
+        FactKind::ConfigInclude(c) => out.push(("config include", &c.span)),
         FactKind::ImageUpdateAutomation(a) => {
             out.push(("image update automation", &a.span));
             if let Some((_, s)) = &a.path {
