@@ -34,8 +34,9 @@ pub struct RawPin {
 
 /// Bump when extraction changes what a commit's pins are, or when what may be recorded
 /// changes: older ledgers are then ignored. 2: commits with unreadable blobs are no longer
-/// recorded (a ledger of format 1 may hold "no pins" for them).
-const FORMAT: u32 = 2;
+/// recorded (a ledger of format 1 may hold "no pins" for them). 3: templated Terragrunt
+/// sources (`"${…}?ref=v1"`) are pins, and shared files' sources are named by file and local.
+const FORMAT: u32 = 3;
 const FILE_NAME: &str = "pins.json";
 
 /// The largest ledger read: about 70,000 commits of a repository like the 5,000-commit

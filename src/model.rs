@@ -123,7 +123,9 @@ pub enum PinKind {
     ContainerImage,
     /// A Kustomize `images[]` entry (overrides the image `name` in its bases).
     KustomizeImage,
-    /// A HelmRelease `values` image (`image.repository` + `image.tag`, or `image: repo:tag`).
+    /// An image in Helm values (a HelmRelease's `values`, a values file, a chart list
+    /// entry's `values`): a `{registry?, repository, tag?, digest?}` mapping at any depth,
+    /// or an `image: repo:tag` string.
     HelmValuesImage,
     /// A Helm chart version: HelmRelease chart spec, kustomize `helmCharts[]`, chart lists.
     HelmChart,
@@ -269,6 +271,23 @@ pub struct TagPolicy {
 pub struct ImageRepository {
     pub name: String,
     pub image: String,
+    pub span: Span,
+}
+
+/// A Terragrunt file reading another file's configuration: an `include "<name>"` block or
+/// a `read_terragrunt_config(…)` call whose path is written statically. The read file's
+/// pins take effect in the reader's environment (what is written in `_envcommon/mysql.hcl`
+/// runs wherever a unit includes it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConfigInclude {
+    /// The file name searched for upwards from the reader's parent directory
+    /// (`find_in_parent_folders("root.hcl")`); `None` when `path` is from the repository
+    /// root.
+    pub find: Option<String>,
+    /// The path, relative to the directory of the file `find` names (or to the repository
+    /// root without `find`); empty for the found file itself.
+    pub path: String,
+    /// Span of the path expression.
     pub span: Span,
 }
 
@@ -510,6 +529,7 @@ pub enum FactKind {
     Object(KubeObject),
     /// A JSON 6902 patch file.
     JsonPatch(JsonPatch),
+    ConfigInclude(ConfigInclude),
 }
 
 /// One fact with the Kubernetes namespace of the document it came from (an environment

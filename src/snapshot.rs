@@ -10,8 +10,8 @@ mod patches;
 use crate::config::Environments;
 use crate::extract::suppress::Suppression;
 use crate::model::{
-    Artifact, Fact, FactKind, Field, ImageRepository, KargoStage, KubeObject, Kustomization, Pin,
-    RefKind, TagPolicy,
+    Artifact, ConfigInclude, Fact, FactKind, Field, ImageRepository, KargoStage, KubeObject,
+    Kustomization, Pin, RefKind, TagPolicy,
 };
 use crate::rules::Related;
 use patches::Patches;
@@ -156,6 +156,24 @@ impl Snapshot {
             }
         }
 
+        // Terragrunt: a file read through `include` or `read_terragrunt_config` takes effect
+        // where the unit reading it does.
+        for (k, f) in files.iter().enumerate() {
+            for (fi, fact) in f.facts.iter().enumerate() {
+                let FactKind::ConfigInclude(inc) = &fact.kind else {
+                    continue;
+                };
+                let target = resolve_config_include(parent_dir(&f.path), inc, &by_path);
+                if let Some(target) = target.filter(|&t| t != k) {
+                    includers.entry(target).or_default().push(Include {
+                        kustomization: k,
+                        fact: fi,
+                        entry: Entry::Config,
+                    });
+                }
+            }
+        }
+
         let unreadable_envs = files
             .iter()
             .enumerate()
@@ -216,7 +234,8 @@ impl Snapshot {
                     | FactKind::KargoStage(_)
                     | FactKind::RenovateConfig(_)
                     | FactKind::Object(_)
-                    | FactKind::JsonPatch(_) => {}
+                    | FactKind::JsonPatch(_)
+                    | FactKind::ConfigInclude(_) => {}
                 }
             }
         }
@@ -404,6 +423,9 @@ enum Entry {
     Resource(usize),
     /// As the file of its patch entry at this index.
     Patch(usize),
+    /// As the file a Terragrunt unit reads (`include`, `read_terragrunt_config`); the
+    /// "kustomization" is then that unit's file.
+    Config,
 }
 
 struct Resolver<'a> {
@@ -635,10 +657,15 @@ impl Resolver<'_> {
                     .and_then(|ns| self.envs.for_namespace(ns))
             });
             // A kustomization's patches and images apply to what it includes as resources,
-            // not to its own patch files.
+            // not to its own patch files; a Terragrunt unit's own source or input replaces
+            // what it includes.
             let state = match inc.entry {
                 Entry::Resource(_) => self.override_at(inc.kustomization, &step.state, w),
                 Entry::Patch(_) => step.state.clone(),
+                Entry::Config => match &step.state {
+                    State::Base if terragrunt_overrides(kfile, w.pin) => State::Replaced,
+                    other => other.clone(),
+                },
             };
             let entry = match &kfact.kind {
                 FactKind::Kustomization(kust) => match inc.entry {
@@ -657,7 +684,14 @@ impl Resolver<'_> {
                         ),
                         revision: None,
                     }),
+                    Entry::Config => None,
                 },
+                FactKind::ConfigInclude(c) => Some(Related {
+                    path: kfile.path.clone(),
+                    span: c.span.clone(),
+                    message: format!("reads `{}` here", self.files[step.node].path),
+                    revision: None,
+                }),
                 _ => None,
             };
             let next = match (step.env, k_env) {
@@ -716,6 +750,18 @@ fn overrides(k: &FileFacts, pin: &Pin, origin: &Pin) -> bool {
     })
 }
 
+/// Whether a Terragrunt file that includes `pin`'s file sets the same thing itself: its own
+/// `terraform { source }` replaces the included one, and its `inputs` keys replace the
+/// included ones (Terragrunt merges those; `locals` are never merged, so never replaced).
+fn terragrunt_overrides(reader: &FileFacts, pin: &Pin) -> bool {
+    let merged = pin.context == "terraform" || pin.context.starts_with("inputs.");
+    merged
+        && reader.facts.iter().any(|f| match &f.kind {
+            FactKind::Pin(p) => !std::ptr::eq(p, pin) && p.context == pin.context,
+            _ => false,
+        })
+}
+
 fn parent_dir(path: &str) -> &str {
     path.rfind('/').map(|i| &path[..i]).unwrap_or("")
 }
@@ -733,6 +779,31 @@ fn join_normalized(dir: &str, entry: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
+}
+
+/// The file a Terragrunt `include`/`read_terragrunt_config` of a file in `dir` reads:
+/// `find_in_parent_folders` searches from `dir`'s parent upwards, as Terragrunt does.
+fn resolve_config_include(
+    dir: &str,
+    inc: &ConfigInclude,
+    index: &HashMap<String, usize>,
+) -> Option<usize> {
+    let Some(name) = &inc.find else {
+        return index.get(inc.path.as_str()).copied();
+    };
+    let mut at = dir;
+    while !at.is_empty() {
+        at = parent_dir(at);
+        let candidate = join_normalized(at, name)?;
+        if let Some(&found) = index.get(candidate.as_str()) {
+            if inc.path.is_empty() {
+                return Some(found);
+            }
+            let beside = join_normalized(parent_dir(&candidate), &inc.path)?;
+            return index.get(beside.as_str()).copied();
+        }
+    }
+    None
 }
 
 const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -766,6 +837,41 @@ fn resolve_entry(dir: &str, entry: &str, index: &HashMap<String, usize>) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `find_in_parent_folders` searches from the reader's parent directory upwards.
+    #[test]
+    fn resolves_terragrunt_includes_against_the_file_list() {
+        let span = crate::model::Span::default();
+        let index: HashMap<String, usize> = [
+            "root.hcl",
+            "_envcommon/mysql.hcl",
+            "prod/env.hcl",
+            "prod/us-east-1/prod/mysql/terragrunt.hcl",
+            "prod/us-east-1/prod/mysql/env.hcl",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.to_string(), i))
+        .collect();
+        let inc = |find: Option<&str>, path: &str| ConfigInclude {
+            find: find.map(str::to_string),
+            path: path.to_string(),
+            span: span.clone(),
+        };
+        let dir = "prod/us-east-1/prod/mysql";
+        let at = |i: &ConfigInclude| resolve_config_include(dir, i, &index);
+        assert_eq!(at(&inc(Some("root.hcl"), "")), Some(0));
+        assert_eq!(at(&inc(Some("root.hcl"), "_envcommon/mysql.hcl")), Some(1));
+        // Not the unit's own directory: its parent first.
+        assert_eq!(at(&inc(Some("env.hcl"), "")), Some(2));
+        assert_eq!(at(&inc(None, "_envcommon/mysql.hcl")), Some(1));
+        assert_eq!(at(&inc(Some("root.hcl"), "_envcommon/absent.hcl")), None);
+        assert_eq!(at(&inc(Some("absent.hcl"), "")), None);
+        assert_eq!(
+            resolve_config_include("", &inc(Some("root.hcl"), ""), &index),
+            None
+        );
+    }
 
     #[test]
     fn joins_relative_entries() {

@@ -64,6 +64,7 @@ fn check_gives_the_same_bytes_with_one_and_four_threads() {
         "broken",
         "flux-image-lab",
         "flux-patches",
+        "helm-homelab",
         "homelab",
         "samakia-fabric",
     ] {

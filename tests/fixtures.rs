@@ -76,6 +76,16 @@ fn flux_patches() {
 }
 
 #[test]
+fn helm_homelab() {
+    assert_fixture("helm-homelab", HELM_HOMELAB);
+}
+
+#[test]
+fn terragrunt_envcommon() {
+    assert_fixture("terragrunt-envcommon", TERRAGRUNT_ENVCOMMON);
+}
+
+#[test]
 fn broken_inputs() {
     assert_fixture("broken", BROKEN);
 }
@@ -117,6 +127,15 @@ const FLUX_PATCHES: &[&str] = &[
     "PL001 error apps/production/redis-values.yaml:9:17",
     "PL001 warning apps/staging/podinfo-values.yaml:9:17",
 ];
+
+const HELM_HOMELAB: &[&str] = &[
+    "PL001 warning kubernetes/clusters/dev/apps/default/whoami/app/whoami-values.yaml:7:16",
+    "PL001 error kubernetes/clusters/live/apps/default/whoami/app/whoami-values.yaml:7:16",
+    "PL001 error kubernetes/clusters/live/apps/media/sonarr/app/helmrelease.yaml:28:20",
+];
+
+const TERRAGRUNT_ENVCOMMON: &[&str] =
+    &["PL001 error prod/us-east-1/prod/webserver-cluster/terragrunt.hcl:10:53"];
 
 const BROKEN: &[&str] = &[
     "PL001 error clusters/prod/bom.yaml:18:40",

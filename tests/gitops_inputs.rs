@@ -236,3 +236,75 @@ fn malformed_renovate_config_is_an_unreadable_file_note() {
         ["PL000 note .github/renovate.json5:3:38 file skipped: malformed JSON5 at line 3 column 38: expected `,` or `}`, found `e`"]
     );
 }
+
+/// An app-template HelmRelease whose values set `tag` to `tag` for the app container.
+fn app_template(tag: &str) -> String {
+    format!(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: echo\nspec:\n  \
+         chartRef: {{kind: OCIRepository, name: app-template}}\n  values:\n    controllers:\n      \
+         echo:\n        containers:\n          app:\n            image:\n              \
+         repository: ghcr.io/acme/echo\n              tag: {tag}\n"
+    )
+}
+
+const DIGEST_1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const DIGEST_2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+/// Images nested in Helm values are pins like any other: `tag: <version>@sha256:…` is a
+/// version and a digest, so dev ahead of prod is a normal promotion and prod ahead of
+/// dev is PL006; `latest` in prod is PL001; a missing tag and a substitution are no pins.
+#[test]
+fn helm_values_images_through_the_rules() {
+    let dev_path = "kubernetes/clusters/dev/apps/default/echo/helmrelease.yaml";
+    let prod_path = "kubernetes/clusters/prod/apps/default/echo/helmrelease.yaml";
+    let newer = app_template(&format!("1.2.0@{DIGEST_2}"));
+    let older = app_template(&format!("1.1.0@{DIGEST_1}"));
+    assert_eq!(
+        check(&[(dev_path, &newer), (prod_path, &older)]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        check(&[(dev_path, &older), (prod_path, &newer)]),
+        [format!(
+            "PL006 error {prod_path}:14:20 prod pins ghcr.io/acme/echo to 1.2.0, \
+             which dev has not run (dev runs 1.1.0)"
+        )]
+    );
+    let latest = app_template("latest");
+    assert_eq!(
+        check(&[(dev_path, &latest), (prod_path, &latest)]),
+        [
+            format!(
+                "PL001 warning {dev_path}:14:20 dev pins ghcr.io/acme/echo to mutable tag `latest`"
+            ),
+            format!(
+                "PL001 error {prod_path}:14:20 prod pins ghcr.io/acme/echo to mutable tag `latest`"
+            ),
+        ]
+    );
+    // The chart's appVersion, and a value Flux substitutes: nothing to judge.
+    let no_tag = app_template("\"\"");
+    let substituted = app_template("${ECHO_VERSION:=1.2.0}");
+    assert_eq!(
+        check(&[(dev_path, &substituted), (prod_path, &no_tag)]),
+        Vec::<String>::new()
+    );
+    // The same values in a values file of the protected environment.
+    let values = "controllers:\n  echo:\n    containers:\n      app:\n        image:\n          \
+                  repository: ghcr.io/acme/echo\n          tag: latest\n";
+    let values_path = "kubernetes/clusters/prod/apps/default/echo/values.yaml";
+    assert_eq!(
+        check(&[(values_path, values)]),
+        [format!(
+            "PL001 error {values_path}:7:16 prod pins ghcr.io/acme/echo to mutable tag `latest`"
+        )]
+    );
+    // Not a values file by its name: arbitrary YAML is not searched for images.
+    assert_eq!(
+        check(&[(
+            "kubernetes/clusters/prod/apps/default/echo/config.yaml",
+            values
+        )]),
+        Vec::<String>::new()
+    );
+}

@@ -110,6 +110,7 @@ fn fact_spans(fact: &Fact) -> Vec<(&'static str, &Span)> {
         FactKind::Object(o) => out.extend(o.values.iter().map(|v| ("object value", &v.span))),
         FactKind::JsonPatch(j) => out.extend(j.ops.iter().map(|v| ("json patch op", &v.span))),
         FactKind::ArtifactTemplate(t) => out.push(("artifact template", &t.span)),
+        FactKind::ConfigInclude(c) => out.push(("config include", &c.span)),
         FactKind::ImageUpdateAutomation(a) => {
             out.push(("image update automation", &a.span));
             if let Some((_, s)) = &a.path {

@@ -278,3 +278,89 @@ fn human_output_of_diff_and_history() {
     assert_eq!(code, Some(1));
     snapbox::assert_data_eq!(stdout, snapbox::file!["snapshots/samakia-history.txt"]);
 }
+
+/// A Terragrunt live repository: units pick the module version with `?ref=` after a source
+/// templated from an `_envcommon` file's local; `non-prod/…/qa` and `…/stage` come before
+/// `prod/…/prod`.
+#[test]
+fn terragrunt_history_judges_templated_refs() {
+    let s = build("terragrunt-promotion", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        vec![
+            "02-prod-v0.9.0-first PL006 error prod/us-east-1/prod/mysql/terragrunt.hcl:11:61",
+            "02-prod-v0.9.0-first PL006 error prod/us-east-1/prod/mysql/terragrunt.hcl:11:61",
+            "03-prod-rollback-v0.8.0 PL005 note prod/us-east-1/prod/mysql/terragrunt.hcl:11:61",
+            "07-prod-main PL001 error prod/us-east-1/prod/mysql/terragrunt.hcl:11:61",
+            "09-prod-v0.10.0-skipping-stage PL006 error prod/us-east-1/prod/mysql/terragrunt.hcl:11:61",
+            "10-envcommon-engine-8.0.36 PL006 error _envcommon/mysql.hcl:8:22",
+            "10-envcommon-engine-8.0.36 PL006 error _envcommon/mysql.hcl:8:22",
+        ]
+    );
+    let tg_diff = |base: &str, head: &str| {
+        let base = s.commit_of(base).to_string();
+        let head = s.commit_of(head).to_string();
+        modes::diff(&s.options(), Some(&base), Some(&head), false)
+            .unwrap_or_else(|e| panic!("diff: {e}"))
+            .findings
+    };
+    // Prod first: one finding per predecessor that has not run v0.9.0, each pointing at
+    // that predecessor's pin.
+    let found = tg_diff("01-initial", "02-prod-v0.9.0-first");
+    let got: Vec<(&str, u32, u32, &str, u32, u32)> = found
+        .iter()
+        .map(|f| {
+            assert_eq!(f.related.len(), 1, "{f:?}");
+            let r = &f.related[0];
+            (
+                f.rule,
+                f.span.line,
+                f.span.column,
+                r.path.as_str(),
+                r.span.line,
+                r.span.column,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "PL006",
+                11,
+                61,
+                "non-prod/us-east-1/qa/mysql/terragrunt.hcl",
+                11,
+                61
+            ),
+            (
+                "PL006",
+                11,
+                61,
+                "non-prod/us-east-1/stage/mysql/terragrunt.hcl",
+                11,
+                61
+            ),
+        ]
+    );
+    assert!(found[0]
+        .message
+        .contains("prod pins ${_envcommon/mysql.hcl:base_source_url} to v0.9.0"));
+    // Skipping stage: qa ran v0.10.0, stage did not.
+    let found = tg_diff("08-qa-v0.10.0", "09-prod-v0.10.0-skipping-stage");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        (found[0].rule, found[0].related[0].path.as_str()),
+        ("PL006", "non-prod/us-east-1/stage/mysql/terragrunt.hcl")
+    );
+    // qa, then stage, then prod: nothing.
+    for (base, head) in [
+        ("03-prod-rollback-v0.8.0", "04-qa-v0.9.0"),
+        ("04-qa-v0.9.0", "05-stage-v0.9.0"),
+        ("05-stage-v0.9.0", "06-prod-v0.9.0"),
+    ] {
+        let found = tg_diff(base, head);
+        assert!(found.is_empty(), "{base}..{head}: {found:#?}");
+    }
+}

@@ -3,7 +3,9 @@
 //! Zero config (DESIGN §4): a path segment or namespace is split into tokens on `-`, `_`
 //! and `.`; a token naming a tier makes an environment named after the token
 //! (`samakia-prod` → `prod`, `clusters/live` → `live`, `namespace: production` →
-//! `production`). Tiers are ordered dev < staging < prod and prod is protected.
+//! `production`). `non-` or `pre-` before a tier token joins it into a token of no tier
+//! (`non-prod`, `pre-prod`), and `_envcommon/` holds no environment's files.
+//! Tiers are ordered dev < staging < prod and prod is protected.
 
 use super::{Config, ConfigError, EnvironmentConfig};
 use crate::model::KargoStage;
@@ -375,6 +377,34 @@ pub fn tag_env_token(tag: &str) -> Option<&str> {
     tier_of_token(token).map(|_| token)
 }
 
+/// Words that negate or precede the tier token after them: `non-prod` and `pre-prod` are
+/// not production (they are what runs before it).
+const NOT_PREFIXES: &[&str] = &["non", "pre"];
+
+/// A segment's tokens with `non-`/`pre-` joined to the tier token they qualify, so that
+/// `non-prod` is one token (`non-prod`) naming no tier rather than `non` and `prod`.
+/// (`nonprod` and `preprod` are single tokens already and name no tier.)
+fn env_tokens(segment: &str) -> Vec<String> {
+    let parts: Vec<&str> = tokens(segment).collect();
+    let mut out = Vec::with_capacity(parts.len());
+    let mut i = 0;
+    while i < parts.len() {
+        let token = parts[i];
+        let negated = NOT_PREFIXES.contains(&token.to_ascii_lowercase().as_str());
+        match parts.get(i + 1) {
+            Some(next) if negated && tier_of_token(next).is_some() => {
+                out.push(format!("{token}-{next}"));
+                i += 2;
+            }
+            _ => {
+                out.push(token.to_string());
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Words that qualify an environment rather than name an application (`prod-eu-west-1`).
 const QUALIFIERS: &[&str] = &["east", "west", "north", "south", "central", "blue", "green"];
 
@@ -382,19 +412,19 @@ const QUALIFIERS: &[&str] = &["east", "west", "north", "south", "central", "blue
 /// its last token (`samakia-prod`), or its first token when the rest only qualifies it
 /// (`prod-eu-1`). `live-chat` and `dev-tools` name applications, not environments.
 fn token_env(segment: &str) -> Option<(String, usize)> {
-    let parts: Vec<&str> = tokens(segment).collect();
+    let parts = env_tokens(segment);
     let named = |t: &str| tier_of_token(t).map(|tier| (t.to_ascii_lowercase(), tier));
     let (first, last) = (parts.first()?, parts.last()?);
-    if let Some(found) = named(last) {
+    if let Some(found) = named(last.as_str()) {
         return Some(found);
     }
-    let qualifier = |t: &&str| {
+    let qualifier = |t: &String| {
         t.len() <= 3
             || t.bytes().all(|b| b.is_ascii_digit())
             || QUALIFIERS.contains(&t.to_ascii_lowercase().as_str())
     };
     if parts[1..].iter().all(qualifier) {
-        return named(first);
+        return named(first.as_str());
     }
     None
 }
@@ -419,6 +449,9 @@ fn dir_verdict(dir: &str) -> Option<Option<(String, usize)>> {
     // Hidden directories hold tooling (`.github/workflows/promote-to-live.yaml`), not an
     // environment's manifests.
     if dir.split('/').any(|s| s.starts_with('.')) {
+        return Some(None);
+    }
+    if crate::extract::hcl::is_shared_dir(dir) {
         return Some(None);
     }
     dir.rsplit('/').find_map(token_env).map(Some)
@@ -452,6 +485,68 @@ mod tests {
         assert!(one_by_one.iter().filter(|e| e.is_some()).count() >= 8);
         assert_eq!(one_by_one[5], envs.index_of("dev"));
         assert_eq!(one_by_one[6], None);
+    }
+
+    /// `non-prod` and `pre-prod` run before production: neither is prod, whether the tier
+    /// token is joined (`nonprod`, `preprod`) or separated (`non-prod`, `pre_prod`).
+    #[test]
+    fn non_prod_and_pre_prod_are_not_prod() {
+        for segment in [
+            "non-prod",
+            "nonprod",
+            "pre-prod",
+            "preprod",
+            "Non-Prod",
+            "pre_prod",
+            "non.prod",
+            "non-production",
+        ] {
+            assert_eq!(token_env(segment), None, "{segment}");
+        }
+        assert_eq!(
+            infer_from_path("non-prod/us-east-1/qa/mysql/terragrunt.hcl"),
+            Some(("qa".into(), 1))
+        );
+        assert_eq!(
+            infer_from_path("non-prod/us-east-1/stage/mysql/terragrunt.hcl"),
+            Some(("stage".into(), 1))
+        );
+        assert_eq!(infer_from_path("non-prod/account.hcl"), None);
+        assert_eq!(infer_from_path("non-prod/us-east-1/region.hcl"), None);
+        assert_eq!(infer_from_path("pre-prod/app.yaml"), None);
+        assert_eq!(
+            infer_from_path("prod/us-east-1/prod/mysql/terragrunt.hcl"),
+            Some(("prod".into(), 2))
+        );
+        // The joined token names no tier; the words around it still can.
+        assert_eq!(token_env("non-prod-dev"), Some(("dev".into(), 0)));
+        assert_eq!(token_env("prod-non"), Some(("prod".into(), 2)));
+        assert_eq!(token_env("samakia-prod"), Some(("prod".into(), 2)));
+        assert_eq!(token_env("pre"), None);
+    }
+
+    /// Shared Terragrunt configuration names no environment by its path.
+    #[test]
+    fn shared_directories_name_no_environment() {
+        assert_eq!(infer_from_path("_envcommon/mysql.hcl"), None);
+        assert_eq!(infer_from_path("_envcommon/prod.hcl"), None);
+        assert_eq!(infer_from_path("prod/_envcommon/mysql.hcl"), None);
+        assert_eq!(infer_from_path("common/prod/versions.hcl"), None);
+        // Deeper down, `common` is part of the environment above it.
+        assert_eq!(
+            infer_from_path("clusters/prod/common/app.yaml"),
+            Some(("prod".into(), 2))
+        );
+        let envs = Environments::infer(
+            [
+                "_envcommon/prod.hcl",
+                "non-prod/us-east-1/qa/mysql/terragrunt.hcl",
+                "prod/us-east-1/prod/mysql/terragrunt.hcl",
+            ],
+            std::iter::empty(),
+        );
+        let names: Vec<&str> = envs.envs.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["qa", "prod"]);
     }
 
     #[test]

@@ -4,13 +4,15 @@
 //! commented-out pin never becomes a fact.
 use super::artifact::{artifact_extension, split_versioned_name};
 use crate::model::{
-    ArtifactTemplate, Fact, FactKind, LineIndex, Pin, PinKind, RefKind, Reference, Span,
+    ArtifactTemplate, ConfigInclude, Fact, FactKind, LineIndex, Pin, PinKind, RefKind, Reference,
+    Span,
 };
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Body};
 use hcl_edit::template::{Element, StringTemplate};
 use hcl_edit::visit::{self, Visit};
 use hcl_edit::Span as _;
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// Extract the facts of one HCL file. `Err` is the reason for a PL000 note.
@@ -30,7 +32,13 @@ pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, S
         index,
         packer,
         facts: Vec::new(),
+        locals: HashMap::new(),
+        config_files: HashMap::new(),
+        path,
+        shared: is_shared_dir(path.rsplit_once('/').map_or("", |(d, _)| d)),
     };
+    cx.locals = cx.literal_locals(&body);
+    cx.config_files = cx.config_files(&body, path);
     cx.top_level(&body, vars_file);
     cx.blocks(&body);
     let mut templates = Templates {
@@ -69,6 +77,18 @@ fn error_position(text: &str, index: &LineIndex, at: &hcl_edit::parser::Location
         offset -= 1;
     }
     index.position(text, offset)
+}
+
+/// Whether `dir` holds configuration shared by several environments rather than one
+/// environment's: a Terragrunt `_envcommon` directory anywhere, or a `common`/`_common`
+/// directory at the top of the repository (beside the environments' directories). Such a
+/// file belongs to the environments that include it, never to one its own path names
+/// (`_envcommon/prod.hcl` is no prod file). A `common` directory deeper down
+/// (`clusters/prod/common/`) stays inside the environment above it.
+pub fn is_shared_dir(dir: &str) -> bool {
+    let shared = |s: &str| matches!(s.to_ascii_lowercase().as_str(), "_envcommon" | "envcommon");
+    let top = dir.split('/').next().unwrap_or(dir).to_ascii_lowercase();
+    dir.split('/').any(shared) || top == "common" || top == "_common"
 }
 
 /// Whether a key names a version: `version`, `*_version`, `*_tag` (case-insensitive).
@@ -119,6 +139,7 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         FactKind::ImageRepository(r) => Some(&r.span),
         FactKind::ImageUpdateAutomation(a) => Some(&a.span),
         FactKind::KargoStage(s) => Some(&s.span),
+        FactKind::ConfigInclude(c) => Some(&c.span),
         FactKind::Kustomization(_)
         | FactKind::RenovateConfig(_)
         | FactKind::Object(_)
@@ -147,6 +168,65 @@ impl Literal {
     }
 }
 
+/// Where a Terragrunt path expression points (see [`Extractor::config_path`]).
+struct ConfigPath {
+    /// The file searched for upwards, whose directory `path` is relative to.
+    find: Option<String>,
+    /// Relative to `find`'s directory, else to the repository root; empty: `find` itself.
+    path: String,
+    /// Whether the snapshot can find the file (else `path` only names it).
+    placed: bool,
+}
+
+impl ConfigPath {
+    fn from_root(path: String) -> Option<Self> {
+        Some(ConfigPath {
+            find: None,
+            path,
+            placed: true,
+        })
+    }
+
+    /// How a component names the file: its path, or the file searched for.
+    fn identity(&self) -> String {
+        match &self.find {
+            Some(name) if self.path.is_empty() => name.clone(),
+            _ => self.path.clone(),
+        }
+    }
+}
+
+/// A module source's text with what is needed to place its parts in the file.
+struct SourceText {
+    /// The source, interpolations resolved or kept as written.
+    value: String,
+    /// Where in `value` the search for the query's `?` starts (the literal tail).
+    query_from: usize,
+    /// Where in `value` the text written literally at `literal_at` starts.
+    literal_from: usize,
+    /// File offset of `value[literal_from..]`, when written without escapes.
+    literal_at: Option<usize>,
+    /// The string's content range (inside the quotes).
+    content: Range<usize>,
+    /// Whether an interpolation stays unresolved in `value`.
+    templated: bool,
+    /// Whether the prefix, resolved as far as this file tells, is a Git source.
+    git: bool,
+}
+
+impl SourceText {
+    /// The file range of `r` (a byte range of `value`): exact inside the literal text,
+    /// else the whole string.
+    fn file_range(&self, r: Range<usize>) -> Range<usize> {
+        match self.literal_at {
+            Some(at) if r.start >= self.literal_from => {
+                at + (r.start - self.literal_from)..at + (r.end - self.literal_from)
+            }
+            _ => self.content.clone(),
+        }
+    }
+}
+
 /// Where a version key was found, for the pin's context text.
 struct Place<'p> {
     /// Prefix of the context: `locals.`, `variable `, `inputs.`, `unit config values.`.
@@ -160,6 +240,16 @@ struct Extractor<'a> {
     index: &'a LineIndex,
     packer: bool,
     facts: Vec<Fact>,
+    /// This file's `locals` set to literal strings (templated module sources use them).
+    locals: HashMap<String, String>,
+    /// This file's path, and whether it is shared configuration (see [`is_shared_dir`]).
+    path: &'a str,
+    shared: bool,
+    /// The Terragrunt files this file reads configuration from, by the name a template
+    /// reaches them with: `include.envcommon` for an `include "envcommon"` block,
+    /// `local.common` for `common = read_terragrunt_config("…")`. The value names the
+    /// file as far as this file alone tells (see [`config_path`]).
+    config_files: HashMap<String, String>,
 }
 
 impl Extractor<'_> {
@@ -188,6 +278,159 @@ impl Extractor<'_> {
             content,
             exact,
         })
+    }
+
+    /// The `locals` of `body` whose value is a literal string or number.
+    fn literal_locals(&self, body: &Body) -> HashMap<String, String> {
+        body.blocks()
+            .filter(|b| b.ident.as_str() == "locals")
+            .flat_map(|b| b.body.attributes())
+            .filter_map(|a| Some((a.key.as_str().to_string(), self.literal(&a.value)?.value)))
+            .collect()
+    }
+
+    /// `include "<name>" { path = … }` blocks and `locals` reading another file with
+    /// `read_terragrunt_config(…)`, whose path this file names statically: the name a
+    /// template reaches each with (`include.envcommon`, `local.common`) and, for those
+    /// the snapshot can find in the repository, a [`ConfigInclude`] fact.
+    fn config_files(&mut self, body: &Body, path: &str) -> HashMap<String, String> {
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        let mut reads: Vec<(String, &Expression)> = Vec::new();
+        for block in body.blocks() {
+            match (block.ident.as_str(), block.labels.first()) {
+                // An unlabeled `include` (older Terragrunt) is reached as `include.locals.x`.
+                ("include", label) => {
+                    if let Some(attr) = block.body.get_attribute("path") {
+                        let name = label
+                            .map_or("include".to_string(), |l| format!("include.{}", l.as_str()));
+                        reads.push((name, &attr.value));
+                    }
+                }
+                ("locals", _) => {
+                    for attr in block.body.attributes() {
+                        let arg = match &attr.value {
+                            Expression::FuncCall(call)
+                                if call.name.name.as_str() == "read_terragrunt_config" =>
+                            {
+                                call.args.iter().next()
+                            }
+                            _ => None,
+                        };
+                        if let Some(arg) = arg {
+                            reads.push((format!("local.{}", attr.key.as_str()), arg));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = HashMap::new();
+        for (name, expr) in reads {
+            let Some(at) = self.config_path(expr, dir) else {
+                continue;
+            };
+            out.insert(name, at.identity());
+            let span = expr.span().filter(|_| at.placed);
+            if let Some(span) = span {
+                self.facts
+                    .push(Fact::new(FactKind::ConfigInclude(ConfigInclude {
+                        find: at.find,
+                        path: at.path,
+                        span: self.index.span(self.text, span),
+                    })));
+            }
+        }
+        out
+    }
+
+    /// The file a Terragrunt path expression names, decided from this file alone (nothing
+    /// is evaluated): a relative literal joined to this file's directory (`dir`);
+    /// `"${get_terragrunt_dir()}/…"` likewise; `"${get_repo_root()}/…"` from the root;
+    /// `find_in_parent_folders("x")` as the nearest `x` above;
+    /// `"${dirname(find_in_parent_folders("x"))}/…"` beside it. Any other prefix leaves
+    /// only the literal tail, which still names the file for a component but not its place.
+    fn config_path(&self, expr: &Expression, dir: &str) -> Option<ConfigPath> {
+        if let Some(lit) = self.literal(expr) {
+            // An absolute path is outside the repository.
+            if lit.value.starts_with('/') {
+                return None;
+            }
+            return ConfigPath::from_root(join_normalized(dir, &lit.value)?);
+        }
+        match expr {
+            Expression::FuncCall(_) => {
+                let name = self.find_in_parent_folders(expr)?;
+                Some(ConfigPath {
+                    find: Some(name),
+                    path: String::new(),
+                    placed: true,
+                })
+            }
+            Expression::StringTemplate(t) => {
+                let elements: Vec<&Element> = t.iter().collect();
+                let (Element::Literal(tail), prefix) = elements.split_last()? else {
+                    return None;
+                };
+                let Some(Element::Interpolation(i)) = prefix.last() else {
+                    return None;
+                };
+                let tail = tail.value().trim_start_matches('/');
+                let alone = prefix.len() == 1;
+                let call = match &i.expr {
+                    Expression::FuncCall(c) => Some(c.name.name.as_str()),
+                    _ => None,
+                };
+                match call {
+                    Some("get_terragrunt_dir") if alone => {
+                        ConfigPath::from_root(join_normalized(dir, tail)?)
+                    }
+                    Some("get_repo_root") if alone => {
+                        ConfigPath::from_root(join_normalized("", tail)?)
+                    }
+                    Some("dirname") if alone => {
+                        let Expression::FuncCall(c) = &i.expr else {
+                            return None;
+                        };
+                        let found = c
+                            .args
+                            .iter()
+                            .next()
+                            .and_then(|a| self.find_in_parent_folders(a));
+                        Some(ConfigPath {
+                            placed: found.is_some(),
+                            find: found,
+                            path: join_normalized("", tail)?,
+                        })
+                    }
+                    _ => Some(ConfigPath {
+                        find: None,
+                        path: join_normalized("", tail)?,
+                        placed: false,
+                    }),
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `find_in_parent_folders("x")` → `x` (a plain relative name); `terragrunt.hcl` without
+    /// an argument.
+    fn find_in_parent_folders(&self, expr: &Expression) -> Option<String> {
+        let Expression::FuncCall(call) = expr else {
+            return None;
+        };
+        if call.name.name.as_str() != "find_in_parent_folders" || !call.name.namespace.is_empty() {
+            return None;
+        }
+        // Without an argument Terragrunt looks for `terragrunt.hcl` (the root configuration's
+        // name before `root.hcl`).
+        let name = match call.args.iter().next() {
+            None => "terragrunt.hcl".to_string(),
+            Some(arg) => self.literal(arg)?.value,
+        };
+        (!name.starts_with('/'))
+            .then(|| join_normalized("", &name))
+            .flatten()
     }
 
     /// The content range of a quoted string's span.
@@ -362,18 +605,164 @@ impl Extractor<'_> {
         }
     }
 
-    /// `source = "git::…?ref=v1.2.3"` and friends.
+    /// `source = "git::…?ref=v1.2.3"` and friends, written as a literal or as a template
+    /// (`"${include.envcommon.locals.base_source_url}?ref=v0.8.0"`).
     fn source(&mut self, block: &Block, attr: &Attribute) {
-        let Some(lit) = self.literal(&attr.value) else {
-            return;
+        if let Some(lit) = self.literal(&attr.value) {
+            let written = SourceText {
+                value: lit.value.clone(),
+                query_from: 0,
+                literal_from: 0,
+                literal_at: lit.exact.then_some(lit.content.start),
+                content: lit.content.clone(),
+                templated: false,
+                git: false,
+            };
+            self.module_source(block, &written);
+        } else if let Expression::StringTemplate(t) = &attr.value {
+            if let Some(written) = self.templated_source(t) {
+                self.module_source(block, &written);
+            }
+        }
+    }
+
+    /// A `source` template whose query is literal: `"${prefix}//subdir?ref=v1.2.3"`.
+    ///
+    /// The text after the last interpolation must hold the `?` (so the ref is written, not
+    /// computed). Interpolations of the prefix naming a literal local of this file
+    /// (`${local.base}`) are replaced by its value; any other (`${include.envcommon.locals.
+    /// base_source_url}`, a function call) stays as written, `${…}` included. The
+    /// component is then that text before the `?`: the same in every unit that writes the
+    /// same template, which is what recognises one module across environments, and never
+    /// the same for two modules whose literal tails agree (`${local.a}//mysql` and
+    /// `${local.b}//mysql` stay apart).
+    fn templated_source(&self, template: &StringTemplate) -> Option<SourceText> {
+        let span = template.span()?;
+        let content = self.unquote(span)?;
+        let elements: Vec<&Element> = template.iter().collect();
+        let (Element::Literal(tail), prefix) = elements.split_last()? else {
+            return None;
         };
-        let source = lit.value.as_str();
+        let query = tail.value().find('?')?;
+        // `value` names the component; `resolved` is the source as far as this file tells,
+        // to decide whether it is a Git source.
+        let mut value = String::new();
+        let mut resolved = String::new();
+        let mut templated = false;
+        for element in prefix {
+            match element {
+                Element::Literal(l) => {
+                    value.push_str(l.value());
+                    resolved.push_str(l.value());
+                }
+                Element::Interpolation(i) => match self.local_value(&i.expr) {
+                    // A shared file's local is named as the units including it name it
+                    // (`${_envcommon/mysql.hcl:base_source_url}`), so that the shared
+                    // default and a unit's own ref are one module.
+                    Some(v) if self.shared => {
+                        value.push_str(&format!("${{{}:{}}}", self.path, local_name(&i.expr)?));
+                        resolved.push_str(v);
+                        templated = true;
+                    }
+                    Some(v) => {
+                        value.push_str(v);
+                        resolved.push_str(v);
+                    }
+                    None => {
+                        let named = match self.included_local(&i.expr) {
+                            Some(named) => named,
+                            None => self.text.get(i.span()?)?.to_string(),
+                        };
+                        value.push_str(&named);
+                        resolved.push_str(&named);
+                        templated = true;
+                    }
+                },
+                // `%{ if … }` chooses the text at run time: no one source to name.
+                Element::Directive(_) => return None,
+            }
+        }
+        let git = is_git_source(&resolved);
+        let literal_from = value.len();
+        value.push_str(tail.value());
+        // The tail's file position, when its text is written without escapes.
+        let literal_at = tail
+            .span()
+            .filter(|r| self.text.get(r.clone()) == Some(tail.value().as_str()))
+            .map(|r| r.start);
+        Some(SourceText {
+            value,
+            query_from: literal_from + query,
+            literal_from,
+            literal_at,
+            content,
+            templated,
+            git,
+        })
+    }
+
+    /// The value of `local.NAME` when this file's `locals` set it to a literal string.
+    fn local_value(&self, expr: &Expression) -> Option<&str> {
+        let Expression::Traversal(t) = expr else {
+            return None;
+        };
+        let Expression::Variable(root) = &t.expr else {
+            return None;
+        };
+        let [op] = t.operators.as_slice() else {
+            return None;
+        };
+        match (root.as_str(), op.value()) {
+            ("local", TraversalOperator::GetAttr(name)) => {
+                self.locals.get(name.as_str()).map(String::as_str)
+            }
+            _ => None,
+        }
+    }
+
+    /// `include.envcommon.locals.base_source_url` (or `local.common.locals.x` of a
+    /// `read_terragrunt_config`) as `${_envcommon/mysql.hcl:base_source_url}`: the file
+    /// and the local, so that two units including different files never share a component
+    /// however they name the include.
+    fn included_local(&self, expr: &Expression) -> Option<String> {
+        let Expression::Traversal(t) = expr else {
+            return None;
+        };
+        let Expression::Variable(root) = &t.expr else {
+            return None;
+        };
+        let names: Vec<&str> = t
+            .operators
+            .iter()
+            .map(|op| match op.value() {
+                TraversalOperator::GetAttr(ident) => Some(ident.as_str()),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        let (reader, key) = match names.as_slice() {
+            [name, "locals", key] => (format!("{}.{name}", root.as_str()), key),
+            ["locals", key] if root.as_str() == "include" => ("include".to_string(), key),
+            _ => return None,
+        };
+        let file = self.config_files.get(&reader)?;
+        Some(format!("${{{file}:{key}}}"))
+    }
+
+    /// A module source as written: a Git ref, a registry version, or no version at all.
+    fn module_source(&mut self, block: &Block, written: &SourceText) {
+        let source = written.value.as_str();
         let context = describe(block);
         if is_local_path(source) {
             return;
         }
-        let (base, query) = match source.split_once('?') {
-            Some((b, q)) => (b, Some(q)),
+        // The `?` is looked for in the literal text only: an interpolation as written may
+        // hold one (`${x ? "a" : "b"}`).
+        let (base, query) = match source
+            .get(written.query_from..)
+            .and_then(|q| q.find('?'))
+            .map(|at| written.query_from + at)
+        {
+            Some(at) => (&source[..at], Some(&source[at + 1..])),
             None => (source, None),
         };
         // Byte range of a query parameter's value within `source`.
@@ -390,8 +779,12 @@ impl Extractor<'_> {
             None
         };
         let git_ref = param("ref");
+        // A template with `?ref=` is a Git source whatever its prefix evaluates to: `ref`
+        // is go-getter's Git parameter.
         if is_git_source(base)
-            || (git_ref.is_some() && (base.contains("::") || base.contains("://")))
+            || written.git
+            || (git_ref.is_some()
+                && (base.contains("::") || base.contains("://") || written.templated))
         {
             match git_ref.filter(|r| !r.is_empty()) {
                 Some(r) => {
@@ -401,7 +794,7 @@ impl Extractor<'_> {
                     } else {
                         RefKind::Tag
                     };
-                    let range = lit.sub_range(r);
+                    let range = written.file_range(r);
                     self.pin(
                         PinKind::ModuleRef,
                         base.to_string(),
@@ -414,7 +807,7 @@ impl Extractor<'_> {
                     PinKind::ModuleRef,
                     base.to_string(),
                     Reference::absent(),
-                    lit.content.clone(),
+                    written.content.clone(),
                     context,
                 ),
             }
@@ -424,7 +817,7 @@ impl Extractor<'_> {
             // Terragrunt registry source: `tfr:///terraform-aws-modules/vpc/aws?version=5.0.0`.
             if let Some(r) = param("version").filter(|r| !r.is_empty()) {
                 let value = &source[r.clone()];
-                let range = lit.sub_range(r);
+                let range = written.file_range(r);
                 let reference = reference(classify(value), value);
                 self.pin(
                     PinKind::ModuleRef,
@@ -477,6 +870,39 @@ fn object_key(key: &ObjectKey) -> Option<String> {
         ObjectKey::Expression(Expression::Variable(v)) => Some(v.as_str().to_string()),
         ObjectKey::Expression(_) => None,
     }
+}
+
+/// `local.NAME` → `NAME`.
+fn local_name(expr: &Expression) -> Option<&str> {
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    match t.operators.as_slice() {
+        [op] => match op.value() {
+            TraversalOperator::GetAttr(name) => Some(name.as_str()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Normalise `dir/entry` (resolving `.` and `..`); `None` when it leaves the repository,
+/// is absolute or names nothing.
+fn join_normalized(dir: &str, entry: &str) -> Option<String> {
+    if entry.starts_with('/') && !dir.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in entry.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 fn is_local_path(source: &str) -> bool {
@@ -940,6 +1366,273 @@ terraform {
         );
         // The templated ref names no series (`x.git?ref=` is no plain name).
         assert!(templates(&facts).is_empty());
+    }
+
+    /// (component, ref kind, ref, context, position) of every pin.
+    fn module_pins(text: &str) -> Vec<(String, RefKind, String, String, Pos)> {
+        pin_list(&run("prod/us-east-1/prod/mysql/terragrunt.hcl", text))
+            .iter()
+            .map(|p| {
+                check_span(text, p);
+                (
+                    p.component.clone(),
+                    p.reference.kind,
+                    p.reference.value.clone(),
+                    p.context.clone(),
+                    pos(&p.span),
+                )
+            })
+            .collect()
+    }
+
+    /// Terragrunt live repositories build `source` from an included file's local: the ref
+    /// is still written literally, and is the pin (its exact span); the component names
+    /// the included file and its local.
+    #[test]
+    fn templated_source_with_a_literal_ref() {
+        let text = r#"include "envcommon" {
+  path   = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/mysql.hcl"
+  expose = true
+}
+
+terraform {
+  source = "${include.envcommon.locals.base_source_url}?ref=v0.8.0"
+}
+"#;
+        assert_eq!(
+            module_pins(text),
+            vec![(
+                "${_envcommon/mysql.hcl:base_source_url}".to_string(),
+                RefKind::Tag,
+                "v0.8.0".to_string(),
+                "terraform".to_string(),
+                (7, 61, 7, 67)
+            )]
+        );
+    }
+
+    /// A prefix naming a literal local of the same file is resolved; the `//subdir` and the
+    /// query stay where they are written.
+    #[test]
+    fn templated_source_resolves_this_files_locals() {
+        let text = r#"locals {
+  base = "git::git@github.com:acme/modules.git"
+}
+
+terraform {
+  source = "${local.base}//modules/mysql?ref=main"
+}
+
+module "web" {
+  source = "${local.unknown}//modules/web?depth=1&ref=v1.4.0"
+}
+
+module "computed" {
+  source = "${local.base}//modules/db?ref=${local.db_version}"
+}
+
+module "no_ref" {
+  source = "${local.other}//modules/cache"
+}
+
+module "ternary" {
+  source = "${local.a ? "x?ref=main" : "y"}//m?ref=v2"
+}
+"#;
+        assert_eq!(
+            module_pins(text),
+            vec![
+                (
+                    "git::git@github.com:acme/modules.git//modules/mysql".to_string(),
+                    RefKind::Tag,
+                    "main".to_string(),
+                    "terraform".to_string(),
+                    (6, 46, 6, 50)
+                ),
+                (
+                    "${local.unknown}//modules/web".to_string(),
+                    RefKind::Tag,
+                    "v1.4.0".to_string(),
+                    "module web".to_string(),
+                    (10, 55, 10, 61)
+                ),
+                (
+                    r#"${local.a ? "x?ref=main" : "y"}//m"#.to_string(),
+                    RefKind::Tag,
+                    "v2".to_string(),
+                    "module ternary".to_string(),
+                    (22, 52, 22, 54)
+                ),
+            ]
+        );
+    }
+
+    /// Every form of naming the included file; a local of a file read with
+    /// `read_terragrunt_config`; an include the file cannot place stays as written.
+    #[test]
+    fn templated_source_names_the_included_file() {
+        let text = r#"include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+include "rel" {
+  path = "../../_envcommon/app.hcl"
+}
+include "here" {
+  path = "${get_terragrunt_dir()}/../shared.hcl"
+}
+include "repo" {
+  path = "${get_repo_root()}/common/db.hcl"
+}
+include "away" {
+  path = "../../../../../../x.hcl"
+}
+locals {
+  common = read_terragrunt_config(find_in_parent_folders("common.hcl"))
+}
+module "a" {
+  source = "${include.root.locals.url}?ref=v1"
+}
+module "b" {
+  source = "${include.rel.locals.url}//sub?ref=v1"
+}
+module "c" {
+  source = "${include.here.locals.url}?ref=v1"
+}
+module "d" {
+  source = "${include.repo.locals.url}?ref=v1"
+}
+module "e" {
+  source = "${include.away.locals.url}?ref=v1"
+}
+module "f" {
+  source = "${local.common.locals.url}?ref=v1"
+}
+include {
+  path = find_in_parent_folders("old.hcl")
+}
+module "g" {
+  source = "${include.locals.url}?ref=v1"
+}
+"#;
+        let components: Vec<String> = module_pins(text).into_iter().map(|p| p.0).collect();
+        assert_eq!(
+            components,
+            [
+                "${root.hcl:url}",
+                "${prod/us-east-1/_envcommon/app.hcl:url}//sub",
+                "${prod/us-east-1/prod/shared.hcl:url}",
+                "${common/db.hcl:url}",
+                "${include.away.locals.url}",
+                "${common.hcl:url}",
+                "${old.hcl:url}",
+            ]
+        );
+    }
+
+    /// The files a unit reads, with the span of each path expression: only those the
+    /// snapshot can find (an include relative to an unknown directory names a component,
+    /// not a file).
+    #[test]
+    fn config_includes_with_spans() {
+        let text = r#"include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+include "envcommon" {
+  path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/mysql.hcl"
+}
+include "rel" {
+  path = "../versions.hcl"
+}
+include "parent" {
+  path = "${get_parent_terragrunt_dir()}/x.hcl"
+}
+include "old" {
+  path = "${dirname(find_in_parent_folders())}/_envcommon/old.hcl"
+}
+include "abs" {
+  path = "/etc/x.hcl"
+}
+locals {
+  versions = read_terragrunt_config("${get_repo_root()}/versions.hcl")
+  other    = read_terragrunt_config(local.computed)
+}
+"#;
+        let facts = run("prod/app/terragrunt.hcl", text);
+        let got: Vec<(Option<&str>, &str, Pos)> = facts
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FactKind::ConfigInclude(c) => {
+                    Some((c.find.as_deref(), c.path.as_str(), pos(&c.span)))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("root.hcl"), "", (2, 10, 2, 44)),
+                (Some("root.hcl"), "_envcommon/mysql.hcl", (5, 10, 5, 79)),
+                (None, "prod/versions.hcl", (8, 10, 8, 27)),
+                (
+                    Some("terragrunt.hcl"),
+                    "_envcommon/old.hcl",
+                    (14, 10, 14, 67)
+                ),
+                (None, "versions.hcl", (20, 37, 20, 70)),
+            ]
+        );
+    }
+
+    /// A shared file's own default source names its local as the units including it do,
+    /// so that both are one module; elsewhere a literal local is substituted.
+    #[test]
+    fn shared_files_name_their_locals_like_their_includers() {
+        let text = r#"locals {
+  base_source_url = "git::git@github.com:acme/modules.git//mysql"
+}
+
+terraform {
+  source = "${local.base_source_url}?ref=v0.7.0"
+}
+"#;
+        let facts = run("_envcommon/mysql.hcl", text);
+        let pins = pin_list(&facts);
+        let got: Vec<(&str, &str, Pos)> = pins
+            .iter()
+            .map(|p| {
+                check_span(text, p);
+                (
+                    p.component.as_str(),
+                    p.reference.value.as_str(),
+                    pos(&p.span),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [(
+                "${_envcommon/mysql.hcl:base_source_url}",
+                "v0.7.0",
+                (6, 42, 6, 48)
+            )]
+        );
+        let facts = run("modules/mysql.hcl", text);
+        assert_eq!(
+            pin_list(&facts)[0].component,
+            "git::git@github.com:acme/modules.git//mysql"
+        );
+    }
+
+    /// The same template in two units names one component; a commit id is a commit.
+    #[test]
+    fn templated_source_component_is_stable() {
+        let qa = "terraform {\n  source = \"${include.envcommon.locals.url}?ref=v1\"\n}\n";
+        let prod = "terraform {\n  source = \"${include.envcommon.locals.url}?ref=0123456789abcdef0123456789abcdef01234567\"\n}\n";
+        let a = module_pins(qa);
+        let b = module_pins(prod);
+        assert_eq!(a[0].0, b[0].0);
+        assert_eq!(b[0].1, RefKind::Commit);
+        assert_eq!(a[0].4, (2, 49, 2, 51));
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
             // sets), a Kustomize component with only patches, or a JSON patch of a ref.
             let Some(re) = set(
                 &YAML,
-                "image|version|Version|ref:|Tag|tag:|resources:|bases:|components:\
+                "image|version|Version|ref:|Tag|tag:|digest:|resources:|bases:|components:\
                  |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation\
                  |HelmRelease|patches|/spec/",
             ) else {
@@ -108,10 +108,13 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
                 .any(|m| !(m.as_bytes() == b"Version" && b[..m.start()].ends_with(b"api")))
         }
         // Keys are matched case-insensitively (`IMAGE_TAG`); `source` catches module refs
-        // without `?ref=`, `-v` Packer artifact names.
-        Format::Hcl => {
-            set(&HCL, "(?i:version|_tag|image)|source|-v").is_none_or(|re| re.is_match(b))
-        }
+        // without `?ref=`, `-v` Packer artifact names, `include`/`read_terragrunt_config`
+        // the Terragrunt files that read another (whose pins then take effect here).
+        Format::Hcl => set(
+            &HCL,
+            "(?i:version|_tag|image)|source|-v|include|read_terragrunt",
+        )
+        .is_none_or(|re| re.is_match(b)),
         Format::EnvFile => b.contains(&b'='),
         Format::Renovate => text.contains("packageRules"),
     }
@@ -198,6 +201,10 @@ mod tests {
         assert!(!may_hold_facts(
             Format::Hcl,
             "locals {\n  region = \"eu\"\n}\n"
+        ));
+        assert!(may_hold_facts(
+            Format::Hcl,
+            "include \"root\" {\n  path = find_in_parent_folders(\"root.hcl\")\n}\n"
         ));
         assert!(!may_hold_facts(Format::EnvFile, "# nothing\n"));
     }

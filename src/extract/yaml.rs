@@ -9,6 +9,7 @@ mod gitops;
 mod kustomize;
 mod objects;
 mod tree;
+mod values;
 
 use crate::model::{Fact, LineIndex};
 
@@ -17,6 +18,7 @@ use crate::model::{Fact, LineIndex};
 /// with the line and column it was found at.
 pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, String> {
     let name = path.rsplit('/').next().unwrap_or(path);
+    let values_file = values::is_values_file(path);
     let mut cx = objects::Cx {
         text,
         index,
@@ -24,9 +26,10 @@ pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, S
             name,
             "kustomization.yaml" | "kustomization.yml" | "Kustomization"
         ),
+        values_file,
         facts: Vec::new(),
     };
-    match tree::parse(text, |doc| cx.document(doc)) {
+    match tree::parse(text, !values_file, |doc| cx.document(doc)) {
         Ok(()) => Ok(cx.facts),
         // A Helm chart's template is Go template text that Helm renders, not YAML that
         // anything applies as written: its versions come from the chart's values, which
@@ -687,6 +690,272 @@ spec:
             .all(|f| f.namespace.as_deref() == Some("production")));
     }
 
+    /// The bjw-s app-template shape: images nested under controllers and containers,
+    /// tags with digests, templated and chart-default tags, images under other keys.
+    #[test]
+    fn helm_release_app_template_values_at_any_depth() {
+        let text = r#"apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: sonarr
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: app-template
+  values:
+    controllers:
+      sonarr:
+        initContainers:
+          init-db:
+            image:
+              repository: ghcr.io/home-operations/postgres-init
+              tag: 17@sha256:e0c87ce7df39d06b93f27cf2cc6a056611f13faaa88cc07ab4dc8bf7a85d0b11
+        containers:
+          app:
+            image:
+              repository: ghcr.io/home-operations/sonarr
+              tag: 4.0.19.3001@sha256:2fef93accb445aeb1773e454825ac903f7d66d9addfe045d56fff69ba8181c82
+          exporter:
+            image:
+              repository: ghcr.io/onedr0p/exportarr
+              tag: "${EXPORTARR_VERSION:=v2.0.1}"
+          templated:
+            image: {repository: "{{ .Values.repo }}", tag: v1}
+    defaultPodOptions:
+      sidecars:
+        kubectl: {registry: docker.io, repository: bitnami/kubectl, tag: latest}
+    chartDefault:
+      image: {repository: mirror.gcr.io/coredns/coredns}
+    emptyTag:
+      image: {repository: ghcr.io/acme/x, tag: ""}
+    git:
+      repository: https://github.com/acme/config.git
+      tag: main
+    longhorn:
+      manager: {repository: longhornio/longhorn-manager, digest: "sha256:aa"}
+    job:
+      image: "ghcr.io/acme/job:{{ .Chart.AppVersion }}"
+"#;
+        let facts = run("kubernetes/apps/default/sonarr/app/helmrelease.yaml", text);
+        let pins = pins_in(&facts);
+        let seen: Vec<(&str, &str)> = pins
+            .iter()
+            .map(|p| (p.component.as_str(), p.context.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "ghcr.io/home-operations/postgres-init",
+                    "values controllers.sonarr.initContainers.init-db.image.tag"
+                ),
+                (
+                    "ghcr.io/home-operations/sonarr",
+                    "values controllers.sonarr.containers.app.image.tag"
+                ),
+                (
+                    "docker.io/bitnami/kubectl",
+                    "values defaultPodOptions.sidecars.kubectl.tag"
+                ),
+                (
+                    "longhornio/longhorn-manager",
+                    "values longhorn.manager.digest"
+                ),
+            ]
+        );
+        assert!(pins.iter().all(|p| p.kind == PinKind::HelmValuesImage));
+
+        // `tag: 17@sha256:…`: the tag is `17` (spanned alone), the digest is kept.
+        let init = pins[0];
+        assert_eq!(init.reference.kind, RefKind::Tag);
+        assert_eq!(init.reference.value, "17");
+        assert_eq!(
+            init.reference.digest.as_deref(),
+            Some("sha256:e0c87ce7df39d06b93f27cf2cc6a056611f13faaa88cc07ab4dc8bf7a85d0b11")
+        );
+        assert_eq!(at(text, &init.span, "17"), "16:20-16:22");
+        let app = pins[1];
+        assert_eq!(app.reference.value, "4.0.19.3001");
+        assert_eq!(at(text, &app.span, "4.0.19.3001"), "21:20-21:31");
+
+        let kubectl = pins[2];
+        assert_eq!(kubectl.reference, Reference::tag("latest"));
+        assert_eq!(at(text, &kubectl.span, "latest"), "30:74-30:80");
+
+        let manager = pins[3];
+        assert_eq!(manager.reference.kind, RefKind::Absent);
+        assert_eq!(manager.reference.digest.as_deref(), Some("sha256:aa"));
+        assert_eq!(at(text, &manager.span, "sha256:aa"), "39:67-39:76");
+    }
+
+    /// Every way values write a tag and a digest, with the span each pin points at.
+    #[test]
+    fn helm_values_tag_and_digest_forms() {
+        let text = r#"a: {repository: r/a, tag: "1.0@sha256:aa"}
+b: {repository: r/b, tag: "@sha256:bb"}
+c: {repository: r/c, tag: v3, digest: "sha256:cc"}
+d: {repository: r/d, tag: "", digest: "sha256:dd"}
+e: {repository: r/e, tag: "v\u0035"}
+f: {repository: https://github.com/acme/x.git, tag: v1}
+g: {repository: r/g, tag: ~}
+h: {registry: "ghcr.io/", repository: r/h, tag: " v8 "}
+i: {registry: quay.io, repository: prometheus/prometheus, tag: v3.1.0, sha: "ee"}
+j: {repository: r/j, tag: v1, sha: ""}
+"#;
+        let facts = run("values.yaml", text);
+        let pins = pins_in(&facts);
+        let got: Vec<(&str, String, String, String)> = pins
+            .iter()
+            .map(|p| {
+                (
+                    p.component.as_str(),
+                    p.reference.display(),
+                    text[p.span.range()].to_string(),
+                    p.context.clone(),
+                )
+            })
+            .collect();
+        let row = |c: &'static str, r: &str, s: &str, x: &str| (c, r.into(), s.into(), x.into());
+        assert_eq!(
+            got,
+            [
+                row("r/a", "1.0@sha256:aa", "1.0", "values a.tag"),
+                row("r/b", "@sha256:bb", "sha256:bb", "values b.tag"),
+                row("r/c", "v3@sha256:cc", "v3", "values c.tag"),
+                row("r/d", "@sha256:dd", "sha256:dd", "values d.digest"),
+                // An escape: the value is not spelled literally, the whole scalar is the span.
+                row("r/e", "v5", r#""v\u0035""#, "values e.tag"),
+                row("ghcr.io/r/h", "v8", "v8", "values h.tag"),
+                // `sha: <hex>` is rendered as `@sha256:<hex>`.
+                row(
+                    "quay.io/prometheus/prometheus",
+                    "v3.1.0@sha256:ee",
+                    "v3.1.0",
+                    "values i.tag"
+                ),
+                row("r/j", "v1", "v1", "values j.tag"),
+            ]
+        );
+        assert_eq!(at(text, &pins[0].span, "1.0"), "1:28-1:31");
+        assert_eq!(at(text, &pins[1].span, "sha256:bb"), "2:29-2:38");
+    }
+
+    /// Values files (named as such) are read like a HelmRelease's `values`; the same
+    /// text in a file of another name is no values file.
+    #[test]
+    fn helm_values_files() {
+        let text = r#"# values for the live cluster
+kind: DaemonSet
+image:
+  registry: ghcr.io
+  repository: acme/agent
+  tag: "v2.1.0" # {"$imagepolicy": "flux-system:agent:tag"}
+workers:
+  - name: a
+    image: ghcr.io/acme/worker:latest
+  - name: b
+    image: '@sha256:ff'
+tagOnly:
+  tag: v1
+elasticsearch:
+  image: docker.elastic.co/elasticsearch/elasticsearch
+  imageTag: 8.5.1
+"#;
+        for path in [
+            "kubernetes/clusters/live/values.yaml",
+            "kubernetes/clusters/live/agent-values.yaml",
+            "charts/agent/values-live.yml",
+        ] {
+            let facts = run(path, text);
+            let pins = pins_in(&facts);
+            // `image: '@sha256:ff'` names no repository: no pin.
+            assert_eq!(pins.len(), 3, "{path}");
+            // `image` and `imageTag` side by side: one pin, on the tag.
+            assert_eq!(
+                pins[2].component,
+                "docker.elastic.co/elasticsearch/elasticsearch"
+            );
+            assert_eq!(pins[2].reference, Reference::tag("8.5.1"));
+            assert_eq!(at(text, &pins[2].span, "8.5.1"), "16:13-16:18");
+            assert_eq!(pins[2].context, "values elasticsearch.imageTag");
+            assert_eq!(pins[0].component, "ghcr.io/acme/agent");
+            assert_eq!(pins[0].reference, Reference::tag("v2.1.0"));
+            assert_eq!(at(text, &pins[0].span, "v2.1.0"), "6:9-6:15");
+            assert_eq!(pins[0].context, "values image.tag");
+            assert_eq!(pins[0].policy_ref.as_deref(), Some("flux-system:agent"));
+            assert_eq!(pins[1].component, "ghcr.io/acme/worker");
+            assert_eq!(pins[1].reference, Reference::tag("latest"));
+            assert_eq!(at(text, &pins[1].span, "latest"), "9:32-9:38");
+            assert_eq!(pins[1].context, "values workers[0].image");
+        }
+        for path in [
+            "kubernetes/clusters/live/config.yaml",
+            "templates/values.yaml",
+        ] {
+            assert_eq!(pins_in(&run(path, text)).len(), 0, "{path}");
+        }
+    }
+
+    /// The top-level `image.repository` + `image.tag` is one pin of the general walk, not
+    /// two; chart list and kustomize `helmCharts` inline values are read too.
+    #[test]
+    fn helm_values_are_counted_once_and_read_where_charts_are_listed() {
+        let text = r#"apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: app}
+spec:
+  values:
+    image: &img
+      repository: ghcr.io/acme/app
+      tag: v1.0.0
+"#;
+        let facts = run("clusters/prod/app.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 1);
+        assert_eq!(at(text, &pins[0].span, "v1.0.0"), "8:12-8:18");
+
+        let text = r#"- name: cilium
+  chart: {name: cilium, version: 1.18.6}
+  values:
+    image: {repository: quay.io/cilium/cilium, tag: v1.18.6}
+"#;
+        let facts = run("kubernetes/clusters/live/helm-charts.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 2);
+        assert_eq!(pins[0].kind, PinKind::HelmChart);
+        assert_eq!(pins[1].component, "quay.io/cilium/cilium");
+        assert_eq!(pins[1].context, "chart cilium values image.tag");
+        assert_eq!(at(text, &pins[1].span, "v1.18.6"), "4:53-4:60");
+
+        let text = r#"helmCharts:
+  - name: podinfo
+    version: 6.7.0
+    valuesInline:
+      image: {repository: ghcr.io/stefanprodan/podinfo, tag: 6.7.0}
+"#;
+        let facts = run("clusters/dev/kustomization.yaml", text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 2);
+        assert_eq!(pins[1].context, "helmChart podinfo valuesInline image.tag");
+        assert_eq!(at(text, &pins[1].span, "6.7.0"), "5:62-5:67");
+    }
+
+    /// Aliases expand by copying, so a values tree can nest deeper than the parser's
+    /// limit of 64: the walk keeps its own stack and finds the image at depth 1,000.
+    #[test]
+    fn helm_values_walk_survives_alias_built_depth() {
+        let mut text = String::from("a0: &a0 {image: {repository: r, tag: v1}}\n");
+        for i in 1..20 {
+            let open = "{x: ".repeat(50);
+            let close = "}".repeat(50);
+            text.push_str(&format!("a{i}: &a{i} {open}*a{}{close}\n", i - 1));
+        }
+        let facts = run("values.yaml", &text);
+        let pins = pins_in(&facts);
+        assert_eq!(pins.len(), 20);
+        assert!(pins[19].context.starts_with("values a19.x.x."));
+    }
+
     #[test]
     fn helm_release_chart_ranges_and_missing_version() {
         let doc = |version: &str| {
@@ -985,6 +1254,8 @@ spec:
             let part = &text[..end];
             let index = LineIndex::new(part);
             let _ = extract("kustomization.yaml", part, &index);
+            // Read as Helm values too: every mapping of the file is searched for images.
+            let _ = extract("values.yaml", part, &index);
         }
         for odd in [
             "", "---", "--- |\n  x\n", "- - -", "? a\n: b\n", "!!binary aGVsbG8=", "{", "[]",
@@ -994,6 +1265,7 @@ spec:
         ] {
             let index = LineIndex::new(odd);
             let _ = extract("kustomization.yaml", odd, &index);
+            let _ = extract("values.yaml", odd, &index);
         }
     }
 }

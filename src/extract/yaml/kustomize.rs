@@ -406,7 +406,7 @@ fn inline(node: &Node, text: &str, index: &LineIndex) -> Vec<PatchBody> {
     };
     let at = Locator::embedded(text, index, node, value);
     let mut docs = Vec::new();
-    if tree::parse(value, |doc| docs.push(doc.clone())).is_err() {
+    if tree::parse(value, true, |doc| docs.push(doc.clone())).is_err() {
         return Vec::new();
     }
     bodies(&docs, &at)

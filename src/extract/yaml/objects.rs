@@ -16,6 +16,9 @@ pub(super) struct Cx<'a> {
     pub index: &'a LineIndex,
     /// Whether the file is a `kustomization.yaml` (only such files are read by kustomize).
     pub kustomize_file: bool,
+    /// Whether the file's name marks it as Helm values (see [`super::values`]): only
+    /// such files are searched for images at any depth, never arbitrary YAML.
+    pub values_file: bool,
     pub facts: Vec<Fact>,
 }
 
@@ -56,6 +59,16 @@ impl Cx<'_> {
             return;
         }
         let api = doc.str_at(&["apiVersion"]).unwrap_or("");
+        if self.values_file && api.is_empty() {
+            // Helm values, whatever keys they have (`kind:` included): the chart decides
+            // what they mean, so only their images are read.
+            let mut d = DocCx {
+                cx: self,
+                namespace: None,
+            };
+            d.values_images(doc, "values");
+            return;
+        }
         let kind = doc.get("kind");
         let namespace = doc.str_at(&["metadata", "namespace"]).map(str::to_owned);
         let group = api.split_once('/').map_or("", |(g, _)| g);
@@ -230,6 +243,9 @@ impl Cx<'_> {
                 entry.get("version"),
                 format!("helmChart {name}"),
             );
+            if let Some(values) = entry.get("valuesInline") {
+                d.values_images(values, &format!("helmChart {name} valuesInline"));
+            }
         }
     }
 }
@@ -273,7 +289,7 @@ impl DocCx<'_, '_> {
     }
 
     /// A pin for an image string `repo:tag@digest`; the span is the tag when there is one.
-    fn image_pin(&self, kind: PinKind, node: &Node, context: String) -> Option<Pin> {
+    pub(super) fn image_pin(&self, kind: PinKind, node: &Node, context: String) -> Option<Pin> {
         let value = node.str()?.trim();
         if value.is_empty() {
             return None;
@@ -523,8 +539,7 @@ impl DocCx<'_, '_> {
             }
         }
         if let Some(values) = spec.and_then(|s| s.get("values")) {
-            let mut path = String::new();
-            self.values_images(values, &mut path);
+            self.values_images(values, "values");
         }
     }
 
@@ -572,82 +587,6 @@ impl DocCx<'_, '_> {
         self.push_pin(pin);
     }
 
-    /// Walk HelmRelease values for `image:` keys: `image: repo:tag` strings and
-    /// `image: {registry?, repository, tag?, digest?}` mappings.
-    fn values_images(&mut self, node: &Node, path: &mut String) {
-        let len = path.len();
-        match &node.val {
-            Val::Map(entries) => {
-                for (key, value) in entries {
-                    let Some(key) = key.str() else {
-                        continue;
-                    };
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(key);
-                    if key == "image" && matches!(value.val, Val::Scalar(_)) {
-                        let context = format!("values {path}");
-                        if let Some(pin) = self.image_pin(PinKind::HelmValuesImage, value, context)
-                        {
-                            self.push_pin(pin);
-                        }
-                    } else if key == "image" && value.get("repository").is_some() {
-                        self.values_image_map(value, path);
-                    } else {
-                        self.values_images(value, path);
-                    }
-                    path.truncate(len);
-                }
-            }
-            Val::Seq(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    path.push_str(&format!("[{i}]"));
-                    self.values_images(item, path);
-                    path.truncate(len);
-                }
-            }
-            Val::Null | Val::Scalar(_) => {}
-        }
-    }
-
-    /// `image: {registry, repository, tag, digest}`: a pin on the tag (or the digest);
-    /// without either the chart's default applies, which is no pin of this file.
-    fn values_image_map(&mut self, image: &Node, path: &str) {
-        let text = self.cx.text;
-        let scalar = |key: &str| {
-            let node = image.get(key)?;
-            node.str().filter(|v| !v.is_empty()).map(|v| (v, node))
-        };
-        let Some((repository, repo_node)) = scalar("repository") else {
-            return;
-        };
-        let component = match scalar("registry") {
-            Some((registry, _)) => format!("{}/{}", registry.trim_end_matches('/'), repository),
-            None => repository.to_owned(),
-        };
-        let digest = scalar("digest");
-        let (reference, node, field) = match (scalar("tag"), digest) {
-            (Some((tag, node)), _) => (Reference::tag(tag), node, "tag"),
-            (None, Some((_, node))) => (Reference::absent(), node, "digest"),
-            (None, None) => return,
-        };
-        let reference = Reference {
-            digest: digest.map(|(d, _)| d.to_owned()),
-            ..reference
-        };
-        let pin = Pin {
-            kind: PinKind::HelmValuesImage,
-            component,
-            reference,
-            span: self.cx.span(node.value_range(text)),
-            overrides: None,
-            policy_ref: self.cx.setter_of(&[Some(node), Some(repo_node)]),
-            context: format!("values {path}.{field}"),
-        };
-        self.push_pin(pin);
-    }
-
     /// A kustomize `images[]` entry: `{name, newName?, newTag?, digest?}`.
     fn kustomize_image(&mut self, entry: &Node) {
         let text = self.cx.text;
@@ -686,29 +625,39 @@ impl DocCx<'_, '_> {
         self.push_pin(pin);
     }
 
-    /// Chart list entries: `{name, chart: {name, version}}` or `{name, version}`.
+    /// Chart list entries: `{name, chart: {name, version}}` or `{name, version}`, and
+    /// the images of an entry's inline `values` (the values a ResourceSet input or a
+    /// chart list hands to its HelmRelease).
     fn chart_list(&mut self, entries: &[Node]) {
         for entry in entries {
-            let chart = entry.get("chart");
-            let version = chart
-                .and_then(|c| c.get("version"))
-                .or_else(|| entry.get("version"));
-            let Some(version) = version.filter(|v| v.str().is_some()) else {
-                continue;
-            };
-            let chart_name = chart
-                .and_then(|c| c.get("name").or(Some(c)))
-                .filter(|n| n.str().is_some())
-                .or_else(|| entry.get("name"));
-            let Some(chart_node) = chart_name else {
-                continue;
-            };
-            let Some(chart) = chart_node.str() else {
-                continue;
-            };
-            let label = entry.str_at(&["name"]).unwrap_or(chart);
-            self.chart_pin(chart, chart_node, Some(version), format!("chart {label}"));
+            self.chart_list_entry(entry);
+            if let Some(values) = entry.get("values").filter(|v| matches!(v.val, Val::Map(_))) {
+                let label = entry.str_at(&["name"]).unwrap_or("");
+                self.values_images(values, &format!("chart {label} values"));
+            }
         }
+    }
+
+    fn chart_list_entry(&mut self, entry: &Node) {
+        let chart = entry.get("chart");
+        let version = chart
+            .and_then(|c| c.get("version"))
+            .or_else(|| entry.get("version"));
+        let Some(version) = version.filter(|v| v.str().is_some()) else {
+            return;
+        };
+        let chart_name = chart
+            .and_then(|c| c.get("name").or(Some(c)))
+            .filter(|n| n.str().is_some())
+            .or_else(|| entry.get("name"));
+        let Some(chart_node) = chart_name else {
+            return;
+        };
+        let Some(chart) = chart_node.str() else {
+            return;
+        };
+        let label = entry.str_at(&["name"]).unwrap_or(chart);
+        self.chart_pin(chart, chart_node, Some(version), format!("chart {label}"));
     }
 }
 

@@ -240,8 +240,14 @@ enum Frame {
 
 /// Parse every document of `text`, handing each one that may hold a fact (a mapping or
 /// a sequence, not skipped for its `kind:`) to `on_document` as soon as it is complete,
-/// so that only one document's tree is in memory at a time.
-pub(crate) fn parse(text: &str, mut on_document: impl FnMut(&Node)) -> Result<(), ParseError> {
+/// so that only one document's tree is in memory at a time. With `skip_kinds` false no
+/// document is skipped for its `kind:` (a Helm values file may have a top-level `kind`
+/// key of its own: `kind: DaemonSet` picks the chart's workload).
+pub(crate) fn parse(
+    text: &str,
+    skip_kinds: bool,
+    mut on_document: impl FnMut(&Node),
+) -> Result<(), ParseError> {
     let limits = Limits::new();
     let options = serde_saphyr::granit_parser::options! {
         emit_comments: false,
@@ -439,9 +445,12 @@ pub(crate) fn parse(text: &str, mut on_document: impl FnMut(&Node)) -> Result<()
             Some(Frame::Skip { .. }) => {}
         }
         // A top-level `kind:` that cannot hold a fact: skip the rest of the document.
-        if let [Frame::Map {
-            entries, key: None, ..
-        }] = stack.as_slice()
+        if let (
+            true,
+            [Frame::Map {
+                entries, key: None, ..
+            }],
+        ) = (skip_kinds, stack.as_slice())
         {
             if let Some((k, v)) = entries.last() {
                 if k.str() == Some("kind") && v.str().is_some_and(|kind| !KINDS.contains(&kind)) {
