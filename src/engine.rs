@@ -190,6 +190,7 @@ pub fn run_config(root: &Path, opts: &Options) -> Result<Config, Error> {
     if let Some(size) = opts.max_file_size {
         config.max_file_size = size;
     }
+    config.own_repositories = crate::source::git::own_repositories(root);
     Ok(config)
 }
 

@@ -1296,3 +1296,64 @@ fn the_pin_ledger_changes_no_answer_and_a_damaged_one_is_rebuilt() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), uncached.stdout);
     assert!(!ledger.exists(), "PROMOLINT_NO_CACHE wrote the ledger");
 }
+
+// ----- GitOps sources that deploy this repository -----
+
+/// A production Flux GitRepository and Argo CD Application following branch `main` of
+/// `url`, at lines 9 (`branch`) and 18 (`targetRevision`).
+fn gitops_sources(url: &str) -> String {
+    format!(
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  \
+         name: tenant\n  namespace: prod\nspec:\n  url: {url}\n  ref:\n    branch: main\n\
+         ---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app\n\
+         spec:\n  source:\n    repoURL: {url}\n    targetRevision: main\n    path: clusters/prod\n  \
+         destination:\n    namespace: prod\n"
+    )
+}
+
+#[test]
+fn a_gitops_source_that_deploys_this_repository_is_no_mutable_reference() {
+    let r = Repo::init("own-source");
+    r.write(
+        "clusters/prod/sources.yaml",
+        &gitops_sources("https://github.com/Acme/GitOps.git"),
+    );
+    r.commit("sources");
+    // No remote: nothing says the URL is this repository; a branch in prod is an error.
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 1);
+    assert_eq!(
+        json_findings(&out)
+            .iter()
+            .map(|f| f.0.as_str())
+            .collect::<Vec<_>>(),
+        ["PL001", "PL001"]
+    );
+    // The same repository under any transport: how GitOps deploys, no finding.
+    r.git(&["remote", "add", "origin", "https://example.com/elsewhere"]);
+    for remote in [
+        "git@github.com:acme/gitops.git",
+        "https://github.com/acme/gitops",
+        "ssh://git@github.com/acme/gitops/",
+    ] {
+        r.git(&["remote", "set-url", "origin", remote]);
+        let out = r.run(&["check", "--format", "json"]);
+        expect_code(&out, 0);
+        assert_eq!(json_findings(&out), vec![], "{remote}");
+    }
+    // Another repository's branch is still a mutable pin.
+    r.write(
+        "clusters/prod/sources.yaml",
+        &gitops_sources("https://github.com/acme/other"),
+    );
+    r.commit("other");
+    let out = r.run(&["check", "--format", "json"]);
+    expect_code(&out, 1);
+    assert_eq!(
+        json_findings(&out),
+        vec![
+            found("PL001", "clusters/prod/sources.yaml", 9, 13, None),
+            found("PL001", "clusters/prod/sources.yaml", 18, 21, None),
+        ]
+    );
+}

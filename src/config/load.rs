@@ -1404,6 +1404,7 @@ rules:
                 ),
             ]),
             max_file_size: 4_194_304,
+            own_repositories: vec![],
         };
         assert_eq!(config, expected);
         let envs = Environments::from_config(&config).unwrap_or_else(|e| panic!("{e}"));

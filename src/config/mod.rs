@@ -35,6 +35,10 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleConfig>,
     /// Files larger than this are skipped with a PL000 note.
     pub max_file_size: u64,
+    /// This repository's identities (`host/path` of its remotes, see
+    /// [`crate::source::git::repository_identity`]): not read from the file but from the
+    /// repository, so that a GitOps source that deploys this repository is recognised.
+    pub own_repositories: Vec<String>,
 }
 
 impl Default for Config {
@@ -47,6 +51,7 @@ impl Default for Config {
             promotion: PromotionConfig::default(),
             rules: BTreeMap::new(),
             max_file_size: crate::extract::DEFAULT_SIZE_LIMIT,
+            own_repositories: Vec::new(),
         }
     }
 }

@@ -10,7 +10,7 @@ pub const ID: &str = "PL001";
 pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
     for p in &snap.pins {
         let pin = snap.pin(p);
-        if is_gitops_sync_source(pin) {
+        if is_gitops_sync_source(pin) || deploys_this_repository(pin, config) {
             continue;
         }
         let Some(why) = mutability(pin, &config.mutable_tags) else {
@@ -29,6 +29,16 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
 /// named `flux-system`): following its branch is how GitOps works, not a mutable pin.
 fn is_gitops_sync_source(pin: &Pin) -> bool {
     pin.kind == PinKind::GitRef && pin.context == "GitRepository flux-system"
+}
+
+/// A Flux GitRepository or Argo CD Application source that is this repository (one of its
+/// remotes): its branch is how GitOps deploys what this repository holds, and what it
+/// deploys is judged in the repository's own files.
+fn deploys_this_repository(pin: &Pin, config: &Config) -> bool {
+    pin.kind == PinKind::GitRef
+        && !config.own_repositories.is_empty()
+        && crate::source::git::repository_identity(&pin.component)
+            .is_some_and(|id| config.own_repositories.contains(&id))
 }
 
 /// Why a pin's reference can move, or `None` when it cannot.

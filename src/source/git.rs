@@ -1437,6 +1437,56 @@ fn topological(mut commits: HashMap<ObjectId, CommitInfo>) -> Vec<CommitInfo> {
 }
 
 /// The per-thread handle settings (see the cache constants).
+/// How a Git URL names a repository, whatever the transport: `host/path`, lower case,
+/// without user, port, `.git` or slashes at the ends. `https://github.com/Acme/gitops.git`,
+/// `git@github.com:acme/gitops` and `ssh://git@github.com/acme/gitops/` are all
+/// `github.com/acme/gitops`, and so is `https://github.com/acme/gitops.git//clusters/prod`
+/// (a directory of it). `None` for local paths and URLs without a host.
+pub fn repository_identity(url: &str) -> Option<String> {
+    let parsed = gix::url::parse(url.trim().as_bytes().as_bstr()).ok()?;
+    let host = parsed.host()?.to_ascii_lowercase();
+    if host.is_empty() {
+        return None;
+    }
+    let path = parsed.path.to_str_lossy();
+    // `repo//subdir` (Argo CD and Kustomize name a directory of a repository so).
+    let path = path.trim_start_matches('/');
+    let path = path
+        .split("//")
+        .next()
+        .unwrap_or(path)
+        .trim_end_matches('/');
+    let path = path
+        .strip_suffix(".git")
+        .unwrap_or(path)
+        .trim_end_matches('/');
+    if path.is_empty() {
+        return None;
+    }
+    Some(format!("{host}/{}", path.to_ascii_lowercase()))
+}
+
+/// The identities of the remotes of the repository at `root` (empty outside a repository
+/// or without remotes). Only the configuration is read; nothing is fetched or run.
+pub fn own_repositories(root: &Path) -> Vec<String> {
+    let Ok(repo) = gix::ThreadSafeRepository::discover_with_environment_overrides(root) else {
+        return Vec::new();
+    };
+    let repo = repo.to_thread_local();
+    let mut out: Vec<String> = repo
+        .remote_names()
+        .iter()
+        .filter_map(|name| repo.find_remote(name.as_bstr()).ok())
+        .filter_map(|remote| {
+            let url = remote.url(gix::remote::Direction::Fetch)?;
+            repository_identity(&url.to_bstring().to_str_lossy())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn configure(repo: &mut gix::Repository) {
     repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
     repo.objects

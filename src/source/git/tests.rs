@@ -1215,3 +1215,32 @@ fn bench_history_and_staged() {
     }
     eprintln!("diff_trees (1000, one thread): {:?}", t.elapsed());
 }
+
+#[test]
+fn repository_identities_ignore_transport_user_case_and_suffixes() {
+    for url in [
+        "https://github.com/Acme/GitOps.git",
+        "https://user:token@github.com/acme/gitops/",
+        "git@github.com:acme/gitops.git",
+        "ssh://git@github.com/acme/gitops",
+        "https://github.com/acme/gitops.git//clusters/prod",
+    ] {
+        assert_eq!(
+            repository_identity(url).as_deref(),
+            Some("github.com/acme/gitops"),
+            "{url}"
+        );
+    }
+    assert_eq!(
+        repository_identity("https://gitlab.example.com:8443/group/sub/deploy").as_deref(),
+        Some("gitlab.example.com/group/sub/deploy")
+    );
+    for url in [
+        "/srv/git/deploy.git",
+        "file:///srv/git/deploy.git",
+        "https://github.com/",
+        "",
+    ] {
+        assert_eq!(repository_identity(url), None, "{url}");
+    }
+}
