@@ -28,6 +28,8 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             continue;
         }
         let env = after.envs.get(p.env);
+        // One finding per pin, naming every predecessor that lacks the version.
+        let mut lacking: Vec<(usize, bool)> = Vec::new();
         for &pred in &env.after {
             let pred_name = &after.envs.get(pred).name;
             // A predecessor that only ever pinned mutable tags (`latest`) gives no lineage
@@ -62,20 +64,10 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             {
                 continue;
             }
-            let mut f = if same_change {
-                let message = format!(
-                    "{} pins {component} to {}, which {pred_name} has not run before this change ({pred_name} moves to {v} in the same change)",
-                    env.name,
-                    shown_version(&after.pin(p).reference.value, &v),
-                );
-                let mut f = Finding::on_pin(after, ID, p, message);
-                f.related.extend(pred_pins(after, pred, component, |pv| {
-                    format!("{pred_name} moves to {pv} here")
-                }));
-                f
-            } else {
-                not_run(after, p, pred, &v)
-            };
+            lacking.push((pred, same_change));
+        }
+        if !lacking.is_empty() {
+            let mut f = not_run(after, p, &lacking, &v);
             f.commit = ctx.commit.map(str::to_string);
             out.push(f);
         }
@@ -86,10 +78,15 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 /// ever did in the history.
 pub fn check_tree(snap: &Snapshot, history: &HistoryIndex, out: &mut Vec<Finding>) {
     for p in &snap.pins {
-        for pred in unrun_predecessors(snap, history, p) {
-            if let Some(v) = lineage_version(snap, p, &default_mutable()) {
-                out.push(not_run(snap, p, pred, &v));
-            }
+        let lacking: Vec<(usize, bool)> = unrun_predecessors(snap, history, p)
+            .into_iter()
+            .map(|pred| (pred, false))
+            .collect();
+        if lacking.is_empty() {
+            continue;
+        }
+        if let Some(v) = lineage_version(snap, p, &default_mutable()) {
+            out.push(not_run(snap, p, &lacking, &v));
         }
     }
 }
@@ -158,34 +155,53 @@ fn passed_through(
     })
 }
 
-/// `prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)`, with the
-/// predecessor's current pins as related locations.
-fn not_run(snap: &Snapshot, p: &EffectivePin, pred: usize, v: &str) -> Finding {
+/// `prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)`: one finding
+/// for the pin, with a clause for each predecessor that lacks the version (`true`: it moves
+/// to it in the same change, which a protected environment may not follow) and their
+/// current pins as related locations.
+fn not_run(snap: &Snapshot, p: &EffectivePin, lacking: &[(usize, bool)], v: &str) -> Finding {
     let pin = snap.pin(p);
     let env = &snap.envs.get(p.env).name;
-    let pred_name = &snap.envs.get(pred).name;
-    let mut runs: Vec<String> = snap
-        .pins_of(pred, &pin.component)
-        .filter_map(|q| snap.version(q))
-        .collect();
-    runs.sort_by(|a, b| cmp_versions(b, a).unwrap_or_else(|| a.cmp(b)));
-    runs.dedup();
-    let runs = if runs.is_empty() {
-        String::new()
-    } else {
-        format!(" ({pred_name} runs {})", runs.join(", "))
-    };
+    let mut clauses = Vec::new();
+    let mut related = Vec::new();
+    for &(pred, same_change) in lacking {
+        let pred_name = &snap.envs.get(pred).name;
+        if same_change {
+            clauses.push(format!(
+                "{pred_name} has not run before this change ({pred_name} moves to {v} in the same change)"
+            ));
+            related.extend(pred_pins(snap, pred, &pin.component, |pv| {
+                format!("{pred_name} moves to {pv} here")
+            }));
+            continue;
+        }
+        let mut runs: Vec<String> = snap
+            .pins_of(pred, &pin.component)
+            .filter_map(|q| snap.version(q))
+            .collect();
+        runs.sort_by(|a, b| cmp_versions(b, a).unwrap_or_else(|| a.cmp(b)));
+        runs.dedup();
+        clauses.push(if runs.is_empty() {
+            format!("{pred_name} has not run")
+        } else {
+            format!(
+                "{pred_name} has not run ({pred_name} runs {})",
+                runs.join(", ")
+            )
+        });
+        related.extend(pred_pins(snap, pred, &pin.component, |pv| {
+            format!("{pred_name} runs {pv} here")
+        }));
+    }
     let message = format!(
-        "{env} pins {} to {}, which {pred_name} has not run{runs}",
+        "{env} pins {} to {}, which {}",
         pin.component,
         shown_version(&pin.reference.value, v),
+        clauses.join("; "),
     );
     let mut f = Finding::on_pin(snap, ID, p, message);
     f.level = env_level(snap, p.env);
-    f.related
-        .extend(pred_pins(snap, pred, &pin.component, |pv| {
-            format!("{pred_name} runs {pv} here")
-        }));
+    f.related.extend(related);
     f
 }
 
