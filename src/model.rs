@@ -530,6 +530,69 @@ pub enum FactKind {
     /// A JSON 6902 patch file.
     JsonPatch(JsonPatch),
     ConfigInclude(ConfigInclude),
+    FluxKustomization(FluxKustomization),
+    /// A kustomization's `configMapGenerator` entry.
+    ConfigMapSource(ConfigMapSource),
+    /// A pin whose value is a Flux `${VAR}` substitution: a version only where a Flux
+    /// Kustomization fills the variable in (see `snapshot::substitute`).
+    TemplatedPin(TemplatedPin),
+}
+
+/// A Flux Kustomization (`kustomize.toolkit.fluxcd.io`): the directory it builds and
+/// the variables its `postBuild` substitutes there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FluxKustomization {
+    /// `spec.path`, repository-relative without a leading `./` (empty: the root).
+    pub path: String,
+    /// `spec.postBuild.substitute`: variable, value, span of the value.
+    pub substitute: Vec<(String, String, Span)>,
+    /// `spec.postBuild.substituteFrom` ConfigMap names, in order (a Secret's values are
+    /// not in the repository in clear, so Secrets are not listed).
+    pub substitute_from: Vec<String>,
+}
+
+/// A ConfigMap a kustomization generates (`configMapGenerator`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConfigMapSource {
+    pub name: String,
+    /// Its `envs` files as written (relative to the kustomization's directory); their
+    /// values are read through the env files' own pins.
+    pub env_files: Vec<String>,
+    /// Its `literals`: key, value, span of the value.
+    pub literals: Vec<(String, String, Span)>,
+}
+
+/// A pin written as a substitution: `ghcr.io/acme/app:${APP_VERSION}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TemplatedPin {
+    /// The pin with the placeholder as its span and the default (or nothing) as its value.
+    pub pin: Pin,
+    pub var: String,
+    /// The `${VAR:=default}` / `${VAR:-default}` default.
+    pub default: Option<String>,
+}
+
+/// Parse a value that is exactly one Flux substitution: `${VAR}`, `${VAR:=d}`,
+/// `${VAR:-d}` → (variable, default). Anything else (`v${X}`, two variables) is `None`:
+/// a partly templated value is no version we can compute.
+pub fn parse_substitution(value: &str) -> Option<(&str, Option<&str>)> {
+    let inner = value.strip_prefix("${")?.strip_suffix('}')?;
+    let (var, default) = match inner.find([':', '-', '=']) {
+        Some(i) => {
+            let rest = &inner[i..];
+            let d = rest
+                .strip_prefix(":=")
+                .or_else(|| rest.strip_prefix(":-"))
+                .or_else(|| rest.strip_prefix('='))
+                .or_else(|| rest.strip_prefix('-'))?;
+            (&inner[..i], Some(d))
+        }
+        None => (inner, None),
+    };
+    let valid = !var.is_empty()
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && default.is_none_or(|d| !d.contains(['$', '{', '}']));
+    valid.then_some((var, default))
 }
 
 /// One fact with the Kubernetes namespace of the document it came from (an environment

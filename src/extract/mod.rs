@@ -99,7 +99,7 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
                 &YAML,
                 "image|version|Version|ref:|Tag|tag:|digest:|resources:|bases:|components:\
                  |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation\
-                 |HelmRelease|patches|/spec/",
+                 |HelmRelease|patches|/spec/|postBuild|configMapGenerator",
             ) else {
                 return true;
             };
