@@ -193,8 +193,7 @@ impl Snapshot {
             .collect();
 
         // Flux substitutions first: the env-file pins they read are their values, not pins.
-        let substituted =
-            substitute::resolve(&files, &by_path, &file_env, &envs, &includers);
+        let substituted = substitute::resolve(&files, &by_path, &file_env, &envs, &includers);
         let mut pins = substituted.pins;
         let mut policies = Vec::new();
         let mut image_repositories = Vec::new();

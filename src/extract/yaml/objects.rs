@@ -4,8 +4,9 @@
 use super::kustomize::{self, Locator};
 use super::tree::{Node, Val};
 use crate::model::{
-    parse_substitution, split_image, ConfigMapSource, Fact, FactKind, FluxKustomization, Field, ImageRepository, Kustomization, LineIndex, Pin, PinKind,
-    PolicyOrder, PolicySource, RefKind, Reference, Span, TagPolicy, TemplatedPin,
+    parse_substitution, split_image, ConfigMapSource, Fact, FactKind, Field, FluxKustomization,
+    ImageRepository, Kustomization, LineIndex, Pin, PinKind, PolicyOrder, PolicySource, RefKind,
+    Reference, Span, TagPolicy, TemplatedPin,
 };
 use std::ops::Range;
 
@@ -247,11 +248,12 @@ impl Cx<'_> {
                 let range = literal.range_of(self.text, key.len() + 1, value);
                 literals.push((key.trim().to_owned(), value.to_owned(), self.span(range)));
             }
-            self.facts.push(Fact::new(FactKind::ConfigMapSource(ConfigMapSource {
-                name: name.to_owned(),
-                env_files,
-                literals,
-            })));
+            self.facts
+                .push(Fact::new(FactKind::ConfigMapSource(ConfigMapSource {
+                    name: name.to_owned(),
+                    env_files,
+                    literals,
+                })));
         }
         let mut d = DocCx {
             cx: self,
