@@ -551,14 +551,15 @@ pub struct FluxKustomization {
     pub substitute_from: Vec<String>,
 }
 
-/// A ConfigMap a kustomization generates (`configMapGenerator`).
+/// A ConfigMap in the repository: a kustomization's `configMapGenerator` entry, or a
+/// ConfigMap manifest (its `data` as literals).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfigMapSource {
     pub name: String,
     /// Its `envs` files as written (relative to the kustomization's directory); their
     /// values are read through the env files' own pins.
     pub env_files: Vec<String>,
-    /// Its `literals`: key, value, span of the value.
+    /// Its `literals` (a manifest's `data`): key, value, span of the value.
     pub literals: Vec<(String, String, Span)>,
 }
 
@@ -676,6 +677,33 @@ pub fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn substitutions_parse_whole_placeholders_only() {
+        assert_eq!(
+            parse_substitution("${APP_VERSION}"),
+            Some(("APP_VERSION", None))
+        );
+        assert_eq!(
+            parse_substitution("${V:=1.2.3}"),
+            Some(("V", Some("1.2.3")))
+        );
+        assert_eq!(
+            parse_substitution("${V:-v2.0.1}"),
+            Some(("V", Some("v2.0.1")))
+        );
+        assert_eq!(parse_substitution("${V=}"), Some(("V", Some(""))));
+        for partial in [
+            "v${V}",
+            "${V}-alpine",
+            "${A}${B}",
+            "${}",
+            "${V:=${W}}",
+            "${V?x}",
+        ] {
+            assert_eq!(parse_substitution(partial), None, "{partial}");
+        }
+    }
 
     #[test]
     fn line_index_counts_scalars_and_lines() {

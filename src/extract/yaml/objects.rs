@@ -106,6 +106,7 @@ impl Cx<'_> {
             ("source.toolkit.fluxcd.io", "GitRepository") => d.git_repository(doc, name),
             ("helm.toolkit.fluxcd.io", "HelmRelease") => d.helm_release(doc, name),
             ("kustomize.toolkit.fluxcd.io", "Kustomization") => d.flux_kustomization(doc),
+            ("", "ConfigMap") => d.config_map(doc, name),
             // kustomize's own apiVersion, or none at all (`v1` would be some other object).
             ("kustomize.config.k8s.io" | "", "Kustomization" | "Component")
                 if d.cx.kustomize_file && (api.is_empty() || !group.is_empty()) =>
@@ -313,8 +314,11 @@ impl DocCx<'_, '_> {
                 };
                 let name = container.str_at(&["name"]).unwrap_or("");
                 let context = format!("{label} {name}");
-                if let Some(templated) = self.templated_image_pin(image, &context) {
-                    self.push(FactKind::TemplatedPin(templated));
+                // A placeholder is never a literal tag: a templated pin, or nothing.
+                if image.str().is_some_and(|v| v.contains("${")) {
+                    if let Some(templated) = self.templated_image_pin(image, &context) {
+                        self.push(FactKind::TemplatedPin(templated));
+                    }
                     continue;
                 }
                 if let Some(pin) = self.image_pin(PinKind::ContainerImage, image, context) {
@@ -325,9 +329,8 @@ impl DocCx<'_, '_> {
     }
 
     /// An image whose tag is a Flux substitution (`repo:${VAR}`, `repo:${VAR:=1.2.3}`):
-    /// a templated pin spanning the placeholder. `Some` for any `${` in the image, so that
-    /// a placeholder is never read as a literal tag; a partly templated tag (`v${X}`)
-    /// keeps no variable and so never resolves.
+    /// a templated pin spanning the placeholder. `None` for a partly templated tag
+    /// (`v${X}`) or repository: no version can be computed from it.
     pub(super) fn templated_image_pin(&self, node: &Node, context: &str) -> Option<TemplatedPin> {
         let value = node.str()?.trim();
         let at = value.find("${")?;
@@ -390,6 +393,34 @@ impl DocCx<'_, '_> {
             substitute,
             substitute_from,
         }));
+    }
+
+    /// A ConfigMap written out: its `data` entries are values a Flux `substituteFrom` may
+    /// read. Only what could be a variable's value is kept (a variable-like key, a short
+    /// one-line value), not dashboards or scripts.
+    fn config_map(&mut self, doc: &Node, name: &str) {
+        let Some(Val::Map(entries)) = doc.get("data").map(|d| &d.val) else {
+            return;
+        };
+        let mut literals = Vec::new();
+        for (key, value) in entries {
+            let (Some(k), Some(v)) = (key.str(), value.str()) else {
+                continue;
+            };
+            let variable =
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if variable && v.len() <= 256 && !v.contains('\n') {
+                let span = self.cx.span(value.value_range(self.cx.text));
+                literals.push((k.to_owned(), v.to_owned(), span));
+            }
+        }
+        if !literals.is_empty() {
+            self.push(FactKind::ConfigMapSource(ConfigMapSource {
+                name: name.to_owned(),
+                env_files: Vec::new(),
+                literals,
+            }));
+        }
     }
 
     /// A pin for an image string `repo:tag@digest`; the span is the tag when there is one.
@@ -659,6 +690,31 @@ impl DocCx<'_, '_> {
         let text = self.cx.text;
         let version =
             version.and_then(|n| n.str().filter(|v| !v.trim().is_empty()).map(|v| (v, n)));
+        // `version: ${CHART_VERSION:=1.2.3}` is Flux's to fill in, not a range: a templated
+        // pin, or nothing when the value is only partly a placeholder.
+        if let Some((v, n)) = version.filter(|(v, _)| v.contains("${")) {
+            if let Some((var, default)) = parse_substitution(v.trim()) {
+                let pin = Pin {
+                    kind: PinKind::HelmChart,
+                    component: chart.to_owned(),
+                    reference: Reference {
+                        kind: RefKind::Tag,
+                        value: default.unwrap_or("").to_owned(),
+                        digest: None,
+                    },
+                    span: self.cx.span(n.value_range(text)),
+                    overrides: None,
+                    policy_ref: None,
+                    context,
+                };
+                self.push(FactKind::TemplatedPin(TemplatedPin {
+                    pin,
+                    var: var.to_owned(),
+                    default: default.map(str::to_owned),
+                }));
+            }
+            return;
+        }
         let (reference, range, marker_node) = match version {
             Some((v, n)) => (
                 Reference {
