@@ -230,7 +230,7 @@ impl Cx<'_> {
             let Some(name) = entry.str_at(&["name"]) else {
                 continue;
             };
-            let env_files = entry
+            let env_files: Vec<String> = entry
                 .get("envs")
                 .map(Node::seq)
                 .unwrap_or(&[])
@@ -248,6 +248,10 @@ impl Cx<'_> {
                 };
                 let range = literal.range_of(self.text, key.len() + 1, value);
                 literals.push((key.trim().to_owned(), value.to_owned(), self.span(range)));
+            }
+            // A ConfigMap made only of `files` holds no variable we can read.
+            if env_files.is_empty() && literals.is_empty() {
+                continue;
             }
             self.facts
                 .push(Fact::new(FactKind::ConfigMapSource(ConfigMapSource {
