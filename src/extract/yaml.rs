@@ -454,7 +454,7 @@ spec:
     }
 
     #[test]
-    fn unknown_kinds_and_flux_kustomizations_yield_nothing() {
+    fn unknown_kinds_and_flux_kustomizations_yield_no_pins() {
         let text = r#"apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -475,7 +475,20 @@ spec:
 ---
 just a scalar
 "#;
-        assert!(run("clusters/live/kustomization.yaml", text).is_empty());
+        // No pin: the ConfigMap's data is only what a substitution may read, the Flux
+        // Kustomization only the directory it builds (its `images` is no kustomize field).
+        let facts = run("clusters/live/kustomization.yaml", text);
+        assert!(pins_in(&facts).is_empty(), "{facts:?}");
+        let kinds: Vec<bool> = facts
+            .iter()
+            .map(|f| {
+                matches!(
+                    f.kind,
+                    FactKind::ConfigMapSource(_) | FactKind::FluxKustomization(_)
+                )
+            })
+            .collect();
+        assert_eq!(kinds, [true, true]);
         // kustomize reads only files named kustomization.yaml/.yml/Kustomization.
         let kustomize = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - {name: a, newTag: v1}\n";
         assert!(run("examples/overlay.yaml", kustomize).is_empty());
