@@ -277,3 +277,111 @@ fn builds(
         None => dir.is_empty() || files[fi].path.starts_with(&format!("{dir}/")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    /// `(environment, component, value, path:line:column)` of every effective pin.
+    fn resolved(files: &[(&str, &str)]) -> Vec<String> {
+        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+        let snap = match crate::engine::snapshot_from_bytes(&bytes, &Config::default()) {
+            Ok(s) => s,
+            Err(e) => panic!("snapshot: {e}"),
+        };
+        snap.pins
+            .iter()
+            .map(|p| {
+                let pin = snap.pin(p);
+                format!(
+                    "{} {} {} {}:{}:{}",
+                    snap.envs.get(p.env).name,
+                    pin.component,
+                    pin.reference.value,
+                    snap.path(p.file),
+                    pin.span.line,
+                    pin.span.column
+                )
+            })
+            .collect()
+    }
+
+    fn flux(path: &str, post_build: &str) -> String {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\nspec:\n  path: {path}\n  postBuild:\n{post_build}"
+        )
+    }
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: ghcr.io/acme/a:${A_VERSION:=0.1.0}\n        - name: b\n          image: ghcr.io/acme/b:${B_VERSION:=0.1.0}\n        - name: c\n          image: ghcr.io/acme/c:${C_VERSION:=0.1.0}\n        - name: d\n          image: ghcr.io/acme/d:${D_VERSION:=0.1.0}\n        - name: e\n          image: ghcr.io/acme/e:${E_VERSION}\n";
+
+    /// `substitute` beats every ConfigMap, a later ConfigMap beats an earlier one, a
+    /// ConfigMap beats the default, and a variable set nowhere without default is no pin.
+    /// The directory has no kustomization: Flux builds every manifest below it.
+    #[test]
+    fn precedence_of_substitute_config_maps_and_default() {
+        let live = flux(
+            "./apps",
+            "    substitute:\n      A_VERSION: \"4.0.0\"\n    substituteFrom:\n      - kind: ConfigMap\n        name: first\n      - kind: ConfigMap\n        name: second\n",
+        );
+        let first = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\ndata:\n  A_VERSION: \"1.0.0\"\n  B_VERSION: \"1.0.0\"\n  C_VERSION: \"1.0.0\"\n";
+        let generator = "resources: []\nconfigMapGenerator:\n  - name: second\n    literals:\n      - B_VERSION=2.0.0\n";
+        let seen = resolved(&[
+            ("clusters/live/apps.yaml", &live),
+            ("clusters/live/first.yaml", first),
+            ("clusters/live/kustomization.yaml", generator),
+            ("apps/app/deployment.yaml", DEPLOYMENT),
+        ]);
+        assert_eq!(
+            seen,
+            [
+                "live ghcr.io/acme/a 4.0.0 clusters/live/apps.yaml:9:19",
+                "live ghcr.io/acme/c 1.0.0 clusters/live/first.yaml:8:15",
+                "live ghcr.io/acme/b 2.0.0 clusters/live/kustomization.yaml:5:19",
+                "live ghcr.io/acme/d 0.1.0 apps/app/deployment.yaml:16:33",
+            ]
+        );
+    }
+
+    /// Each cluster reads the ConfigMap generated in its own directory, whose env file's
+    /// value is the pin (and no longer a version key of its own); a Flux Kustomization whose
+    /// path does not build the file fills nothing in.
+    #[test]
+    fn each_cluster_reads_its_own_generated_config_map() {
+        let from = "    substituteFrom:\n      - kind: ConfigMap\n        name: versions\n";
+        let generator = "resources: [apps.yaml]\nconfigMapGenerator:\n  - name: versions\n    envs: [versions.env]\n";
+        let dev = flux("./apps", from);
+        let live = flux("./apps", from);
+        let elsewhere = flux("./other", from);
+        let seen = resolved(&[
+            (
+                "apps/kustomization.yaml",
+                "resources: [app/deployment.yaml]\n",
+            ),
+            ("apps/app/deployment.yaml", DEPLOYMENT),
+            ("clusters/dev/apps.yaml", &dev),
+            ("clusters/dev/kustomization.yaml", generator),
+            ("clusters/dev/versions.env", "E_VERSION=1.1.0\n"),
+            ("clusters/live/apps.yaml", &live),
+            ("clusters/live/other.yaml", &elsewhere),
+            ("clusters/live/kustomization.yaml", generator),
+            (
+                "clusters/live/versions.env",
+                "E_VERSION=1.0.0\nUNUSED_VERSION=9\n",
+            ),
+        ]);
+        let e: Vec<&String> = seen.iter().filter(|s| s.contains("/e ")).collect();
+        assert_eq!(
+            e,
+            [
+                "dev ghcr.io/acme/e 1.1.0 clusters/dev/versions.env:1:11",
+                "live ghcr.io/acme/e 1.0.0 clusters/live/versions.env:1:11",
+            ]
+        );
+        assert!(
+            seen.iter()
+                .any(|s| s == "live UNUSED_VERSION 9 clusters/live/versions.env:2:16"),
+            "{seen:#?}"
+        );
+        assert!(!seen.iter().any(|s| s.contains("E_VERSION")), "{seen:#?}");
+    }
+}
