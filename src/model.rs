@@ -530,6 +530,70 @@ pub enum FactKind {
     /// A JSON 6902 patch file.
     JsonPatch(JsonPatch),
     ConfigInclude(ConfigInclude),
+    FluxKustomization(FluxKustomization),
+    /// A kustomization's `configMapGenerator` entry.
+    ConfigMapSource(ConfigMapSource),
+    /// A pin whose value is a Flux `${VAR}` substitution: a version only where a Flux
+    /// Kustomization fills the variable in (see `snapshot::substitute`).
+    TemplatedPin(TemplatedPin),
+}
+
+/// A Flux Kustomization (`kustomize.toolkit.fluxcd.io`): the directory it builds and
+/// the variables its `postBuild` substitutes there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FluxKustomization {
+    /// `spec.path`, repository-relative without a leading `./` (empty: the root).
+    pub path: String,
+    /// `spec.postBuild.substitute`: variable, value, span of the value.
+    pub substitute: Vec<(String, String, Span)>,
+    /// `spec.postBuild.substituteFrom` ConfigMap names, in order (a Secret's values are
+    /// not in the repository in clear, so Secrets are not listed).
+    pub substitute_from: Vec<String>,
+}
+
+/// A ConfigMap in the repository: a kustomization's `configMapGenerator` entry, or a
+/// ConfigMap manifest (its `data` as literals).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConfigMapSource {
+    pub name: String,
+    /// Its `envs` files as written (relative to the kustomization's directory); their
+    /// values are read through the env files' own pins.
+    pub env_files: Vec<String>,
+    /// Its `literals` (a manifest's `data`): key, value, span of the value.
+    pub literals: Vec<(String, String, Span)>,
+}
+
+/// A pin written as a substitution: `ghcr.io/acme/app:${APP_VERSION}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TemplatedPin {
+    /// The pin with the placeholder as its span and the default (or nothing) as its value.
+    pub pin: Pin,
+    pub var: String,
+    /// The `${VAR:=default}` / `${VAR:-default}` default.
+    pub default: Option<String>,
+}
+
+/// Parse a value that is exactly one Flux substitution: `${VAR}`, `${VAR:=d}`,
+/// `${VAR:-d}` → (variable, default). Anything else (`v${X}`, two variables) is `None`:
+/// a partly templated value is no version we can compute.
+pub fn parse_substitution(value: &str) -> Option<(&str, Option<&str>)> {
+    let inner = value.strip_prefix("${")?.strip_suffix('}')?;
+    let (var, default) = match inner.find([':', '-', '=']) {
+        Some(i) => {
+            let rest = &inner[i..];
+            let d = rest
+                .strip_prefix(":=")
+                .or_else(|| rest.strip_prefix(":-"))
+                .or_else(|| rest.strip_prefix('='))
+                .or_else(|| rest.strip_prefix('-'))?;
+            (&inner[..i], Some(d))
+        }
+        None => (inner, None),
+    };
+    let valid = !var.is_empty()
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && default.is_none_or(|d| !d.contains(['$', '{', '}']));
+    valid.then_some((var, default))
 }
 
 /// One fact with the Kubernetes namespace of the document it came from (an environment
@@ -613,6 +677,33 @@ pub fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn substitutions_parse_whole_placeholders_only() {
+        assert_eq!(
+            parse_substitution("${APP_VERSION}"),
+            Some(("APP_VERSION", None))
+        );
+        assert_eq!(
+            parse_substitution("${V:=1.2.3}"),
+            Some(("V", Some("1.2.3")))
+        );
+        assert_eq!(
+            parse_substitution("${V:-v2.0.1}"),
+            Some(("V", Some("v2.0.1")))
+        );
+        assert_eq!(parse_substitution("${V=}"), Some(("V", Some(""))));
+        for partial in [
+            "v${V}",
+            "${V}-alpine",
+            "${A}${B}",
+            "${}",
+            "${V:=${W}}",
+            "${V?x}",
+        ] {
+            assert_eq!(parse_substitution(partial), None, "{partial}");
+        }
+    }
 
     #[test]
     fn line_index_counts_scalars_and_lines() {

@@ -6,6 +6,7 @@
 //! becomes the pin in that environment, at the patch, with the base's value as related).
 
 mod patches;
+mod substitute;
 
 use crate::config::Environments;
 use crate::extract::suppress::Suppression;
@@ -191,7 +192,9 @@ impl Snapshot {
             })
             .collect();
 
-        let mut pins = Vec::new();
+        // Flux substitutions first: the env-file pins they read are their values, not pins.
+        let substituted = substitute::resolve(&files, &by_path, &file_env, &envs, &includers);
+        let mut pins = substituted.pins;
         let mut policies = Vec::new();
         let mut image_repositories = Vec::new();
         let resolver = Resolver {
@@ -214,6 +217,7 @@ impl Snapshot {
                         .and_then(|ns| envs.for_namespace(ns))
                 });
                 match &fact.kind {
+                    FactKind::Pin(_) if substituted.consumed.contains(&(fi, xi)) => {}
                     FactKind::Pin(_) if patch_files.contains(&fi) => deferred.push((fi, xi, own)),
                     FactKind::Pin(pin) => {
                         resolver.push_effective(fi, xi, own, pin, &mut used, &mut pins);
@@ -235,7 +239,10 @@ impl Snapshot {
                     | FactKind::RenovateConfig(_)
                     | FactKind::Object(_)
                     | FactKind::JsonPatch(_)
-                    | FactKind::ConfigInclude(_) => {}
+                    | FactKind::ConfigInclude(_)
+                    | FactKind::FluxKustomization(_)
+                    | FactKind::ConfigMapSource(_)
+                    | FactKind::TemplatedPin(_) => {}
                 }
             }
         }

@@ -86,6 +86,61 @@ fn terragrunt_envcommon() {
 }
 
 #[test]
+fn flux_substitute() {
+    assert_fixture("flux-substitute", FLUX_SUBSTITUTE);
+}
+
+/// The related location of a substituted pin is its placeholder, and `status` shows each
+/// cluster's value: the env file's, the inline `substitute` (which wins over the
+/// ConfigMap), the `:=` default; an unresolved placeholder is no row at all.
+#[test]
+fn flux_substitute_status_and_related() {
+    let dir = TempDir::new("flux-substitute");
+    copy_tree(&fixture("flux-substitute"), dir.path());
+    let outcome = engine::check(&Options {
+        start: dir.path().to_path_buf(),
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("check failed: {e}"));
+    let related: Vec<String> = outcome.findings[0]
+        .related
+        .iter()
+        .map(|r| format!("{}:{}:{} {}", r.path, r.span.line, r.span.column, r.message))
+        .collect();
+    assert_eq!(
+        related,
+        ["apps/app/deployment.yaml:10:35 substituted for `${APP_VERSION}` here"]
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_promolint"))
+        .args(["status", "--format", "json"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run promolint");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows: Vec<String> = json["status"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let cells: Vec<String> = r["cells"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| c["versions"].to_string())
+                .collect();
+            format!("{} {}", r["component"], cells.join(" "))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            r#""ghcr.io/acme/app" ["1.4.0"] ["latest"]"#,
+            r#""ghcr.io/acme/sidecar" ["1.1.0"] ["1.0.0"]"#,
+        ]
+    );
+}
+
+#[test]
 fn broken_inputs() {
     assert_fixture("broken", BROKEN);
 }
@@ -122,6 +177,8 @@ const ARGO_KARGO: &[&str] = &[
     "PL003 error argocd/apps/guestbook-prod.yaml:9:60",
     "PL001 error argocd/apps/guestbook-prod.yaml:20:23",
 ];
+
+const FLUX_SUBSTITUTE: &[&str] = &["PL001 error clusters/live/versions.env:1:13"];
 
 const FLUX_PATCHES: &[&str] = &[
     "PL001 error apps/production/redis-values.yaml:9:17",

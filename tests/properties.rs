@@ -121,6 +121,13 @@ fn fact_spans(fact: &Fact) -> Vec<(&'static str, &Span)> {
             out.push(("kargo stage", &s.span));
             out.extend(s.upstream.iter().map(|(_, s)| ("kargo upstream", s)));
         }
+        FactKind::FluxKustomization(k) => {
+            out.extend(k.substitute.iter().map(|(_, _, s)| ("flux substitute", s)))
+        }
+        FactKind::ConfigMapSource(c) => {
+            out.extend(c.literals.iter().map(|(_, _, s)| ("config map literal", s)))
+        }
+        FactKind::TemplatedPin(t) => out.push(("templated pin", &t.pin.span)),
         FactKind::RenovateConfig(c) => {
             for rule in &c.rules {
                 out.push(("renovate rule", &rule.span));

@@ -343,3 +343,48 @@ fn terragrunt_history_judges_templated_refs() {
         assert!(found.is_empty(), "{base}..{head}: {found:#?}");
     }
 }
+
+/// Flux postBuild substitution: the version of a shared `${APP_VERSION}` image is set per
+/// cluster in `versions.env`; a promotion is a change of that line, judged there.
+#[test]
+fn substitute_diff_judges_the_versions_env_line() {
+    let s = build("substitute-promotion", None);
+    let diff = |base: &str, head: &str| {
+        let (base, head) = (s.commit_of(base).to_string(), s.commit_of(head).to_string());
+        modes::diff(&s.options(), Some(&base), Some(&head), false)
+            .unwrap_or_else(|e| panic!("diff: {e}"))
+    };
+    // Dev first, then live: clean.
+    let out = diff("01-initial", "02-dev-1.5.0");
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    let out = diff("02-dev-1.5.0", "03-live-1.5.0");
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    // Live bumped to a version dev never ran.
+    let out = diff("03-live-1.5.0", "04-live-1.6.0-before-dev");
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["- PL006 error clusters/live/versions.env:1:13"]
+    );
+    let related: Vec<String> = out.findings[0]
+        .related
+        .iter()
+        .map(|r| format!("{}:{}:{}", r.path, r.span.line, r.span.column))
+        .collect();
+    assert_eq!(
+        related,
+        [
+            "apps/app/deployment.yaml:10:35",
+            "clusters/dev/versions.env:1:13"
+        ]
+    );
+}
+
+#[test]
+fn substitute_history_reports_only_the_early_promotion() {
+    let s = build("substitute-promotion", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["04-live-1.6.0-before-dev PL006 error clusters/live/versions.env:1:13"]
+    );
+}

@@ -140,7 +140,10 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         FactKind::ImageUpdateAutomation(a) => Some(&a.span),
         FactKind::KargoStage(s) => Some(&s.span),
         FactKind::ConfigInclude(c) => Some(&c.span),
+        FactKind::TemplatedPin(t) => Some(&t.pin.span),
         FactKind::Kustomization(_)
+        | FactKind::FluxKustomization(_)
+        | FactKind::ConfigMapSource(_)
         | FactKind::RenovateConfig(_)
         | FactKind::Object(_)
         | FactKind::JsonPatch(_) => None,

@@ -94,12 +94,13 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
             // Argo CD Applications (a missing `targetRevision` is a pin too), Kargo Stages
             // and Flux ImageUpdateAutomations have no image or version key of their own;
             // nor have a HelmRelease without chart version (a pin, and the base a patch
-            // sets), a Kustomize component with only patches, or a JSON patch of a ref.
+            // sets), a Kustomize component with only patches, or a JSON patch of a ref;
+            // nor the Flux Kustomizations and ConfigMaps that fill in `${VAR}` versions.
             let Some(re) = set(
                 &YAML,
                 "image|version|Version|ref:|Tag|tag:|digest:|resources:|bases:|components:\
                  |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation\
-                 |HelmRelease|patches|/spec/",
+                 |HelmRelease|patches|/spec/|postBuild|configMapGenerator|ConfigMap",
             ) else {
                 return true;
             };

@@ -454,7 +454,7 @@ spec:
     }
 
     #[test]
-    fn unknown_kinds_and_flux_kustomizations_yield_nothing() {
+    fn unknown_kinds_and_flux_kustomizations_yield_no_pins() {
         let text = r#"apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -475,7 +475,20 @@ spec:
 ---
 just a scalar
 "#;
-        assert!(run("clusters/live/kustomization.yaml", text).is_empty());
+        // No pin: the ConfigMap's data is only what a substitution may read, the Flux
+        // Kustomization only the directory it builds (its `images` is no kustomize field).
+        let facts = run("clusters/live/kustomization.yaml", text);
+        assert!(pins_in(&facts).is_empty(), "{facts:?}");
+        let kinds: Vec<bool> = facts
+            .iter()
+            .map(|f| {
+                matches!(
+                    f.kind,
+                    FactKind::ConfigMapSource(_) | FactKind::FluxKustomization(_)
+                )
+            })
+            .collect();
+        assert_eq!(kinds, [true, true]);
         // kustomize reads only files named kustomization.yaml/.yml/Kustomization.
         let kustomize = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - {name: a, newTag: v1}\n";
         assert!(run("examples/overlay.yaml", kustomize).is_empty());
@@ -1267,5 +1280,181 @@ spec:
             let _ = extract("kustomization.yaml", odd, &index);
             let _ = extract("values.yaml", odd, &index);
         }
+    }
+
+    /// Flux postBuild substitution: the Flux Kustomization's path and variables, the
+    /// ConfigMaps it may read (generated or written out), and `${VAR}` pins kept as
+    /// templated, each with exact spans.
+    #[test]
+    fn flux_substitution_inputs_and_templated_pins() {
+        use crate::model::{ConfigMapSource, FluxKustomization, TemplatedPin};
+        let flux = r#"apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+spec:
+  path: ./apps/
+  postBuild:
+    substitute:
+      APP_VERSION: "1.4.0"
+      CLUSTER: live
+    substituteFrom:
+      - kind: ConfigMap
+        name: cluster-versions
+      - kind: Secret
+        name: cluster-secrets
+      - kind: ConfigMap
+        name: overrides
+"#;
+        let facts = run("clusters/live/apps.yaml", flux);
+        let k: Vec<&FluxKustomization> = facts
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FactKind::FluxKustomization(k) => Some(k),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(k.len(), 1);
+        assert_eq!(k[0].path, "apps");
+        assert_eq!(k[0].substitute_from, ["cluster-versions", "overrides"]);
+        let subs: Vec<(&str, &str, String)> = k[0]
+            .substitute
+            .iter()
+            .map(|(key, v, span)| (key.as_str(), v.as_str(), at(flux, span, v)))
+            .collect();
+        assert_eq!(
+            subs,
+            [
+                ("APP_VERSION", "1.4.0", "9:21-9:26".to_string()),
+                ("CLUSTER", "live", "10:16-10:20".to_string()),
+            ]
+        );
+
+        let generator = r#"apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - apps.yaml
+configMapGenerator:
+  - name: cluster-versions
+    envs:
+      - versions.env
+    literals:
+      - CHART_VERSION=2.0.1
+"#;
+        let configmap = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: overrides
+data:
+  APP_VERSION: "1.5.0"
+  script.sh: |
+    echo hi
+"#;
+        let sources = |facts: &[Fact]| -> Vec<ConfigMapSource> {
+            facts
+                .iter()
+                .filter_map(|f| match &f.kind {
+                    FactKind::ConfigMapSource(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let g = sources(&run("clusters/live/kustomization.yaml", generator));
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].name, "cluster-versions");
+        assert_eq!(g[0].env_files, ["versions.env"]);
+        assert_eq!(g[0].literals[0].0, "CHART_VERSION");
+        assert_eq!(at(generator, &g[0].literals[0].2, "2.0.1"), "10:23-10:28");
+        let c = sources(&run("clusters/live/overrides.yaml", configmap));
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].name, "overrides");
+        assert_eq!(c[0].literals.len(), 1, "a script is no variable's value");
+        assert_eq!(at(configmap, &c[0].literals[0].2, "1.5.0"), "6:17-6:22");
+
+        let manifests = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: ghcr.io/acme/app:${APP_VERSION}
+        - name: sidecar
+          image: "ghcr.io/acme/sidecar:${SIDECAR_VERSION:=1.0.0}"
+        - name: partial
+          image: ghcr.io/acme/partial:v${PARTIAL}
+        - name: plain
+          image: ghcr.io/acme/plain:2.0.0
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+spec:
+  chart:
+    spec:
+      chart: podinfo
+      version: ${CHART_VERSION:-6.5.0}
+"#;
+        let facts = run("apps/app/deployment.yaml", manifests);
+        let templated: Vec<(&TemplatedPin, String)> = facts
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FactKind::TemplatedPin(t) => Some(t),
+                _ => None,
+            })
+            .map(|t| {
+                (
+                    t,
+                    at(manifests, &t.pin.span, &manifests[t.pin.span.range()]),
+                )
+            })
+            .collect();
+        let seen: Vec<(&str, &str, Option<&str>, &str, &str)> = templated
+            .iter()
+            .map(|(t, pos)| {
+                (
+                    t.pin.component.as_str(),
+                    t.var.as_str(),
+                    t.default.as_deref(),
+                    &manifests[t.pin.span.range()],
+                    pos.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "ghcr.io/acme/app",
+                    "APP_VERSION",
+                    None,
+                    "${APP_VERSION}",
+                    "10:35-10:49"
+                ),
+                (
+                    "ghcr.io/acme/sidecar",
+                    "SIDECAR_VERSION",
+                    Some("1.0.0"),
+                    "${SIDECAR_VERSION:=1.0.0}",
+                    "12:40-12:65"
+                ),
+                (
+                    "podinfo",
+                    "CHART_VERSION",
+                    Some("6.5.0"),
+                    "${CHART_VERSION:-6.5.0}",
+                    "26:16-26:39"
+                ),
+            ]
+        );
+        // A partly templated tag is neither a templated pin nor a literal one.
+        let literal: Vec<&str> = pins_in(&facts)
+            .iter()
+            .map(|p| p.component.as_str())
+            .collect();
+        assert_eq!(literal, ["ghcr.io/acme/plain"]);
     }
 }

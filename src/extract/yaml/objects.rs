@@ -4,8 +4,9 @@
 use super::kustomize::{self, Locator};
 use super::tree::{Node, Val};
 use crate::model::{
-    split_image, Fact, FactKind, Field, ImageRepository, Kustomization, LineIndex, Pin, PinKind,
-    PolicyOrder, PolicySource, RefKind, Reference, Span, TagPolicy,
+    parse_substitution, split_image, ConfigMapSource, Fact, FactKind, Field, FluxKustomization,
+    ImageRepository, Kustomization, LineIndex, Pin, PinKind, PolicyOrder, PolicySource, RefKind,
+    Reference, Span, TagPolicy, TemplatedPin,
 };
 use std::ops::Range;
 
@@ -104,6 +105,8 @@ impl Cx<'_> {
             ("source.toolkit.fluxcd.io", "OCIRepository") => d.oci_repository(doc, name, kind_node),
             ("source.toolkit.fluxcd.io", "GitRepository") => d.git_repository(doc, name),
             ("helm.toolkit.fluxcd.io", "HelmRelease") => d.helm_release(doc, name),
+            ("kustomize.toolkit.fluxcd.io", "Kustomization") => d.flux_kustomization(doc),
+            ("", "ConfigMap") => d.config_map(doc, name),
             // kustomize's own apiVersion, or none at all (`v1` would be some other object).
             ("kustomize.config.k8s.io" | "", "Kustomization" | "Component")
                 if d.cx.kustomize_file && (api.is_empty() || !group.is_empty()) =>
@@ -223,6 +226,40 @@ impl Cx<'_> {
             }),
             namespace.clone(),
         ));
+        for entry in doc.get("configMapGenerator").map(Node::seq).unwrap_or(&[]) {
+            let Some(name) = entry.str_at(&["name"]) else {
+                continue;
+            };
+            let env_files: Vec<String> = entry
+                .get("envs")
+                .map(Node::seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|e| e.str().map(str::to_owned))
+                .collect();
+            let mut literals = Vec::new();
+            for literal in entry.get("literals").map(Node::seq).unwrap_or(&[]) {
+                let Some(text) = literal.str() else {
+                    continue;
+                };
+                // `KEY=value`: the span is the value's, after the `=`.
+                let Some((key, value)) = text.split_once('=') else {
+                    continue;
+                };
+                let range = literal.range_of(self.text, key.len() + 1, value);
+                literals.push((key.trim().to_owned(), value.to_owned(), self.span(range)));
+            }
+            // A ConfigMap made only of `files` holds no variable we can read.
+            if env_files.is_empty() && literals.is_empty() {
+                continue;
+            }
+            self.facts
+                .push(Fact::new(FactKind::ConfigMapSource(ConfigMapSource {
+                    name: name.to_owned(),
+                    env_files,
+                    literals,
+                })));
+        }
         let mut d = DocCx {
             cx: self,
             namespace,
@@ -281,10 +318,112 @@ impl DocCx<'_, '_> {
                 };
                 let name = container.str_at(&["name"]).unwrap_or("");
                 let context = format!("{label} {name}");
+                // A placeholder is never a literal tag: a templated pin, or nothing.
+                if image.str().is_some_and(|v| v.contains("${")) {
+                    if let Some(templated) = self.templated_image_pin(image, &context) {
+                        self.push(FactKind::TemplatedPin(templated));
+                    }
+                    continue;
+                }
                 if let Some(pin) = self.image_pin(PinKind::ContainerImage, image, context) {
                     self.push_pin(pin);
                 }
             }
+        }
+    }
+
+    /// An image whose tag is a Flux substitution (`repo:${VAR}`, `repo:${VAR:=1.2.3}`):
+    /// a templated pin spanning the placeholder. `None` for a partly templated tag
+    /// (`v${X}`) or repository: no version can be computed from it.
+    pub(super) fn templated_image_pin(&self, node: &Node, context: &str) -> Option<TemplatedPin> {
+        let value = node.str()?.trim();
+        let at = value.find("${")?;
+        // The repository ends at the `:` before the placeholder (`${X:=1.2}` holds colons
+        // of its own, so `split_image` cannot be used on the whole string).
+        let repository = value[..at].strip_suffix(':')?;
+        if repository.is_empty() || repository.contains('$') {
+            return None;
+        }
+        let placeholder = &value[at..];
+        let (var, default) = parse_substitution(placeholder)?;
+        let range = node.range_of(self.cx.text, at, placeholder);
+        Some(TemplatedPin {
+            pin: Pin {
+                kind: PinKind::ContainerImage,
+                component: repository.to_owned(),
+                reference: Reference {
+                    kind: RefKind::Tag,
+                    value: default.unwrap_or("").to_owned(),
+                    digest: None,
+                },
+                span: self.cx.span(range),
+                overrides: None,
+                policy_ref: self.cx.setter(node),
+                context: context.to_owned(),
+            },
+            var: var.to_owned(),
+            default: default.map(str::to_owned),
+        })
+    }
+
+    /// A Flux Kustomization: the directory it builds and its `postBuild` variables.
+    fn flux_kustomization(&mut self, doc: &Node) {
+        let Some(spec) = doc.get("spec") else {
+            return;
+        };
+        let path = spec.str_at(&["path"]).unwrap_or("");
+        let path = path.trim_start_matches("./").trim_matches('/');
+        let path = if path == "." { "" } else { path };
+        let post = spec.get("postBuild");
+        let mut substitute = Vec::new();
+        if let Some(Val::Map(entries)) = post.and_then(|p| p.get("substitute")).map(|n| &n.val) {
+            for (key, value) in entries {
+                if let (Some(k), Some(v)) = (key.str(), value.str()) {
+                    let span = self.cx.span(value.value_range(self.cx.text));
+                    substitute.push((k.to_owned(), v.to_owned(), span));
+                }
+            }
+        }
+        let substitute_from = post
+            .and_then(|p| p.get("substituteFrom"))
+            .map(Node::seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|r| r.str_at(&["kind"]) == Some("ConfigMap"))
+            .filter_map(|r| r.str_at(&["name"]).map(str::to_owned))
+            .collect();
+        self.push(FactKind::FluxKustomization(FluxKustomization {
+            path: path.to_owned(),
+            substitute,
+            substitute_from,
+        }));
+    }
+
+    /// A ConfigMap written out: its `data` entries are values a Flux `substituteFrom` may
+    /// read. Only what could be a variable's value is kept (a variable-like key, a short
+    /// one-line value), not dashboards or scripts.
+    fn config_map(&mut self, doc: &Node, name: &str) {
+        let Some(Val::Map(entries)) = doc.get("data").map(|d| &d.val) else {
+            return;
+        };
+        let mut literals = Vec::new();
+        for (key, value) in entries {
+            let (Some(k), Some(v)) = (key.str(), value.str()) else {
+                continue;
+            };
+            let variable =
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if variable && v.len() <= 256 && !v.contains('\n') {
+                let span = self.cx.span(value.value_range(self.cx.text));
+                literals.push((k.to_owned(), v.to_owned(), span));
+            }
+        }
+        if !literals.is_empty() {
+            self.push(FactKind::ConfigMapSource(ConfigMapSource {
+                name: name.to_owned(),
+                env_files: Vec::new(),
+                literals,
+            }));
         }
     }
 
@@ -555,6 +694,31 @@ impl DocCx<'_, '_> {
         let text = self.cx.text;
         let version =
             version.and_then(|n| n.str().filter(|v| !v.trim().is_empty()).map(|v| (v, n)));
+        // `version: ${CHART_VERSION:=1.2.3}` is Flux's to fill in, not a range: a templated
+        // pin, or nothing when the value is only partly a placeholder.
+        if let Some((v, n)) = version.filter(|(v, _)| v.contains("${")) {
+            if let Some((var, default)) = parse_substitution(v.trim()) {
+                let pin = Pin {
+                    kind: PinKind::HelmChart,
+                    component: chart.to_owned(),
+                    reference: Reference {
+                        kind: RefKind::Tag,
+                        value: default.unwrap_or("").to_owned(),
+                        digest: None,
+                    },
+                    span: self.cx.span(n.value_range(text)),
+                    overrides: None,
+                    policy_ref: None,
+                    context,
+                };
+                self.push(FactKind::TemplatedPin(TemplatedPin {
+                    pin,
+                    var: var.to_owned(),
+                    default: default.map(str::to_owned),
+                }));
+            }
+            return;
+        }
         let (reference, range, marker_node) = match version {
             Some((v, n)) => (
                 Reference {

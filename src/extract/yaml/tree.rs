@@ -153,6 +153,8 @@ const KINDS: &[&str] = &[
     "Application",
     "ApplicationSet",
     "Stage",
+    // Its `data` may be what a Flux `substituteFrom` reads.
+    "ConfigMap",
 ];
 
 /// Why a file could not be parsed, with the byte offset it points at.
