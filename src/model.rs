@@ -194,6 +194,21 @@ impl Reference {
         }
     }
 
+    /// The reference of an image written `repo[:tag][@digest]`: a tag when there is one
+    /// (empty parts count as missing), else absent; the digest either way.
+    pub fn image(tag: Option<&str>, digest: Option<&str>) -> Self {
+        let tag = tag.filter(|t| !t.is_empty());
+        Reference {
+            kind: if tag.is_some() {
+                RefKind::Tag
+            } else {
+                RefKind::Absent
+            },
+            value: tag.unwrap_or("").to_owned(),
+            digest: digest.filter(|d| !d.is_empty()).map(str::to_owned),
+        }
+    }
+
     /// Text shown in messages: `v1.2.3`, `v1.2.3@sha256:…`, `(no tag)`.
     pub fn display(&self) -> String {
         match (&self.kind, &self.digest) {

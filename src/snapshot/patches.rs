@@ -491,15 +491,7 @@ fn set(pin: &Pin, written: &FieldValue) -> Option<Pin> {
                 return None;
             }
             let tag = tag.filter(|t| !t.is_empty());
-            let reference = Reference {
-                kind: if tag.is_some() {
-                    RefKind::Tag
-                } else {
-                    RefKind::Absent
-                },
-                value: tag.unwrap_or("").to_owned(),
-                digest: digest.filter(|d| !d.is_empty()).map(str::to_owned),
-            };
+            let reference = Reference::image(tag, digest);
             Some(at(reference, repository.to_owned()))
         }
         Field::Ref { .. } => None,

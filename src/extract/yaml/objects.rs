@@ -442,15 +442,7 @@ impl DocCx<'_, '_> {
             Some(t) => node.range_of(self.cx.text, repository.len() + 1, t),
             None => node.value_range(self.cx.text),
         };
-        let reference = Reference {
-            kind: if tag.is_some() {
-                RefKind::Tag
-            } else {
-                RefKind::Absent
-            },
-            value: tag.unwrap_or("").to_owned(),
-            digest: digest.filter(|d| !d.is_empty()).map(str::to_owned),
-        };
+        let reference = Reference::image(tag, digest);
         Some(Pin {
             kind,
             component: repository.to_owned(),
