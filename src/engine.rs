@@ -142,33 +142,54 @@ pub fn load_config(root: &Path, start: &Path, explicit: Option<&Path>) -> Result
     let root_abs = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut dir = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
     loop {
-        let candidate = dir.join(config::FILE_NAME);
-        // Whatever exists under the name is the configuration, or an error: a directory, a
+        // Whatever exists under a name is the configuration, or an error: a directory, a
         // FIFO or a link to `/dev/null` must not silently become zero config.
-        let exists = match std::fs::symlink_metadata(&candidate) {
-            Ok(_) => true,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            Err(e) => {
-                return Err(Error::Config(ConfigError {
-                    file: candidate.display().to_string(),
-                    line: None,
-                    column: None,
-                    field: String::new(),
-                    message: format!("cannot tell whether the config file exists: {e}"),
-                    help: Some("check the permissions of the directory".to_string()),
-                }))
+        let mut found = Vec::new();
+        for name in config::FILE_NAMES {
+            let candidate = dir.join(name);
+            match std::fs::symlink_metadata(&candidate) {
+                Ok(_) => found.push((name, candidate)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(Error::Config(ConfigError {
+                        file: candidate.display().to_string(),
+                        line: None,
+                        column: None,
+                        field: String::new(),
+                        message: format!("cannot tell whether the config file exists: {e}"),
+                        help: Some("check the permissions of the directory".to_string()),
+                    }))
+                }
+            }
+        }
+        let base = dir
+            .strip_prefix(&root_abs)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let shown = |name: &str| {
+            if base.is_empty() {
+                name.to_string()
+            } else {
+                format!("{base}/{name}")
             }
         };
-        if exists {
-            let base = dir
-                .strip_prefix(&root_abs)
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-                .unwrap_or_default();
-            let shown = if base.is_empty() {
-                config::FILE_NAME.to_string()
-            } else {
-                format!("{base}/{}", config::FILE_NAME)
-            };
+        if let [(first, _), (second, _)] = found.as_slice() {
+            // Two files: whichever promolint picked, the other would be silently ignored.
+            return Err(Error::Config(ConfigError {
+                file: shown(first),
+                line: None,
+                column: None,
+                field: String::new(),
+                message: format!(
+                    "two configuration files: {} and {}",
+                    shown(first),
+                    shown(second)
+                ),
+                help: Some("keep one of them (merge what the other says into it)".to_string()),
+            }));
+        }
+        if let Some((name, candidate)) = found.pop() {
+            let shown = shown(name);
             // Errors name the file as the user sees it in the repository.
             let mut c = config::load::load_found(&candidate, &root_abs).map_err(|mut e| {
                 e.file = shown.clone();

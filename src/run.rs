@@ -627,6 +627,18 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
             )),
         });
     }
+    // The other name: writing `.promolint.yaml` beside it would make two configurations,
+    // which every later run refuses.
+    let other = list.root.join(config::FILE_NAMES[1]);
+    if cli.global.output.is_none() && std::fs::symlink_metadata(&other).is_ok() {
+        return Err(Error::Usage {
+            message: format!("{} already exists", other.display()),
+            help: Some(
+                "edit it, or remove it first; --stdout prints the inferred configuration"
+                    .to_string(),
+            ),
+        });
+    }
     // A link (dangling or not) exists too: `--force` is then refused by the write.
     if std::fs::symlink_metadata(&target).is_ok() && !force {
         return Err(Error::Usage {

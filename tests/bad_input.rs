@@ -162,3 +162,37 @@ fn the_same_input_gives_the_same_findings_whatever_the_jobs() {
     assert!(!one.is_empty());
     assert_eq!(one, with(4));
 }
+
+/// `.promolint.yml` is found like `.promolint.yaml`; both at once is exit 2 naming both,
+/// since whichever were read, the other would be silently ignored.
+#[test]
+fn promolint_yml_is_found_and_two_config_files_are_refused() {
+    let dir = TempDir::new("config-yml");
+    dir.write("deploy/blue/app.yaml", PROD_DEPLOYMENT.as_bytes());
+    let config =
+        "environments:\n  - name: prod\n    protected: true\n    paths: [\"deploy/blue/**\"]\n";
+    // Without a configuration `deploy/blue` is no environment: nothing to report.
+    common::expect_code(&common::run(dir.path(), &["check"]), 0);
+    dir.write(".promolint.yml", config.as_bytes());
+    let out = common::run(dir.path(), &["check"]);
+    common::expect_code(&out, 1);
+    assert!(
+        out.stdout
+            .contains("prod pins ghcr.io/acme/backend to mutable tag `latest`"),
+        "{}",
+        out.stdout
+    );
+    // `init` does not write a second one beside it.
+    common::expect_failure(
+        &common::run(dir.path(), &["init", "--force"]),
+        &[".promolint.yml already exists"],
+    );
+    dir.write(".promolint.yaml", config.as_bytes());
+    common::expect_failure(
+        &common::run(dir.path(), &["check"]),
+        &[
+            "two configuration files: .promolint.yaml and .promolint.yml",
+            "keep one of them",
+        ],
+    );
+}

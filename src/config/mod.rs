@@ -16,6 +16,8 @@ pub use infer::{Env, Environments};
 
 /// The file name looked up at the repository root.
 pub const FILE_NAME: &str = ".promolint.yaml";
+/// The names a configuration file is found under, the one `init` writes first.
+pub const FILE_NAMES: [&str; 2] = [FILE_NAME, ".promolint.yml"];
 
 /// Tags that move under you unless configured otherwise (DESIGN §5).
 pub const DEFAULT_MUTABLE_TAGS: &[&str] =
