@@ -432,7 +432,7 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
             crate::history::HistoryIndex::empty()
         };
         for (_, check) in history_rules {
-            check(&wt.snapshot, &history, &mut findings);
+            check(&wt.snapshot, &wt.config, &history, &mut findings);
         }
         if let Some(e) = history.take_error() {
             return Err(e);

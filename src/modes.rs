@@ -998,7 +998,7 @@ pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
         } else {
             HistoryIndex::empty()
         };
-        let matrix = crate::report::status::matrix(&wt.snapshot, &history);
+        let matrix = crate::report::status::matrix(&wt.snapshot, &history, &wt.config.mutable_tags);
         match history.take_error() {
             Some(e) => Err(e),
             None => Ok(matrix),

@@ -196,3 +196,33 @@ fn promolint_yml_is_found_and_two_config_files_are_refused() {
         ],
     );
 }
+
+/// PL006 on a tree honours the configured `mutable_tags` as `diff` does: a tag the
+/// configuration calls mutable is no version to promote (PL001 reports it), so it is not
+/// also "a version dev has not run".
+#[test]
+fn check_honours_the_configured_mutable_tags_in_promotion_order() {
+    let dir = TempDir::new("config-mutable");
+    let deployment =
+        |tag: &str| PROD_DEPLOYMENT.replace("backend:latest", &format!("backend:{tag}"));
+    dir.write("clusters/dev/app.yaml", deployment("1.0.0").as_bytes());
+    dir.write(
+        "clusters/prod/app.yaml",
+        deployment("nightly-main").as_bytes(),
+    );
+    let rules = |out: &common::Out| -> Vec<String> {
+        out.stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("error[").and_then(|r| r.split(']').next()))
+            .map(str::to_string)
+            .collect()
+    };
+    // Zero config: `nightly-main` is a version dev never ran.
+    let out = common::run(dir.path(), &["check"]);
+    common::expect_code(&out, 1);
+    assert_eq!(rules(&out), ["PL006"], "{}", out.stdout);
+    dir.write(".promolint.yaml", b"mutable_tags: [latest, nightly-main]\n");
+    let out = common::run(dir.path(), &["check"]);
+    common::expect_code(&out, 1);
+    assert_eq!(rules(&out), ["PL001"], "{}", out.stdout);
+}

@@ -1865,7 +1865,7 @@ proptest! {
         }
         let mut history_findings = Vec::new();
         for (_, check) in rules::HISTORY_TREE_RULES {
-            check(&new, &history, &mut history_findings);
+            check(&new, &config, &history, &mut history_findings);
         }
         check_findings(&history_findings, &Tree { snapshot: &new, files: &after }, &Tree { snapshot: &old, files: &before })?;
         let cx = ChangeContext::new(&old, &new, &changed, &history, None, &config);

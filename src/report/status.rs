@@ -31,7 +31,7 @@ pub struct Matrix {
 }
 
 /// Build the matrix of a snapshot; `history` tells what predecessors ran before.
-pub fn matrix(snap: &Snapshot, history: &HistoryIndex) -> Matrix {
+pub fn matrix(snap: &Snapshot, history: &HistoryIndex, mutable_tags: &[String]) -> Matrix {
     let order = snap.envs.promotion_order();
     let environments = order
         .iter()
@@ -57,7 +57,7 @@ pub fn matrix(snap: &Snapshot, history: &HistoryIndex) -> Matrix {
                 // The same judgement as PL006 on a tree.
                 let ahead = snap
                     .pins_of(e, component)
-                    .any(|p| !unrun_predecessors(snap, history, p).is_empty());
+                    .any(|p| !unrun_predecessors(snap, history, p, mutable_tags).is_empty());
                 Some(Cell {
                     versions: versions.into_iter().collect(),
                     ahead,
@@ -199,7 +199,11 @@ mod tests {
         ];
         let snap =
             crate::engine::snapshot_from_bytes(&files, &Config::default()).expect("snapshot");
-        let m = matrix(&snap, &HistoryIndex::empty());
+        let m = matrix(
+            &snap,
+            &HistoryIndex::empty(),
+            &Config::default().mutable_tags,
+        );
         assert_eq!(
             render_human(&m),
             "component           dev  prod\nlxc_rootfs_version  v6   v7 !\n\n! runs a version its predecessor never ran\n"
@@ -222,6 +226,11 @@ mod tests {
         ];
         let snap =
             crate::engine::snapshot_from_bytes(&files, &Config::default()).expect("snapshot");
-        assert!(!render_human(&matrix(&snap, &HistoryIndex::empty())).contains('!'));
+        assert!(!render_human(&matrix(
+            &snap,
+            &HistoryIndex::empty(),
+            &Config::default().mutable_tags
+        ))
+        .contains('!'));
     }
 }

@@ -92,7 +92,8 @@ pub fn run_tree_rules(
 }
 
 /// A tree rule that also asks the history of the tree (what predecessors ran before).
-pub type HistoryTreeCheck = fn(&Snapshot, &crate::history::HistoryIndex, &mut Vec<Finding>);
+pub type HistoryTreeCheck =
+    fn(&Snapshot, &Config, &crate::history::HistoryIndex, &mut Vec<Finding>);
 
 /// The change rules that also judge a single tree (`check`), history-aware.
 pub const HISTORY_TREE_RULES: &[(&str, HistoryTreeCheck)] = &[

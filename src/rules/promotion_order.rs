@@ -4,7 +4,6 @@
 //! Also home of small helpers the other change rules (PL004–PL008) share.
 use super::{env_level, Finding, Related};
 use crate::change::ChangeContext;
-use crate::config::DEFAULT_MUTABLE_TAGS;
 use crate::history::HistoryIndex;
 use crate::model::{Level, Span};
 use crate::rules::mutable_reference::mutability;
@@ -76,30 +75,36 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 
 /// Tree mode (`promolint check`): a pin whose predecessor neither pins that version now nor
 /// ever did in the history.
-pub fn check_tree(snap: &Snapshot, history: &HistoryIndex, out: &mut Vec<Finding>) {
+pub fn check_tree(
+    snap: &Snapshot,
+    config: &crate::config::Config,
+    history: &HistoryIndex,
+    out: &mut Vec<Finding>,
+) {
     for p in &snap.pins {
-        let lacking: Vec<(usize, bool)> = unrun_predecessors(snap, history, p)
-            .into_iter()
-            .map(|pred| (pred, false))
-            .collect();
+        let lacking: Vec<(usize, bool)> =
+            unrun_predecessors(snap, history, p, &config.mutable_tags)
+                .into_iter()
+                .map(|pred| (pred, false))
+                .collect();
         if lacking.is_empty() {
             continue;
         }
-        if let Some(v) = lineage_version(snap, p, &default_mutable()) {
+        if let Some(v) = lineage_version(snap, p, &config.mutable_tags) {
             out.push(not_run(snap, p, &lacking, &v));
         }
     }
 }
 
-fn default_mutable() -> Vec<String> {
-    DEFAULT_MUTABLE_TAGS.iter().map(|s| s.to_string()).collect()
-}
-
 /// The predecessors of `p`'s environment that did not run `p`'s version first (now or in
 /// `history`): what PL006 reports on a tree and `status` marks.
-pub fn unrun_predecessors(snap: &Snapshot, history: &HistoryIndex, p: &EffectivePin) -> Vec<usize> {
-    let mutable = default_mutable();
-    let Some(v) = lineage_version(snap, p, &mutable) else {
+pub fn unrun_predecessors(
+    snap: &Snapshot,
+    history: &HistoryIndex,
+    p: &EffectivePin,
+    mutable: &[String],
+) -> Vec<usize> {
+    let Some(v) = lineage_version(snap, p, mutable) else {
         return Vec::new();
     };
     let component = snap.pin(p).component.as_str();
@@ -117,7 +122,7 @@ pub fn unrun_predecessors(snap: &Snapshot, history: &HistoryIndex, p: &Effective
             }
             let manages = snap
                 .pins_of(pred, component)
-                .any(|q| lineage_version(snap, q, &mutable).is_some())
+                .any(|q| lineage_version(snap, q, mutable).is_some())
                 || history.knows(pred_name, component);
             manages
                 && !history.has_run(pred_name, component, &v)
@@ -338,7 +343,7 @@ pub(crate) mod test_support {
             Err(e) => panic!("{e}"),
         };
         let mut out = Vec::new();
-        check(&snap, history, &mut out);
+        check(&snap, &Config::default(), history, &mut out);
         out
     }
 

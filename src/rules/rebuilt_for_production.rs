@@ -34,7 +34,12 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 
 /// Tree mode (`promolint check`): every protected pin against what its predecessors run
 /// now or ran in the history.
-pub fn check_tree(snap: &Snapshot, history: &HistoryIndex, out: &mut Vec<Finding>) {
+pub fn check_tree(
+    snap: &Snapshot,
+    _config: &crate::config::Config,
+    history: &HistoryIndex,
+    out: &mut Vec<Finding>,
+) {
     for p in &snap.pins {
         if let Some((v, d)) = protected_build(snap, p) {
             out.extend(judge(snap, None, history, p, &v, d));
