@@ -51,6 +51,49 @@ impl Outcome {
     pub fn source(&self, path: &str) -> Option<Arc<str>> {
         self.snapshot.file(path).and_then(|f| f.text.clone())
     }
+
+    /// What the user should know about what was judged: no environment at all (so no
+    /// promotion rule had anything to compare), or a configured environment whose paths
+    /// give it no file (a typo, or a directory that moved). Empty when all is as expected.
+    pub fn environment_notes(&self) -> Vec<String> {
+        let envs = &self.snapshot.envs;
+        if envs.envs.is_empty() {
+            return vec![format!(
+                "no environment found in {} file{}: the promotion rules had nothing to \
+                 compare; declare the environments in `.promolint.yaml` (`promolint init` \
+                 writes what it can infer)",
+                self.files,
+                if self.files == 1 { "" } else { "s" }
+            )];
+        }
+        if envs.inferred {
+            return Vec::new();
+        }
+        let mut used = vec![false; envs.envs.len()];
+        for f in &self.snapshot.files {
+            if let Some(e) = envs.for_path(&f.path) {
+                used[e] = true;
+            }
+        }
+        envs.envs
+            .iter()
+            .zip(used)
+            .filter(|(e, used)| !used && !e.path_globs.is_empty() && e.namespaces.is_empty())
+            .map(|(e, _)| {
+                format!(
+                    "environment `{}` of the configuration holds no file: its paths ({}) \
+                     match none that promolint reads, or an earlier environment's paths take \
+                     them; check the globs",
+                    e.name,
+                    e.path_globs
+                        .iter()
+                        .map(|g| format!("`{g}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect()
+    }
 }
 
 /// A run that could not be done (exit code 2).

@@ -94,6 +94,11 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
         Command::Check { paths } => {
             let opts = options(cli, paths.clone())?;
             let mut outcome = engine::check(&opts)?;
+            if !cli.global.quiet {
+                for note in outcome.environment_notes() {
+                    eprintln!("promolint: warning: {}", crate::report::printable(&note));
+                }
+            }
             let info = run_info("check", &outcome.root, None);
             let findings = std::mem::take(&mut outcome.findings);
             let source = |_: Option<&str>, p: &str| outcome.source(p);

@@ -226,3 +226,36 @@ fn check_honours_the_configured_mutable_tags_in_promotion_order() {
     common::expect_code(&out, 1);
     assert_eq!(rules(&out), ["PL001"], "{}", out.stdout);
 }
+
+/// `check` says what it could not judge: a repository without environments, and a
+/// configured environment whose globs give it no file (here a typo: `prod` for
+/// `production`). `-q` keeps standard error quiet.
+#[test]
+fn check_warns_when_no_environment_or_an_empty_one_was_judged() {
+    let dir = TempDir::new("config-empty-env");
+    dir.write("deploy/production/app.yaml", PROD_DEPLOYMENT.as_bytes());
+    dir.write("deploy/dev/app.yaml", PROD_DEPLOYMENT.as_bytes());
+    let config = "environments:\n  - name: dev\n    paths: [\"deploy/dev/**\"]\n  \
+                  - name: prod\n    after: [dev]\n    protected: true\n    paths: [\"deploy/prod/**\"]\n";
+    dir.write(".promolint.yaml", config.as_bytes());
+    let out = common::run(dir.path(), &["check"]);
+    common::expect_code(&out, 0);
+    assert_eq!(
+        out.stderr,
+        "promolint: warning: environment `prod` of the configuration holds no file: its paths \
+         (`deploy/prod/**`) match none that promolint reads, or an earlier environment's paths \
+         take them; check the globs\n"
+    );
+    assert!(common::run(dir.path(), &["check", "-q"]).stderr.is_empty());
+    // Without any environment: one line saying so, and what to do.
+    let plain = TempDir::new("config-no-env");
+    plain.write("apps/app.yaml", PROD_DEPLOYMENT.as_bytes());
+    let out = common::run(plain.path(), &["check"]);
+    common::expect_code(&out, 0);
+    assert_eq!(
+        out.stderr,
+        "promolint: warning: no environment found in 1 file: the promotion rules had nothing \
+         to compare; declare the environments in `.promolint.yaml` (`promolint init` writes \
+         what it can infer)\n"
+    );
+}
