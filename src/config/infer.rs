@@ -143,7 +143,12 @@ impl Environments {
         namespaces: impl IntoIterator<Item = &'a str>,
     ) -> Self {
         let mut found: BTreeMap<String, usize> = BTreeMap::new();
-        for path in paths {
+        // Only deployable content names an environment: a manifest, HCL or env file. A
+        // runbook (`docs/local-dev.md`) or a script (`ops/policy-go-live.sh`) does not.
+        let deployable = paths
+            .into_iter()
+            .filter(|p| crate::extract::format_of(p).is_some());
+        for path in deployable {
             if let Some((name, tier)) = infer_from_path(path) {
                 found.entry(name).or_insert(tier);
             }
@@ -460,6 +465,23 @@ fn dir_verdict(dir: &str) -> Option<Option<(String, usize)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_deployable_content_names_an_environment() {
+        let envs = Environments::infer(
+            [
+                "docs/local-dev.md",
+                "ops/policy/policy-go-live.sh",
+                "scripts/deploy-qa.sh",
+                "clusters/staging/app.yaml",
+                "clusters/prod/app.yaml",
+            ],
+            [],
+        );
+        let names: Vec<&str> = envs.envs.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["staging", "prod"]);
+        assert!(envs.envs[0].after.is_empty(), "staging follows nothing");
+    }
 
     #[test]
     fn paths_by_directory_agree_with_each_path_alone() {
