@@ -4,7 +4,7 @@
 //! `--all-files`. Every case asserts the exit code and the relevant output; no run may panic.
 //!
 //! Repositories are built with real `git` (fixed identity and dates, so commit ids are the
-//! same on every run), laid out like Samakia's fabric-core (seed 000): one Terraform
+//! same on every run), laid out like an image-promotion repository's fabric-core: one Terraform
 //! `main.tf` per environment pinning `lxc_rootfs_version`.
 
 mod common;
@@ -66,7 +66,7 @@ const PROD_BACKEND: &str = "clusters/prod/backend.yaml";
 /// A Samakia environment's `main.tf`: the pin is at 3:25.
 fn tf_text(version: &str) -> String {
     format!(
-        "locals {{\n  # Golden image pinned for this environment (seed 000 §3).\n  \
+        "locals {{\n  # Golden image pinned for this environment (never a mutable tag).\n  \
          lxc_rootfs_version = \"{version}\"\n}}\n"
     )
 }

@@ -572,7 +572,7 @@ mod tests {
     }
 
     #[test]
-    fn infers_from_the_seeds_layouts() {
+    fn infers_from_common_repository_layouts() {
         assert_eq!(
             infer_from_path("fabric-core/terraform/envs/samakia-prod/main.tf"),
             Some(("prod".into(), 2))

@@ -178,9 +178,9 @@ mod tests {
         assert_eq!(base_of("tools/renovate.json"), "tools");
     }
 
-    /// Seed 004's configuration, as JSON5 with comments and trailing commas.
+    /// A homelab's configuration, as JSON5 with comments and trailing commas.
     #[test]
-    fn seed_004_package_rules_with_exact_spans() {
+    fn homelab_package_rules_with_exact_spans() {
         let text = r#"{
   $schema: "https://docs.renovatebot.com/renovate-schema.json",
   "packageRules": [

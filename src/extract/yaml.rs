@@ -88,7 +88,7 @@ mod tests {
         }
     }
 
-    /// Seed 001: an overlay pins the production tag that Flux's setter writes.
+    /// Flux image automation: an overlay pins the production tag that Flux's setter writes.
     #[test]
     fn kustomization_images_with_setter_marker() {
         let text = r#"apiVersion: kustomize.config.k8s.io/v1beta1
@@ -193,7 +193,7 @@ images:
         assert_eq!(at(text, &pins[0].span, "v1.2.3"), "5:14-5:20");
     }
 
-    /// Seed 001: the production ImagePolicy orders `production-v…-<ts>` tags by timestamp.
+    /// Flux image automation: the production ImagePolicy orders `production-v…-<ts>` tags by timestamp.
     #[test]
     fn flux_image_policy_and_repository() {
         let text = r#"apiVersion: image.toolkit.fluxcd.io/v1beta2
@@ -297,7 +297,7 @@ spec:
         assert_eq!(at(&none, &p.order_span, "ImagePolicy"), "2:7-2:18");
     }
 
-    /// Seed 003's webhook relay, behind a Service in the same file.
+    /// A webhook relay, behind a Service in the same file.
     #[test]
     fn deployment_in_multi_document_file() {
         let text = r#"apiVersion: v1
@@ -495,7 +495,7 @@ just a scalar
         assert_eq!(run("overlay/Kustomization", kustomize).len(), 2);
     }
 
-    /// Seed 003: integration follows `integration-*` tags, live pins a validated tag.
+    /// OCI promotion: integration follows `integration-*` tags, live pins a validated tag.
     #[test]
     fn oci_repositories() {
         let text = r#"apiVersion: source.toolkit.fluxcd.io/v1beta2
@@ -1023,7 +1023,7 @@ spec:
         }
     }
 
-    /// Seed 004: per-cluster chart lists that Renovate updates and promotion copies.
+    /// A homelab: per-cluster chart lists that Renovate updates and promotion copies.
     #[test]
     fn chart_list_file() {
         let text = r#"- name: flagger

@@ -121,7 +121,7 @@ fn prerelease(range: &str, comparator: &str) -> Problem {
     }
 }
 
-// The seed's Flux lab policies, written out: `^<env>-v<semver>-<timestamp>$`.
+// Flux image automation policies, written out: `^<env>-v<semver>-<timestamp>$`.
 const DEVELOP_POLICY: &str = r"^develop-v(?P<version>[0-9]+\.[0-9]+\.[0-9]+)-(?P<ts>[0-9]+)$";
 const STAGING_POLICY: &str = r"^staging-v(?P<version>[0-9]+\.[0-9]+\.[0-9]+)-(?P<ts>[0-9]+)$";
 const PRODUCTION_POLICY: &str = r"^production-v(?P<version>[0-9]+\.[0-9]+\.[0-9]+)-(?P<ts>[0-9]+)$";
@@ -179,7 +179,7 @@ fn check(cases: Vec<Case>) {
 }
 
 #[test]
-fn seed_flux_lab_policies_are_clean() {
+fn flux_environment_policies_are_clean() {
     check(vec![
         case(develop(), DEVELOP_POLICY, Some("$ts"), numerical(), vec![]),
         case(staging(), STAGING_POLICY, Some("$ts"), numerical(), vec![]),

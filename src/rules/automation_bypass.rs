@@ -682,9 +682,9 @@ mod tests {
         ]))
     }
 
-    /// Seed 004: dev + integration by name, live disabled.
+    /// Renovate for a homelab: dev + integration by name, live disabled.
     #[test]
-    fn seed_004_config_is_clean() {
+    fn homelab_renovate_config_is_clean() {
         let config = r#"{
   "packageRules": [
     {

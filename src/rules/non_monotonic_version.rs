@@ -229,7 +229,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 }
 
 /// A new file named like an artifact of a known series but without `-v<N>`
-/// (`ubuntu-24.04-lxc-rootfs-latest.tar.gz`): seed 000 rejects it at upload.
+/// (`ubuntu-24.04-lxc-rootfs-latest.tar.gz`): an upload of it is refused.
 fn malformed_names(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     let after_paths: HashSet<&str> = ctx
         .after
@@ -338,8 +338,8 @@ fn recipes(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     }
 }
 
-/// A pin going down in an environment: a rollback, which is a normal operation (seed 000
-/// §5); a note so that reviewers see it.
+/// A pin going down in an environment: a rollback, which is a normal operation; a note
+/// so that reviewers see it.
 fn rollbacks(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     let (before, after) = (ctx.before, ctx.after);
     for p in ctx.moved_pins() {

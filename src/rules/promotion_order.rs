@@ -57,7 +57,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 continue;
             }
             let same_change = has_version(after, pred, component, &v);
-            // Seed 004: unprotected environments may advance together in one change.
+            // Unprotected environments (a Renovate PR for dev and integration) may advance together in one change.
             if !env.protected
                 && (same_change || passed_through(after, ctx.history, pred, component, &v))
             {
@@ -671,7 +671,7 @@ mod tests {
 
     #[test]
     fn rollback_to_a_version_the_predecessor_once_ran_is_fine() {
-        // Seed 000 §5: prod back from v6 to v5; dev ran v5 before moving on.
+        // A rollback: prod back from v6 to v5; dev ran v5 before moving on.
         let (b, a) = (samakia("v6", "v6"), samakia("v6", "v5"));
         let change = Change::new(&refs(&b), &refs(&a))
             .ran("dev", "lxc_rootfs_version", "v5", DEV)
@@ -746,7 +746,7 @@ mod tests {
 
     #[test]
     fn renovate_moves_dev_and_integration_together() {
-        // Seed 004: one Renovate PR updates dev + integration; neither is protected.
+        // One Renovate PR updates dev + integration; neither is protected.
         let b = homelab("v1.19.1", "v1.19.1", "v1.19.1");
         let a = homelab("v1.19.2", "v1.19.2", "v1.19.1");
         assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
@@ -885,7 +885,7 @@ mod tests {
 
     #[test]
     fn oci_artifact_lineage_drops_the_promotion_word() {
-        // Seed 001: integration-<sha> is validated, then live runs validated-<sha>.
+        // OCI promotion: integration-<sha> is validated, then live runs validated-<sha>.
         let base = [
             oci("integration", "integration-def5678"),
             oci("live", "validated-abc1234"),

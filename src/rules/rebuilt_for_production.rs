@@ -1,5 +1,5 @@
 //! PL008 rebuilt-for-production: a protected environment pins, for version V, a digest
-//! other than the one its predecessor ran for V (seed 002: rebuild-for-production is
+//! other than the one its predecessor ran for V (a rebuild for production is
 //! disallowed; the bytes that passed staging are the bytes that ship).
 use super::promotion_order::short_digest;
 use super::{Finding, Related};
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn promoting_the_staging_digest_under_a_production_tag_is_fine() {
-        // Seed 002: the staging image re-tagged production-v1.4.2-…: same bytes.
+        // The staging image re-tagged production-v1.4.2-…: same bytes.
         let b = lab("production-v1.4.1-1712000000", D0);
         let a = lab("production-v1.4.2-1712345678", D1);
         assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
