@@ -689,6 +689,22 @@ pub fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
     }
 }
 
+/// Normalise `dir/entry` (repository-relative, `/`-separated), resolving `.` and `..`;
+/// `None` if it leaves the repository. The repository root is the empty path.
+pub fn join_normalized(dir: &str, entry: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in entry.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -305,14 +305,7 @@ pub fn web_url(url: &gix::Url) -> Option<String> {
         _ => String::new(),
     };
     let path = String::from_utf8_lossy(url.path.as_ref()).to_string();
-    let path = path.trim_matches('/');
-    let path = path
-        .strip_suffix(".git")
-        .unwrap_or(path)
-        .trim_end_matches('/');
-    if path.is_empty() {
-        return None;
-    }
+    let path = crate::source::git::repository_path(&path)?;
     Some(format!("{scheme}://{host}{port}/{}", sarif::uri(path)))
 }
 

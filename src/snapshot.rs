@@ -11,8 +11,8 @@ mod substitute;
 use crate::config::Environments;
 use crate::extract::suppress::Suppression;
 use crate::model::{
-    Artifact, ConfigInclude, Fact, FactKind, Field, ImageRepository, KargoStage, KubeObject,
-    Kustomization, Pin, RefKind, TagPolicy,
+    join_normalized, Artifact, ConfigInclude, Fact, FactKind, Field, ImageRepository, KargoStage,
+    KubeObject, Kustomization, Pin, RefKind, TagPolicy,
 };
 use crate::rules::Related;
 use patches::Patches;
@@ -175,28 +175,6 @@ impl Snapshot {
             }
         }
 
-        let unreadable_envs = files
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.unreadable.is_some())
-            .map(|(fi, _)| {
-                let reach = Resolver {
-                    files: &files,
-                    envs: &envs,
-                    file_env: &file_env,
-                    includers: &includers,
-                    patches: &patches,
-                    links: &links,
-                };
-                (fi, reach.every_env(fi))
-            })
-            .collect();
-
-        // Flux substitutions first: the env-file pins they read are their values, not pins.
-        let substituted = substitute::resolve(&files, &by_path, &file_env, &envs, &includers);
-        let mut pins = substituted.pins;
-        let mut policies = Vec::new();
-        let mut image_repositories = Vec::new();
         let resolver = Resolver {
             files: &files,
             envs: &envs,
@@ -205,6 +183,18 @@ impl Snapshot {
             patches: &patches,
             links: &links,
         };
+        let unreadable_envs = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.unreadable.is_some())
+            .map(|(fi, _)| (fi, resolver.every_env(fi)))
+            .collect();
+
+        // Flux substitutions first: the env-file pins they read are their values, not pins.
+        let substituted = substitute::resolve(&files, &by_path, &file_env, &envs, &includers);
+        let mut pins = substituted.pins;
+        let mut policies = Vec::new();
+        let mut image_repositories = Vec::new();
         // Which patch values replaced a base's pin somewhere (see below).
         let mut used = HashSet::new();
         // Pins of patch files wait until every base has been patched.
@@ -771,21 +761,6 @@ fn terragrunt_overrides(reader: &FileFacts, pin: &Pin) -> bool {
 
 fn parent_dir(path: &str) -> &str {
     path.rfind('/').map(|i| &path[..i]).unwrap_or("")
-}
-
-/// Normalise `dir/entry` (resolving `.` and `..`); `None` if it leaves the repository.
-fn join_normalized(dir: &str, entry: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
-    for seg in entry.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 /// The file a Terragrunt `include`/`read_terragrunt_config` of a file in `dir` reads:

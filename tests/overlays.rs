@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{copy_tree, fixture, git, TempDir};
+use common::{copy_tree, fixture, git, tree_findings as findings, TempDir};
 use promolint::config::Config;
 use promolint::engine::{self, snapshot_from_bytes};
 
@@ -30,28 +30,6 @@ fn kustomization(resources: &str, tag: Option<&str>) -> String {
         ));
     }
     s
-}
-
-fn findings(files: &[(&str, String)]) -> Vec<String> {
-    let config = Config::default();
-    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-    let snap = snapshot_from_bytes(&files, &config).expect("snapshot");
-    let enabled = engine::enabled_rules(&config, &engine::Options::default()).expect("rules");
-    engine::run_tree_rules(&snap, &config, &enabled)
-        .expect("rules")
-        .into_iter()
-        .map(|f| {
-            format!(
-                "{} {} {}:{}:{} {}",
-                f.rule,
-                f.environment.unwrap_or_default(),
-                f.path,
-                f.span.line,
-                f.span.column,
-                f.related.first().map(|r| r.path.as_str()).unwrap_or("-")
-            )
-        })
-        .collect()
 }
 
 #[test]

@@ -2,8 +2,11 @@
 //! `read_terragrunt_config` takes effect in the environment of every unit reading it, and a
 //! unit's own `terraform { source }` or `inputs` key replaces the included one.
 
+mod common;
+
+use common::tree_findings as findings;
 use promolint::config::Config;
-use promolint::engine::{self, snapshot_from_bytes};
+use promolint::engine::snapshot_from_bytes;
 
 const ROOT: &str = "remote_state {\n  backend = \"s3\"\n}\n";
 
@@ -35,29 +38,6 @@ include "envcommon" {
         ));
     }
     s
-}
-
-/// `rule env path:line:col related-path` of every tree finding.
-fn findings(files: &[(&str, String)]) -> Vec<String> {
-    let config = Config::default();
-    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-    let snap = snapshot_from_bytes(&files, &config).expect("snapshot");
-    let enabled = engine::enabled_rules(&config, &engine::Options::default()).expect("rules");
-    engine::run_tree_rules(&snap, &config, &enabled)
-        .expect("rules")
-        .into_iter()
-        .map(|f| {
-            format!(
-                "{} {} {}:{}:{} {}",
-                f.rule,
-                f.environment.unwrap_or_default(),
-                f.path,
-                f.span.line,
-                f.span.column,
-                f.related.first().map(|r| r.path.as_str()).unwrap_or("-")
-            )
-        })
-        .collect()
 }
 
 const QA: &str = "non-prod/us-east-1/qa/mysql/terragrunt.hcl";

@@ -895,17 +895,7 @@ fn join_normalized(dir: &str, entry: &str) -> Option<String> {
     if entry.starts_with('/') && !dir.is_empty() {
         return None;
     }
-    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
-    for seg in entry.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
+    crate::model::join_normalized(dir, entry).filter(|p| !p.is_empty())
 }
 
 fn is_local_path(source: &str) -> bool {

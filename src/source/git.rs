@@ -1449,7 +1449,14 @@ pub fn repository_identity(url: &str) -> Option<String> {
         return None;
     }
     let path = parsed.path.to_str_lossy();
-    // `repo//subdir` (Argo CD and Kustomize name a directory of a repository so).
+    let path = repository_path(&path)?;
+    Some(format!("{host}/{}", path.to_ascii_lowercase()))
+}
+
+/// The repository's path in a URL's path: without slashes at the ends, a `.git` suffix or
+/// a `//subdir` (Argo CD and Kustomize name a directory of a repository so); `None` when
+/// nothing is left.
+pub fn repository_path(path: &str) -> Option<&str> {
     let path = path.trim_start_matches('/');
     let path = path
         .split("//")
@@ -1460,10 +1467,7 @@ pub fn repository_identity(url: &str) -> Option<String> {
         .strip_suffix(".git")
         .unwrap_or(path)
         .trim_end_matches('/');
-    if path.is_empty() {
-        return None;
-    }
-    Some(format!("{host}/{}", path.to_ascii_lowercase()))
+    (!path.is_empty()).then_some(path)
 }
 
 /// The identities of the remotes of the repository at `root` (empty outside a repository

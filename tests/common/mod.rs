@@ -174,3 +174,28 @@ pub fn expect_failure(out: &Out, fragments: &[&str]) {
         );
     }
 }
+
+/// `rule env path:line:col related-path` of every tree finding of `files` (zero config).
+pub fn tree_findings(files: &[(&str, String)]) -> Vec<String> {
+    use promolint::config::Config;
+    use promolint::engine;
+    let config = Config::default();
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+    let snap = engine::snapshot_from_bytes(&files, &config).expect("snapshot");
+    let enabled = engine::enabled_rules(&config, &engine::Options::default()).expect("rules");
+    engine::run_tree_rules(&snap, &config, &enabled)
+        .expect("rules")
+        .into_iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{}:{} {}",
+                f.rule,
+                f.environment.unwrap_or_default(),
+                f.path,
+                f.span.line,
+                f.span.column,
+                f.related.first().map(|r| r.path.as_str()).unwrap_or("-")
+            )
+        })
+        .collect()
+}
