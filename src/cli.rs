@@ -78,6 +78,10 @@ pub struct Global {
     /// directory; also PROMOLINT_NO_CACHE)
     #[arg(long, global = true)]
     pub no_cache: bool,
+    /// Refuse inline suppressions of PL006, PL007 and PL008 in protected environments (also
+    /// `strict_suppressions: true` in the configuration)
+    #[arg(long, global = true)]
+    pub strict_suppressions: bool,
     /// Print findings only, no summary line
     #[arg(short, long, global = true)]
     pub quiet: bool,

@@ -33,6 +33,9 @@ pub struct Options {
     /// `--max-file-size BYTES`: overrides the configuration's `max_file_size`, and may go
     /// above the cap a configuration file has.
     pub max_file_size: Option<u64>,
+    /// `--strict-suppressions`: inline suppressions of the gate rules in protected
+    /// environments are refused (also `strict_suppressions: true` in the config).
+    pub strict_suppressions: bool,
 }
 
 /// The result of a run.
@@ -255,6 +258,7 @@ pub fn run_config(root: &Path, opts: &Options) -> Result<Config, Error> {
         config.max_file_size = size;
     }
     config.own_repositories = crate::source::git::own_repositories(root);
+    config.strict_suppressions |= opts.strict_suppressions;
     Ok(config)
 }
 
@@ -482,7 +486,8 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
         }
         crate::timing::phase("history rules");
     }
-    let mut findings = finish(findings, &wt.snapshot, &wt.config)?;
+    let audit = rules::questionable_suppression::Audit::tree(&enabled);
+    let mut findings = finish(findings, &wt.snapshot, &wt.config, &audit, &enabled)?;
     findings.retain(|f| wt.in_scope(&f.path));
     let files = if wt.scope.is_empty() {
         wt.files
@@ -510,15 +515,23 @@ pub fn run_tree_rules(
 ) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
     rules::run_tree_rules(snapshot, config, enabled, &mut findings);
-    finish(findings, snapshot, config)
+    let audit = rules::questionable_suppression::Audit::tree(enabled);
+    finish(findings, snapshot, config, &audit, enabled)
 }
 
-/// Suppressions, per-rule ignore globs and levels, then a deterministic order.
+/// Suppressions (and PL011 on them), per-rule ignore globs and levels, then a
+/// deterministic order.
 pub fn finish(
     mut findings: Vec<Finding>,
     snapshot: &Snapshot,
     config: &Config,
+    audit: &rules::questionable_suppression::Audit,
+    enabled: &BTreeSet<&'static str>,
 ) -> Result<Vec<Finding>, Error> {
+    // Before the ignore globs: a comment above a finding that a glob also ignores still
+    // silences it, so it is not reported as unused.
+    let report = enabled.contains(rules::questionable_suppression::ID);
+    rules::questionable_suppression::apply(&mut findings, snapshot, config, audit, report);
     let mut ignores: Vec<(&str, GlobSet)> = Vec::new();
     for (id, rc) in &config.rules {
         if rc.ignore.is_empty() {
@@ -543,7 +556,7 @@ pub fn finish(
         let ignored = ignores
             .iter()
             .any(|(id, set)| *id == f.rule && set.is_match(&f.path));
-        !ignored && !suppressed(f, snapshot)
+        !ignored
     });
     for f in &mut findings {
         if let Some(RuleLevel::Level(l)) = config.rules.get(f.rule).and_then(|c| c.level) {
@@ -552,21 +565,6 @@ pub fn finish(
     }
     sort_findings(&mut findings);
     Ok(findings)
-}
-
-fn suppressed(f: &Finding, snapshot: &Snapshot) -> bool {
-    // A comment in a file promolint could not read cannot vouch for it: it may sit above
-    // the one line that does not parse, in a production manifest.
-    if f.rule == rules::unreadable_file::ID {
-        return false;
-    }
-    let Some(file) = snapshot.file(&f.path) else {
-        return false;
-    };
-    let name = rules::lookup(f.rule).map(|r| r.name).unwrap_or_default();
-    file.suppressions
-        .iter()
-        .any(|s| s.covers(f.rule, name, f.span.line))
 }
 
 /// Sorted by file, line, column, rule, message; exact duplicates removed.

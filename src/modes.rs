@@ -726,8 +726,8 @@ fn lint_change(
 ) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
     rules::run_tree_rules(after, &run.config, &run.enabled, &mut findings);
+    let changed: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     if !all_files {
-        let changed: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
         findings.retain(|f| changed.contains(f.path.as_str()));
     }
     let ctx = ChangeContext::new(before, after, files, history, commit, &run.config);
@@ -736,12 +736,24 @@ fn lint_change(
             check(&ctx, &mut findings);
         }
     }
+    // Tree rules judge the audited files completely; change rules only the pins the change
+    // moved, so a suppression of theirs elsewhere is not unused.
+    let audit = rules::questionable_suppression::Audit {
+        ran: rules::TREE_RULES
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| run.enabled.contains(id))
+            .collect(),
+        files: (!all_files).then_some(&changed),
+        base: Some(before),
+    };
+    let mut findings = engine::finish(findings, after, &run.config, &audit, &run.enabled)?;
     if let Some(c) = commit {
         for f in &mut findings {
             f.commit = Some(c.to_string());
         }
     }
-    engine::finish(findings, after, &run.config)
+    Ok(findings)
 }
 
 /// The texts the findings quote, from the side of the change they point into.

@@ -318,6 +318,7 @@ fn options(cli: &Cli, paths: Vec<String>) -> Result<Options, Error> {
         jobs: g.jobs,
         no_cache: g.no_cache,
         max_file_size: g.max_file_size,
+        strict_suppressions: g.strict_suppressions,
         select: g.select.clone(),
         ignore: g.ignore.clone(),
     })

@@ -319,6 +319,11 @@ impl Snapshot {
         self.by_path.get(path).map(|&i| &*self.files[i])
     }
 
+    /// The index into `files` of the file at `path`.
+    pub fn file_index(&self, path: &str) -> Option<usize> {
+        self.by_path.get(path).copied()
+    }
+
     pub fn path(&self, file: usize) -> &str {
         &self.files[file].path
     }

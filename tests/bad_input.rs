@@ -134,13 +134,23 @@ fn suppressions_work_in_yaml_hcl_and_env_files() {
         "clusters/prod/.versions.env",
         b"# promolint: ignore[PL001]\nTALOS_VERSION=latest\nCILIUM_VERSION=latest\n",
     );
-    let got: Vec<(String, u32)> = run(&dir).into_iter().map(|f| (f.1, f.2)).collect();
+    let got: Vec<(String, String, u32, u32)> = run(&dir)
+        .into_iter()
+        .map(|f| (f.0, f.1, f.2, f.3))
+        .collect();
+    let at =
+        |rule: &str, path: &str, line, column| (rule.to_string(), path.to_string(), line, column);
+    // The suppressed pins are silent; the comments without a reason, and the one naming a
+    // rule that reports nothing there, are PL011 warnings.
     assert_eq!(
         got,
         vec![
-            ("clusters/prod/.versions.env".to_string(), 3),
-            ("clusters/prod/app.yaml".to_string(), 15),
-            ("envs/acme-prod/main.tf".to_string(), 4),
+            at("PL011", "clusters/prod/.versions.env", 1, 3),
+            at("PL001", "clusters/prod/.versions.env", 3, 16),
+            at("PL011", "clusters/prod/app.yaml", 13, 48),
+            at("PL001", "clusters/prod/app.yaml", 15, 37),
+            at("PL011", "clusters/prod/app.yaml", 15, 46),
+            at("PL001", "envs/acme-prod/main.tf", 4, 21),
         ]
     );
 }

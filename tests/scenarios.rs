@@ -388,3 +388,106 @@ fn substitute_history_reports_only_the_early_promotion() {
         ["04-live-1.6.0-before-dev PL006 error clusters/live/versions.env:1:13"]
     );
 }
+
+const SUPPRESS_GATE_HISTORY: &[&str] = &[
+    "02-staging-v1.5.0 PL011 warning apps/backend/staging/kustomization.yaml:8:7",
+    "03-production-v1.6.0-suppressed PL006 error apps/backend/production/kustomization.yaml:9:13",
+    // The added comment counts as another edit of the protected file.
+    "03-production-v1.6.0-suppressed PL007 error apps/backend/production/kustomization.yaml:9:13",
+    "03-production-v1.6.0-suppressed PL011 error apps/backend/production/kustomization.yaml:8:7",
+];
+
+#[test]
+fn a_change_cannot_suppress_its_own_promotion_gate() {
+    let s = build("suppress-gate", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    assert_eq!(
+        sorted(describe(&s, &out.findings)),
+        sorted(
+            SUPPRESS_GATE_HISTORY
+                .iter()
+                .map(|x| x.to_string())
+                .collect()
+        )
+    );
+    let gate = out
+        .findings
+        .iter()
+        .find(|f| f.rule == "PL011" && f.level == promolint::model::Level::Error)
+        .map(|f| f.message.as_str());
+    assert_eq!(
+        gate,
+        Some("this change adds a suppression of PL006 in protected environment `production`: a change cannot switch off its own promotion gate, so the comment silences nothing")
+    );
+    // The same change through `diff`.
+    let (base, head) = (
+        s.commit_of("02-staging-v1.5.0").to_string(),
+        s.commit_of("03-production-v1.6.0-suppressed").to_string(),
+    );
+    let out = modes::diff(&s.options(), Some(&base), Some(&head), false)
+        .unwrap_or_else(|e| panic!("diff: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        [
+            "- PL011 error apps/backend/production/kustomization.yaml:8:7",
+            "- PL006 error apps/backend/production/kustomization.yaml:9:13",
+            "- PL007 error apps/backend/production/kustomization.yaml:9:13",
+        ]
+    );
+}
+
+#[test]
+fn a_suppression_on_the_base_branch_applies_unless_strict() {
+    let s = build("suppress-gate", None);
+    let (base, head) = (
+        s.commit_of("03-production-v1.6.0-suppressed").to_string(),
+        s.commit_of("04-production-v1.7.0-old-suppression")
+            .to_string(),
+    );
+    let out = modes::diff(&s.options(), Some(&base), Some(&head), false)
+        .unwrap_or_else(|e| panic!("diff: {e}"));
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    let strict = Options {
+        strict_suppressions: true,
+        ..s.options()
+    };
+    let want = [
+        "- PL011 error apps/backend/production/kustomization.yaml:8:7",
+        "- PL006 error apps/backend/production/kustomization.yaml:9:13",
+    ];
+    let out = modes::diff(&strict, Some(&base), Some(&head), false)
+        .unwrap_or_else(|e| panic!("diff: {e}"));
+    assert_eq!(describe(&s, &out.findings), want);
+    assert_eq!(
+        out.findings[0].message,
+        "suppressing PL006 in protected environment `production` is not allowed here (`strict_suppressions`); this comment silences nothing"
+    );
+    // `check` of the tree at step 04: the old suppression holds, the staging one is reported.
+    let out = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
+    let tree = |f: &[promolint::rules::Finding]| describe(&s, f);
+    assert_eq!(
+        tree(&out.findings),
+        ["- PL011 warning apps/backend/staging/kustomization.yaml:8:7"]
+    );
+    assert_eq!(
+        out.findings[0].message,
+        "suppression of PL001 silences nothing on this line or the next; remove it"
+    );
+    let out = promolint::engine::check(&strict).unwrap_or_else(|e| panic!("check: {e}"));
+    assert_eq!(
+        tree(&out.findings),
+        [
+            "- PL011 error apps/backend/production/kustomization.yaml:8:7",
+            "- PL006 error apps/backend/production/kustomization.yaml:9:13",
+            "- PL011 warning apps/backend/staging/kustomization.yaml:8:7",
+        ]
+    );
+    // The configuration key does what the flag does.
+    std::fs::write(
+        s.dir.path().join(".promolint.yaml"),
+        "strict_suppressions: true\n",
+    )
+    .expect("write config");
+    let out = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
+    assert_eq!(tree(&out.findings).len(), 3, "{:#?}", out.findings);
+}

@@ -708,6 +708,10 @@ fn expectation(path: &str) -> (Option<&'static str>, Option<&'static str>) {
             Some("a size in bytes (a positive integer, at most 67108864)"),
             Some("max_file_size: 4194304"),
         ),
+        "strict_suppressions" => (
+            Some("a boolean (`true` or `false`)"),
+            Some("strict_suppressions: true"),
+        ),
         "rules" => (
             Some("a mapping of rule ids or names to settings"),
             Some("rules: { PL009: error }"),
@@ -848,6 +852,9 @@ impl<'f> Validator<'f> {
         }
         if let Some(rules) = raw.rules {
             config.rules = self.rules(rules)?;
+        }
+        if let Some(strict) = raw.strict_suppressions {
+            config.strict_suppressions = strict.value;
         }
         // The run builds its environments this way; anything it rejects is a config
         // error too, located at the field it names.
@@ -1405,6 +1412,7 @@ rules:
             ]),
             max_file_size: 4_194_304,
             own_repositories: vec![],
+            strict_suppressions: false,
         };
         assert_eq!(config, expected);
         let envs = Environments::from_config(&config).unwrap_or_else(|e| panic!("{e}"));
@@ -1483,7 +1491,7 @@ rules:
         says(
             &e,
             "unknown field `verbose`",
-            "remove it; valid fields here: environments, mutable_tags, artifacts, promotion, max_file_size, rules",
+            "remove it; valid fields here: environments, mutable_tags, artifacts, promotion, max_file_size, strict_suppressions, rules",
         );
         let e = error(
             "promotion:\n  max_version_per_change: 2\n",

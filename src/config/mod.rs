@@ -41,6 +41,9 @@ pub struct Config {
     /// [`crate::source::git::repository_identity`]): not read from the file but from the
     /// repository, so that a GitOps source that deploys this repository is recognised.
     pub own_repositories: Vec<String>,
+    /// Inline suppressions of the gate rules (PL006–PL008) in protected environments are
+    /// refused (PL011 errors) instead of applied.
+    pub strict_suppressions: bool,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             rules: BTreeMap::new(),
             max_file_size: crate::extract::DEFAULT_SIZE_LIMIT,
             own_repositories: Vec::new(),
+            strict_suppressions: false,
         }
     }
 }

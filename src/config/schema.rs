@@ -52,6 +52,13 @@ pub struct RawConfig {
     #[schemars(with = "u64", range(min = 1, max = crate::extract::MAX_CONFIGURED_SIZE_LIMIT), extend("default" = crate::extract::DEFAULT_SIZE_LIMIT))]
     pub max_file_size: Option<Spanned<u64>>,
 
+    /// Refuse inline `promolint: ignore[…]` comments of PL006, PL007 and PL008 in protected
+    /// environments: they silence nothing and are PL011 errors, so that a change cannot
+    /// switch off its own promotion gate (default false; `--strict-suppressions` too).
+    #[serde(default)]
+    #[schemars(with = "bool", extend("default" = false))]
+    pub strict_suppressions: Option<Spanned<bool>>,
+
     /// Per-rule settings, keyed by rule id (`PL009`) or name (`missing-digest`): a level
     /// (`off`, `note`, `warning`, `error`) or a mapping with `level` and `ignore`.
     #[serde(default)]
@@ -342,7 +349,8 @@ mod tests {
                 "max_file_size",
                 "mutable_tags",
                 "promotion",
-                "rules"
+                "rules",
+                "strict_suppressions"
             ]
         );
         for (k, v) in props {

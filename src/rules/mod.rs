@@ -46,6 +46,7 @@ pub mod multi_version_promotion;
 pub mod mutable_reference;
 pub mod non_monotonic_version;
 pub mod promotion_order;
+pub mod questionable_suppression;
 pub mod rebuilt_for_production;
 pub mod rewritten_artifact;
 pub mod tag_policy_too_broad;

@@ -65,6 +65,7 @@ pub const PAGES: &[(&str, &str)] = pages![
     "PL008-rebuilt-for-production.md",
     "PL009-missing-digest.md",
     "PL010-automation-bypass.md",
+    "PL011-questionable-suppression.md",
 ];
 
 fn parse(file: &'static str, page: &'static str) -> RuleMeta {
