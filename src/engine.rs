@@ -422,18 +422,42 @@ impl Worktree {
     }
 }
 
-/// List, read and extract the working tree (`opts.paths` restrict it).
+/// List, read and extract the working tree. The whole repository is always read, as a
+/// base's findings depend on the overlays that include it and predecessors live in other
+/// directories: `opts.paths`, or the subdirectory promolint runs in, only restrict what is
+/// reported (`cd envs/prod && promolint check` is `promolint check envs/prod`).
 pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
     let probe = worktree::list(&opts.start, &[])?;
-    let root = probe.root.clone();
-    let pathspecs = opts
-        .paths
-        .iter()
-        .map(|p| worktree::resolve_pathspec(&root, &opts.start, p))
-        .collect::<Result<Vec<_>, _>>()?;
-    // The whole tree is read even when paths are given: a base's findings depend on the
-    // overlays that include it, and predecessors live in other directories.
-    let list = probe;
+    // A plain directory has no repository boundary: the nearest directory above with a
+    // configuration file is the root, else the start itself.
+    let root = if probe.git {
+        probe.root.clone()
+    } else {
+        plain_root(&opts.start)
+    };
+    let same_dir = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    let list = if same_dir(&probe.root, &opts.start) && same_dir(&root, &opts.start) {
+        probe
+    } else {
+        worktree::list(&root, &[])?
+    };
+    let root = list.root.clone();
+    let pathspecs = if opts.paths.is_empty() {
+        let here = worktree::resolve_pathspec(&root, &opts.start, ".")?;
+        if here.is_empty() {
+            Vec::new()
+        } else {
+            vec![here]
+        }
+    } else {
+        opts.paths
+            .iter()
+            .map(|p| worktree::resolve_pathspec(&root, &opts.start, p))
+            .collect::<Result<Vec<_>, _>>()?
+    };
     crate::timing::phase("listed files");
     let config = run_config(&root, opts)?;
     let mut facts = extract_files(&root, &list.files, config.max_file_size);
@@ -505,6 +529,25 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
         snapshot: wt.snapshot,
         config: wt.config,
     })
+}
+
+/// The root of a plain directory run from `start`: the nearest directory at or above it
+/// holding a configuration file, else `start`.
+fn plain_root(start: &Path) -> PathBuf {
+    let Ok(mut dir) = start.canonicalize() else {
+        return start.to_path_buf();
+    };
+    loop {
+        let has_config = config::FILE_NAMES
+            .iter()
+            .any(|n| std::fs::symlink_metadata(dir.join(n)).is_ok());
+        if has_config {
+            return dir;
+        }
+        if !dir.pop() {
+            return start.to_path_buf();
+        }
+    }
 }
 
 /// Run the enabled tree rules on a snapshot and post-process their findings.

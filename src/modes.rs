@@ -985,8 +985,8 @@ pub fn head_history(opts: &Options, snapshot: &Snapshot, config: &Config) -> His
     HistoryIndex::deferred(move || {
         let run = GitRun::open_with(&opts, Some(config))?;
         let head = run.repo.head()?;
-        let prefix = crate::source::worktree::resolve_pathspec(&run.root, &opts.start, ".")?;
-        let index = run.history_index_under(head, &envs, &prefix);
+        // The snapshot is the whole repository's, wherever promolint runs: so is its history.
+        let index = run.history_index_under(head, &envs, "");
         crate::timing::phase("history walked");
         index
     })
@@ -1005,12 +1005,22 @@ pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
         })?;
     pool.install(|| {
         let wt = engine::load_worktree(opts)?;
-        let history = if wt.git {
+        // The matrix itself is the tree's; only the `!` marks ask the history. A shallow
+        // clone (a CI checkout) still gets the matrix, marked from the tree alone and saying
+        // so, rather than nothing.
+        let shallow = wt.git && GitRun::open(opts)?.repo.is_shallow();
+        let history = if wt.git && !shallow {
             head_history(opts, &wt.snapshot, &wt.config)
         } else {
             HistoryIndex::empty()
         };
-        let matrix = crate::report::status::matrix(&wt.snapshot, &history, &wt.config.mutable_tags);
+        let mut matrix =
+            crate::report::status::matrix(&wt.snapshot, &history, &wt.config.mutable_tags);
+        if shallow {
+            matrix.note = Some(
+                "the history is shallow: `!` marks a version no predecessor runs now, even one a predecessor ran earlier; fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` with actions/checkout) to tell them apart".to_string(),
+            );
+        }
         match history.take_error() {
             Some(e) => Err(e),
             None => Ok(matrix),

@@ -205,3 +205,72 @@ const BROKEN: &[&str] = &[
     "PL000 warning clusters/staging/latin1.yaml:1:1",
     "PL000 error envs/prod/main.tf:6:2",
 ];
+
+/// Running from a subdirectory reads the whole repository (the production overlay's finding
+/// rests on a base in another directory) and only reports what is under it: the same bytes
+/// as naming that directory from the root, in a git checkout and in a plain directory (whose
+/// root is the directory of its configuration file).
+#[test]
+fn a_subdirectory_restricts_what_is_reported_not_what_is_read() {
+    let run = |dir: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_promolint"))
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
+            .output()
+            .expect("run promolint");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    for git_repo in [false, true] {
+        let dir = TempDir::new("subdirectory");
+        copy_tree(&fixture("flux-patches"), dir.path());
+        dir.write(".promolint.yaml", b"max_file_size: 4194304\n");
+        if git_repo {
+            git(dir.path(), &["init", "-q", "-b", "main"]);
+            git(dir.path(), &["add", "-A"]);
+            git(dir.path(), &["commit", "-q", "-m", "fixture"]);
+        }
+        let from_sub = run(
+            &dir.path().join("apps/production"),
+            &["check", "--format", "json"],
+        );
+        let from_root = run(
+            dir.path(),
+            &["check", "apps/production", "--format", "json"],
+        );
+        assert_eq!(from_sub, from_root, "git: {git_repo}");
+        assert_eq!(from_sub.0, Some(1));
+        let json: serde_json::Value = serde_json::from_str(&from_sub.1).expect("json");
+        let found: Vec<String> = json["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                let related: Vec<String> = f["related"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| format!("{}:{}", r["path"], r["line"]))
+                    .collect();
+                format!(
+                    "{} {}:{}:{} {}",
+                    f["rule"],
+                    f["path"],
+                    f["line"],
+                    f["column"],
+                    related.join(" ")
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                r#""PL001" "apps/production/redis-values.yaml":9:17 "apps/base/redis/release.yaml":11 "apps/production/kustomization.yaml":5"#
+            ],
+            "git: {git_repo}"
+        );
+    }
+}

@@ -334,6 +334,7 @@ mod tests {
                     ],
                 })
                 .collect(),
+            note: None,
         }
     }
 

@@ -28,6 +28,9 @@ pub struct Row {
 pub struct Matrix {
     pub environments: Vec<String>,
     pub rows: Vec<Row>,
+    /// What the marks could not take into account (a shallow history).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Build the matrix of a snapshot; `history` tells what predecessors ran before.
@@ -69,7 +72,11 @@ pub fn matrix(snap: &Snapshot, history: &HistoryIndex, mutable_tags: &[String]) 
             cells,
         });
     }
-    Matrix { environments, rows }
+    Matrix {
+        environments,
+        rows,
+        note: None,
+    }
 }
 
 fn cell_text(c: &Option<Cell>) -> String {
@@ -126,6 +133,9 @@ pub fn render_human(m: &Matrix) -> String {
     {
         out.push_str("\n! runs a version its predecessor never ran\n");
     }
+    if let Some(note) = &m.note {
+        out.push_str(&format!("\nnote: {note}\n"));
+    }
     out
 }
 
@@ -135,6 +145,9 @@ pub fn render_markdown(m: &Matrix) -> String {
     let mut out = markdown_head(m);
     for r in &m.rows {
         out.push_str(&markdown_row(r));
+    }
+    if let Some(note) = &m.note {
+        out.push_str(&format!("\n{}\n", text(note)));
     }
     out
 }
