@@ -422,27 +422,20 @@ impl Worktree {
     }
 }
 
-/// List, read and extract the working tree. The whole repository is always read, as a
-/// base's findings depend on the overlays that include it and predecessors live in other
+/// List, read and extract the working tree. The whole project is always read, as a base's
+/// findings depend on the overlays that include it and predecessors live in other
 /// directories: `opts.paths`, or the subdirectory promolint runs in, only restrict what is
-/// reported (`cd envs/prod && promolint check` is `promolint check envs/prod`).
+/// reported (`cd envs/prod && promolint check` is `promolint check envs/prod`). The project
+/// is the repository, or the part of it under the nearest configuration file (see
+/// [`project_dir`]).
 pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
     let probe = worktree::list(&opts.start, &[])?;
-    // A plain directory has no repository boundary: the nearest directory above with a
-    // configuration file is the root, else the start itself.
-    let root = if probe.git {
-        probe.root.clone()
-    } else {
-        plain_root(&opts.start)
-    };
-    let same_dir = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    };
-    let list = if same_dir(&probe.root, &opts.start) && same_dir(&root, &opts.start) {
+    let top = probe.git.then_some(probe.root.as_path());
+    let project = project_dir(&opts.start, top);
+    let list = if same_dir(&project, &opts.start) {
         probe
     } else {
-        worktree::list(&root, &[])?
+        worktree::list(&project, &[])?
     };
     let root = list.root.clone();
     let pathspecs = if opts.paths.is_empty() {
@@ -531,12 +524,15 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     })
 }
 
-/// The root of a plain directory run from `start`: the nearest directory at or above it
-/// holding a configuration file, else `start`.
-fn plain_root(start: &Path) -> PathBuf {
+/// The directory whose files a run started in `start` reads: the nearest directory at or
+/// above `start` holding a configuration file (a project of its own, its globs relative to
+/// it), up to the repository root `top`; else `top`, or `start` in a plain directory.
+pub fn project_dir(start: &Path, top: Option<&Path>) -> PathBuf {
+    let fallback = || top.unwrap_or(start).to_path_buf();
     let Ok(mut dir) = start.canonicalize() else {
-        return start.to_path_buf();
+        return fallback();
     };
+    let top = top.and_then(|t| t.canonicalize().ok());
     loop {
         let has_config = config::FILE_NAMES
             .iter()
@@ -544,9 +540,16 @@ fn plain_root(start: &Path) -> PathBuf {
         if has_config {
             return dir;
         }
-        if !dir.pop() {
-            return start.to_path_buf();
+        if top.as_deref() == Some(dir.as_path()) || !dir.pop() {
+            return fallback();
         }
+    }
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 

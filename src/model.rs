@@ -259,6 +259,8 @@ pub enum PolicySource {
     FluxImagePolicy,
     ArgoImageUpdater,
     OciRepositorySemver,
+    /// A `semver`/`tag_pattern` value set per environment in Terraform or Terragrunt.
+    HclSetting,
     Config,
 }
 
@@ -616,6 +618,10 @@ pub fn parse_substitution(value: &str) -> Option<(&str, Option<&str>)> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Fact {
     pub namespace: Option<String>,
+    /// An environment the content itself names for this fact (the `live` key of an HCL
+    /// map of per-environment settings): it decides over the file's path and namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     pub kind: FactKind,
 }
 
@@ -623,12 +629,17 @@ impl Fact {
     pub fn new(kind: FactKind) -> Self {
         Fact {
             namespace: None,
+            environment: None,
             kind,
         }
     }
 
     pub fn in_namespace(kind: FactKind, namespace: Option<String>) -> Self {
-        Fact { namespace, kind }
+        Fact {
+            namespace,
+            environment: None,
+            kind,
+        }
     }
 
     pub fn as_pin(&self) -> Option<&Pin> {

@@ -985,8 +985,11 @@ pub fn head_history(opts: &Options, snapshot: &Snapshot, config: &Config) -> His
     HistoryIndex::deferred(move || {
         let run = GitRun::open_with(&opts, Some(config))?;
         let head = run.repo.head()?;
-        // The snapshot is the whole repository's, wherever promolint runs: so is its history.
-        let index = run.history_index_under(head, &envs, "");
+        // The snapshot is the whole project's, wherever in it promolint runs: so is its
+        // history.
+        let project = engine::project_dir(&opts.start, Some(&run.root));
+        let prefix = crate::source::worktree::resolve_pathspec(&run.root, &project, ".")?;
+        let index = run.history_index_under(head, &envs, &prefix);
         crate::timing::phase("history walked");
         index
     })

@@ -215,7 +215,12 @@ impl Snapshot {
                     FactKind::TagPolicy(_) => policies.push(Located {
                         file: fi,
                         fact: xi,
-                        env: own,
+                        env: match &fact.environment {
+                            // A setting for a named environment belongs to it, or to none
+                            // when this run has no such environment.
+                            Some(name) => envs.for_name(name),
+                            None => own,
+                        },
                     }),
                     FactKind::ImageRepository(_) => image_repositories.push(Located {
                         file: fi,

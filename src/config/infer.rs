@@ -327,6 +327,21 @@ impl Environments {
             })
     }
 
+    /// The environment a name given in content means (an HCL map key, a compared
+    /// `cluster_name`): the environment of that name, else the one that has it as an alias,
+    /// else (zero config) the one its tier token names.
+    pub fn for_name(&self, name: &str) -> Option<usize> {
+        let lower = name.to_ascii_lowercase();
+        self.envs
+            .iter()
+            .position(|e| e.name.eq_ignore_ascii_case(name))
+            .or_else(|| self.envs.iter().position(|e| e.aliases.contains(&lower)))
+            .or_else(|| {
+                let (token, _) = token_env(name).filter(|_| self.inferred)?;
+                self.index_of(&token)
+            })
+    }
+
     /// Environments in promotion order (a topological order of `after`, ties by name).
     pub fn promotion_order(&self) -> Vec<usize> {
         let n = self.envs.len();

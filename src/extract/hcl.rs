@@ -4,8 +4,8 @@
 //! commented-out pin never becomes a fact.
 use super::artifact::{artifact_extension, split_versioned_name};
 use crate::model::{
-    ArtifactTemplate, ConfigInclude, Fact, FactKind, LineIndex, Pin, PinKind, RefKind, Reference,
-    Span,
+    ArtifactTemplate, ConfigInclude, Fact, FactKind, LineIndex, Pin, PinKind, PolicyOrder,
+    PolicySource, RefKind, Reference, Span, TagPolicy,
 };
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Body};
@@ -108,6 +108,45 @@ fn names_version_map(key: &str) -> bool {
 fn names_artifact(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     k.ends_with("_name") || k.ends_with("basename")
+}
+
+/// A key that sets a tag policy rather than a version.
+#[derive(Clone, Copy, Debug)]
+enum PolicySetting {
+    /// `semver`, `oci_semver`: the range automation picks from.
+    Semver,
+    /// `tag_pattern`, `oci_tag_pattern`: the tags automation picks from (a glob or a regex).
+    TagPattern,
+}
+
+impl PolicySetting {
+    fn of_key(key: &str) -> Option<Self> {
+        let k = key.to_ascii_lowercase();
+        if k == "semver" || k.ends_with("_semver") {
+            Some(PolicySetting::Semver)
+        } else if k == "tag_pattern" || k.ends_with("_tag_pattern") {
+            Some(PolicySetting::TagPattern)
+        } else {
+            None
+        }
+    }
+}
+
+/// A tag pattern as a regex: a glob (`integration-*`, no regex syntax but `*`) matches the
+/// whole tag, `*` standing for one or more characters; anything else is a regex already.
+fn tag_pattern_regex(pattern: &str) -> String {
+    let regex_syntax = pattern.chars().any(|c| {
+        matches!(
+            c,
+            '^' | '$' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '\\' | '+' | '?'
+        )
+    });
+    if regex_syntax {
+        return pattern.to_string();
+    }
+    // Only `.` can be left in a glob without regex syntax; `-` needs no escape.
+    let parts: Vec<String> = pattern.split('*').map(|p| p.replace('.', "\\.")).collect();
+    format!("^{}$", parts.join(".+"))
 }
 
 /// A semver constraint or wildcard rather than one version.
@@ -533,6 +572,11 @@ impl Extractor<'_> {
     /// One key/value under a version container. `path` is the component (`versions.talos`),
     /// `key` the last key, `in_map` whether the parent is a `versions` map.
     fn entries(&mut self, place: &Place, path: &str, key: &str, in_map: bool, expr: &Expression) {
+        if let Some(setting) = PolicySetting::of_key(key) {
+            let parent = path.rsplit('.').nth(1);
+            self.policy_settings(place, path, setting, parent, expr);
+            return;
+        }
         if let Expression::Object(object) = expr {
             let child_map = names_version_map(key);
             for (k, v) in object.iter() {
@@ -583,6 +627,114 @@ impl Extractor<'_> {
                 range,
                 context,
             );
+        }
+    }
+
+    /// A tag policy set per environment in HCL: `oci_config = { live = { semver = "…" } }`,
+    /// `semver = { dev = "…", live = "…" }`, or `tag_pattern = local.cluster_name ==
+    /// "integration" ? "integration-*" : (local.cluster_name == "live" ? "validated-*" : "")`.
+    /// Each literal is the policy of the environment its key or comparison names (the
+    /// snapshot places it there, whatever the file's own path says); an empty one sets none.
+    fn policy_settings(
+        &mut self,
+        place: &Place,
+        path: &str,
+        setting: PolicySetting,
+        parent: Option<&str>,
+        expr: &Expression,
+    ) {
+        // (environment, value, the policy's name).
+        let mut found: Vec<(String, Literal, String)> = Vec::new();
+        let head = format!("{}{path}", place.head);
+        match expr {
+            Expression::Object(object) => {
+                for (k, v) in object.iter() {
+                    if let (Some(env), Some(lit)) = (object_key(k), self.literal(v.expr())) {
+                        let name = format!("{head}.{env}");
+                        found.push((env, lit, name));
+                    }
+                }
+            }
+            Expression::Conditional(_) | Expression::Parenthesis(_) => {
+                let mut branches = Vec::new();
+                self.branches(expr, &mut branches);
+                for (env, lit) in branches {
+                    let name = format!("{head} (for `{env}`)");
+                    found.push((env, lit, name));
+                }
+            }
+            _ => {
+                if let (Some(env), Some(lit)) = (parent, self.literal(expr)) {
+                    found.push((env.to_string(), lit, head.clone()));
+                }
+            }
+        }
+        for (env, lit, name) in found {
+            let value = lit.value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let span = self.index.span(self.text, lit.content.clone());
+            let (pattern, order) = match setting {
+                PolicySetting::Semver => (
+                    None,
+                    PolicyOrder::Semver {
+                        range: value.to_string(),
+                    },
+                ),
+                PolicySetting::TagPattern => (
+                    Some((tag_pattern_regex(value), span.clone())),
+                    PolicyOrder::Unspecified,
+                ),
+            };
+            let mut fact = Fact::new(FactKind::TagPolicy(TagPolicy {
+                source: PolicySource::HclSetting,
+                name,
+                image_repository_ref: None,
+                pattern,
+                extract: None,
+                order,
+                order_span: span.clone(),
+                span,
+            }));
+            fact.environment = Some(env);
+            self.facts.push(fact);
+        }
+    }
+
+    /// The literal branches of a chain of conditionals on equality with a literal:
+    /// `x == "live" ? "validated-*" : (x == "integration" ? "integration-*" : "")`.
+    fn branches(&self, expr: &Expression, out: &mut Vec<(String, Literal)>) {
+        match expr {
+            Expression::Parenthesis(p) => self.branches(p.inner(), out),
+            Expression::Conditional(c) => {
+                let Expression::BinaryOp(op) = &c.cond_expr else {
+                    return;
+                };
+                let named = [&op.lhs_expr, &op.rhs_expr]
+                    .into_iter()
+                    .find_map(|side| self.literal(side))
+                    .map(|l| l.value);
+                let Some(env) = named else {
+                    return;
+                };
+                match op.operator.value() {
+                    hcl_edit::expr::BinaryOperator::Eq => {
+                        if let Some(lit) = self.literal(&c.true_expr) {
+                            out.push((env, lit));
+                        }
+                        self.branches(&c.false_expr, out);
+                    }
+                    hcl_edit::expr::BinaryOperator::NotEq => {
+                        if let Some(lit) = self.literal(&c.false_expr) {
+                            out.push((env, lit));
+                        }
+                        self.branches(&c.true_expr, out);
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
         }
     }
 
@@ -1926,5 +2078,57 @@ build {
         }
         let deep = format!("a = {}1{}", "[".repeat(500), "]".repeat(500));
         assert!(extract("x.tf", &deep, &LineIndex::new(&deep)).is_err());
+    }
+
+    /// Per-environment tag policies: a map keyed by environment (above or below the
+    /// setting), and a chain of conditionals on the cluster's name; empty values and
+    /// expressions set none; a glob is a whole-tag regex.
+    #[test]
+    fn per_environment_tag_policies() {
+        let text = r#"locals {
+  oci_config = {
+    dev  = { semver = ">=0.0.0-0" }
+    live = { semver = ">=1.0.0", tag_pattern = "validated-*" }
+  }
+  semver = { integration = "^1.x", live = "" }
+}
+inputs = {
+  oci_tag_pattern = values.name == "integration" ? "integration-*" : (values.name == "live" ? "^validated-[a-f0-9]+$" : "")
+  other_semver    = values.name != "dev" ? local.range : ">=0.0.0-0"
+  flux_semver     = local.oci_config[values.name].semver
+}
+"#;
+        let facts = run("infrastructure/units/bootstrap/terragrunt.hcl", text);
+        let got: Vec<String> = facts
+            .iter()
+            .filter_map(|f| {
+                let FactKind::TagPolicy(p) = &f.kind else {
+                    return None;
+                };
+                let what = match (&p.pattern, &p.order) {
+                    (Some((re, _)), _) => format!("pattern {re}"),
+                    (None, PolicyOrder::Semver { range }) => format!("semver {range}"),
+                    _ => "?".to_string(),
+                };
+                let env = f.environment.clone().unwrap_or_default();
+                let at = (p.span.line, p.span.column);
+                assert_eq!(p.source, PolicySource::HclSetting);
+                Some(format!("{env} {} {what} {}:{}", p.name, at.0, at.1))
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "dev locals.oci_config.dev.semver semver >=0.0.0-0 3:24",
+                "live locals.oci_config.live.semver semver >=1.0.0 4:24",
+                "live locals.oci_config.live.tag_pattern pattern ^validated-.+$ 4:49",
+                "integration locals.semver.integration semver ^1.x 6:29",
+                "integration inputs.oci_tag_pattern (for `integration`) pattern ^integration-.+$ 9:53",
+                "live inputs.oci_tag_pattern (for `live`) pattern ^validated-[a-f0-9]+$ 9:96",
+                "dev inputs.other_semver (for `dev`) semver >=0.0.0-0 10:59",
+            ]
+        );
+        // The settings are policies, not version pins.
+        assert!(pin_list(&facts).is_empty(), "{:?}", pin_list(&facts));
     }
 }

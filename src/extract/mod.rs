@@ -95,12 +95,14 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
             // and Flux ImageUpdateAutomations have no image or version key of their own;
             // nor have a HelmRelease without chart version (a pin, and the base a patch
             // sets), a Kustomize component with only patches, or a JSON patch of a ref;
-            // nor the Flux Kustomizations and ConfigMaps that fill in `${VAR}` versions.
+            // nor the Flux Kustomizations and ConfigMaps that fill in `${VAR}` versions, nor
+            // a Flux source without `ref` (it follows the default branch or `latest`).
             let Some(re) = set(
                 &YAML,
                 "image|version|Version|ref:|Tag|tag:|digest:|resources:|bases:|components:\
                  |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation\
-                 |HelmRelease|patches|/spec/|postBuild|configMapGenerator|ConfigMap",
+                 |HelmRelease|patches|/spec/|postBuild|configMapGenerator|ConfigMap\
+                 |GitRepository|OCIRepository",
             ) else {
                 return true;
             };
@@ -110,10 +112,11 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
         }
         // Keys are matched case-insensitively (`IMAGE_TAG`); `source` catches module refs
         // without `?ref=`, `-v` Packer artifact names, `include`/`read_terragrunt_config`
-        // the Terragrunt files that read another (whose pins then take effect here).
+        // the Terragrunt files that read another (whose pins then take effect here);
+        // `semver` and `tag_pattern` set an environment's tag policy.
         Format::Hcl => set(
             &HCL,
-            "(?i:version|_tag|image)|source|-v|include|read_terragrunt",
+            "(?i:version|_tag|image|semver|tag_pattern)|source|-v|include|read_terragrunt",
         )
         .is_none_or(|re| re.is_match(b)),
         Format::EnvFile => b.contains(&b'='),
