@@ -303,16 +303,16 @@ fn terragrunt_history_judges_templated_refs() {
             .unwrap_or_else(|e| panic!("diff: {e}"))
             .findings
     };
-    // Prod first: one finding for the pin, naming each predecessor that has not run
-    // v0.9.0 and pointing at their pins.
+    // Prod first: one finding for the pin, naming stage (qa comes before stage in the
+    // usual order) with the version to roll back to, and pointing at stage's pin.
     let found = tg_diff("01-initial", "02-prod-v0.9.0-first");
     assert_eq!(found.len(), 1, "{found:#?}");
     let f = &found[0];
     assert_eq!((f.rule, f.span.line, f.span.column), ("PL006", 11, 61));
     assert_eq!(
         f.message,
-        "prod pins ${_envcommon/mysql.hcl:base_source_url} to v0.9.0, which qa has not run \
-         (qa runs v0.8.0); stage has not run (stage runs v0.8.0)"
+        "prod pins ${_envcommon/mysql.hcl:base_source_url} to v0.9.0, which stage has not \
+         run (stage runs v0.8.0): promote v0.9.0 through stage first, or roll prod back to v0.8.0"
     );
     let related: Vec<(&str, u32, u32)> = f
         .related
@@ -321,10 +321,7 @@ fn terragrunt_history_judges_templated_refs() {
         .collect();
     assert_eq!(
         related,
-        vec![
-            ("non-prod/us-east-1/qa/mysql/terragrunt.hcl", 11, 61),
-            ("non-prod/us-east-1/stage/mysql/terragrunt.hcl", 11, 61),
-        ]
+        vec![("non-prod/us-east-1/stage/mysql/terragrunt.hcl", 11, 61)]
     );
     // Skipping stage: qa ran v0.10.0, stage did not.
     let found = tg_diff("08-qa-v0.10.0", "09-prod-v0.10.0-skipping-stage");

@@ -1,0 +1,116 @@
+//! Zero-config environments on repositories shaped like real ones: regions and cells as
+//! members of a tier, the usual tier order, and `promolint init` writing what a maintainer
+//! would write — with which `check` gives the same findings as zero config.
+
+mod common;
+
+use common::{copy_tree, fixture, git, TempDir};
+use promolint::engine::{self, Options};
+use std::path::Path;
+
+fn findings(start: &Path) -> Vec<String> {
+    let outcome = engine::check(&Options {
+        start: start.to_path_buf(),
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("check failed: {e}"));
+    outcome
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{}:{} {}",
+                f.rule,
+                f.level.as_str(),
+                f.path,
+                f.span.line,
+                f.span.column,
+                f.message
+            )
+        })
+        .collect()
+}
+
+/// `promolint init --stdout` in `dir`.
+fn init(dir: &Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_promolint"))
+        .args(["init", "--stdout"])
+        .current_dir(dir)
+        .output()
+        .expect("run promolint init");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The fixture in a plain directory: zero-config findings; then the config `init` writes
+/// for it: exactly `snapshot`, and the same findings with it.
+fn zero_config_and_init_agree(name: &str, expected: &[&str], snapshot: snapbox::Data) {
+    let dir = TempDir::new(name);
+    copy_tree(&fixture(name), dir.path());
+    assert_eq!(findings(dir.path()), expected, "{name}: zero config");
+    let config = init(dir.path());
+    snapbox::assert_data_eq!(config.clone(), snapshot);
+    dir.write(".promolint.yaml", config.as_bytes());
+    assert_eq!(
+        findings(dir.path()),
+        expected,
+        "{name}: with the config init wrote"
+    );
+}
+
+/// `envs/{qa,integration-gpu,load-gpu,staging-eu,staging-asia,prod-eu,prod-asia}` with
+/// `variants/{non-prod,prod}` components and a `base/`.
+const ENVS_REGIONS: &[&str] = &[
+    // payments 1.0.0 skipped qa: a warning, integration is not protected.
+    "PL006 warning envs/integration-gpu/kustomization.yaml:12:13 integration-gpu pins ghcr.io/acme/payments to 1.0.0, which qa has not run (qa runs 0.9.0)",
+    // payments 1.0.0 in prod-asia ran in no staging member.
+    "PL006 error envs/prod-asia/kustomization.yaml:12:13 prod-asia pins ghcr.io/acme/payments to 1.0.0, which none of staging-asia, staging-eu has run (staging-asia runs 0.9.0; staging-eu runs 0.9.0): promote 1.0.0 through staging-asia or staging-eu first, or roll prod-asia back to 0.9.0",
+    // Clean: checkout 2.3.0 in prod-asia ran in staging-eu only (any member will do);
+    // prod-eu (2.2.0), staging-asia (2.1.0) and load-gpu (2.3.0) lag behind.
+];
+
+#[test]
+fn envs_regions() {
+    zero_config_and_init_agree(
+        "envs-regions",
+        ENVS_REGIONS,
+        snapbox::file!["snapshots/init-envs-regions.yaml"],
+    );
+}
+
+/// A Terragrunt live repository: `non-prod/` and `prod/` accounts, qa and stage in the
+/// first, prod in the second.
+#[test]
+fn terragrunt_non_prod_and_prod() {
+    zero_config_and_init_agree(
+        "terragrunt-envcommon",
+        &["PL001 error prod/us-east-1/prod/webserver-cluster/terragrunt.hcl:10:53 prod pins git::git@github.com:acme/infrastructure-modules.git//webserver-cluster to `?ref=main`, a branch that moves with every push"],
+        snapbox::file!["snapshots/init-terragrunt-envcommon.yaml"],
+    );
+}
+
+/// A plain directory and a git checkout agree on a region lagging behind, and the
+/// environments do not depend on where the files came from.
+#[test]
+fn envs_regions_in_git() {
+    let repo = TempDir::new("envs-regions-git");
+    copy_tree(&fixture("envs-regions"), repo.path());
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "import"]);
+    // Every version came with the import: nothing says what ran first.
+    assert_eq!(findings(repo.path()), Vec::<String>::new());
+    // payments 1.1.0 goes to prod-eu, which no staging member ran: the one new finding.
+    let prod_eu = repo.path().join("envs/prod-eu/kustomization.yaml");
+    let text = std::fs::read_to_string(&prod_eu).expect("read");
+    let bumped = text.replace("newTag: 0.9.0", "newTag: 1.1.0");
+    std::fs::write(&prod_eu, bumped).expect("write");
+    git(
+        repo.path(),
+        &["commit", "-q", "-am", "prod-eu: payments 1.1.0"],
+    );
+    assert_eq!(
+        findings(repo.path()),
+        ["PL006 error envs/prod-eu/kustomization.yaml:12:13 prod-eu pins ghcr.io/acme/payments to 1.1.0, which none of staging-asia, staging-eu has run (staging-asia runs 0.9.0; staging-eu runs 0.9.0): promote 1.1.0 through staging-asia or staging-eu first, or roll prod-eu back to 0.9.0"]
+    );
+}
