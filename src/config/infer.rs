@@ -248,10 +248,13 @@ impl Environments {
         }
         // A namespace names an environment of a tier no path names: `namespace: prod` in
         // `envs/prod-eu` is the tier prod-eu is a member of, not one more environment.
+        // Namespaces are a weaker signal than directories: `test`, `canary`, `preview` and
+        // `sandbox` are what demos and rollouts name theirs.
         let path_tiers: BTreeSet<usize> = found.values().copied().collect();
         for ns in namespaces {
             if let Some((name, tier)) = token_env(ns) {
-                if !path_tiers.contains(&tier) {
+                let weak = strategy_word(tier) || env_tokens(ns).iter().any(|t| t == "test");
+                if !path_tiers.contains(&tier) && !weak {
                     found.entry(name).or_insert(tier);
                 }
             }
@@ -589,8 +592,24 @@ pub fn infer_from_path(path: &str) -> Option<(String, usize)> {
     let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
     dir_verdict(dir).unwrap_or_else(|| {
         let stem = file.split('.').next().unwrap_or(file);
-        token_env(stem)
+        stem_env(stem)
     })
+}
+
+/// Tiers whose words also name deployment strategies (a canary or blue-green preview of an
+/// Argo Rollout) and playgrounds: they name an environment only as a directory of its own.
+fn strategy_word(tier: usize) -> bool {
+    is_side_tier(tier) || TIERS[tier].0 == "canary"
+}
+
+/// The environment a file name names: by its last token (`values-production.yaml`,
+/// `prod.yaml`). `test-job.yaml`, `service-preview.yaml` (a blue-green preview Service) and
+/// `canary-rollout.yaml` name a test, a Service and a strategy.
+fn stem_env(stem: &str) -> Option<(String, usize)> {
+    let (name, tier) = token_env(stem)?;
+    let last = env_tokens(stem);
+    let last_is_tier = last.last().and_then(|t| tier_of_token(t)) == Some(tier);
+    (last_is_tier && !strategy_word(tier)).then_some((name, tier))
 }
 
 /// What a file's directory says about its environment: `Some(answer)` when the directory
@@ -601,14 +620,27 @@ fn dir_verdict(dir: &str) -> Option<Option<(String, usize)>> {
         return None;
     }
     // Hidden directories hold tooling (`.github/workflows/promote-to-live.yaml`), not an
-    // environment's manifests.
-    if dir.split('/').any(|s| s.starts_with('.')) {
+    // environment's manifests; a top-level `test/` holds the repository's tests.
+    let top = dir.split('/').next().unwrap_or(dir).to_ascii_lowercase();
+    if dir.split('/').any(|s| s.starts_with('.')) || top == "test" || top == "tests" {
         return Some(None);
     }
     if crate::extract::hcl::is_shared_dir(dir) {
         return Some(None);
     }
-    dir.rsplit('/').find_map(token_env).map(Some)
+    let segments: Vec<&str> = dir.split('/').collect();
+    (0..segments.len())
+        .rev()
+        .find_map(|i| {
+            let found = token_env(segments[i])?;
+            // `argo-rollouts/canary/base/`: an application named after its strategy, with
+            // the Kustomize layout of an application below it.
+            let app_below = segments
+                .get(i + 1)
+                .is_some_and(|next| matches!(*next, "base" | "overlays"));
+            (!(strategy_word(found.1) && app_below)).then_some(found)
+        })
+        .map(Some)
 }
 
 #[cfg(test)]
@@ -757,6 +789,43 @@ mod tests {
 
     /// The usual order: dev < qa/test < integration < load/perf < staging/uat/preprod <
     /// canary < prod, each tier's members one group; sandbox and preview beside the chain.
+    /// Words of tests and deployment strategies that are no environment.
+    #[test]
+    fn tests_and_rollout_strategies_are_no_environment() {
+        assert_eq!(infer_from_path("test/benchmark/storage/dbench.yaml"), None);
+        assert_eq!(infer_from_path("tests/e2e/prod/app.yaml"), None);
+        assert_eq!(infer_from_path("job/test-job.yaml"), None);
+        assert_eq!(
+            infer_from_path("argo-rollouts/bg/base/service-preview.yaml"),
+            None
+        );
+        assert_eq!(
+            infer_from_path("argo-rollouts/canary/base/kustomization.yaml"),
+            None
+        );
+        assert_eq!(
+            infer_from_path("argo-rollouts/canary/overlays/localhost/kustomization.yaml"),
+            None
+        );
+        // As environments of their own they still are.
+        assert_eq!(
+            infer_from_path("envs/test/kustomization.yaml"),
+            Some(("test".into(), t("qa")))
+        );
+        assert_eq!(
+            infer_from_path("clusters/canary/apps.yaml"),
+            Some(("canary".into(), t("canary")))
+        );
+        assert_eq!(
+            infer_from_path("charts/app/values-production.yaml"),
+            Some(("production".into(), t("prod")))
+        );
+        assert_eq!(
+            infer_from_path("apps/backend/overlays/preview/kustomization.yaml"),
+            Some(("preview".into(), t("preview")))
+        );
+    }
+
     #[test]
     fn usual_tier_order_with_members() {
         let envs = Environments::infer(
@@ -903,7 +972,7 @@ mod tests {
                 "kubernetes/clusters/dev/a.yaml",
                 "kubernetes/clusters/integration/a.yaml",
             ],
-            ["production", "team-canary"],
+            ["production", "team-uat"],
         );
         let names: Vec<&str> = envs
             .promotion_order()
@@ -911,16 +980,19 @@ mod tests {
             .map(|i| envs.get(i).name.as_str())
             .collect();
         // `production` is the tier `live` already names: the namespace of live's objects,
-        // not one more environment. No directory names a canary: the namespace does.
-        assert_eq!(names, ["dev", "integration", "canary", "live"]);
+        // not one more environment. No directory names a uat: the namespace does.
+        assert_eq!(names, ["dev", "integration", "uat", "live"]);
         let live = envs.index_of("live").unwrap();
         assert!(envs.get(live).protected);
         let integration = envs.index_of("integration").unwrap();
-        let canary = envs.index_of("canary").unwrap();
-        assert_eq!(envs.get(canary).after, vec![integration]);
-        assert_eq!(envs.get(live).after, vec![canary]);
+        let uat = envs.index_of("uat").unwrap();
+        assert_eq!(envs.get(uat).after, vec![integration]);
+        assert_eq!(envs.get(live).after, vec![uat]);
         assert_eq!(envs.for_namespace("production"), Some(live));
-        assert_eq!(envs.for_namespace("team-canary"), Some(canary));
+        assert_eq!(envs.for_namespace("team-uat"), Some(uat));
+        // Demo and rollout namespaces name none.
+        let demo = Environments::infer(["clusters/prod/a.yaml"], ["test", "canary", "preview"]);
+        assert_eq!(order(&demo), ["prod"]);
         assert_eq!(envs.for_namespace("flux-system"), None);
         assert_eq!(
             envs.env_of_tag_prefix("integration-abc1234"),

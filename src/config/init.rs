@@ -181,7 +181,7 @@ fn naming_dir(file: &str) -> Option<&str> {
     loop {
         let start = dirs[..end].rfind('/').map_or(0, |i| i + 1);
         // A lone segment names a tier iff inference finds one in it (`_` names none).
-        if infer_from_path(&format!("{}/_", &dirs[start..end])).is_some() {
+        if infer_from_path(&format!("_/{}/_", &dirs[start..end])).is_some() {
             return Some(&dirs[..end]);
         }
         if start == 0 {
