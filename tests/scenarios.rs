@@ -385,3 +385,61 @@ fn substitute_history_reports_only_the_early_promotion() {
         ["04-live-1.6.0-before-dev PL006 error clusters/live/versions.env:1:13"]
     );
 }
+
+/// Regions as members of their tier (`fixtures/scenarios/regions-promotion`): prod-asia may
+/// take what only staging-eu ran; prod-eu may not take what no staging region ran; a region
+/// skipping load is a warning; regions lagging behind are nothing. `history`, `diff` and a
+/// `check` of each step's tree give the same answer.
+#[test]
+fn regions_history_diff_and_check_agree() {
+    let s = build("regions-promotion", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    let expected = [
+        "06-prod-eu-2.2.0-first PL006 error envs/prod-eu/kustomization.yaml:10:13",
+        "07-staging-asia-2.2.0-skipping-load PL006 warning envs/staging-asia/kustomization.yaml:10:13",
+    ];
+    assert_eq!(describe(&s, &out.findings), expected);
+    assert_eq!(
+        out.findings[0].message,
+        "prod-eu pins ghcr.io/acme/checkout to 2.2.0, which none of staging-asia, staging-eu has \
+         run (staging-asia runs 2.0.0; staging-eu runs 2.1.0): promote 2.2.0 through \
+         staging-asia or staging-eu first, or roll prod-eu back to 2.1.0"
+    );
+    assert_eq!(
+        out.findings[1].message,
+        "staging-asia pins ghcr.io/acme/checkout to 2.2.0, which load-gpu has not run (load-gpu runs 2.1.0)"
+    );
+    // Each step's change: the same findings, without the commit. The tree each step leaves
+    // reports what is still wrong there: prod-eu's 2.2.0 until staging-asia runs it (07),
+    // staging-asia's 2.2.0 for as long as load-gpu has not run it.
+    let still_wrong = |step: &str| -> Vec<String> {
+        match step {
+            "06-prod-eu-2.2.0-first" => vec![expected[0].replacen(step, "-", 1)],
+            "07-staging-asia-2.2.0-skipping-load" | "08-qa-2.3.0" => {
+                vec![expected[1].replacen("07-staging-asia-2.2.0-skipping-load", "-", 1)]
+            }
+            _ => Vec::new(),
+        }
+    };
+    let steps: Vec<String> = s.steps.iter().map(|(n, _)| n.clone()).collect();
+    for k in 1..steps.len() {
+        let (base, head) = (s.commit_of(&steps[k - 1]), s.commit_of(&steps[k]));
+        let diff = modes::diff(&s.options(), Some(base), Some(head), false)
+            .unwrap_or_else(|e| panic!("diff: {e}"));
+        let want: Vec<String> = expected
+            .iter()
+            .filter(|e| e.starts_with(&format!("{} ", steps[k])))
+            .map(|e| e.replacen(&steps[k], "-", 1))
+            .collect();
+        assert_eq!(describe(&s, &diff.findings), want, "diff {}", steps[k]);
+        let tree = build("regions-promotion", Some(k + 1));
+        let check =
+            promolint::engine::check(&tree.options()).unwrap_or_else(|e| panic!("check: {e}"));
+        assert_eq!(
+            describe(&tree, &check.findings),
+            still_wrong(&steps[k]),
+            "check {}",
+            steps[k]
+        );
+    }
+}
