@@ -114,3 +114,69 @@ fn envs_regions_in_git() {
         ["PL006 error envs/prod-eu/kustomization.yaml:12:13 prod-eu pins ghcr.io/acme/payments to 1.1.0, which none of staging-asia, staging-eu has run (staging-asia runs 0.9.0; staging-eu runs 0.9.0): promote 1.1.0 through staging-asia or staging-eu first, or roll prod-eu back to 0.9.0"]
     );
 }
+
+/// Every sample repository without a config of its own: `check` with the configuration
+/// `init` writes gives the findings zero config gives.
+#[test]
+fn init_config_keeps_zero_config_findings_on_every_fixture() {
+    let root = fixture("");
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .expect("fixtures")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "scenarios")
+        .collect();
+    names.sort();
+    let mut compared = 0;
+    for name in names {
+        if fixture(&name).join(".promolint.yaml").exists() {
+            continue;
+        }
+        let dir = TempDir::new(&name);
+        copy_tree(&fixture(&name), dir.path());
+        let zero = findings(dir.path());
+        dir.write(".promolint.yaml", init(dir.path()).as_bytes());
+        assert_eq!(findings(dir.path()), zero, "{name}");
+        compared += 1;
+    }
+    assert!(compared >= 8, "only {compared} fixtures compared");
+}
+
+/// `init` writes the chain Kargo Stages declare (uat before qa), not the usual order.
+#[test]
+fn init_writes_the_chain_kargo_declares() {
+    let dir = TempDir::new("init-kargo");
+    let deployment = |tag: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: shop\n          image: ghcr.io/acme/shop:{tag}\n"
+        )
+    };
+    for env in ["dev", "qa", "uat"] {
+        dir.write(
+            &format!("envs/{env}/shop.yaml"),
+            deployment("1.0.0").as_bytes(),
+        );
+    }
+    dir.write(
+        "kargo/stages.yaml",
+        b"apiVersion: kargo.akuity.io/v1alpha1\nkind: Stage\nmetadata: {name: uat}\nspec:\n  requestedFreight:\n    - sources: {stages: [dev]}\n---\napiVersion: kargo.akuity.io/v1alpha1\nkind: Stage\nmetadata: {name: qa}\nspec:\n  requestedFreight:\n    - sources: {stages: [uat]}\n",
+    );
+    let config = init(dir.path());
+    let chain: Vec<&str> = config
+        .lines()
+        .filter(|l| l.starts_with("  - name: ") || l.starts_with("    after: "))
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            "  - name: dev",
+            "    after: []",
+            "  - name: uat",
+            "    after: [dev]",
+            "  - name: qa",
+            "    after: [uat]",
+        ],
+        "{config}"
+    );
+}
