@@ -311,8 +311,8 @@ impl Environments {
     }
 
     /// The environment a Kargo stage name means: the environment of that name, else the
-    /// one its tier token names (`staging-eu` → `staging`), else the only environment of
-    /// that tier (`production` → `prod`).
+    /// one inference would name it (`acme-staging` → `staging`), else the only environment
+    /// of its tier (`production` → `prod`).
     pub fn env_of_stage(&self, stage: &str) -> Option<usize> {
         if let Some(i) = self
             .envs
