@@ -1768,6 +1768,30 @@ rules:
         .unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// `after` may name a tier (`tier:` of its members); a cycle through a tier is refused.
+    #[test]
+    fn after_names_a_tier() {
+        let config = parse(
+            "environments:\n  - name: staging-eu\n    tier: staging\n  - name: staging-asia\n    tier: staging\n  - name: prod-eu\n    tier: prod\n    after: [staging]\n  - name: prod-asia\n    tier: prod\n    after: [prod-eu]\n",
+            "c",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.environments[2].after, strings(&["staging"]));
+        assert_eq!(config.environments[2].tier.as_deref(), Some("prod"));
+        let envs =
+            crate::config::Environments::from_config(&config).unwrap_or_else(|e| panic!("{e}"));
+        // Any staging member for prod-eu; prod-asia ordered after prod-eu explicitly.
+        assert_eq!(envs.get(2).after_groups, vec![vec![0, 1]]);
+        assert_eq!(envs.get(3).after_groups, vec![vec![2]]);
+        let e = error(
+            "environments:\n  - name: a\n    tier: t\n    after: [b]\n  - name: b\n    after: [t]\n",
+            "environments[1].after[0]",
+            6,
+            13,
+        );
+        says(&e, "cycle in `after`: a → b → a", "");
+    }
+
     #[test]
     fn artifact_patterns() {
         let e = error(
