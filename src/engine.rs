@@ -3,6 +3,7 @@
 
 use crate::config::{self, Config, ConfigError, Environments, RuleLevel};
 use crate::extract::{self, suppress};
+use crate::model::FactKind;
 use crate::rules::{self, Finding, RuleMeta};
 use crate::snapshot::{FileFacts, Snapshot};
 use crate::source::{self, worktree, SourceError};
@@ -339,15 +340,39 @@ fn environments_of<'a, F: std::ops::Deref<Target = FileFacts> + 'a>(
     if !config.environments.is_empty() {
         return Ok(Environments::from_config(config)?);
     }
-    let namespaces: BTreeSet<&str> = fact_sets
-        .into_iter()
-        .flatten()
-        .flat_map(|f| f.facts.iter().filter_map(|x| x.namespace.as_deref()))
-        .collect();
-    Ok(Environments::infer(
+    let mut namespaces: BTreeSet<&str> = BTreeSet::new();
+    let mut components: BTreeSet<String> = BTreeSet::new();
+    for f in fact_sets.into_iter().flatten() {
+        for fact in &f.facts {
+            namespaces.extend(fact.namespace.as_deref());
+            if let FactKind::Kustomization(k) = &fact.kind {
+                components.extend(shared_components(&f.path, &k.components));
+            }
+        }
+    }
+    Ok(Environments::infer_except(
         files.iter().map(String::as_str),
         namespaces,
+        &components,
     ))
+}
+
+/// The Kustomize components (`variants/prod`) that the kustomization at `path` includes,
+/// when `path` is in an environment and the component's directory would name another: it
+/// is a part shared by environments (`envs/prod-eu`, `envs/prod-asia`), not one itself.
+fn shared_components(path: &str, components: &[String]) -> Vec<String> {
+    let Some((own, _)) = crate::config::infer::infer_from_path(path) else {
+        return Vec::new();
+    };
+    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+    components
+        .iter()
+        .filter_map(|c| crate::model::join_normalized(dir, c))
+        .filter(|target| {
+            crate::config::infer::infer_from_path(&format!("{target}/kustomization.yaml"))
+                .is_some_and(|(name, _)| name != own)
+        })
+        .collect()
 }
 
 /// `promolint check`: lint the working tree.

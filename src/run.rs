@@ -594,7 +594,17 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
         .max_file_size
         .unwrap_or(config::Config::default().max_file_size);
     let facts = engine::extract_files(&list.root, &list.files, max_size);
-    let envs = engine::environments(&config::Config::default(), &list.files, &facts)?;
+    let mut envs = engine::environments(&config::Config::default(), &list.files, &facts)?;
+    // The chain Kargo Stages declare, as every run applies it (see `Snapshot::build`).
+    let stages: Vec<&crate::model::KargoStage> = facts
+        .iter()
+        .flat_map(|f| &f.facts)
+        .filter_map(|fact| match &fact.kind {
+            crate::model::FactKind::KargoStage(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    envs.apply_stage_graph(&stages);
     let text = config::init::render(&envs, &list.files);
     if to_stdout {
         if let Some(path) = &cli.global.output {

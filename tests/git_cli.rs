@@ -480,7 +480,7 @@ fn detached_head() {
     let out = r.run(&["staged"]);
     expect_code(&out, 1);
     assert!(out.stdout.starts_with(
-        "error[PL006]: prod pins lxc_rootfs_version to v8, which dev has not run (dev runs v6)\n"
+        "error[PL006]: prod pins lxc_rootfs_version to v8, which dev has not run (dev runs v6): promote v8 through dev first, or roll prod back to v6\n"
     ));
 
     // Without --base: the merge-base with `main` is HEAD itself, an empty change.

@@ -82,8 +82,8 @@ spec:
         stages: [staging-eu, staging-us]
 "#;
 
-/// dev → staging-eu, staging-us → prod declared by Kargo. The tiers alone would also put
-/// qa (a staging-tier cluster Kargo does not gate prod on) before prod, and prod's 2.0.0
+/// dev → staging-eu, staging-us → prod declared by Kargo. The usual order alone would put
+/// qa (a cluster Kargo gates nothing on) before the staging clusters, and their 2.0.0
 /// would be reported as never run by qa.
 #[test]
 fn kargo_dag_decides_which_predecessors_prod_has() {
@@ -99,7 +99,10 @@ fn kargo_dag_decides_which_predecessors_prod_has() {
     };
     assert_eq!(
         as_refs(&files),
-        ["PL006 error clusters/prod/helm-charts.yaml:4:15 prod pins app to 2.0.0, which qa has not run (qa runs 1.0.0)"]
+        [
+            "PL006 warning clusters/staging-eu/helm-charts.yaml:4:15 staging-eu pins app to 2.0.0, which qa has not run (qa runs 1.0.0)",
+            "PL006 warning clusters/staging-us/helm-charts.yaml:4:15 staging-us pins app to 2.0.0, which qa has not run (qa runs 1.0.0)",
+        ]
     );
     files.push(("kargo/shop/stages.yaml", DAG.to_string()));
     assert_eq!(as_refs(&files), Vec::<String>::new());
@@ -108,42 +111,45 @@ fn kargo_dag_decides_which_predecessors_prod_has() {
     files[4].1 = charts("3.0.0");
     assert_eq!(
         as_refs(&files),
-        ["PL006 error clusters/prod/helm-charts.yaml:4:15 prod pins app to 3.0.0, which staging has not run (staging runs 2.0.0)"]
+        ["PL006 error clusters/prod/helm-charts.yaml:4:15 prod pins app to 3.0.0, which staging-eu has not run (staging-eu runs 2.0.0); staging-us has not run (staging-us runs 2.0.0): promote 3.0.0 through staging-eu and staging-us first, or roll prod back to 2.0.0"]
     );
 }
 
-/// Kargo's chain dev → integration → staging, where the tiers put staging after dev.
+/// Kargo's chain dev → uat → qa, where the usual order puts qa before uat: the declared
+/// chain wins.
 #[test]
-fn kargo_chain_makes_staging_wait_for_integration() {
+fn kargo_chain_beats_the_usual_order() {
     let stages = r#"apiVersion: kargo.akuity.io/v1alpha1
 kind: Stage
-metadata: {name: integration}
+metadata: {name: uat}
 spec:
   requestedFreight:
     - sources: {stages: [dev]}
 ---
 apiVersion: kargo.akuity.io/v1alpha1
 kind: Stage
-metadata: {name: staging}
+metadata: {name: qa}
 spec:
   requestedFreight:
-    - sources: {stages: [integration]}
+    - sources: {stages: [uat]}
 "#;
     let dev = charts("2.0.0");
-    let integration = charts("1.0.0");
-    let staging = charts("2.0.0");
+    let qa = charts("1.0.0");
+    let uat = charts("2.0.0");
     let tree = [
         ("envs/dev/helm-charts.yaml", dev.as_str()),
-        ("envs/integration/helm-charts.yaml", integration.as_str()),
-        ("envs/staging/helm-charts.yaml", staging.as_str()),
+        ("envs/qa/helm-charts.yaml", qa.as_str()),
+        ("envs/uat/helm-charts.yaml", uat.as_str()),
     ];
-    assert_eq!(check(&tree), Vec::<String>::new());
+    // The usual order: dev < qa < uat, and uat is ahead of qa.
+    assert_eq!(
+        check(&tree),
+        ["PL006 warning envs/uat/helm-charts.yaml:4:15 uat pins app to 2.0.0, which qa has not run (qa runs 1.0.0)"]
+    );
+    // Declared: uat follows dev, and qa, behind uat, lags.
     let mut declared = tree.to_vec();
     declared.push(("kargo/stages.yaml", stages));
-    assert_eq!(
-        check(&declared),
-        ["PL006 warning envs/staging/helm-charts.yaml:4:15 staging pins app to 2.0.0, which integration has not run (integration runs 1.0.0)"]
-    );
+    assert_eq!(check(&declared), Vec::<String>::new());
 }
 
 #[test]
@@ -267,7 +273,7 @@ fn helm_values_images_through_the_rules() {
         check(&[(dev_path, &older), (prod_path, &newer)]),
         [format!(
             "PL006 error {prod_path}:14:20 prod pins ghcr.io/acme/echo to 1.2.0, \
-             which dev has not run (dev runs 1.1.0)"
+             which dev has not run (dev runs 1.1.0): promote 1.2.0 through dev first, or roll prod back to 1.1.0"
         )]
     );
     let latest = app_template("latest");

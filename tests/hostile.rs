@@ -985,7 +985,7 @@ fn bare_repository() {
         )],
     );
     // Revisions are read.
-    let pl006 = "prod pins ghcr.io/acme/backend to 2.0.0, which dev has not run (dev runs 1.0.0)";
+    let pl006 = "prod pins ghcr.io/acme/backend to 2.0.0, which dev has not run (dev runs 1.0.0): promote 2.0.0 through dev first, or roll prod back to 1.0.0";
     for args in CHANGE_COMMANDS {
         let mut all = args.to_vec();
         all.extend_from_slice(&["--format", "json"]);
@@ -1508,7 +1508,7 @@ fn ahead(dev: &str) -> Found {
         PROD_APP,
         10,
         39,
-        &format!("prod pins ghcr.io/acme/backend to 9.9.9, which dev has not run (dev runs {dev})"),
+        &format!("prod pins ghcr.io/acme/backend to 9.9.9, which dev has not run (dev runs {dev}): promote 9.9.9 through dev first, or roll prod back to {dev}"),
     )
 }
 
@@ -1546,7 +1546,7 @@ fn orphan_root_backdated_and_merged_is_not_the_import() {
     let out = r.run(&["check"]);
     expect_code(&out, 1);
     assert!(out.stdout.starts_with(
-        "error[PL006]: prod pins ghcr.io/acme/backend to 9.9.9, which dev has not run (dev runs 1.1.0)\n"
+        "error[PL006]: prod pins ghcr.io/acme/backend to 9.9.9, which dev has not run (dev runs 1.1.0): promote 9.9.9 through dev first, or roll prod back to 1.1.0\n"
     ), "{}", out.stdout);
     let out = r.run(&["status"]);
     expect_code(&out, 0);
@@ -1946,7 +1946,7 @@ fn staging_skipped() -> Found {
         PROD_APP,
         10,
         39,
-        "prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run (staging runs 1.0.0)",
+        "prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run (staging runs 1.0.0): promote 2.0.0 through staging first, or roll prod back to 1.0.0",
     )
 }
 
@@ -2171,28 +2171,29 @@ fn a_fake_ledger_entry_does_not_clear_a_promotion_order_error() {
 
 #[test]
 fn a_missing_blob_is_reported_and_not_cached() {
-    // staging ran 2.0.0 (c1) before moving to 3.0.0; prod then pins 2.0.0: fine, as long
-    // as c1's blob of staging's file can be read.
+    // staging ran bbbb222 (c1) before moving to cccc333; prod then pins bbbb222: fine, as long
+    // as c1's blob of staging's file can be read. The tags are commit ids: a version that
+    // only lags behind needs no history, one of no order does.
     let r = Repo::init("ledger-missing-blob");
     for app in [DEV_APP, STAGING_APP, PROD_APP] {
-        r.write(app, &deployment("ghcr.io/acme/backend:1.0.0"));
+        r.write(app, &deployment("ghcr.io/acme/backend:aaaa111"));
     }
-    r.commit("all on 1.0.0");
+    r.commit("all on aaaa111");
     // dev moves with staging; staging's file differs from the others' (its own blob).
     let staging = |tag: &str| deployment(&format!("ghcr.io/acme/backend:{tag}")) + "# staging\n";
-    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:2.0.0"));
-    r.write(STAGING_APP, &staging("2.0.0"));
-    let c1 = r.commit("dev and staging on 2.0.0");
-    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:3.0.0"));
-    r.write(STAGING_APP, &staging("3.0.0"));
-    r.commit("dev and staging on 3.0.0");
-    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:2.0.0"));
-    r.commit("prod on 2.0.0");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:bbbb222"));
+    r.write(STAGING_APP, &staging("bbbb222"));
+    let c1 = r.commit("dev and staging on bbbb222");
+    r.write(DEV_APP, &deployment("ghcr.io/acme/backend:cccc333"));
+    r.write(STAGING_APP, &staging("cccc333"));
+    r.commit("dev and staging on cccc333");
+    r.write(PROD_APP, &deployment("ghcr.io/acme/backend:bbbb222"));
+    r.commit("prod on bbbb222");
     let blob = r.rev(&format!("{c1}:{STAGING_APP}"));
     let object = r.abs(&format!(".git/objects/{}/{}", &blob[..2], &blob[2..]));
     let saved = std::fs::read(&object).expect("loose object");
     std::fs::remove_file(&object).expect("remove object");
-    // Without it, nothing says staging ran 2.0.0: the error, and a warning naming the
+    // Without it, nothing says staging ran bbbb222: the error, and a warning naming the
     // commit, the file and the object.
     let out = r.run(&["check", "--format", "json"]);
     expect_code(&out, 1);
@@ -2203,7 +2204,7 @@ fn a_missing_blob_is_reported_and_not_cached() {
             PROD_APP,
             10,
             39,
-            "prod pins ghcr.io/acme/backend to 2.0.0, which staging has not run (staging runs 3.0.0)"
+            "prod pins ghcr.io/acme/backend to bbbb222, which staging has not run (staging runs cccc333)"
         )]
     );
     let short: String = c1.chars().take(7).collect();

@@ -303,16 +303,16 @@ fn terragrunt_history_judges_templated_refs() {
             .unwrap_or_else(|e| panic!("diff: {e}"))
             .findings
     };
-    // Prod first: one finding for the pin, naming each predecessor that has not run
-    // v0.9.0 and pointing at their pins.
+    // Prod first: one finding for the pin, naming stage (qa comes before stage in the
+    // usual order) with the version to roll back to, and pointing at stage's pin.
     let found = tg_diff("01-initial", "02-prod-v0.9.0-first");
     assert_eq!(found.len(), 1, "{found:#?}");
     let f = &found[0];
     assert_eq!((f.rule, f.span.line, f.span.column), ("PL006", 11, 61));
     assert_eq!(
         f.message,
-        "prod pins ${_envcommon/mysql.hcl:base_source_url} to v0.9.0, which qa has not run \
-         (qa runs v0.8.0); stage has not run (stage runs v0.8.0)"
+        "prod pins ${_envcommon/mysql.hcl:base_source_url} to v0.9.0, which stage has not \
+         run (stage runs v0.8.0): promote v0.9.0 through stage first, or roll prod back to v0.8.0"
     );
     let related: Vec<(&str, u32, u32)> = f
         .related
@@ -321,10 +321,7 @@ fn terragrunt_history_judges_templated_refs() {
         .collect();
     assert_eq!(
         related,
-        vec![
-            ("non-prod/us-east-1/qa/mysql/terragrunt.hcl", 11, 61),
-            ("non-prod/us-east-1/stage/mysql/terragrunt.hcl", 11, 61),
-        ]
+        vec![("non-prod/us-east-1/stage/mysql/terragrunt.hcl", 11, 61)]
     );
     // Skipping stage: qa ran v0.10.0, stage did not.
     let found = tg_diff("08-qa-v0.10.0", "09-prod-v0.10.0-skipping-stage");
@@ -490,4 +487,62 @@ fn a_suppression_on_the_base_branch_applies_unless_strict() {
     .expect("write config");
     let out = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
     assert_eq!(tree(&out.findings).len(), 3, "{:#?}", out.findings);
+}
+
+/// Regions as members of their tier (`fixtures/scenarios/regions-promotion`): prod-asia may
+/// take what only staging-eu ran; prod-eu may not take what no staging region ran; a region
+/// skipping load is a warning; regions lagging behind are nothing. `history`, `diff` and a
+/// `check` of each step's tree give the same answer.
+#[test]
+fn regions_history_diff_and_check_agree() {
+    let s = build("regions-promotion", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    let expected = [
+        "06-prod-eu-2.2.0-first PL006 error envs/prod-eu/kustomization.yaml:10:13",
+        "07-staging-asia-2.2.0-skipping-load PL006 warning envs/staging-asia/kustomization.yaml:10:13",
+    ];
+    assert_eq!(describe(&s, &out.findings), expected);
+    assert_eq!(
+        out.findings[0].message,
+        "prod-eu pins ghcr.io/acme/checkout to 2.2.0, which none of staging-asia, staging-eu has \
+         run (staging-asia runs 2.0.0; staging-eu runs 2.1.0): promote 2.2.0 through \
+         staging-asia or staging-eu first, or roll prod-eu back to 2.1.0"
+    );
+    assert_eq!(
+        out.findings[1].message,
+        "staging-asia pins ghcr.io/acme/checkout to 2.2.0, which load-gpu has not run (load-gpu runs 2.1.0)"
+    );
+    // Each step's change: the same findings, without the commit. The tree each step leaves
+    // reports what is still wrong there: prod-eu's 2.2.0 until staging-asia runs it (07),
+    // staging-asia's 2.2.0 for as long as load-gpu has not run it.
+    let still_wrong = |step: &str| -> Vec<String> {
+        match step {
+            "06-prod-eu-2.2.0-first" => vec![expected[0].replacen(step, "-", 1)],
+            "07-staging-asia-2.2.0-skipping-load" | "08-qa-2.3.0" => {
+                vec![expected[1].replacen("07-staging-asia-2.2.0-skipping-load", "-", 1)]
+            }
+            _ => Vec::new(),
+        }
+    };
+    let steps: Vec<String> = s.steps.iter().map(|(n, _)| n.clone()).collect();
+    for k in 1..steps.len() {
+        let (base, head) = (s.commit_of(&steps[k - 1]), s.commit_of(&steps[k]));
+        let diff = modes::diff(&s.options(), Some(base), Some(head), false)
+            .unwrap_or_else(|e| panic!("diff: {e}"));
+        let want: Vec<String> = expected
+            .iter()
+            .filter(|e| e.starts_with(&format!("{} ", steps[k])))
+            .map(|e| e.replacen(&steps[k], "-", 1))
+            .collect();
+        assert_eq!(describe(&s, &diff.findings), want, "diff {}", steps[k]);
+        let tree = build("regions-promotion", Some(k + 1));
+        let check =
+            promolint::engine::check(&tree.options()).unwrap_or_else(|e| panic!("check: {e}"));
+        assert_eq!(
+            describe(&tree, &check.findings),
+            still_wrong(&steps[k]),
+            "check {}",
+            steps[k]
+        );
+    }
 }

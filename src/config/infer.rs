@@ -1,11 +1,12 @@
 //! Environments: declared in the config, or inferred from path segments and namespaces.
 //!
 //! Zero config (DESIGN §4): a path segment or namespace is split into tokens on `-`, `_`
-//! and `.`; a token naming a tier makes an environment named after the token
-//! (`samakia-prod` → `prod`, `clusters/live` → `live`, `namespace: production` →
-//! `production`). `non-` or `pre-` before a tier token joins it into a token of no tier
-//! (`non-prod`, `pre-prod`), and `_envcommon/` holds no environment's files.
-//! Tiers are ordered dev < staging < prod and prod is protected.
+//! and `.`; a token naming a tier makes an environment of that tier. A project prefix is
+//! dropped (`samakia-prod` → `prod`), a region or cell is kept (`prod-eu`, `prod-eu-west-1`,
+//! `integration-gpu`): regions of one tier are that tier's members, and a version must have
+//! reached the tier before, in any member. `non-` before a tier token joins it into a token
+//! of no tier (`non-prod`); `pre-prod`/`preprod` is a tier before prod, like staging.
+//! `_envcommon/` holds no environment's files. Only prod is protected.
 
 use super::{Config, ConfigError, EnvironmentConfig};
 use crate::model::KargoStage;
@@ -13,12 +14,41 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// The tiers of zero-config inference, in promotion order, with the tokens naming them.
+/// The tiers of zero-config inference, in the usual promotion order, with the tokens
+/// naming them. Environments of one tier are its members.
 pub const TIERS: &[(&str, &[&str])] = &[
     ("dev", &["dev", "develop", "development"]),
-    ("staging", &["staging", "stage", "integration", "qa", "uat"]),
+    ("sandbox", &["sandbox"]),
+    ("preview", &["preview"]),
+    ("qa", &["qa", "test"]),
+    ("integration", &["integration"]),
+    ("load", &["load", "perf", "performance"]),
+    (
+        "staging",
+        &[
+            "staging",
+            "stage",
+            "uat",
+            "preprod",
+            "pre-prod",
+            "preproduction",
+            "pre-production",
+        ],
+    ),
+    ("canary", &["canary"]),
     ("prod", &["prod", "production", "live"]),
 ];
+
+/// The production tier: protected by default.
+pub const PROD_TIER: usize = TIERS.len() - 1;
+
+/// Tiers beside the chain (a playground, per-change previews): they follow nothing and no
+/// tier waits for them.
+const SIDE_TIERS: &[&str] = &["sandbox", "preview"];
+
+fn is_side_tier(tier: usize) -> bool {
+    SIDE_TIERS.contains(&TIERS[tier].0)
+}
 
 /// Index of the tier a token names, if any.
 pub fn tier_of_token(token: &str) -> Option<usize> {
@@ -30,7 +60,10 @@ pub fn tier_of_token(token: &str) -> Option<usize> {
 
 /// Every token naming any tier (used to recognise environment prefixes in tags).
 pub fn all_tier_tokens() -> impl Iterator<Item = &'static str> {
-    TIERS.iter().flat_map(|(_, t)| t.iter().copied())
+    TIERS
+        .iter()
+        .flat_map(|(_, t)| t.iter().copied())
+        .filter(|t| !t.contains('-'))
 }
 
 fn tokens(segment: &str) -> impl Iterator<Item = &str> {
@@ -41,17 +74,35 @@ fn tokens(segment: &str) -> impl Iterator<Item = &str> {
 #[derive(Clone, Debug)]
 pub struct Env {
     pub name: String,
-    /// Zero-config tier (0 dev, 1 staging, 2 prod), or the tier its name implies.
+    /// Zero-config tier (an index of [`TIERS`]), or the tier its name implies.
     pub tier: Option<usize>,
+    /// The tier this environment is a member of, by name (zero config: the [`TIERS`] name;
+    /// a config: `tier:`). Members of one tier are not each other's predecessors.
+    pub group: Option<String>,
     pub protected: bool,
-    /// Indices of predecessor environments.
+    /// Indices of predecessor environments: every member of every [`Env::after_groups`].
     pub after: Vec<usize>,
+    /// The predecessors as promotion reads them: a version must have run in at least one
+    /// environment of each group. A plain predecessor is a group of one; a tier with several
+    /// members (`staging-eu`, `staging-asia`) is one group.
+    pub after_groups: Vec<Vec<usize>>,
     pub path_globs: Vec<String>,
     paths: Option<GlobSet>,
     pub namespaces: Vec<String>,
     pub tag_pattern: Option<Regex>,
     /// Tokens that, as a tag prefix (`staging-…`), mean this environment.
     pub aliases: Vec<String>,
+}
+
+impl Env {
+    /// Set the predecessor groups (and the flat list that follows from them).
+    fn set_after(&mut self, groups: Vec<Vec<usize>>) {
+        let mut flat: Vec<usize> = groups.iter().flatten().copied().collect();
+        flat.sort_unstable();
+        flat.dedup();
+        self.after = flat;
+        self.after_groups = groups;
+    }
 }
 
 /// The environments of a run and how files map to them.
@@ -83,6 +134,12 @@ impl Environments {
             .enumerate()
             .map(|(i, e)| (e.name.as_str(), i))
             .collect();
+        let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, e) in config.environments.iter().enumerate() {
+            if let Some(t) = &e.tier {
+                members.entry(t.as_str()).or_default().push(i);
+            }
+        }
         let mut envs = Vec::new();
         for (i, e) in config.environments.iter().enumerate() {
             let EnvironmentConfig {
@@ -92,6 +149,7 @@ impl Environments {
                 tag_pattern,
                 protected,
                 after,
+                tier: group,
             } = e;
             let mut builder = GlobSetBuilder::new();
             for p in paths {
@@ -105,31 +163,54 @@ impl Environments {
                 Some(p) => Some(Regex::new(p).map_err(|e| err(i, "tag_pattern", e.to_string()))?),
                 None => None,
             };
-            let mut after_idx = Vec::new();
+            // A tier's name in `after` means any of its members (other than this one).
+            let mut groups = Vec::new();
             for a in after {
+                if let Some(m) = members.get(a.as_str()) {
+                    let others: Vec<usize> = m.iter().copied().filter(|&j| j != i).collect();
+                    if !others.is_empty() {
+                        groups.push(others);
+                    }
+                    continue;
+                }
                 match names.get(a.as_str()) {
-                    Some(&j) => after_idx.push(j),
+                    Some(&j) => groups.push(vec![j]),
                     None => return Err(err(i, "after", format!("unknown environment `{a}`"))),
                 }
             }
-            let tier = tokens(name).find_map(tier_of_token);
+            let tier = group
+                .as_deref()
+                .and_then(tier_of_token)
+                .or_else(|| token_env(name).map(|(_, t)| t))
+                .or_else(|| tokens(name).find_map(tier_of_token));
             let mut aliases = vec![name.to_ascii_lowercase()];
             if let Some(t) = tier {
                 aliases.extend(TIERS[t].1.iter().map(|s| s.to_string()));
             }
+            if let Some(g) = group {
+                aliases.extend(
+                    members[g.as_str()]
+                        .iter()
+                        .map(|&j| config.environments[j].name.to_ascii_lowercase()),
+                );
+            }
             aliases.sort();
             aliases.dedup();
-            envs.push(Env {
+            let mut env = Env {
                 name: name.clone(),
                 tier,
+                group: group.clone(),
                 protected: *protected,
-                after: after_idx,
+                after: Vec::new(),
+                after_groups: Vec::new(),
                 path_globs: paths.clone(),
                 paths: Some(set),
                 namespaces: namespaces.clone(),
                 tag_pattern,
                 aliases,
-            });
+            };
+            env.set_after(groups);
+            envs.push(env);
         }
         Ok(Environments {
             envs,
@@ -142,48 +223,86 @@ impl Environments {
         paths: impl IntoIterator<Item = &'a str>,
         namespaces: impl IntoIterator<Item = &'a str>,
     ) -> Self {
+        Self::infer_except(paths, namespaces, &BTreeSet::new())
+    }
+
+    /// [`Self::infer`], where files under the directories of `included` (Kustomize bases and
+    /// components that environments include: `variants/prod`) name no environment of their own:
+    /// they count where the environments including them are.
+    pub fn infer_except<'a>(
+        paths: impl IntoIterator<Item = &'a str>,
+        namespaces: impl IntoIterator<Item = &'a str>,
+        included: &BTreeSet<String>,
+    ) -> Self {
         let mut found: BTreeMap<String, usize> = BTreeMap::new();
         // Only deployable content names an environment: a manifest, HCL or env file. A
         // runbook (`docs/local-dev.md`) or a script (`ops/policy-go-live.sh`) does not.
         let deployable = paths
             .into_iter()
-            .filter(|p| crate::extract::format_of(p).is_some());
+            .filter(|p| crate::extract::format_of(p).is_some())
+            .filter(|p| !included.contains(p.rsplit_once('/').map_or("", |(d, _)| d)));
         for path in deployable {
             if let Some((name, tier)) = infer_from_path(path) {
                 found.entry(name).or_insert(tier);
             }
         }
+        // A namespace names an environment of a tier no path names: `namespace: prod` in
+        // `envs/prod-eu` is the tier prod-eu is a member of, not one more environment.
+        // Namespaces are a weaker signal than directories: `test`, `canary`, `preview` and
+        // `sandbox` are what demos and rollouts name theirs.
+        let path_tiers: BTreeSet<usize> = found.values().copied().collect();
         for ns in namespaces {
             if let Some((name, tier)) = token_env(ns) {
-                found.entry(name).or_insert(tier);
+                let weak = strategy_word(tier) || env_tokens(ns).iter().any(|t| t == "test");
+                if !path_tiers.contains(&tier) && !weak {
+                    found.entry(name).or_insert(tier);
+                }
             }
         }
         let mut list: Vec<(String, usize)> = found.into_iter().collect();
         list.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         let mut envs: Vec<Env> = Vec::new();
         for (name, tier) in &list {
-            // Predecessors: every environment of the nearest lower tier that exists.
-            let prev_tier = list.iter().map(|(_, t)| *t).filter(|t| t < tier).max();
-            let after = match prev_tier {
-                Some(pt) => list
+            // Predecessors: the members of the nearest lower tier that exists, as one group
+            // (any member will do). Side tiers (sandbox, preview) neither wait nor gate.
+            let prev_tier = list
+                .iter()
+                .map(|(_, t)| *t)
+                .filter(|&t| t < *tier && !is_side_tier(t))
+                .max()
+                .filter(|_| !is_side_tier(*tier));
+            let groups = match prev_tier {
+                Some(pt) => vec![list
                     .iter()
                     .enumerate()
                     .filter(|(_, (_, t))| *t == pt)
                     .map(|(j, _)| j)
-                    .collect(),
+                    .collect()],
                 None => Vec::new(),
             };
-            envs.push(Env {
+            let mut aliases: Vec<String> = TIERS[*tier].1.iter().map(|s| s.to_string()).collect();
+            aliases.extend(
+                list.iter()
+                    .filter(|(_, t)| t == tier)
+                    .map(|(n, _)| n.clone()),
+            );
+            aliases.sort();
+            aliases.dedup();
+            let mut env = Env {
                 name: name.clone(),
                 tier: Some(*tier),
-                protected: *tier == 2,
-                after,
+                group: Some(TIERS[*tier].0.to_string()),
+                protected: *tier == PROD_TIER,
+                after: Vec::new(),
+                after_groups: Vec::new(),
                 path_globs: Vec::new(),
                 paths: None,
                 namespaces: vec![name.clone()],
                 tag_pattern: None,
-                aliases: TIERS[*tier].1.iter().map(|s| s.to_string()).collect(),
-            });
+                aliases,
+            };
+            env.set_after(groups);
+            envs.push(env);
         }
         Environments {
             envs,
@@ -192,8 +311,8 @@ impl Environments {
     }
 
     /// The environment a Kargo stage name means: the environment of that name, else the
-    /// one its tier token names (`staging-eu` → `staging`), else the only environment of
-    /// that tier (`production` → `prod`).
+    /// one inference would name it (`acme-staging` → `staging`), else the only environment
+    /// of its tier (`production` → `prod`).
     pub fn env_of_stage(&self, stage: &str) -> Option<usize> {
         if let Some(i) = self
             .envs
@@ -203,18 +322,7 @@ impl Environments {
             return Some(i);
         }
         let (token, tier) = token_env(stage)?;
-        if let Some(i) = self.index_of(&token) {
-            return Some(i);
-        }
-        let mut same = self
-            .envs
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.tier == Some(tier));
-        match (same.next(), same.next()) {
-            (Some((i, _)), None) => Some(i),
-            _ => None,
-        }
+        self.index_of(&token).or_else(|| self.only_member(tier))
     }
 
     /// Use a promotion graph declared by Kargo Stages as the predecessors of inferred
@@ -247,14 +355,24 @@ impl Environments {
             return;
         }
         let mut after: Vec<Vec<usize>> = self.envs.iter().map(|e| e.after.clone()).collect();
-        for (env, preds) in declared {
-            after[env] = preds.into_iter().collect();
+        for (&env, preds) in &declared {
+            after[env] = preds.iter().copied().collect();
         }
         if has_cycle(&after) {
             return;
         }
-        for (env, preds) in self.envs.iter_mut().zip(after) {
-            env.after = preds;
+        // A declared upstream stage is a predecessor of its own: each must have run it.
+        for (env, preds) in declared {
+            self.envs[env].set_after(preds.into_iter().map(|p| vec![p]).collect());
+        }
+    }
+
+    /// The one environment of zero-config tier `tier`, if it has exactly one.
+    fn only_member(&self, tier: usize) -> Option<usize> {
+        let mut same = (0..self.envs.len()).filter(|&i| self.envs[i].tier == Some(tier));
+        match (same.next(), same.next()) {
+            (Some(i), None) => Some(i),
+            _ => None,
         }
     }
 
@@ -306,8 +424,8 @@ impl Environments {
             return Some(i);
         }
         if self.inferred {
-            let (name, _) = token_env(namespace)?;
-            return self.index_of(&name);
+            let (name, tier) = token_env(namespace)?;
+            return self.index_of(&name).or_else(|| self.only_member(tier));
         }
         None
     }
@@ -425,28 +543,62 @@ fn env_tokens(segment: &str) -> Vec<String> {
     out
 }
 
-/// Words that qualify an environment rather than name an application (`prod-eu-west-1`).
-const QUALIFIERS: &[&str] = &["east", "west", "north", "south", "central", "blue", "green"];
+/// Words that place an environment (a region, zone or colour) rather than name an
+/// application: `prod-eu-west-1`, `prod-asia`, `staging-apac`.
+const QUALIFIERS: &[&str] = &[
+    "east",
+    "west",
+    "north",
+    "south",
+    "central",
+    "northeast",
+    "northwest",
+    "southeast",
+    "southwest",
+    "asia",
+    "apac",
+    "emea",
+    "amer",
+    "americas",
+    "latam",
+    "europe",
+    "blue",
+    "green",
+];
 
-/// The environment a path segment or namespace names: the whole segment (`production`),
-/// its last token (`samakia-prod`), or its first token when the rest only qualifies it
-/// (`prod-eu-1`). `live-chat` and `dev-tools` name applications, not environments.
-fn token_env(segment: &str) -> Option<(String, usize)> {
-    let parts = env_tokens(segment);
-    let named = |t: &str| tier_of_token(t).map(|tier| (t.to_ascii_lowercase(), tier));
-    let (first, last) = (parts.first()?, parts.last()?);
-    if let Some(found) = named(last.as_str()) {
-        return Some(found);
-    }
-    let qualifier = |t: &String| {
-        t.len() <= 3
-            || t.bytes().all(|b| b.is_ascii_digit())
-            || QUALIFIERS.contains(&t.to_ascii_lowercase().as_str())
+/// Short region codes that may come before a tier token (`eu-prod`): a project name
+/// there (`samakia-prod`) is dropped instead.
+const REGION_CODES: &[&str] = &[
+    "eu", "us", "uk", "ap", "au", "ca", "cn", "jp", "kr", "sg", "na", "sa", "af", "me", "in", "br",
+    "de", "fr",
+];
+
+/// The environment a path segment or namespace names, and its tier: the tier token and the
+/// regions or cells qualifying it (`prod-eu-1`, `integration-gpu`, `eu-prod`); a project
+/// prefix is dropped (`samakia-prod` → `prod`). `live-chat` and `dev-tools` name
+/// applications, not environments.
+pub(crate) fn token_env(segment: &str) -> Option<(String, usize)> {
+    let parts: Vec<String> = env_tokens(segment)
+        .into_iter()
+        .map(|t| t.to_ascii_lowercase())
+        .collect();
+    // After the tier token: short or numeric tokens and region words (`gpu`, `1`, `asia`).
+    let trailing = |t: &String| {
+        t.len() <= 3 || t.bytes().all(|b| b.is_ascii_digit()) || QUALIFIERS.contains(&t.as_str())
     };
-    if parts[1..].iter().all(qualifier) {
-        return named(first.as_str());
-    }
-    None
+    // Before it: only regions (`eu-prod`); anything else is a project name.
+    let leading = |t: &String| {
+        REGION_CODES.contains(&t.as_str())
+            || QUALIFIERS.contains(&t.as_str())
+            || t.bytes().all(|b| b.is_ascii_digit())
+    };
+    // The last tier token that only qualifiers follow.
+    let k = (0..parts.len())
+        .rev()
+        .find(|&k| tier_of_token(&parts[k]).is_some() && parts[k + 1..].iter().all(trailing))?;
+    let tier = tier_of_token(&parts[k])?;
+    let start = if parts[..k].iter().all(leading) { 0 } else { k };
+    Some((parts[start..].join("-"), tier))
 }
 
 /// The environment a path implies: the deepest directory segment naming a tier, else the
@@ -455,8 +607,24 @@ pub fn infer_from_path(path: &str) -> Option<(String, usize)> {
     let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
     dir_verdict(dir).unwrap_or_else(|| {
         let stem = file.split('.').next().unwrap_or(file);
-        token_env(stem)
+        stem_env(stem)
     })
+}
+
+/// Tiers whose words also name deployment strategies (a canary or blue-green preview of an
+/// Argo Rollout) and playgrounds: they name an environment only as a directory of its own.
+fn strategy_word(tier: usize) -> bool {
+    is_side_tier(tier) || TIERS[tier].0 == "canary"
+}
+
+/// The environment a file name names: by its last token (`values-production.yaml`,
+/// `prod.yaml`). `test-job.yaml`, `service-preview.yaml` (a blue-green preview Service) and
+/// `canary-rollout.yaml` name a test, a Service and a strategy.
+fn stem_env(stem: &str) -> Option<(String, usize)> {
+    let (name, tier) = token_env(stem)?;
+    let last = env_tokens(stem);
+    let last_is_tier = last.last().and_then(|t| tier_of_token(t)) == Some(tier);
+    (last_is_tier && !strategy_word(tier)).then_some((name, tier))
 }
 
 /// What a file's directory says about its environment: `Some(answer)` when the directory
@@ -467,19 +635,37 @@ fn dir_verdict(dir: &str) -> Option<Option<(String, usize)>> {
         return None;
     }
     // Hidden directories hold tooling (`.github/workflows/promote-to-live.yaml`), not an
-    // environment's manifests.
-    if dir.split('/').any(|s| s.starts_with('.')) {
+    // environment's manifests; a top-level `test/` holds the repository's tests.
+    let top = dir.split('/').next().unwrap_or(dir).to_ascii_lowercase();
+    if dir.split('/').any(|s| s.starts_with('.')) || top == "test" || top == "tests" {
         return Some(None);
     }
     if crate::extract::hcl::is_shared_dir(dir) {
         return Some(None);
     }
-    dir.rsplit('/').find_map(token_env).map(Some)
+    let segments: Vec<&str> = dir.split('/').collect();
+    (0..segments.len())
+        .rev()
+        .find_map(|i| {
+            let found = token_env(segments[i])?;
+            // `argo-rollouts/canary/base/`: an application named after its strategy, with
+            // the Kustomize layout of an application below it.
+            let app_below = segments
+                .get(i + 1)
+                .is_some_and(|next| matches!(*next, "base" | "overlays"));
+            (!(strategy_word(found.1) && app_below)).then_some(found)
+        })
+        .map(Some)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The index of the tier named `name`.
+    fn t(name: &str) -> usize {
+        TIERS.iter().position(|(n, _)| *n == name).unwrap()
+    }
 
     #[test]
     fn only_deployable_content_names_an_environment() {
@@ -524,42 +710,206 @@ mod tests {
         assert_eq!(one_by_one[6], None);
     }
 
-    /// `non-prod` and `pre-prod` run before production: neither is prod, whether the tier
-    /// token is joined (`nonprod`, `preprod`) or separated (`non-prod`, `pre_prod`).
+    /// `non-prod` is not prod, however it is spelled; `pre-prod`/`preprod` is not prod
+    /// either but a tier of its own just before it, like staging.
     #[test]
     fn non_prod_and_pre_prod_are_not_prod() {
         for segment in [
             "non-prod",
             "nonprod",
-            "pre-prod",
-            "preprod",
             "Non-Prod",
-            "pre_prod",
             "non.prod",
             "non-production",
         ] {
             assert_eq!(token_env(segment), None, "{segment}");
         }
+        for segment in [
+            "pre-prod",
+            "preprod",
+            "pre_prod",
+            "PreProd",
+            "pre-production",
+        ] {
+            let (_, tier) = token_env(segment).unwrap_or_else(|| panic!("{segment}"));
+            assert_eq!(tier, t("staging"), "{segment}");
+        }
+        assert_eq!(
+            token_env("pre_prod"),
+            Some(("pre-prod".into(), t("staging")))
+        );
         assert_eq!(
             infer_from_path("non-prod/us-east-1/qa/mysql/terragrunt.hcl"),
-            Some(("qa".into(), 1))
+            Some(("qa".into(), t("qa")))
         );
         assert_eq!(
             infer_from_path("non-prod/us-east-1/stage/mysql/terragrunt.hcl"),
-            Some(("stage".into(), 1))
+            Some(("stage".into(), t("staging")))
         );
         assert_eq!(infer_from_path("non-prod/account.hcl"), None);
         assert_eq!(infer_from_path("non-prod/us-east-1/region.hcl"), None);
-        assert_eq!(infer_from_path("pre-prod/app.yaml"), None);
+        assert_eq!(
+            infer_from_path("pre-prod/app.yaml"),
+            Some(("pre-prod".into(), t("staging")))
+        );
         assert_eq!(
             infer_from_path("prod/us-east-1/prod/mysql/terragrunt.hcl"),
-            Some(("prod".into(), 2))
+            Some(("prod".into(), t("prod")))
         );
         // The joined token names no tier; the words around it still can.
-        assert_eq!(token_env("non-prod-dev"), Some(("dev".into(), 0)));
-        assert_eq!(token_env("prod-non"), Some(("prod".into(), 2)));
-        assert_eq!(token_env("samakia-prod"), Some(("prod".into(), 2)));
+        assert_eq!(token_env("non-prod-dev"), Some(("dev".into(), t("dev"))));
+        assert_eq!(token_env("samakia-prod"), Some(("prod".into(), t("prod"))));
         assert_eq!(token_env("pre"), None);
+    }
+
+    /// Regions and cells of a tier are environments of their own, members of the tier; a
+    /// project prefix is dropped.
+    #[test]
+    fn regions_and_cells_are_members_of_their_tier() {
+        let cases: &[(&str, Option<(&str, &str)>)] = &[
+            ("prod-eu", Some(("prod-eu", "prod"))),
+            ("prod-us", Some(("prod-us", "prod"))),
+            ("prod-asia", Some(("prod-asia", "prod"))),
+            ("prod-eu-1", Some(("prod-eu-1", "prod"))),
+            ("prod-eu-west-1", Some(("prod-eu-west-1", "prod"))),
+            ("eu-prod", Some(("eu-prod", "prod"))),
+            ("staging-eu", Some(("staging-eu", "staging"))),
+            ("staging-us", Some(("staging-us", "staging"))),
+            ("staging-asia", Some(("staging-asia", "staging"))),
+            ("integration-gpu", Some(("integration-gpu", "integration"))),
+            (
+                "integration-non-gpu",
+                Some(("integration-non-gpu", "integration")),
+            ),
+            ("load-gpu", Some(("load-gpu", "load"))),
+            ("perf", Some(("perf", "load"))),
+            ("uat", Some(("uat", "staging"))),
+            ("test", Some(("test", "qa"))),
+            ("sandbox", Some(("sandbox", "sandbox"))),
+            ("preview", Some(("preview", "preview"))),
+            ("canary", Some(("canary", "canary"))),
+            ("samakia-prod", Some(("prod", "prod"))),
+            ("acme-prod-eu", Some(("prod-eu", "prod"))),
+            ("team-dev", Some(("dev", "dev"))),
+            ("live-chat", None),
+            ("dev-tools", None),
+            ("live-demo", None),
+            ("nonprod", None),
+            ("production", Some(("production", "prod"))),
+        ];
+        for (segment, want) in cases {
+            let want = want.map(|(n, tier)| (n.to_string(), t(tier)));
+            assert_eq!(token_env(segment), want, "{segment}");
+        }
+    }
+
+    /// The usual order: dev < qa/test < integration < load/perf < staging/uat/preprod <
+    /// canary < prod, each tier's members one group; sandbox and preview beside the chain.
+    /// Words of tests and deployment strategies that are no environment.
+    #[test]
+    fn tests_and_rollout_strategies_are_no_environment() {
+        assert_eq!(infer_from_path("test/benchmark/storage/dbench.yaml"), None);
+        assert_eq!(infer_from_path("tests/e2e/prod/app.yaml"), None);
+        assert_eq!(infer_from_path("job/test-job.yaml"), None);
+        assert_eq!(
+            infer_from_path("argo-rollouts/bg/base/service-preview.yaml"),
+            None
+        );
+        assert_eq!(
+            infer_from_path("argo-rollouts/canary/base/kustomization.yaml"),
+            None
+        );
+        assert_eq!(
+            infer_from_path("argo-rollouts/canary/overlays/localhost/kustomization.yaml"),
+            None
+        );
+        // As environments of their own they still are.
+        assert_eq!(
+            infer_from_path("envs/test/kustomization.yaml"),
+            Some(("test".into(), t("qa")))
+        );
+        assert_eq!(
+            infer_from_path("clusters/canary/apps.yaml"),
+            Some(("canary".into(), t("canary")))
+        );
+        assert_eq!(
+            infer_from_path("charts/app/values-production.yaml"),
+            Some(("production".into(), t("prod")))
+        );
+        assert_eq!(
+            infer_from_path("apps/backend/overlays/preview/kustomization.yaml"),
+            Some(("preview".into(), t("preview")))
+        );
+    }
+
+    #[test]
+    fn usual_tier_order_with_members() {
+        let envs = Environments::infer(
+            [
+                "envs/prod-asia/kustomization.yaml",
+                "envs/prod-eu/kustomization.yaml",
+                "envs/staging-eu/kustomization.yaml",
+                "envs/staging-asia/kustomization.yaml",
+                "envs/load-gpu/kustomization.yaml",
+                "envs/integration-gpu/kustomization.yaml",
+                "envs/qa/kustomization.yaml",
+                "envs/canary/kustomization.yaml",
+                "envs/dev/kustomization.yaml",
+                "envs/sandbox/kustomization.yaml",
+                "envs/preview/kustomization.yaml",
+            ],
+            [],
+        );
+        assert_eq!(
+            order(&envs),
+            [
+                "dev",
+                "sandbox",
+                "preview",
+                "qa",
+                "integration-gpu",
+                "load-gpu",
+                "staging-asia",
+                "staging-eu",
+                "canary",
+                "prod-asia",
+                "prod-eu"
+            ]
+        );
+        let groups = |name: &str| -> Vec<Vec<String>> {
+            let e = envs.get(envs.index_of(name).unwrap());
+            e.after_groups
+                .iter()
+                .map(|g| g.iter().map(|&j| envs.get(j).name.clone()).collect())
+                .collect()
+        };
+        assert_eq!(groups("qa"), [["dev"]]);
+        assert_eq!(groups("integration-gpu"), [["qa"]]);
+        assert_eq!(groups("load-gpu"), [["integration-gpu"]]);
+        assert_eq!(groups("staging-eu"), [["load-gpu"]]);
+        assert_eq!(groups("canary"), [["staging-asia", "staging-eu"]]);
+        assert_eq!(groups("prod-eu"), [["canary"]]);
+        assert!(groups("sandbox").is_empty() && groups("preview").is_empty());
+        let protected: Vec<&str> = envs
+            .envs
+            .iter()
+            .filter(|e| e.protected)
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(protected, ["prod-asia", "prod-eu"]);
+        // Without canary, prod's one group is the staging tier's members.
+        let envs = Environments::infer(
+            [
+                "envs/staging-eu/a.yaml",
+                "envs/staging-asia/a.yaml",
+                "envs/prod-asia/a.yaml",
+            ],
+            [],
+        );
+        let prod = envs.get(envs.index_of("prod-asia").unwrap());
+        assert_eq!(prod.after_groups.len(), 1);
+        assert_eq!(prod.after_groups[0].len(), 2);
+        // A sibling region's tag prefix is the tier's own.
+        assert!(prod.aliases.contains(&"prod".to_string()));
     }
 
     /// Shared Terragrunt configuration names no environment by its path.
@@ -572,7 +922,7 @@ mod tests {
         // Deeper down, `common` is part of the environment above it.
         assert_eq!(
             infer_from_path("clusters/prod/common/app.yaml"),
-            Some(("prod".into(), 2))
+            Some(("prod".into(), t("prod")))
         );
         let envs = Environments::infer(
             [
@@ -590,23 +940,23 @@ mod tests {
     fn infers_from_common_repository_layouts() {
         assert_eq!(
             infer_from_path("fabric-core/terraform/envs/samakia-prod/main.tf"),
-            Some(("prod".into(), 2))
+            Some(("prod".into(), t("prod")))
         );
         assert_eq!(
             infer_from_path("kubernetes/clusters/live/helm-charts.yaml"),
-            Some(("live".into(), 2))
+            Some(("live".into(), t("prod")))
         );
         assert_eq!(
             infer_from_path("apps/backend/overlays/production/kustomization.yaml"),
-            Some(("production".into(), 2))
+            Some(("production".into(), t("prod")))
         );
         assert_eq!(
             infer_from_path("infrastructure/stacks/integration/terragrunt.stack.hcl"),
-            Some(("integration".into(), 1))
+            Some(("integration".into(), t("integration")))
         );
         assert_eq!(
             infer_from_path("flux/apps/backend/develop/image-policy.yaml"),
-            Some(("develop".into(), 0))
+            Some(("develop".into(), t("dev")))
         );
         assert_eq!(
             infer_from_path("kubernetes/platform/helm-charts.yaml"),
@@ -621,11 +971,11 @@ mod tests {
         assert_eq!(infer_from_path("docs/live-demo/example.yaml"), None);
         assert_eq!(
             infer_from_path("clusters/prod-eu-west-1/app.yaml"),
-            Some(("prod".into(), 2))
+            Some(("prod-eu-west-1".into(), t("prod")))
         );
         assert_eq!(
             infer_from_path("apps/live-chat/overlays/staging/kustomization.yaml"),
-            Some(("staging".into(), 1))
+            Some(("staging".into(), t("staging")))
         );
     }
 
@@ -637,22 +987,27 @@ mod tests {
                 "kubernetes/clusters/dev/a.yaml",
                 "kubernetes/clusters/integration/a.yaml",
             ],
-            ["production"],
+            ["production", "team-uat"],
         );
         let names: Vec<&str> = envs
             .promotion_order()
             .into_iter()
             .map(|i| envs.get(i).name.as_str())
             .collect();
-        assert_eq!(names, ["dev", "integration", "live", "production"]);
+        // `production` is the tier `live` already names: the namespace of live's objects,
+        // not one more environment. No directory names a uat: the namespace does.
+        assert_eq!(names, ["dev", "integration", "uat", "live"]);
         let live = envs.index_of("live").unwrap();
         assert!(envs.get(live).protected);
         let integration = envs.index_of("integration").unwrap();
-        assert_eq!(envs.get(live).after, vec![integration]);
-        assert_eq!(
-            envs.for_namespace("production"),
-            envs.index_of("production")
-        );
+        let uat = envs.index_of("uat").unwrap();
+        assert_eq!(envs.get(uat).after, vec![integration]);
+        assert_eq!(envs.get(live).after, vec![uat]);
+        assert_eq!(envs.for_namespace("production"), Some(live));
+        assert_eq!(envs.for_namespace("team-uat"), Some(uat));
+        // Demo and rollout namespaces name none.
+        let demo = Environments::infer(["clusters/prod/a.yaml"], ["test", "canary", "preview"]);
+        assert_eq!(order(&demo), ["prod"]);
         assert_eq!(envs.for_namespace("flux-system"), None);
         assert_eq!(
             envs.env_of_tag_prefix("integration-abc1234"),
@@ -696,32 +1051,34 @@ mod tests {
         let mut envs = Environments::infer(
             [
                 "envs/dev/a.yaml",
-                "envs/integration/a.yaml",
-                "envs/staging/a.yaml",
+                "envs/qa/a.yaml",
+                "envs/uat/a.yaml",
                 "envs/prod/a.yaml",
             ],
             [],
         );
-        assert_eq!(after(&envs, "staging"), ["dev"]);
-        assert_eq!(after(&envs, "prod"), ["integration", "staging"]);
+        assert_eq!(after(&envs, "uat"), ["qa"]);
+        assert_eq!(after(&envs, "prod"), ["uat"]);
+        // This repository runs uat before qa.
         let stages = [
-            stage("prod", &["staging"], false),
-            stage("staging", &["integration"], false),
-            stage("integration", &["dev"], false),
+            stage("prod", &["qa"], false),
+            stage("qa", &["uat"], false),
+            stage("uat", &["dev"], false),
             stage("dev", &[], true),
         ];
         envs.apply_stage_graph(&stages.iter().collect::<Vec<_>>());
         assert_eq!(after(&envs, "dev"), Vec::<String>::new());
-        assert_eq!(after(&envs, "integration"), ["dev"]);
-        assert_eq!(after(&envs, "staging"), ["integration"]);
-        assert_eq!(after(&envs, "prod"), ["staging"]);
-        assert_eq!(order(&envs), ["dev", "integration", "staging", "prod"]);
+        assert_eq!(after(&envs, "uat"), ["dev"]);
+        assert_eq!(after(&envs, "qa"), ["uat"]);
+        assert_eq!(after(&envs, "prod"), ["qa"]);
+        assert_eq!(order(&envs), ["dev", "uat", "qa", "prod"]);
         // Protection still comes from the tier.
         assert!(envs.get(envs.index_of("prod").unwrap()).protected);
     }
 
-    /// DESIGN's DAG: dev → staging-eu, staging-us → prod. Regional stages mean the
-    /// staging environment; qa, which Kargo does not gate prod on, is no longer before prod.
+    /// DESIGN's DAG: dev → staging-eu, staging-us → prod. Declared stages stay two
+    /// environments, each a predecessor prod needs; qa, which Kargo does not gate prod on,
+    /// is no longer before prod.
     #[test]
     fn kargo_dag_with_regional_stages() {
         let mut envs = Environments::infer(
@@ -734,16 +1091,18 @@ mod tests {
             ],
             [],
         );
-        let staging = envs.index_of("staging");
-        assert!(staging.is_some());
-        assert_eq!(envs.env_of_stage("staging-eu"), staging);
-        assert_eq!(envs.env_of_stage("STAGING"), staging);
+        assert_eq!(envs.env_of_stage("staging-eu"), envs.index_of("staging-eu"));
+        assert_eq!(envs.env_of_stage("Staging-US"), envs.index_of("staging-us"));
+        // Two staging-tier environments: `staging` or `uat` could be either.
+        assert_eq!(envs.env_of_stage("STAGING"), None);
+        assert_eq!(envs.env_of_stage("uat"), None);
         // `prod` names the only prod-tier environment, `production`.
         assert_eq!(envs.env_of_stage("prod"), envs.index_of("production"));
-        // Two staging-tier environments: `uat` could be either.
-        assert_eq!(envs.env_of_stage("uat"), None);
         assert_eq!(envs.env_of_stage("canary"), None);
-        assert_eq!(after(&envs, "production"), ["qa", "staging"]);
+        // The tiers: any staging member will do.
+        assert_eq!(after(&envs, "production"), ["staging-eu", "staging-us"]);
+        let production = envs.index_of("production").unwrap();
+        assert_eq!(envs.get(production).after_groups.len(), 1);
         let stages = [
             stage("dev", &[], true),
             stage("staging-eu", &["dev"], false),
@@ -751,8 +1110,11 @@ mod tests {
             stage("prod", &["staging-eu", "staging-us"], false),
         ];
         envs.apply_stage_graph(&stages.iter().collect::<Vec<_>>());
-        assert_eq!(after(&envs, "staging"), ["dev"]);
-        assert_eq!(after(&envs, "production"), ["staging"]);
+        assert_eq!(after(&envs, "staging-eu"), ["dev"]);
+        assert_eq!(after(&envs, "staging-us"), ["dev"]);
+        assert_eq!(after(&envs, "production"), ["staging-eu", "staging-us"]);
+        // Declared upstream stages are each a predecessor.
+        assert_eq!(envs.get(production).after_groups.len(), 2);
         // Not named by a stage: the tier order's guess stays.
         assert_eq!(after(&envs, "qa"), ["dev"]);
     }

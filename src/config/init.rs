@@ -18,8 +18,9 @@ pub fn render(envs: &Environments, files: &[String]) -> String {
         "# {FILE_NAME}: promolint configuration, written by `promolint init`.\n\
          #\n\
          # These environments were inferred from this repository's directory names\n\
-         # (dev/develop, staging/integration/qa, prod/production/live…), which is what\n\
-         # promolint does when there is no config file. Review them: rename environments,\n\
+         # (dev, qa/test, integration, load/perf, staging/uat/preprod, canary,\n\
+         # prod/production/live; regions such as prod-eu are members of their tier), which\n\
+         # is what promolint does when there is no config file. Review them: rename environments,\n\
          # adjust `paths`, add `tag_pattern`s, then commit this file. A file belongs to the\n\
          # first environment (in this list) whose `paths` match it.\n\
          #\n\
@@ -102,11 +103,15 @@ pub fn render(envs: &Environments, files: &[String]) -> String {
                 pattern.as_str().replace('\'', "''")
             );
         }
-        let after: Vec<String> = env
-            .after
-            .iter()
-            .map(|&j| envs.get(j).name.clone())
-            .collect();
+        // A group of several members of one tier is written as the tier's name.
+        let mut after: Vec<String> = Vec::new();
+        for group in &env.after_groups {
+            match shared_tier(envs, group) {
+                Some(tier) if group.len() > 1 => after.push(tier.to_string()),
+                _ => after.extend(group.iter().map(|&j| envs.get(j).name.clone())),
+            }
+        }
+        after.dedup();
         if after.is_empty() {
             out.push_str("    # first in the promotion order\n");
         } else {
@@ -117,6 +122,10 @@ pub fn render(envs: &Environments, files: &[String]) -> String {
             );
         }
         let _ = writeln!(out, "    after: {}", flow(&after));
+        if let Some(tier) = env.group.as_deref().filter(|_| members(envs, i) > 1) {
+            out.push_str("    # one of several members of this tier (regions, cells)\n");
+            let _ = writeln!(out, "    tier: {}", scalar(tier));
+        }
         if env.protected {
             out.push_str("    # production: strictest checks (mutable tags are errors, promotion order enforced)\n");
         } else {
@@ -145,6 +154,24 @@ pub fn render(envs: &Environments, files: &[String]) -> String {
     out
 }
 
+/// The tier all of `group` are members of, if they share one.
+fn shared_tier<'a>(envs: &'a Environments, group: &[usize]) -> Option<&'a str> {
+    let first = envs.get(*group.first()?).group.as_deref()?;
+    group
+        .iter()
+        .all(|&j| envs.get(j).group.as_deref() == Some(first))
+        .then_some(first)
+}
+
+/// How many environments are members of the tier of `env` (itself included).
+fn members(envs: &Environments, env: usize) -> usize {
+    let group = &envs.get(env).group;
+    envs.envs
+        .iter()
+        .filter(|e| group.is_some() && e.group == *group)
+        .count()
+}
+
 /// The environment-naming directory of `file`: the path up to its deepest directory
 /// segment that names a tier, as inference reads it; `None` when the name came from the
 /// file name itself.
@@ -154,7 +181,7 @@ fn naming_dir(file: &str) -> Option<&str> {
     loop {
         let start = dirs[..end].rfind('/').map_or(0, |i| i + 1);
         // A lone segment names a tier iff inference finds one in it (`_` names none).
-        if infer_from_path(&format!("{}/_", &dirs[start..end])).is_some() {
+        if infer_from_path(&format!("_/{}/_", &dirs[start..end])).is_some() {
             return Some(&dirs[..end]);
         }
         if start == 0 {
@@ -282,12 +309,16 @@ mod tests {
                 .map(|i| declared.get(i).name.clone());
             assert_eq!(got, want, "{file}\n---\n{text}");
         }
-        let order = |e: &Environments| -> Vec<(String, bool, Vec<String>)> {
+        let order = |e: &Environments| -> Vec<(String, bool, Vec<Vec<String>>)> {
             e.promotion_order()
                 .into_iter()
                 .map(|i| {
                     let env = e.get(i);
-                    let after = env.after.iter().map(|&j| e.get(j).name.clone()).collect();
+                    let after = env
+                        .after_groups
+                        .iter()
+                        .map(|g| g.iter().map(|&j| e.get(j).name.clone()).collect())
+                        .collect();
                     (env.name.clone(), env.protected, after)
                 })
                 .collect()

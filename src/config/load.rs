@@ -670,6 +670,7 @@ fn expectation(path: &str) -> (Option<&'static str>, Option<&'static str>) {
         "environments[].paths" => (Some(list), Some("paths: [\"kubernetes/clusters/dev/**\"]")),
         "environments[].namespaces" => (Some(list), Some("namespaces: [develop]")),
         "environments[].after" => (Some(list), Some("after: [dev]")),
+        "environments[].tier" => (Some("a tier name (a string)"), Some("tier: prod")),
         "environments[].tag_pattern" => (
             Some("a regular expression (a string)"),
             Some("tag_pattern: '^staging-(?P<version>v\\d+\\.\\d+\\.\\d+)'"),
@@ -961,6 +962,16 @@ impl<'f> Validator<'f> {
             self.located.insert(format!("{base}.name"), name.referenced);
             list.push((entry, name));
         }
+        // Tier names (`tier:`), which `after` may name too.
+        let mut tiers: HashMap<String, Vec<String>> = HashMap::new();
+        for (entry, name) in &list {
+            if let Some(tier) = &entry.value.tier {
+                tiers
+                    .entry(tier.value.clone())
+                    .or_default()
+                    .push(name.value.clone());
+            }
+        }
         let mut out = Vec::with_capacity(list.len());
         for (i, (entry, name)) in list.iter().enumerate() {
             let base = format!("environments[{i}]");
@@ -997,7 +1008,7 @@ impl<'f> Validator<'f> {
                 let field = format!("{base}.after");
                 let predecessors = self.strings(&field, after)?;
                 for (j, (pred, item)) in predecessors.iter().zip(after).enumerate() {
-                    if !names.contains_key(pred) {
+                    if !names.contains_key(pred) && !tiers.contains_key(pred) {
                         let declared: Vec<&str> = names.keys().map(String::as_str).collect();
                         let mut help = match suggest(pred, declared.iter().copied()) {
                             Some(s) => format!("did you mean `{s}`? "),
@@ -1017,6 +1028,10 @@ impl<'f> Validator<'f> {
                 }
                 self.locate_list(&field, after, &entry.referenced);
                 config.after = predecessors;
+            }
+            if let Some(tier) = &env.tier {
+                self.located.insert(format!("{base}.tier"), tier.referenced);
+                config.tier = Some(tier.value.clone());
             }
             out.push(config);
         }
@@ -1058,8 +1073,29 @@ impl<'f> Validator<'f> {
                 };
                 let entry = *next;
                 *next += 1;
-                let Some(&pred) = index.get(pred_name.as_str()) else {
-                    continue;
+                // A tier's name stands for its members (other than `env`); the first one
+                // still to visit is followed, the rest when the entry is met again.
+                let is_tier = envs
+                    .iter()
+                    .any(|e| e.tier.as_deref() == Some(pred_name.as_str()));
+                let pred = match index.get(pred_name.as_str()).filter(|_| !is_tier) {
+                    Some(&p) => p,
+                    None => match envs
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, e)| *j != env && e.tier.as_deref() == Some(pred_name.as_str()))
+                        .map(|(j, _)| j)
+                        .find(|&j| state[j] != 2)
+                    {
+                        Some(p) => {
+                            if state[p] == 0 {
+                                // Revisit this entry for the tier's other members.
+                                *next -= 1;
+                            }
+                            p
+                        }
+                        None => continue,
+                    },
                 };
                 match state[pred] {
                     0 => {
@@ -1376,6 +1412,7 @@ rules:
                     tag_pattern: Some(r"^develop-(?P<version>v\d+\.\d+\.\d+)-".into()),
                     protected: false,
                     after: vec![],
+                    tier: None,
                 },
                 EnvironmentConfig {
                     name: "staging".into(),
@@ -1739,6 +1776,30 @@ rules:
         .unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// `after` may name a tier (`tier:` of its members); a cycle through a tier is refused.
+    #[test]
+    fn after_names_a_tier() {
+        let config = parse(
+            "environments:\n  - name: staging-eu\n    tier: staging\n  - name: staging-asia\n    tier: staging\n  - name: prod-eu\n    tier: prod\n    after: [staging]\n  - name: prod-asia\n    tier: prod\n    after: [prod-eu]\n",
+            "c",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.environments[2].after, strings(&["staging"]));
+        assert_eq!(config.environments[2].tier.as_deref(), Some("prod"));
+        let envs =
+            crate::config::Environments::from_config(&config).unwrap_or_else(|e| panic!("{e}"));
+        // Any staging member for prod-eu; prod-asia ordered after prod-eu explicitly.
+        assert_eq!(envs.get(2).after_groups, vec![vec![0, 1]]);
+        assert_eq!(envs.get(3).after_groups, vec![vec![2]]);
+        let e = error(
+            "environments:\n  - name: a\n    tier: t\n    after: [b]\n  - name: b\n    after: [t]\n",
+            "environments[1].after[0]",
+            6,
+            13,
+        );
+        says(&e, "cycle in `after`: a → b → a", "");
+    }
+
     #[test]
     fn artifact_patterns() {
         let e = error(
@@ -1849,7 +1910,7 @@ rules:
         );
         assert_eq!(
             e.to_string(),
-            ".promolint.yaml:3:5: `environments[0].nmae`: unknown field `nmae`\n  help: did you mean `name`? Valid fields here: name, paths, namespaces, tag_pattern, protected, after"
+            ".promolint.yaml:3:5: `environments[0].nmae`: unknown field `nmae`\n  help: did you mean `name`? Valid fields here: name, paths, namespaces, tag_pattern, protected, after, tier"
         );
     }
 

@@ -73,8 +73,11 @@ pub struct EnvironmentConfig {
     /// Regex every tag of this environment must match; may hold a `(?P<version>…)` group.
     pub tag_pattern: Option<String>,
     pub protected: bool,
-    /// Predecessors in the promotion graph (names of other environments).
+    /// Predecessors in the promotion graph: names of other environments, or of a tier
+    /// (any of its members will do).
     pub after: Vec<String>,
+    /// The tier this environment is a member of (`prod` for `prod-eu` and `prod-asia`).
+    pub tier: Option<String>,
 }
 
 /// One `artifacts[]` entry: a glob with `{series}` and `{version}` placeholders.

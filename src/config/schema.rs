@@ -98,10 +98,18 @@ pub struct RawEnvironment {
     #[schemars(with = "bool", extend("default" = false))]
     pub protected: Option<Spanned<bool>>,
 
-    /// Names of the environments a version must run in before it reaches this one.
+    /// Names of the environments a version must run in before it reaches this one. A
+    /// tier's name (see `tier`) means any one of its members.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub after: Option<Vec<Spanned<String>>>,
+
+    /// The tier this environment is a member of: regions or cells of one stage
+    /// (`prod-eu`, `prod-asia` in tier `prod`). `after: [prod]` then asks for any member;
+    /// members are ordered among themselves only by their own `after`.
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub tier: Option<Spanned<String>>,
 }
 
 /// A naming scheme of versioned artifacts.

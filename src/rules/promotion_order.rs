@@ -10,6 +10,7 @@ use crate::rules::mutable_reference::mutability;
 use crate::snapshot::{EffectivePin, Snapshot};
 use crate::version::numeric_parts;
 use std::cmp::Ordering;
+use std::collections::{BTreeSet, VecDeque};
 
 pub const ID: &str = "PL006";
 
@@ -27,43 +28,46 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             continue;
         }
         let env = after.envs.get(p.env);
-        // One finding per pin, naming every predecessor that lacks the version.
-        let mut lacking: Vec<(usize, bool)> = Vec::new();
-        for &pred in &env.after {
-            let pred_name = &after.envs.get(pred).name;
-            // A predecessor that only ever pinned mutable tags (`latest`) gives no lineage
-            // to judge: PL001 reports it instead.
-            let versioned = |s: &Snapshot| {
-                s.pins_of(pred, component)
-                    .any(|q| lineage_version(s, q, &ctx.config.mutable_tags).is_some())
-            };
-            let pred_before = versioned(before) || ctx.history.knows(pred_name, component);
-            let manages = pred_before || versioned(after);
-            // A component new to both environments (a first commit, a new application) is
-            // introduced, not promoted.
-            let env_before = before.pins_of(p.env, component).next().is_some()
-                || ctx.history.knows(&env.name, component);
-            if !pred_before && !env_before {
+        // A predecessor that only ever pinned mutable tags (`latest`) gives no lineage to
+        // judge: PL001 reports it instead.
+        let versioned = |s: &Snapshot, pred: usize| {
+            s.pins_of(pred, component)
+                .any(|q| lineage_version(s, q, &ctx.config.mutable_tags).is_some())
+        };
+        let pred_before = |pred: usize| {
+            versioned(before, pred) || ctx.history.knows(&after.envs.get(pred).name, component)
+        };
+        let groups = managing_groups(after, p.env, |pred| {
+            pred_before(pred) || versioned(after, pred)
+        });
+        // A component new to the environment and to a predecessor (a first commit, a new
+        // application) is introduced there, not promoted.
+        let env_before = before.pins_of(p.env, component).next().is_some()
+            || ctx.history.knows(&env.name, component);
+        // One finding per pin, naming every predecessor group that lacks the version.
+        let mut lacking: Vec<(Vec<usize>, bool)> = Vec::new();
+        for group in groups {
+            if !env_before && !group.iter().any(|&m| pred_before(m)) {
                 continue;
             }
-            if !manages {
+            let ran = group.iter().any(|&pred| {
+                // At base or earlier: also what makes a rollback to an old version fine.
+                has_version(before, pred, component, &v)
+                    || ctx.history.has_run(&after.envs.get(pred).name, component, &v)
+                    || passed_through(before, ctx.history, pred, component, &v)
+                    // Unprotected environments (a Renovate PR for dev and integration) may
+                    // advance together in one change.
+                    || (!env.protected
+                        && (has_version(after, pred, component, &v)
+                            || passed_through(after, ctx.history, pred, component, &v)))
+            });
+            if ran {
                 continue;
             }
-            // At base or earlier: also what makes a rollback to an old version fine.
-            let ran_before = has_version(before, pred, component, &v)
-                || ctx.history.has_run(pred_name, component, &v)
-                || passed_through(before, ctx.history, pred, component, &v);
-            if ran_before {
-                continue;
-            }
-            let same_change = has_version(after, pred, component, &v);
-            // Unprotected environments (a Renovate PR for dev and integration) may advance together in one change.
-            if !env.protected
-                && (same_change || passed_through(after, ctx.history, pred, component, &v))
-            {
-                continue;
-            }
-            lacking.push((pred, same_change));
+            let same_change = group
+                .iter()
+                .any(|&pred| has_version(after, pred, component, &v));
+            lacking.push((group, same_change));
         }
         if !lacking.is_empty() {
             let mut f = not_run(after, p, &lacking, &v);
@@ -73,7 +77,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     }
 }
 
-/// Tree mode (`promolint check`): a pin whose predecessor neither pins that version now nor
+/// Tree mode (`promolint check`): a pin whose predecessors neither pin that version now nor
 /// ever did in the history.
 pub fn check_tree(
     snap: &Snapshot,
@@ -82,10 +86,10 @@ pub fn check_tree(
     out: &mut Vec<Finding>,
 ) {
     for p in &snap.pins {
-        let lacking: Vec<(usize, bool)> =
+        let lacking: Vec<(Vec<usize>, bool)> =
             unrun_predecessors(snap, history, p, &config.mutable_tags)
                 .into_iter()
-                .map(|pred| (pred, false))
+                .map(|group| (group, false))
                 .collect();
         if lacking.is_empty() {
             continue;
@@ -96,40 +100,83 @@ pub fn check_tree(
     }
 }
 
-/// The predecessors of `p`'s environment that did not run `p`'s version first (now or in
-/// `history`): what PL006 reports on a tree and `status` marks.
+/// The groups of environments a version must have run in before it reaches `env`, for
+/// `component`: `env`'s predecessor groups (any member of a group will do), each narrowed
+/// to the members that manage the component. A group none of whose members manages it gives
+/// way to its members' own predecessors, up the chain: dev not managing a component does
+/// not let a version skip the qa before it.
+pub(crate) fn managing_groups(
+    snap: &Snapshot,
+    env: usize,
+    manages: impl Fn(usize) -> bool,
+) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut seen: BTreeSet<Vec<usize>> = BTreeSet::new();
+    let mut pending: VecDeque<Vec<usize>> =
+        snap.envs.get(env).after_groups.iter().cloned().collect();
+    while let Some(group) = pending.pop_front() {
+        let mut key = group.clone();
+        key.sort_unstable();
+        // Each group is walked once: `after` may repeat one, and a cycle (refused by the
+        // config's validation) must not loop.
+        if !seen.insert(key) {
+            continue;
+        }
+        let managing: Vec<usize> = group
+            .iter()
+            .copied()
+            .filter(|&m| m != env && manages(m))
+            .collect();
+        if managing.is_empty() {
+            for &m in group.iter().filter(|&&m| m != env) {
+                pending.extend(snap.envs.get(m).after_groups.iter().cloned());
+            }
+        } else if !out.contains(&managing) {
+            out.push(managing);
+        }
+    }
+    out
+}
+
+/// The predecessor groups of `p`'s environment none of whose members ran `p`'s version
+/// first (now or in `history`): what PL006 reports on a tree and `status` marks. An
+/// environment lagging behind (a member runs a later version now) passed through it on the
+/// way up, with or without a history to ask.
 pub fn unrun_predecessors(
     snap: &Snapshot,
     history: &HistoryIndex,
     p: &EffectivePin,
     mutable: &[String],
-) -> Vec<usize> {
+) -> Vec<Vec<usize>> {
     let Some(v) = lineage_version(snap, p, mutable) else {
         return Vec::new();
     };
     let component = snap.pin(p).component.as_str();
-    snap.envs
-        .get(p.env)
-        .after
-        .iter()
-        .copied()
-        .filter(|&pred| {
-            let pred_name = &snap.envs.get(pred).name;
-            // The tree first: a predecessor that runs the version now needs no history
-            // (in `check` the history is walked only when some pin asks it).
-            if has_version(snap, pred, component, &v) {
-                return false;
-            }
-            let manages = snap
-                .pins_of(pred, component)
-                .any(|q| lineage_version(snap, q, mutable).is_some())
-                || history.knows(pred_name, component);
-            manages
-                && !history.has_run(pred_name, component, &v)
-                && !passed_through(snap, history, pred, component, &v)
-                && !predates_history(snap, history, p, &v)
+    let groups = managing_groups(snap, p.env, |pred| {
+        snap.pins_of(pred, component)
+            .any(|q| lineage_version(snap, q, mutable).is_some())
+            || history.knows(&snap.envs.get(pred).name, component)
+    });
+    groups
+        .into_iter()
+        .filter(|group| {
+            !group.iter().any(|&pred| {
+                // The tree first: a predecessor that runs the version now needs no history
+                // (in `check` the history is walked only when some pin asks it).
+                has_version(snap, pred, component, &v)
+                    || runs_later(snap, pred, component, &v)
+                    || history.has_run(&snap.envs.get(pred).name, component, &v)
+            }) && !predates_history(snap, history, p, &v)
         })
         .collect()
+}
+
+/// Whether `pred` runs a version of `component` after `v` now: `v` lags behind it.
+fn runs_later(snap: &Snapshot, pred: usize, component: &str, v: &str) -> bool {
+    snap.pins_of(pred, component).any(|q| {
+        snap.version(q)
+            .is_some_and(|pv| cmp_versions(v, &pv) == Some(Ordering::Less))
+    })
 }
 
 /// A version the environment pinned in the repository's original import (the first-parent
@@ -164,46 +211,91 @@ fn passed_through(
 /// for the pin, with a clause for each predecessor that lacks the version (`true`: it moves
 /// to it in the same change, which a protected environment may not follow) and their
 /// current pins as related locations.
-fn not_run(snap: &Snapshot, p: &EffectivePin, lacking: &[(usize, bool)], v: &str) -> Finding {
+fn not_run(snap: &Snapshot, p: &EffectivePin, lacking: &[(Vec<usize>, bool)], v: &str) -> Finding {
     let pin = snap.pin(p);
-    let env = &snap.envs.get(p.env).name;
+    let env = snap.envs.get(p.env);
     let mut clauses = Vec::new();
     let mut related = Vec::new();
-    for &(pred, same_change) in lacking {
-        let pred_name = &snap.envs.get(pred).name;
-        if same_change {
-            clauses.push(format!(
-                "{pred_name} has not run before this change ({pred_name} moves to {v} in the same change)"
-            ));
-            related.extend(pred_pins(snap, pred, &pin.component, |pv| {
-                format!("{pred_name} moves to {pv} here")
-            }));
-            continue;
-        }
-        let mut runs: Vec<String> = snap
-            .pins_of(pred, &pin.component)
-            .filter_map(|q| snap.version(q))
+    // The newest version a lacking predecessor runs: what a protected environment ahead
+    // of it can roll back to.
+    let mut fallback: Option<String> = None;
+    // Where the version must run first: each lacking group, any member of it.
+    let mut through: Vec<String> = Vec::new();
+    for (group, same_change) in lacking {
+        let names: Vec<&str> = group
+            .iter()
+            .map(|&m| snap.envs.get(m).name.as_str())
             .collect();
-        runs.sort_by(|a, b| cmp_versions(b, a).unwrap_or_else(|| a.cmp(b)));
-        runs.dedup();
-        clauses.push(if runs.is_empty() {
-            format!("{pred_name} has not run")
+        // A tier with several members: any of them would have done.
+        let subject = match names.as_slice() {
+            [one] => one.to_string(),
+            many => format!("none of {}", many.join(", ")),
+        };
+        let verb = if names.len() == 1 {
+            "has not run"
         } else {
-            format!(
-                "{pred_name} has not run ({pred_name} runs {})",
-                runs.join(", ")
-            )
+            "has run"
+        };
+        let mut runs_all: Vec<String> = Vec::new();
+        let mut details: Vec<String> = Vec::new();
+        for &pred in group {
+            let pred_name = &snap.envs.get(pred).name;
+            let mut runs: Vec<String> = snap
+                .pins_of(pred, &pin.component)
+                .filter_map(|q| snap.version(q))
+                .collect();
+            runs.sort_by(|a, b| cmp_versions(b, a).unwrap_or_else(|| a.cmp(b)));
+            runs.dedup();
+            if *same_change {
+                if has_version(snap, pred, &pin.component, v) {
+                    details.push(format!("{pred_name} moves to {v} in the same change"));
+                    related.extend(pred_pins(snap, pred, &pin.component, |pv| {
+                        format!("{pred_name} moves to {pv} here")
+                    }));
+                }
+                continue;
+            }
+            if !runs.is_empty() {
+                details.push(format!("{pred_name} runs {}", runs.join(", ")));
+                runs_all.extend(runs);
+            }
+            related.extend(pred_pins(snap, pred, &pin.component, |pv| {
+                format!("{pred_name} runs {pv} here")
+            }));
+        }
+        let when = if *same_change {
+            " before this change"
+        } else {
+            ""
+        };
+        clauses.push(if details.is_empty() {
+            format!("{subject} {verb}{when}")
+        } else {
+            format!("{subject} {verb}{when} ({})", details.join("; "))
         });
-        related.extend(pred_pins(snap, pred, &pin.component, |pv| {
-            format!("{pred_name} runs {pv} here")
-        }));
+        runs_all.sort_by(|a, b| cmp_versions(b, a).unwrap_or_else(|| a.cmp(b)));
+        if let Some(newest) = runs_all.first().filter(|_| fallback.is_none()) {
+            fallback = Some(newest.clone());
+        }
+        through.push(names.join(" or "));
     }
-    let message = format!(
-        "{env} pins {} to {}, which {}",
+    let mut message = format!(
+        "{} pins {} to {}, which {}",
+        env.name,
         pin.component,
         shown_version(&pin.reference.value, v),
         clauses.join("; "),
     );
+    // A protected environment ahead of its predecessor: say where to go.
+    if let Some(w) =
+        fallback.filter(|w| env.protected && cmp_versions(w, v) == Some(Ordering::Less))
+    {
+        message.push_str(&format!(
+            ": promote {v} through {} first, or roll {} back to {w}",
+            through.join(" and "),
+            env.name
+        ));
+    }
     let mut f = Finding::on_pin(snap, ID, p, message);
     f.level = env_level(snap, p.env);
     f.related.extend(related);
@@ -631,7 +723,7 @@ mod tests {
         assert_eq!(
             found.iter().map(show).collect::<Vec<_>>(),
             [format!(
-                "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)"
+                "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5): promote v6 through dev first, or roll prod back to v5"
             )]
         );
         assert_eq!(related(&found[0]), [format!("{DEV}:3:25 dev runs v5 here")]);
@@ -790,7 +882,7 @@ mod tests {
         assert_eq!(
             found.iter().map(show).collect::<Vec<_>>(),
             [format!(
-                "PL006 error {HL_LIVE}:11:19 live pins cert-manager to v1.19.2, which integration has not run (integration runs v1.19.1)"
+                "PL006 error {HL_LIVE}:11:19 live pins cert-manager to v1.19.2, which integration has not run (integration runs v1.19.1): promote v1.19.2 through integration first, or roll live back to v1.19.1"
             )]
         );
         assert_eq!(
@@ -820,7 +912,7 @@ mod tests {
         let found = Change::new(&refs(&b), &refs(&a)).envs(envs).run(check);
         assert_eq!(
             found.iter().map(show).collect::<Vec<_>>(),
-            ["PL006 error envs/prod/main.tf:3:25 prod pins lxc_rootfs_version to v6, which staging-us has not run (staging-us runs v5)"]
+            ["PL006 error envs/prod/main.tf:3:25 prod pins lxc_rootfs_version to v6, which staging-us has not run (staging-us runs v5): promote v6 through staging-us first, or roll prod back to v5"]
         );
         assert_eq!(
             related(&found[0]),
@@ -869,7 +961,7 @@ mod tests {
         assert_eq!(
             Change::new(&refs(&b), &refs(&bad)).run(check).iter().map(show).collect::<Vec<_>>(),
             [format!(
-                "PL006 error {PRODUCTION}:8:13 production pins ghcr.io/acme/backend to v1.4.4 (production-v1.4.4-1712499999), which staging has not run (staging runs v1.4.3)"
+                "PL006 error {PRODUCTION}:8:13 production pins ghcr.io/acme/backend to v1.4.4 (production-v1.4.4-1712499999), which staging has not run (staging runs v1.4.3): promote v1.4.4 through staging first, or roll production back to v1.4.3"
             )]
         );
     }
@@ -934,10 +1026,11 @@ mod tests {
         assert_eq!(
             tree(&samakia("v5", "v6"), &HistoryIndex::empty()),
             [format!(
-                "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)"
+                "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5): promote v6 through dev first, or roll prod back to v5"
             )]
         );
-        // prod behind dev: the history decides whether dev ever ran prod's version.
+        // prod behind dev lags: no finding, whether or not the history shows dev running
+        // prod's version (a plain directory and a repository agree).
         let files = samakia("v7", "v6");
         let mut h = HistoryIndex::empty();
         h.record(
@@ -950,33 +1043,19 @@ mod tests {
             "lxc_rootfs_version",
             test_support::past("v7", None, "abc1234", DEV),
         );
-        assert_eq!(
-            tree(&files, &h),
-            [format!(
-                "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v7)"
-            )]
-        );
-        assert_eq!(
-            related_of_tree(&files, &h),
-            [format!("{DEV}:3:25 dev runs v7 here")]
-        );
-        h.record(
-            "dev",
-            "lxc_rootfs_version",
-            test_support::past("v6", None, "abc1234", DEV),
-        );
         assert!(tree(&files, &h).is_empty());
+        assert!(tree(&files, &HistoryIndex::empty()).is_empty());
         // In step: nothing to say.
         assert!(tree(&samakia("v6", "v6"), &HistoryIndex::empty()).is_empty());
         // An unprotected environment ahead of its predecessor: a warning. live lagging
-        // behind integration, with no history to ask, passed through v1 on the way up.
+        // behind integration passed through v1 on the way up.
+        let warning = [format!(
+            "PL006 warning {HL_INT}:11:19 integration pins cert-manager to v2, which dev has not run (dev runs v1)"
+        )];
         assert_eq!(
             tree(&homelab("v1", "v2", "v1"), &HistoryIndex::empty()),
-            [format!(
-                "PL006 warning {HL_INT}:11:19 integration pins cert-manager to v2, which dev has not run (dev runs v1)"
-            )]
+            warning
         );
-        // With a history that says integration never ran v1, live's v1 is reported.
         let mut h = HistoryIndex::empty();
         h.record(
             "integration",
@@ -988,17 +1067,70 @@ mod tests {
             "cert-manager",
             test_support::past("v1", None, "abc1234", HL_DEV),
         );
-        h.record(
-            "dev",
-            "cert-manager",
-            test_support::past("v2", None, "abc1234", HL_DEV),
-        );
+        // With a history whose one commit is the import: integration's v2 came with it, and
+        // live's v1, lagging, is still no finding.
+        assert!(tree(&homelab("v1", "v2", "v1"), &h).is_empty());
+    }
+
+    /// Zero config: `staging-eu`, `staging-asia` are members of tier staging, `prod-eu`,
+    /// `prod-asia` of tier prod. A version must have run in any staging member first; prod
+    /// members are not each other's predecessors.
+    #[test]
+    fn any_member_of_the_tier_before_will_do() {
+        let at = |eu: &str, asia: &str, prod_eu: &str, prod_asia: &str| {
+            vec![
+                ("envs/staging-eu/main.tf", tf(eu)),
+                ("envs/staging-asia/main.tf", tf(asia)),
+                ("envs/prod-eu/main.tf", tf(prod_eu)),
+                ("envs/prod-asia/main.tf", tf(prod_asia)),
+            ]
+        };
+        // prod-asia takes v6, which only staging-eu ran: fine.
+        let (b, a) = (at("v6", "v5", "v5", "v5"), at("v6", "v5", "v5", "v6"));
+        assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
+        assert!(tree(&a, &HistoryIndex::empty()).is_empty());
+        // prod-eu follows prod-asia to v7, which no staging member ran.
+        let (b, a) = (at("v6", "v6", "v6", "v7"), at("v6", "v6", "v7", "v7"));
+        let want = ["PL006 error envs/prod-eu/main.tf:3:25 prod-eu pins lxc_rootfs_version to v7, which none of staging-asia, staging-eu has run (staging-asia runs v6; staging-eu runs v6): promote v7 through staging-asia or staging-eu first, or roll prod-eu back to v6"];
         assert_eq!(
-            tree(&homelab("v1", "v2", "v1"), &h),
-            [format!(
-                "PL006 error {HL_LIVE}:11:19 live pins cert-manager to v1, which integration has not run (integration runs v2)"
-            )]
+            Change::new(&refs(&b), &refs(&a))
+                .run(check)
+                .iter()
+                .map(show)
+                .collect::<Vec<_>>(),
+            want
         );
+        // The tree reports both prod members ahead, the same way.
+        let found = tree(&a, &HistoryIndex::empty());
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0], want[0]);
+        assert_eq!(
+            related_of_tree(&a, &HistoryIndex::empty())[..2],
+            [
+                "envs/staging-asia/main.tf:3:25 staging-asia runs v6 here",
+                "envs/staging-eu/main.tf:3:25 staging-eu runs v6 here"
+            ]
+        );
+    }
+
+    /// A predecessor that does not manage the component passes the question up the chain:
+    /// a version that skipped qa is caught although integration never pinned it.
+    #[test]
+    fn the_chain_is_walked_past_predecessors_that_do_not_manage_the_component() {
+        let qa = "envs/qa/main.tf";
+        let int = "envs/integration/other.tf";
+        let prod = "envs/prod/main.tf";
+        let other = "locals {\n  other_version = \"v1\"\n}\n".to_string();
+        let at = |q: &str, p: &str| vec![(qa, tf(q)), (int, other.clone()), (prod, tf(p))];
+        let (b, a) = (at("v5", "v5"), at("v5", "v6"));
+        assert_eq!(
+            Change::new(&refs(&b), &refs(&a)).run(check).iter().map(show).collect::<Vec<_>>(),
+            ["PL006 error envs/prod/main.tf:3:25 prod pins lxc_rootfs_version to v6, which qa has not run (qa runs v5): promote v6 through qa first, or roll prod back to v5"]
+        );
+        assert_eq!(tree(&a, &HistoryIndex::empty()).len(), 1);
+        let (b, a) = (at("v6", "v5"), at("v6", "v6"));
+        assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
+        assert!(tree(&a, &HistoryIndex::empty()).is_empty());
     }
 
     #[test]
@@ -1029,7 +1161,7 @@ mod tests {
         assert_eq!(
             bad,
             [
-                "PL006 error fabric-core/terraform/envs/samakia-prod/main.tf:2:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)",
+                "PL006 error fabric-core/terraform/envs/samakia-prod/main.tf:2:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5): promote v6 through dev first, or roll prod back to v5",
             ]
         );
         assert!(good.is_empty(), "Good example gives {good:?}");
