@@ -28,11 +28,11 @@ pub(super) struct Edit {
 enum Selector {
     /// A `target:`; `None` fields select everything. Regexes are anchored as Kustomize's.
     Target {
-        group: Option<Regex>,
-        version: Option<Regex>,
-        kind: Option<Regex>,
-        name: Option<Regex>,
-        namespace: Option<Regex>,
+        group: Option<Matcher>,
+        version: Option<Matcher>,
+        kind: Option<Matcher>,
+        name: Option<Matcher>,
+        namespace: Option<Matcher>,
         /// `labelSelector` equality terms; `None` when it has terms of another kind.
         labels: Option<Vec<(String, String)>>,
     },
@@ -74,11 +74,38 @@ fn version_of(api_version: &str) -> &str {
     api_version.split_once('/').map_or(api_version, |(_, v)| v)
 }
 
+/// A selector field: Kustomize reads it as a regex anchored at both ends. Almost every one
+/// is a plain name (`kind: HelmRelease`, `name: podinfo`), compared as a string: compiling
+/// a regex per patch of every overlay dominated building the snapshot of a large tree.
+#[derive(Clone, Debug)]
+enum Matcher {
+    Exact(String),
+    Pattern(Regex),
+}
+
+impl Matcher {
+    fn is_match(&self, value: &str) -> bool {
+        match self {
+            Matcher::Exact(s) => s == value,
+            Matcher::Pattern(re) => re.is_match(value),
+        }
+    }
+}
+
+/// The characters that make a selector field more than a name (`-`, which `regex::escape`
+/// also escapes, is only special inside a class).
+const REGEX_META: &[char] = &[
+    '\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$',
+];
+
 /// `^(?:re)$`, as Kustomize anchors selector fields; `Err` for an invalid regex.
-fn anchored(re: &Option<String>) -> Result<Option<Regex>, ()> {
+fn anchored(re: &Option<String>) -> Result<Option<Matcher>, ()> {
     match re {
         None => Ok(None),
-        Some(s) => Regex::new(&format!("^(?:{s})$")).map(Some).map_err(|_| ()),
+        Some(s) if !s.contains(REGEX_META) => Ok(Some(Matcher::Exact(s.clone()))),
+        Some(s) => Regex::new(&format!("^(?:{s})$"))
+            .map(|r| Some(Matcher::Pattern(r)))
+            .map_err(|_| ()),
     }
 }
 
@@ -122,7 +149,7 @@ fn selector(target: &PatchTarget) -> Selector {
 
 impl Selector {
     fn selects(&self, o: &KubeObject) -> bool {
-        let is = |re: &Option<Regex>, value: &str| re.as_ref().is_none_or(|r| r.is_match(value));
+        let is = |m: &Option<Matcher>, value: &str| m.as_ref().is_none_or(|m| m.is_match(value));
         match self {
             Selector::Target {
                 group,
