@@ -340,10 +340,9 @@ fn environments_of<'a, F: std::ops::Deref<Target = FileFacts> + 'a>(
         .flatten()
         .flat_map(|f| f.facts.iter().filter_map(|x| x.namespace.as_deref()))
         .collect();
-    Ok(Environments::infer(
-        files.iter().map(String::as_str),
-        namespaces,
-    ))
+    let mut envs = Environments::infer(files.iter().map(String::as_str), namespaces);
+    envs.versions = crate::version::Versions::from_config(config);
+    Ok(envs)
 }
 
 /// `promolint check`: lint the working tree.
