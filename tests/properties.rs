@@ -1678,6 +1678,7 @@ fn finding() -> impl Strategy<Value = Finding> {
                 commit,
                 related: Vec::new(),
                 value,
+                help: None,
             },
         )
 }

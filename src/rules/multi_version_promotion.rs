@@ -164,6 +164,13 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     }
     let mut f = Finding::on_pin(after, ID, first.p, message);
     f.level = Level::Error;
+    f.help = Some(if pairs.len() > max {
+        "Versions"
+    } else if !split.is_empty() {
+        "Two versions"
+    } else {
+        "Other edits"
+    });
     f.commit = ctx.commit.map(str::to_string);
     f.value = list;
     for x in shown.iter().skip(1) {

@@ -186,6 +186,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 message: format!("v{} exists here", shown.version),
                 revision: None,
             });
+            f.help = Some("Rebuild");
             out.push(f);
             continue;
         }
@@ -223,6 +224,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                     revision: None,
                 });
             }
+            f.help = Some("Gap");
             out.push(f);
         }
     }
@@ -266,7 +268,7 @@ fn malformed_names(ctx: &ChangeContext, out: &mut Vec<Finding>) {
         else {
             continue;
         };
-        out.push(on_file(
+        let mut finding = on_file(
             ID,
             Level::Error,
             format!(
@@ -276,7 +278,9 @@ fn malformed_names(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             Some(series),
             name.to_string(),
             ctx.commit,
-        ));
+        );
+        finding.help = Some("Naming");
+        out.push(finding);
     }
 }
 
@@ -333,6 +337,7 @@ fn recipes(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 ctx.commit,
             );
             finding.span = pin.span.clone();
+            finding.help = Some("Recipe");
             out.push(finding);
         }
     }
@@ -386,6 +391,7 @@ fn rollbacks(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             message: format!("{env} ran {} here before this change", from.1),
             revision: Some("base".to_string()),
         });
+        f.help = Some("Rollback");
         out.push(f);
     }
 }

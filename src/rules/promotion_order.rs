@@ -310,6 +310,7 @@ pub(crate) fn on_file(
         commit: commit.map(str::to_string),
         related: Vec::new(),
         value,
+        help: None,
     }
 }
 

@@ -35,6 +35,31 @@ impl RuleMeta {
     pub fn help(&self) -> &'static str {
         section(self.body, "How to fix").unwrap_or(self.summary)
     }
+
+    /// The help that fits one defect: the paragraph of `How to fix` labelled `**{case}.**`
+    /// (without its label), or the whole section when `case` is `None` or the page has no
+    /// such paragraph.
+    pub fn help_for(&self, case: Option<&str>) -> &'static str {
+        let whole = self.help();
+        let Some(case) = case else {
+            return whole;
+        };
+        let label = format!("**{case}.**");
+        whole
+            .split("\n\n")
+            .find_map(|p| p.trim().strip_prefix(label.as_str()))
+            .map(str::trim)
+            .unwrap_or(whole)
+    }
+
+    /// The labels of the `How to fix` paragraphs (`Ordering` for `**Ordering.** …`).
+    pub fn help_cases(&self) -> Vec<&'static str> {
+        self.help()
+            .split("\n\n")
+            .filter_map(|p| p.trim().strip_prefix("**")?.split_once(".**"))
+            .map(|(label, _)| label)
+            .collect()
+    }
 }
 
 /// The text of a `## title` section of a markdown page, trimmed.
@@ -122,6 +147,42 @@ pub fn lookup(key: &str) -> Option<&'static RuleMeta> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every `help` case a rule gives its findings names a labelled paragraph of its
+    /// page's `How to fix`, so that a finding's help fits its defect.
+    #[test]
+    fn help_cases_of_the_rules_are_on_their_pages() {
+        let used: &[(&str, &[&str])] = &[
+            (
+                "PL003",
+                &["Admission", "Pre-releases", "Ordering", "Unreadable"],
+            ),
+            ("PL004", &["Artifact", "Tag"]),
+            ("PL005", &["Rebuild", "Naming", "Recipe", "Gap", "Rollback"]),
+            ("PL007", &["Versions", "Two versions", "Other edits"]),
+            ("PL010", &["Renovate", "Flux"]),
+        ];
+        for (id, cases) in used {
+            let meta = lookup(id).unwrap_or_else(|| panic!("{id}"));
+            assert_eq!(&meta.help_cases(), cases, "{id}");
+            for case in *cases {
+                let help = meta.help_for(Some(case));
+                for other in *cases {
+                    assert!(
+                        !help.contains(&format!("**{other}.**")),
+                        "{id} {case}: {help}"
+                    );
+                }
+                assert_ne!(help, meta.help(), "{id} {case}");
+            }
+        }
+        let pl003 = lookup("PL003").unwrap_or_else(|| panic!("PL003"));
+        assert!(pl003
+            .help_for(Some("Ordering"))
+            .starts_with("Make the order automation picks"));
+        assert_eq!(pl003.help_for(Some("No such case")), pl003.help());
+        assert_eq!(pl003.help_for(None), pl003.help());
+    }
 
     #[test]
     fn every_page_parses_and_is_named_after_its_rule() {

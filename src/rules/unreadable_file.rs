@@ -68,6 +68,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
             commit: None,
             related: Vec::new(),
             value: reason.clone(),
+            help: None,
         });
     }
 }
