@@ -11,7 +11,6 @@
 //! component's `version_pattern` or an environment's `tag_pattern` decides instead.
 
 use crate::config::infer::tag_env_token;
-use crate::model::Version;
 use regex::Regex;
 use std::cmp::Ordering;
 
@@ -152,18 +151,6 @@ impl crate::config::Environments {
     }
 }
 
-/// The version a tag denotes ([`identity`] without the build).
-pub fn version_of(tag: &str, pattern: Option<&Regex>) -> Version {
-    Version {
-        text: identity(tag, pattern).version,
-    }
-}
-
-/// The version lineage compares across environments, as a string.
-pub fn lineage_of(tag: &str, pattern: Option<&Regex>) -> String {
-    identity(tag, pattern).version
-}
-
 /// Numeric components of a version's release (`v1.10.0` → `[1, 10, 0]`; pre-release and
 /// build ignored); `None` when the release part is not all numbers.
 pub fn numeric_parts(version: &str) -> Option<Vec<u64>> {
@@ -244,14 +231,17 @@ mod tests {
     #[test]
     fn strips_environment_prefix_and_build_suffix() {
         assert_eq!(
-            version_of("production-v1.2.3-1712345678", None).text,
+            identity("production-v1.2.3-1712345678", None).version,
             "v1.2.3"
         );
-        assert_eq!(version_of("staging-v1.2.3-1712345600", None).text, "v1.2.3");
-        assert_eq!(version_of("v1.2.3-rc.1", None).text, "v1.2.3-rc.1");
-        assert_eq!(version_of("v1.12.1+build.7", None).text, "v1.12.1");
-        assert_eq!(version_of("v6", None).text, "v6");
-        assert_eq!(version_of("integration-abc1234", None).text, "abc1234");
+        assert_eq!(
+            identity("staging-v1.2.3-1712345600", None).version,
+            "v1.2.3"
+        );
+        assert_eq!(identity("v1.2.3-rc.1", None).version, "v1.2.3-rc.1");
+        assert_eq!(identity("v1.12.1+build.7", None).version, "v1.12.1");
+        assert_eq!(identity("v6", None).version, "v6");
+        assert_eq!(identity("integration-abc1234", None).version, "abc1234");
     }
 
     #[test]
@@ -316,7 +306,7 @@ mod tests {
     #[test]
     fn configured_version_group_decides() {
         let re = Regex::new(r"^validated-(?P<version>[a-f0-9]+)$").unwrap();
-        assert_eq!(version_of("validated-abc1234", Some(&re)).text, "abc1234");
+        assert_eq!(identity("validated-abc1234", Some(&re)).version, "abc1234");
         let re = Regex::new(r"^(?P<version>\d+\.\d+\.\d+-[0-9a-f]{7})$").unwrap();
         assert_eq!(
             identity("1.2.3-fa61a17", Some(&re)),
@@ -326,8 +316,8 @@ mod tests {
             }
         );
         // No match: the default applies.
-        assert_eq!(version_of("other", Some(&re)).text, "other");
-        assert_eq!(version_of("v2.0.0-fa61a17", Some(&re)).text, "v2.0.0");
+        assert_eq!(identity("other", Some(&re)).version, "other");
+        assert_eq!(identity("v2.0.0-fa61a17", Some(&re)).version, "v2.0.0");
     }
 
     #[test]

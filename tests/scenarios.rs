@@ -508,3 +508,35 @@ fn homelab_release_counts_one_release_as_one_version() {
         out.findings[0].message
     );
 }
+
+/// `components[].version_pattern` decides what a component's version is: with the commit
+/// made part of the version, production's `v0.0.3-75c41cc` is a version staging never ran
+/// (PL006), and the components the pattern does not name keep the default reading.
+#[test]
+fn sha_tags_with_a_version_pattern_that_keeps_the_commit() {
+    let s = build("sha-tags", None);
+    let config = s.dir.path().join("promolint.yaml");
+    std::fs::write(
+        &config,
+        "components:\n  - name: ghcr.io/acme/shop\n    version_pattern: '^(?P<version>v\\d+\\.\\d+\\.\\d+-[0-9a-f]{7})$'\n",
+    )
+    .expect("write config");
+    let options = Options {
+        config: Some(config),
+        ..s.options()
+    };
+    let out = modes::history(&options, None).unwrap_or_else(|e| panic!("history: {e}"));
+    const PROD: &str = "deploy/shop/overlays/production/kustomization.yaml";
+    assert_eq!(
+        describe(&s, &out.findings),
+        [
+            format!("03-production-v0.0.3-rebuilt PL006 error {PROD}:9:13"),
+            format!("06-production-v0.0.4-untested PL006 error {PROD}:9:13"),
+            format!("07-production-worker-untested PL006 error {PROD}:12:13"),
+        ]
+    );
+    assert_eq!(
+        out.findings[0].message,
+        "production pins ghcr.io/acme/shop to v0.0.3-75c41cc, which staging has not run (staging runs v0.0.3-fa61a17)"
+    );
+}

@@ -755,6 +755,122 @@ mod tests {
     }
 
     #[test]
+    fn comments_blank_lines_and_key_order_are_no_other_edit() {
+        let dev = tf("v6", "12.7", 2);
+        let b = "locals {\n  # rootfs built by packer\n  lxc_rootfs_version    = \"v5\"\n  debian_rootfs_version = \"12.7\"\n}\n\nresource \"proxmox_lxc\" \"app\" {\n  cores = 2\n}\n";
+        let a = "locals {\n  debian_rootfs_version = \"12.7\" // pinned until bookworm\n  lxc_rootfs_version    = \"v6\"   # promoted from dev\n}\n\n\nresource \"proxmox_lxc\" \"app\" {\n  cores = 2   \n}\n";
+        assert!(shown(&Change::new(
+            &[(DEV, &dev), (PROD, b)],
+            &[(DEV, &dev), (PROD, a)]
+        ))
+        .is_empty());
+        // A `#` inside a string is no comment: changing it is an edit.
+        let b2 = b.replace("cores = 2", "name = \"a#1\"");
+        let a2 = a.replace("cores = 2   ", "name = \"a#2\"");
+        assert_eq!(
+            shown(&Change::new(&[(DEV, &dev), (PROD, &b2)], &[(DEV, &dev), (PROD, &a2)])),
+            [format!("PL007 error {PROD}:3:28 this change promotes lxc_rootfs_version v6 into prod; it also edits {PROD} outside pin values")]
+        );
+    }
+
+    #[test]
+    fn a_value_mirroring_the_promoted_version_moves_with_it() {
+        const STG: &str = "apps/ledger/staging/kustomization.yaml";
+        const PRD: &str = "apps/ledger/production/kustomization.yaml";
+        let k = |ns: &str, v: &str, level: &str| {
+            format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {ns}\nimages:\n  - name: ghcr.io/acme/ledger\n    newTag: {v}\nconfigMapGenerator:\n  - name: ledger\n    literals:\n      - APP_VERSION={v}\n      - LOG_LEVEL={level}\n")
+        };
+        let stg = k("staging", "v2.4.0", "info");
+        let (b, a) = (
+            k("production", "v2.3.1", "info"),
+            k("production", "v2.4.0", "info"),
+        );
+        assert!(shown(&Change::new(
+            &[(STG, &stg), (PRD, &b)],
+            &[(STG, &stg), (PRD, &a)]
+        ))
+        .is_empty());
+        // Another literal changing is still another edit.
+        let a = k("production", "v2.4.0", "debug");
+        assert_eq!(
+            shown(&Change::new(&[(STG, &stg), (PRD, &b)], &[(STG, &stg), (PRD, &a)])),
+            [format!("PL007 error {PRD}:6:13 this change promotes ghcr.io/acme/ledger v2.4.0 into production; it also edits {PRD} outside pin values")]
+        );
+    }
+
+    #[test]
+    fn a_substituted_variable_and_its_value_are_one_promotion() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/scenarios/substitute-promotion/"
+        );
+        let read = |p: &str| {
+            std::fs::read_to_string(format!("{dir}{p}")).unwrap_or_else(|e| panic!("{p}: {e}"))
+        };
+        let files = [
+            "apps/app/deployment.yaml",
+            "apps/app/kustomization.yaml",
+            "apps/kustomization.yaml",
+            "clusters/dev/apps.yaml",
+            "clusters/dev/kustomization.yaml",
+            "clusters/live/apps.yaml",
+            "clusters/live/kustomization.yaml",
+        ];
+        let mut base: Vec<(String, String)> = files
+            .iter()
+            .map(|f| (f.to_string(), read(&format!("01-initial/{f}"))))
+            .collect();
+        base.push((
+            "clusters/dev/versions.env".into(),
+            "APP_VERSION=1.5.0\n".into(),
+        ));
+        let mut head = base.clone();
+        base.push((
+            "clusters/live/versions.env".into(),
+            "APP_VERSION=1.4.0\n".into(),
+        ));
+        head.push((
+            "clusters/live/versions.env".into(),
+            "APP_VERSION=1.5.0\n".into(),
+        ));
+        fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+            v.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect()
+        }
+        let (b, h) = (refs(&base), refs(&head));
+        // Each component on its own: the variable and the image it fills in are one value.
+        let mut c = Change::new(&b, &h);
+        c.config.promotion.release_version_groups = false;
+        assert!(shown(&c).is_empty());
+        assert!(shown(&Change::new(&b, &h)).is_empty());
+    }
+
+    #[test]
+    fn one_component_to_two_versions_in_one_change() {
+        let (d0, d1) = (tf("v6", "12.7", 2), tf("v7", "12.7", 2));
+        let (p0, p1) = (tf("v5", "12.7", 2), tf("v6", "12.7", 2));
+        let found = Change::new(&[(DEV, &d0), (PROD, &p0)], &[(DEV, &d1), (PROD, &p1)]).run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            [format!("PL007 error {PROD}:2:28 this change promotes lxc_rootfs_version v6 into prod; it also moves lxc_rootfs_version to v7 in dev")]
+        );
+        assert_eq!(
+            related(&found[0]),
+            [format!(
+                "{DEV}:2:28 moves lxc_rootfs_version to v7 in dev here"
+            )]
+        );
+        assert_eq!(found[0].help, Some("Two versions"));
+        // Dev going back while prod goes forward (a diff against a base that moved on):
+        // a rollback, PL005's note, not a second version.
+        let d0 = tf("v7", "12.7", 2);
+        assert!(shown(&Change::new(
+            &[(DEV, &d0), (PROD, &p0)],
+            &[(DEV, &d1.replace("v7", "v6")), (PROD, &p1)]
+        ))
+        .is_empty());
+    }
+
+    #[test]
     fn page_examples_hold() {
         // The page's examples as a base and a head commit: Bad gives exactly these, Good
         // nothing.

@@ -581,6 +581,30 @@ mod tests {
     }
 
     #[test]
+    fn pre_releases_order_by_semver_precedence() {
+        let d = tf("v1.3.0");
+        let down = |from: &str, to: &str| {
+            let (b, a) = (tf(from), tf(to));
+            shown(&Change::new(
+                &[(DEV, &d), (PROD, &b)],
+                &[(DEV, &d), (PROD, &a)],
+            ))
+        };
+        // A release candidate is below its release: going back to it is a rollback.
+        assert_eq!(
+            down("v1.2.3", "v1.2.3-rc.1"),
+            [format!(
+                "PL005 note {PROD}:2:25 rollback of prod lxc_rootfs_version from v1.2.3 to v1.2.3-rc.1"
+            )]
+        );
+        // rc.10 is above rc.2, beta above alpha, the release above both: no rollback.
+        assert!(down("v1.2.3-rc.2", "v1.2.3-rc.10").is_empty());
+        assert!(down("v1.2.3-alpha", "v1.2.3-beta").is_empty());
+        assert!(down("v1.2.3-rc.10", "v1.2.3").is_empty());
+        assert_eq!(down("v1.2.3-rc.10", "v1.2.3-rc.2").len(), 1);
+    }
+
+    #[test]
     fn rollback_across_a_renamed_file() {
         let moved = "fabric-core/terraform/envs/samakia-prod/versions.tf";
         let (p6, p5) = (tf("v6"), tf("v5"));
