@@ -52,6 +52,22 @@ impl RuleMeta {
             .unwrap_or(whole)
     }
 
+    /// `How to fix` as plain text: paragraph labels without their bold markers
+    /// (`Ordering. …`), for outputs that do not render markdown (SARIF `help.text`).
+    pub fn help_text(&self) -> String {
+        self.help()
+            .split("\n\n")
+            .map(|p| {
+                let p = p.trim();
+                match p.strip_prefix("**").and_then(|r| r.split_once(".**")) {
+                    Some((label, rest)) => format!("{label}.{rest}"),
+                    None => p.to_string(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+
     /// The labels of the `How to fix` paragraphs (`Ordering` for `**Ordering.** …`).
     pub fn help_cases(&self) -> Vec<&'static str> {
         self.help()
@@ -177,6 +193,12 @@ mod tests {
             }
         }
         let pl003 = lookup("PL003").unwrap_or_else(|| panic!("PL003"));
+        assert!(pl003
+            .help_text()
+            .starts_with("Admission. Anchor the pattern"));
+        let pl010 = lookup("PL010").unwrap_or_else(|| panic!("PL010"));
+        assert!(pl010.help_text().contains("`kubernetes/clusters/dev/**`"));
+        assert!(pl010.help_text().contains("\n\nFlux. Restrict"));
         assert!(pl003
             .help_for(Some("Ordering"))
             .starts_with("Make the order automation picks"));
