@@ -276,10 +276,11 @@ fn split_versions<'a>(
     out
 }
 
-/// The values a change moves, as written and as versions, on each side: `(before,
-/// after)`. A value elsewhere in a promoted file equal to one of them (an `APP_VERSION`
-/// variable that mirrors the image tag) moves with the promotion and is no other edit.
-fn promoted_values(ctx: &ChangeContext) -> (Vec<String>, Vec<String>) {
+/// The values a change moves, as written and as versions, before and after it. A value
+/// elsewhere in a promoted file equal to one of them (an `APP_VERSION` variable that
+/// mirrors the image tag) moves with the promotion and is no other edit. Both sides are
+/// masked with all of them, so that an old version left as it was stays equal.
+fn promoted_values(ctx: &ChangeContext) -> Vec<String> {
     let (before, after) = (ctx.before, ctx.after);
     let mut old = Vec::new();
     let mut new = Vec::new();
@@ -304,18 +305,21 @@ fn promoted_values(ctx: &ChangeContext) -> (Vec<String>, Vec<String>) {
             add(&mut old, before, q);
         }
     }
-    (old, new)
+    for v in new {
+        if !old.contains(&v) {
+            old.push(v);
+        }
+    }
+    // Longest first: where one value contains another, the whole of it is masked.
+    old.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    old
 }
 
 /// The first line of after-side file `fi` that differs from its base outside pin values,
 /// digests and the values the change moves, if any. Comments, blank lines, trailing
 /// whitespace and the order of lines are not edits a reviewer weighs. New files have no
 /// base to differ from.
-fn other_edit(
-    ctx: &ChangeContext,
-    fi: usize,
-    (old_values, new_values): &(Vec<String>, Vec<String>),
-) -> Option<Span> {
+fn other_edit(ctx: &ChangeContext, fi: usize, values: &[String]) -> Option<Span> {
     let after_file = ctx.after.files.get(fi)?;
     let changed = ctx.changed_file(&after_file.path)?;
     let old_path = match changed.kind {
@@ -327,11 +331,11 @@ fn other_edit(
     let (before_text, after_text) = (before_file.text.as_deref()?, after_file.text.as_deref()?);
     let before_masked = mask(
         before_text,
-        &pin_spans(&before_file.facts, before_text, old_values),
+        &pin_spans(&before_file.facts, before_text, values),
     );
     let after_masked = mask(
         after_text,
-        &pin_spans(&after_file.facts, after_text, new_values),
+        &pin_spans(&after_file.facts, after_text, values),
     );
     if before_masked == after_masked {
         return None;
@@ -778,7 +782,7 @@ mod tests {
         const STG: &str = "apps/ledger/staging/kustomization.yaml";
         const PRD: &str = "apps/ledger/production/kustomization.yaml";
         let k = |ns: &str, v: &str, level: &str| {
-            format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {ns}\nimages:\n  - name: ghcr.io/acme/ledger\n    newTag: {v}\nconfigMapGenerator:\n  - name: ledger\n    literals:\n      - APP_VERSION={v}\n      - LOG_LEVEL={level}\n")
+            format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {ns}\nimages:\n  - name: ghcr.io/acme/ledger\n    newTag: {v}\nconfigMapGenerator:\n  - name: ledger\n    literals:\n      - APP_VERSION={v}\n      - LOG_LEVEL={level}\n      - MIN_CLIENT=v2.3.1\n")
         };
         let stg = k("staging", "v2.4.0", "info");
         let (b, a) = (
