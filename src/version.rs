@@ -304,6 +304,57 @@ mod tests {
     }
 
     #[test]
+    fn any_text_is_read_without_a_panic() {
+        let long = format!("v1.{}-{}", "9".repeat(500), "a1".repeat(300));
+        for tag in [
+            "",
+            "-",
+            "+",
+            "--",
+            "-+-",
+            "v",
+            "v-",
+            "staging-",
+            "staging",
+            "staging-+",
+            "é-abc1234",
+            "v1.0-é",
+            "prod-ü-1234567a",
+            "1.0.0-",
+            "1.0.0-.",
+            "1.0.0-rc..1",
+            "v1+",
+            long.as_str(),
+        ] {
+            let i = identity(tag, None);
+            let _ = compare(&i.version, "v1.0.0");
+            let _ = compare(tag, tag);
+        }
+        assert_eq!(compare("1.0.0-rc..1", "1.0.0-rc..1"), Some(Ordering::Equal));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn identity_reads_any_tag(tag in "\\PC{0,60}") {
+            let i = identity(&tag, None);
+            // The version is a part of the tag, and a build is a commit id.
+            proptest::prop_assert!(tag.contains(i.version.as_str()));
+            proptest::prop_assert!(i.build.as_deref().is_none_or(is_commit_id));
+        }
+
+        #[test]
+        fn precedence_is_a_consistent_order(
+            a in "v?[0-9]{1,3}(\\.[0-9]{1,3}){0,2}(-[a-z0-9]{1,5}(\\.[a-z0-9]{1,5}){0,2})?",
+            b in "v?[0-9]{1,3}(\\.[0-9]{1,3}){0,2}(-[a-z0-9]{1,5}(\\.[a-z0-9]{1,5}){0,2})?",
+        ) {
+            let (x, y) = (compare(&a, &b), compare(&b, &a));
+            proptest::prop_assert!(x.is_some() && y.is_some());
+            proptest::prop_assert_eq!(x.map(Ordering::reverse), y);
+            proptest::prop_assert_eq!(compare(&a, &a), Some(Ordering::Equal));
+        }
+    }
+
+    #[test]
     fn configured_version_group_decides() {
         let re = Regex::new(r"^validated-(?P<version>[a-f0-9]+)$").unwrap();
         assert_eq!(identity("validated-abc1234", Some(&re)).version, "abc1234");
