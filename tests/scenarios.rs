@@ -435,6 +435,39 @@ fn sha_tags_history_tells_rebuilds_from_untested_versions() {
         related,
         ["deploy/shop/overlays/staging/kustomization.yaml:9:13 staging runs v0.0.3 built from commit fa61a17 here"]
     );
+    // `status` shows each environment's build beside the version.
+    let m = modes::status(&s.options()).unwrap_or_else(|e| panic!("status: {e}"));
+    let cells: Vec<(String, Vec<String>)> = m
+        .rows
+        .iter()
+        .map(|r| {
+            let shown = r.cells.iter().map(|c| match c {
+                Some(c) => format!(
+                    "{}{}",
+                    c.versions.join(", "),
+                    if c.ahead { " !" } else { "" }
+                ),
+                None => "-".to_string(),
+            });
+            (r.component.clone(), shown.collect())
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            (
+                "ghcr.io/acme/shop".to_string(),
+                vec![
+                    "v0.0.3 (fa61a17)".to_string(),
+                    "v0.0.4 (9e8d7c6) !".to_string()
+                ]
+            ),
+            (
+                "ghcr.io/acme/worker".to_string(),
+                vec!["fa61a17".to_string(), "1a2b3c4 !".to_string()]
+            ),
+        ]
+    );
     // Promoting what staging ran, and a worker commit staging ran: clean.
     for (base, head) in [
         ("03-production-v0.0.3-rebuilt", "04-production-v0.0.3"),
