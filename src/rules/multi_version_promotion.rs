@@ -824,6 +824,8 @@ mod tests {
             .iter()
             .map(|f| (f.to_string(), read(&format!("01-initial/{f}"))))
             .collect();
+        // Two images take their tag from the one variable: one value, written once.
+        base[0].1 = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/acme/app:${APP_VERSION}\n        - name: migrations\n          image: ghcr.io/acme/app-migrations:${APP_VERSION}\n".into();
         base.push((
             "clusters/dev/versions.env".into(),
             "APP_VERSION=1.5.0\n".into(),
