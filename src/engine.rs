@@ -350,11 +350,10 @@ fn environments_of<'a, F: std::ops::Deref<Target = FileFacts> + 'a>(
             }
         }
     }
-    Ok(Environments::infer_except(
-        files.iter().map(String::as_str),
-        namespaces,
-        &components,
-    ))
+    let mut envs =
+        Environments::infer_except(files.iter().map(String::as_str), namespaces, &components);
+    envs.versions = crate::version::Versions::from_config(config);
+    Ok(envs)
 }
 
 /// The Kustomize components (`variants/prod`) that the kustomization at `path` includes,

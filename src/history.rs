@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub struct PastPin {
     /// The lineage version (see [`crate::snapshot::Snapshot::version`]).
     pub version: String,
+    /// The commit id the tag names as its build (see [`crate::version::Identity`]).
+    pub build: Option<String>,
     pub digest: Option<String>,
     /// The first commit (oldest) where the environment pinned this version.
     pub commit: String,
@@ -529,6 +531,7 @@ mod tests {
     fn pin(version: &str, commit: &str, seq: u64) -> PastPin {
         PastPin {
             version: version.into(),
+            build: None,
             digest: None,
             commit: commit.into(),
             path: "envs/samakia-dev/main.tf".into(),

@@ -648,11 +648,13 @@ fn record_pin(
         return;
     };
     let e = envs.get(env);
+    let id = envs.identity(env, &raw.component, &raw.tag);
     index.record(
         &e.name,
         &raw.component,
         PastPin {
-            version: crate::version::lineage_of(&raw.tag, e.tag_pattern.as_ref()),
+            version: id.version,
+            build: id.build,
             digest: raw.digest.clone(),
             commit: commit.to_string(),
             path: raw.path.clone(),

@@ -315,8 +315,11 @@ impl Snapshot {
         if pin.reference.kind != crate::model::RefKind::Tag {
             return None;
         }
-        let pattern = self.envs.get(p.env).tag_pattern.as_ref();
-        Some(crate::version::lineage_of(&pin.reference.value, pattern))
+        Some(
+            self.envs
+                .identity(p.env, &pin.component, &pin.reference.value)
+                .version,
+        )
     }
 
     /// The file at `path`, if the snapshot holds it.

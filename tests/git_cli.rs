@@ -875,9 +875,16 @@ fn a_corrupted_blob_note_says_how_to_repair_the_repository() {
     let blob = r.rev(&format!("HEAD:{CM}"));
     std::fs::write(r.writable_object(&blob), b"garbage garbage\n").expect("corrupt");
     let out = r.run(&["diff", "--base", "HEAD~1"]);
-    // Today: "help: Make the file readable (resolve conflict markers, indent YAML with
-    // spaces, save as UTF-8, …)", which the file in the working tree already is.
+    // The help is about the repository, not "make the file readable (resolve conflict
+    // markers, …)", which the file in the working tree already is.
     assert!(out.stdout.contains("git fsck"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("help: Repair the repository as the reason says"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("conflict markers"), "{}", out.stdout);
 }
 
 #[test]

@@ -138,7 +138,7 @@ fn sarif_driver_lists_every_rule_from_its_page() {
         assert_eq!(rule["name"], meta.name);
         assert_eq!(rule["shortDescription"]["text"], meta.summary);
         assert_eq!(rule["help"]["markdown"], meta.body.trim_end());
-        assert_eq!(rule["help"]["text"], meta.help());
+        assert_eq!(rule["help"]["text"], meta.help_text());
         assert_eq!(
             rule["helpUri"],
             format!(

@@ -1678,6 +1678,7 @@ fn finding() -> impl Strategy<Value = Finding> {
                 commit,
                 related: Vec::new(),
                 value,
+                help: None,
             },
         )
 }
@@ -1856,6 +1857,7 @@ proptest! {
             let pin = old.pin(p);
             history.record(&old.envs.get(p.env).name, &pin.component, PastPin {
                 version,
+                build: old.envs.identity(p.env, &pin.component, &pin.reference.value).build,
                 digest: pin.reference.digest.clone(),
                 commit: "base".into(),
                 path: old.path(p.file).to_string(),

@@ -389,8 +389,6 @@ fn substitute_history_reports_only_the_early_promotion() {
 const SUPPRESS_GATE_HISTORY: &[&str] = &[
     "02-staging-v1.5.0 PL011 warning apps/backend/staging/kustomization.yaml:8:7",
     "03-production-v1.6.0-suppressed PL006 error apps/backend/production/kustomization.yaml:9:13",
-    // The added comment counts as another edit of the protected file.
-    "03-production-v1.6.0-suppressed PL007 error apps/backend/production/kustomization.yaml:9:13",
     "03-production-v1.6.0-suppressed PL011 error apps/backend/production/kustomization.yaml:8:7",
 ];
 
@@ -428,7 +426,6 @@ fn a_change_cannot_suppress_its_own_promotion_gate() {
         [
             "- PL011 error apps/backend/production/kustomization.yaml:8:7",
             "- PL006 error apps/backend/production/kustomization.yaml:9:13",
-            "- PL007 error apps/backend/production/kustomization.yaml:9:13",
         ]
     );
 }
@@ -545,4 +542,189 @@ fn regions_history_diff_and_check_agree() {
             steps[k]
         );
     }
+}
+
+/// A staging built from the main branch, its images tagged `<release>-<commit>` and
+/// `sha-<commit>`: the commit is build metadata of the release, so production taking the
+/// release from another commit is a rebuild (PL008), not an untested version (PL006); a
+/// bare `sha-…` tag is its commit, compared across environments as it is.
+#[test]
+fn sha_tags_history_tells_rebuilds_from_untested_versions() {
+    let s = build("sha-tags", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    const PROD: &str = "deploy/shop/overlays/production/kustomization.yaml";
+    assert_eq!(
+        describe(&s, &out.findings),
+        [
+            format!("03-production-v0.0.3-rebuilt PL008 error {PROD}:9:13"),
+            format!("06-production-v0.0.4-untested PL006 error {PROD}:9:13"),
+            format!("07-production-worker-untested PL006 error {PROD}:12:13"),
+        ]
+    );
+    let messages: Vec<&str> = out.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "production pins ghcr.io/acme/shop v0.0.3 built from commit 75c41cc, a different build from the one staging ran (built from commit fa61a17)",
+            "production pins ghcr.io/acme/shop to v0.0.4 (v0.0.4-9e8d7c6), which staging has not run (staging runs v0.0.3): promote v0.0.4 through staging first, or roll production back to v0.0.3",
+            "production pins ghcr.io/acme/worker to 1a2b3c4 (sha-1a2b3c4), which staging has not run (staging runs fa61a17)",
+        ]
+    );
+    // The rebuild as a pull request: only PL008, pointing at the build staging ran.
+    let (base, head) = (
+        s.commit_of("02-staging-v0.0.3").to_string(),
+        s.commit_of("03-production-v0.0.3-rebuilt").to_string(),
+    );
+    let out = modes::diff(&s.options(), Some(&base), Some(&head), false)
+        .unwrap_or_else(|e| panic!("diff: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        [format!("- PL008 error {PROD}:9:13")]
+    );
+    let related: Vec<String> = out.findings[0]
+        .related
+        .iter()
+        .map(|r| format!("{}:{}:{} {}", r.path, r.span.line, r.span.column, r.message))
+        .collect();
+    assert_eq!(
+        related,
+        ["deploy/shop/overlays/staging/kustomization.yaml:9:13 staging runs v0.0.3 built from commit fa61a17 here"]
+    );
+    // `status` shows each environment's build beside the version.
+    let m = modes::status(&s.options()).unwrap_or_else(|e| panic!("status: {e}"));
+    let cells: Vec<(String, Vec<String>)> = m
+        .rows
+        .iter()
+        .map(|r| {
+            let shown = r.cells.iter().map(|c| match c {
+                Some(c) => format!(
+                    "{}{}",
+                    c.versions.join(", "),
+                    if c.ahead { " !" } else { "" }
+                ),
+                None => "-".to_string(),
+            });
+            (r.component.clone(), shown.collect())
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            (
+                "ghcr.io/acme/shop".to_string(),
+                vec![
+                    "v0.0.3 (fa61a17)".to_string(),
+                    "v0.0.4 (9e8d7c6) !".to_string()
+                ]
+            ),
+            (
+                "ghcr.io/acme/worker".to_string(),
+                vec!["fa61a17".to_string(), "1a2b3c4 !".to_string()]
+            ),
+        ]
+    );
+    // Promoting what staging ran, and a worker commit staging ran: clean.
+    for (base, head) in [
+        ("03-production-v0.0.3-rebuilt", "04-production-v0.0.3"),
+        ("04-production-v0.0.3", "05-production-worker"),
+    ] {
+        let (b, h) = (s.commit_of(base).to_string(), s.commit_of(head).to_string());
+        let out = modes::diff(&s.options(), Some(&b), Some(&h), false)
+            .unwrap_or_else(|e| panic!("diff: {e}"));
+        assert!(
+            out.findings.is_empty(),
+            "{base}..{head}: {:#?}",
+            out.findings
+        );
+    }
+}
+
+/// A homelab application of three images released together: one change moving all three
+/// to `v2.4.0` in prod, with the `APP_VERSION` literal that mirrors the tag, a reworded
+/// comment and reordered literals, promotes one release. Two versions at once, or prod
+/// to one version while dev moves on to the next, are reported.
+#[test]
+fn homelab_release_counts_one_release_as_one_version() {
+    let s = build("homelab-release", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    const PROD: &str = "kubernetes/apps/ledger/prod/kustomization.yaml";
+    assert_eq!(
+        describe(&s, &out.findings),
+        [
+            format!("05-prod-two-versions PL007 error {PROD}:9:13"),
+            format!("07-dev-v2.7.0-prod-v2.6.0 PL007 error {PROD}:9:13"),
+        ]
+    );
+    assert_eq!(
+        out.findings[0].message,
+        "this change promotes 2 versions into prod (at most 1 per change): v2.5.0 for \
+         ghcr.io/homelab/ledger-api and ghcr.io/homelab/ledger-web, \
+         ghcr.io/homelab/ledger-worker v2.4.1"
+    );
+    assert_eq!(
+        out.findings[1].message,
+        "this change promotes v2.6.0 for ghcr.io/homelab/ledger-api, ghcr.io/homelab/ledger-web \
+         and ghcr.io/homelab/ledger-worker into prod; it also moves ghcr.io/homelab/ledger-api, \
+         ghcr.io/homelab/ledger-web and ghcr.io/homelab/ledger-worker to v2.7.0 in dev"
+    );
+    // Counting each component on its own, the release is three versions.
+    std::fs::write(
+        s.dir.path().join(".promolint.yaml"),
+        "promotion:\n  release_version_groups: false\n",
+    )
+    .expect("write config");
+    let (base, head) = (
+        s.commit_of("02-dev-v2.4.0").to_string(),
+        s.commit_of("03-prod-release-v2.4.0").to_string(),
+    );
+    let out = modes::diff(&s.options(), Some(&base), Some(&head), false)
+        .unwrap_or_else(|e| panic!("diff: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        [format!("- PL007 error {PROD}:9:13")]
+    );
+    assert!(
+        out.findings[0]
+            .message
+            .starts_with("this change promotes 3 versions into prod"),
+        "{}",
+        out.findings[0].message
+    );
+    assert!(
+        !out.findings[0].message.contains("outside pin values"),
+        "{}",
+        out.findings[0].message
+    );
+}
+
+/// `components[].version_pattern` decides what a component's version is: with the commit
+/// made part of the version, production's `v0.0.3-75c41cc` is a version staging never ran
+/// (PL006), and the components the pattern does not name keep the default reading.
+#[test]
+fn sha_tags_with_a_version_pattern_that_keeps_the_commit() {
+    let s = build("sha-tags", None);
+    let config = s.dir.path().join("promolint.yaml");
+    std::fs::write(
+        &config,
+        "components:\n  - name: ghcr.io/acme/shop\n    version_pattern: '^(?P<version>v\\d+\\.\\d+\\.\\d+-[0-9a-f]{7})$'\n",
+    )
+    .expect("write config");
+    let options = Options {
+        config: Some(config),
+        ..s.options()
+    };
+    let out = modes::history(&options, None).unwrap_or_else(|e| panic!("history: {e}"));
+    const PROD: &str = "deploy/shop/overlays/production/kustomization.yaml";
+    assert_eq!(
+        describe(&s, &out.findings),
+        [
+            format!("03-production-v0.0.3-rebuilt PL006 error {PROD}:9:13"),
+            format!("06-production-v0.0.4-untested PL006 error {PROD}:9:13"),
+            format!("07-production-worker-untested PL006 error {PROD}:12:13"),
+        ]
+    );
+    assert_eq!(
+        out.findings[0].message,
+        "production pins ghcr.io/acme/shop to v0.0.3-75c41cc, which staging has not run (staging runs v0.0.3-fa61a17)"
+    );
 }

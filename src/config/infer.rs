@@ -111,6 +111,8 @@ pub struct Environments {
     pub envs: Vec<Env>,
     /// True when inferred (no `environments:` in the config).
     pub inferred: bool,
+    /// `components[].version_pattern`s (see [`crate::version::Versions`]).
+    pub versions: crate::version::Versions,
 }
 
 impl Environments {
@@ -215,6 +217,7 @@ impl Environments {
         Ok(Environments {
             envs,
             inferred: false,
+            versions: crate::version::Versions::from_config(config),
         })
     }
 
@@ -307,6 +310,7 @@ impl Environments {
         Environments {
             envs,
             inferred: true,
+            versions: Default::default(),
         }
     }
 

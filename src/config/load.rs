@@ -8,8 +8,8 @@
 
 use super::schema::{RawConfig, RawEnvironment, RawRule, RawRules, LEVELS};
 use super::{
-    ArtifactPatternConfig, Config, ConfigError, EnvironmentConfig, Environments, PromotionConfig,
-    RuleConfig, RuleLevel,
+    ArtifactPatternConfig, ComponentConfig, Config, ConfigError, EnvironmentConfig, Environments,
+    PromotionConfig, RuleConfig, RuleLevel,
 };
 use crate::model::{Level, LineIndex};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -697,8 +697,28 @@ fn expectation(path: &str) -> (Option<&'static str>, Option<&'static str>) {
             Some("a glob with `{series}` and `{version}` (a string)"),
             Some("pattern: \"images/**/{series}-v{version}.tar.gz\""),
         ),
+        "components" => (
+            Some("a list of components"),
+            Some("components: [{ name: ghcr.io/acme/backend, version_pattern: '^(?P<version>v\\d+\\.\\d+\\.\\d+)-' }]"),
+        ),
+        "components[]" => (
+            Some("a mapping with `name` and `version_pattern`"),
+            Some("- { name: ghcr.io/acme/backend, version_pattern: '^(?P<version>v\\d+\\.\\d+\\.\\d+)-' }"),
+        ),
+        "components[].name" => (
+            Some("a component name or glob (a string)"),
+            Some("name: ghcr.io/acme/backend"),
+        ),
+        "components[].version_pattern" => (
+            Some("a regular expression with a `(?P<version>…)` group (a string)"),
+            Some("version_pattern: '^(?P<version>v\\d+\\.\\d+\\.\\d+)-'"),
+        ),
+        "promotion.release_version_groups" => (
+            Some("a boolean (`true` or `false`)"),
+            Some("release_version_groups: true"),
+        ),
         "promotion" => (
-            Some("a mapping with `max_versions_per_change`"),
+            Some("a mapping with `max_versions_per_change` and `release_version_groups`"),
             Some("promotion: { max_versions_per_change: 1 }"),
         ),
         "promotion.max_versions_per_change" => (
@@ -824,6 +844,9 @@ impl<'f> Validator<'f> {
         }
         for (i, artifact) in raw.artifacts.unwrap_or_default().iter().enumerate() {
             config.artifacts.push(self.artifact(i, artifact)?);
+        }
+        for (i, component) in raw.components.unwrap_or_default().iter().enumerate() {
+            config.components.push(self.component(i, component)?);
         }
         if let Some(promotion) = raw.promotion {
             config.promotion = self.promotion(&promotion)?;
@@ -1197,11 +1220,76 @@ impl<'f> Validator<'f> {
         })
     }
 
+    fn component(
+        &self,
+        i: usize,
+        raw: &Spanned<super::schema::RawComponent>,
+    ) -> Result<ComponentConfig, ConfigError> {
+        let base = format!("components[{i}]");
+        let name = match &raw.value.name {
+            Some(name) if !name.value.trim().is_empty() => name,
+            Some(name) => {
+                return Err(self.error(
+                    format!("{base}.name"),
+                    Some(&name.referenced),
+                    "component name is empty".into(),
+                    "name a component as its pins do (`ghcr.io/acme/backend`, `lxc_rootfs_version`) or a glob of them (`ghcr.io/acme/*`)".into(),
+                ))
+            }
+            None => {
+                return Err(self.error(
+                    format!("{base}.name"),
+                    Some(&raw.referenced),
+                    "component has no `name`".into(),
+                    "add the component this entry is about, e.g. `name: ghcr.io/acme/backend` (`promolint status` lists them)".into(),
+                ))
+            }
+        };
+        if let Err(e) = globset::Glob::new(&name.value) {
+            return Err(self.error(
+                format!("{base}.name"),
+                Some(&name.referenced),
+                format!("invalid glob `{}`: {}", name.value, e.kind()),
+                "write the component's name, or a globset glob of names such as `ghcr.io/acme/*`"
+                    .into(),
+            ));
+        }
+        let mut out = ComponentConfig {
+            name: name.value.clone(),
+            version_pattern: None,
+        };
+        if let Some(pattern) = &raw.value.version_pattern {
+            let field = format!("{base}.version_pattern");
+            let example = "`version_pattern: '^(?P<version>v\\d+\\.\\d+\\.\\d+)-[0-9a-f]{7,40}$'`";
+            let re = regex::Regex::new(&pattern.value).map_err(|e| {
+                self.error(
+                    field.clone(),
+                    Some(&pattern.referenced),
+                    format!("invalid regular expression: {}", regex_message(&e)),
+                    format!("fix the regex (Rust `regex` syntax; in YAML, single-quote it so that backslashes stay as written): {example}"),
+                )
+            })?;
+            if !re.capture_names().any(|n| n == Some("version")) {
+                return Err(self.error(
+                    field,
+                    Some(&pattern.referenced),
+                    "`version_pattern` has no `(?P<version>…)` group, so it cannot say which part of a tag is the version".into(),
+                    format!("name the version part of the tag with a `(?P<version>…)` group: {example}"),
+                ));
+            }
+            out.version_pattern = Some(pattern.value.clone());
+        }
+        Ok(out)
+    }
+
     fn promotion(
         &self,
         raw: &Spanned<super::schema::RawPromotion>,
     ) -> Result<PromotionConfig, ConfigError> {
         let mut out = PromotionConfig::default();
+        if let Some(groups) = &raw.value.release_version_groups {
+            out.release_version_groups = groups.value;
+        }
         if let Some(max) = &raw.value.max_versions_per_change {
             let field = "promotion.max_versions_per_change";
             if max.value == 0 {
@@ -1432,8 +1520,10 @@ rules:
             artifacts: vec![ArtifactPatternConfig {
                 pattern: "fabric-core/packer/**/{series}-v{version}.tar.gz".into(),
             }],
+            components: vec![],
             promotion: PromotionConfig {
                 max_versions_per_change: 1,
+                release_version_groups: true,
             },
             rules: BTreeMap::from([
                 ("PL001".to_string(), rule(None, &["legacy/**"])),
@@ -1528,7 +1618,7 @@ rules:
         says(
             &e,
             "unknown field `verbose`",
-            "remove it; valid fields here: environments, mutable_tags, artifacts, promotion, max_file_size, strict_suppressions, rules",
+            "remove it; valid fields here: environments, mutable_tags, artifacts, components, promotion, max_file_size, strict_suppressions, rules",
         );
         let e = error(
             "promotion:\n  max_version_per_change: 2\n",
@@ -1682,6 +1772,58 @@ rules:
             config.environments[0].tag_pattern.as_deref(),
             Some(r"^dev-(?P<v>\d+)")
         );
+    }
+
+    #[test]
+    fn component_version_patterns() {
+        let e = error(
+            "components:\n  - name: ghcr.io/acme/shop\n    version_pattern: '^(?P<version'\n",
+            "components[0].version_pattern",
+            3,
+            22,
+        );
+        says(
+            &e,
+            "invalid regular expression: unclosed capture group name",
+            "(?P<version>",
+        );
+        let e = error(
+            "components:\n  - name: ghcr.io/acme/*\n    version_pattern: '^v(\\d+)-'\n",
+            "components[0].version_pattern",
+            3,
+            22,
+        );
+        says(&e, "has no `(?P<version>…)` group", "name the version part");
+        assert_eq!(
+            e.to_string().lines().next(),
+            Some(".promolint.yaml:3:22: `components[0].version_pattern`: `version_pattern` has no `(?P<version>…)` group, so it cannot say which part of a tag is the version")
+        );
+        let e = error(
+            "components:\n  - version_pattern: '^(?P<version>v\\d+)'\n",
+            "components[0].name",
+            2,
+            5,
+        );
+        says(&e, "component has no `name`", "name: ghcr.io/acme/backend");
+        let config = parse(
+            "components:\n  - name: ghcr.io/acme/*\n    version_pattern: '^(?P<version>v\\d+\\.\\d+\\.\\d+)-build'\npromotion:\n  release_version_groups: false\n",
+            "c",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            config.components,
+            [ComponentConfig {
+                name: "ghcr.io/acme/*".into(),
+                version_pattern: Some(r"^(?P<version>v\d+\.\d+\.\d+)-build".into()),
+            }]
+        );
+        assert!(!config.promotion.release_version_groups);
+        let envs = Environments::from_config(&config).unwrap_or_else(|e| panic!("{e}"));
+        let _ = envs;
+        let versions = crate::version::Versions::from_config(&config);
+        let re = versions.pattern("ghcr.io/acme/shop").map(|r| r.as_str());
+        assert_eq!(re, Some(r"^(?P<version>v\d+\.\d+\.\d+)-build"));
+        assert!(versions.pattern("ghcr.io/other/shop").is_none());
     }
 
     #[test]

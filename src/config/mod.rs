@@ -32,6 +32,8 @@ pub struct Config {
     pub environments: Vec<EnvironmentConfig>,
     pub mutable_tags: Vec<String>,
     pub artifacts: Vec<ArtifactPatternConfig>,
+    /// `components[]`, in file order (the first entry whose name matches decides).
+    pub components: Vec<ComponentConfig>,
     pub promotion: PromotionConfig,
     /// Per-rule settings, keyed by canonical rule id (`PL009`), names already resolved.
     pub rules: BTreeMap<String, RuleConfig>,
@@ -53,6 +55,7 @@ impl Default for Config {
             environments: Vec::new(),
             mutable_tags: DEFAULT_MUTABLE_TAGS.iter().map(|s| s.to_string()).collect(),
             artifacts: Vec::new(),
+            components: Vec::new(),
             promotion: PromotionConfig::default(),
             rules: BTreeMap::new(),
             max_file_size: crate::extract::DEFAULT_SIZE_LIMIT,
@@ -86,15 +89,27 @@ pub struct ArtifactPatternConfig {
     pub pattern: String,
 }
 
+/// One `components[]` entry.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ComponentConfig {
+    /// A component name or a glob of them (globset syntax).
+    pub name: String,
+    /// Regex with a `(?P<version>…)` group (validated to have one).
+    pub version_pattern: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct PromotionConfig {
     pub max_versions_per_change: usize,
+    /// Components moved to one version string by one change count once (one release).
+    pub release_version_groups: bool,
 }
 
 impl Default for PromotionConfig {
     fn default() -> Self {
         PromotionConfig {
             max_versions_per_change: 1,
+            release_version_groups: true,
         }
     }
 }

@@ -41,6 +41,11 @@ pub struct RawConfig {
     #[schemars(with = "Vec<RawArtifact>")]
     pub artifacts: Option<Vec<Spanned<RawArtifact>>>,
 
+    /// Settings of individual components (images, charts, version keys), by name or glob.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawComponent>")]
+    pub components: Option<Vec<Spanned<RawComponent>>>,
+
     /// Limits on promotion changes.
     #[serde(default)]
     #[schemars(with = "RawPromotion")]
@@ -122,6 +127,25 @@ pub struct RawArtifact {
     pub pattern: Option<Spanned<String>>,
 }
 
+/// Settings of the components whose name matches `name`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawComponent {
+    /// The component (`ghcr.io/acme/backend`, `lxc_rootfs_version`), or a glob of
+    /// components (`ghcr.io/acme/*`). The first entry that matches decides.
+    #[schemars(with = "String", length(min = 1))]
+    pub name: Option<Spanned<String>>,
+
+    /// Regular expression with a `(?P<version>…)` group: the part of a tag that is the
+    /// version promotion compares across environments; the rest is build metadata.
+    /// `^(?P<version>\d+\.\d+\.\d+)-build\d+$`. Tags it does not match keep the
+    /// default reading (environment prefix, `+metadata`, a trailing commit id or
+    /// timestamp stripped).
+    #[serde(default)]
+    #[schemars(with = "String", extend("format" = "regex"))]
+    pub version_pattern: Option<Spanned<String>>,
+}
+
 /// Limits on promotion changes.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -131,6 +155,13 @@ pub struct RawPromotion {
     #[serde(default)]
     #[schemars(with = "u64", range(min = 1), extend("default" = 1))]
     pub max_versions_per_change: Option<Spanned<u64>>,
+
+    /// Whether several components moved to the same version by one change count as one
+    /// version (one release of several components) for `max_versions_per_change`.
+    /// Default true.
+    #[serde(default)]
+    #[schemars(with = "bool", extend("default" = true))]
+    pub release_version_groups: Option<Spanned<bool>>,
 }
 
 /// The `rules` mapping, in file order (keys keep their locations for errors; a map type
@@ -353,6 +384,7 @@ mod tests {
             keys,
             [
                 "artifacts",
+                "components",
                 "environments",
                 "max_file_size",
                 "mutable_tags",

@@ -415,7 +415,7 @@ fn mutable_tags() {
             PolicyOrder::Unspecified,
             vec![mutable(&["latest"])],
         ),
-        // Seed: the promotion workflow also pushes a bare `production` tag.
+        // A promotion workflow that also pushes a bare `production` tag.
         case(
             production(),
             "^production(-v.*)?$",
@@ -515,7 +515,7 @@ fn alphabetical_order_on_unpadded_numbers_and_hashes() {
             alphabetical("asc"),
             vec![unpadded(None, "production-v10", "production-v9")],
         ),
-        // Seed: live ImagePolicy `^validated-(?P<sha>[a-f0-9]+)$`, alphabetical desc.
+        // A live ImagePolicy `^validated-(?P<sha>[a-f0-9]+)$`, alphabetical desc.
         case(
             env("live", PROD),
             r"^validated-(?P<sha>[a-f0-9]+)$",

@@ -101,7 +101,7 @@ pub fn annotation(f: &Finding) -> String {
         message.push_str(&format!("\nin commit {c}"));
     }
     if let Some(m) = meta {
-        let help: Vec<&str> = m.help().split_whitespace().collect();
+        let help: Vec<&str> = m.help_for(f.help).split_whitespace().collect();
         message.push_str(&format!("\nhelp: {}", help.join(" ")));
     }
     format!(
@@ -164,6 +164,7 @@ mod tests {
             commit: None,
             related: vec![],
             value: String::new(),
+            help: None,
         };
         let line = annotation(&f);
         assert!(!line.contains('\n') && !line.contains('\r'));

@@ -217,7 +217,7 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
         group = group.element(ALevel::NOTE.message(format!("in commit {}", super::printable(c))));
     }
     if let Some(m) = meta {
-        group = group.element(ALevel::HELP.message(one_line(m.help())));
+        group = group.element(ALevel::HELP.message(one_line(m.help_for(f.help))));
         group = group.element(ALevel::NOTE.message(format!(
             "rule {} {}: run `promolint explain {}` for details",
             m.id, m.name, m.id

@@ -302,6 +302,7 @@ mod tests {
             commit: None,
             related: vec![],
             value: value.into(),
+            help: None,
         }
     }
 

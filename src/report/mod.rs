@@ -172,6 +172,7 @@ mod tests {
             commit: None,
             related: vec![],
             value: "latest".into(),
+            help: None,
         }
     }
 

@@ -275,7 +275,7 @@ fn rule_descriptor(meta: &'static RuleMeta) -> Rule {
             full
         }),
         help: Help {
-            text: meta.help().to_string(),
+            text: meta.help_text(),
             markdown: meta.body.trim_end().to_string(),
         },
         help_uri: rule_url(meta),

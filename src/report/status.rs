@@ -45,8 +45,19 @@ pub fn matrix(snap: &Snapshot, history: &HistoryIndex, mutable_tags: &[String]) 
         let versions_in = |env: usize| -> BTreeSet<String> {
             snap.pins_of(env, component)
                 .map(|p| {
-                    snap.version(p)
-                        .unwrap_or_else(|| snap.pin(p).reference.display())
+                    let pin = snap.pin(p);
+                    match snap.version(p) {
+                        // The build too, so that one version built twice shows as two.
+                        Some(v) => match snap
+                            .envs
+                            .identity(p.env, &pin.component, &pin.reference.value)
+                            .build
+                        {
+                            Some(build) => format!("{v} ({build})"),
+                            None => v,
+                        },
+                        None => pin.reference.display(),
+                    }
                 })
                 .collect()
         };

@@ -372,6 +372,7 @@ fn renovate_finding(snap: &Snapshot, file: usize, env: usize, reach: &Reach) -> 
         commit: None,
         related,
         value: reach.pattern.pattern.clone(),
+        help: Some("Renovate"),
     }
 }
 
@@ -623,6 +624,7 @@ fn flux(
             commit: None,
             related,
             value: value.clone(),
+            help: Some("Flux"),
         });
     }
 }

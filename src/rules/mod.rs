@@ -37,6 +37,9 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// The offending value (part of the fingerprint; not line numbers).
     pub value: String,
+    /// Which labelled paragraph of the rule page's `How to fix` fits this defect
+    /// (`Ordering` for a PL003 ordering problem); `None`: the whole section.
+    pub help: Option<&'static str>,
 }
 
 pub mod automation_bypass;
@@ -130,6 +133,7 @@ impl Finding {
             commit: None,
             related: p.replaces.iter().chain(&p.via).cloned().collect(),
             value: pin.reference.display(),
+            help: None,
         }
     }
 }

@@ -21,7 +21,21 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
         if p.via.is_some() && p.patched.is_none() {
             message.push_str(" (from a base no overlay of this environment overrides)");
         }
-        out.push(Finding::on_pin(snap, ID, p, message));
+        let mut f = Finding::on_pin(snap, ID, p, message);
+        f.help = Some(help_case(pin));
+        out.push(f);
+    }
+}
+
+/// The paragraph of the page's `How to fix` for this kind of moving reference: a tag, a
+/// branch (or no ref, which follows the default branch), or a range of versions.
+fn help_case(pin: &Pin) -> &'static str {
+    match (pin.reference.kind, pin.kind) {
+        (RefKind::Range, _) | (RefKind::Absent, PinKind::HelmChart) => "Range",
+        (RefKind::Branch, _)
+        | (RefKind::Absent, PinKind::GitRef | PinKind::ModuleRef)
+        | (RefKind::Tag, PinKind::ModuleRef) => "Branch",
+        _ => "Tag",
     }
 }
 

@@ -186,6 +186,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 message: format!("v{} exists here", shown.version),
                 revision: None,
             });
+            f.help = Some("Rebuild");
             out.push(f);
             continue;
         }
@@ -223,6 +224,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                     revision: None,
                 });
             }
+            f.help = Some("Gap");
             out.push(f);
         }
     }
@@ -266,7 +268,7 @@ fn malformed_names(ctx: &ChangeContext, out: &mut Vec<Finding>) {
         else {
             continue;
         };
-        out.push(on_file(
+        let mut finding = on_file(
             ID,
             Level::Error,
             format!(
@@ -276,7 +278,9 @@ fn malformed_names(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             Some(series),
             name.to_string(),
             ctx.commit,
-        ));
+        );
+        finding.help = Some("Naming");
+        out.push(finding);
     }
 }
 
@@ -333,6 +337,7 @@ fn recipes(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 ctx.commit,
             );
             finding.span = pin.span.clone();
+            finding.help = Some("Recipe");
             out.push(finding);
         }
     }
@@ -386,6 +391,7 @@ fn rollbacks(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             message: format!("{env} ran {} here before this change", from.1),
             revision: Some("base".to_string()),
         });
+        f.help = Some("Rollback");
         out.push(f);
     }
 }
@@ -572,6 +578,30 @@ mod tests {
             &[(DEV, &d), (PROD, &p6)]
         ))
         .is_empty());
+    }
+
+    #[test]
+    fn pre_releases_order_by_semver_precedence() {
+        let d = tf("v1.3.0");
+        let down = |from: &str, to: &str| {
+            let (b, a) = (tf(from), tf(to));
+            shown(&Change::new(
+                &[(DEV, &d), (PROD, &b)],
+                &[(DEV, &d), (PROD, &a)],
+            ))
+        };
+        // A release candidate is below its release: going back to it is a rollback.
+        assert_eq!(
+            down("v1.2.3", "v1.2.3-rc.1"),
+            [format!(
+                "PL005 note {PROD}:2:25 rollback of prod lxc_rootfs_version from v1.2.3 to v1.2.3-rc.1"
+            )]
+        );
+        // rc.10 is above rc.2, beta above alpha, the release above both: no rollback.
+        assert!(down("v1.2.3-rc.2", "v1.2.3-rc.10").is_empty());
+        assert!(down("v1.2.3-alpha", "v1.2.3-beta").is_empty());
+        assert!(down("v1.2.3-rc.10", "v1.2.3").is_empty());
+        assert_eq!(down("v1.2.3-rc.10", "v1.2.3-rc.2").len(), 1);
     }
 
     #[test]

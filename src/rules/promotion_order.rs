@@ -8,7 +8,6 @@ use crate::history::HistoryIndex;
 use crate::model::{Level, Span};
 use crate::rules::mutable_reference::mutability;
 use crate::snapshot::{EffectivePin, Snapshot};
-use crate::version::numeric_parts;
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -343,14 +342,10 @@ pub(crate) fn has_version(snap: &Snapshot, env: usize, component: &str, v: &str)
         .any(|q| snap.version(q).as_deref() == Some(v))
 }
 
-/// Order of two versions by their numbers (`v1.10.0` > `v1.9`; missing parts are 0);
-/// `None` when either has no numbers (commit ids).
+/// Order of two versions by semver precedence (see [`crate::version::compare`]); `None`
+/// when either has no release numbers (commit ids).
 pub(crate) fn cmp_versions(a: &str, b: &str) -> Option<Ordering> {
-    let (mut x, mut y) = (numeric_parts(a)?, numeric_parts(b)?);
-    let n = x.len().max(y.len());
-    x.resize(n, 0);
-    y.resize(n, 0);
-    Some(x.cmp(&y))
+    crate::version::compare(a, b)
 }
 
 /// `v6`, or `v1.4.3 (production-v1.4.3-1712345678)` when the tag says more than the version.
@@ -407,6 +402,7 @@ pub(crate) fn on_file(
         commit: commit.map(str::to_string),
         related: Vec::new(),
         value,
+        help: None,
     }
 }
 
@@ -571,6 +567,7 @@ pub(crate) mod test_support {
     pub fn past(version: &str, digest: Option<&str>, commit: &str, path: &str) -> PastPin {
         PastPin {
             version: version.to_string(),
+            build: None,
             digest: digest.map(str::to_string),
             commit: commit.to_string(),
             path: path.to_string(),
@@ -592,6 +589,10 @@ pub(crate) mod test_support {
                 &pin.component,
                 crate::history::PastPin {
                     version,
+                    build: snap
+                        .envs
+                        .identity(p.env, &pin.component, &pin.reference.value)
+                        .build,
                     digest: pin.reference.digest.clone(),
                     commit: "base".to_string(),
                     path: snap.path(p.file).to_string(),

@@ -14,6 +14,11 @@ pub const ID: &str = "PL011";
 /// protected environment switches off the gate itself.
 pub const GATE_RULES: &[&str] = &["PL006", "PL007", "PL008"];
 
+// The paragraphs of the rule page's `How to fix` that fit each problem.
+const GATE: &str = "Gate";
+const UNUSED: &str = "Unused";
+const REASON: &str = "Reason";
+
 /// What a run knows about the suppressions it applies.
 #[derive(Clone, Debug, Default)]
 pub struct Audit<'a> {
@@ -109,7 +114,7 @@ pub fn apply(
                         .flatten()
                 })
                 .or_else(|| reasonless(s));
-            let Some((level, message)) = problem else {
+            let Some((level, message, help)) = problem else {
                 continue;
             };
             findings.push(Finding {
@@ -123,6 +128,7 @@ pub fn apply(
                 commit: None,
                 related: Vec::new(),
                 value: s.rules.join(","),
+                help: Some(help),
             });
         }
     }
@@ -135,7 +141,7 @@ fn judge(
     audit: &Audit,
     config: &Config,
     added: bool,
-) -> Option<(Level, String)> {
+) -> Option<(Level, String, &'static str)> {
     let gates: Vec<&str> = GATE_RULES
         .iter()
         .copied()
@@ -149,6 +155,7 @@ fn judge(
                 format!(
                     "suppressing {rules} in protected environment `{env}` is not allowed here (`strict_suppressions`); this comment silences nothing"
                 ),
+                GATE,
             ));
         }
         if added && audit.base.is_some() {
@@ -157,6 +164,7 @@ fn judge(
                 format!(
                     "this change adds a suppression of {rules} in protected environment `{env}`: a change cannot switch off its own promotion gate, so the comment silences nothing"
                 ),
+                GATE,
             ));
         }
     }
@@ -171,6 +179,7 @@ fn judge(
                 "{} cannot be suppressed inline, so this comment silences nothing; fix the file, or exclude it with a `rules.<id>.ignore` glob in the configuration",
                 unsuppressible.join(", ")
             ),
+            UNUSED,
         ));
     }
     let unknown: Vec<&str> = s
@@ -186,13 +195,14 @@ fn judge(
                 "`{}` names no rule; `promolint rules` lists the ids and names",
                 unknown.join("`, `")
             ),
+            UNUSED,
         ));
     }
     None
 }
 
 /// A suppression that does not say why.
-fn reasonless(s: &Suppression) -> Option<(Level, String)> {
+fn reasonless(s: &Suppression) -> Option<(Level, String, &'static str)> {
     s.reason.is_empty().then(|| {
         (
             Level::Warning,
@@ -200,12 +210,13 @@ fn reasonless(s: &Suppression) -> Option<(Level, String)> {
                 "suppression of {} gives no reason; say why after the brackets",
                 s.rules.join(", ")
             ),
+            REASON,
         )
     })
 }
 
 /// A suppression that silenced nothing, when every rule it names was judged completely.
-fn unused(s: &Suppression, audit: &Audit) -> Option<(Level, String)> {
+fn unused(s: &Suppression, audit: &Audit) -> Option<(Level, String, &'static str)> {
     let all_ran = s
         .rules
         .iter()
@@ -217,6 +228,7 @@ fn unused(s: &Suppression, audit: &Audit) -> Option<(Level, String)> {
                 "suppression of {} silences nothing on this line or the next; remove it",
                 s.rules.join(", ")
             ),
+            UNUSED,
         )
     })
 }

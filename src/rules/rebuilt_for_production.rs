@@ -1,6 +1,8 @@
-//! PL008 rebuilt-for-production: a protected environment pins, for version V, a digest
+//! PL008 rebuilt-for-production: a protected environment pins, for version V, a build
 //! other than the one its predecessor ran for V (a rebuild for production is
-//! disallowed; the bytes that passed staging are the bytes that ship).
+//! disallowed; the bytes that passed staging are the bytes that ship). A build is told
+//! apart by its digest, or, where a side has none, by the commit id its tag names
+//! (`v0.0.3-fa61a17` and `v0.0.3-75c41cc` are v0.0.3 built from two commits).
 use super::promotion_order::short_digest;
 use super::{Finding, Related};
 use crate::change::ChangeContext;
@@ -10,22 +12,67 @@ use crate::snapshot::{EffectivePin, Snapshot};
 
 pub const ID: &str = "PL008";
 
-/// Change mode: protected pins whose (version, digest) is new in this change.
+/// What tells one build of a version from another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Build {
+    digest: Option<String>,
+    /// The commit id the tag names (`fa61a17` in `v0.0.3-fa61a17`).
+    commit: Option<String>,
+}
+
+impl Build {
+    /// Whether the two are the same build: `Some(true|false)` when they share a way to
+    /// tell (digests first), `None` when they cannot be compared.
+    fn same(&self, other: &Build) -> Option<bool> {
+        match (&self.digest, &other.digest, &self.commit, &other.commit) {
+            (Some(a), Some(b), _, _) => Some(a == b),
+            (_, _, Some(a), Some(b)) => Some(a == b),
+            _ => None,
+        }
+    }
+
+    /// `as sha256:51ecb9ae978e` or `built from commit fa61a17`: this build, told the way
+    /// it is compared with `other`.
+    fn shown(&self, other: &Build) -> String {
+        match (&self.digest, &other.digest, &self.commit) {
+            (Some(d), Some(_), _) | (Some(d), _, None) => format!("as {}", short_digest(d)),
+            (_, _, Some(c)) => format!("built from commit {c}"),
+            (None, _, None) => "as an unknown build".to_string(),
+        }
+    }
+
+    fn by_digest(&self, other: &Build) -> bool {
+        self.digest.is_some() && other.digest.is_some()
+    }
+}
+
+/// The build a pin names, if it names one.
+fn build_of(snap: &Snapshot, p: &EffectivePin) -> Option<Build> {
+    let pin = snap.pin(p);
+    let digest = pin.reference.digest.clone();
+    let commit = snap
+        .envs
+        .identity(p.env, &pin.component, &pin.reference.value)
+        .build;
+    (digest.is_some() || commit.is_some()).then_some(Build { digest, commit })
+}
+
+/// Change mode: protected pins whose (version, build) is new in this change.
 pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     let (before, after) = (ctx.before, ctx.after);
     for p in ctx.moved_pins() {
-        let Some((v, d)) = protected_build(after, p) else {
+        let Some((v, b)) = protected_build(after, p) else {
             continue;
         };
         let component = &after.pin(p).component;
         let unchanged = before.pins_of(p.env, component).any(|q| {
             before.version(q).as_deref() == Some(v.as_str())
-                && before.pin(q).reference.digest.as_deref() == Some(d)
+                && build_of(before, q).and_then(|qb| qb.same(&b)) == Some(true)
         });
         if unchanged {
             continue;
         }
-        for mut f in judge(after, Some(before), ctx.history, p, &v, d) {
+        for mut f in judge(after, Some(before), ctx.history, p, &v, &b) {
             f.commit = ctx.commit.map(str::to_string);
             out.push(f);
         }
@@ -41,102 +88,117 @@ pub fn check_tree(
     out: &mut Vec<Finding>,
 ) {
     for p in &snap.pins {
-        if let Some((v, d)) = protected_build(snap, p) {
-            out.extend(judge(snap, None, history, p, &v, d));
+        if let Some((v, b)) = protected_build(snap, p) {
+            out.extend(judge(snap, None, history, p, &v, &b));
         }
     }
 }
 
-/// (lineage version, digest) of a pin in a protected environment that has both.
-fn protected_build<'a>(snap: &'a Snapshot, p: &'a EffectivePin) -> Option<(String, &'a str)> {
+/// (lineage version, build) of a pin in a protected environment that has both.
+fn protected_build(snap: &Snapshot, p: &EffectivePin) -> Option<(String, Build)> {
     if !snap.envs.get(p.env).protected {
         return None;
     }
-    let d = snap.pin(p).reference.digest.as_deref()?;
-    Some((snap.version(p)?, d))
+    let b = build_of(snap, p)?;
+    Some((snap.version(p)?, b))
 }
 
-/// One finding per predecessor that ran version `v` with digests, none of them `d`.
+/// One finding per predecessor that ran version `v` in builds comparable with `b`, none
+/// of them `b`.
 fn judge(
     snap: &Snapshot,
     base: Option<&Snapshot>,
     history: &HistoryIndex,
     p: &EffectivePin,
     v: &str,
-    d: &str,
+    b: &Build,
 ) -> Vec<Finding> {
     let pin = snap.pin(p);
     let env = &snap.envs.get(p.env).name;
     let mut out = Vec::new();
     for &pred in &snap.envs.get(p.env).after {
         let pred_name = &snap.envs.get(pred).name;
-        // Every build the predecessor ran for `v`: now, at base, earlier in history.
-        let mut ran: Vec<(String, Related)> = Vec::new();
+        // Every build the predecessor ran for `v` that can be compared with `b`: now, at
+        // base, earlier in history.
+        let mut ran: Vec<(Build, Related)> = Vec::new();
         let mut sides = vec![(snap, "runs", "", None)];
         if let Some(b) = base {
             sides.push((b, "ran", " before this change", Some("base".to_string())));
         }
         for (side, verb, when, revision) in sides {
             for q in side.pins_of(pred, &pin.component) {
-                let Some(qd) = side.pin(q).reference.digest.as_deref() else {
+                let Some(qb) = build_of(side, q) else {
                     continue;
                 };
-                if side.version(q).as_deref() != Some(v) {
+                if side.version(q).as_deref() != Some(v) || b.same(&qb).is_none() {
                     continue;
                 }
+                let message = format!("{pred_name} {verb} {v} {} here{when}", qb.shown(b));
                 ran.push((
-                    qd.to_string(),
+                    qb,
                     Related {
                         path: side.path(q.file).to_string(),
                         span: side.pin(q).span.clone(),
-                        message: format!(
-                            "{pred_name} {verb} {v} as {} here{when}",
-                            short_digest(qd)
-                        ),
+                        message,
                         revision: revision.clone(),
                     },
                 ));
             }
         }
-        // The history only matters when the trees show no predecessor build of `d` (and is
+        // The history only matters when the trees show no predecessor build of `b` (and is
         // only asked then: a walk may be needed to answer).
-        let matched = ran.iter().any(|(qd, _)| qd == d);
+        let matched = ran.iter().any(|(qb, _)| qb.same(b) == Some(true));
         let past = if matched {
             None
         } else {
             history.ran(pred_name, &pin.component, v)
         };
         if let Some(past) = past {
-            if let Some(qd) = &past.digest {
+            let qb = Build {
+                digest: past.digest.clone(),
+                commit: past.build.clone(),
+            };
+            if b.same(&qb).is_some() {
                 let commit: String = past.commit.chars().take(7).collect();
+                let at = if qb.by_digest(b) { "" } else { "in " };
+                let message = format!(
+                    "{pred_name} ran {v} {} here ({at}commit {commit})",
+                    qb.shown(b)
+                );
                 ran.push((
-                    qd.clone(),
+                    qb,
                     Related {
                         path: past.path.clone(),
                         span: past.span.clone(),
-                        message: format!(
-                            "{pred_name} ran {v} as {} here (commit {commit})",
-                            short_digest(qd)
-                        ),
+                        message,
                         revision: Some(past.commit.clone()),
                     },
                 ));
             }
         }
-        if ran.is_empty() || ran.iter().any(|(qd, _)| qd == d) {
+        if ran.is_empty() || ran.iter().any(|(qb, _)| qb.same(b) == Some(true)) {
             continue;
         }
-        let (qd, related) = ran.swap_remove(0);
+        let (qb, related) = ran.swap_remove(0);
         let mut f = Finding::on_pin(
             snap,
             ID,
             p,
-            format!(
-                "{env} pins {} {v} as {}, a different build from the {} {pred_name} ran",
-                pin.component,
-                short_digest(d),
-                short_digest(&qd)
-            ),
+            if b.by_digest(&qb) {
+                format!(
+                    "{env} pins {} {v} {}, a different build from the {} {pred_name} ran",
+                    pin.component,
+                    b.shown(&qb),
+                    qb.shown(b).trim_start_matches("as ")
+                )
+            } else {
+                format!(
+                    "{env} pins {} {v} {}, a different build from the one {pred_name} ran ({})",
+                    pin.component,
+                    b.shown(&qb),
+                    qb.shown(b)
+                )
+            },
         );
         f.level = Level::Error;
         f.related.push(related);
@@ -298,6 +360,75 @@ mod tests {
             (STAGING, kust("staging", "staging-v1.4.2-1712300000", D1)),
         ];
         assert!(tree(&files, &HistoryIndex::empty()).is_empty());
+    }
+
+    fn sha_kust(ns: &str, tag: &str) -> String {
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {ns}\nimages:\n  - name: ghcr.io/acme/shop\n    newTag: {tag}\n"
+        )
+    }
+
+    #[test]
+    fn the_same_version_built_from_another_commit_is_a_rebuild() {
+        let side = |staging: &str, prod: &str| {
+            vec![
+                (STAGING, sha_kust("staging", staging)),
+                (PRODUCTION, sha_kust("production", prod)),
+            ]
+        };
+        let b = side("v0.0.3-fa61a17", "v0.0.2-0c1d2e3");
+        let a = side("v0.0.3-fa61a17", "v0.0.3-75c41cc");
+        let found = Change::new(&refs(&b), &refs(&a)).run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL008 error {PRODUCTION}:6:13 production pins ghcr.io/acme/shop v0.0.3 built from commit 75c41cc, a different build from the one staging ran (built from commit fa61a17)"
+            )]
+        );
+        assert_eq!(
+            related(&found[0]),
+            [format!(
+                "{STAGING}:6:13 staging runs v0.0.3 built from commit fa61a17 here"
+            )]
+        );
+        // The staging build promoted as it is: fine.
+        let a = side("v0.0.3-fa61a17", "v0.0.3-fa61a17");
+        assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
+        // A digest on one side only and commits on both: the commits decide.
+        let mut a = side("v0.0.3-fa61a17", "v0.0.3-fa61a17");
+        a[1].1 = kust("production", "v0.0.3-fa61a17", D1);
+        assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
+        // Timestamps are no builds: each environment's re-tag has its own time.
+        let b = side("staging-v1.4.2-1712300000", "production-v1.4.1-1712000000");
+        let a = side("staging-v1.4.2-1712300000", "production-v1.4.2-1712345678");
+        assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
+    }
+
+    #[test]
+    fn a_rebuild_of_a_version_staging_ran_earlier() {
+        let b = vec![
+            (STAGING, sha_kust("staging", "v0.0.4-1a2b3c4")),
+            (PRODUCTION, sha_kust("production", "v0.0.2-0c1d2e3")),
+        ];
+        let mut a = b.clone();
+        a[1].1 = sha_kust("production", "v0.0.3-75c41cc");
+        let mut c = Change::new(&refs(&b), &refs(&a));
+        let mut earlier = past("v0.0.3", None, "abc1234def", STAGING);
+        earlier.build = Some("fa61a17".into());
+        c.history.record("staging", "ghcr.io/acme/shop", earlier);
+        let found = c.run(check);
+        assert_eq!(
+            found.iter().map(show).collect::<Vec<_>>(),
+            [format!(
+                "PL008 error {PRODUCTION}:6:13 production pins ghcr.io/acme/shop v0.0.3 built from commit 75c41cc, a different build from the one staging ran (built from commit fa61a17)"
+            )]
+        );
+        assert_eq!(
+            related(&found[0]),
+            [format!(
+                "{STAGING}:1:1 staging ran v0.0.3 built from commit fa61a17 here (in commit abc1234)"
+            )]
+        );
     }
 
     #[test]

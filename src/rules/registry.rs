@@ -35,6 +35,47 @@ impl RuleMeta {
     pub fn help(&self) -> &'static str {
         section(self.body, "How to fix").unwrap_or(self.summary)
     }
+
+    /// The help that fits one defect: the paragraph of `How to fix` labelled `**{case}.**`
+    /// (without its label), or the whole section when `case` is `None` or the page has no
+    /// such paragraph.
+    pub fn help_for(&self, case: Option<&str>) -> &'static str {
+        let whole = self.help();
+        let Some(case) = case else {
+            return whole;
+        };
+        let label = format!("**{case}.**");
+        whole
+            .split("\n\n")
+            .find_map(|p| p.trim().strip_prefix(label.as_str()))
+            .map(str::trim)
+            .unwrap_or(whole)
+    }
+
+    /// `How to fix` as plain text: paragraph labels without their bold markers
+    /// (`Ordering. …`), for outputs that do not render markdown (SARIF `help.text`).
+    pub fn help_text(&self) -> String {
+        self.help()
+            .split("\n\n")
+            .map(|p| {
+                let p = p.trim();
+                match p.strip_prefix("**").and_then(|r| r.split_once(".**")) {
+                    Some((label, rest)) => format!("{label}.{rest}"),
+                    None => p.to_string(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+
+    /// The labels of the `How to fix` paragraphs (`Ordering` for `**Ordering.** …`).
+    pub fn help_cases(&self) -> Vec<&'static str> {
+        self.help()
+            .split("\n\n")
+            .filter_map(|p| p.trim().strip_prefix("**")?.split_once(".**"))
+            .map(|(label, _)| label)
+            .collect()
+    }
 }
 
 /// The text of a `## title` section of a markdown page, trimmed.
@@ -123,6 +164,48 @@ pub fn lookup(key: &str) -> Option<&'static RuleMeta> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every `help` case a rule gives its findings names a labelled paragraph of its
+    /// page's `How to fix`, so that a finding's help fits its defect.
+    #[test]
+    fn help_cases_of_the_rules_are_on_their_pages() {
+        let used: &[(&str, &[&str])] = &[
+            (
+                "PL003",
+                &["Admission", "Pre-releases", "Ordering", "Unreadable"],
+            ),
+            ("PL004", &["Artifact", "Tag"]),
+            ("PL005", &["Rebuild", "Naming", "Recipe", "Gap", "Rollback"]),
+            ("PL007", &["Versions", "Two versions", "Other edits"]),
+            ("PL010", &["Renovate", "Flux"]),
+        ];
+        for (id, cases) in used {
+            let meta = lookup(id).unwrap_or_else(|| panic!("{id}"));
+            assert_eq!(&meta.help_cases(), cases, "{id}");
+            for case in *cases {
+                let help = meta.help_for(Some(case));
+                for other in *cases {
+                    assert!(
+                        !help.contains(&format!("**{other}.**")),
+                        "{id} {case}: {help}"
+                    );
+                }
+                assert_ne!(help, meta.help(), "{id} {case}");
+            }
+        }
+        let pl003 = lookup("PL003").unwrap_or_else(|| panic!("PL003"));
+        assert!(pl003
+            .help_text()
+            .starts_with("Admission. Anchor the pattern"));
+        let pl010 = lookup("PL010").unwrap_or_else(|| panic!("PL010"));
+        assert!(pl010.help_text().contains("`kubernetes/clusters/dev/**`"));
+        assert!(pl010.help_text().contains("\n\nFlux. Restrict"));
+        assert!(pl003
+            .help_for(Some("Ordering"))
+            .starts_with("Make the order automation picks"));
+        assert_eq!(pl003.help_for(Some("No such case")), pl003.help());
+        assert_eq!(pl003.help_for(None), pl003.help());
+    }
 
     #[test]
     fn every_page_parses_and_is_named_after_its_rule() {

@@ -116,6 +116,7 @@ fn rewritten(ctx: &ChangeContext, a: &Artifact, out: &mut Vec<Finding>) {
             message: format!("`{}` {v} here", relative(a, t)),
             revision: None,
         }));
+    f.help = Some("Artifact");
     out.push(f);
 }
 
@@ -207,6 +208,7 @@ fn moved_tags(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                     revision: Some("base".to_string()),
                 }],
                 value: format!("{tag}@{d}"),
+                help: Some("Tag"),
             });
         }
     }

@@ -57,6 +57,7 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
                 commit: None,
                 related: Vec::new(),
                 value: "(no pattern)".to_string(),
+                help: Some(ANCHORING),
             });
             continue;
         }
@@ -124,8 +125,28 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
                     .counterexample()
                     .map(str::to_string)
                     .unwrap_or_else(|| problem.message()),
+                help: Some(help_case(&problem)),
             });
         }
+    }
+}
+
+const ANCHORING: &str = "Admission";
+
+/// The paragraph of the page's `How to fix` that fits `problem`: what the pattern admits,
+/// a pre-release range, the order automation picks tags in, or a pattern that cannot be
+/// checked.
+fn help_case(problem: &Problem) -> &'static str {
+    match problem {
+        Problem::NotAnchored { .. } | Problem::ForeignTag { .. } | Problem::MutableTag { .. } => {
+            ANCHORING
+        }
+        Problem::PrereleaseRange { .. } => "Pre-releases",
+        Problem::UnknownGroup { .. }
+        | Problem::UnpaddedNumbers { .. }
+        | Problem::HashOrder { .. }
+        | Problem::NonNumericKey { .. } => "Ordering",
+        Problem::InvalidPattern { .. } | Problem::TooComplex { .. } => "Unreadable",
     }
 }
 

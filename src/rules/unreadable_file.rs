@@ -68,7 +68,26 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
             commit: None,
             related: Vec::new(),
             value: reason.clone(),
+            help: Some(help_case(reason)),
         });
+    }
+}
+
+/// The paragraph of the page's `How to fix` for the reason a file was skipped.
+fn help_case(reason: &str) -> &'static str {
+    if reason.contains("over the size limit") {
+        "Too large"
+    } else if reason.contains("git fsck") {
+        "Repository"
+    } else if reason == "symlink not followed" {
+        "Symlink"
+    } else if reason == crate::source::worktree::NOT_UTF8
+        || reason.starts_with("binary file")
+        || reason.starts_with("not valid UTF-8")
+    {
+        "Not text"
+    } else {
+        "Unparsable"
     }
 }
 
