@@ -546,6 +546,8 @@ pub enum FactKind {
     JsonPatch(JsonPatch),
     ConfigInclude(ConfigInclude),
     FluxKustomization(FluxKustomization),
+    /// Where a deployment starts: a Flux Kustomization's or an Argo CD Application's path.
+    Deploy(DeployEntry),
     /// A kustomization's `configMapGenerator` entry.
     ConfigMapSource(ConfigMapSource),
     /// A pin whose value is a Flux `${VAR}` substitution: a version only where a Flux
@@ -564,6 +566,36 @@ pub struct FluxKustomization {
     /// `spec.postBuild.substituteFrom` ConfigMap names, in order (a Secret's values are
     /// not in the repository in clear, so Secrets are not listed).
     pub substitute_from: Vec<String>,
+}
+
+/// Which GitOps controller an entry point belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeployTool {
+    Flux,
+    Argo,
+}
+
+/// Where a deployment starts: a Flux Kustomization (`spec.path`) or an Argo CD
+/// Application source (`path`) that deploys a directory of this repository. What it
+/// reaches runs in its environment (see `snapshot`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeployEntry {
+    pub tool: DeployTool,
+    /// `metadata.name` of the Kustomization or Application.
+    pub name: String,
+    /// The directory deployed, repository-relative without `./` (empty: the root).
+    pub path: String,
+    /// The span of the path value (the related location of what it reaches).
+    pub span: Span,
+    /// Whether a directory without kustomization is deployed with its subdirectories
+    /// (Flux always; Argo CD with `directory.recurse`).
+    pub recurse: bool,
+    /// Helm `valueFiles` as written (relative to `path`), with their spans.
+    pub value_files: Vec<(String, Span)>,
+    /// Words that may name the environment besides the file's path: an Application's
+    /// name, project, destination namespace and cluster name.
+    pub env_words: Vec<String>,
 }
 
 /// A ConfigMap in the repository: a kustomization's `configMapGenerator` entry, or a

@@ -5,16 +5,18 @@
 //! pin of its own), and a patch rewrites the field the pin comes from (the patched value
 //! becomes the pin in that environment, at the patch, with the base's value as related).
 
+mod entry;
 mod patches;
 mod substitute;
 
 use crate::config::Environments;
 use crate::extract::suppress::Suppression;
 use crate::model::{
-    join_normalized, Artifact, ConfigInclude, Fact, FactKind, Field, ImageRepository, KargoStage,
-    KubeObject, Kustomization, Pin, RefKind, TagPolicy,
+    join_normalized, Artifact, ConfigInclude, DeployEntry, DeployTool, Fact, FactKind, Field,
+    ImageRepository, KargoStage, KubeObject, Kustomization, Pin, RefKind, TagPolicy,
 };
 use crate::rules::Related;
+pub use entry::{Entries, EntryPoint};
 use patches::Patches;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -77,6 +79,10 @@ pub struct Snapshot {
     policies_by_name: HashMap<String, Vec<usize>>,
     /// Unreadable file → the environments it belongs to (see [`Snapshot::unreadable_envs`]).
     unreadable_envs: HashMap<usize, Vec<usize>>,
+    /// Each file's environment by its path (before entry points decide).
+    pub file_env: Vec<Option<usize>>,
+    /// Flux and Argo CD entry points and the environments of what they reach.
+    pub entries: Entries,
 }
 
 /// Longest chain of kustomizations followed upwards from a file.
@@ -175,6 +181,11 @@ impl Snapshot {
             }
         }
 
+        // Flux and Argo CD entry points: more include edges, and the environments of what
+        // they reach.
+        entry::add_edges(&files, &by_path, &mut includers);
+        let entries = entry::decide(&files, &envs, &file_env, &includers);
+
         let resolver = Resolver {
             files: &files,
             envs: &envs,
@@ -182,6 +193,7 @@ impl Snapshot {
             includers: &includers,
             patches: &patches,
             links: &links,
+            entries: &entries,
         };
         let unreadable_envs = files
             .iter()
@@ -191,7 +203,17 @@ impl Snapshot {
             .collect();
 
         // Flux substitutions first: the env-file pins they read are their values, not pins.
-        let substituted = substitute::resolve(&files, &by_path, &file_env, &envs, &includers);
+        let member: Vec<Vec<usize>> = (0..files.len())
+            .map(|fi| {
+                let reached: Vec<usize> = entries.reached_envs(fi).collect();
+                if reached.is_empty() {
+                    file_env[fi].into_iter().collect()
+                } else {
+                    reached
+                }
+            })
+            .collect();
+        let substituted = substitute::resolve(&files, &by_path, &member, &envs, &includers);
         let mut pins = substituted.pins;
         let mut policies = Vec::new();
         let mut image_repositories = Vec::new();
@@ -201,27 +223,29 @@ impl Snapshot {
         let mut deferred = Vec::new();
         for (fi, f) in files.iter().enumerate() {
             for (xi, fact) in f.facts.iter().enumerate() {
-                let own = file_env[fi].or_else(|| {
-                    fact.namespace
-                        .as_deref()
-                        .and_then(|ns| envs.for_namespace(ns))
-                });
+                let own = resolver.own_env(fi, fact);
+                // A policy or image repository reached from several environments' entry
+                // points serves each of them.
+                let located = |env| Located {
+                    file: fi,
+                    fact: xi,
+                    env,
+                };
+                let serving: Vec<Option<usize>> = if entries.decides(fi) {
+                    member[fi].iter().copied().map(Some).collect()
+                } else {
+                    vec![own]
+                };
                 match &fact.kind {
                     FactKind::Pin(_) if substituted.consumed.contains(&(fi, xi)) => {}
                     FactKind::Pin(_) if patch_files.contains(&fi) => deferred.push((fi, xi, own)),
                     FactKind::Pin(pin) => {
                         resolver.push_effective(fi, xi, own, pin, &mut used, &mut pins);
                     }
-                    FactKind::TagPolicy(_) => policies.push(Located {
-                        file: fi,
-                        fact: xi,
-                        env: own,
-                    }),
-                    FactKind::ImageRepository(_) => image_repositories.push(Located {
-                        file: fi,
-                        fact: xi,
-                        env: own,
-                    }),
+                    FactKind::TagPolicy(_) => policies.extend(serving.into_iter().map(located)),
+                    FactKind::ImageRepository(_) => {
+                        image_repositories.extend(serving.into_iter().map(located))
+                    }
                     FactKind::Kustomization(_)
                     | FactKind::ArtifactTemplate(_)
                     | FactKind::ImageUpdateAutomation(_)
@@ -231,6 +255,7 @@ impl Snapshot {
                     | FactKind::JsonPatch(_)
                     | FactKind::ConfigInclude(_)
                     | FactKind::FluxKustomization(_)
+                    | FactKind::Deploy(_)
                     | FactKind::ConfigMapSource(_)
                     | FactKind::TemplatedPin(_) => {}
                 }
@@ -260,6 +285,8 @@ impl Snapshot {
             by_env_component: BTreeMap::new(),
             policies_by_name: HashMap::new(),
             unreadable_envs,
+            file_env,
+            entries,
         };
         for (i, l) in snap.policies.iter().enumerate() {
             if let Some(p) = snap.policy(l) {
@@ -423,6 +450,10 @@ enum Entry {
     /// As the file a Terragrunt unit reads (`include`, `read_terragrunt_config`); the
     /// "kustomization" is then that unit's file.
     Config,
+    /// As what an entry point deploys (its directory's kustomization or manifests, or with
+    /// an index, its Helm value file); the "kustomization" is the entry point's file and
+    /// the fact its `Deploy`.
+    Deploy(Option<usize>),
 }
 
 struct Resolver<'a> {
@@ -433,6 +464,7 @@ struct Resolver<'a> {
     patches: &'a Patches,
     /// (file, pin fact) → (object fact, field), for the pins a patch can rewrite.
     links: &'a HashMap<(usize, usize), (usize, Field)>,
+    entries: &'a Entries,
 }
 
 /// What has become of a base's pin on the way up to an environment.
@@ -484,6 +516,31 @@ struct Walk<'p> {
 }
 
 impl Resolver<'_> {
+    /// The environment a fact of `file` is in before walking up: none when entry points
+    /// decide the file's environment (the walk finds them), else its path's or namespace's.
+    fn own_env(&self, file: usize, fact: &Fact) -> Option<usize> {
+        if self.entries.decides(file) {
+            return None;
+        }
+        self.file_env[file].or_else(|| {
+            fact.namespace
+                .as_deref()
+                .and_then(|ns| self.envs.for_namespace(ns))
+        })
+    }
+
+    /// The environment of the file including through `inc`: an entry point's own, else
+    /// that file's (see [`Self::own_env`]).
+    fn include_env(&self, inc: &Include) -> Option<usize> {
+        if let Entry::Deploy(_) = inc.entry {
+            if let Some(&env) = self.entries.env_of.get(&(inc.kustomization, inc.fact)) {
+                return env;
+            }
+        }
+        let fact = &self.files[inc.kustomization].facts[inc.fact];
+        self.own_env(inc.kustomization, fact)
+    }
+
     /// Push the effective pins of pin fact `fact` of `file` (own environment `own`) and
     /// note the patch edits that rewrote it.
     fn push_effective(
@@ -570,7 +627,11 @@ impl Resolver<'_> {
     /// Every environment `file` reaches: its own and those of all kustomizations above it,
     /// overrides aside (an unreadable file's pins are unknown, so none can be overridden).
     fn every_env(&self, file: usize) -> Vec<usize> {
-        let mut found: BTreeSet<usize> = self.file_env[file].into_iter().collect();
+        let mut found: BTreeSet<usize> = if self.entries.decides(file) {
+            BTreeSet::new()
+        } else {
+            self.file_env[file].into_iter().collect()
+        };
         let mut seen = HashSet::from([file]);
         let mut stack = vec![(file, 0)];
         while let Some((node, depth)) = stack.pop() {
@@ -582,10 +643,7 @@ impl Resolver<'_> {
                 if !seen.insert(k) {
                     continue;
                 }
-                let namespace = self.files[k].facts[inc.fact].namespace.as_deref();
-                let env = self.file_env[k]
-                    .or_else(|| namespace.and_then(|ns| self.envs.for_namespace(ns)));
-                found.extend(env);
+                found.extend(self.include_env(inc));
                 stack.push((k, depth + 1));
             }
         }
@@ -641,24 +699,22 @@ impl Resolver<'_> {
             Self::deliver(&step, &mut w.reach);
             return;
         };
+        // A cycle (a Flux cluster directory that deploys its own `flux-system`) ends where
+        // it closes: the environment entered so far is where the pin runs.
         if !w.visited.insert(step.node) {
+            Self::deliver(&step, &mut w.reach);
             return;
         }
         for inc in ups {
             let kfile = &self.files[inc.kustomization];
             let kfact = &kfile.facts[inc.fact];
-            let k_env = self.file_env[inc.kustomization].or_else(|| {
-                kfact
-                    .namespace
-                    .as_deref()
-                    .and_then(|ns| self.envs.for_namespace(ns))
-            });
+            let k_env = self.include_env(inc);
             // A kustomization's patches and images apply to what it includes as resources,
             // not to its own patch files; a Terragrunt unit's own source or input replaces
             // what it includes.
             let state = match inc.entry {
                 Entry::Resource(_) => self.override_at(inc.kustomization, &step.state, w),
-                Entry::Patch(_) => step.state.clone(),
+                Entry::Patch(_) | Entry::Deploy(_) => step.state.clone(),
                 Entry::Config => match &step.state {
                     State::Base if terragrunt_overrides(kfile, w.pin) => State::Replaced,
                     other => other.clone(),
@@ -681,8 +737,9 @@ impl Resolver<'_> {
                         ),
                         revision: None,
                     }),
-                    Entry::Config => None,
+                    Entry::Config | Entry::Deploy(_) => None,
                 },
+                FactKind::Deploy(d) => Some(deploy_related(&kfile.path, d, inc.entry)),
                 FactKind::ConfigInclude(c) => Some(Related {
                     path: kfile.path.clone(),
                     span: c.span.clone(),
@@ -722,6 +779,28 @@ impl Resolver<'_> {
             self.walk(next, w);
         }
         w.visited.remove(&step.node);
+    }
+}
+
+/// The related location of what entry point `d` (in file `path`) deploys through `entry`.
+fn deploy_related(path: &str, d: &DeployEntry, entry: Entry) -> Related {
+    let tool = match d.tool {
+        DeployTool::Flux => "Flux Kustomization",
+        DeployTool::Argo => "Argo CD Application",
+    };
+    match entry {
+        Entry::Deploy(Some(i)) if i < d.value_files.len() => Related {
+            path: path.to_owned(),
+            span: d.value_files[i].1.clone(),
+            message: format!("a values file of {tool} `{}` here", d.name),
+            revision: None,
+        },
+        _ => Related {
+            path: path.to_owned(),
+            span: d.span.clone(),
+            message: format!("deployed by {tool} `{}` here", d.name),
+            revision: None,
+        },
     }
 }
 

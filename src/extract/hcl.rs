@@ -143,6 +143,7 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         FactKind::TemplatedPin(t) => Some(&t.pin.span),
         FactKind::Kustomization(_)
         | FactKind::FluxKustomization(_)
+        | FactKind::Deploy(_)
         | FactKind::ConfigMapSource(_)
         | FactKind::RenovateConfig(_)
         | FactKind::Object(_)

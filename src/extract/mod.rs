@@ -100,7 +100,8 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
                 &YAML,
                 "image|version|Version|ref:|Tag|tag:|digest:|resources:|bases:|components:\
                  |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation\
-                 |HelmRelease|patches|/spec/|postBuild|configMapGenerator|ConfigMap",
+                 |HelmRelease|patches|/spec/|postBuild|configMapGenerator|ConfigMap\
+                 |kustomize\\.toolkit\\.fluxcd\\.io",
             ) else {
                 return true;
             };
