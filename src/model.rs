@@ -596,6 +596,9 @@ pub struct DeployEntry {
     /// Words that may name the environment besides the file's path: an Application's
     /// name, project, destination namespace and cluster name.
     pub env_words: Vec<String>,
+    /// Images an Application's `kustomize.images` sets (each also a pin of its own):
+    /// what the directory pins for them is replaced.
+    pub images: Vec<String>,
 }
 
 /// A ConfigMap in the repository: a kustomization's `configMapGenerator` entry, or a

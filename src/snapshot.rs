@@ -714,7 +714,20 @@ impl Resolver<'_> {
             // what it includes.
             let state = match inc.entry {
                 Entry::Resource(_) => self.override_at(inc.kustomization, &step.state, w),
-                Entry::Patch(_) | Entry::Deploy(_) => step.state.clone(),
+                Entry::Patch(_) => step.state.clone(),
+                // An Application's `kustomize.images` replaces the image (it is a pin of
+                // its own, in the Application's environment).
+                Entry::Deploy(_) => match (&kfact.kind, &step.state) {
+                    (FactKind::Deploy(d), State::Base | State::Patched(..))
+                        if w.pin.kind.is_image()
+                            && d.images.iter().any(|n| {
+                                *n == w.pin.component || Some(n) == w.pin.overrides.as_ref()
+                            }) =>
+                    {
+                        State::Replaced
+                    }
+                    (_, state) => state.clone(),
+                },
                 Entry::Config => match &step.state {
                     State::Base if terragrunt_overrides(kfile, w.pin) => State::Replaced,
                     other => other.clone(),

@@ -195,6 +195,28 @@ fn flux_monorepo_names_each_entry_point_and_clears_when_fixed() {
 }
 
 #[test]
+fn argo_app_of_apps() {
+    assert_fixture("argo-app-of-apps", ARGO_APP_OF_APPS);
+}
+
+/// An Application decides the environment of a directory whose name says nothing, and
+/// fixing the value that wins clears the finding.
+#[test]
+fn argo_app_of_apps_fixing_the_winning_value_clears_it() {
+    let dir = TempDir::new("argo-app-of-apps");
+    copy_tree(&fixture("argo-app-of-apps"), dir.path());
+    let path = "checkout/release/kustomization.yaml";
+    let text = std::fs::read_to_string(dir.path().join(path)).expect("read");
+    let fixed = format!("{text}  - name: ghcr.io/acme/checkout-worker\n    newTag: 1.5.0\n");
+    dir.write(path, fixed.as_bytes());
+    let path = "apps/guestbook-prod.yaml";
+    let text = std::fs::read_to_string(dir.path().join(path)).expect("read");
+    dir.write(path, text.replace(":latest", ":2.0.0").as_bytes());
+    let found = findings(dir.path());
+    assert_eq!(found, ["PL001 error charts/frontend/values-eu.yaml:4:8"]);
+}
+
+#[test]
 fn broken_inputs() {
     assert_fixture("broken", BROKEN);
 }
@@ -236,6 +258,12 @@ const FLUX_MONOREPO: &[&str] = &[
     "PL001 error infrastructure/controllers/cert-manager.yaml:21:17",
     "PL001 warning infrastructure/controllers/cert-manager.yaml:21:17",
     "PL001 error infrastructure/monitoring/kube-prometheus-stack.yaml:20:14",
+];
+
+const ARGO_APP_OF_APPS: &[&str] = &[
+    "PL001 error apps/guestbook-prod.yaml:16:34",
+    "PL001 error charts/frontend/values-eu.yaml:4:8",
+    "PL001 error checkout/base/deployment.yaml:12:47",
 ];
 
 const FLUX_SUBSTITUTE: &[&str] = &["PL001 error clusters/live/versions.env:1:13"];

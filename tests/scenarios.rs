@@ -388,3 +388,25 @@ fn substitute_history_reports_only_the_early_promotion() {
         ["04-live-1.6.0-before-dev PL006 error clusters/live/versions.env:1:13"]
     );
 }
+
+/// Argo CD Applications decide the environments of `checkout/candidate` (staging) and
+/// `checkout/release` (prod); a prod bump staging never ran is PL006 at the release
+/// overlay's tags, and a bump staging ran first is clean.
+#[test]
+fn argo_diff_judges_directories_the_applications_place() {
+    let s = build("argo-promotion", None);
+    let diff = |base: &str, head: &str| {
+        let (base, head) = (s.commit_of(base).to_string(), s.commit_of(head).to_string());
+        modes::diff(&s.options(), Some(&base), Some(&head), false)
+            .unwrap_or_else(|e| panic!("diff: {e}"))
+    };
+    let out = diff("01-initial", "02-staging-1.6.0");
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    let out = diff("02-staging-1.6.0", "03-prod-1.6.0");
+    assert_eq!(describe(&s, &out.findings), Vec::<String>::new());
+    let out = diff("03-prod-1.6.0", "04-prod-1.7.0-before-staging");
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["- PL006 error checkout/release/kustomization.yaml:7:13"]
+    );
+}

@@ -16,7 +16,7 @@
 
 use super::{parent_dir, Entry, FileFacts, Include, KUSTOMIZATION_NAMES, MAX_OVERLAY_DEPTH};
 use crate::config::Environments;
-use crate::model::{join_normalized, Fact, FactKind};
+use crate::model::{join_normalized, DeployTool, Fact, FactKind};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
@@ -87,7 +87,16 @@ pub(super) fn add_edges(
             let FactKind::Deploy(d) = &fact.kind else {
                 continue;
             };
-            if let Some(&t) = kustomization_of.get(d.path.as_str()) {
+            let chart =
+                join_normalized(&d.path, "Chart.yaml").is_some_and(|p| by_path.contains_key(&p));
+            if d.tool == DeployTool::Argo && chart {
+                // A Helm chart: its values.yaml and the listed value files, not every YAML
+                // file beside them.
+                let values = join_normalized(&d.path, "values.yaml").and_then(|p| by_path.get(&p));
+                if let Some(&t) = values {
+                    push(t, k, fi, Entry::Deploy(None));
+                }
+            } else if let Some(&t) = kustomization_of.get(d.path.as_str()) {
                 push(t, k, fi, Entry::Deploy(None));
             } else if let Some(&t) = by_path.get(d.path.as_str()) {
                 push(t, k, fi, Entry::Deploy(None));
@@ -281,5 +290,59 @@ mod tests {
                 "production a 1.2.3 infra/controllers/a.yaml:9",
             ]
         );
+    }
+
+    const OVERLAY: &str =
+        "resources: [../base]\nimages:\n  - name: ghcr.io/acme/web\n    newTag: latest\n";
+
+    /// An ApplicationSet's list elements fill the template in: each element's path is
+    /// deployed in the environment its values name; a git generator with a glob is not
+    /// followed (its directories are not literal).
+    #[test]
+    fn application_set_list_elements_are_entry_points() {
+        let set = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: web\nspec:\n  generators:\n    - list:\n        elements:\n          - env: qa\n            dir: web/blue\n          - env: prod\n            dir: web/green\n    - git:\n        directories:\n          - path: web/*\n  template:\n    metadata:\n      name: 'web-{{env}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.com/acme/deploy.git\n        path: '{{dir}}'\n      destination:\n        namespace: 'web-{{env}}'\n";
+        let seen = resolved(&[
+            (
+                "clusters/qa/ns.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: qa\n",
+            ),
+            (
+                "clusters/prod/ns.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: p\n",
+            ),
+            ("argocd/web.yaml", set),
+            ("web/blue/kustomization.yaml", OVERLAY),
+            ("web/green/kustomization.yaml", OVERLAY),
+        ]);
+        assert_eq!(
+            seen,
+            [
+                "qa ghcr.io/acme/web latest web/blue/kustomization.yaml:4",
+                "prod ghcr.io/acme/web latest web/green/kustomization.yaml:4",
+            ]
+        );
+    }
+
+    /// A cluster directory that deploys its own `flux-system` (a cycle) and a diamond of
+    /// entry points reaching one file: each environment once.
+    #[test]
+    fn cycles_and_diamonds_deliver_each_environment_once() {
+        let seen = resolved(&[
+            (
+                "clusters/staging/flux-system/gotk-sync.yaml",
+                &flux("./clusters/staging"),
+            ),
+            (
+                "clusters/staging/flux-system/kustomization.yaml",
+                "resources: [gotk-sync.yaml]\n",
+            ),
+            ("clusters/staging/a.yaml", &flux("./shared/a")),
+            ("clusters/staging/b.yaml", &flux("./shared/b")),
+            ("shared/a/kustomization.yaml", "resources: [../c]\n"),
+            ("shared/b/kustomization.yaml", "resources: [../c]\n"),
+            ("shared/c/kustomization.yaml", "resources: [release.yaml]\n"),
+            ("shared/c/release.yaml", RELEASE),
+        ]);
+        assert_eq!(seen, ["staging a 1.2.3 shared/c/release.yaml:9"]);
     }
 }

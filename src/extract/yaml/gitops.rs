@@ -172,6 +172,11 @@ impl DocCx<'_, '_> {
                 })
                 .collect();
             let recurse = source.str_at(&["directory", "recurse"]) == Some("true");
+            let images = if vars.is_empty() {
+                self.argo_kustomize_images(source, &name)
+            } else {
+                Vec::new()
+            };
             let span = self.cx.span(node.value_range(self.cx.text));
             self.push(FactKind::Deploy(DeployEntry {
                 tool: DeployTool::Argo,
@@ -181,8 +186,52 @@ impl DocCx<'_, '_> {
                 recurse,
                 value_files,
                 env_words: env_words.clone(),
+                images,
             }));
         }
+    }
+
+    /// An Application's `kustomize.images` (`[name=]image[:tag][@digest]`): pins of the
+    /// Application's environment that replace the named image of what it deploys. Returns
+    /// the names replaced.
+    fn argo_kustomize_images(&mut self, source: &Node, app: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for entry in source
+            .path(&["kustomize", "images"])
+            .map(Node::seq)
+            .unwrap_or(&[])
+        {
+            let Some(raw) = entry.str() else {
+                continue;
+            };
+            let (name, image) = match raw.split_once('=') {
+                Some((n, i)) => (n.trim(), i.trim()),
+                None => ("", raw.trim()),
+            };
+            let (repository, tag, digest) = split_image(image);
+            if repository.is_empty() || templated(raw) || (tag.is_none() && digest.is_none()) {
+                continue;
+            }
+            let name = if name.is_empty() { repository } else { name };
+            let text = self.cx.text;
+            let at = raw.len() - image.len();
+            let range = match tag {
+                Some(t) => entry.range_of(text, at + repository.len() + 1, t),
+                None => entry.value_range(text),
+            };
+            let pin = Pin {
+                kind: PinKind::KustomizeImage,
+                component: repository.to_owned(),
+                reference: Reference::image(tag, digest),
+                span: self.cx.span(range),
+                overrides: Some(name.to_owned()),
+                policy_ref: None,
+                context: format!("Application {app} kustomize.images"),
+            };
+            self.push_pin(pin);
+            names.push(name.to_owned());
+        }
+        names
     }
 
     /// An ApplicationSet's entry points: its template once per element of a `list`

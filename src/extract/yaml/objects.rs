@@ -391,6 +391,7 @@ impl DocCx<'_, '_> {
                 recurse: true,
                 value_files: Vec::new(),
                 env_words: Vec::new(),
+                images: Vec::new(),
             }));
         }
         let post = spec.get("postBuild");
