@@ -982,6 +982,22 @@ pub fn head_history(opts: &Options, snapshot: &Snapshot, config: &Config) -> His
 
 /// `promolint status`: the matrix of the working tree, with what predecessors ran in the
 /// history of HEAD (when the tree is a git checkout with commits).
+/// `status --explain`: how the working tree's model was built (no history needed).
+pub fn explain(opts: &Options) -> Result<crate::report::explain::Explanation, Error> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(engine::WORKER_STACK_SIZE)
+        .num_threads(engine::jobs(opts.jobs)?.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Usage {
+            message: format!("cannot start worker threads: {e}"),
+            help: None,
+        })?;
+    pool.install(|| {
+        let wt = engine::load_worktree(opts)?;
+        Ok(crate::report::explain::explain(&wt.snapshot))
+    })
+}
+
 pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(engine::WORKER_STACK_SIZE)

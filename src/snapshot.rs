@@ -83,6 +83,19 @@ pub struct Snapshot {
     pub file_env: Vec<Option<usize>>,
     /// Flux and Argo CD entry points and the environments of what they reach.
     pub entries: Entries,
+    /// Pins an override replaced in an environment (for `status --explain`).
+    pub replaced: Vec<Replacement>,
+}
+
+/// A pin that an override (`images[]`, an Application's `kustomize.images`, a Terragrunt
+/// unit's own value) replaced in an environment.
+#[derive(Clone, Copy, Debug)]
+pub struct Replacement {
+    pub env: usize,
+    pub file: usize,
+    pub fact: usize,
+    /// The file whose override replaced it.
+    pub by: usize,
 }
 
 /// Longest chain of kustomizations followed upwards from a file.
@@ -219,6 +232,7 @@ impl Snapshot {
         let mut image_repositories = Vec::new();
         // Which patch values replaced a base's pin somewhere (see below).
         let mut used = HashSet::new();
+        let mut replaced = Vec::new();
         // Pins of patch files wait until every base has been patched.
         let mut deferred = Vec::new();
         for (fi, f) in files.iter().enumerate() {
@@ -240,7 +254,8 @@ impl Snapshot {
                     FactKind::Pin(_) if substituted.consumed.contains(&(fi, xi)) => {}
                     FactKind::Pin(_) if patch_files.contains(&fi) => deferred.push((fi, xi, own)),
                     FactKind::Pin(pin) => {
-                        resolver.push_effective(fi, xi, own, pin, &mut used, &mut pins);
+                        let out = (&mut pins, &mut replaced);
+                        resolver.push_effective(fi, xi, own, pin, &mut used, out);
                     }
                     FactKind::TagPolicy(_) => policies.extend(serving.into_iter().map(located)),
                     FactKind::ImageRepository(_) => {
@@ -270,7 +285,8 @@ impl Snapshot {
                 continue;
             };
             if !consumed.contains(&(fi, pin.span.start)) {
-                resolver.push_effective(fi, xi, own, pin, &mut used, &mut pins);
+                let out = (&mut pins, &mut replaced);
+                resolver.push_effective(fi, xi, own, pin, &mut used, out);
             }
         }
         pins.sort_by_key(|p| (p.file, p.fact, p.env));
@@ -287,6 +303,7 @@ impl Snapshot {
             unreadable_envs,
             file_env,
             entries,
+            replaced,
         };
         for (i, l) in snap.policies.iter().enumerate() {
             if let Some(p) = snap.policy(l) {
@@ -339,6 +356,11 @@ impl Snapshot {
         }
         let pattern = self.envs.get(p.env).tag_pattern.as_ref();
         Some(crate::version::lineage_of(&pin.reference.value, pattern))
+    }
+
+    /// The index of the file at `path`, if the snapshot holds it.
+    pub fn file_index(&self, path: &str) -> Option<usize> {
+        self.by_path.get(path).copied()
     }
 
     /// The file at `path`, if the snapshot holds it.
@@ -499,6 +521,8 @@ struct Step {
     /// The overlay entry through which that environment was entered.
     via: Option<Related>,
     depth: usize,
+    /// For a replaced pin: the file whose override replaced it.
+    by: Option<usize>,
 }
 
 /// The environments a pin reached, each with the entry it came through and what became
@@ -513,6 +537,8 @@ struct Walk<'p> {
     visited: BTreeSet<usize>,
     explored: HashSet<(usize, Option<usize>, usize, usize)>,
     reach: Reach,
+    /// Environment → the file whose override replaced the pin there (first found).
+    replaced: BTreeMap<usize, usize>,
 }
 
 impl Resolver<'_> {
@@ -550,9 +576,20 @@ impl Resolver<'_> {
         own: Option<usize>,
         pin: &Pin,
         used: &mut HashSet<usize>,
-        out: &mut Vec<EffectivePin>,
+        (out, replaced): (&mut Vec<EffectivePin>, &mut Vec<Replacement>),
     ) {
-        for (env, (via, state)) in self.effective_envs(file, fact, own, pin) {
+        let (reach, replacers) = self.effective_envs(file, fact, own, pin);
+        for (env, by) in replacers {
+            if !reach.contains_key(&env) {
+                replaced.push(Replacement {
+                    env,
+                    file,
+                    fact,
+                    by,
+                });
+            }
+        }
+        for (env, (via, state)) in reach {
             match state {
                 State::Replaced => {}
                 State::Base => out.push(EffectivePin {
@@ -594,11 +631,18 @@ impl Resolver<'_> {
     /// (`production` with `resources: [../staging]`) carries that overlay's pins into its
     /// own environment. A patch on the way rewrites the pin for the builds above; an
     /// `images[]` entry replaces it.
-    fn effective_envs(&self, file: usize, fact: usize, own: Option<usize>, pin: &Pin) -> Reach {
+    fn effective_envs(
+        &self,
+        file: usize,
+        fact: usize,
+        own: Option<usize>,
+        pin: &Pin,
+    ) -> (Reach, BTreeMap<usize, usize>) {
         if !self.includers.contains_key(&file) {
-            return own
+            let reach = own
                 .map(|e| BTreeMap::from([(e, (None, State::Base))]))
                 .unwrap_or_default();
+            return (reach, BTreeMap::new());
         }
         let link = self.links.get(&(file, fact)).and_then(|(object, field)| {
             match &self.files[file].facts.get(*object)?.kind {
@@ -612,6 +656,7 @@ impl Resolver<'_> {
             visited: BTreeSet::new(),
             explored: HashSet::new(),
             reach: BTreeMap::new(),
+            replaced: BTreeMap::new(),
         };
         let start = Step {
             node: file,
@@ -619,9 +664,10 @@ impl Resolver<'_> {
             state: State::Base,
             via: None,
             depth: 0,
+            by: None,
         };
         self.walk(start, &mut walk);
-        walk.reach
+        (walk.reach, walk.replaced)
     }
 
     /// Every environment `file` reaches: its own and those of all kustomizations above it,
@@ -650,12 +696,14 @@ impl Resolver<'_> {
         found.into_iter().collect()
     }
 
-    fn deliver(step: &Step, reach: &mut Reach) {
+    fn deliver(step: &Step, w: &mut Walk) {
         if let Some(e) = step.env {
             if !matches!(step.state, State::Replaced) {
-                reach
+                w.reach
                     .entry(e)
                     .or_insert_with(|| (step.via.clone(), step.state.clone()));
+            } else if let Some(by) = step.by {
+                w.replaced.entry(e).or_insert(by);
             }
         }
     }
@@ -696,13 +744,13 @@ impl Resolver<'_> {
         }
         let ups = self.includers.get(&step.node).filter(|u| !u.is_empty());
         let Some(ups) = ups.filter(|_| step.depth < MAX_OVERLAY_DEPTH) else {
-            Self::deliver(&step, &mut w.reach);
+            Self::deliver(&step, w);
             return;
         };
         // A cycle (a Flux cluster directory that deploys its own `flux-system`) ends where
         // it closes: the environment entered so far is where the pin runs.
         if !w.visited.insert(step.node) {
-            Self::deliver(&step, &mut w.reach);
+            Self::deliver(&step, w);
             return;
         }
         for inc in ups {
@@ -732,6 +780,11 @@ impl Resolver<'_> {
                     State::Base if terragrunt_overrides(kfile, w.pin) => State::Replaced,
                     other => other.clone(),
                 },
+            };
+            let by = if matches!(state, State::Replaced) && !matches!(step.state, State::Replaced) {
+                Some(inc.kustomization)
+            } else {
+                step.by
             };
             let entry = match &kfact.kind {
                 FactKind::Kustomization(kust) => match inc.entry {
@@ -765,13 +818,14 @@ impl Resolver<'_> {
                 // Another environment's overlay builds on this one: the build below is
                 // delivered as it stands, and the walk goes on in the new environment.
                 (Some(e), Some(k)) if e != k => {
-                    Self::deliver(&step, &mut w.reach);
+                    Self::deliver(&step, w);
                     Step {
                         node: inc.kustomization,
                         env: Some(k),
                         state,
                         via: entry,
                         depth: step.depth + 1,
+                        by,
                     }
                 }
                 (None, Some(k)) => Step {
@@ -780,6 +834,7 @@ impl Resolver<'_> {
                     state,
                     via: entry,
                     depth: step.depth + 1,
+                    by,
                 },
                 _ => Step {
                     node: inc.kustomization,
@@ -787,6 +842,7 @@ impl Resolver<'_> {
                     state,
                     via: step.via.clone(),
                     depth: step.depth + 1,
+                    by,
                 },
             };
             self.walk(next, w);
