@@ -631,8 +631,9 @@ fn raw_pins(facts: &FileFacts, out: &mut Vec<RawPin>) {
     }
 }
 
-/// Record a pin in the environment its path or namespace names (no overlays: a history
-/// query asks what an environment's own files said).
+/// Record a pin in the environments its path or namespace names, or for a file an entry
+/// point deploys, those the entry points reaching it name at the tip (no overlays: a
+/// history query asks what an environment's own files said).
 fn record_pin(
     raw: &RawPin,
     envs: &crate::config::Environments,
@@ -640,26 +641,21 @@ fn record_pin(
     seq: u64,
     index: &mut HistoryIndex,
 ) {
-    let Some(env) = envs.for_path(&raw.path).or_else(|| {
-        raw.namespace
-            .as_deref()
-            .and_then(|ns| envs.for_namespace(ns))
-    }) else {
-        return;
-    };
-    let e = envs.get(env);
-    index.record(
-        &e.name,
-        &raw.component,
-        PastPin {
-            version: crate::version::lineage_of(&raw.tag, e.tag_pattern.as_ref()),
-            digest: raw.digest.clone(),
-            commit: commit.to_string(),
-            path: raw.path.clone(),
-            span: raw.span.clone(),
-            seq,
-        },
-    );
+    for env in envs.for_history(&raw.path, raw.namespace.as_deref()) {
+        let e = envs.get(env);
+        index.record(
+            &e.name,
+            &raw.component,
+            PastPin {
+                version: crate::version::lineage_of(&raw.tag, e.tag_pattern.as_ref()),
+                digest: raw.digest.clone(),
+                commit: commit.to_string(),
+                path: raw.path.clone(),
+                span: raw.span.clone(),
+                seq,
+            },
+        );
+    }
 }
 
 /// Changed files from git's view: renames are a deletion and an addition of the same blob.

@@ -216,6 +216,21 @@ impl Snapshot {
             .collect();
 
         // Flux substitutions first: the env-file pins they read are their values, not pins.
+        // The history records a past pin of a file an entry point deploys directly (an
+        // overlay, a manifest of a deployed directory, a values file) where the entry
+        // points reach it now: it knows no past entry points, and asks about an
+        // environment's own files, not the bases below them.
+        let deployed = |fi: usize| {
+            includers
+                .get(&fi)
+                .is_some_and(|incs| incs.iter().any(|i| matches!(i.entry, Entry::Deploy(_))))
+        };
+        let by_entry = Arc::new(
+            (0..files.len())
+                .filter(|&fi| entries.decides(fi) && deployed(fi))
+                .map(|fi| (files[fi].path.clone(), entries.reached_envs(fi).collect()))
+                .collect(),
+        );
         let member: Vec<Vec<usize>> = (0..files.len())
             .map(|fi| {
                 let reached: Vec<usize> = entries.reached_envs(fi).collect();
@@ -290,6 +305,7 @@ impl Snapshot {
             }
         }
         pins.sort_by_key(|p| (p.file, p.fact, p.env));
+        envs.by_entry = by_entry;
         let mut snap = Snapshot {
             by_path,
             files,

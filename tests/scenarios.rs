@@ -409,4 +409,11 @@ fn argo_diff_judges_directories_the_applications_place() {
         describe(&s, &out.findings),
         ["- PL006 error checkout/release/kustomization.yaml:7:13"]
     );
+    // A rollback to a version staging ran before (staging has moved on since): the
+    // history knows `checkout/candidate` is staging's because its Application says so.
+    let out = diff("05-staging-1.8.0", "06-prod-rollback-1.6.0");
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["- PL005 note checkout/release/kustomization.yaml:7:13"]
+    );
 }
