@@ -548,6 +548,9 @@ pub enum FactKind {
     FluxKustomization(FluxKustomization),
     /// Where a deployment starts: a Flux Kustomization's or an Argo CD Application's path.
     Deploy(DeployEntry),
+    /// A Flux ArtifactGenerator's artifact: which directories of the repository it copies
+    /// where (an entry point's `ExternalArtifact` path is read through it).
+    ArtifactCopies(ArtifactCopies),
     /// A kustomization's `configMapGenerator` entry.
     ConfigMapSource(ConfigMapSource),
     /// A pin whose value is a Flux `${VAR}` substitution: a version only where a Flux
@@ -599,6 +602,18 @@ pub struct DeployEntry {
     /// Images an Application's `kustomize.images` sets (each also a pin of its own):
     /// what the directory pins for them is replaced.
     pub images: Vec<String>,
+    /// For a Flux Kustomization built from an `ExternalArtifact`: its name (`path` is then
+    /// inside the artifact; see [`ArtifactCopies`]).
+    pub artifact: Option<String>,
+}
+
+/// One artifact of a Flux ArtifactGenerator built from this repository: `copy` entries as
+/// (repository directory, directory inside the artifact), both without slashes at the ends
+/// (`@monorepo/apps/base/**` → `@artifact/base/` is (`apps/base`, `base`)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ArtifactCopies {
+    pub name: String,
+    pub copies: Vec<(String, String)>,
 }
 
 /// A ConfigMap in the repository: a kustomization's `configMapGenerator` entry, or a

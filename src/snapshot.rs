@@ -286,6 +286,7 @@ impl Snapshot {
                     | FactKind::ConfigInclude(_)
                     | FactKind::FluxKustomization(_)
                     | FactKind::Deploy(_)
+                    | FactKind::ArtifactCopies(_)
                     | FactKind::ConfigMapSource(_)
                     | FactKind::TemplatedPin(_) => {}
                 }

@@ -144,6 +144,7 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         FactKind::Kustomization(_)
         | FactKind::FluxKustomization(_)
         | FactKind::Deploy(_)
+        | FactKind::ArtifactCopies(_)
         | FactKind::ConfigMapSource(_)
         | FactKind::RenovateConfig(_)
         | FactKind::Object(_)

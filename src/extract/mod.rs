@@ -101,7 +101,7 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
                 "image|version|Version|ref:|Tag|tag:|digest:|resources:|bases:|components:\
                  |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation\
                  |HelmRelease|patches|/spec/|postBuild|configMapGenerator|ConfigMap\
-                 |kustomize\\.toolkit\\.fluxcd\\.io",
+                 |kustomize\\.toolkit\\.fluxcd\\.io|ArtifactGenerator",
             ) else {
                 return true;
             };

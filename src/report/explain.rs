@@ -254,11 +254,14 @@ fn components(snap: &Snapshot, env: usize) -> Vec<ComponentPin> {
             } else {
                 "patch"
             };
+            // A base that sets no version: its span is the key or image, not a value.
+            let none = r.message.ends_with("which sets no version");
             let value = snap
                 .file(&r.path)
+                .filter(|_| !none)
                 .and_then(|f| f.text.as_deref())
                 .and_then(|t| t.get(r.span.start..r.span.end))
-                .unwrap_or_default()
+                .unwrap_or(if none { "(none)" } else { "" })
                 .to_owned();
             overrides.push(Override {
                 value,

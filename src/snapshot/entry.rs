@@ -16,7 +16,7 @@
 
 use super::{parent_dir, Entry, FileFacts, Include, KUSTOMIZATION_NAMES, MAX_OVERLAY_DEPTH};
 use crate::config::Environments;
-use crate::model::{join_normalized, DeployTool, Fact, FactKind};
+use crate::model::{join_normalized, ArtifactCopies, DeployEntry, DeployTool, Fact, FactKind};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
@@ -70,8 +70,17 @@ pub(super) fn add_edges(
             kustomization_of.entry(dir).or_insert(i);
         }
     }
+    let artifacts: Vec<(&str, &ArtifactCopies)> = files
+        .iter()
+        .flat_map(|f| {
+            f.facts.iter().filter_map(move |fact| match &fact.kind {
+                FactKind::ArtifactCopies(a) => Some((f.path.as_str(), a)),
+                _ => None,
+            })
+        })
+        .collect();
     // Directories deployed without a kustomization: (entry file, fact, recursively).
-    let mut generated: HashMap<&str, Vec<(usize, usize, bool)>> = HashMap::new();
+    let mut generated: HashMap<String, Vec<(usize, usize, bool)>> = HashMap::new();
     let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
     let mut push = |target: usize, k: usize, fact: usize, entry: Entry| {
         if target != k && seen.insert((target, k, fact)) {
@@ -87,27 +96,30 @@ pub(super) fn add_edges(
             let FactKind::Deploy(d) = &fact.kind else {
                 continue;
             };
+            let Some(path) = deployed_dir(d, &f.path, &artifacts) else {
+                continue;
+            };
             let chart =
-                join_normalized(&d.path, "Chart.yaml").is_some_and(|p| by_path.contains_key(&p));
+                join_normalized(&path, "Chart.yaml").is_some_and(|p| by_path.contains_key(&p));
             if d.tool == DeployTool::Argo && chart {
                 // A Helm chart: its values.yaml and the listed value files, not every YAML
                 // file beside them.
-                let values = join_normalized(&d.path, "values.yaml").and_then(|p| by_path.get(&p));
+                let values = join_normalized(&path, "values.yaml").and_then(|p| by_path.get(&p));
                 if let Some(&t) = values {
                     push(t, k, fi, Entry::Deploy(None));
                 }
-            } else if let Some(&t) = kustomization_of.get(d.path.as_str()) {
+            } else if let Some(&t) = kustomization_of.get(path.as_str()) {
                 push(t, k, fi, Entry::Deploy(None));
-            } else if let Some(&t) = by_path.get(d.path.as_str()) {
+            } else if let Some(&t) = by_path.get(path.as_str()) {
                 push(t, k, fi, Entry::Deploy(None));
             } else {
                 generated
-                    .entry(d.path.as_str())
+                    .entry(path.clone())
                     .or_default()
                     .push((k, fi, d.recurse));
             }
             for (vi, (value_file, _)) in d.value_files.iter().enumerate() {
-                let target = join_normalized(&d.path, value_file).and_then(|p| by_path.get(&p));
+                let target = join_normalized(&path, value_file).and_then(|p| by_path.get(&p));
                 if let Some(&t) = target {
                     push(t, k, fi, Entry::Deploy(Some(vi)));
                 }
@@ -145,6 +157,47 @@ pub(super) fn add_edges(
             dir = parent_dir(dir);
         }
     }
+}
+
+/// The repository directory entry point `d` (in the file at `at`) deploys: its path, or
+/// for a Flux `ExternalArtifact` the directory an ArtifactGenerator's copy rules put there
+/// (the generator of that name nearest `at`: a cluster directory holds its own, and the
+/// most specific rule). `None` when no rule of this repository makes it.
+fn deployed_dir(
+    d: &DeployEntry,
+    at: &str,
+    artifacts: &[(&str, &ArtifactCopies)],
+) -> Option<String> {
+    let Some(name) = &d.artifact else {
+        return Some(d.path.clone());
+    };
+    let shared = |g: &str| {
+        parent_dir(g)
+            .split('/')
+            .zip(parent_dir(at).split('/'))
+            .take_while(|(x, y)| x == y)
+            .count()
+    };
+    let (_, generator) = artifacts
+        .iter()
+        .filter(|(_, a)| &a.name == name)
+        .max_by_key(|(g, _)| shared(g))?;
+    let (from, rest) = generator
+        .copies
+        .iter()
+        .filter_map(|(from, to)| {
+            let rest = if to.is_empty() {
+                Some(d.path.as_str())
+            } else if d.path == *to {
+                Some("")
+            } else {
+                d.path.strip_prefix(to.as_str())?.strip_prefix('/')
+            };
+            rest.map(|r| (from, r, to.len()))
+        })
+        .max_by_key(|(_, _, len)| *len)
+        .map(|(from, rest, _)| (from, rest))?;
+    join_normalized(from, rest)
 }
 
 /// A file a directory deployment can apply: YAML, outside a chart's `templates/` (Go
@@ -344,5 +397,41 @@ mod tests {
             ("shared/c/release.yaml", RELEASE),
         ]);
         assert_eq!(seen, ["staging a 1.2.3 shared/c/release.yaml:9"]);
+    }
+
+    /// A Flux Kustomization built from an `ExternalArtifact` deploys the repository
+    /// directory the cluster's ArtifactGenerator copies into the artifact at its path.
+    #[test]
+    fn external_artifact_paths_are_read_through_the_generator_copy_rules() {
+        let generator = |cluster: &str| {
+            format!("apiVersion: source.extensions.fluxcd.io/v1beta1\nkind: ArtifactGenerator\nmetadata:\n  name: g\nspec:\n  artifacts:\n    - name: infrastructure\n      copy:\n        - from: \"@repo/infra/**\"\n          to: \"@artifact/\"\n    - name: apps\n      copy:\n        - from: \"@repo/apps/{cluster}/**\"\n          to: \"@artifact/{cluster}/\"\n")
+        };
+        let external = |path: &str, name: &str| {
+            format!("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: x\nspec:\n  path: {path}\n  sourceRef:\n    kind: ExternalArtifact\n    name: {name}\n")
+        };
+        let seen = resolved(&[
+            ("clusters/staging/artifacts.yaml", &generator("staging")),
+            (
+                "clusters/staging/infra.yaml",
+                &external("./controllers", "infrastructure"),
+            ),
+            ("clusters/staging/apps.yaml", &external("./staging", "apps")),
+            ("infra/controllers/a.yaml", RELEASE),
+            (
+                "apps/staging/b.yaml",
+                &RELEASE.replace("chart: a", "chart: b"),
+            ),
+            (
+                "apps/unrelated/c.yaml",
+                &RELEASE.replace("chart: a", "chart: c"),
+            ),
+        ]);
+        assert_eq!(
+            seen,
+            [
+                "staging a 1.2.3 infra/controllers/a.yaml:9",
+                "staging b 1.2.3 apps/staging/b.yaml:9",
+            ]
+        );
     }
 }

@@ -187,6 +187,7 @@ impl DocCx<'_, '_> {
                 value_files,
                 env_words: env_words.clone(),
                 images,
+                artifact: None,
             }));
         }
     }
