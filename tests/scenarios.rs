@@ -417,3 +417,26 @@ fn argo_diff_judges_directories_the_applications_place() {
         ["- PL005 note checkout/release/kustomization.yaml:7:13"]
     );
 }
+
+/// A file both clusters' Flux Kustomizations deploy moves staging and production in one
+/// change: production (protected) gets a version staging did not run first.
+#[test]
+fn flux_diff_of_a_shared_file_promotes_production_with_staging() {
+    let s = build("flux-shared-promotion", None);
+    let (base, head) = (
+        s.commit_of("01-initial").to_string(),
+        s.commit_of("02-shared-chart-bump").to_string(),
+    );
+    let out = modes::diff(&s.options(), Some(&base), Some(&head), false)
+        .unwrap_or_else(|e| panic!("diff: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["- PL006 error infrastructure/controllers/ingress-nginx.yaml:21:17"]
+    );
+    let envs: Vec<&str> = out
+        .findings
+        .iter()
+        .filter_map(|f| f.environment.as_deref())
+        .collect();
+    assert_eq!(envs, ["production"]);
+}
