@@ -434,4 +434,36 @@ mod tests {
             ]
         );
     }
+
+    /// An Application's `helm.parameters` image tag is its environment's pin and replaces
+    /// the tag of that repository in the chart's values; without parameters the values
+    /// file's tag is the pin.
+    #[test]
+    fn helm_parameters_replace_the_values_image_tag() {
+        let app = |name: &str, params: &str| {
+            format!("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\nspec:\n  source:\n    repoURL: https://example.com/acme/deploy.git\n    path: charts/web\n    helm:\n      parameters:\n{params}  destination:\n    namespace: {name}\n")
+        };
+        let params = "        - name: image.repository\n          value: ghcr.io/acme/web\n        - name: image.tag\n          value: \"2.0.0\"\n";
+        let seen = resolved(&[
+            ("argocd/web-dev.yaml", &app("web-dev", "        []\n")),
+            ("argocd/web-prod.yaml", &app("web-prod", params)),
+            (
+                "charts/web/Chart.yaml",
+                "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+            ),
+            (
+                "charts/web/values.yaml",
+                "image:\n  repository: ghcr.io/acme/web\n  tag: 1.0.0\n",
+            ),
+        ]);
+        assert_eq!(
+            seen,
+            [
+                "dev https://example.com/acme/deploy.git//charts/web  argocd/web-dev.yaml:7",
+                "prod https://example.com/acme/deploy.git//charts/web  argocd/web-prod.yaml:7",
+                "prod ghcr.io/acme/web 2.0.0 argocd/web-prod.yaml:14",
+                "dev ghcr.io/acme/web 1.0.0 charts/web/values.yaml:3",
+            ]
+        );
+    }
 }

@@ -173,7 +173,9 @@ impl DocCx<'_, '_> {
                 .collect();
             let recurse = source.str_at(&["directory", "recurse"]) == Some("true");
             let images = if vars.is_empty() {
-                self.argo_kustomize_images(source, &name)
+                let mut images = self.argo_kustomize_images(source, &name);
+                images.extend(self.argo_helm_parameters(source, &name));
+                images
             } else {
                 Vec::new()
             };
@@ -231,6 +233,55 @@ impl DocCx<'_, '_> {
             };
             self.push_pin(pin);
             names.push(name.to_owned());
+        }
+        names
+    }
+
+    /// An Application's Helm `parameters` that set an image: `<prefix>tag` beside
+    /// `<prefix>repository` (`image.tag` and `image.repository`, `api.image.tag`, …). The
+    /// tag is a pin of the Application's environment that replaces what the deployed
+    /// values set for that repository. Returns the repositories replaced.
+    fn argo_helm_parameters(&mut self, source: &Node, app: &str) -> Vec<String> {
+        let params = source
+            .path(&["helm", "parameters"])
+            .map(Node::seq)
+            .unwrap_or(&[]);
+        let value_of = |name: &str| {
+            params.iter().find_map(|p| {
+                (p.str_at(&["name"]) == Some(name))
+                    .then(|| p.get("value"))
+                    .flatten()
+            })
+        };
+        let mut names = Vec::new();
+        for param in params {
+            let Some(prefix) = param.str_at(&["name"]).and_then(|n| n.strip_suffix("tag")) else {
+                continue;
+            };
+            if !(prefix.is_empty() || prefix.ends_with('.')) {
+                continue;
+            }
+            let repository = value_of(&format!("{prefix}repository")).and_then(Node::str);
+            let (Some(repository), Some(tag_node)) = (repository, param.get("value")) else {
+                continue;
+            };
+            let Some(tag) = tag_node.str().map(str::trim).filter(|t| !t.is_empty()) else {
+                continue;
+            };
+            if templated(tag) || templated(repository) || repository.trim().is_empty() {
+                continue;
+            }
+            let pin = Pin {
+                kind: PinKind::KustomizeImage,
+                component: repository.trim().to_owned(),
+                reference: Reference::image(Some(tag), None),
+                span: self.cx.span(tag_node.value_range(self.cx.text)),
+                overrides: Some(repository.trim().to_owned()),
+                policy_ref: None,
+                context: format!("Application {app} helm.parameters {prefix}tag"),
+            };
+            self.push_pin(pin);
+            names.push(repository.trim().to_owned());
         }
         names
     }
