@@ -101,6 +101,7 @@ pub struct EnvExplanation {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Explanation {
+    /// In promotion order.
     pub environments: Vec<EnvExplanation>,
 }
 
@@ -287,6 +288,12 @@ fn components(snap: &Snapshot, env: usize) -> Vec<ComponentPin> {
 pub fn render_human(x: &Explanation) -> String {
     let shown = |s: &str| super::printable(s).into_owned();
     let mut out = String::new();
+    if x.environments.is_empty() {
+        out.push_str(
+            "no environments: no entry point, directory, file name or namespace names one \
+             (declare them in .promolint.yaml; `promolint init` writes a start)\n",
+        );
+    }
     for (i, env) in x.environments.iter().enumerate() {
         if i > 0 {
             out.push('\n');
@@ -378,4 +385,46 @@ pub fn render_json(x: &Explanation) -> String {
         .unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn explained(files: &[(&str, &str)]) -> String {
+        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+        match crate::engine::snapshot_from_bytes(&bytes, &Config::default()) {
+            Ok(s) => render_human(&explain(&s)),
+            Err(e) => panic!("snapshot: {e}"),
+        }
+    }
+
+    /// A tree that names no environment says so, with the way out.
+    #[test]
+    fn no_environment_is_said() {
+        let out = explained(&[("app/deployment.yaml", "kind: Deployment\n")]);
+        assert!(out.starts_with("no environments:"), "{out}");
+    }
+
+    /// A patched chart version shows the base value it overrides, and a file under an
+    /// environment's directory is there by path.
+    #[test]
+    fn a_patch_chain_is_shown_base_first() {
+        let release = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: a\nspec:\n  chart:\n    spec:\n      chart: a\n      version: \"1.0.0\"\n";
+        let patch = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: a\nspec:\n  chart:\n    spec:\n      version: \"2.0.0\"\n";
+        let out = explained(&[
+            ("base/release.yaml", release),
+            ("base/kustomization.yaml", "resources: [release.yaml]\n"),
+            (
+                "staging/kustomization.yaml",
+                "resources: [../base]\npatches:\n  - path: patch.yaml\n",
+            ),
+            ("staging/patch.yaml", patch),
+        ]);
+        assert_eq!(
+            out,
+            "environment staging\n  entry points: none; files by path\n  files:\n    base/release.yaml  included at staging/kustomization.yaml:1:13\n    staging/patch.yaml  by path\n  components:\n    a = 2.0.0  at staging/patch.yaml:8:17\n      overrides `1.0.0` at base/release.yaml:9:17 (patch)\n"
+        );
+    }
 }
