@@ -120,7 +120,13 @@ pub enum Command {
         range: Option<String>,
     },
     /// Print the promotion matrix of the working tree: component × environment → version
-    Status,
+    Status {
+        /// Explain the model instead: each environment's entry points (Flux Kustomizations,
+        /// Argo CD Applications), why each file with pins is in it, and the overrides that
+        /// produced each component's value
+        #[arg(long)]
+        explain: bool,
+    },
     /// Print a rule's documentation (by id or name)
     Explain {
         /// Rule id (PL003) or name (tag-policy-too-broad)

@@ -548,6 +548,11 @@ pub enum FactKind {
     JsonPatch(JsonPatch),
     ConfigInclude(ConfigInclude),
     FluxKustomization(FluxKustomization),
+    /// Where a deployment starts: a Flux Kustomization's or an Argo CD Application's path.
+    Deploy(DeployEntry),
+    /// A Flux ArtifactGenerator's artifact: which directories of the repository it copies
+    /// where (an entry point's `ExternalArtifact` path is read through it).
+    ArtifactCopies(ArtifactCopies),
     /// A kustomization's `configMapGenerator` entry.
     ConfigMapSource(ConfigMapSource),
     /// A pin whose value is a Flux `${VAR}` substitution: a version only where a Flux
@@ -566,6 +571,51 @@ pub struct FluxKustomization {
     /// `spec.postBuild.substituteFrom` ConfigMap names, in order (a Secret's values are
     /// not in the repository in clear, so Secrets are not listed).
     pub substitute_from: Vec<String>,
+}
+
+/// Which GitOps controller an entry point belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeployTool {
+    Flux,
+    Argo,
+}
+
+/// Where a deployment starts: a Flux Kustomization (`spec.path`) or an Argo CD
+/// Application source (`path`) that deploys a directory of this repository. What it
+/// reaches runs in its environment (see `snapshot`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeployEntry {
+    pub tool: DeployTool,
+    /// `metadata.name` of the Kustomization or Application.
+    pub name: String,
+    /// The directory deployed, repository-relative without `./` (empty: the root).
+    pub path: String,
+    /// The span of the path value (the related location of what it reaches).
+    pub span: Span,
+    /// Whether a directory without kustomization is deployed with its subdirectories
+    /// (Flux always; Argo CD with `directory.recurse`).
+    pub recurse: bool,
+    /// Helm `valueFiles` as written (relative to `path`), with their spans.
+    pub value_files: Vec<(String, Span)>,
+    /// Words that may name the environment besides the file's path: an Application's
+    /// name, project, destination namespace and cluster name.
+    pub env_words: Vec<String>,
+    /// Images an Application's `kustomize.images` sets (each also a pin of its own):
+    /// what the directory pins for them is replaced.
+    pub images: Vec<String>,
+    /// For a Flux Kustomization built from an `ExternalArtifact`: its name (`path` is then
+    /// inside the artifact; see [`ArtifactCopies`]).
+    pub artifact: Option<String>,
+}
+
+/// One artifact of a Flux ArtifactGenerator built from this repository: `copy` entries as
+/// (repository directory, directory inside the artifact), both without slashes at the ends
+/// (`@monorepo/apps/base/**` → `@artifact/base/` is (`apps/base`, `base`)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ArtifactCopies {
+    pub name: String,
+    pub copies: Vec<(String, String)>,
 }
 
 /// A ConfigMap in the repository: a kustomization's `configMapGenerator` entry, or a

@@ -631,8 +631,9 @@ fn raw_pins(facts: &FileFacts, out: &mut Vec<RawPin>) {
     }
 }
 
-/// Record a pin in the environment its path or namespace names (no overlays: a history
-/// query asks what an environment's own files said).
+/// Record a pin in the environments its path or namespace names, or for a file an entry
+/// point deploys, those the entry points reaching it name at the tip (no overlays: a
+/// history query asks what an environment's own files said).
 fn record_pin(
     raw: &RawPin,
     envs: &crate::config::Environments,
@@ -640,28 +641,23 @@ fn record_pin(
     seq: u64,
     index: &mut HistoryIndex,
 ) {
-    let Some(env) = envs.for_path(&raw.path).or_else(|| {
-        raw.namespace
-            .as_deref()
-            .and_then(|ns| envs.for_namespace(ns))
-    }) else {
-        return;
-    };
-    let e = envs.get(env);
-    let id = envs.identity(env, &raw.component, &raw.tag);
-    index.record(
-        &e.name,
-        &raw.component,
-        PastPin {
-            version: id.version,
-            build: id.build,
-            digest: raw.digest.clone(),
-            commit: commit.to_string(),
-            path: raw.path.clone(),
-            span: raw.span.clone(),
-            seq,
-        },
-    );
+    for env in envs.for_history(&raw.path, raw.namespace.as_deref()) {
+        let e = envs.get(env);
+        let id = envs.identity(env, &raw.component, &raw.tag);
+        index.record(
+            &e.name,
+            &raw.component,
+            PastPin {
+                version: id.version,
+                build: id.build.clone(),
+                digest: raw.digest.clone(),
+                commit: commit.to_string(),
+                path: raw.path.clone(),
+                span: raw.span.clone(),
+                seq,
+            },
+        );
+    }
 }
 
 /// Changed files from git's view: renames are a deletion and an addition of the same blob.
@@ -999,6 +995,22 @@ pub fn head_history(opts: &Options, snapshot: &Snapshot, config: &Config) -> His
 
 /// `promolint status`: the matrix of the working tree, with what predecessors ran in the
 /// history of HEAD (when the tree is a git checkout with commits).
+/// `status --explain`: how the working tree's model was built (no history needed).
+pub fn explain(opts: &Options) -> Result<crate::report::explain::Explanation, Error> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(engine::WORKER_STACK_SIZE)
+        .num_threads(engine::jobs(opts.jobs)?.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Usage {
+            message: format!("cannot start worker threads: {e}"),
+            help: None,
+        })?;
+    pool.install(|| {
+        let wt = engine::load_worktree(opts)?;
+        Ok(crate::report::explain::explain(&wt.snapshot))
+    })
+}
+
 pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(engine::WORKER_STACK_SIZE)

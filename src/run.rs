@@ -7,7 +7,9 @@ use crate::fsutil;
 use crate::model::Level;
 use crate::modes;
 use crate::report::baseline::Baseline;
-use crate::report::{self, github, gitlab, human, json, markdown, sarif, status, Format, RunInfo};
+use crate::report::{
+    self, explain, github, gitlab, human, json, markdown, sarif, status, Format, RunInfo,
+};
 use crate::rules::{self, Finding};
 use clap::CommandFactory;
 use std::io::{IsTerminal, Write};
@@ -131,7 +133,19 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
             let outcome = modes::history(&opts, range.as_deref())?;
             report_change(cli, &opts, "history", outcome, baseline)
         }
-        Command::Status => {
+        Command::Status { explain: true } => {
+            let text_of: fn(&explain::Explanation) -> String = match g.format {
+                Format::Human => explain::render_human,
+                Format::Markdown => explain::render_markdown,
+                Format::Json => explain::render_json,
+                other => return Err(unsupported_format("status --explain", other)),
+            };
+            let opts = options(cli, Vec::new())?;
+            let x = modes::explain(&opts)?;
+            emit(cli, &text_of(&x))?;
+            Ok(OK)
+        }
+        Command::Status { explain: false } => {
             let text_of: fn(&status::Matrix) -> String = match g.format {
                 Format::Human => status::render_human,
                 Format::Markdown => status::render_markdown,

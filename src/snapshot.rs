@@ -5,16 +5,18 @@
 //! pin of its own), and a patch rewrites the field the pin comes from (the patched value
 //! becomes the pin in that environment, at the patch, with the base's value as related).
 
+mod entry;
 mod patches;
 mod substitute;
 
 use crate::config::Environments;
 use crate::extract::suppress::Suppression;
 use crate::model::{
-    join_normalized, Artifact, ConfigInclude, Fact, FactKind, Field, ImageRepository, KargoStage,
-    KubeObject, Kustomization, Pin, RefKind, TagPolicy,
+    join_normalized, Artifact, ConfigInclude, DeployEntry, DeployTool, Fact, FactKind, Field,
+    ImageRepository, KargoStage, KubeObject, Kustomization, Pin, RefKind, TagPolicy,
 };
 use crate::rules::Related;
+pub use entry::{Entries, EntryPoint};
 use patches::Patches;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -77,6 +79,23 @@ pub struct Snapshot {
     policies_by_name: HashMap<String, Vec<usize>>,
     /// Unreadable file → the environments it belongs to (see [`Snapshot::unreadable_envs`]).
     unreadable_envs: HashMap<usize, Vec<usize>>,
+    /// Each file's environment by its path (before entry points decide).
+    pub file_env: Vec<Option<usize>>,
+    /// Flux and Argo CD entry points and the environments of what they reach.
+    pub entries: Entries,
+    /// Pins an override replaced in an environment (for `status --explain`).
+    pub replaced: Vec<Replacement>,
+}
+
+/// A pin that an override (`images[]`, an Application's `kustomize.images`, a Terragrunt
+/// unit's own value) replaced in an environment.
+#[derive(Clone, Copy, Debug)]
+pub struct Replacement {
+    pub env: usize,
+    pub file: usize,
+    pub fact: usize,
+    /// The file whose override replaced it.
+    pub by: usize,
 }
 
 /// Longest chain of kustomizations followed upwards from a file.
@@ -175,6 +194,11 @@ impl Snapshot {
             }
         }
 
+        // Flux and Argo CD entry points: more include edges, and the environments of what
+        // they reach.
+        entry::add_edges(&files, &by_path, &mut includers);
+        let entries = entry::decide(&files, &envs, &file_env, &includers);
+
         let resolver = Resolver {
             files: &files,
             envs: &envs,
@@ -182,6 +206,7 @@ impl Snapshot {
             includers: &includers,
             patches: &patches,
             links: &links,
+            entries: &entries,
         };
         let unreadable_envs = files
             .iter()
@@ -191,42 +216,72 @@ impl Snapshot {
             .collect();
 
         // Flux substitutions first: the env-file pins they read are their values, not pins.
-        let substituted = substitute::resolve(&files, &by_path, &file_env, &envs, &includers);
+        // The history records a past pin of a file an entry point deploys directly (an
+        // overlay, a manifest of a deployed directory, a values file) where the entry
+        // points reach it now: it knows no past entry points, and asks about an
+        // environment's own files, not the bases below them.
+        let deployed = |fi: usize| {
+            includers
+                .get(&fi)
+                .is_some_and(|incs| incs.iter().any(|i| matches!(i.entry, Entry::Deploy(_))))
+        };
+        let by_entry = Arc::new(
+            (0..files.len())
+                .filter(|&fi| entries.decides(fi) && deployed(fi))
+                .map(|fi| (files[fi].path.clone(), entries.reached_envs(fi).collect()))
+                .collect(),
+        );
+        let member: Vec<Vec<usize>> = (0..files.len())
+            .map(|fi| {
+                let reached: Vec<usize> = entries.reached_envs(fi).collect();
+                if reached.is_empty() {
+                    file_env[fi].into_iter().collect()
+                } else {
+                    reached
+                }
+            })
+            .collect();
+        let substituted = substitute::resolve(&files, &by_path, &member, &envs, &includers);
         let mut pins = substituted.pins;
         let mut policies = Vec::new();
         let mut image_repositories = Vec::new();
         // Which patch values replaced a base's pin somewhere (see below).
         let mut used = HashSet::new();
+        let mut replaced = Vec::new();
         // Pins of patch files wait until every base has been patched.
         let mut deferred = Vec::new();
         for (fi, f) in files.iter().enumerate() {
             for (xi, fact) in f.facts.iter().enumerate() {
-                let own = file_env[fi].or_else(|| {
-                    fact.namespace
-                        .as_deref()
-                        .and_then(|ns| envs.for_namespace(ns))
-                });
+                let own = resolver.own_env(fi, fact);
+                // A policy or image repository reached from several environments' entry
+                // points serves each of them.
+                let located = |env| Located {
+                    file: fi,
+                    fact: xi,
+                    env,
+                };
+                let serving: Vec<Option<usize>> = if entries.decides(fi) {
+                    member[fi].iter().copied().map(Some).collect()
+                } else {
+                    vec![own]
+                };
                 match &fact.kind {
                     FactKind::Pin(_) if substituted.consumed.contains(&(fi, xi)) => {}
                     FactKind::Pin(_) if patch_files.contains(&fi) => deferred.push((fi, xi, own)),
                     FactKind::Pin(pin) => {
-                        resolver.push_effective(fi, xi, own, pin, &mut used, &mut pins);
+                        let out = (&mut pins, &mut replaced);
+                        resolver.push_effective(fi, xi, own, pin, &mut used, out);
                     }
-                    FactKind::TagPolicy(_) => policies.push(Located {
-                        file: fi,
-                        fact: xi,
-                        env: match &fact.environment {
-                            // A setting for a named environment belongs to it, or to none
-                            // when this run has no such environment.
-                            Some(name) => envs.for_name(name),
-                            None => own,
-                        },
-                    }),
-                    FactKind::ImageRepository(_) => image_repositories.push(Located {
-                        file: fi,
-                        fact: xi,
-                        env: own,
-                    }),
+                    // A setting for a named environment belongs to it, or to none when
+                    // this run has no such environment.
+                    FactKind::TagPolicy(_) if fact.environment.is_some() => {
+                        let named = fact.environment.as_deref().and_then(|n| envs.for_name(n));
+                        policies.push(located(named));
+                    }
+                    FactKind::TagPolicy(_) => policies.extend(serving.into_iter().map(located)),
+                    FactKind::ImageRepository(_) => {
+                        image_repositories.extend(serving.into_iter().map(located))
+                    }
                     FactKind::Kustomization(_)
                     | FactKind::ArtifactTemplate(_)
                     | FactKind::ImageUpdateAutomation(_)
@@ -236,6 +291,8 @@ impl Snapshot {
                     | FactKind::JsonPatch(_)
                     | FactKind::ConfigInclude(_)
                     | FactKind::FluxKustomization(_)
+                    | FactKind::Deploy(_)
+                    | FactKind::ArtifactCopies(_)
                     | FactKind::ConfigMapSource(_)
                     | FactKind::TemplatedPin(_) => {}
                 }
@@ -250,10 +307,12 @@ impl Snapshot {
                 continue;
             };
             if !consumed.contains(&(fi, pin.span.start)) {
-                resolver.push_effective(fi, xi, own, pin, &mut used, &mut pins);
+                let out = (&mut pins, &mut replaced);
+                resolver.push_effective(fi, xi, own, pin, &mut used, out);
             }
         }
         pins.sort_by_key(|p| (p.file, p.fact, p.env));
+        envs.by_entry = by_entry;
         let mut snap = Snapshot {
             by_path,
             files,
@@ -265,6 +324,9 @@ impl Snapshot {
             by_env_component: BTreeMap::new(),
             policies_by_name: HashMap::new(),
             unreadable_envs,
+            file_env,
+            entries,
+            replaced,
         };
         for (i, l) in snap.policies.iter().enumerate() {
             if let Some(p) = snap.policy(l) {
@@ -322,14 +384,14 @@ impl Snapshot {
         )
     }
 
+    /// The index of the file at `path`, if the snapshot holds it.
+    pub fn file_index(&self, path: &str) -> Option<usize> {
+        self.by_path.get(path).copied()
+    }
+
     /// The file at `path`, if the snapshot holds it.
     pub fn file(&self, path: &str) -> Option<&FileFacts> {
         self.by_path.get(path).map(|&i| &*self.files[i])
-    }
-
-    /// The index into `files` of the file at `path`.
-    pub fn file_index(&self, path: &str) -> Option<usize> {
-        self.by_path.get(path).copied()
     }
 
     pub fn path(&self, file: usize) -> &str {
@@ -436,6 +498,10 @@ enum Entry {
     /// As the file a Terragrunt unit reads (`include`, `read_terragrunt_config`); the
     /// "kustomization" is then that unit's file.
     Config,
+    /// As what an entry point deploys (its directory's kustomization or manifests, or with
+    /// an index, its Helm value file); the "kustomization" is the entry point's file and
+    /// the fact its `Deploy`.
+    Deploy(Option<usize>),
 }
 
 struct Resolver<'a> {
@@ -446,6 +512,7 @@ struct Resolver<'a> {
     patches: &'a Patches,
     /// (file, pin fact) → (object fact, field), for the pins a patch can rewrite.
     links: &'a HashMap<(usize, usize), (usize, Field)>,
+    entries: &'a Entries,
 }
 
 /// What has become of a base's pin on the way up to an environment.
@@ -480,6 +547,8 @@ struct Step {
     /// The overlay entry through which that environment was entered.
     via: Option<Related>,
     depth: usize,
+    /// For a replaced pin: the file whose override replaced it.
+    by: Option<usize>,
 }
 
 /// The environments a pin reached, each with the entry it came through and what became
@@ -494,9 +563,36 @@ struct Walk<'p> {
     visited: BTreeSet<usize>,
     explored: HashSet<(usize, Option<usize>, usize, usize)>,
     reach: Reach,
+    /// Environment → the file whose override replaced the pin there (first found).
+    replaced: BTreeMap<usize, usize>,
 }
 
 impl Resolver<'_> {
+    /// The environment a fact of `file` is in before walking up: none when entry points
+    /// decide the file's environment (the walk finds them), else its path's or namespace's.
+    fn own_env(&self, file: usize, fact: &Fact) -> Option<usize> {
+        if self.entries.decides(file) {
+            return None;
+        }
+        self.file_env[file].or_else(|| {
+            fact.namespace
+                .as_deref()
+                .and_then(|ns| self.envs.for_namespace(ns))
+        })
+    }
+
+    /// The environment of the file including through `inc`: an entry point's own, else
+    /// that file's (see [`Self::own_env`]).
+    fn include_env(&self, inc: &Include) -> Option<usize> {
+        if let Entry::Deploy(_) = inc.entry {
+            if let Some(&env) = self.entries.env_of.get(&(inc.kustomization, inc.fact)) {
+                return env;
+            }
+        }
+        let fact = &self.files[inc.kustomization].facts[inc.fact];
+        self.own_env(inc.kustomization, fact)
+    }
+
     /// Push the effective pins of pin fact `fact` of `file` (own environment `own`) and
     /// note the patch edits that rewrote it.
     fn push_effective(
@@ -506,9 +602,20 @@ impl Resolver<'_> {
         own: Option<usize>,
         pin: &Pin,
         used: &mut HashSet<usize>,
-        out: &mut Vec<EffectivePin>,
+        (out, replaced): (&mut Vec<EffectivePin>, &mut Vec<Replacement>),
     ) {
-        for (env, (via, state)) in self.effective_envs(file, fact, own, pin) {
+        let (reach, replacers) = self.effective_envs(file, fact, own, pin);
+        for (env, by) in replacers {
+            if !reach.contains_key(&env) {
+                replaced.push(Replacement {
+                    env,
+                    file,
+                    fact,
+                    by,
+                });
+            }
+        }
+        for (env, (via, state)) in reach {
             match state {
                 State::Replaced => {}
                 State::Base => out.push(EffectivePin {
@@ -550,11 +657,18 @@ impl Resolver<'_> {
     /// (`production` with `resources: [../staging]`) carries that overlay's pins into its
     /// own environment. A patch on the way rewrites the pin for the builds above; an
     /// `images[]` entry replaces it.
-    fn effective_envs(&self, file: usize, fact: usize, own: Option<usize>, pin: &Pin) -> Reach {
+    fn effective_envs(
+        &self,
+        file: usize,
+        fact: usize,
+        own: Option<usize>,
+        pin: &Pin,
+    ) -> (Reach, BTreeMap<usize, usize>) {
         if !self.includers.contains_key(&file) {
-            return own
+            let reach = own
                 .map(|e| BTreeMap::from([(e, (None, State::Base))]))
                 .unwrap_or_default();
+            return (reach, BTreeMap::new());
         }
         let link = self.links.get(&(file, fact)).and_then(|(object, field)| {
             match &self.files[file].facts.get(*object)?.kind {
@@ -568,6 +682,7 @@ impl Resolver<'_> {
             visited: BTreeSet::new(),
             explored: HashSet::new(),
             reach: BTreeMap::new(),
+            replaced: BTreeMap::new(),
         };
         let start = Step {
             node: file,
@@ -575,15 +690,20 @@ impl Resolver<'_> {
             state: State::Base,
             via: None,
             depth: 0,
+            by: None,
         };
         self.walk(start, &mut walk);
-        walk.reach
+        (walk.reach, walk.replaced)
     }
 
     /// Every environment `file` reaches: its own and those of all kustomizations above it,
     /// overrides aside (an unreadable file's pins are unknown, so none can be overridden).
     fn every_env(&self, file: usize) -> Vec<usize> {
-        let mut found: BTreeSet<usize> = self.file_env[file].into_iter().collect();
+        let mut found: BTreeSet<usize> = if self.entries.decides(file) {
+            BTreeSet::new()
+        } else {
+            self.file_env[file].into_iter().collect()
+        };
         let mut seen = HashSet::from([file]);
         let mut stack = vec![(file, 0)];
         while let Some((node, depth)) = stack.pop() {
@@ -595,22 +715,21 @@ impl Resolver<'_> {
                 if !seen.insert(k) {
                     continue;
                 }
-                let namespace = self.files[k].facts[inc.fact].namespace.as_deref();
-                let env = self.file_env[k]
-                    .or_else(|| namespace.and_then(|ns| self.envs.for_namespace(ns)));
-                found.extend(env);
+                found.extend(self.include_env(inc));
                 stack.push((k, depth + 1));
             }
         }
         found.into_iter().collect()
     }
 
-    fn deliver(step: &Step, reach: &mut Reach) {
+    fn deliver(step: &Step, w: &mut Walk) {
         if let Some(e) = step.env {
             if !matches!(step.state, State::Replaced) {
-                reach
+                w.reach
                     .entry(e)
                     .or_insert_with(|| (step.via.clone(), step.state.clone()));
+            } else if let Some(by) = step.by {
+                w.replaced.entry(e).or_insert(by);
             }
         }
     }
@@ -651,31 +770,47 @@ impl Resolver<'_> {
         }
         let ups = self.includers.get(&step.node).filter(|u| !u.is_empty());
         let Some(ups) = ups.filter(|_| step.depth < MAX_OVERLAY_DEPTH) else {
-            Self::deliver(&step, &mut w.reach);
+            Self::deliver(&step, w);
             return;
         };
+        // A cycle (a Flux cluster directory that deploys its own `flux-system`) ends where
+        // it closes: the environment entered so far is where the pin runs.
         if !w.visited.insert(step.node) {
+            Self::deliver(&step, w);
             return;
         }
         for inc in ups {
             let kfile = &self.files[inc.kustomization];
             let kfact = &kfile.facts[inc.fact];
-            let k_env = self.file_env[inc.kustomization].or_else(|| {
-                kfact
-                    .namespace
-                    .as_deref()
-                    .and_then(|ns| self.envs.for_namespace(ns))
-            });
+            let k_env = self.include_env(inc);
             // A kustomization's patches and images apply to what it includes as resources,
             // not to its own patch files; a Terragrunt unit's own source or input replaces
             // what it includes.
             let state = match inc.entry {
                 Entry::Resource(_) => self.override_at(inc.kustomization, &step.state, w),
                 Entry::Patch(_) => step.state.clone(),
+                // An Application's `kustomize.images` replaces the image (it is a pin of
+                // its own, in the Application's environment).
+                Entry::Deploy(_) => match (&kfact.kind, &step.state) {
+                    (FactKind::Deploy(d), State::Base | State::Patched(..))
+                        if w.pin.kind.is_image()
+                            && d.images.iter().any(|n| {
+                                *n == w.pin.component || Some(n) == w.pin.overrides.as_ref()
+                            }) =>
+                    {
+                        State::Replaced
+                    }
+                    (_, state) => state.clone(),
+                },
                 Entry::Config => match &step.state {
                     State::Base if terragrunt_overrides(kfile, w.pin) => State::Replaced,
                     other => other.clone(),
                 },
+            };
+            let by = if matches!(state, State::Replaced) && !matches!(step.state, State::Replaced) {
+                Some(inc.kustomization)
+            } else {
+                step.by
             };
             let entry = match &kfact.kind {
                 FactKind::Kustomization(kust) => match inc.entry {
@@ -694,8 +829,9 @@ impl Resolver<'_> {
                         ),
                         revision: None,
                     }),
-                    Entry::Config => None,
+                    Entry::Config | Entry::Deploy(_) => None,
                 },
+                FactKind::Deploy(d) => Some(deploy_related(&kfile.path, d, inc.entry)),
                 FactKind::ConfigInclude(c) => Some(Related {
                     path: kfile.path.clone(),
                     span: c.span.clone(),
@@ -708,13 +844,14 @@ impl Resolver<'_> {
                 // Another environment's overlay builds on this one: the build below is
                 // delivered as it stands, and the walk goes on in the new environment.
                 (Some(e), Some(k)) if e != k => {
-                    Self::deliver(&step, &mut w.reach);
+                    Self::deliver(&step, w);
                     Step {
                         node: inc.kustomization,
                         env: Some(k),
                         state,
                         via: entry,
                         depth: step.depth + 1,
+                        by,
                     }
                 }
                 (None, Some(k)) => Step {
@@ -723,6 +860,7 @@ impl Resolver<'_> {
                     state,
                     via: entry,
                     depth: step.depth + 1,
+                    by,
                 },
                 _ => Step {
                     node: inc.kustomization,
@@ -730,11 +868,34 @@ impl Resolver<'_> {
                     state,
                     via: step.via.clone(),
                     depth: step.depth + 1,
+                    by,
                 },
             };
             self.walk(next, w);
         }
         w.visited.remove(&step.node);
+    }
+}
+
+/// The related location of what entry point `d` (in file `path`) deploys through `entry`.
+fn deploy_related(path: &str, d: &DeployEntry, entry: Entry) -> Related {
+    let tool = match d.tool {
+        DeployTool::Flux => "Flux Kustomization",
+        DeployTool::Argo => "Argo CD Application",
+    };
+    match entry {
+        Entry::Deploy(Some(i)) if i < d.value_files.len() => Related {
+            path: path.to_owned(),
+            span: d.value_files[i].1.clone(),
+            message: format!("a values file of {tool} `{}` here", d.name),
+            revision: None,
+        },
+        _ => Related {
+            path: path.to_owned(),
+            span: d.span.clone(),
+            message: format!("deployed by {tool} `{}` here", d.name),
+            revision: None,
+        },
     }
 }
 

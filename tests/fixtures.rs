@@ -141,6 +141,82 @@ fn flux_substitute_status_and_related() {
 }
 
 #[test]
+fn flux_monorepo() {
+    assert_fixture("flux-monorepo", FLUX_MONOREPO);
+}
+
+/// What a shared file's finding says: the environment, and the Flux Kustomization whose
+/// `spec.path` reached it; fixing the value clears the finding in both clusters.
+#[test]
+fn flux_monorepo_names_each_entry_point_and_clears_when_fixed() {
+    let dir = TempDir::new("flux-monorepo");
+    copy_tree(&fixture("flux-monorepo"), dir.path());
+    let run = || {
+        engine::check(&Options {
+            start: dir.path().to_path_buf(),
+            ..Options::default()
+        })
+        .unwrap_or_else(|e| panic!("check failed: {e}"))
+    };
+    let outcome = run();
+    let seen: Vec<String> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let r = &f.related[0];
+            format!(
+                "{} {}:{}:{} <- {}:{} {}",
+                f.environment.as_deref().unwrap_or("-"),
+                f.path,
+                f.span.line,
+                f.span.column,
+                r.path,
+                r.span.line,
+                r.message
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "production infrastructure/controllers/cert-manager.yaml:21:17 <- clusters/production/infrastructure.yaml:12 deployed by Flux Kustomization `infra-controllers` here",
+            "staging infrastructure/controllers/cert-manager.yaml:21:17 <- clusters/staging/infrastructure.yaml:12 deployed by Flux Kustomization `infra-controllers` here",
+            "production infrastructure/monitoring/kube-prometheus-stack.yaml:20:14 <- clusters/production/infrastructure.yaml:28 deployed by Flux Kustomization `infra-monitoring` here",
+        ]
+    );
+    let path = "infrastructure/controllers/cert-manager.yaml";
+    let text = std::fs::read_to_string(dir.path().join(path)).expect("read");
+    dir.write(path, text.replace("\">=1.0.0\"", "\"1.16.1\"").as_bytes());
+    let rest: Vec<String> = run().findings.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(
+        rest,
+        ["infrastructure/monitoring/kube-prometheus-stack.yaml"]
+    );
+}
+
+#[test]
+fn argo_app_of_apps() {
+    assert_fixture("argo-app-of-apps", ARGO_APP_OF_APPS);
+}
+
+/// An Application decides the environment of a directory whose name says nothing, and
+/// fixing the value that wins clears the finding.
+#[test]
+fn argo_app_of_apps_fixing_the_winning_value_clears_it() {
+    let dir = TempDir::new("argo-app-of-apps");
+    copy_tree(&fixture("argo-app-of-apps"), dir.path());
+    let path = "checkout/release/kustomization.yaml";
+    let text = std::fs::read_to_string(dir.path().join(path)).expect("read");
+    let fixed = format!("{text}  - name: ghcr.io/acme/checkout-worker\n    newTag: 1.5.0\n");
+    dir.write(path, fixed.as_bytes());
+    let path = "apps/guestbook-prod.yaml";
+    let text = std::fs::read_to_string(dir.path().join(path)).expect("read");
+    dir.write(path, text.replace(":latest", ":2.0.0").as_bytes());
+    let found = findings(dir.path());
+    assert_eq!(found, ["PL001 error charts/frontend/values-eu.yaml:4:8"]);
+}
+
+#[test]
 fn broken_inputs() {
     assert_fixture("broken", BROKEN);
 }
@@ -176,6 +252,18 @@ const ARGO_KARGO: &[&str] = &[
     "PL001 warning argocd/apps/guestbook-dev.yaml:22:23",
     "PL003 error argocd/apps/guestbook-prod.yaml:9:60",
     "PL001 error argocd/apps/guestbook-prod.yaml:20:23",
+];
+
+const FLUX_MONOREPO: &[&str] = &[
+    "PL001 error infrastructure/controllers/cert-manager.yaml:21:17",
+    "PL001 warning infrastructure/controllers/cert-manager.yaml:21:17",
+    "PL001 error infrastructure/monitoring/kube-prometheus-stack.yaml:20:14",
+];
+
+const ARGO_APP_OF_APPS: &[&str] = &[
+    "PL001 error apps/guestbook-prod.yaml:16:34",
+    "PL001 error charts/frontend/values-eu.yaml:4:8",
+    "PL001 error checkout/base/deployment.yaml:12:47",
 ];
 
 const FLUX_SUBSTITUTE: &[&str] = &["PL001 error clusters/live/versions.env:1:13"];
@@ -271,7 +359,7 @@ fn a_subdirectory_restricts_what_is_reported_not_what_is_read() {
         assert_eq!(
             found,
             [
-                r#""PL001" "apps/production/redis-values.yaml":9:17 "apps/base/redis/release.yaml":11 "apps/production/kustomization.yaml":5"#
+                r#""PL001" "apps/production/redis-values.yaml":9:17 "apps/base/redis/release.yaml":11 "clusters/production/apps.yaml":12"#
             ],
             "git: {git_repo}"
         );

@@ -108,6 +108,11 @@ fn fact_spans(fact: &Fact) -> Vec<(&'static str, &Span)> {
             }
         }
         FactKind::Object(o) => out.extend(o.values.iter().map(|v| ("object value", &v.span))),
+        FactKind::ArtifactCopies(_) => {}
+        FactKind::Deploy(d) => {
+            out.push(("deploy path", &d.span));
+            out.extend(d.value_files.iter().map(|(_, s)| ("deploy values file", s)));
+        }
         FactKind::JsonPatch(j) => out.extend(j.ops.iter().map(|v| ("json patch op", &v.span))),
         FactKind::ArtifactTemplate(t) => out.push(("artifact template", &t.span)),
         FactKind::ConfigInclude(c) => out.push(("config include", &c.span)),

@@ -728,3 +728,55 @@ fn sha_tags_with_a_version_pattern_that_keeps_the_commit() {
         "production pins ghcr.io/acme/shop to v0.0.3-75c41cc, which staging has not run (staging runs v0.0.3-fa61a17)"
     );
 }
+
+/// Argo CD Applications decide the environments of `checkout/candidate` (staging) and
+/// `checkout/release` (prod); a prod bump staging never ran is PL006 at the release
+/// overlay's tags, and a bump staging ran first is clean.
+#[test]
+fn argo_diff_judges_directories_the_applications_place() {
+    let s = build("argo-promotion", None);
+    let diff = |base: &str, head: &str| {
+        let (base, head) = (s.commit_of(base).to_string(), s.commit_of(head).to_string());
+        modes::diff(&s.options(), Some(&base), Some(&head), false)
+            .unwrap_or_else(|e| panic!("diff: {e}"))
+    };
+    let out = diff("01-initial", "02-staging-1.6.0");
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    let out = diff("02-staging-1.6.0", "03-prod-1.6.0");
+    assert_eq!(describe(&s, &out.findings), Vec::<String>::new());
+    let out = diff("03-prod-1.6.0", "04-prod-1.7.0-before-staging");
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["- PL006 error checkout/release/kustomization.yaml:7:13"]
+    );
+    // A rollback to a version staging ran before (staging has moved on since): the
+    // history knows `checkout/candidate` is staging's because its Application says so.
+    let out = diff("05-staging-1.8.0", "06-prod-rollback-1.6.0");
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["- PL005 note checkout/release/kustomization.yaml:7:13"]
+    );
+}
+
+/// A file both clusters' Flux Kustomizations deploy moves staging and production in one
+/// change: production (protected) gets a version staging did not run first.
+#[test]
+fn flux_diff_of_a_shared_file_promotes_production_with_staging() {
+    let s = build("flux-shared-promotion", None);
+    let (base, head) = (
+        s.commit_of("01-initial").to_string(),
+        s.commit_of("02-shared-chart-bump").to_string(),
+    );
+    let out = modes::diff(&s.options(), Some(&base), Some(&head), false)
+        .unwrap_or_else(|e| panic!("diff: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["- PL006 error infrastructure/controllers/ingress-nginx.yaml:21:17"]
+    );
+    let envs: Vec<&str> = out
+        .findings
+        .iter()
+        .filter_map(|f| f.environment.as_deref())
+        .collect();
+    assert_eq!(envs, ["production"]);
+}

@@ -113,6 +113,9 @@ pub struct Environments {
     pub inferred: bool,
     /// `components[].version_pattern`s (see [`crate::version::Versions`]).
     pub versions: crate::version::Versions,
+    /// Files whose environments entry points decide (path → environments), set by the
+    /// snapshot that found them: the history records their past pins there too.
+    pub by_entry: std::sync::Arc<HashMap<String, Vec<usize>>>,
 }
 
 impl Environments {
@@ -218,6 +221,7 @@ impl Environments {
             envs,
             inferred: false,
             versions: crate::version::Versions::from_config(config),
+            by_entry: Default::default(),
         })
     }
 
@@ -311,6 +315,7 @@ impl Environments {
             envs,
             inferred: true,
             versions: Default::default(),
+            by_entry: Default::default(),
         }
     }
 
@@ -386,6 +391,19 @@ impl Environments {
 
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.envs.iter().position(|e| e.name == name)
+    }
+
+    /// The environments a file's pins are recorded in by the history: those of the entry
+    /// points reaching it (as the tree the environments came from has them), else its path's
+    /// or namespace's.
+    pub fn for_history(&self, path: &str, namespace: Option<&str>) -> Vec<usize> {
+        if let Some(envs) = self.by_entry.get(path) {
+            return envs.clone();
+        }
+        self.for_path(path)
+            .or_else(|| namespace.and_then(|ns| self.for_namespace(ns)))
+            .into_iter()
+            .collect()
     }
 
     /// The environment a file belongs to by its path.

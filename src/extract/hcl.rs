@@ -182,6 +182,8 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         FactKind::TemplatedPin(t) => Some(&t.pin.span),
         FactKind::Kustomization(_)
         | FactKind::FluxKustomization(_)
+        | FactKind::Deploy(_)
+        | FactKind::ArtifactCopies(_)
         | FactKind::ConfigMapSource(_)
         | FactKind::RenovateConfig(_)
         | FactKind::Object(_)

@@ -95,14 +95,14 @@ pub fn may_hold_facts(format: Format, text: &str) -> bool {
             // and Flux ImageUpdateAutomations have no image or version key of their own;
             // nor have a HelmRelease without chart version (a pin, and the base a patch
             // sets), a Kustomize component with only patches, or a JSON patch of a ref;
-            // nor the Flux Kustomizations and ConfigMaps that fill in `${VAR}` versions, nor
-            // a Flux source without `ref` (it follows the default branch or `latest`).
+            // nor the Flux Kustomizations and ConfigMaps that fill in `${VAR}` versions;
+            // nor a Git or OCI source without `ref` (no version: a pin too).
             let Some(re) = set(
                 &YAML,
                 "image|version|Version|ref:|Tag|tag:|digest:|resources:|bases:|components:\
                  |argoproj\\.io|kargo\\.akuity\\.io|ImageUpdateAutomation\
                  |HelmRelease|patches|/spec/|postBuild|configMapGenerator|ConfigMap\
-                 |GitRepository|OCIRepository",
+                 |kustomize\\.toolkit\\.fluxcd\\.io|ArtifactGenerator|GitRepository|OCIRepository",
             ) else {
                 return true;
             };

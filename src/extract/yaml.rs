@@ -9,7 +9,7 @@ mod gitops;
 mod kustomize;
 mod objects;
 mod tree;
-mod values;
+pub(crate) mod values;
 
 use crate::model::{Fact, LineIndex};
 
@@ -484,11 +484,13 @@ just a scalar
             .map(|f| {
                 matches!(
                     f.kind,
-                    FactKind::ConfigMapSource(_) | FactKind::FluxKustomization(_)
+                    FactKind::ConfigMapSource(_)
+                        | FactKind::FluxKustomization(_)
+                        | FactKind::Deploy(_)
                 )
             })
             .collect();
-        assert_eq!(kinds, [true, true]);
+        assert_eq!(kinds, [true, true, true]);
         // kustomize reads only files named kustomization.yaml/.yml/Kustomization.
         let kustomize = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - {name: a, newTag: v1}\n";
         assert!(run("examples/overlay.yaml", kustomize).is_empty());

@@ -2,6 +2,7 @@
 //! the exit code.
 
 pub mod baseline;
+pub mod explain;
 pub mod github;
 pub mod gitlab;
 pub mod human;

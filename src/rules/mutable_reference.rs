@@ -18,7 +18,12 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
         };
         let env = &snap.envs.get(p.env).name;
         let mut message = format!("{env} pins {} {why}", pin.component);
-        if p.via.is_some() && p.patched.is_none() {
+        // Reached through an overlay: say so. An entry point's deployment (a Flux
+        // Kustomization, an Argo CD Application) is named by the related location.
+        let overlay = p.via.as_ref().is_some_and(|v| {
+            !v.message.starts_with("deployed by ") && !v.message.starts_with("a values file of ")
+        });
+        if overlay && p.patched.is_none() {
             message.push_str(" (from a base no overlay of this environment overrides)");
         }
         let mut f = Finding::on_pin(snap, ID, p, message);

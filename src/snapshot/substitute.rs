@@ -44,7 +44,7 @@ pub(super) struct Substituted {
 pub(super) fn resolve(
     files: &[Arc<FileFacts>],
     by_path: &HashMap<String, usize>,
-    file_env: &[Option<usize>],
+    file_env: &[Vec<usize>],
     envs: &Environments,
     includers: &HashMap<usize, Vec<Include>>,
 ) -> Substituted {
@@ -58,13 +58,17 @@ pub(super) fn resolve(
     for (fi, f) in files.iter().enumerate() {
         for (xi, fact) in f.facts.iter().enumerate() {
             match &fact.kind {
+                // A Flux Kustomization in a shared file substitutes in every environment
+                // whose entry points reach it.
                 FactKind::FluxKustomization(k) => {
-                    let env = file_env[fi].or_else(|| {
-                        fact.namespace
-                            .as_deref()
-                            .and_then(|ns| envs.for_namespace(ns))
-                    });
-                    if let Some(env) = env {
+                    let own = fact
+                        .namespace
+                        .as_deref()
+                        .and_then(|ns| envs.for_namespace(ns));
+                    if file_env[fi].is_empty() {
+                        fluxes.extend(own.map(|env| (fi, xi, k, env)));
+                    }
+                    for &env in &file_env[fi] {
                         fluxes.push((fi, xi, k, env));
                     }
                 }
@@ -154,7 +158,7 @@ fn lookup<'a>(
     env: usize,
     files: &'a [Arc<FileFacts>],
     by_path: &HashMap<String, usize>,
-    file_env: &[Option<usize>],
+    file_env: &[Vec<usize>],
     generators: &[(usize, usize, &'a ConfigMapSource)],
 ) -> Option<Value<'a>> {
     if let Some((_, v, span)) = flux.substitute.iter().find(|(k, _, _)| *k == t.var) {
@@ -178,7 +182,7 @@ fn config_map<'a>(
     name: &str,
     kf: usize,
     env: usize,
-    file_env: &[Option<usize>],
+    file_env: &[Vec<usize>],
     generators: &[(usize, usize, &'a ConfigMapSource)],
     files: &[Arc<FileFacts>],
 ) -> Option<(usize, usize, &'a ConfigMapSource)> {
@@ -192,7 +196,7 @@ fn config_map<'a>(
     generators
         .iter()
         .filter(|(_, _, c)| c.name == name)
-        .max_by_key(|(g, _, _)| (file_env[*g] == Some(env), shared(*g), usize::MAX - g))
+        .max_by_key(|(g, _, _)| (file_env[*g].contains(&env), shared(*g), usize::MAX - g))
         .copied()
 }
 

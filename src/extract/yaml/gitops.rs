@@ -4,8 +4,8 @@
 use super::objects::{Cx, DocCx};
 use super::tree::Node;
 use crate::model::{
-    is_version_range, split_image, Fact, FactKind, ImageUpdateAutomation, KargoStage, Pin, PinKind,
-    PolicyOrder, PolicySource, RefKind, Reference, Span, TagPolicy,
+    is_version_range, split_image, DeployEntry, DeployTool, Fact, FactKind, ImageUpdateAutomation,
+    KargoStage, Pin, PinKind, PolicyOrder, PolicySource, RefKind, Reference, Span, TagPolicy,
 };
 
 /// Prefix of Argo CD Image Updater annotations.
@@ -104,6 +104,240 @@ impl DocCx<'_, '_> {
         }
         if let Some(annotations) = meta.and_then(|m| m.get("annotations")) {
             self.image_updater(name, annotations);
+        }
+    }
+
+    /// The entry points of an Application (or of one element of an ApplicationSet, whose
+    /// values `vars` fill the template in): each source with a `path` and no chart deploys
+    /// that directory of the repository, with its Helm `valueFiles`. A value still templated
+    /// after filling is unknown, so no entry point.
+    pub(super) fn argo_deploys(
+        &mut self,
+        name: &str,
+        spec: Option<&Node>,
+        vars: &[(String, String)],
+    ) {
+        let Some(spec) = spec else {
+            return;
+        };
+        let fill = |v: &str| -> Option<String> {
+            let mut out = v.trim().to_owned();
+            for (k, x) in vars {
+                for pattern in [
+                    format!("{{{{{k}}}}}"),
+                    format!("{{{{ {k} }}}}"),
+                    format!("{{{{.{k}}}}}"),
+                    format!("{{{{ .{k} }}}}"),
+                ] {
+                    out = out.replace(&pattern, x);
+                }
+            }
+            (!templated(&out)).then_some(out)
+        };
+        let Some(name) = fill(name) else {
+            return;
+        };
+        let mut env_words = vec![name.clone()];
+        for key in [
+            &["project"][..],
+            &["destination", "namespace"],
+            &["destination", "name"],
+        ] {
+            env_words.extend(spec.str_at(key).and_then(fill).filter(|w| !w.is_empty()));
+        }
+        let sources = spec
+            .get("source")
+            .into_iter()
+            .chain(spec.get("sources").map(Node::seq).unwrap_or(&[]).iter());
+        for source in sources {
+            if source.get("chart").is_some() {
+                continue;
+            }
+            let Some(node) = source.get("path") else {
+                continue;
+            };
+            let Some(path) = node.str().and_then(fill) else {
+                continue;
+            };
+            let path = path.trim_start_matches("./").trim_matches('/');
+            let path = if path == "." { "" } else { path };
+            let value_files = source
+                .path(&["helm", "valueFiles"])
+                .map(Node::seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|f| {
+                    let v = fill(f.str()?)?;
+                    Some((v, self.cx.span(f.value_range(self.cx.text))))
+                })
+                .collect();
+            let recurse = source.str_at(&["directory", "recurse"]) == Some("true");
+            let images = if vars.is_empty() {
+                let mut images = self.argo_kustomize_images(source, &name);
+                images.extend(self.argo_helm_parameters(source, &name));
+                images
+            } else {
+                Vec::new()
+            };
+            let span = self.cx.span(node.value_range(self.cx.text));
+            self.push(FactKind::Deploy(DeployEntry {
+                tool: DeployTool::Argo,
+                name: name.clone(),
+                path: path.to_owned(),
+                span,
+                recurse,
+                value_files,
+                env_words: env_words.clone(),
+                images,
+                artifact: None,
+            }));
+        }
+    }
+
+    /// An Application's `kustomize.images` (`[name=]image[:tag][@digest]`): pins of the
+    /// Application's environment that replace the named image of what it deploys. Returns
+    /// the names replaced.
+    fn argo_kustomize_images(&mut self, source: &Node, app: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for entry in source
+            .path(&["kustomize", "images"])
+            .map(Node::seq)
+            .unwrap_or(&[])
+        {
+            let Some(raw) = entry.str() else {
+                continue;
+            };
+            let (name, image) = match raw.split_once('=') {
+                Some((n, i)) => (n.trim(), i.trim()),
+                None => ("", raw.trim()),
+            };
+            let (repository, tag, digest) = split_image(image);
+            if repository.is_empty() || templated(raw) || (tag.is_none() && digest.is_none()) {
+                continue;
+            }
+            let name = if name.is_empty() { repository } else { name };
+            let text = self.cx.text;
+            let at = raw.len() - image.len();
+            let range = match tag {
+                Some(t) => entry.range_of(text, at + repository.len() + 1, t),
+                None => entry.value_range(text),
+            };
+            let pin = Pin {
+                kind: PinKind::KustomizeImage,
+                component: repository.to_owned(),
+                reference: Reference::image(tag, digest),
+                span: self.cx.span(range),
+                overrides: Some(name.to_owned()),
+                policy_ref: None,
+                context: format!("Application {app} kustomize.images"),
+            };
+            self.push_pin(pin);
+            names.push(name.to_owned());
+        }
+        names
+    }
+
+    /// An Application's Helm `parameters` that set an image: `<prefix>tag` beside
+    /// `<prefix>repository` (`image.tag` and `image.repository`, `api.image.tag`, …). The
+    /// tag is a pin of the Application's environment that replaces what the deployed
+    /// values set for that repository. Returns the repositories replaced.
+    fn argo_helm_parameters(&mut self, source: &Node, app: &str) -> Vec<String> {
+        let params = source
+            .path(&["helm", "parameters"])
+            .map(Node::seq)
+            .unwrap_or(&[]);
+        let value_of = |name: &str| {
+            params.iter().find_map(|p| {
+                (p.str_at(&["name"]) == Some(name))
+                    .then(|| p.get("value"))
+                    .flatten()
+            })
+        };
+        let mut names = Vec::new();
+        for param in params {
+            let Some(prefix) = param.str_at(&["name"]).and_then(|n| n.strip_suffix("tag")) else {
+                continue;
+            };
+            if !(prefix.is_empty() || prefix.ends_with('.')) {
+                continue;
+            }
+            let repository = value_of(&format!("{prefix}repository")).and_then(Node::str);
+            let (Some(repository), Some(tag_node)) = (repository, param.get("value")) else {
+                continue;
+            };
+            let Some(tag) = tag_node.str().map(str::trim).filter(|t| !t.is_empty()) else {
+                continue;
+            };
+            if templated(tag) || templated(repository) || repository.trim().is_empty() {
+                continue;
+            }
+            let pin = Pin {
+                kind: PinKind::KustomizeImage,
+                component: repository.trim().to_owned(),
+                reference: Reference::image(Some(tag), None),
+                span: self.cx.span(tag_node.value_range(self.cx.text)),
+                overrides: Some(repository.trim().to_owned()),
+                policy_ref: None,
+                context: format!("Application {app} helm.parameters {prefix}tag"),
+            };
+            self.push_pin(pin);
+            names.push(repository.trim().to_owned());
+        }
+        names
+    }
+
+    /// An ApplicationSet's entry points: its template once per element of a `list`
+    /// generator, and once per literal `git` `directories` path (`{{path}}`,
+    /// `{{path.basename}}`); other generators make values we cannot see.
+    pub(super) fn argo_set_deploys(&mut self, doc: &Node) {
+        let Some(template) = doc.path(&["spec", "template"]) else {
+            return;
+        };
+        let name = template.str_at(&["metadata", "name"]).unwrap_or("");
+        let spec = template.get("spec");
+        let generators = doc
+            .path(&["spec", "generators"])
+            .map(Node::seq)
+            .unwrap_or(&[]);
+        let mut sets: Vec<Vec<(String, String)>> = Vec::new();
+        for generator in generators {
+            for element in generator
+                .path(&["list", "elements"])
+                .map(Node::seq)
+                .unwrap_or(&[])
+            {
+                let vars = element
+                    .entries()
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.str()?.to_owned(), v.str()?.to_owned())))
+                    .collect();
+                sets.push(vars);
+            }
+            let dirs = generator
+                .path(&["git", "directories"])
+                .map(Node::seq)
+                .unwrap_or(&[]);
+            for dir in dirs {
+                let Some(path) = dir.str_at(&["path"]) else {
+                    continue;
+                };
+                if dir.str_at(&["exclude"]) == Some("true") || path.contains(['*', '?', '[']) {
+                    continue;
+                }
+                let base = path.rsplit('/').next().unwrap_or(path).to_owned();
+                sets.push(vec![
+                    ("path.basename".to_owned(), base.clone()),
+                    ("path.path".to_owned(), path.to_owned()),
+                    (
+                        "path.basenameNormalized".to_owned(),
+                        base.replace(['_', '.'], "-"),
+                    ),
+                    ("path".to_owned(), path.to_owned()),
+                ]);
+            }
+        }
+        for vars in sets {
+            self.argo_deploys(name, spec, &vars);
         }
     }
 
@@ -356,9 +590,15 @@ spec:
     namespace: production
 "#;
         let facts = run("argocd/backend.yaml", text);
-        assert_eq!(facts.len(), 1);
+        // The pin, and the entry point deploying the overlay.
+        assert_eq!(facts.len(), 2);
         // The destination namespace, not Argo CD's own, is the environment signal.
         assert_eq!(facts[0].namespace.as_deref(), Some("production"));
+        let FactKind::Deploy(d) = &facts[1].kind else {
+            panic!("{facts:?}")
+        };
+        assert_eq!(d.path, "apps/backend/overlays/prod");
+        assert_eq!(d.env_words, ["backend-prod", "default", "production"]);
         let p = pins(&facts)[0];
         assert_eq!(p.kind, PinKind::GitRef);
         assert_eq!(

@@ -4,9 +4,9 @@
 use super::kustomize::{self, Locator};
 use super::tree::{Node, Val};
 use crate::model::{
-    parse_substitution, split_image, ConfigMapSource, Fact, FactKind, Field, FluxKustomization,
-    ImageRepository, Kustomization, LineIndex, Pin, PinKind, PolicyOrder, PolicySource, RefKind,
-    Reference, Span, TagPolicy, TemplatedPin,
+    parse_substitution, split_image, ArtifactCopies, ConfigMapSource, DeployEntry, DeployTool,
+    Fact, FactKind, Field, FluxKustomization, ImageRepository, Kustomization, LineIndex, Pin,
+    PinKind, PolicyOrder, PolicySource, RefKind, Reference, Span, TagPolicy, TemplatedPin,
 };
 use std::ops::Range;
 
@@ -105,7 +105,8 @@ impl Cx<'_> {
             ("source.toolkit.fluxcd.io", "OCIRepository") => d.oci_repository(doc, name, kind_node),
             ("source.toolkit.fluxcd.io", "GitRepository") => d.git_repository(doc, name),
             ("helm.toolkit.fluxcd.io", "HelmRelease") => d.helm_release(doc, name),
-            ("kustomize.toolkit.fluxcd.io", "Kustomization") => d.flux_kustomization(doc),
+            ("kustomize.toolkit.fluxcd.io", "Kustomization") => d.flux_kustomization(doc, name),
+            ("source.extensions.fluxcd.io", "ArtifactGenerator") => d.artifact_generator(doc),
             ("", "ConfigMap") => d.config_map(doc, name),
             // kustomize's own apiVersion, or none at all (`v1` would be some other object).
             ("kustomize.config.k8s.io" | "", "Kustomization" | "Component")
@@ -117,7 +118,8 @@ impl Cx<'_> {
                 d.image_update_automation(doc, name, kind_node)
             }
             ("argoproj.io", "Application") => {
-                d.argo_application(name, doc.get("metadata"), doc.get("spec"), "Application")
+                d.argo_application(name, doc.get("metadata"), doc.get("spec"), "Application");
+                d.argo_deploys(name, doc.get("spec"), &[]);
             }
             ("argoproj.io", "ApplicationSet") => {
                 let template = doc.path(&["spec", "template"]);
@@ -126,7 +128,8 @@ impl Cx<'_> {
                     template.and_then(|t| t.get("metadata")),
                     template.and_then(|t| t.get("spec")),
                     "ApplicationSet",
-                )
+                );
+                d.argo_set_deploys(doc);
             }
             ("kargo.akuity.io", "Stage") => d.cx.kargo_stage(doc),
             ("fluxcd.controlplane.io", "ResourceSet") => {
@@ -367,13 +370,38 @@ impl DocCx<'_, '_> {
     }
 
     /// A Flux Kustomization: the directory it builds and its `postBuild` variables.
-    fn flux_kustomization(&mut self, doc: &Node) {
+    fn flux_kustomization(&mut self, doc: &Node, name: &str) {
         let Some(spec) = doc.get("spec") else {
             return;
         };
         let path = spec.str_at(&["path"]).unwrap_or("");
         let path = path.trim_start_matches("./").trim_matches('/');
         let path = if path == "." { "" } else { path };
+        // An entry point only when it builds this repository's files: a GitRepository source
+        // (an OCI artifact or a bucket holds files we cannot see), and a path written out.
+        let source_kind = spec
+            .str_at(&["sourceRef", "kind"])
+            .unwrap_or("GitRepository");
+        // An ExternalArtifact an ArtifactGenerator builds from this repository is read
+        // through its copy rules.
+        let artifact = (source_kind == "ExternalArtifact")
+            .then(|| spec.str_at(&["sourceRef", "name"]).map(str::to_owned))
+            .flatten();
+        let ours = source_kind == "GitRepository" || artifact.is_some();
+        if let Some(node) = spec.get("path").filter(|_| ours) {
+            let span = self.cx.span(node.value_range(self.cx.text));
+            self.push(FactKind::Deploy(DeployEntry {
+                tool: DeployTool::Flux,
+                name: name.to_owned(),
+                path: path.to_owned(),
+                span,
+                recurse: true,
+                value_files: Vec::new(),
+                env_words: Vec::new(),
+                images: Vec::new(),
+                artifact,
+            }));
+        }
         let post = spec.get("postBuild");
         let mut substitute = Vec::new();
         if let Some(Val::Map(entries)) = post.and_then(|p| p.get("substitute")).map(|n| &n.val) {
@@ -397,6 +425,41 @@ impl DocCx<'_, '_> {
             substitute,
             substitute_from,
         }));
+    }
+
+    /// A Flux ArtifactGenerator: each artifact's `copy` rules from a source directory
+    /// (`@alias/dir/**`) to a directory of the artifact (`@artifact/sub/`). Rules naming
+    /// single files or patterns inside a directory are not directory copies: skipped.
+    fn artifact_generator(&mut self, doc: &Node) {
+        let artifacts = doc
+            .path(&["spec", "artifacts"])
+            .map(Node::seq)
+            .unwrap_or(&[]);
+        for artifact in artifacts {
+            let Some(name) = artifact.str_at(&["name"]) else {
+                continue;
+            };
+            let copies = artifact
+                .get("copy")
+                .map(Node::seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|c| {
+                    let from = c.str_at(&["from"])?.strip_prefix('@')?;
+                    let (_, from) = from.split_once('/')?;
+                    let from = from
+                        .strip_suffix("/**")
+                        .or_else(|| from.strip_suffix("/*"))?;
+                    let to = c.str_at(&["to"])?.strip_prefix("@artifact")?;
+                    let clean = |s: &str| s.trim_matches('/').to_owned();
+                    (!from.contains('*')).then(|| (clean(from), clean(to)))
+                })
+                .collect();
+            self.push(FactKind::ArtifactCopies(ArtifactCopies {
+                name: name.to_owned(),
+                copies,
+            }));
+        }
     }
 
     /// A ConfigMap written out: its `data` entries are values a Flux `substituteFrom` may

@@ -155,6 +155,8 @@ const KINDS: &[&str] = &[
     "Stage",
     // Its `data` may be what a Flux `substituteFrom` reads.
     "ConfigMap",
+    // Its copy rules say which directories a Flux `ExternalArtifact` holds.
+    "ArtifactGenerator",
 ];
 
 /// Why a file could not be parsed, with the byte offset it points at.
