@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real `pre-commit try-repo` of this repository's `promolint` hook in a fixture repository
-# shaped like Samakia Fabric (Packer golden image → Terraform pin per environment):
+# shaped like Kestrel Fabric (Packer golden image → Terraform pin per environment):
 #
 #   1. a staged `lxc_rootfs_version = "latest"` in prod must be refused, naming PL001;
 #   2. a staged clean promotion (prod v5 → v6, which dev already runs) must pass.
@@ -43,7 +43,7 @@ export PRE_COMMIT_COLOR=never
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/promolint-try-repo.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-fixture="$work/samakia-fabric"
+fixture="$work/kestrel-fabric"
 
 g() {
   git -C "$fixture" -c user.name=promolint-ci -c user.email=ci@promolint.invalid \
@@ -57,7 +57,7 @@ write() { # write PATH  (contents on stdin)
 
 env_main_tf() { # env_main_tf ENV VERSION
   cat <<EOF
-# Samakia Fabric — $1. The golden image is pinned here and nowhere else.
+# Kestrel Fabric — $1. The golden image is pinned here and nowhere else.
 locals {
   env                = "$1"
   lxc_rootfs_version = "$2"
@@ -74,15 +74,15 @@ EOF
 echo "== fixture repository: $fixture"
 mkdir -p "$fixture"
 g init -q
-env_main_tf dev v6 | write fabric-core/terraform/envs/samakia-dev/main.tf
-env_main_tf prod v5 | write fabric-core/terraform/envs/samakia-prod/main.tf
+env_main_tf dev v6 | write fabric-core/terraform/envs/kestrel-dev/main.tf
+env_main_tf prod v5 | write fabric-core/terraform/envs/kestrel-prod/main.tf
 for v in 5 6; do
   printf 'rootfs v%s\n' "$v" |
     write "fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v$v.tar.gz"
 done
-printf '# Samakia Fabric (fixture)\n' | write README.md
+printf '# Kestrel Fabric (fixture)\n' | write README.md
 g add -A
-g commit -q -m "Samakia Fabric: dev runs v6, prod runs v5"
+g commit -q -m "Kestrel Fabric: dev runs v6, prod runs v5"
 
 # try_repo LOG: run the hook on what is staged; prints pre-commit's output, returns its status.
 try_repo() {
@@ -103,8 +103,8 @@ fail() {
 }
 
 echo "== 1. a staged \"latest\" in prod must be refused"
-env_main_tf prod latest | write fabric-core/terraform/envs/samakia-prod/main.tf
-g add fabric-core/terraform/envs/samakia-prod/main.tf
+env_main_tf prod latest | write fabric-core/terraform/envs/kestrel-prod/main.tf
+g add fabric-core/terraform/envs/kestrel-prod/main.tf
 if try_repo "$work/blocked.log"; then
   fail "the hook passed a staged \"latest\" in prod" "$work/blocked.log"
 fi
@@ -116,8 +116,8 @@ grep -E "PL001|^error|-->" "$work/blocked.log" | head -n 8 | sed 's/^/   | /'
 
 echo "== 2. a staged clean promotion (prod v5 → v6, run in dev first) must pass"
 g reset -q --hard
-env_main_tf prod v6 | write fabric-core/terraform/envs/samakia-prod/main.tf
-g add fabric-core/terraform/envs/samakia-prod/main.tf
+env_main_tf prod v6 | write fabric-core/terraform/envs/kestrel-prod/main.tf
+g add fabric-core/terraform/envs/kestrel-prod/main.tf
 if ! try_repo "$work/clean.log"; then
   fail "the hook refused a clean promotion" "$work/clean.log"
 fi

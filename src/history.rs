@@ -534,7 +534,7 @@ mod tests {
             build: None,
             digest: None,
             commit: commit.into(),
-            path: "envs/samakia-dev/main.tf".into(),
+            path: "envs/kestrel-dev/main.tf".into(),
             span: Span::default(),
             seq,
         }

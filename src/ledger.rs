@@ -227,7 +227,7 @@ mod tests {
 
     fn pin(tag: &str) -> RawPin {
         RawPin {
-            path: "envs/samakia-dev/main.tf".into(),
+            path: "envs/kestrel-dev/main.tf".into(),
             namespace: None,
             component: "lxc_rootfs_version".into(),
             tag: tag.into(),

@@ -66,7 +66,7 @@ fn check_gives_the_same_bytes_with_one_and_four_threads() {
         "flux-patches",
         "helm-homelab",
         "homelab",
-        "samakia-fabric",
+        "kestrel-fabric",
     ] {
         let to = dir.path().join(name);
         std::fs::create_dir_all(&to).expect("mkdir");
@@ -138,7 +138,7 @@ fn scenario(name: &str) -> (TempDir, String) {
 #[test]
 fn diff_and_history_give_the_same_bytes_with_one_and_four_threads() {
     let mut total = (0, 0);
-    for name in ["flux-promotion", "homelab-promotion", "samakia-promotion"] {
+    for name in ["flux-promotion", "homelab-promotion", "kestrel-promotion"] {
         let (dir, first) = scenario(name);
         let (history, _) = same_bytes(dir.path(), &["history"]);
         let (diff, _) = same_bytes(dir.path(), &["diff", "--base", &first]);

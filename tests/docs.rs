@@ -498,7 +498,7 @@ fn the_hook_files_pattern_matches_every_file_promolint_reads() {
     // that Rust's regex reads the same way.
     let pattern = regex::Regex::new(hook["files"].as_str().expect("files")).expect("regex");
     let read_by_promolint = [
-        "fabric-core/terraform/envs/samakia-prod/main.tf",
+        "fabric-core/terraform/envs/kestrel-prod/main.tf",
         "stacks/live/terragrunt.stack.hcl",
         "envs/prod/prod.tfvars",
         "fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04.pkr.hcl",

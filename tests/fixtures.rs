@@ -56,8 +56,8 @@ fn flux_image_lab() {
 }
 
 #[test]
-fn samakia_fabric() {
-    assert_fixture("samakia-fabric", SAMAKIA_FABRIC);
+fn kestrel_fabric() {
+    assert_fixture("kestrel-fabric", KESTREL_FABRIC);
 }
 
 #[test]
@@ -233,10 +233,10 @@ const FLUX_IMAGE_LAB: &[&str] = &[
     "PL010 error flux/clusters/lab/image-update-automation.yaml:76:11",
 ];
 
-const SAMAKIA_FABRIC: &[&str] = &[
-    "PL001 warning fabric-core/terraform/envs/samakia-dev/main.tf:12:28",
-    "PL001 error fabric-core/terraform/envs/samakia-prod/main.tf:17:28",
-    "PL001 error fabric-core/terraform/envs/samakia-prod/main.tf:39:75",
+const KESTREL_FABRIC: &[&str] = &[
+    "PL001 warning fabric-core/terraform/envs/kestrel-dev/main.tf:12:28",
+    "PL001 error fabric-core/terraform/envs/kestrel-prod/main.tf:17:28",
+    "PL001 error fabric-core/terraform/envs/kestrel-prod/main.tf:39:75",
 ];
 
 const HOMELAB: &[&str] = &[

@@ -58,12 +58,12 @@ fn found(rule: &str, path: &str, line: u64, column: u64, commit: Option<&str>) -
 
 // ----- building repositories -----
 
-const DEV_TF: &str = "fabric-core/terraform/envs/samakia-dev/main.tf";
-const STAGING_TF: &str = "fabric-core/terraform/envs/samakia-staging/main.tf";
-const PROD_TF: &str = "fabric-core/terraform/envs/samakia-prod/main.tf";
+const DEV_TF: &str = "fabric-core/terraform/envs/kestrel-dev/main.tf";
+const STAGING_TF: &str = "fabric-core/terraform/envs/kestrel-staging/main.tf";
+const PROD_TF: &str = "fabric-core/terraform/envs/kestrel-prod/main.tf";
 const PROD_BACKEND: &str = "clusters/prod/backend.yaml";
 
-/// A Samakia environment's `main.tf`: the pin is at 3:25.
+/// A Kestrel environment's `main.tf`: the pin is at 3:25.
 fn tf_text(version: &str) -> String {
     format!(
         "locals {{\n  # Golden image pinned for this environment (never a mutable tag).\n  \
@@ -119,7 +119,7 @@ impl Repo {
     /// Pin `lxc_rootfs_version` of environment `env` (dev, staging, prod) to `version`.
     fn tf(&self, env: &str, version: &str) {
         self.write(
-            &format!("fabric-core/terraform/envs/samakia-{env}/main.tf"),
+            &format!("fabric-core/terraform/envs/kestrel-{env}/main.tf"),
             &tf_text(version),
         );
     }

@@ -275,7 +275,7 @@ fn sarif_gitlab_and_markdown_keep_hostile_text_literal() {
 
 #[test]
 fn exit_codes_do_not_depend_on_the_format() {
-    let dir = fixture_copy("samakia-fabric");
+    let dir = fixture_copy("kestrel-fabric");
     for format in FORMATS {
         let out = promolint(dir.path(), &["check", "--format", format]);
         assert_eq!(code(&out), 1, "{format}: {}", stderr(&out));
@@ -321,7 +321,7 @@ fn several_outputs_in_one_run_match_single_runs() {
 
 #[test]
 fn an_output_that_cannot_be_written_is_exit_2() {
-    let dir = fixture_copy("samakia-fabric");
+    let dir = fixture_copy("kestrel-fabric");
     let reports = TempDir::new("outputs-unwritable");
     let json_file = reports.path().join("ok.json").display().to_string();
     let out = promolint(
@@ -480,7 +480,7 @@ fn baseline_silences_known_findings_and_shows_new_ones() {
 
 #[test]
 fn baseline_that_is_not_ours_is_exit_2_naming_it() {
-    let dir = fixture_copy("samakia-fabric");
+    let dir = fixture_copy("kestrel-fabric");
     let cases: [(&str, &str, &str); 6] = [
         (
             "corrupt.json",
@@ -667,8 +667,8 @@ fn sarif_quotes_the_base_text_of_a_related_location_at_base() {
     git(dir.path(), &["init", "-q", "-b", "main"]);
     let tf = |v: &str| format!("locals {{\n  lxc_rootfs_version = \"{v}\"\n}}\n");
     let (dev, prod) = (
-        "fabric-core/terraform/envs/samakia-dev/main.tf",
-        "fabric-core/terraform/envs/samakia-prod/main.tf",
+        "fabric-core/terraform/envs/kestrel-dev/main.tf",
+        "fabric-core/terraform/envs/kestrel-prod/main.tf",
     );
     for (file, version) in [
         (dev, "v6"),

@@ -1745,7 +1745,7 @@ proptest! {
 /// Files of a small repository with prod/staging/dev directories.
 fn repository_files() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
     let file = (
-        select(&["clusters/dev", "clusters/staging", "clusters/prod", "apps/base", "envs/samakia-prod"][..]),
+        select(&["clusters/dev", "clusters/staging", "clusters/prod", "apps/base", "envs/kestrel-prod"][..]),
         prop_oneof![
             yaml_file().prop_map(|f| ("app.yaml", f.text)),
             kustomization_file().prop_map(|f| ("kustomization.yaml", f.0)),

@@ -124,13 +124,13 @@ fn describe(s: &Scenario, findings: &[promolint::rules::Finding]) -> Vec<String>
         .collect()
 }
 
-const SAMAKIA_HISTORY: &[&str] = &[
-    "06-prod-v7-before-dev PL006 error fabric-core/terraform/envs/samakia-prod/main.tf:3:25",
-    "07-prod-rollback-v6 PL005 note fabric-core/terraform/envs/samakia-prod/main.tf:3:25",
+const KESTREL_HISTORY: &[&str] = &[
+    "06-prod-v7-before-dev PL006 error fabric-core/terraform/envs/kestrel-prod/main.tf:3:25",
+    "07-prod-rollback-v6 PL005 note fabric-core/terraform/envs/kestrel-prod/main.tf:3:25",
     "08-overwrite-v6 PL004 error fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v6.tar.gz:1:1",
     "09-rebuild-old-name PL005 error fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v4.tar.gz:1:1",
     "09-rebuild-old-name PL005 error fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04.pkrvars.hcl:2:18",
-    "10-dev-and-prod-v7 PL006 error fabric-core/terraform/envs/samakia-prod/main.tf:3:25",
+    "10-dev-and-prod-v7 PL006 error fabric-core/terraform/envs/kestrel-prod/main.tf:3:25",
     "11-delete-v5 PL004 error fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v5.tar.gz:1:1",
 ];
 
@@ -141,18 +141,18 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 }
 
 #[test]
-fn samakia_history_reports_each_violating_commit_once() {
-    let s = build("samakia-promotion", None);
+fn kestrel_history_reports_each_violating_commit_once() {
+    let s = build("kestrel-promotion", None);
     let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
     assert_eq!(
         sorted(describe(&s, &out.findings)),
-        sorted(SAMAKIA_HISTORY.iter().map(|x| x.to_string()).collect())
+        sorted(KESTREL_HISTORY.iter().map(|x| x.to_string()).collect())
     );
 }
 
 #[test]
-fn samakia_diff_of_one_promotion_points_at_the_predecessor() {
-    let s = build("samakia-promotion", None);
+fn kestrel_diff_of_one_promotion_points_at_the_predecessor() {
+    let s = build("kestrel-promotion", None);
     let base = s.commit_of("05-build-v7").to_string();
     let head = s.commit_of("06-prod-v7-before-dev").to_string();
     let out = modes::diff(&s.options(), Some(&base), Some(&head), false)
@@ -163,7 +163,7 @@ fn samakia_diff_of_one_promotion_points_at_the_predecessor() {
     assert_eq!(f.related.len(), 1);
     assert_eq!(
         f.related[0].path,
-        "fabric-core/terraform/envs/samakia-dev/main.tf"
+        "fabric-core/terraform/envs/kestrel-dev/main.tf"
     );
     assert_eq!((f.related[0].span.line, f.related[0].span.column), (3, 25));
     assert_eq!(f.commit, None);
@@ -177,11 +177,11 @@ fn samakia_diff_of_one_promotion_points_at_the_predecessor() {
 }
 
 #[test]
-fn samakia_staged_judges_the_index_with_an_alternate_index_file() {
-    let s = build("samakia-promotion", Some(5));
+fn kestrel_staged_judges_the_index_with_an_alternate_index_file() {
+    let s = build("kestrel-promotion", Some(5));
     // Stage step 06 (prod to v7 before dev) without committing, into an alternate index as
     // pre-commit does.
-    apply_step(&steps("samakia-promotion")[5], s.dir.path());
+    apply_step(&steps("kestrel-promotion")[5], s.dir.path());
     let index = s.dir.path().join(".git/alt-index");
     std::fs::copy(s.dir.path().join(".git/index"), &index).expect("copy index");
     let status = std::process::Command::new("git")
@@ -222,7 +222,7 @@ fn samakia_staged_judges_the_index_with_an_alternate_index_file() {
         .collect();
     assert_eq!(
         found,
-        vec![r#""PL006" "error" "fabric-core/terraform/envs/samakia-prod/main.tf":3:25"#]
+        vec![r#""PL006" "error" "fabric-core/terraform/envs/kestrel-prod/main.tf":3:25"#]
     );
 }
 
@@ -256,7 +256,7 @@ fn homelab_history_allows_renovate_on_dev_and_integration_only() {
 /// names the commit (commit ids are deterministic: fixed dates and identity).
 #[test]
 fn human_output_of_diff_and_history() {
-    let s = build("samakia-promotion", Some(7));
+    let s = build("kestrel-promotion", Some(7));
     let run = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_promolint"))
             .args(args)
@@ -273,10 +273,10 @@ fn human_output_of_diff_and_history() {
     let head = s.commit_of("06-prod-v7-before-dev").to_string();
     let (code, stdout) = run(&["diff", "--base", &base, "--head", &head]);
     assert_eq!(code, Some(1));
-    snapbox::assert_data_eq!(stdout, snapbox::file!["snapshots/samakia-diff.txt"]);
+    snapbox::assert_data_eq!(stdout, snapbox::file!["snapshots/kestrel-diff.txt"]);
     let (code, stdout) = run(&["history"]);
     assert_eq!(code, Some(1));
-    snapbox::assert_data_eq!(stdout, snapbox::file!["snapshots/samakia-history.txt"]);
+    snapbox::assert_data_eq!(stdout, snapbox::file!["snapshots/kestrel-history.txt"]);
 }
 
 /// A Terragrunt live repository: units pick the module version with `?ref=` after a source

@@ -2,7 +2,7 @@
 //!
 //! Zero config (DESIGN §4): a path segment or namespace is split into tokens on `-`, `_`
 //! and `.`; a token naming a tier makes an environment of that tier. A project prefix is
-//! dropped (`samakia-prod` → `prod`), a region or cell is kept (`prod-eu`, `prod-eu-west-1`,
+//! dropped (`kestrel-prod` → `prod`), a region or cell is kept (`prod-eu`, `prod-eu-west-1`,
 //! `integration-gpu`): regions of one tier are that tier's members, and a version must have
 //! reached the tier before, in any member. `non-` before a tier token joins it into a token
 //! of no tier (`non-prod`); `pre-prod`/`preprod` is a tier before prod, like staging.
@@ -589,7 +589,7 @@ const QUALIFIERS: &[&str] = &[
 ];
 
 /// Short region codes that may come before a tier token (`eu-prod`): a project name
-/// there (`samakia-prod`) is dropped instead.
+/// there (`kestrel-prod`) is dropped instead.
 const REGION_CODES: &[&str] = &[
     "eu", "us", "uk", "ap", "au", "ca", "cn", "jp", "kr", "sg", "na", "sa", "af", "me", "in", "br",
     "de", "fr",
@@ -597,7 +597,7 @@ const REGION_CODES: &[&str] = &[
 
 /// The environment a path segment or namespace names, and its tier: the tier token and the
 /// regions or cells qualifying it (`prod-eu-1`, `integration-gpu`, `eu-prod`); a project
-/// prefix is dropped (`samakia-prod` → `prod`). `live-chat` and `dev-tools` name
+/// prefix is dropped (`kestrel-prod` → `prod`). `live-chat` and `dev-tools` name
 /// applications, not environments.
 pub(crate) fn token_env(segment: &str) -> Option<(String, usize)> {
     let parts: Vec<String> = env_tokens(segment)
@@ -720,7 +720,7 @@ mod tests {
             "staging.yaml",
             "prod-values.yaml",
             "README.md",
-            "envs/samakia-prod/main.tf",
+            "envs/kestrel-prod/main.tf",
             "envs/qa/nested/deeper/file.yaml",
             "infrastructure/live/uat/env.hcl",
         ];
@@ -779,7 +779,7 @@ mod tests {
         );
         // The joined token names no tier; the words around it still can.
         assert_eq!(token_env("non-prod-dev"), Some(("dev".into(), t("dev"))));
-        assert_eq!(token_env("samakia-prod"), Some(("prod".into(), t("prod"))));
+        assert_eq!(token_env("kestrel-prod"), Some(("prod".into(), t("prod"))));
         assert_eq!(token_env("pre"), None);
     }
 
@@ -809,7 +809,7 @@ mod tests {
             ("sandbox", Some(("sandbox", "sandbox"))),
             ("preview", Some(("preview", "preview"))),
             ("canary", Some(("canary", "canary"))),
-            ("samakia-prod", Some(("prod", "prod"))),
+            ("kestrel-prod", Some(("prod", "prod"))),
             ("acme-prod-eu", Some(("prod-eu", "prod"))),
             ("team-dev", Some(("dev", "dev"))),
             ("live-chat", None),
@@ -961,7 +961,7 @@ mod tests {
     #[test]
     fn infers_from_common_repository_layouts() {
         assert_eq!(
-            infer_from_path("fabric-core/terraform/envs/samakia-prod/main.tf"),
+            infer_from_path("fabric-core/terraform/envs/kestrel-prod/main.tf"),
             Some(("prod".into(), t("prod")))
         );
         assert_eq!(

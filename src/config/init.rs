@@ -328,16 +328,16 @@ mod tests {
     }
 
     #[test]
-    fn samakia_layout() {
+    fn kestrel_layout() {
         let text = round_trip(&[
-            "fabric-core/terraform/envs/samakia-dev/main.tf",
-            "fabric-core/terraform/envs/samakia-dev/versions.tf",
-            "fabric-core/terraform/envs/samakia-prod/main.tf",
+            "fabric-core/terraform/envs/kestrel-dev/main.tf",
+            "fabric-core/terraform/envs/kestrel-dev/versions.tf",
+            "fabric-core/terraform/envs/kestrel-prod/main.tf",
             "fabric-core/packer/lxc/ubuntu-24.04/build.pkr.hcl",
             "fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v6.tar.gz",
             "README.md",
         ]);
-        assert!(text.contains("      - \"**/samakia-prod/**\"\n"), "{text}");
+        assert!(text.contains("      - \"**/kestrel-prod/**\"\n"), "{text}");
         assert!(text.contains("  - name: dev\n"), "{text}");
         assert!(
             text.contains("    after: [dev]\n    # production"),

@@ -1544,7 +1544,7 @@ rules:
         assert_eq!(config, expected);
         let envs = Environments::from_config(&config).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            envs.for_path("fabric-core/terraform/envs/samakia-prod/main.tf"),
+            envs.for_path("fabric-core/terraform/envs/kestrel-prod/main.tf"),
             Some(2)
         );
     }

@@ -1209,7 +1209,7 @@ mod tests {
         }
     }
 
-    const SAMAKIA_PROD: &str = r#"terraform {
+    const KESTREL_PROD: &str = r#"terraform {
   required_version = ">= 1.5.0"
 }
 
@@ -1227,9 +1227,9 @@ resource "proxmox_lxc" "monitoring" {
 "#;
 
     #[test]
-    fn samakia_prod_pin_and_template() {
-        let text = SAMAKIA_PROD;
-        let facts = run("fabric-core/terraform/envs/samakia-prod/main.tf", text);
+    fn kestrel_prod_pin_and_template() {
+        let text = KESTREL_PROD;
+        let facts = run("fabric-core/terraform/envs/kestrel-prod/main.tf", text);
         let pins = pin_list(&facts);
         assert_eq!(pins.len(), 1, "{pins:#?}");
         let p = pins[0];
@@ -1258,13 +1258,13 @@ resource "proxmox_lxc" "monitoring" {
     #[test]
     fn commented_out_pins_are_nothing() {
         let text = "locals {\n  # lxc_rootfs_version = \"latest\"\n  // app_version = \"latest\"\n  /* x_tag = \"latest\" */\n}\n";
-        assert!(run("envs/samakia-dev/main.tf", text).is_empty());
+        assert!(run("envs/kestrel-dev/main.tf", text).is_empty());
     }
 
     #[test]
     fn crlf_input_keeps_columns() {
-        let text = SAMAKIA_PROD.replace('\n', "\r\n");
-        let facts = run("fabric-core/terraform/envs/samakia-prod/main.tf", &text);
+        let text = KESTREL_PROD.replace('\n', "\r\n");
+        let facts = run("fabric-core/terraform/envs/kestrel-prod/main.tf", &text);
         let pins = pin_list(&facts);
         assert_eq!(pins.len(), 1);
         assert_eq!(pos(&pins[0].span), (7, 25, 7, 27));
@@ -1866,7 +1866,7 @@ inputs = merge(local.common, {
         );
 
         let vars = "lxc_rootfs_version = \"v6\"\nversions = { talos = \"v1.12.1\" }\nregion = \"eu\"\nimage_tag = \"\"\n";
-        let facts = run("envs/samakia-dev/terraform.tfvars", vars);
+        let facts = run("envs/kestrel-dev/terraform.tfvars", vars);
         let pins = pin_list(&facts);
         let got: Vec<(&str, RefKind, &str, &str)> = pins
             .iter()
@@ -2071,7 +2071,7 @@ build {
             let _ = extract("x.pkr.hcl", text, &LineIndex::new(text));
         }
         // Every truncation of real-shaped files: parse errors, never panics.
-        for sample in [SAMAKIA_PROD, LIVE_STACK] {
+        for sample in [KESTREL_PROD, LIVE_STACK] {
             for (i, _) in sample.char_indices() {
                 let cut = &sample[..i];
                 let _ = extract("x.tf", cut, &LineIndex::new(cut));

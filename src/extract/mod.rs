@@ -150,7 +150,7 @@ mod tests {
     fn formats_by_name() {
         assert_eq!(format_of("a/b/kustomization.yaml"), Some(Format::Yaml));
         assert_eq!(format_of("x.YML"), Some(Format::Yaml));
-        assert_eq!(format_of("envs/samakia-prod/main.tf"), Some(Format::Hcl));
+        assert_eq!(format_of("envs/kestrel-prod/main.tf"), Some(Format::Hcl));
         assert_eq!(
             format_of("stacks/live/terragrunt.stack.hcl"),
             Some(Format::Hcl)

@@ -213,11 +213,11 @@ mod tests {
         let (dev, prod) = (tf("v6"), tf("v7"));
         let files: Vec<(&str, &[u8])> = vec![
             (
-                "fabric-core/terraform/envs/samakia-dev/main.tf",
+                "fabric-core/terraform/envs/kestrel-dev/main.tf",
                 dev.as_bytes(),
             ),
             (
-                "fabric-core/terraform/envs/samakia-prod/main.tf",
+                "fabric-core/terraform/envs/kestrel-prod/main.tf",
                 prod.as_bytes(),
             ),
         ];
@@ -240,11 +240,11 @@ mod tests {
         let prod = tf("v5");
         let files: Vec<(&str, &[u8])> = vec![
             (
-                "fabric-core/terraform/envs/samakia-dev/main.tf",
+                "fabric-core/terraform/envs/kestrel-dev/main.tf",
                 dev.as_bytes(),
             ),
             (
-                "fabric-core/terraform/envs/samakia-prod/main.tf",
+                "fabric-core/terraform/envs/kestrel-prod/main.tf",
                 prod.as_bytes(),
             ),
         ];

@@ -521,8 +521,8 @@ mod tests {
     use super::super::promotion_order::test_support::{page_findings, related, show, Change};
     use super::*;
 
-    const DEV: &str = "fabric-core/terraform/envs/samakia-dev/main.tf";
-    const PROD: &str = "fabric-core/terraform/envs/samakia-prod/main.tf";
+    const DEV: &str = "fabric-core/terraform/envs/kestrel-dev/main.tf";
+    const PROD: &str = "fabric-core/terraform/envs/kestrel-prod/main.tf";
 
     fn tf(rootfs: &str, debian: &str, cores: u32) -> String {
         format!(
@@ -663,7 +663,7 @@ mod tests {
             "locals {\n  lxc_rootfs_version    = \"v5\"\n  debian_rootfs_version = \"12.7\"\n}\n";
         let one = "locals {\n  lxc_rootfs_version = \"v5\"\n}\n";
         let other = "locals {\n  debian_rootfs_version = \"12.7\"\n}\n";
-        let versions = "fabric-core/terraform/envs/samakia-prod/versions.tf";
+        let versions = "fabric-core/terraform/envs/kestrel-prod/versions.tf";
         let c = Change::new(&[(PROD, both)], &[(PROD, one), (versions, other)]);
         assert!(shown(&c).is_empty());
     }
@@ -884,7 +884,7 @@ mod tests {
         assert_eq!(
             bad,
             [
-                "PL007 error fabric-core/terraform/envs/samakia-prod/main.tf:2:28 this change promotes 2 versions into prod (at most 1 per change): lxc_rootfs_version v6, debian_rootfs_version 12.8; it also edits fabric-core/terraform/envs/samakia-prod/main.tf outside pin values",
+                "PL007 error fabric-core/terraform/envs/kestrel-prod/main.tf:2:28 this change promotes 2 versions into prod (at most 1 per change): lxc_rootfs_version v6, debian_rootfs_version 12.8; it also edits fabric-core/terraform/envs/kestrel-prod/main.tf outside pin values",
             ]
         );
         assert!(good.is_empty(), "Good example gives {good:?}");

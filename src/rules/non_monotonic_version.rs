@@ -551,8 +551,8 @@ mod tests {
         );
     }
 
-    const DEV: &str = "fabric-core/terraform/envs/samakia-dev/main.tf";
-    const PROD: &str = "fabric-core/terraform/envs/samakia-prod/main.tf";
+    const DEV: &str = "fabric-core/terraform/envs/kestrel-dev/main.tf";
+    const PROD: &str = "fabric-core/terraform/envs/kestrel-prod/main.tf";
 
     fn tf(v: &str) -> String {
         format!("locals {{\n  lxc_rootfs_version = \"{v}\"\n}}\n")
@@ -606,7 +606,7 @@ mod tests {
 
     #[test]
     fn rollback_across_a_renamed_file() {
-        let moved = "fabric-core/terraform/envs/samakia-prod/versions.tf";
+        let moved = "fabric-core/terraform/envs/kestrel-prod/versions.tf";
         let (p6, p5) = (tf("v6"), tf("v5"));
         let c = Change::new(&[(PROD, &p6)], &[(moved, &p5)]).rename(PROD, moved);
         assert_eq!(

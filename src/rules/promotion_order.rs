@@ -702,14 +702,14 @@ mod tests {
     use super::test_support::{related, show, Change};
     use super::*;
 
-    const DEV: &str = "fabric-core/terraform/envs/samakia-dev/main.tf";
-    const PROD: &str = "fabric-core/terraform/envs/samakia-prod/main.tf";
+    const DEV: &str = "fabric-core/terraform/envs/kestrel-dev/main.tf";
+    const PROD: &str = "fabric-core/terraform/envs/kestrel-prod/main.tf";
 
     fn tf(v: &str) -> String {
         format!("locals {{\n  env = \"x\"\n  lxc_rootfs_version = \"{v}\"\n}}\n")
     }
 
-    fn samakia(dev: &str, prod: &str) -> Vec<(&'static str, String)> {
+    fn kestrel(dev: &str, prod: &str) -> Vec<(&'static str, String)> {
         vec![(DEV, tf(dev)), (PROD, tf(prod))]
     }
 
@@ -719,7 +719,7 @@ mod tests {
 
     #[test]
     fn prod_bumped_before_dev_is_an_error_pointing_at_dev() {
-        let (b, a) = (samakia("v5", "v5"), samakia("v5", "v6"));
+        let (b, a) = (kestrel("v5", "v5"), kestrel("v5", "v6"));
         let found = Change::new(&refs(&b), &refs(&a)).run(check);
         assert_eq!(
             found.iter().map(show).collect::<Vec<_>>(),
@@ -734,13 +734,13 @@ mod tests {
 
     #[test]
     fn prod_after_dev_ran_it_is_fine() {
-        let (b, a) = (samakia("v6", "v5"), samakia("v6", "v6"));
+        let (b, a) = (kestrel("v6", "v5"), kestrel("v6", "v6"));
         assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
     }
 
     #[test]
     fn protected_environment_moving_with_its_predecessor_in_one_change() {
-        let (b, a) = (samakia("v5", "v5"), samakia("v6", "v6"));
+        let (b, a) = (kestrel("v5", "v5"), kestrel("v6", "v6"));
         let found = Change::new(&refs(&b), &refs(&a)).run(check);
         assert_eq!(
             found.iter().map(show).collect::<Vec<_>>(),
@@ -757,7 +757,7 @@ mod tests {
     #[test]
     fn predecessor_ran_it_earlier_in_history() {
         // dev went v6 → v7 in an earlier commit; prod now takes v6.
-        let (b, a) = (samakia("v7", "v5"), samakia("v7", "v6"));
+        let (b, a) = (kestrel("v7", "v5"), kestrel("v7", "v6"));
         let change = Change::new(&refs(&b), &refs(&a)).ran("dev", "lxc_rootfs_version", "v6", DEV);
         assert!(change.run(check).is_empty());
     }
@@ -765,7 +765,7 @@ mod tests {
     #[test]
     fn rollback_to_a_version_the_predecessor_once_ran_is_fine() {
         // A rollback: prod back from v6 to v5; dev ran v5 before moving on.
-        let (b, a) = (samakia("v6", "v6"), samakia("v6", "v5"));
+        let (b, a) = (kestrel("v6", "v6"), kestrel("v6", "v5"));
         let change = Change::new(&refs(&b), &refs(&a))
             .ran("dev", "lxc_rootfs_version", "v5", DEV)
             .ran("dev", "lxc_rootfs_version", "v6", DEV);
@@ -774,7 +774,7 @@ mod tests {
 
     #[test]
     fn rollback_to_a_version_the_predecessor_never_ran_is_an_error() {
-        let (b, a) = (samakia("v6", "v6"), samakia("v6", "v4"));
+        let (b, a) = (kestrel("v6", "v6"), kestrel("v6", "v4"));
         let change = Change::new(&refs(&b), &refs(&a))
             .ran("dev", "lxc_rootfs_version", "v5", DEV)
             .ran("dev", "lxc_rootfs_version", "v6", DEV);
@@ -789,12 +789,12 @@ mod tests {
     #[test]
     fn unchanged_pins_are_not_judged_in_a_change() {
         // prod was already ahead at base: not this change's doing.
-        let mut b = samakia("v5", "v6");
+        let mut b = kestrel("v5", "v6");
         b.push((
-            "fabric-core/terraform/envs/samakia-prod/vars.tf",
+            "fabric-core/terraform/envs/kestrel-prod/vars.tf",
             "# x\n".into(),
         ));
-        let a = samakia("v5", "v6");
+        let a = kestrel("v5", "v6");
         assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
     }
 
@@ -804,9 +804,9 @@ mod tests {
         let prod_only = "locals {\n  debian_rootfs_version = \"12.7\"\n}\n";
         let prod_new = "locals {\n  debian_rootfs_version = \"12.8\"\n}\n";
         let mut before = refs(&b);
-        before.push(("fabric-core/terraform/envs/samakia-prod/dns.tf", prod_only));
+        before.push(("fabric-core/terraform/envs/kestrel-prod/dns.tf", prod_only));
         let mut after = refs(&b);
-        after.push(("fabric-core/terraform/envs/samakia-prod/dns.tf", prod_new));
+        after.push(("fabric-core/terraform/envs/kestrel-prod/dns.tf", prod_new));
         assert!(Change::new(&before, &after).run(check).is_empty());
         // … unless the history says dev managed it once.
         let found = Change::new(&before, &after)
@@ -814,7 +814,7 @@ mod tests {
             .run(check);
         assert_eq!(
             found.iter().map(show).collect::<Vec<_>>(),
-            ["PL006 error fabric-core/terraform/envs/samakia-prod/dns.tf:2:28 prod pins debian_rootfs_version to 12.8, which dev has not run"]
+            ["PL006 error fabric-core/terraform/envs/kestrel-prod/dns.tf:2:28 prod pins debian_rootfs_version to 12.8, which dev has not run"]
         );
         assert!(found[0].related.is_empty());
     }
@@ -1003,7 +1003,7 @@ mod tests {
 
     #[test]
     fn mutable_tags_are_left_to_pl001() {
-        let (b, a) = (samakia("v5", "v5"), samakia("v5", "latest"));
+        let (b, a) = (kestrel("v5", "v5"), kestrel("v5", "latest"));
         assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
     }
 
@@ -1025,14 +1025,14 @@ mod tests {
     fn tree_mode_asks_the_history() {
         // prod ahead of dev: reported whatever the history.
         assert_eq!(
-            tree(&samakia("v5", "v6"), &HistoryIndex::empty()),
+            tree(&kestrel("v5", "v6"), &HistoryIndex::empty()),
             [format!(
                 "PL006 error {PROD}:3:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5): promote v6 through dev first, or roll prod back to v5"
             )]
         );
         // prod behind dev lags: no finding, whether or not the history shows dev running
         // prod's version (a plain directory and a repository agree).
-        let files = samakia("v7", "v6");
+        let files = kestrel("v7", "v6");
         let mut h = HistoryIndex::empty();
         h.record(
             "dev",
@@ -1047,7 +1047,7 @@ mod tests {
         assert!(tree(&files, &h).is_empty());
         assert!(tree(&files, &HistoryIndex::empty()).is_empty());
         // In step: nothing to say.
-        assert!(tree(&samakia("v6", "v6"), &HistoryIndex::empty()).is_empty());
+        assert!(tree(&kestrel("v6", "v6"), &HistoryIndex::empty()).is_empty());
         // An unprotected environment ahead of its predecessor: a warning. live lagging
         // behind integration passed through v1 on the way up.
         let warning = [format!(
@@ -1137,7 +1137,7 @@ mod tests {
     #[test]
     fn without_history_a_lower_version_passed_through() {
         // A plain directory: prod rolls back to v5 while dev runs v6.
-        let (b, a) = (samakia("v6", "v6"), samakia("v6", "v5"));
+        let (b, a) = (kestrel("v6", "v6"), kestrel("v6", "v5"));
         assert!(Change::new(&refs(&b), &refs(&a)).run(check).is_empty());
     }
 
@@ -1162,7 +1162,7 @@ mod tests {
         assert_eq!(
             bad,
             [
-                "PL006 error fabric-core/terraform/envs/samakia-prod/main.tf:2:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5): promote v6 through dev first, or roll prod back to v5",
+                "PL006 error fabric-core/terraform/envs/kestrel-prod/main.tf:2:25 prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5): promote v6 through dev first, or roll prod back to v5",
             ]
         );
         assert!(good.is_empty(), "Good example gives {good:?}");
