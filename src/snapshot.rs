@@ -7,6 +7,7 @@
 
 mod patches;
 mod substitute;
+mod values_from;
 
 use crate::config::Environments;
 use crate::extract::suppress::Suppression;
@@ -192,7 +193,10 @@ impl Snapshot {
 
         // Flux substitutions first: the env-file pins they read are their values, not pins.
         let substituted = substitute::resolve(&files, &by_path, &file_env, &envs, &includers);
+        // Helm `valuesFrom`: a values file's images take effect where its release does.
+        let from_values = values_from::resolve(&files, &by_path, &resolver);
         let mut pins = substituted.pins;
+        pins.extend(from_values.pins);
         let mut policies = Vec::new();
         let mut image_repositories = Vec::new();
         // Which patch values replaced a base's pin somewhere (see below).
@@ -207,7 +211,9 @@ impl Snapshot {
                         .and_then(|ns| envs.for_namespace(ns))
                 });
                 match &fact.kind {
-                    FactKind::Pin(_) if substituted.consumed.contains(&(fi, xi)) => {}
+                    FactKind::Pin(_)
+                        if substituted.consumed.contains(&(fi, xi))
+                            || from_values.consumed.contains(&(fi, xi)) => {}
                     FactKind::Pin(_) if patch_files.contains(&fi) => deferred.push((fi, xi, own)),
                     FactKind::Pin(pin) => {
                         resolver.push_effective(fi, xi, own, pin, &mut used, &mut pins);
@@ -237,6 +243,7 @@ impl Snapshot {
                     | FactKind::ConfigInclude(_)
                     | FactKind::FluxKustomization(_)
                     | FactKind::ConfigMapSource(_)
+                    | FactKind::HelmValuesFrom(_)
                     | FactKind::TemplatedPin(_) => {}
                 }
             }

@@ -86,6 +86,34 @@ fn terragrunt_envcommon() {
 }
 
 #[test]
+fn flux_values_from() {
+    assert_fixture("flux-values-from", FLUX_VALUES_FROM);
+}
+
+/// The winning value decides: an exact tag in production's values file clears the
+/// finding, and the release's `valuesFrom` entry is the related location.
+#[test]
+fn flux_values_from_related_and_fix() {
+    let dir = TempDir::new("flux-values-from");
+    copy_tree(&fixture("flux-values-from"), dir.path());
+    let outcome = engine::check(&Options {
+        start: dir.path().to_path_buf(),
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("check failed: {e}"));
+    let related: Vec<String> = outcome.findings[0]
+        .related
+        .iter()
+        .map(|r| format!("{}:{}:{}", r.path, r.span.line, r.span.column))
+        .collect();
+    assert_eq!(related, ["apps/base/podinfo/release.yaml:18:13"]);
+    let file = "apps/production/podinfo-values.yaml";
+    let text = std::fs::read_to_string(dir.path().join(file)).expect("read");
+    dir.write(file, text.replace("tag: latest", "tag: 6.5.4").as_bytes());
+    assert!(findings(dir.path()).is_empty());
+}
+
+#[test]
 fn flux_substitute() {
     assert_fixture("flux-substitute", FLUX_SUBSTITUTE);
 }
@@ -179,6 +207,8 @@ const ARGO_KARGO: &[&str] = &[
 ];
 
 const FLUX_SUBSTITUTE: &[&str] = &["PL001 error clusters/live/versions.env:1:13"];
+
+const FLUX_VALUES_FROM: &[&str] = &["PL001 error apps/production/podinfo-values.yaml:8:8"];
 
 const FLUX_PATCHES: &[&str] = &[
     "PL001 error apps/production/redis-values.yaml:9:17",

@@ -183,6 +183,7 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         FactKind::Kustomization(_)
         | FactKind::FluxKustomization(_)
         | FactKind::ConfigMapSource(_)
+        | FactKind::HelmValuesFrom(_)
         | FactKind::RenovateConfig(_)
         | FactKind::Object(_)
         | FactKind::JsonPatch(_) => None,

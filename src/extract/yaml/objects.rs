@@ -249,8 +249,8 @@ impl Cx<'_> {
                 let range = literal.range_of(self.text, key.len() + 1, value);
                 literals.push((key.trim().to_owned(), value.to_owned(), self.span(range)));
             }
-            // A ConfigMap made only of `files` holds no variable we can read.
-            if env_files.is_empty() && literals.is_empty() {
+            let files = super::values_from::generator_files(entry);
+            if env_files.is_empty() && literals.is_empty() && files.is_empty() {
                 continue;
             }
             self.facts
@@ -258,6 +258,7 @@ impl Cx<'_> {
                     name: name.to_owned(),
                     env_files,
                     literals,
+                    files,
                 })));
         }
         let mut d = DocCx {
@@ -423,6 +424,7 @@ impl DocCx<'_, '_> {
                 name: name.to_owned(),
                 env_files: Vec::new(),
                 literals,
+                files: Vec::new(),
             }));
         }
     }
@@ -669,8 +671,12 @@ impl DocCx<'_, '_> {
                 }
             }
         }
+        let first = self.cx.facts.len();
         if let Some(values) = spec.and_then(|s| s.get("values")) {
             self.values_images(values, "values");
+        }
+        if let Some(spec) = spec {
+            self.values_from(spec, name, first);
         }
     }
 
