@@ -110,7 +110,10 @@ fn flux_values_from_related_and_fix() {
     let file = "apps/production/podinfo-values.yaml";
     let text = std::fs::read_to_string(dir.path().join(file)).expect("read");
     dir.write(file, text.replace("tag: latest", "tag: 6.5.4").as_bytes());
-    assert!(findings(dir.path()).is_empty());
+    assert_eq!(
+        findings(dir.path()),
+        ["PL001 error clusters/production/values/cert-manager-values.yaml:6:8"]
+    );
 }
 
 #[test]
@@ -208,7 +211,10 @@ const ARGO_KARGO: &[&str] = &[
 
 const FLUX_SUBSTITUTE: &[&str] = &["PL001 error clusters/live/versions.env:1:13"];
 
-const FLUX_VALUES_FROM: &[&str] = &["PL001 error apps/production/podinfo-values.yaml:8:8"];
+const FLUX_VALUES_FROM: &[&str] = &[
+    "PL001 error apps/production/podinfo-values.yaml:8:8",
+    "PL001 error clusters/production/values/cert-manager-values.yaml:6:8",
+];
 
 const FLUX_PATCHES: &[&str] = &[
     "PL001 error apps/production/redis-values.yaml:9:17",

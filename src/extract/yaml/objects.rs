@@ -133,6 +133,7 @@ impl Cx<'_> {
                 if let Some(inputs) = doc.path(&["spec", "inputs"]) {
                     d.chart_list(inputs.seq());
                 }
+                d.resource_set_values_from(doc);
             }
             _ => {}
         }

@@ -70,3 +70,154 @@ impl DocCx<'_, '_> {
         }));
     }
 }
+
+impl DocCx<'_, '_> {
+    /// The `valuesFrom` of the HelmReleases a Flux Operator ResourceSet renders once per
+    /// input: a ConfigMap name templated on the input (`<< inputs.name >>-values`) names
+    /// one ConfigMap per input. A name that cannot be rendered from the input is skipped.
+    pub(super) fn resource_set_values_from(&mut self, doc: &Node) {
+        let Some(spec) = doc.get("spec") else {
+            return;
+        };
+        let inputs = spec.get("inputs").map(Node::seq).unwrap_or(&[]);
+        let releases = spec
+            .get("resources")
+            .map(Node::seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|r| r.str_at(&["kind"]) == Some("HelmRelease"));
+        for release in releases {
+            let entries = release
+                .path(&["spec", "valuesFrom"])
+                .map(Node::seq)
+                .unwrap_or(&[]);
+            let entries: Vec<(&Node, &Node)> = entries
+                .iter()
+                .filter(|r| r.str_at(&["kind"]) == Some("ConfigMap"))
+                .filter_map(|r| Some((r, r.get("name")?)))
+                .collect();
+            if entries.is_empty() {
+                continue;
+            }
+            for input in inputs {
+                let refs: Vec<ValuesRef> = entries
+                    .iter()
+                    .filter_map(|(entry, node)| {
+                        let name = render(node.str()?, input)?;
+                        let values_key = entry
+                            .str_at(&["valuesKey"])
+                            .and_then(|k| render(k, input))
+                            .unwrap_or_else(|| DEFAULT_VALUES_KEY.to_owned());
+                        Some(ValuesRef {
+                            name,
+                            values_key,
+                            target_path: entry.str_at(&["targetPath"]).map(str::to_owned),
+                            span: self.cx.span(node.value_range(self.cx.text)),
+                        })
+                    })
+                    .collect();
+                if refs.is_empty() {
+                    continue;
+                }
+                let label = input.str_at(&["name"]).unwrap_or("");
+                self.push(FactKind::HelmValuesFrom(HelmValuesFrom {
+                    release: render(
+                        release.str_at(&["metadata", "name"]).unwrap_or(label),
+                        input,
+                    )
+                    .unwrap_or_else(|| label.to_owned()),
+                    refs,
+                    inline: Vec::new(),
+                }));
+            }
+        }
+    }
+}
+
+/// A ResourceSet template string with each `<< inputs.a.b >>` replaced by the input's
+/// scalar at `a.b`; `None` when a placeholder has a filter or names no scalar.
+fn render(template: &str, input: &Node) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = template.trim();
+    while let Some(open) = rest.find("<<") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let close = after.find(">>")?;
+        let keys: Vec<&str> = after[..close]
+            .trim()
+            .strip_prefix("inputs.")?
+            .split('.')
+            .collect();
+        out.push_str(input.path(&keys)?.str()?.trim());
+        rest = &after[close + 2..];
+    }
+    out.push_str(rest);
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Fact, FactKind, HelmValuesFrom, LineIndex};
+
+    fn from(path: &str, text: &str) -> Vec<HelmValuesFrom> {
+        let index = LineIndex::new(text);
+        let facts: Vec<Fact> = match super::super::extract(path, text, &index) {
+            Ok(f) => f,
+            Err(e) => panic!("{path}: {e}"),
+        };
+        facts
+            .into_iter()
+            .filter_map(|f| match f.kind {
+                FactKind::HelmValuesFrom(v) => Some(v),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// ConfigMap entries only, with Flux's default key; the inline values' pins are
+    /// listed so that they can override.
+    #[test]
+    fn helm_release_value_from() {
+        let text = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app\nspec:\n  valuesFrom:\n    - kind: Secret\n      name: creds\n    - kind: ConfigMap\n      name: app-values\n    - kind: ConfigMap\n      name: app-tag\n      valuesKey: tag\n      targetPath: image.tag\n  values:\n    image:\n      repository: ghcr.io/acme/app\n      tag: 1.0.0\n";
+        let v = from("apps/base/release.yaml", text);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].release, "app");
+        let refs: Vec<(&str, &str, Option<&str>, u32)> = v[0]
+            .refs
+            .iter()
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    r.values_key.as_str(),
+                    r.target_path.as_deref(),
+                    r.span.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                ("app-values", "values.yaml", None, 10),
+                ("app-tag", "tag", Some("image.tag"), 12),
+            ]
+        );
+        assert_eq!(v[0].inline, ["values image.tag"]);
+    }
+
+    /// A ResourceSet's HelmRelease template names one ConfigMap per input; a name that
+    /// cannot be rendered (a filter, a missing input field) is skipped.
+    #[test]
+    fn resource_set_renders_names_per_input() {
+        let text = "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata:\n  name: charts\nspec:\n  inputs:\n    - name: a\n    - name: b\n      key: custom.yaml\n  resources:\n    - kind: HelmRelease\n      metadata:\n        name: << inputs.name >>\n      spec:\n        valuesFrom:\n          - kind: ConfigMap\n            name: << inputs.name >>-values\n            valuesKey: << inputs.key >>\n          - kind: ConfigMap\n            name: << inputs.name | quote >>\n";
+        let v = from("clusters/dev/helm-charts.yaml", text);
+        let seen: Vec<String> = v
+            .iter()
+            .flat_map(|h| {
+                h.refs
+                    .iter()
+                    .map(move |r| format!("{} {} {}", h.release, r.name, r.values_key))
+            })
+            .collect();
+        assert_eq!(seen, ["a a-values values.yaml", "b b-values custom.yaml"]);
+    }
+}
