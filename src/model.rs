@@ -595,8 +595,9 @@ pub struct HelmValuesFrom {
     /// The ConfigMap entries in order (a later one overrides an earlier one). Secrets are
     /// not in the repository in clear, so they are not listed.
     pub refs: Vec<ValuesRef>,
-    /// The contexts of the image pins the release's inline `spec.values` sets: inline
-    /// values override every `valuesFrom` entry.
+    /// The places (as pin contexts: `values image.tag`) where the release's inline
+    /// `spec.values` sets an image, tag or digest: inline values override every
+    /// `valuesFrom` entry.
     pub inline: Vec<String>,
 }
 

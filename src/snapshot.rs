@@ -484,6 +484,9 @@ struct Step {
     /// The overlay entry through which that environment was entered.
     via: Option<Related>,
     depth: usize,
+    /// Whether `env` is only the pin's own `metadata.namespace` (no path or kustomization
+    /// above has named it yet): a kustomization's `namespace:` replaces it.
+    by_namespace: bool,
 }
 
 /// The environments a pin reached, each with the entry it came through and what became
@@ -579,6 +582,7 @@ impl Resolver<'_> {
             state: State::Base,
             via: None,
             depth: 0,
+            by_namespace: self.file_env[file].is_none(),
         };
         self.walk(start, &mut walk);
         walk.reach
@@ -708,7 +712,15 @@ impl Resolver<'_> {
                 }),
                 _ => None,
             };
-            let next = match (step.env, k_env) {
+            // A kustomization's `namespace:` moves the resources it lists into its own
+            // namespace: the environment a resource's `metadata.namespace` named is not
+            // where it runs (one its path names still is).
+            let moved = step.by_namespace
+                && matches!(inc.entry, Entry::Resource(_))
+                && matches!(kfact.kind, FactKind::Kustomization(_))
+                && kfact.namespace.is_some();
+            let below = if moved { None } else { step.env };
+            let next = match (below, k_env) {
                 // Another environment's overlay builds on this one: the build below is
                 // delivered as it stands, and the walk goes on in the new environment.
                 (Some(e), Some(k)) if e != k => {
@@ -719,6 +731,7 @@ impl Resolver<'_> {
                         state,
                         via: entry,
                         depth: step.depth + 1,
+                        by_namespace: false,
                     }
                 }
                 (None, Some(k)) => Step {
@@ -727,13 +740,15 @@ impl Resolver<'_> {
                     state,
                     via: entry,
                     depth: step.depth + 1,
+                    by_namespace: false,
                 },
                 _ => Step {
                     node: inc.kustomization,
-                    env: step.env,
+                    env: below,
                     state,
                     via: step.via.clone(),
                     depth: step.depth + 1,
+                    by_namespace: step.by_namespace && k_env.is_none(),
                 },
             };
             self.walk(next, w);

@@ -250,6 +250,22 @@ mod tests {
         );
     }
 
+    /// The inline values override a values file's tag even when they set only the tag.
+    #[test]
+    fn an_inline_tag_overrides_the_values_file() {
+        let from = "    - kind: ConfigMap\n      name: app-values\n  values:\n    image:\n      tag: 1.2.3\n";
+        let generator = "resources: [release.yaml]\nconfigMapGenerator:\n  - name: app-values\n    files: [values.yaml]\n";
+        let seen = resolved(&[
+            ("apps/prod/kustomization.yaml", generator),
+            ("apps/prod/release.yaml", &release(from)),
+            ("apps/prod/values.yaml", &values("latest")),
+        ]);
+        assert_eq!(
+            seen,
+            ["prod ghcr.io/acme/sidecar latest apps/prod/values.yaml:5"]
+        );
+    }
+
     /// A values file outside any environment's directory takes effect in every
     /// environment whose overlay builds the generating kustomization; an overlay's own
     /// generator of the same name replaces the base's there; a ConfigMap no kustomization

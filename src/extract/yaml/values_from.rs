@@ -3,7 +3,7 @@
 //! `snapshot::values_from` joins the two.
 
 use super::objects::DocCx;
-use super::tree::Node;
+use super::tree::{Node, Val};
 use crate::model::{FactKind, HelmValuesFrom, ValuesRef};
 
 /// Flux's `valuesKey` when none is given.
@@ -59,10 +59,15 @@ impl DocCx<'_, '_> {
         if refs.is_empty() {
             return;
         }
-        let inline = self.cx.facts[first..]
+        let mut inline: Vec<String> = self.cx.facts[first..]
             .iter()
             .filter_map(|f| f.as_pin().map(|p| p.context.clone()))
             .collect();
+        // An inline `image.tag` alone (no repository beside it) is no pin, yet it
+        // overrides the tag a values file sets there.
+        if let Some(values) = spec.get("values") {
+            inline.extend(version_keys(values, "values"));
+        }
         self.push(FactKind::HelmValuesFrom(HelmValuesFrom {
             release: release.to_owned(),
             refs,
@@ -134,6 +139,57 @@ impl DocCx<'_, '_> {
     }
 }
 
+/// Keys that carry an image's version in Helm values.
+const VERSION_KEYS: &[&str] = &["tag", "digest", "sha", "imageTag", "image"];
+
+/// The contexts (as `values.rs` writes a pin's: `values image.tag`,
+/// `values containers[0].image`) of every scalar version key of a values tree.
+fn version_keys(root: &Node, label: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    // (node, its path); an explicit stack with a depth bound, as aliases can nest deep.
+    let mut stack: Vec<(&Node, String)> = vec![(root, String::new())];
+    while let Some((node, path)) = stack.pop() {
+        if path.len() > 4096 {
+            continue;
+        }
+        let join = |step: &str| {
+            if path.is_empty() {
+                format!(" {step}")
+            } else {
+                format!("{path}.{step}")
+            }
+        };
+        match &node.val {
+            Val::Map(entries) => {
+                for (key, value) in entries {
+                    let Some(key) = key.str() else {
+                        continue;
+                    };
+                    match &value.val {
+                        Val::Scalar(_) if VERSION_KEYS.contains(&key) => {
+                            out.push(format!("{label}{}", join(key)));
+                        }
+                        Val::Map(_) | Val::Seq(_) => stack.push((value, join(key))),
+                        _ => {}
+                    }
+                }
+            }
+            Val::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let step = if path.is_empty() {
+                        format!(" [{i}]")
+                    } else {
+                        format!("{path}[{i}]")
+                    };
+                    stack.push((item, step));
+                }
+            }
+            Val::Scalar(_) | Val::Null => {}
+        }
+    }
+    out
+}
+
 /// A ResourceSet template string with each `<< inputs.a.b >>` replaced by the input's
 /// scalar at `a.b`; `None` when a placeholder has a filter or names no scalar.
 fn render(template: &str, input: &Node) -> Option<String> {
@@ -201,7 +257,23 @@ mod tests {
                 ("app-tag", "tag", Some("image.tag"), 12),
             ]
         );
+        assert_eq!(v[0].inline, ["values image.tag", "values image.tag"]);
+        // A tag set inline without a repository beside it still overrides.
+        let tag_only = text.replace("      repository: ghcr.io/acme/app\n", "");
+        let v = from("apps/base/release.yaml", &tag_only);
         assert_eq!(v[0].inline, ["values image.tag"]);
+        let nested = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app\nspec:\n  valuesFrom:\n    - kind: ConfigMap\n      name: v\n  values:\n    sidecars:\n      - image: x:1\n    controllers:\n      main:\n        containers:\n          app:\n            image:\n              tag: 2\n";
+        let v = from("apps/base/release.yaml", nested);
+        let mut inline = v[0].inline.clone();
+        inline.sort();
+        inline.dedup();
+        assert_eq!(
+            inline,
+            [
+                "values controllers.main.containers.app.image.tag",
+                "values sidecars[0].image"
+            ]
+        );
     }
 
     /// A ResourceSet's HelmRelease template names one ConfigMap per input; a name that
