@@ -585,6 +585,10 @@ pub struct ConfigMapSource {
     /// kustomization's directory). A HelmRelease's `valuesFrom` reads them as values.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<(String, String)>,
+    /// A manifest's `data` keys holding Helm values written inline (`values.yaml: |`),
+    /// each with the indices (in this file's facts) of the image pins read from them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub embedded: Vec<(String, Vec<usize>)>,
 }
 
 /// A Flux HelmRelease's `spec.valuesFrom` (see `snapshot::values_from`).

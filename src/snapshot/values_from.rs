@@ -32,10 +32,30 @@ pub(super) struct FromValues {
 
 /// One values file a release reads in one environment.
 struct Source<'a> {
-    /// Generator file; the values file.
+    /// The file of the ConfigMap: a kustomization's generator, or a manifest.
     generator: usize,
+    /// The file holding the values (for a manifest, the manifest itself).
     values: usize,
+    /// For a manifest, the pins of the key read (facts of `values`); `None`: every pin.
+    pins: Option<&'a [usize]>,
     entry: &'a ValuesRef,
+}
+
+impl Source<'_> {
+    fn pins<'f>(&self, files: &'f [Arc<FileFacts>]) -> Vec<(usize, &'f crate::model::Pin)> {
+        let facts = &files[self.values].facts;
+        match self.pins {
+            Some(list) => list
+                .iter()
+                .filter_map(|&i| Some((i, facts.get(i)?.as_pin()?)))
+                .collect(),
+            None => facts
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| Some((i, f.as_pin()?)))
+                .collect(),
+        }
+    }
 }
 
 pub(super) fn resolve(
@@ -51,7 +71,7 @@ pub(super) fn resolve(
         for fact in &f.facts {
             match &fact.kind {
                 FactKind::HelmValuesFrom(v) => releases.push((fi, v)),
-                FactKind::ConfigMapSource(c) if !c.files.is_empty() => {
+                FactKind::ConfigMapSource(c) if !c.files.is_empty() || !c.embedded.is_empty() => {
                     generators.entry(c.name.as_str()).or_default().push((fi, c));
                 }
                 _ => {}
@@ -71,9 +91,27 @@ pub(super) fn resolve(
                 continue;
             }
             let candidates = generators.get(entry.name.as_str()).into_iter().flatten();
-            for &(gf, generator) in candidates.filter(|(gf, _)| reached.contains(gf)) {
-                let Some(values) = values_file(gf, generator, &entry.values_key, files, by_path)
-                else {
+            for &(gf, generator) in candidates {
+                let generated = reached
+                    .contains(&gf)
+                    .then(|| values_file(gf, generator, &entry.values_key, files, by_path))
+                    .flatten()
+                    .map(|v| (v, None));
+                // A manifest built with the release: its key's inline values.
+                let found = generated.or_else(|| {
+                    let built = gf == hf || in_build(gf, hf, &reached, resolver.includers, files);
+                    built
+                        .then(|| {
+                            generator
+                                .embedded
+                                .iter()
+                                .rev()
+                                .find(|(k, _)| *k == entry.values_key)
+                                .map(|(_, pins)| (gf, Some(pins.as_slice())))
+                        })
+                        .flatten()
+                });
+                let Some((values, pins)) = found else {
                     continue;
                 };
                 for env in resolver.every_env(gf) {
@@ -91,6 +129,7 @@ pub(super) fn resolve(
                         slots[i] = Some(Source {
                             generator: gf,
                             values,
+                            pins,
                             entry,
                         });
                     }
@@ -118,18 +157,12 @@ fn push_env(
     let sources: Vec<&Source> = slots.iter().flatten().collect();
     for (n, source) in sources.iter().enumerate() {
         let later = &sources[n + 1..];
-        for (px, fact) in files[source.values].facts.iter().enumerate() {
-            let Some(pin) = fact.as_pin() else {
-                continue;
-            };
+        for (px, pin) in source.pins(files) {
             out.consumed.insert((source.values, px));
             let overridden = release.inline.contains(&pin.context)
-                || later.iter().any(|s| {
-                    files[s.values]
-                        .facts
-                        .iter()
-                        .any(|f| f.as_pin().is_some_and(|q| q.context == pin.context))
-                });
+                || later
+                    .iter()
+                    .any(|s| s.pins(files).iter().any(|(_, q)| q.context == pin.context));
             if overridden || !seen.insert((source.values, px, env)) {
                 continue;
             }
@@ -164,6 +197,24 @@ fn values_file(
     let (_, path) = generator.files.iter().rev().find(|(k, _)| k == key)?;
     let path = join_normalized(parent_dir(&files[gf].path), path)?;
     by_path.get(path.as_str()).copied()
+}
+
+/// Whether manifest file `cm` is built together with release file `hf`: a kustomization
+/// above the release lists it, or both sit in one directory without kustomization.
+fn in_build(
+    cm: usize,
+    hf: usize,
+    reached: &HashSet<usize>,
+    includers: &HashMap<usize, Vec<Include>>,
+    files: &[Arc<FileFacts>],
+) -> bool {
+    match includers.get(&cm) {
+        Some(ups) => ups.iter().any(|inc| reached.contains(&inc.kustomization)),
+        None => {
+            !includers.contains_key(&hf)
+                && parent_dir(&files[cm].path) == parent_dir(&files[hf].path)
+        }
+    }
 }
 
 /// `file` and every kustomization above it (what includes it, transitively).
@@ -263,6 +314,29 @@ mod tests {
         assert_eq!(
             seen,
             ["prod ghcr.io/acme/sidecar latest apps/prod/values.yaml:5"]
+        );
+    }
+
+    /// A ConfigMap manifest built with the release holds its values inline: its image
+    /// pins are at their lines in the manifest, in the release's environment.
+    #[test]
+    fn a_config_map_manifest_with_inline_values() {
+        let from = "    - kind: ConfigMap\n      name: app-values\n";
+        let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-values\ndata:\n  values.yaml: |\n    image:\n      repository: ghcr.io/acme/app\n      tag: latest\n  other.yaml: |\n    image:\n      repository: ghcr.io/acme/other\n      tag: \"2.0\"\n";
+        let seen = resolved(&[
+            (
+                "apps/base/kustomization.yaml",
+                "resources: [release.yaml, values.yaml]\n",
+            ),
+            ("apps/base/release.yaml", &release(from)),
+            ("apps/base/values.yaml", config_map),
+            ("apps/prod/kustomization.yaml", "resources: [../base]\n"),
+        ]);
+        // `other.yaml` is no key the release reads: its pin stays a pin of the base,
+        // which is in no environment of its own.
+        assert_eq!(
+            seen,
+            ["prod ghcr.io/acme/app latest apps/base/values.yaml:9"]
         );
     }
 

@@ -260,6 +260,7 @@ impl Cx<'_> {
                     env_files,
                     literals,
                     files,
+                    embedded: Vec::new(),
                 })));
         }
         let mut d = DocCx {
@@ -420,12 +421,14 @@ impl DocCx<'_, '_> {
                 literals.push((k.to_owned(), v.to_owned(), span));
             }
         }
-        if !literals.is_empty() {
+        let embedded = self.embedded_values(entries);
+        if !literals.is_empty() || !embedded.is_empty() {
             self.push(FactKind::ConfigMapSource(ConfigMapSource {
                 name: name.to_owned(),
                 env_files: Vec::new(),
                 literals,
                 files: Vec::new(),
+                embedded,
             }));
         }
     }

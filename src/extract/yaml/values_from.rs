@@ -211,6 +211,105 @@ fn render(template: &str, input: &Node) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+impl DocCx<'_, '_> {
+    /// The image pins of a ConfigMap's `data` keys that hold Helm values as a literal block
+    /// (`values.yaml: |`), pushed as pins of this file at their lines here, with the key
+    /// and the pins' fact indices. Only keys a values file would be named by are read.
+    pub(super) fn embedded_values(
+        &mut self,
+        entries: &[(Node, Node)],
+    ) -> Vec<(String, Vec<usize>)> {
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let (Some(k), Some(decoded)) = (key.str(), value.str()) else {
+                continue;
+            };
+            if !super::values::is_values_file(k) || !decoded.contains('\n') {
+                continue;
+            }
+            let Some(lines) = block_lines(self.cx.text, value, decoded) else {
+                continue;
+            };
+            let index = crate::model::LineIndex::new(decoded);
+            let mut inner = super::objects::Cx {
+                text: decoded,
+                index: &index,
+                kustomize_file: false,
+                values_file: true,
+                facts: Vec::new(),
+            };
+            if super::tree::parse(decoded, false, |doc| inner.document(doc)).is_err() {
+                continue;
+            }
+            let mut pins = Vec::new();
+            for fact in inner.facts {
+                let FactKind::Pin(mut pin) = fact.kind else {
+                    continue;
+                };
+                let (Some(start), Some(end)) = (
+                    lines.map(pin.span.start, decoded),
+                    lines.map(pin.span.end, decoded),
+                ) else {
+                    continue;
+                };
+                // The block is read as written only where its bytes are the decoded ones.
+                if self.cx.text.get(start..end) != decoded.get(pin.span.start..pin.span.end) {
+                    continue;
+                }
+                pin.span = self.cx.span(start..end);
+                pins.push(self.cx.facts.len());
+                self.push_pin(pin);
+            }
+            if !pins.is_empty() {
+                out.push((k.to_owned(), pins));
+            }
+        }
+        out
+    }
+}
+
+/// Where the lines of a literal block scalar are in the source: the byte offset of each
+/// content line's first character after the block's indentation.
+struct BlockLines(Vec<usize>);
+
+impl BlockLines {
+    /// The source offset of offset `at` of the decoded block.
+    fn map(&self, at: usize, decoded: &str) -> Option<usize> {
+        let before = decoded.get(..at)?;
+        let line = before.matches('\n').count();
+        let column = at - before.rfind('\n').map_or(0, |i| i + 1);
+        Some(self.0.get(line)? + column)
+    }
+}
+
+/// The content lines of block scalar `node` (`|` style, whose decoded text is the
+/// source's lines without their indentation; the node starts at its first content
+/// character); `None` for any other style.
+fn block_lines(text: &str, node: &Node, decoded: &str) -> Option<BlockLines> {
+    let line_start = text.get(..node.start)?.rfind('\n')? + 1;
+    let lead = text.get(line_start..node.start)?;
+    if !lead.bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let header = text.get(..line_start - 1)?;
+    let header = header[header.rfind('\n').map_or(0, |i| i + 1)..].trim_end();
+    let style = header.trim_end_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
+    if !style.ends_with('|') {
+        return None;
+    }
+    let indent = lead.len();
+    let mut starts = Vec::new();
+    let mut at = line_start;
+    for _ in 0..=decoded.matches('\n').count() {
+        starts.push(at + indent);
+        match text.get(at..).and_then(|rest| rest.find('\n')) {
+            Some(i) => at += i + 1,
+            None => break,
+        }
+    }
+    Some(BlockLines(starts))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::model::{Fact, FactKind, HelmValuesFrom, LineIndex};
@@ -274,6 +373,47 @@ mod tests {
                 "values sidecars[0].image"
             ]
         );
+    }
+
+    /// The pins of a ConfigMap's inline values are located in the manifest itself.
+    #[test]
+    fn config_map_inline_values_are_located_in_the_manifest() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: v\ndata:\n  values.yaml: |\n    image:\n      repository: ghcr.io/acme/app\n      tag: 1.2.3 # note\n    sidecar:\n\n      image: ghcr.io/acme/sidecar:4.5.6\n  APP_VERSION: \"1.0\"\n  folded.yaml: >\n    image: ghcr.io/acme/x:1\n";
+        let index = LineIndex::new(text);
+        let facts = match super::super::extract("apps/base/values-cm.yaml", text, &index) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
+        let pins: Vec<String> = facts
+            .iter()
+            .filter_map(|f| f.as_pin())
+            .map(|p| {
+                format!(
+                    "{} {} {}:{} {}",
+                    p.component,
+                    p.reference.value,
+                    p.span.line,
+                    p.span.column,
+                    &text[p.span.start..p.span.end]
+                )
+            })
+            .collect();
+        assert_eq!(
+            pins,
+            [
+                "ghcr.io/acme/app 1.2.3 9:12 1.2.3",
+                "ghcr.io/acme/sidecar 4.5.6 12:35 4.5.6",
+            ]
+        );
+        let embedded: Vec<(String, usize)> = facts
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FactKind::ConfigMapSource(c) => Some(c),
+                _ => None,
+            })
+            .flat_map(|c| c.embedded.iter().map(|(k, p)| (k.clone(), p.len())))
+            .collect();
+        assert_eq!(embedded, [("values.yaml".to_string(), 2)]);
     }
 
     /// A ResourceSet's HelmRelease template names one ConfigMap per input; a name that
