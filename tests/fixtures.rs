@@ -114,6 +114,18 @@ fn flux_values_from_related_and_fix() {
         findings(dir.path()),
         ["PL001 error clusters/production/values/cert-manager-values.yaml:6:8"]
     );
+    // Values written inline in a ConfigMap manifest of a base are judged at their line
+    // in every environment whose overlay builds the release.
+    let file = "apps/base/grafana/configmap.yaml";
+    let text = std::fs::read_to_string(dir.path().join(file)).expect("read");
+    dir.write(file, text.replace("tag: 10.2.3", "tag: latest").as_bytes());
+    let found = findings(dir.path());
+    for expected in [
+        "PL001 error apps/base/grafana/configmap.yaml:11:12",
+        "PL001 warning apps/base/grafana/configmap.yaml:11:12",
+    ] {
+        assert!(found.iter().any(|f| f == expected), "{found:#?}");
+    }
 }
 
 #[test]
