@@ -558,6 +558,8 @@ pub enum FactKind {
     /// A pin whose value is a Flux `${VAR}` substitution: a version only where a Flux
     /// Kustomization fills the variable in (see `snapshot::substitute`).
     TemplatedPin(TemplatedPin),
+    /// A HelmRelease's `valuesFrom`: values files that take effect where the release does.
+    HelmValuesFrom(HelmValuesFrom),
 }
 
 /// A Flux Kustomization (`kustomize.toolkit.fluxcd.io`): the directory it builds and
@@ -628,6 +630,42 @@ pub struct ConfigMapSource {
     pub env_files: Vec<String>,
     /// Its `literals` (a manifest's `data`): key, value, span of the value.
     pub literals: Vec<(String, String, Span)>,
+    /// Its `files` entries: the key (`values.yaml=helm/values-prod.yaml` → `values.yaml`,
+    /// else the file's base name) and the path as written (relative to the
+    /// kustomization's directory). A HelmRelease's `valuesFrom` reads them as values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<(String, String)>,
+    /// A manifest's `data` keys holding Helm values written inline (`values.yaml: |`),
+    /// each with the indices (in this file's facts) of the image pins read from them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub embedded: Vec<(String, Vec<usize>)>,
+}
+
+/// A Flux HelmRelease's `spec.valuesFrom` (see `snapshot::values_from`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HelmValuesFrom {
+    /// `metadata.name`, for messages.
+    pub release: String,
+    /// The ConfigMap entries in order (a later one overrides an earlier one). Secrets are
+    /// not in the repository in clear, so they are not listed.
+    pub refs: Vec<ValuesRef>,
+    /// The places (as pin contexts: `values image.tag`) where the release's inline
+    /// `spec.values` sets an image, tag or digest: inline values override every
+    /// `valuesFrom` entry.
+    pub inline: Vec<String>,
+}
+
+/// One `valuesFrom` ConfigMap entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ValuesRef {
+    pub name: String,
+    /// `valuesKey` (Flux's default: `values.yaml`).
+    pub values_key: String,
+    /// `targetPath`: the key's value is put at this path as one value, not read as a
+    /// values document.
+    pub target_path: Option<String>,
+    /// Span of the entry's `name`.
+    pub span: Span,
 }
 
 /// A pin written as a substitution: `ghcr.io/acme/app:${APP_VERSION}`.

@@ -8,6 +8,7 @@
 mod entry;
 mod patches;
 mod substitute;
+mod values_from;
 
 use crate::config::Environments;
 use crate::extract::suppress::Suppression;
@@ -242,7 +243,10 @@ impl Snapshot {
             })
             .collect();
         let substituted = substitute::resolve(&files, &by_path, &member, &envs, &includers);
+        // Helm `valuesFrom`: a values file's images take effect where its release does.
+        let from_values = values_from::resolve(&files, &by_path, &resolver);
         let mut pins = substituted.pins;
+        pins.extend(from_values.pins);
         let mut policies = Vec::new();
         let mut image_repositories = Vec::new();
         // Which patch values replaced a base's pin somewhere (see below).
@@ -266,7 +270,9 @@ impl Snapshot {
                     vec![own]
                 };
                 match &fact.kind {
-                    FactKind::Pin(_) if substituted.consumed.contains(&(fi, xi)) => {}
+                    FactKind::Pin(_)
+                        if substituted.consumed.contains(&(fi, xi))
+                            || from_values.consumed.contains(&(fi, xi)) => {}
                     FactKind::Pin(_) if patch_files.contains(&fi) => deferred.push((fi, xi, own)),
                     FactKind::Pin(pin) => {
                         let out = (&mut pins, &mut replaced);
@@ -294,6 +300,7 @@ impl Snapshot {
                     | FactKind::Deploy(_)
                     | FactKind::ArtifactCopies(_)
                     | FactKind::ConfigMapSource(_)
+                    | FactKind::HelmValuesFrom(_)
                     | FactKind::TemplatedPin(_) => {}
                 }
             }
@@ -549,6 +556,9 @@ struct Step {
     depth: usize,
     /// For a replaced pin: the file whose override replaced it.
     by: Option<usize>,
+    /// Whether `env` is only the pin's own `metadata.namespace` (no path or kustomization
+    /// above has named it yet): a kustomization's `namespace:` replaces it.
+    by_namespace: bool,
 }
 
 /// The environments a pin reached, each with the entry it came through and what became
@@ -691,6 +701,7 @@ impl Resolver<'_> {
             via: None,
             depth: 0,
             by: None,
+            by_namespace: self.file_env[file].is_none(),
         };
         self.walk(start, &mut walk);
         (walk.reach, walk.replaced)
@@ -840,7 +851,15 @@ impl Resolver<'_> {
                 }),
                 _ => None,
             };
-            let next = match (step.env, k_env) {
+            // A kustomization's `namespace:` moves the resources it lists into its own
+            // namespace: the environment a resource's `metadata.namespace` named is not
+            // where it runs (one its path names still is).
+            let moved = step.by_namespace
+                && matches!(inc.entry, Entry::Resource(_))
+                && matches!(kfact.kind, FactKind::Kustomization(_))
+                && kfact.namespace.is_some();
+            let below = if moved { None } else { step.env };
+            let next = match (below, k_env) {
                 // Another environment's overlay builds on this one: the build below is
                 // delivered as it stands, and the walk goes on in the new environment.
                 (Some(e), Some(k)) if e != k => {
@@ -852,6 +871,7 @@ impl Resolver<'_> {
                         via: entry,
                         depth: step.depth + 1,
                         by,
+                        by_namespace: false,
                     }
                 }
                 (None, Some(k)) => Step {
@@ -861,14 +881,16 @@ impl Resolver<'_> {
                     via: entry,
                     depth: step.depth + 1,
                     by,
+                    by_namespace: false,
                 },
                 _ => Step {
                     node: inc.kustomization,
-                    env: step.env,
+                    env: below,
                     state,
                     via: step.via.clone(),
                     depth: step.depth + 1,
                     by,
+                    by_namespace: step.by_namespace && k_env.is_none(),
                 },
             };
             self.walk(next, w);

@@ -86,6 +86,49 @@ fn terragrunt_envcommon() {
 }
 
 #[test]
+fn flux_values_from() {
+    assert_fixture("flux-values-from", FLUX_VALUES_FROM);
+}
+
+/// The winning value decides: an exact tag in production's values file clears the
+/// finding, and the release's `valuesFrom` entry is the related location.
+#[test]
+fn flux_values_from_related_and_fix() {
+    let dir = TempDir::new("flux-values-from");
+    copy_tree(&fixture("flux-values-from"), dir.path());
+    let outcome = engine::check(&Options {
+        start: dir.path().to_path_buf(),
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("check failed: {e}"));
+    let related: Vec<String> = outcome.findings[0]
+        .related
+        .iter()
+        .map(|r| format!("{}:{}:{}", r.path, r.span.line, r.span.column))
+        .collect();
+    assert_eq!(related, ["apps/base/podinfo/release.yaml:18:13"]);
+    let file = "apps/production/podinfo-values.yaml";
+    let text = std::fs::read_to_string(dir.path().join(file)).expect("read");
+    dir.write(file, text.replace("tag: latest", "tag: 6.5.4").as_bytes());
+    assert_eq!(
+        findings(dir.path()),
+        ["PL001 error clusters/production/values/cert-manager-values.yaml:6:8"]
+    );
+    // Values written inline in a ConfigMap manifest of a base are judged at their line
+    // in every environment whose overlay builds the release.
+    let file = "apps/base/grafana/configmap.yaml";
+    let text = std::fs::read_to_string(dir.path().join(file)).expect("read");
+    dir.write(file, text.replace("tag: 10.2.3", "tag: latest").as_bytes());
+    let found = findings(dir.path());
+    for expected in [
+        "PL001 error apps/base/grafana/configmap.yaml:11:12",
+        "PL001 warning apps/base/grafana/configmap.yaml:11:12",
+    ] {
+        assert!(found.iter().any(|f| f == expected), "{found:#?}");
+    }
+}
+
+#[test]
 fn flux_substitute() {
     assert_fixture("flux-substitute", FLUX_SUBSTITUTE);
 }
@@ -267,6 +310,11 @@ const ARGO_APP_OF_APPS: &[&str] = &[
 ];
 
 const FLUX_SUBSTITUTE: &[&str] = &["PL001 error clusters/live/versions.env:1:13"];
+
+const FLUX_VALUES_FROM: &[&str] = &[
+    "PL001 error apps/production/podinfo-values.yaml:8:8",
+    "PL001 error clusters/production/values/cert-manager-values.yaml:6:8",
+];
 
 const FLUX_PATCHES: &[&str] = &[
     "PL001 error apps/production/redis-values.yaml:9:17",

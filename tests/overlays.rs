@@ -525,3 +525,46 @@ fn a_production_patch_behind_staging_is_no_promotion_order_finding_with_history(
         ]
     );
 }
+
+/// A kustomization's `namespace:` moves the resources it lists into its namespace: a base
+/// whose own `metadata.namespace` names staging runs in production when production's
+/// overlay sets `namespace: production`, and not in staging unless staging builds it.
+#[test]
+fn a_namespace_transformer_moves_a_resource_out_of_its_own_namespace() {
+    let base = BASE.replace("  name: cart\n", "  name: cart\n  namespace: staging\n");
+    let overlay = |ns: &str| {
+        format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {ns}\nresources:\n  - ../base\n")
+    };
+    let mut files = vec![
+        ("deploy/cart/base/deployment.yaml", base.clone()),
+        (
+            "deploy/cart/base/kustomization.yaml",
+            "resources: [deployment.yaml]\n".to_string(),
+        ),
+        (
+            "deploy/cart/prod-overlay/kustomization.yaml",
+            overlay("production"),
+        ),
+    ];
+    let config = promolint::config::load::parse(CONFIG, ".promolint.yaml").expect("config");
+    assert_eq!(
+        envs_of_cart(&files, &config),
+        ["production"],
+        "the base's own namespace is replaced"
+    );
+    // Without the transformer the base's own namespace still counts.
+    files[2].1 = "resources: [../base]\n".to_string();
+    assert_eq!(envs_of_cart(&files, &config), ["staging"]);
+}
+
+const CONFIG: &str = "environments:\n  - name: staging\n    namespaces: [staging]\n  - name: production\n    after: [staging]\n    protected: true\n    namespaces: [production]\n";
+
+fn envs_of_cart(files: &[(&str, String)], config: &Config) -> Vec<String> {
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+    let snap = snapshot_from_bytes(&files, config).expect("snapshot");
+    snap.pins
+        .iter()
+        .filter(|p| snap.pin(p).component == "ghcr.io/shop/cart")
+        .map(|p| snap.envs.get(p.env).name.clone())
+        .collect()
+}

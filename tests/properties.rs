@@ -133,6 +133,9 @@ fn fact_spans(fact: &Fact) -> Vec<(&'static str, &Span)> {
             out.extend(c.literals.iter().map(|(_, _, s)| ("config map literal", s)))
         }
         FactKind::TemplatedPin(t) => out.push(("templated pin", &t.pin.span)),
+        FactKind::HelmValuesFrom(v) => {
+            out.extend(v.refs.iter().map(|r| ("helm values from", &r.span)))
+        }
         FactKind::RenovateConfig(c) => {
             for rule in &c.rules {
                 out.push(("renovate rule", &rule.span));

@@ -376,6 +376,55 @@ fn substitute_diff_judges_the_versions_env_line() {
     );
 }
 
+/// Helm `valuesFrom`: each overlay generates the release's values ConfigMap from its own
+/// values file; a promotion is a change of that file's tag, judged at its line.
+#[test]
+fn values_from_diff_judges_the_values_file_line() {
+    let s = build("values-from-promotion", None);
+    let diff = |base: &str, head: &str| {
+        let (base, head) = (s.commit_of(base).to_string(), s.commit_of(head).to_string());
+        modes::diff(&s.options(), Some(&base), Some(&head), false)
+            .unwrap_or_else(|e| panic!("diff: {e}"))
+    };
+    let out = diff("01-initial", "02-staging-6.5.4");
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    let out = diff("02-staging-6.5.4", "03-production-6.5.4");
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    // Production bumped to a version staging never ran.
+    let out = diff("03-production-6.5.4", "04-production-6.6.0-before-staging");
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["- PL006 error apps/production/podinfo-values.yaml:8:8"]
+    );
+    let related: Vec<String> = out.findings[0]
+        .related
+        .iter()
+        .map(|r| format!("{}:{}:{}", r.path, r.span.line, r.span.column))
+        .collect();
+    assert!(
+        related.contains(&"apps/base/podinfo/release.yaml:18:13".to_string()),
+        "{related:#?}"
+    );
+    // Back to the version staging ran: the winning value is fixed, the PL006 is gone and
+    // only the rollback note is left.
+    let out = diff(
+        "04-production-6.6.0-before-staging",
+        "05-production-back-to-6.5.4",
+    );
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["- PL005 note apps/production/podinfo-values.yaml:8:8"]
+    );
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        [
+            "04-production-6.6.0-before-staging PL006 error apps/production/podinfo-values.yaml:8:8",
+            "05-production-back-to-6.5.4 PL005 note apps/production/podinfo-values.yaml:8:8",
+        ]
+    );
+}
+
 #[test]
 fn substitute_history_reports_only_the_early_promotion() {
     let s = build("substitute-promotion", None);

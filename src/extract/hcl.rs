@@ -185,6 +185,7 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         | FactKind::Deploy(_)
         | FactKind::ArtifactCopies(_)
         | FactKind::ConfigMapSource(_)
+        | FactKind::HelmValuesFrom(_)
         | FactKind::RenovateConfig(_)
         | FactKind::Object(_)
         | FactKind::JsonPatch(_) => None,

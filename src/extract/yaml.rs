@@ -10,6 +10,7 @@ mod kustomize;
 mod objects;
 mod tree;
 pub(crate) mod values;
+mod values_from;
 
 use crate::model::{Fact, LineIndex};
 

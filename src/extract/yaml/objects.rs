@@ -136,6 +136,7 @@ impl Cx<'_> {
                 if let Some(inputs) = doc.path(&["spec", "inputs"]) {
                     d.chart_list(inputs.seq());
                 }
+                d.resource_set_values_from(doc);
             }
             _ => {}
         }
@@ -252,8 +253,8 @@ impl Cx<'_> {
                 let range = literal.range_of(self.text, key.len() + 1, value);
                 literals.push((key.trim().to_owned(), value.to_owned(), self.span(range)));
             }
-            // A ConfigMap made only of `files` holds no variable we can read.
-            if env_files.is_empty() && literals.is_empty() {
+            let files = super::values_from::generator_files(entry);
+            if env_files.is_empty() && literals.is_empty() && files.is_empty() {
                 continue;
             }
             self.facts
@@ -261,6 +262,8 @@ impl Cx<'_> {
                     name: name.to_owned(),
                     env_files,
                     literals,
+                    files,
+                    embedded: Vec::new(),
                 })));
         }
         let mut d = DocCx {
@@ -481,11 +484,14 @@ impl DocCx<'_, '_> {
                 literals.push((k.to_owned(), v.to_owned(), span));
             }
         }
-        if !literals.is_empty() {
+        let embedded = self.embedded_values(entries);
+        if !literals.is_empty() || !embedded.is_empty() {
             self.push(FactKind::ConfigMapSource(ConfigMapSource {
                 name: name.to_owned(),
                 env_files: Vec::new(),
                 literals,
+                files: Vec::new(),
+                embedded,
             }));
         }
     }
@@ -732,8 +738,12 @@ impl DocCx<'_, '_> {
                 }
             }
         }
+        let first = self.cx.facts.len();
         if let Some(values) = spec.and_then(|s| s.get("values")) {
             self.values_images(values, "values");
+        }
+        if let Some(spec) = spec {
+            self.values_from(spec, name, first);
         }
     }
 
