@@ -242,6 +242,49 @@ fn argo_app_of_apps() {
     assert_fixture("argo-app-of-apps", ARGO_APP_OF_APPS);
 }
 
+/// App-of-apps deploying this very repository from a branch (`targetRevision: HEAD`, `main`)
+/// is how GitOps deploys, not a mutable pin: with the repository's own remote (written in
+/// another form, `git@github.com:…` against `https://github.com/….git`) the findings are the
+/// fixture's. Without the remote the same URL is some other repository, followed on a branch:
+/// one PL001 per Application.
+#[test]
+fn argo_app_of_apps_pointing_at_itself_on_a_branch() {
+    let repo = TempDir::new("argo-self");
+    copy_tree(&fixture("argo-app-of-apps"), repo.path());
+    let mut apps: Vec<String> = std::fs::read_dir(repo.path().join("apps"))
+        .expect("apps/")
+        .filter_map(|e| Some(format!("apps/{}", e.ok()?.file_name().to_str()?)))
+        .collect();
+    apps.push("argocd/root.yaml".to_string());
+    for (i, app) in apps.iter().enumerate() {
+        let text = std::fs::read_to_string(repo.path().join(app)).expect("read");
+        let branch = if i == 0 { "main" } else { "HEAD" };
+        let moved = text.replace(
+            "targetRevision: v3.0.1",
+            &format!("targetRevision: {branch}"),
+        );
+        assert_ne!(moved, text, "{app}");
+        repo.write(app, moved.as_bytes());
+    }
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "-A"]);
+    git(
+        repo.path(),
+        &["commit", "-q", "-m", "deploy from the branch"],
+    );
+    let foreign = findings(repo.path());
+    let branch_pins = foreign
+        .iter()
+        .filter(|f| !ARGO_APP_OF_APPS.contains(&f.as_str()))
+        .count();
+    assert_eq!(branch_pins, apps.len() - 1, "{foreign:#?}");
+    git(
+        repo.path(),
+        &["remote", "add", "origin", "git@github.com:acme/deploy.git"],
+    );
+    assert_eq!(findings(repo.path()), ARGO_APP_OF_APPS);
+}
+
 /// An Application decides the environment of a directory whose name says nothing, and
 /// fixing the value that wins clears the finding.
 #[test]
