@@ -829,3 +829,53 @@ fn flux_diff_of_a_shared_file_promotes_production_with_staging() {
         .collect();
     assert_eq!(envs, ["production"]);
 }
+
+/// A chart version written by an overlay's inline patch (`fixtures/scenarios/
+/// patched-chart-promotion`): the prod-only bump is judged at the patch line, with the base's
+/// range as the value it overrides, in `history`, `diff` and `check`; writing the version
+/// staging ran at that line clears it.
+#[test]
+fn patched_chart_bump_is_judged_at_the_patch() {
+    let s = build("patched-chart-promotion", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    const PROD: &str = "apps/production/kustomization.yaml";
+    assert_eq!(
+        describe(&s, &out.findings),
+        [format!(
+            "04-production-6.7.0-before-staging PL006 error {PROD}:17:23"
+        )]
+    );
+    let related: Vec<String> = out.findings[0]
+        .related
+        .iter()
+        .map(|r| format!("{}:{}:{} {}", r.path, r.span.line, r.span.column, r.message))
+        .collect();
+    assert_eq!(
+        related,
+        [
+            "apps/base/podinfo/release.yaml:11:17 overrides the base's `>=6.0.0` here",
+            "apps/production/kustomization.yaml:4:5 included here by `../base/podinfo`",
+            "apps/staging/kustomization.yaml:17:23 staging runs 6.6.0 here",
+        ]
+    );
+    let (base, head) = (
+        s.commit_of("03-production-6.6.0"),
+        s.commit_of("04-production-6.7.0-before-staging"),
+    );
+    let diff = modes::diff(&s.options(), Some(base), Some(head), false)
+        .unwrap_or_else(|e| panic!("diff: {e}"));
+    assert_eq!(
+        describe(&s, &diff.findings),
+        [format!("- PL006 error {PROD}:17:23")]
+    );
+    let check = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
+    assert_eq!(
+        describe(&s, &check.findings),
+        [format!("- PL006 error {PROD}:17:23")]
+    );
+    let path = s.dir.path().join(PROD);
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("\"6.7.0\"", "\"6.6.0\"")).expect("write");
+    let check = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
+    assert!(check.findings.is_empty(), "{:#?}", check.findings);
+}
