@@ -335,9 +335,13 @@ pub fn render_human(x: &Explanation) -> String {
                         Some(f) => format!("{} of {}", o.by, shown(f)),
                         None => o.by.clone(),
                     };
+                    let what = if o.value == "(none)" {
+                        "a base that sets no version".to_string()
+                    } else {
+                        format!("`{}`", shown(&o.value))
+                    };
                     out.push_str(&format!(
-                        "      overrides `{}` at {} ({by})\n",
-                        shown(&o.value),
+                        "      overrides {what} at {} ({by})\n",
                         o.at.text()
                     ));
                 }
