@@ -249,7 +249,19 @@ fn components(snap: &Snapshot, env: usize) -> Vec<ComponentPin> {
         }
         chain.reverse();
         overrides.extend(chain);
-        if let Some(r) = &p.replaces {
+        if let Some(r) = p
+            .replaces
+            .as_ref()
+            .filter(|r| r.message.starts_with(VALUES_FROM))
+        {
+            // Not an override: the release whose `valuesFrom` brings the values file.
+            overrides.push(Override {
+                value: String::new(),
+                at: Place::new(&r.path, &r.span),
+                by: "valuesFrom".to_owned(),
+                by_file: None,
+            });
+        } else if let Some(r) = &p.replaces {
             let by = if r.message.starts_with("substituted") {
                 "substitution"
             } else {
@@ -283,6 +295,9 @@ fn components(snap: &Snapshot, env: usize) -> Vec<ComponentPin> {
     });
     out
 }
+
+/// How `snapshot::values_from` introduces the release a values file's pin comes through.
+const VALUES_FROM: &str = "deployed by HelmRelease";
 
 /// The explanation for people.
 pub fn render_human(x: &Explanation) -> String {
@@ -335,6 +350,13 @@ pub fn render_human(x: &Explanation) -> String {
                         Some(f) => format!("{} of {}", o.by, shown(f)),
                         None => o.by.clone(),
                     };
+                    if o.by == "valuesFrom" {
+                        out.push_str(&format!(
+                            "      deployed through the HelmRelease's `valuesFrom` at {}\n",
+                            o.at.text()
+                        ));
+                        continue;
+                    }
                     let what = if o.value == "(none)" {
                         "a base that sets no version".to_string()
                     } else {
