@@ -323,6 +323,34 @@ pub struct Kustomization {
     /// `patchesStrategicMerge`, `patches` and `patchesJson6902` entries, in the order
     /// Kustomize applies them.
     pub patches: Vec<KustomizePatch>,
+    /// Inline `replacements` entries this linter can follow (see [`Replacement`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replacements: Vec<Replacement>,
+}
+
+/// A Kustomize `replacements` entry: a value read from one object's field and written
+/// into fields of the objects its targets select. Only what can be followed is kept:
+/// a source with a `fieldPath`, targets with a `select`, `delimiter`/`index` options.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Replacement {
+    /// `source`: kind/name/namespace/group/version as a selector (matched exactly).
+    pub source: PatchTarget,
+    /// `source.fieldPath` as written (`data.APP_VERSION`).
+    pub field_path: String,
+    /// `source.options` `delimiter` and `index`.
+    pub options: Option<(String, usize)>,
+    pub targets: Vec<ReplacementTarget>,
+}
+
+/// One `targets` entry of a replacement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReplacementTarget {
+    pub select: PatchTarget,
+    pub reject: Vec<PatchTarget>,
+    /// `fieldPaths` as written.
+    pub field_paths: Vec<String>,
+    /// `options` `delimiter` and `index`.
+    pub options: Option<(String, usize)>,
 }
 
 /// Where a version-bearing value sits in a Kubernetes object: what a Kustomize patch sets

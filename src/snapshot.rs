@@ -7,6 +7,7 @@
 
 mod entry;
 mod patches;
+mod replacements;
 mod substitute;
 mod values_from;
 

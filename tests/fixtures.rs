@@ -129,6 +129,50 @@ fn flux_values_from_related_and_fix() {
 }
 
 #[test]
+fn kustomize_replacements() {
+    assert_fixture("kustomize-replacements", KUSTOMIZE_REPLACEMENTS);
+}
+
+/// A replacement's source value wins: the finding is at the generator's literal, with the
+/// base's image tag as related; an exact value there clears it, and a mutable one in
+/// staging's ConfigMap manifest is staging's finding at the manifest's line.
+#[test]
+fn kustomize_replacements_related_and_fix() {
+    let dir = TempDir::new("kustomize-replacements");
+    copy_tree(&fixture("kustomize-replacements"), dir.path());
+    let outcome = engine::check(&Options {
+        start: dir.path().to_path_buf(),
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("check failed: {e}"));
+    assert_eq!(outcome.findings.len(), 1);
+    let related: Vec<String> = outcome.findings[0]
+        .related
+        .iter()
+        .map(|r| format!("{}:{}:{}", r.path, r.span.line, r.span.column))
+        .collect();
+    assert_eq!(
+        related[0], "apps/web/base/deployment.yaml:20:35",
+        "{related:?}"
+    );
+    let file = "apps/web/production/kustomization.yaml";
+    let text = std::fs::read_to_string(dir.path().join(file)).expect("read");
+    dir.write(
+        file,
+        text.replace("WEB_VERSION=latest", "WEB_VERSION=1.4.2")
+            .as_bytes(),
+    );
+    assert_eq!(findings(dir.path()), Vec::<String>::new());
+    let file = "apps/web/staging/web-versions.yaml";
+    let text = std::fs::read_to_string(dir.path().join(file)).expect("read");
+    dir.write(file, text.replace("\"1.4.2\"", "latest").as_bytes());
+    assert_eq!(
+        findings(dir.path()),
+        ["PL001 warning apps/web/staging/web-versions.yaml:6:16"]
+    );
+}
+
+#[test]
 fn flux_substitute() {
     assert_fixture("flux-substitute", FLUX_SUBSTITUTE);
 }
@@ -358,6 +402,9 @@ const FLUX_VALUES_FROM: &[&str] = &[
     "PL001 error apps/production/podinfo-values.yaml:8:8",
     "PL001 error clusters/production/values/cert-manager-values.yaml:6:8",
 ];
+
+const KUSTOMIZE_REPLACEMENTS: &[&str] =
+    &["PL001 error apps/web/production/kustomization.yaml:9:21"];
 
 const FLUX_PATCHES: &[&str] = &[
     "PL001 error apps/production/redis-values.yaml:9:17",

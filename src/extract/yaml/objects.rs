@@ -227,6 +227,7 @@ impl Cx<'_> {
                 components,
                 namespace: namespace.clone(),
                 patches: kustomize::patches(doc, self.text, self.index),
+                replacements: kustomize::replacements(doc),
             }),
             namespace.clone(),
         ));
