@@ -326,6 +326,10 @@ pub struct Kustomization {
     /// Inline `replacements` entries this linter can follow (see [`Replacement`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replacements: Vec<Replacement>,
+    /// `replacements` entries naming a file of replacements (`- path: r.yaml`), each with
+    /// the number of inline entries before it (Kustomize runs them in the order written).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replacement_files: Vec<(usize, String)>,
 }
 
 /// A Kustomize `replacements` entry: a value read from one object's field and written
@@ -588,6 +592,9 @@ pub enum FactKind {
     TemplatedPin(TemplatedPin),
     /// A HelmRelease's `valuesFrom`: values files that take effect where the release does.
     HelmValuesFrom(HelmValuesFrom),
+    /// A file of Kustomize replacements (a list of `{source, targets}`), which a
+    /// kustomization's `replacements: [{path: …}]` reads.
+    Replacements(Vec<Replacement>),
 }
 
 /// A Flux Kustomization (`kustomize.toolkit.fluxcd.io`): the directory it builds and

@@ -302,6 +302,7 @@ impl Snapshot {
                     | FactKind::ArtifactCopies(_)
                     | FactKind::ConfigMapSource(_)
                     | FactKind::HelmValuesFrom(_)
+                    | FactKind::Replacements(_)
                     | FactKind::TemplatedPin(_) => {}
                 }
             }

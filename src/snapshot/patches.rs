@@ -209,8 +209,22 @@ impl Patches {
                     let rules = out.rules_of(files, by_path, dir, (k, fi, pi), patch);
                     own.entry(k).or_default().extend(rules);
                 }
-                // Kustomize runs replacements after the patches.
-                for r in &kust.replacements {
+                // Kustomize runs replacements after the patches, inline entries and
+                // files of them in the order written.
+                let mut listed: Vec<&Replacement> = Vec::new();
+                let mut from_files = kust.replacement_files.iter().peekable();
+                for i in 0..=kust.replacements.len() {
+                    while let Some((_, path)) = from_files.next_if(|(at, _)| *at <= i) {
+                        let file = join_normalized(dir, path).and_then(|p| by_path.get(&p));
+                        for fact in file.map_or(&[][..], |&rf| files[rf].facts.as_slice()) {
+                            if let FactKind::Replacements(list) = &fact.kind {
+                                listed.extend(list);
+                            }
+                        }
+                    }
+                    listed.extend(kust.replacements.get(i));
+                }
+                for r in listed {
                     let rules = out.replacement_rules(files, by_path, (k, fi), r);
                     own.entry(k).or_default().extend(rules);
                 }

@@ -385,6 +385,72 @@ replacements:
         assert!(!got.iter().any(|g| g.contains(">=1.0.0")), "{got:#?}");
     }
 
+    /// A `path:` entry reads a file of replacements; a later inline entry writing the same
+    /// field wins, as Kustomize runs them in order.
+    #[test]
+    fn replacement_files_are_read_in_order() {
+        let list = "\
+- source:
+    kind: ConfigMap
+    name: versions
+    fieldPath: data.WEB_VERSION
+  targets:
+    - select:
+        kind: Deployment
+      fieldPaths:
+        - spec.template.spec.containers.[name=app].image
+      options:
+        delimiter: ':'
+        index: 1
+";
+        let overlay = |inline_after: bool| {
+            let inline = "  - source:
+      kind: ConfigMap
+      name: versions
+      fieldPath: data.CANARY_VERSION
+    targets:
+      - select:
+          kind: Deployment
+          name: web-canary
+        fieldPaths:
+          - spec.template.spec.containers.0.image
+        options:
+          delimiter: ':'
+          index: 1
+";
+            let file = "  - path: replacements.yaml\n";
+            let (first, second) = if inline_after {
+                (file, inline)
+            } else {
+                (inline, file)
+            };
+            format!(
+                "resources:\n  - ../base\nconfigMapGenerator:\n  - name: versions\n    literals:\n      - WEB_VERSION=1.4.2\n      - CANARY_VERSION=1.5.0-rc.1\nreplacements:\n{first}{second}"
+            )
+        };
+        for inline_after in [true, false] {
+            let text = overlay(inline_after);
+            let got = resolved(&[
+                ("apps/base/web.yaml", BASE),
+                ("apps/base/kustomization.yaml", BASE_K),
+                ("apps/production/kustomization.yaml", &text),
+                ("apps/production/replacements.yaml", list),
+            ]);
+            let canary = if inline_after { "1.5.0-rc.1" } else { "1.4.2" };
+            let want = [
+                "production ghcr.io/acme/web 1.4.2".to_owned(),
+                format!("production ghcr.io/acme/web {canary}"),
+            ];
+            for w in &want {
+                assert!(
+                    got.iter().any(|g| g.starts_with(w.as_str())),
+                    "{w}\n{got:#?}"
+                );
+            }
+            assert!(!got.iter().any(|g| g.contains("0.0.0")), "{got:#?}");
+        }
+    }
+
     #[test]
     fn field_paths_name_containers_by_name_or_position_and_refuse_the_rest() {
         let image = |name: Option<&str>, index: Option<usize>| Field::Image {

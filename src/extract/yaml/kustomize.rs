@@ -512,8 +512,37 @@ fn replacement_selector(node: &Node) -> PatchTarget {
 /// `path:` entry (a file of replacements), a source without `fieldPath`, unknown options
 /// or a target without `select` are left out (a replacement left out changes nothing).
 pub(super) fn replacements(doc: &Node) -> Vec<Replacement> {
+    replacement_list(doc.get("replacements").map(Node::seq).unwrap_or(&[]))
+}
+
+/// The `path:` entries of a kustomization's `replacements`, each with the number of
+/// inline entries before it.
+pub(super) fn replacement_files(doc: &Node) -> Vec<(usize, String)> {
+    let mut inline = 0;
     let mut out = Vec::new();
     for entry in doc.get("replacements").map(Node::seq).unwrap_or(&[]) {
+        match entry.str_at(&["path"]) {
+            Some(p) => out.push((inline, p.trim().to_owned())),
+            // Counted as `replacements` keeps them.
+            None => inline += replacement_list(std::slice::from_ref(entry)).len(),
+        }
+    }
+    out
+}
+
+/// Whether a top-level sequence is a file of replacements: every item a mapping with a
+/// `source` and `targets`.
+pub(super) fn is_replacement_list(items: &[Node]) -> bool {
+    !items.is_empty()
+        && items
+            .iter()
+            .all(|i| i.get("source").is_some() && i.get("targets").is_some())
+}
+
+/// Replacement entries as far as they can be followed (see [`replacements`]).
+pub(super) fn replacement_list(items: &[Node]) -> Vec<Replacement> {
+    let mut out = Vec::new();
+    for entry in items {
         let Some(source) = entry.get("source") else {
             continue;
         };
@@ -644,6 +673,14 @@ replacements:
             ["spec.template.spec.containers.[name=app].image"]
         );
         assert_eq!(t.options, Some((":".to_owned(), 1)));
+        assert_eq!(k.replacement_files, [(1, "replacements.yaml".to_owned())]);
+        // The file it names is a list of replacements.
+        let list = "- source:\n    kind: ConfigMap\n    name: v\n    fieldPath: data.A\n  targets:\n    - select: {kind: Deployment}\n      fieldPaths: [spec.template.spec.containers.0.image]\n";
+        let facts = run("apps/web/production/replacements.yaml", list);
+        assert!(
+            matches!(&facts[..], [Fact { kind: FactKind::Replacements(r), .. }] if r.len() == 1),
+            "{facts:?}"
+        );
     }
 
     fn kustomization(facts: &[Fact]) -> &Kustomization {
