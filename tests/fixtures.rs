@@ -155,6 +155,10 @@ fn kustomize_replacements_related_and_fix() {
         related[0], "apps/web/base/deployment.yaml:20:35",
         "{related:?}"
     );
+    assert_eq!(
+        outcome.findings[0].related[0].message,
+        "a Kustomize replacement overrides the base's `0.0.0` here"
+    );
     let file = "apps/web/production/kustomization.yaml";
     let text = std::fs::read_to_string(dir.path().join(file)).expect("read");
     dir.write(

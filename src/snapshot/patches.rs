@@ -23,6 +23,8 @@ pub(super) struct Edit {
     pub value: FieldValue,
     /// A replacement writing only the tag of an image (`delimiter: ':'`, `index: 1`).
     pub tag_only: bool,
+    /// Written by a `replacements` entry (its value is the source's), not a patch.
+    pub replacement: bool,
 }
 
 /// Which objects a patch applies to.
@@ -68,6 +70,8 @@ pub(super) struct Patches {
     pub edits: Vec<Edit>,
     /// Patch files: (kustomization file, its Kustomization fact, patch entry, patch file).
     pub files: Vec<(usize, usize, usize, usize)>,
+    /// Pin facts (file, fact) a replacement reads its value from (an env file's line).
+    pub replacement_sources: HashSet<(usize, usize)>,
 }
 
 fn group_of(api_version: &str) -> &str {
@@ -296,6 +300,7 @@ impl Patches {
                     fact,
                     value: value.clone(),
                     tag_only: false,
+                    replacement: false,
                 });
             }
             rules.push(Rule {
@@ -346,6 +351,12 @@ impl Patches {
         let Some(source) = replacements::source_value(k, r, files, by_path) else {
             return Vec::new();
         };
+        if matches!(
+            files.get(source.file).and_then(|f| f.facts.get(source.fact)),
+            Some(fact) if matches!(fact.kind, FactKind::Pin(_))
+        ) {
+            self.replacement_sources.insert((source.file, source.fact));
+        }
         let mut rules = Vec::new();
         for target in &r.targets {
             let selector = exact_selector(&target.select);
@@ -377,6 +388,7 @@ impl Patches {
                         policy_ref: source.policy_ref.clone(),
                     },
                     tag_only,
+                    replacement: true,
                 });
             }
             if !edits.is_empty() {

@@ -383,6 +383,8 @@ replacements:
             "{got:#?}"
         );
         assert!(!got.iter().any(|g| g.contains(">=1.0.0")), "{got:#?}");
+        // The env file's line is the image's pin, not one of its own as well.
+        assert!(!got.iter().any(|g| g.contains("WEB_VERSION")), "{got:#?}");
     }
 
     /// A `path:` entry reads a file of replacements; a later inline entry writing the same
