@@ -6,6 +6,7 @@ mod common;
 
 use common::{copy_tree, fixture, git, TempDir};
 use promolint::engine::{self, Options};
+use promolint::modes;
 
 fn findings(start: &std::path::Path) -> Vec<String> {
     let outcome = engine::check(&Options {
@@ -174,6 +175,49 @@ fn kustomize_replacements_related_and_fix() {
         findings(dir.path()),
         ["PL001 warning apps/web/staging/web-versions.yaml:6:16"]
     );
+}
+
+/// `diff` of a production-only bump of the value a replacement copies is PL006 at the
+/// generator's literal; bumping staging's ConfigMap first makes the same bump clean.
+#[test]
+fn kustomize_replacements_diff_promotion_order() {
+    let repo = TempDir::new("kustomize-replacements-diff");
+    copy_tree(&fixture("kustomize-replacements"), repo.path());
+    let prod = "apps/web/production/kustomization.yaml";
+    let staging = "apps/web/staging/web-versions.yaml";
+    let set = |file: &str, from: &str, to: &str| {
+        let text = std::fs::read_to_string(repo.path().join(file)).expect("read");
+        assert!(text.contains(from), "{file}: {from}");
+        repo.write(file, text.replace(from, to).as_bytes());
+    };
+    set(prod, "WEB_VERSION=latest", "WEB_VERSION=1.4.2");
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "both on 1.4.2"]);
+    let options = Options {
+        start: repo.path().to_path_buf(),
+        ..Options::default()
+    };
+    let diff = |base: &str| {
+        modes::diff(&options, Some(base), Some("HEAD"), false)
+            .unwrap_or_else(|e| panic!("diff: {e}"))
+            .findings
+            .iter()
+            .map(|f| format!("{} {}:{}:{}", f.rule, f.path, f.span.line, f.span.column))
+            .collect::<Vec<_>>()
+    };
+    set(prod, "WEB_VERSION=1.4.2", "WEB_VERSION=1.5.0");
+    git(repo.path(), &["commit", "-q", "-am", "production first"]);
+    assert_eq!(
+        diff("HEAD~1"),
+        ["PL006 apps/web/production/kustomization.yaml:9:21"]
+    );
+    git(repo.path(), &["reset", "-q", "--hard", "HEAD~1"]);
+    set(staging, "\"1.4.2\"", "\"1.5.0\"");
+    git(repo.path(), &["commit", "-q", "-am", "staging first"]);
+    set(prod, "WEB_VERSION=1.4.2", "WEB_VERSION=1.5.0");
+    git(repo.path(), &["commit", "-q", "-am", "then production"]);
+    assert_eq!(diff("HEAD~1"), Vec::<String>::new());
 }
 
 #[test]
