@@ -323,6 +323,38 @@ pub struct Kustomization {
     /// `patchesStrategicMerge`, `patches` and `patchesJson6902` entries, in the order
     /// Kustomize applies them.
     pub patches: Vec<KustomizePatch>,
+    /// Inline `replacements` entries this linter can follow (see [`Replacement`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replacements: Vec<Replacement>,
+    /// `replacements` entries naming a file of replacements (`- path: r.yaml`), each with
+    /// the number of inline entries before it (Kustomize runs them in the order written).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replacement_files: Vec<(usize, String)>,
+}
+
+/// A Kustomize `replacements` entry: a value read from one object's field and written
+/// into fields of the objects its targets select. Only what can be followed is kept:
+/// a source with a `fieldPath`, targets with a `select`, `delimiter`/`index` options.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Replacement {
+    /// `source`: kind/name/namespace/group/version as a selector (matched exactly).
+    pub source: PatchTarget,
+    /// `source.fieldPath` as written (`data.APP_VERSION`).
+    pub field_path: String,
+    /// `source.options` `delimiter` and `index`.
+    pub options: Option<(String, usize)>,
+    pub targets: Vec<ReplacementTarget>,
+}
+
+/// One `targets` entry of a replacement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReplacementTarget {
+    pub select: PatchTarget,
+    pub reject: Vec<PatchTarget>,
+    /// `fieldPaths` as written.
+    pub field_paths: Vec<String>,
+    /// `options` `delimiter` and `index`.
+    pub options: Option<(String, usize)>,
 }
 
 /// Where a version-bearing value sits in a Kubernetes object: what a Kustomize patch sets
@@ -560,6 +592,9 @@ pub enum FactKind {
     TemplatedPin(TemplatedPin),
     /// A HelmRelease's `valuesFrom`: values files that take effect where the release does.
     HelmValuesFrom(HelmValuesFrom),
+    /// A file of Kustomize replacements (a list of `{source, targets}`), which a
+    /// kustomization's `replacements: [{path: …}]` reads.
+    Replacements(Vec<Replacement>),
 }
 
 /// A Flux Kustomization (`kustomize.toolkit.fluxcd.io`): the directory it builds and

@@ -7,6 +7,7 @@
 
 mod entry;
 mod patches;
+mod replacements;
 mod substitute;
 mod values_from;
 
@@ -254,6 +255,9 @@ impl Snapshot {
         let mut replaced = Vec::new();
         // Pins of patch files wait until every base has been patched.
         let mut deferred = Vec::new();
+        // Pins a replacement reads (an env file's `WEB_VERSION=…`) wait too: where the
+        // value replaced a target's, it is that target's pin, not one of its own.
+        let mut sources = Vec::new();
         for (fi, f) in files.iter().enumerate() {
             for (xi, fact) in f.facts.iter().enumerate() {
                 let own = resolver.own_env(fi, fact);
@@ -274,6 +278,9 @@ impl Snapshot {
                         if substituted.consumed.contains(&(fi, xi))
                             || from_values.consumed.contains(&(fi, xi)) => {}
                     FactKind::Pin(_) if patch_files.contains(&fi) => deferred.push((fi, xi, own)),
+                    FactKind::Pin(_) if patches.replacement_sources.contains(&(fi, xi)) => {
+                        sources.push((fi, xi, own))
+                    }
                     FactKind::Pin(pin) => {
                         let out = (&mut pins, &mut replaced);
                         resolver.push_effective(fi, xi, own, pin, &mut used, out);
@@ -301,6 +308,7 @@ impl Snapshot {
                     | FactKind::ArtifactCopies(_)
                     | FactKind::ConfigMapSource(_)
                     | FactKind::HelmValuesFrom(_)
+                    | FactKind::Replacements(_)
                     | FactKind::TemplatedPin(_) => {}
                 }
             }
@@ -314,6 +322,19 @@ impl Snapshot {
                 continue;
             };
             if !consumed.contains(&(fi, pin.span.start)) {
+                let out = (&mut pins, &mut replaced);
+                resolver.push_effective(fi, xi, own, pin, &mut used, out);
+            }
+        }
+        let read: HashSet<(usize, usize)> = used
+            .iter()
+            .map(|&e| (patches.edits[e].file, patches.edits[e].fact))
+            .collect();
+        for (fi, xi, own) in sources {
+            let Some(pin) = files[fi].facts[xi].as_pin() else {
+                continue;
+            };
+            if !read.contains(&(fi, xi)) {
                 let out = (&mut pins, &mut replaced);
                 resolver.push_effective(fi, xi, own, pin, &mut used, out);
             }
@@ -639,10 +660,15 @@ impl Resolver<'_> {
                 State::Patched(e, patched) => {
                     used.insert(e);
                     let edit = &self.patches.edits[e];
+                    let message = if edit.replacement {
+                        format!("a Kustomize replacement {}", overridden(pin))
+                    } else {
+                        overridden(pin)
+                    };
                     let replaces = Related {
                         path: self.files[file].path.clone(),
                         span: pin.span.clone(),
-                        message: overridden(pin),
+                        message,
                         revision: None,
                     };
                     out.push(EffectivePin {

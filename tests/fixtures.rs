@@ -6,6 +6,7 @@ mod common;
 
 use common::{copy_tree, fixture, git, TempDir};
 use promolint::engine::{self, Options};
+use promolint::modes;
 
 fn findings(start: &std::path::Path) -> Vec<String> {
     let outcome = engine::check(&Options {
@@ -126,6 +127,97 @@ fn flux_values_from_related_and_fix() {
     ] {
         assert!(found.iter().any(|f| f == expected), "{found:#?}");
     }
+}
+
+#[test]
+fn kustomize_replacements() {
+    assert_fixture("kustomize-replacements", KUSTOMIZE_REPLACEMENTS);
+}
+
+/// A replacement's source value wins: the finding is at the generator's literal, with the
+/// base's image tag as related; an exact value there clears it, and a mutable one in
+/// staging's ConfigMap manifest is staging's finding at the manifest's line.
+#[test]
+fn kustomize_replacements_related_and_fix() {
+    let dir = TempDir::new("kustomize-replacements");
+    copy_tree(&fixture("kustomize-replacements"), dir.path());
+    let outcome = engine::check(&Options {
+        start: dir.path().to_path_buf(),
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("check failed: {e}"));
+    assert_eq!(outcome.findings.len(), 1);
+    let related: Vec<String> = outcome.findings[0]
+        .related
+        .iter()
+        .map(|r| format!("{}:{}:{}", r.path, r.span.line, r.span.column))
+        .collect();
+    assert_eq!(
+        related[0], "apps/web/base/deployment.yaml:20:35",
+        "{related:?}"
+    );
+    assert_eq!(
+        outcome.findings[0].related[0].message,
+        "a Kustomize replacement overrides the base's `0.0.0` here"
+    );
+    let file = "apps/web/production/kustomization.yaml";
+    let text = std::fs::read_to_string(dir.path().join(file)).expect("read");
+    dir.write(
+        file,
+        text.replace("WEB_VERSION=latest", "WEB_VERSION=1.4.2")
+            .as_bytes(),
+    );
+    assert_eq!(findings(dir.path()), Vec::<String>::new());
+    let file = "apps/web/staging/web-versions.yaml";
+    let text = std::fs::read_to_string(dir.path().join(file)).expect("read");
+    dir.write(file, text.replace("\"1.4.2\"", "latest").as_bytes());
+    assert_eq!(
+        findings(dir.path()),
+        ["PL001 warning apps/web/staging/web-versions.yaml:6:16"]
+    );
+}
+
+/// `diff` of a production-only bump of the value a replacement copies is PL006 at the
+/// generator's literal; bumping staging's ConfigMap first makes the same bump clean.
+#[test]
+fn kustomize_replacements_diff_promotion_order() {
+    let repo = TempDir::new("kustomize-replacements-diff");
+    copy_tree(&fixture("kustomize-replacements"), repo.path());
+    let prod = "apps/web/production/kustomization.yaml";
+    let staging = "apps/web/staging/web-versions.yaml";
+    let set = |file: &str, from: &str, to: &str| {
+        let text = std::fs::read_to_string(repo.path().join(file)).expect("read");
+        assert!(text.contains(from), "{file}: {from}");
+        repo.write(file, text.replace(from, to).as_bytes());
+    };
+    set(prod, "WEB_VERSION=latest", "WEB_VERSION=1.4.2");
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "both on 1.4.2"]);
+    let options = Options {
+        start: repo.path().to_path_buf(),
+        ..Options::default()
+    };
+    let diff = |base: &str| {
+        modes::diff(&options, Some(base), Some("HEAD"), false)
+            .unwrap_or_else(|e| panic!("diff: {e}"))
+            .findings
+            .iter()
+            .map(|f| format!("{} {}:{}:{}", f.rule, f.path, f.span.line, f.span.column))
+            .collect::<Vec<_>>()
+    };
+    set(prod, "WEB_VERSION=1.4.2", "WEB_VERSION=1.5.0");
+    git(repo.path(), &["commit", "-q", "-am", "production first"]);
+    assert_eq!(
+        diff("HEAD~1"),
+        ["PL006 apps/web/production/kustomization.yaml:9:21"]
+    );
+    git(repo.path(), &["reset", "-q", "--hard", "HEAD~1"]);
+    set(staging, "\"1.4.2\"", "\"1.5.0\"");
+    git(repo.path(), &["commit", "-q", "-am", "staging first"]);
+    set(prod, "WEB_VERSION=1.4.2", "WEB_VERSION=1.5.0");
+    git(repo.path(), &["commit", "-q", "-am", "then production"]);
+    assert_eq!(diff("HEAD~1"), Vec::<String>::new());
 }
 
 #[test]
@@ -358,6 +450,9 @@ const FLUX_VALUES_FROM: &[&str] = &[
     "PL001 error apps/production/podinfo-values.yaml:8:8",
     "PL001 error clusters/production/values/cert-manager-values.yaml:6:8",
 ];
+
+const KUSTOMIZE_REPLACEMENTS: &[&str] =
+    &["PL001 error apps/web/production/kustomization.yaml:9:21"];
 
 const FLUX_PATCHES: &[&str] = &[
     "PL001 error apps/production/redis-values.yaml:9:17",

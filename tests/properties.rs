@@ -108,7 +108,7 @@ fn fact_spans(fact: &Fact) -> Vec<(&'static str, &Span)> {
             }
         }
         FactKind::Object(o) => out.extend(o.values.iter().map(|v| ("object value", &v.span))),
-        FactKind::ArtifactCopies(_) => {}
+        FactKind::ArtifactCopies(_) | FactKind::Replacements(_) => {}
         FactKind::Deploy(d) => {
             out.push(("deploy path", &d.span));
             out.extend(d.value_files.iter().map(|(_, s)| ("deploy values file", s)));

@@ -186,6 +186,7 @@ fn fact_span(fact: &Fact) -> Option<&Span> {
         | FactKind::ArtifactCopies(_)
         | FactKind::ConfigMapSource(_)
         | FactKind::HelmValuesFrom(_)
+        | FactKind::Replacements(_)
         | FactKind::RenovateConfig(_)
         | FactKind::Object(_)
         | FactKind::JsonPatch(_) => None,

@@ -264,6 +264,8 @@ fn components(snap: &Snapshot, env: usize) -> Vec<ComponentPin> {
         } else if let Some(r) = &p.replaces {
             let by = if r.message.starts_with("substituted") {
                 "substitution"
+            } else if r.message.starts_with("a Kustomize replacement") {
+                "replacement"
             } else {
                 "patch"
             };

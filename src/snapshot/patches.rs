@@ -3,10 +3,10 @@
 //! patched field makes. Nothing is rendered in full: only the version-bearing fields that
 //! extraction links to pins (chart version, container image, source ref, values image).
 
-use super::{join_normalized, parent_dir, resolve_entry, FileFacts};
+use super::{join_normalized, parent_dir, replacements, resolve_entry, FileFacts};
 use crate::model::{
     is_version_range, split_image, FactKind, Field, FieldValue, KubeObject, KustomizePatch,
-    PatchBody, PatchTarget, Pin, PinKind, RefKind, Reference,
+    PatchBody, PatchTarget, Pin, PinKind, RefKind, Reference, Replacement,
 };
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
@@ -21,6 +21,10 @@ pub(super) struct Edit {
     /// kustomization).
     pub fact: usize,
     pub value: FieldValue,
+    /// A replacement writing only the tag of an image (`delimiter: ':'`, `index: 1`).
+    pub tag_only: bool,
+    /// Written by a `replacements` entry (its value is the source's), not a patch.
+    pub replacement: bool,
 }
 
 /// Which objects a patch applies to.
@@ -53,6 +57,8 @@ enum Selector {
 #[derive(Debug)]
 struct Rule {
     selector: Selector,
+    /// A replacement target's `reject` selectors: objects they select are left alone.
+    reject: Vec<Selector>,
     edits: Vec<usize>,
 }
 
@@ -64,6 +70,8 @@ pub(super) struct Patches {
     pub edits: Vec<Edit>,
     /// Patch files: (kustomization file, its Kustomization fact, patch entry, patch file).
     pub files: Vec<(usize, usize, usize, usize)>,
+    /// Pin facts (file, fact) a replacement reads its value from (an env file's line).
+    pub replacement_sources: HashSet<(usize, usize)>,
 }
 
 fn group_of(api_version: &str) -> &str {
@@ -205,6 +213,25 @@ impl Patches {
                     let rules = out.rules_of(files, by_path, dir, (k, fi, pi), patch);
                     own.entry(k).or_default().extend(rules);
                 }
+                // Kustomize runs replacements after the patches, inline entries and
+                // files of them in the order written.
+                let mut listed: Vec<&Replacement> = Vec::new();
+                let mut from_files = kust.replacement_files.iter().peekable();
+                for i in 0..=kust.replacements.len() {
+                    while let Some((_, path)) = from_files.next_if(|(at, _)| *at <= i) {
+                        let file = join_normalized(dir, path).and_then(|p| by_path.get(&p));
+                        for fact in file.map_or(&[][..], |&rf| files[rf].facts.as_slice()) {
+                            if let FactKind::Replacements(list) = &fact.kind {
+                                listed.extend(list);
+                            }
+                        }
+                    }
+                    listed.extend(kust.replacements.get(i));
+                }
+                for r in listed {
+                    let rules = out.replacement_rules(files, by_path, (k, fi), r);
+                    own.entry(k).or_default().extend(rules);
+                }
                 let comps: Vec<usize> = kust
                     .components
                     .iter()
@@ -224,6 +251,7 @@ impl Patches {
                 for r in own.get(&c).into_iter().flatten() {
                     let copy = Rule {
                         selector: r.selector.clone(),
+                        reject: r.reject.clone(),
                         edits: r.edits.clone(),
                     };
                     rules.entry(k).or_default().push(copy);
@@ -271,9 +299,15 @@ impl Patches {
                     file,
                     fact,
                     value: value.clone(),
+                    tag_only: false,
+                    replacement: false,
                 });
             }
-            rules.push(Rule { selector, edits });
+            rules.push(Rule {
+                selector,
+                reject: Vec::new(),
+                edits,
+            });
         };
         match &patch.path {
             None => {
@@ -304,6 +338,70 @@ impl Patches {
         rules
     }
 
+    /// The rules of one replacement of kustomization `k` (fact `kf`): one per target it
+    /// can follow, each writing the source's value (with the source's span) into the
+    /// target's version-bearing field paths. Nothing when the source is not in the build.
+    fn replacement_rules(
+        &mut self,
+        files: &[Arc<FileFacts>],
+        by_path: &HashMap<String, usize>,
+        (k, _kf): (usize, usize),
+        r: &Replacement,
+    ) -> Vec<Rule> {
+        let Some(source) = replacements::source_value(k, r, files, by_path) else {
+            return Vec::new();
+        };
+        if matches!(
+            files.get(source.file).and_then(|f| f.facts.get(source.fact)),
+            Some(fact) if matches!(fact.kind, FactKind::Pin(_))
+        ) {
+            self.replacement_sources.insert((source.file, source.fact));
+        }
+        let mut rules = Vec::new();
+        for target in &r.targets {
+            let selector = exact_selector(&target.select);
+            let reject: Vec<Selector> = target.reject.iter().map(exact_selector).collect();
+            // A selector we cannot read could select (or spare) anything: not followed.
+            if matches!(selector, Selector::Nothing)
+                || reject.iter().any(|s| matches!(s, Selector::Nothing))
+            {
+                continue;
+            }
+            let mut edits = Vec::new();
+            for path in &target.field_paths {
+                let Some((field, tag_only)) = replacements::target_field(path, &target.options)
+                else {
+                    continue;
+                };
+                // A whole image or a ref key as the tag of an image would not be a tag.
+                if tag_only && source.value.contains([':', '@', '/']) {
+                    continue;
+                }
+                edits.push(self.edits.len());
+                self.edits.push(Edit {
+                    file: source.file,
+                    fact: source.fact,
+                    value: FieldValue {
+                        field,
+                        value: Some(source.value.clone()),
+                        span: source.span.clone(),
+                        policy_ref: source.policy_ref.clone(),
+                    },
+                    tag_only,
+                    replacement: true,
+                });
+            }
+            if !edits.is_empty() {
+                rules.push(Rule {
+                    selector,
+                    reject,
+                    edits,
+                });
+            }
+        }
+        rules
+    }
+
     /// The pin `current` becomes when kustomization `k` patches field `field` of object
     /// `object` (whose base pin was `base`), with the last edit that set it; `None` when
     /// none of its patches changes it.
@@ -316,7 +414,7 @@ impl Patches {
     ) -> Option<(usize, Pin)> {
         let mut out: Option<(usize, Pin)> = None;
         for rule in self.rules.get(&k).into_iter().flatten() {
-            if !rule.selector.selects(object) {
+            if !rule.selector.selects(object) || rule.reject.iter().any(|r| r.selects(object)) {
                 continue;
             }
             let edits: Vec<usize> = rule
@@ -335,7 +433,13 @@ impl Patches {
                     let mut last: Option<(usize, Pin)> = None;
                     for &e in &edits {
                         let now = last.as_ref().map_or(pin, |(_, p)| p);
-                        if let Some(p) = set(now, &self.edits[e].value) {
+                        let edit = &self.edits[e];
+                        let written = if edit.tag_only {
+                            set_tag(now, &edit.value)
+                        } else {
+                            set(now, &edit.value)
+                        };
+                        if let Some(p) = written {
                             last = Some((e, p));
                         }
                     }
@@ -522,6 +626,52 @@ fn set(pin: &Pin, written: &FieldValue) -> Option<Pin> {
             Some(at(reference, repository.to_owned()))
         }
         Field::Ref { .. } => None,
+    }
+}
+
+/// `pin` with its image tag replaced (a replacement with `delimiter: ':'`, `index: 1`);
+/// `None` when the image has no tag to replace, a digest, or a registry port (the split at
+/// `:` would not be the tag).
+fn set_tag(pin: &Pin, written: &FieldValue) -> Option<Pin> {
+    let tag = written
+        .value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())?;
+    if !pin.kind.is_image()
+        || pin.reference.kind != RefKind::Tag
+        || pin.reference.digest.is_some()
+        || pin.component.contains(':')
+    {
+        return None;
+    }
+    Some(Pin {
+        reference: Reference::image(Some(tag), None),
+        span: written.span.clone(),
+        policy_ref: written.policy_ref.clone(),
+        ..pin.clone()
+    })
+}
+
+/// A replacement's `select`/`reject`: fields compared as written (no regexes).
+fn exact_selector(target: &PatchTarget) -> Selector {
+    if target.annotation_selector.is_some() {
+        return Selector::Nothing;
+    }
+    let exact = |v: &Option<String>| v.clone().map(Matcher::Exact);
+    Selector::Target {
+        group: exact(&target.group),
+        version: exact(&target.version),
+        kind: exact(&target.kind),
+        name: exact(&target.name),
+        namespace: exact(&target.namespace),
+        labels: match &target.label_selector {
+            None => Some(Vec::new()),
+            Some(s) => match label_terms(s) {
+                Some(terms) => Some(terms),
+                None => return Selector::Nothing,
+            },
+        },
     }
 }
 

@@ -27,11 +27,11 @@ use std::sync::Arc;
 const MAX_DEPTH: usize = 64;
 
 /// Where a substituted value is written.
-struct Value<'a> {
-    text: &'a str,
-    file: usize,
-    fact: usize,
-    span: &'a Span,
+pub(super) struct Value<'a> {
+    pub text: &'a str,
+    pub file: usize,
+    pub fact: usize,
+    pub span: &'a Span,
 }
 
 /// The effective pins substitution makes, and the env-file pins it consumed (those are
@@ -202,7 +202,7 @@ fn config_map<'a>(
 
 /// `var` in a generated ConfigMap: its literal, else the last of its env files setting it
 /// (read through the env file's pin of that key).
-fn config_map_value<'a>(
+pub(super) fn config_map_value<'a>(
     var: &str,
     (gf, gx, generator): (usize, usize, &'a ConfigMapSource),
     files: &'a [Arc<FileFacts>],

@@ -11,7 +11,7 @@ use super::objects::{setter_in, WORKLOADS};
 use super::tree::{self, Node, Val};
 use crate::model::{
     split_image, Field, FieldValue, JsonPatch, KubeObject, KustomizePatch, LineIndex, PatchBody,
-    PatchTarget, Span,
+    PatchTarget, Replacement, ReplacementTarget, Span,
 };
 use std::ops::Range;
 
@@ -480,6 +480,119 @@ pub(super) fn patches(doc: &Node, text: &str, index: &LineIndex) -> Vec<Kustomiz
     out
 }
 
+/// `options` of a replacement source or target: `Ok(None)` without, `Ok(Some)` for a
+/// `delimiter` with an `index` (0 by default), `Err` for anything else (`create`, a
+/// negative index, an unknown key): such an entry is not followed.
+fn replacement_options(node: Option<&Node>) -> Result<Option<(String, usize)>, ()> {
+    let Some(node) = node else {
+        return Ok(None);
+    };
+    let mut delimiter = None;
+    let mut index = 0;
+    for (k, v) in node.entries() {
+        match k.str() {
+            Some("delimiter") => delimiter = Some(v.str().ok_or(())?.to_owned()),
+            Some("index") => index = v.str().and_then(|i| i.parse().ok()).ok_or(())?,
+            _ => return Err(()),
+        }
+    }
+    match delimiter {
+        Some(d) if !d.is_empty() => Ok(Some((d, index))),
+        None if index == 0 && node.entries().is_empty() => Ok(None),
+        _ => Err(()),
+    }
+}
+
+/// A replacement's `select`/`reject`/`source` selector fields.
+fn replacement_selector(node: &Node) -> PatchTarget {
+    target(Some(node)).unwrap_or_default()
+}
+
+/// A kustomization's inline `replacements` entries, as far as they can be followed: a
+/// `path:` entry (a file of replacements), a source without `fieldPath`, unknown options
+/// or a target without `select` are left out (a replacement left out changes nothing).
+pub(super) fn replacements(doc: &Node) -> Vec<Replacement> {
+    replacement_list(doc.get("replacements").map(Node::seq).unwrap_or(&[]))
+}
+
+/// The `path:` entries of a kustomization's `replacements`, each with the number of
+/// inline entries before it.
+pub(super) fn replacement_files(doc: &Node) -> Vec<(usize, String)> {
+    let mut inline = 0;
+    let mut out = Vec::new();
+    for entry in doc.get("replacements").map(Node::seq).unwrap_or(&[]) {
+        match entry.str_at(&["path"]) {
+            Some(p) => out.push((inline, p.trim().to_owned())),
+            // Counted as `replacements` keeps them.
+            None => inline += replacement_list(std::slice::from_ref(entry)).len(),
+        }
+    }
+    out
+}
+
+/// Whether a top-level sequence is a file of replacements: every item a mapping with a
+/// `source` and `targets`.
+pub(super) fn is_replacement_list(items: &[Node]) -> bool {
+    !items.is_empty()
+        && items
+            .iter()
+            .all(|i| i.get("source").is_some() && i.get("targets").is_some())
+}
+
+/// Replacement entries as far as they can be followed (see [`replacements`]).
+pub(super) fn replacement_list(items: &[Node]) -> Vec<Replacement> {
+    let mut out = Vec::new();
+    for entry in items {
+        let Some(source) = entry.get("source") else {
+            continue;
+        };
+        let Some(field_path) = source.str_at(&["fieldPath"]) else {
+            continue;
+        };
+        let Ok(options) = replacement_options(source.get("options")) else {
+            continue;
+        };
+        let mut targets = Vec::new();
+        for t in entry.get("targets").map(Node::seq).unwrap_or(&[]) {
+            let Some(select) = t.get("select") else {
+                continue;
+            };
+            let Ok(options) = replacement_options(t.get("options")) else {
+                continue;
+            };
+            let field_paths: Vec<String> = t
+                .get("fieldPaths")
+                .map(Node::seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|p| p.str().map(|p| p.trim().to_owned()))
+                .collect();
+            targets.push(ReplacementTarget {
+                select: replacement_selector(select),
+                reject: t
+                    .get("reject")
+                    .map(Node::seq)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(replacement_selector)
+                    .collect(),
+                field_paths,
+                options,
+            });
+        }
+        if targets.is_empty() {
+            continue;
+        }
+        out.push(Replacement {
+            source: replacement_selector(source),
+            field_path: field_path.trim().to_owned(),
+            options,
+            targets,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use crate::extract::test_support::at;
@@ -502,6 +615,72 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn replacements_keep_what_can_be_followed() {
+        let text = "\
+replacements:
+  - source:
+      kind: ConfigMap
+      name: web-versions
+      fieldPath: data.WEB_VERSION
+    targets:
+      - select:
+          kind: Deployment
+          name: web
+        reject:
+          - name: web-canary
+        fieldPaths:
+          - spec.template.spec.containers.[name=app].image
+        options:
+          delimiter: ':'
+          index: 1
+      - select:
+          kind: Deployment
+        fieldPaths: [spec.template.spec.containers.0.image]
+        options:
+          create: true
+      - fieldPaths: [spec.chart.spec.version]
+  - path: replacements.yaml
+  - source:
+      kind: Deployment
+      name: web
+      fieldPath: spec.template.spec.containers.[name=app].image
+      options:
+        delimiter: ':'
+        index: -1
+    targets:
+      - select:
+          kind: Deployment
+        fieldPaths: [spec.template.spec.containers.0.image]
+";
+        let facts = run("apps/web/production/kustomization.yaml", text);
+        let k = kustomization(&facts);
+        assert_eq!(k.replacements.len(), 1, "{:?}", k.replacements);
+        let r = &k.replacements[0];
+        assert_eq!(r.source.kind.as_deref(), Some("ConfigMap"));
+        assert_eq!(r.source.name.as_deref(), Some("web-versions"));
+        assert_eq!(r.field_path, "data.WEB_VERSION");
+        assert_eq!(r.options, None);
+        // The target with `create` and the one without `select` are left out.
+        assert_eq!(r.targets.len(), 1);
+        let t = &r.targets[0];
+        assert_eq!(t.select.name.as_deref(), Some("web"));
+        assert_eq!(t.reject[0].name.as_deref(), Some("web-canary"));
+        assert_eq!(
+            t.field_paths,
+            ["spec.template.spec.containers.[name=app].image"]
+        );
+        assert_eq!(t.options, Some((":".to_owned(), 1)));
+        assert_eq!(k.replacement_files, [(1, "replacements.yaml".to_owned())]);
+        // The file it names is a list of replacements.
+        let list = "- source:\n    kind: ConfigMap\n    name: v\n    fieldPath: data.A\n  targets:\n    - select: {kind: Deployment}\n      fieldPaths: [spec.template.spec.containers.0.image]\n";
+        let facts = run("apps/web/production/replacements.yaml", list);
+        assert!(
+            matches!(&facts[..], [Fact { kind: FactKind::Replacements(r), .. }] if r.len() == 1),
+            "{facts:?}"
+        );
     }
 
     fn kustomization(facts: &[Fact]) -> &Kustomization {

@@ -44,6 +44,14 @@ impl Cx<'_> {
     /// Extract the facts of one document.
     pub fn document(&mut self, doc: &Node) {
         if let Val::Seq(items) = &doc.val {
+            // A file of Kustomize replacements: `- {source, targets}`.
+            if kustomize::is_replacement_list(items) {
+                let list = kustomize::replacement_list(items);
+                if !list.is_empty() {
+                    self.facts.push(Fact::new(FactKind::Replacements(list)));
+                }
+                return;
+            }
             // A JSON 6902 patch file: `- {op, path, value}`.
             if let Some(patch) =
                 kustomize::json_patch(items, &Locator::direct(self.text, self.index))
@@ -227,6 +235,8 @@ impl Cx<'_> {
                 components,
                 namespace: namespace.clone(),
                 patches: kustomize::patches(doc, self.text, self.index),
+                replacements: kustomize::replacements(doc),
+                replacement_files: kustomize::replacement_files(doc),
             }),
             namespace.clone(),
         ));
