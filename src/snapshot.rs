@@ -605,11 +605,7 @@ impl Resolver<'_> {
         if self.entries.decides(file) {
             return None;
         }
-        self.file_env[file].or_else(|| {
-            fact.namespace
-                .as_deref()
-                .and_then(|ns| self.envs.for_namespace(ns))
-        })
+        self.file_env[file].or_else(|| entry::namespace_env(fact, self.envs))
     }
 
     /// The environment of the file including through `inc`: an entry point's own, else
@@ -981,6 +977,24 @@ fn terragrunt_overrides(reader: &FileFacts, pin: &Pin) -> bool {
         })
 }
 
+/// `file` and every kustomization above it (what includes it, transitively, up to
+/// [`MAX_OVERLAY_DEPTH`] levels): the builds a file takes part in.
+fn kustomizations_above(file: usize, includers: &HashMap<usize, Vec<Include>>) -> HashSet<usize> {
+    let mut seen = HashSet::from([file]);
+    let mut stack = vec![(file, 0)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth >= MAX_OVERLAY_DEPTH {
+            continue;
+        }
+        for inc in includers.get(&node).into_iter().flatten() {
+            if seen.insert(inc.kustomization) {
+                stack.push((inc.kustomization, depth + 1));
+            }
+        }
+    }
+    seen
+}
+
 fn parent_dir(path: &str) -> &str {
     path.rfind('/').map(|i| &path[..i]).unwrap_or("")
 }
@@ -1039,8 +1053,37 @@ fn resolve_entry(dir: &str, entry: &str, index: &HashMap<String, usize>) -> Vec<
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// `environment component value path:line` (and `:column` with `column`) of every
+    /// effective pin of the snapshot of `files`, zero config: what the render's tests assert.
+    pub(crate) fn pins_as_text(files: &[(&str, &str)], column: bool) -> Vec<String> {
+        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+        let config = crate::config::Config::default();
+        let snap = match crate::engine::snapshot_from_bytes(&bytes, &config) {
+            Ok(s) => s,
+            Err(e) => panic!("snapshot: {e}"),
+        };
+        snap.pins
+            .iter()
+            .map(|p| {
+                let pin = snap.pin(p);
+                let at = if column {
+                    format!("{}:{}", pin.span.line, pin.span.column)
+                } else {
+                    pin.span.line.to_string()
+                };
+                format!(
+                    "{} {} {} {}:{at}",
+                    snap.envs.get(p.env).name,
+                    pin.component,
+                    pin.reference.value,
+                    snap.path(p.file),
+                )
+            })
+            .collect()
+    }
 
     /// `find_in_parent_folders` searches from the reader's parent directory upwards.
     #[test]

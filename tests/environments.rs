@@ -5,30 +5,10 @@
 mod common;
 
 use common::{copy_tree, fixture, git, TempDir};
-use promolint::engine::{self, Options};
 use std::path::Path;
 
 fn findings(start: &Path) -> Vec<String> {
-    let outcome = engine::check(&Options {
-        start: start.to_path_buf(),
-        ..Options::default()
-    })
-    .unwrap_or_else(|e| panic!("check failed: {e}"));
-    outcome
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} {}:{}:{} {}",
-                f.rule,
-                f.level.as_str(),
-                f.path,
-                f.span.line,
-                f.span.column,
-                f.message
-            )
-        })
-        .collect()
+    common::check_findings(start, true)
 }
 
 /// `promolint init --stdout` in `dir`.

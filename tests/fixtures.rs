@@ -9,25 +9,7 @@ use promolint::engine::{self, Options};
 use promolint::modes;
 
 fn findings(start: &std::path::Path) -> Vec<String> {
-    let outcome = engine::check(&Options {
-        start: start.to_path_buf(),
-        ..Options::default()
-    })
-    .unwrap_or_else(|e| panic!("check failed: {e}"));
-    outcome
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} {}:{}:{}",
-                f.rule,
-                f.level.as_str(),
-                f.path,
-                f.span.line,
-                f.span.column
-            )
-        })
-        .collect()
+    common::check_findings(start, false)
 }
 
 /// Check the fixture copied to a plain directory, then as a committed git repository with

@@ -4,33 +4,13 @@
 mod common;
 
 use common::TempDir;
-use promolint::engine::{self, Options};
 
 fn check(files: &[(&str, &str)]) -> Vec<String> {
     let dir = TempDir::new("gitops-inputs");
     for (path, text) in files {
         dir.write(path, text.as_bytes());
     }
-    let outcome = engine::check(&Options {
-        start: dir.path().to_path_buf(),
-        ..Options::default()
-    })
-    .unwrap_or_else(|e| panic!("check failed: {e}"));
-    outcome
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} {}:{}:{} {}",
-                f.rule,
-                f.level.as_str(),
-                f.path,
-                f.span.line,
-                f.span.column,
-                f.message
-            )
-        })
-        .collect()
+    common::check_findings(dir.path(), true)
 }
 
 fn charts(version: &str) -> String {

@@ -97,16 +97,12 @@ pub fn apply(
     if !report {
         return;
     }
-    let mut protected: HashMap<usize, Option<String>> = HashMap::new();
     for (fi, file) in snap.files.iter().enumerate() {
         if file.suppressions.is_empty() || !audit.audits(&file.path) {
             continue;
         }
+        let env = protected_env(snap, fi);
         for (si, s) in file.suppressions.iter().enumerate() {
-            let env = protected
-                .entry(fi)
-                .or_insert_with(|| protected_env(snap, fi))
-                .clone();
             let problem = judge(s, env.as_deref(), audit, config, added.contains(fi, si))
                 .or_else(|| {
                     (!used.contains(&(fi, si)))
@@ -236,10 +232,13 @@ fn unused(s: &Suppression, audit: &Audit) -> Option<(Level, String, &'static str
 /// The protected environment a file belongs to (by its path, or a pin taking effect
 /// there), if any.
 fn protected_env(snap: &Snapshot, fi: usize) -> Option<String> {
+    // `pins` is sorted by file: the file's own are one run of it.
+    let from = snap.pins.partition_point(|p| p.file < fi);
+    let to = snap.pins.partition_point(|p| p.file <= fi);
     let by_path = snap.envs.for_path(snap.path(fi));
     by_path
         .into_iter()
-        .chain(snap.pins.iter().filter(|p| p.file == fi).map(|p| p.env))
+        .chain(snap.pins[from..to].iter().map(|p| p.env))
         .find(|&e| snap.envs.get(e).protected)
         .map(|e| snap.envs.get(e).name.clone())
 }

@@ -287,7 +287,8 @@ pub(super) fn decide(
     out
 }
 
-fn namespace_env(fact: &Fact, envs: &Environments) -> Option<usize> {
+/// The environment a fact's Kubernetes namespace names, if any.
+pub(super) fn namespace_env(fact: &Fact, envs: &Environments) -> Option<usize> {
     fact.namespace
         .as_deref()
         .and_then(|ns| envs.for_namespace(ns))
@@ -295,29 +296,10 @@ fn namespace_env(fact: &Fact, envs: &Environments) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::Config;
 
     /// `(environment, component, value, path:line)` of every effective pin of `files`.
     pub(crate) fn resolved(files: &[(&str, &str)]) -> Vec<String> {
-        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-        let snap = match crate::engine::snapshot_from_bytes(&bytes, &Config::default()) {
-            Ok(s) => s,
-            Err(e) => panic!("snapshot: {e}"),
-        };
-        snap.pins
-            .iter()
-            .map(|p| {
-                let pin = snap.pin(p);
-                format!(
-                    "{} {} {} {}:{}",
-                    snap.envs.get(p.env).name,
-                    pin.component,
-                    pin.reference.value,
-                    snap.path(p.file),
-                    pin.span.line,
-                )
-            })
-            .collect()
+        crate::snapshot::tests::pins_as_text(files, false)
     }
 
     fn flux(path: &str) -> String {

@@ -260,33 +260,12 @@ fn object_value(o: &KubeObject, field: &Field) -> Option<(String, Span, Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
     /// `(environment, component, value, path:line:column)` of every effective pin.
     fn resolved(files: &[(&str, &str)]) -> Vec<String> {
-        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-        let snap = match crate::engine::snapshot_from_bytes(&bytes, &Config::default()) {
-            Ok(s) => s,
-            Err(e) => panic!("snapshot: {e}"),
-        };
-        let mut out: Vec<String> = snap
-            .pins
-            .iter()
-            .map(|p| {
-                let pin = snap.pin(p);
-                format!(
-                    "{} {} {} {}:{}:{}",
-                    snap.envs.get(p.env).name,
-                    pin.component,
-                    pin.reference.value,
-                    snap.path(p.file),
-                    pin.span.line,
-                    pin.span.column
-                )
-            })
-            .collect();
-        out.sort();
-        out
+        let mut pins = crate::snapshot::tests::pins_as_text(files, true);
+        pins.sort();
+        pins
     }
 
     const BASE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/acme/web:0.0.0\n        - name: proxy\n          image: ghcr.io/acme/proxy:2.1.0\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-canary\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/acme/web:0.0.0\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: 6.5.0\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo-canary\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: '>=1.0.0'\n";

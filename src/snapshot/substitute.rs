@@ -13,7 +13,10 @@
 //! kustomization's `configMapGenerator` makes from `envs` files or `literals`. Not read:
 //! Secrets, ConfigMap manifests written out by hand, `substituteFrom` `optional`.
 
-use super::{join_normalized, parent_dir, EffectivePin, FileFacts, Include, KUSTOMIZATION_NAMES};
+use super::{
+    join_normalized, kustomizations_above, parent_dir, EffectivePin, FileFacts, Include,
+    KUSTOMIZATION_NAMES,
+};
 use crate::config::Environments;
 use crate::model::{
     is_version_range, ConfigMapSource, FactKind, FluxKustomization, Pin, RefKind, Reference, Span,
@@ -22,9 +25,6 @@ use crate::model::{
 use crate::rules::Related;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-
-/// Longest chain of kustomizations followed upwards from a templated pin's file.
-const MAX_DEPTH: usize = 64;
 
 /// Where a substituted value is written.
 pub(super) struct Value<'a> {
@@ -61,10 +61,7 @@ pub(super) fn resolve(
                 // A Flux Kustomization in a shared file substitutes in every environment
                 // whose entry points reach it.
                 FactKind::FluxKustomization(k) => {
-                    let own = fact
-                        .namespace
-                        .as_deref()
-                        .and_then(|ns| envs.for_namespace(ns));
+                    let own = super::entry::namespace_env(fact, envs);
                     if file_env[fi].is_empty() {
                         fluxes.extend(own.map(|env| (fi, xi, k, env)));
                     }
@@ -82,7 +79,7 @@ pub(super) fn resolve(
         return out;
     }
     for (fi, xi, t) in templated {
-        let reached = reached_by(fi, files, includers);
+        let reached = kustomizations_above(fi, includers);
         for &(kf, kx, flux, env) in &fluxes {
             if !builds(&flux.path, fi, &reached, files, by_path) {
                 continue;
@@ -237,27 +234,6 @@ pub(super) fn config_map_value<'a>(
     })
 }
 
-/// `file` and every kustomization above it (what includes it, transitively).
-fn reached_by(
-    file: usize,
-    files: &[Arc<FileFacts>],
-    includers: &HashMap<usize, Vec<Include>>,
-) -> HashSet<usize> {
-    let mut seen = HashSet::from([file]);
-    let mut stack = vec![(file, 0)];
-    while let Some((node, depth)) = stack.pop() {
-        if depth >= MAX_DEPTH || node >= files.len() {
-            continue;
-        }
-        for inc in includers.get(&node).into_iter().flatten() {
-            if seen.insert(inc.kustomization) {
-                stack.push((inc.kustomization, depth + 1));
-            }
-        }
-    }
-    seen
-}
-
 /// Whether a Flux Kustomization building directory `dir` builds file `fi`: the
 /// directory's kustomization includes it (`reached`: `fi` and what includes it), or the
 /// directory has no kustomization and Flux generates one of every manifest below it.
@@ -284,30 +260,10 @@ fn builds(
 
 #[cfg(test)]
 mod tests {
-    use crate::config::Config;
 
     /// `(environment, component, value, path:line:column)` of every effective pin.
     fn resolved(files: &[(&str, &str)]) -> Vec<String> {
-        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-        let snap = match crate::engine::snapshot_from_bytes(&bytes, &Config::default()) {
-            Ok(s) => s,
-            Err(e) => panic!("snapshot: {e}"),
-        };
-        snap.pins
-            .iter()
-            .map(|p| {
-                let pin = snap.pin(p);
-                format!(
-                    "{} {} {} {}:{}:{}",
-                    snap.envs.get(p.env).name,
-                    pin.component,
-                    pin.reference.value,
-                    snap.path(p.file),
-                    pin.span.line,
-                    pin.span.column
-                )
-            })
-            .collect()
+        crate::snapshot::tests::pins_as_text(files, true)
     }
 
     fn flux(path: &str, post_build: &str) -> String {

@@ -13,14 +13,13 @@
 //! scalar put at that path, not a values document), ConfigMap manifests written out with
 //! the values inline.
 
-use super::{join_normalized, parent_dir, EffectivePin, FileFacts, Include, Resolver};
+use super::{
+    join_normalized, kustomizations_above, parent_dir, EffectivePin, FileFacts, Include, Resolver,
+};
 use crate::model::{ConfigMapSource, FactKind, HelmValuesFrom, ValuesRef};
 use crate::rules::Related;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-
-/// Longest chain of kustomizations followed upwards from a release's file.
-const MAX_DEPTH: usize = 64;
 
 /// The effective pins `valuesFrom` makes, and the values-file pins it consumed (they take
 /// effect where the release does, not where the file's own path would put them).
@@ -83,7 +82,7 @@ pub(super) fn resolve(
     }
     let mut seen = HashSet::new();
     for (hf, release) in releases {
-        let reached = reached_by(hf, resolver.includers);
+        let reached = kustomizations_above(hf, resolver.includers);
         // Environment → the values files of each entry, in entry order.
         let mut per_env: BTreeMap<usize, Vec<Option<Source>>> = BTreeMap::new();
         for (i, entry) in release.refs.iter().enumerate() {
@@ -217,49 +216,14 @@ fn in_build(
     }
 }
 
-/// `file` and every kustomization above it (what includes it, transitively).
-fn reached_by(file: usize, includers: &HashMap<usize, Vec<Include>>) -> HashSet<usize> {
-    let mut seen = HashSet::from([file]);
-    let mut stack = vec![(file, 0)];
-    while let Some((node, depth)) = stack.pop() {
-        if depth >= MAX_DEPTH {
-            continue;
-        }
-        for inc in includers.get(&node).into_iter().flatten() {
-            if seen.insert(inc.kustomization) {
-                stack.push((inc.kustomization, depth + 1));
-            }
-        }
-    }
-    seen
-}
-
 #[cfg(test)]
 mod tests {
-    use crate::config::Config;
 
     /// `(environment, component, value, path:line)` of every effective pin of an image.
     fn resolved(files: &[(&str, &str)]) -> Vec<String> {
-        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-        let snap = match crate::engine::snapshot_from_bytes(&bytes, &Config::default()) {
-            Ok(s) => s,
-            Err(e) => panic!("snapshot: {e}"),
-        };
-        snap.pins
-            .iter()
-            .map(|p| {
-                let pin = snap.pin(p);
-                format!(
-                    "{} {} {} {}:{}",
-                    snap.envs.get(p.env).name,
-                    pin.component,
-                    pin.reference.value,
-                    snap.path(p.file),
-                    pin.span.line,
-                )
-            })
-            .filter(|s| s.contains("acme/"))
-            .collect()
+        let mut pins = crate::snapshot::tests::pins_as_text(files, false);
+        pins.retain(|s| s.contains("acme/"));
+        pins
     }
 
     fn release(value_from: &str) -> String {

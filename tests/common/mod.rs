@@ -175,6 +175,36 @@ pub fn expect_failure(out: &Out, fragments: &[&str]) {
     }
 }
 
+/// `rule level path:line:col` (then ` message` with `message`) of every finding of
+/// `promolint check` run in `start`.
+pub fn check_findings(start: &Path, message: bool) -> Vec<String> {
+    use promolint::engine::{self, Options};
+    let outcome = engine::check(&Options {
+        start: start.to_path_buf(),
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("check failed: {e}"));
+    outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let at = format!(
+                "{} {} {}:{}:{}",
+                f.rule,
+                f.level.as_str(),
+                f.path,
+                f.span.line,
+                f.span.column
+            );
+            if message {
+                format!("{at} {}", f.message)
+            } else {
+                at
+            }
+        })
+        .collect()
+}
+
 /// `rule env path:line:col related-path` of every tree finding of `files` (zero config).
 pub fn tree_findings(files: &[(&str, String)]) -> Vec<String> {
     use promolint::config::Config;
