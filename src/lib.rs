@@ -20,3 +20,4 @@ pub mod snapshot;
 pub mod source;
 pub mod timing;
 pub mod version;
+pub mod walk;

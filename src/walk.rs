@@ -1,0 +1,544 @@
+//! The history walk: what each commit introduced, read from the pin ledger or walked, as a
+//! [`HistoryIndex`] for the change rules and `check`'s promotion-order questions.
+
+use crate::engine::{self, Error};
+use crate::extract;
+use crate::history::{HistoryIndex, PastPin};
+use crate::ledger::{Ledger, Notice, RawPin};
+use crate::modes::GitRun;
+use crate::snapshot::{FileFacts, Snapshot};
+use crate::source::git::{CommitInfo, FileEntry, GitRepo, ObjectId};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::sync::Mutex;
+
+impl GitRun {
+    /// Every version each environment pinned along the history of `tip` (inclusive).
+    pub fn history_index(
+        &self,
+        tip: Option<ObjectId>,
+        snapshot: &Snapshot,
+    ) -> Result<HistoryIndex, Error> {
+        self.history_index_under(tip, &snapshot.envs, "")
+    }
+
+    /// [`Self::history_index`] of the files under `prefix` only (a repository-relative
+    /// directory; empty for all): `check -C dir` judges that directory's history.
+    ///
+    /// Commits the pin ledger has seen are taken from it, the others walked (their changed
+    /// blobs parsed once, not kept: a long history would otherwise hold every version of
+    /// every file). An index with ledger entries checks them before it believes them (see
+    /// [`crate::history::Verify`] and `LedgerCheck`).
+    pub fn history_index_under(
+        &self,
+        tip: Option<ObjectId>,
+        envs: &crate::config::Environments,
+        prefix: &str,
+    ) -> Result<HistoryIndex, Error> {
+        let Some(tip) = tip else {
+            return Ok(HistoryIndex::empty());
+        };
+        let commits = self.repo.range_commits(None, tip)?;
+        crate::timing::phase("history: commits listed");
+        let ids: Vec<String> = commits.iter().map(|c| c.id.to_string()).collect();
+        let max_size = self.config.max_file_size;
+        let ledger = self.ledger.then(|| {
+            let (ledger, notice) = Ledger::open(Some(&self.repo.cache_dir()), max_size);
+            if let Some(notice) = notice {
+                warn_once(&ledger_notice(&notice, &ledger, &self.root));
+            }
+            ledger
+        });
+        crate::timing::phase("history: ledger read");
+        let cached: Vec<bool> = ids
+            .iter()
+            .map(|id| ledger.as_ref().is_some_and(|l| l.get(id).is_some()))
+            .collect();
+        let missing: Vec<usize> = (0..commits.len()).filter(|&i| !cached[i]).collect();
+        let fresh = walk_commits(&self.repo, &commits, &missing, max_size)?;
+        Scope { envs, prefix }.judgeable(tip, &commits, &fresh)?;
+        let mut walked_here: Vec<Option<&[RawPin]>> = vec![None; commits.len()];
+        for (i, walked) in &fresh {
+            walked_here[*i] = Some(&walked.pins);
+        }
+        let mut index = Scope { envs, prefix }.index(&commits, |i| {
+            walked_here[i]
+                .or_else(|| ledger.as_ref().and_then(|l| l.get(&ids[i])))
+                .unwrap_or_default()
+        });
+        let keep: Vec<bool> = fresh
+            .iter()
+            .map(|(i, walked)| walked.cacheable(&commits[*i]))
+            .collect();
+        let Some(mut ledger) = ledger else {
+            return Ok(index);
+        };
+        for ((i, walked), keep) in fresh.into_iter().zip(keep) {
+            if keep {
+                ledger.insert(ids[i].clone(), walked.pins);
+            }
+        }
+        ledger.save();
+        if !cached.contains(&true) {
+            return Ok(index);
+        }
+        index.verified_by(LedgerCheck {
+            repo: self.repo.clone(),
+            shown: shown_ledger(&ledger, &self.root),
+            commits,
+            ids,
+            cached,
+            ledger: Mutex::new(ledger),
+            discarded: std::sync::atomic::AtomicBool::new(false),
+            envs: envs.clone(),
+            prefix: prefix.to_string(),
+            max_size,
+            threads: rayon::current_num_threads(),
+        });
+        Ok(index)
+    }
+}
+
+/// Which pins of a history an index records: the files under `prefix`, in `envs`.
+struct Scope<'a> {
+    envs: &'a crate::config::Environments,
+    prefix: &'a str,
+}
+
+impl Scope<'_> {
+    fn inside(&self, path: &str) -> bool {
+        self.prefix.is_empty()
+            || path
+                .strip_prefix(self.prefix)
+                .is_some_and(|r| r.starts_with('/'))
+    }
+
+    /// A history that cannot be read where a protected environment's files are is no
+    /// history that can clear or convict its pins: the run fails closed (exit 2) and says
+    /// how to bring the objects back. Elsewhere the walk goes on without those pins and
+    /// warns ([`Introduced::cacheable`]). A damaged blob the tip commit itself introduced
+    /// is left to the change that judges that commit, which reports it (PL000) at the file.
+    fn judgeable(
+        &self,
+        tip: ObjectId,
+        commits: &[CommitInfo],
+        walked: &[(usize, Introduced)],
+    ) -> Result<(), Error> {
+        for (i, introduced) in walked {
+            for (path, reason) in &introduced.unreadable {
+                let Some(env) = self.envs.for_path(path).filter(|_| self.inside(path)) else {
+                    continue;
+                };
+                let env = self.envs.get(env);
+                if !env.protected {
+                    continue;
+                }
+                if commits[*i].id == tip {
+                    continue;
+                }
+                return Err(Error::Usage {
+                    message: format!(
+                        "the history of {}, a protected environment, cannot be read: commit {}: \
+                         {path} cannot be read ({reason})",
+                        env.name,
+                        short_id(&commits[*i].id)
+                    ),
+                    help: Some(
+                        "promolint judges promotion order from the history; bring the missing \
+                         objects back (`git fetch --refetch origin`, or a clone without \
+                         `--filter`), or find the damage with `git fsck`"
+                            .to_string(),
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The index of `commits` (in walk order), given what each introduced.
+    fn index<'p>(
+        &self,
+        commits: &[CommitInfo],
+        pins: impl Fn(usize) -> &'p [RawPin],
+    ) -> HistoryIndex {
+        let mut index = HistoryIndex::empty();
+        for (seq, c) in commits.iter().enumerate() {
+            let id = c.id.to_string();
+            for raw in pins(seq) {
+                if self.inside(&raw.path) {
+                    record_pin(raw, self.envs, &id, seq as u64, &mut index);
+                }
+            }
+        }
+        index.set_horizon(commits.len().saturating_sub(1) as u64);
+        if commits.iter().any(|c| c.parents.len() > 1) {
+            // Merges: a commit sees only its ancestors, not a side branch dated earlier.
+            let pos: HashMap<ObjectId, usize> =
+                commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+            let parents: Vec<Vec<usize>> = commits
+                .iter()
+                .map(|c| {
+                    c.parents
+                        .iter()
+                        .filter_map(|p| pos.get(p).copied())
+                        .collect()
+                })
+                .collect();
+            index.set_ancestry(crate::history::Ancestry::new(&parents));
+        }
+        index
+    }
+}
+
+/// What one commit introduced against its first parent: the tag pins of the blobs it added
+/// or changed, and the blobs this copy of the repository could not read.
+#[derive(Default)]
+struct Introduced {
+    pins: Vec<RawPin>,
+    /// (path, reason): missing or damaged objects.
+    unreadable: Vec<(String, String)>,
+}
+
+impl Introduced {
+    /// Whether the ledger may keep this. A missing or damaged object may come back: its
+    /// commit is walked again next time rather than remembered without its pins. Says why
+    /// on standard error when it may not.
+    fn cacheable(&self, commit: &CommitInfo) -> bool {
+        for (path, reason) in &self.unreadable {
+            warn_once(&format!(
+                "commit {}: {path} cannot be read ({reason}); the history is judged without \
+                 its pins, and the commit is not cached",
+                short_id(&commit.id)
+            ));
+        }
+        self.unreadable.is_empty()
+    }
+}
+
+/// What `commit` introduced (see [`Introduced`]).
+fn introduced(repo: &GitRepo, commit: &CommitInfo, max_size: u64) -> Result<Introduced, Error> {
+    let changes = repo.diff_trees(commit.parents.first().copied(), Some(commit.id))?;
+    let mut out = Introduced::default();
+    for new in changes.into_iter().filter_map(|change| change.new) {
+        if let Err(reason) = file_pins(repo, &new, max_size, &mut out.pins) {
+            out.unreadable.push((new.path, reason));
+        }
+    }
+    Ok(out)
+}
+
+/// Append the tag pins of the file `entry` to `out`; `Err`: its blob is missing or
+/// damaged (the reason).
+fn file_pins(
+    repo: &GitRepo,
+    entry: &FileEntry,
+    max_size: u64,
+    out: &mut Vec<RawPin>,
+) -> Result<(), String> {
+    if !entry.kind.is_file() {
+        // A symlink is a note and a submodule nothing: neither holds pins.
+        return Ok(());
+    }
+    let Some(format) = extract::format_of(&entry.path) else {
+        return Ok(());
+    };
+    match repo.read_blob_checked(entry.id, max_size) {
+        Ok(bytes) => {
+            raw_pins(&engine::file_facts(&entry.path, format, Ok(&bytes)), out);
+            Ok(())
+        }
+        // Over the size limit, or not a blob: no pins, in every copy of the repository.
+        Err(e) if e.intrinsic => Ok(()),
+        Err(e) => Err(e.message),
+    }
+}
+
+/// What the commits at `positions` introduced, walked in parallel, in the order asked.
+fn walk_commits(
+    repo: &GitRepo,
+    commits: &[CommitInfo],
+    positions: &[usize],
+    max_size: u64,
+) -> Result<Vec<(usize, Introduced)>, Error> {
+    positions
+        .par_iter()
+        .map(|&i| Ok((i, introduced(repo, &commits[i], max_size)?)))
+        .collect()
+}
+
+/// The first seven hex digits of a commit id.
+fn short_id(id: &ObjectId) -> String {
+    id.to_string().chars().take(7).collect()
+}
+
+/// A warning on standard error, once per process however many walks meet it (`check
+/// --summary` walks twice). Text from the repository cannot break the line.
+fn warn_once(text: &str) {
+    static SAID: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let new = SAID
+        .lock()
+        .map(|mut said| said.insert(text.to_string()))
+        .unwrap_or(true);
+    if new {
+        let _ = writeln!(
+            std::io::stderr(),
+            "promolint: warning: {}",
+            crate::report::printable(text)
+        );
+    }
+}
+
+/// The ledger's file as a user finds it: `.git/promolint/pins.json` from the working tree.
+fn shown_ledger(ledger: &Ledger, root: &std::path::Path) -> String {
+    match ledger.file() {
+        Some(file) => shown_path(&file, root),
+        None => "(none)".to_string(),
+    }
+}
+
+/// `path` relative to the working tree `root` when it is inside it.
+fn shown_path(path: &std::path::Path, root: &std::path::Path) -> String {
+    std::fs::canonicalize(root)
+        .ok()
+        .and_then(|root| {
+            path.strip_prefix(root)
+                .ok()
+                .map(|rel| rel.display().to_string())
+        })
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// The warning for a ledger that was not read.
+fn ledger_notice(notice: &Notice, ledger: &Ledger, root: &std::path::Path) -> String {
+    let file = shown_ledger(ledger, root);
+    match notice {
+        Notice::LinkedDirectory(dir) => format!(
+            "{} is a symbolic link; the pin ledger is neither read nor written (remove the \
+             link to cache the history walk again)",
+            shown_path(dir, root)
+        ),
+        Notice::NotAFile => format!(
+            "the pin ledger {file} is not a regular file (a symbolic link, pipe or device); \
+             it was not read, and is replaced"
+        ),
+        Notice::TooLarge => format!(
+            "the pin ledger {file} is larger than {} MiB; it was not read, and is replaced",
+            crate::ledger::MAX_BYTES >> 20
+        ),
+    }
+}
+
+/// Checks an index read from the pin ledger (see [`crate::history::Verify`]): a file's pins
+/// in a commit's entry hold when the commit changed the file and reading it again gives
+/// exactly those pins, the whole entry when walking the commit again gives exactly the
+/// entry; the walk without
+/// the ledger compares every entry, and a ledger that disagrees is discarded and rebuilt,
+/// with one warning.
+struct LedgerCheck {
+    repo: GitRepo,
+    /// The ledger's file, for the warning.
+    shown: String,
+    commits: Vec<CommitInfo>,
+    ids: Vec<String>,
+    /// By position: whether the entry came from the ledger (the others were walked here).
+    cached: Vec<bool>,
+    /// The ledger the index was read from, until the walk finds it wrong and rebuilds it
+    /// (`discarded`): entries are then no longer what the index holds.
+    ledger: Mutex<Ledger>,
+    discarded: std::sync::atomic::AtomicBool,
+    envs: crate::config::Environments,
+    prefix: String,
+    max_size: u64,
+    /// Workers of the walk's own pool.
+    threads: usize,
+}
+
+impl LedgerCheck {
+    /// The commit at position `i` and the ledger's entry for it, as the index was built
+    /// from it; `Err(true)`: the index took it from a walk in this run; `Err(false)`: no
+    /// such entry, or the ledger was discarded (its entries are no longer what the index
+    /// holds). Copied, so that checks run without the lock.
+    fn recorded(&self, i: usize) -> Result<(&CommitInfo, Vec<RawPin>), bool> {
+        if self.cached.get(i) == Some(&false) {
+            return Err(true);
+        }
+        let commit = self.commits.get(i).ok_or(false)?;
+        let ledger = self.ledger.lock().map_err(|_| false)?;
+        if self.discarded.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(false);
+        }
+        let entry = ledger.get(&self.ids[i]).ok_or(false)?;
+        Ok((commit, entry.to_vec()))
+    }
+}
+
+impl crate::history::Verify for LedgerCheck {
+    fn pin_holds(&self, pin: &PastPin) -> bool {
+        let (commit, recorded) = match self.recorded(pin.seq as usize) {
+            Ok(found) => found,
+            Err(walked_here) => return walked_here,
+        };
+        // The walk records a file's pins in the commit that changed it against its first
+        // parent.
+        let Ok(Some(file)) = self.repo.file_at(commit.id, &pin.path) else {
+            return false;
+        };
+        let before = match commit.parents.first() {
+            Some(&parent) => match self.repo.file_at(parent, &pin.path) {
+                Ok(before) => before,
+                Err(_) => return false,
+            },
+            None => None,
+        };
+        if before.is_some_and(|b| b.id == file.id) {
+            return false;
+        }
+        let mut pins = Vec::new();
+        file_pins(&self.repo, &file, self.max_size, &mut pins).is_ok()
+            && recorded
+                .iter()
+                .filter(|r| r.path == pin.path)
+                .eq(pins.iter())
+    }
+
+    fn commit_holds(&self, seq: u64) -> bool {
+        let (commit, recorded) = match self.recorded(seq as usize) {
+            Ok(found) => found,
+            Err(walked_here) => return walked_here,
+        };
+        introduced(&self.repo, commit, self.max_size)
+            .is_ok_and(|walked| walked.unreadable.is_empty() && walked.pins == recorded)
+    }
+
+    fn walk(&self) -> Result<HistoryIndex, Error> {
+        let all: Vec<usize> = (0..self.commits.len()).collect();
+        let walked = apart(self.threads, || {
+            walk_commits(&self.repo, &self.commits, &all, self.max_size)
+        })??;
+        let scope = Scope {
+            envs: &self.envs,
+            prefix: &self.prefix,
+        };
+        if let Some(tip) = self.commits.last() {
+            scope.judgeable(tip.id, &self.commits, &walked)?;
+        }
+        // `walked` is in commit order: position `i` is commit `i`.
+        let index = scope.index(&self.commits, |i| &walked[i].1.pins);
+        let mut ledger = match self.ledger.lock() {
+            Ok(ledger) => ledger,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let differs: Vec<usize> = walked
+            .iter()
+            .filter(|(i, w)| {
+                self.cached[*i]
+                    && w.unreadable.is_empty()
+                    && ledger.get(&self.ids[*i]) != Some(w.pins.as_slice())
+            })
+            .map(|(i, _)| *i)
+            .collect();
+        let cacheable: Vec<bool> = walked
+            .iter()
+            .map(|(i, w)| w.cacheable(&self.commits[*i]))
+            .collect();
+        if let Some(&first) = differs.first() {
+            let more = match differs.len() - 1 {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            warn_once(&format!(
+                "the pin ledger {} disagrees with the repository (commit {}{more}); it was \
+                 discarded and rebuilt",
+                self.shown,
+                short_id(&self.commits[first].id)
+            ));
+            self.discarded
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            ledger.clear();
+            for ((i, w), keep) in walked.into_iter().zip(cacheable) {
+                if keep {
+                    ledger.insert(self.ids[i].clone(), w.pins);
+                }
+            }
+            ledger.save();
+        }
+        Ok(index)
+    }
+}
+
+/// Run `f` on a thread and worker pool of their own. `history` lints commits in parallel,
+/// and the first query that needs the walk starts it from one of those tasks while others
+/// wait for it; on their pool, a waiting worker could pick up the walk's tasks and re-enter
+/// the query.
+fn apart<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T, Error> {
+    let failed = |why: String| Error::Usage {
+        message: format!("cannot start the history walk: {why}"),
+        help: None,
+    };
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("promolint-walk".into())
+            .spawn_scoped(scope, move || {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .stack_size(engine::WORKER_STACK_SIZE)
+                    .build()
+                    .map(|pool| pool.install(f))
+            })
+            .map_err(|e| failed(e.to_string()))?;
+        match worker.join() {
+            Ok(result) => result.map_err(|e| failed(e.to_string())),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The tag pins of one file as the ledger keeps them.
+fn raw_pins(facts: &FileFacts, out: &mut Vec<RawPin>) {
+    for fact in &facts.facts {
+        let crate::model::FactKind::Pin(pin) = &fact.kind else {
+            continue;
+        };
+        if pin.reference.kind != crate::model::RefKind::Tag {
+            continue;
+        }
+        out.push(RawPin {
+            path: facts.path.clone(),
+            namespace: fact.namespace.clone(),
+            component: pin.component.clone(),
+            tag: pin.reference.value.clone(),
+            digest: pin.reference.digest.clone(),
+            span: pin.span.clone(),
+        });
+    }
+}
+
+/// Record a pin in the environments its path or namespace names, or for a file an entry
+/// point deploys, those the entry points reaching it name at the tip (no overlays: a
+/// history query asks what an environment's own files said).
+fn record_pin(
+    raw: &RawPin,
+    envs: &crate::config::Environments,
+    commit: &str,
+    seq: u64,
+    index: &mut HistoryIndex,
+) {
+    for env in envs.for_history(&raw.path, raw.namespace.as_deref()) {
+        let e = envs.get(env);
+        let id = envs.identity(env, &raw.component, &raw.tag);
+        index.record(
+            &e.name,
+            &raw.component,
+            PastPin {
+                version: id.version,
+                build: id.build.clone(),
+                digest: raw.digest.clone(),
+                commit: commit.to_string(),
+                path: raw.path.clone(),
+                span: raw.span.clone(),
+                seq,
+            },
+        );
+    }
+}
