@@ -332,6 +332,20 @@ impl HistoryIndex {
         }));
     }
 
+    /// The index a deferred walk gave, or its error (taken: a caller that gets it
+    /// reports it).
+    pub fn resolved_index(&self) -> Result<&HistoryIndex, crate::engine::Error> {
+        let index = self.resolved();
+        match self
+            .deferred
+            .as_ref()
+            .and_then(|d| d.error.lock().ok().and_then(|mut e| e.take()))
+        {
+            Some(e) => Err(e),
+            None => Ok(index),
+        }
+    }
+
     /// Whether a deferred walk has run (tests and timings).
     pub fn was_walked(&self) -> bool {
         self.deferred

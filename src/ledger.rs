@@ -10,9 +10,16 @@
 //! most [`MAX_BYTES`], never through a link and never blocking (a pipe); anything else is
 //! ignored and replaced. A `promolint` directory that is a symbolic link is refused: the
 //! ledger is then neither read nor written. Writes go through [`crate::fsutil`] inside the
-//! real git directory. What the ledger says is a claim that the history index checks
-//! against the objects before it believes it (`crate::history::Verify`), and a commit
-//! whose blobs could not all be read is never recorded: the object may come back.
+//! real git directory. A commit whose blobs could not all be read is never recorded: the
+//! object may come back.
+//!
+//! A ledger is believed whole when it carries a valid MAC: HMAC-SHA1 of its entries under
+//! a key an attacker who can write the ledger does not have, `PROMOLINT_CACHE_KEY` (a CI
+//! secret) or `promolint.key` in the git directory (made on first use, outside the
+//! `promolint` directory that CI caches). Anything else it says is a claim that the
+//! history index checks against the objects before it believes it
+//! (`crate::history::Verify`), and it is signed again only once a walk has replaced what it
+//! held.
 
 use crate::fsutil;
 use crate::model::Span;
@@ -30,13 +37,28 @@ pub struct RawPin {
     pub tag: String,
     pub digest: Option<String>,
     pub span: Span,
+    /// The blob the pin was read from (hex): a signed ledger is believed without reading
+    /// it again, but not once the object is gone (see `crate::walk`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
 }
 
 /// Bump when extraction changes what a commit's pins are, or when what may be recorded
 /// changes: older ledgers are then ignored. 2: commits with unreadable blobs are no longer
 /// recorded (a ledger of format 1 may hold "no pins" for them). 3: templated Terragrunt
 /// sources (`"${…}?ref=v1"`) are pins, and shared files' sources are named by file and local.
-const FORMAT: u32 = 3;
+/// 4: a MAC as the first member.
+const FORMAT: u32 = 4;
+/// How an authenticated ledger starts: this, the MAC in hex, then `",` and the rest of the
+/// object, whose bytes (after a `{`) are what the MAC covers.
+const MAC_START: &[u8] = b"{\"mac\":\"";
+/// Hex digits of an HMAC-SHA1.
+const MAC_HEX: usize = 40;
+/// The key's file, in the git directory (not in `promolint/`, which CI caches).
+const KEY_FILE: &str = "promolint.key";
+/// The environment variable that gives the key (a CI secret: a ledger restored from a cache
+/// is then believed when this run's key signed it).
+pub const KEY_VAR: &str = "PROMOLINT_CACHE_KEY";
 const FILE_NAME: &str = "pins.json";
 
 /// The largest ledger read: about 70,000 commits of a repository like the 5,000-commit
@@ -71,6 +93,12 @@ pub struct Ledger {
     place: Option<Place>,
     stored: Stored,
     changed: bool,
+    /// The key that signs and checks the ledger; `None`: none could be had, nothing is
+    /// believed unchecked.
+    key: Option<Vec<u8>>,
+    /// Whether every entry is known to come from a walk: a new ledger, one whose MAC this
+    /// key verifies, or one a walk rebuilt. Only then is it signed when saved.
+    trusted: bool,
 }
 
 fn key() -> String {
@@ -104,6 +132,8 @@ impl Ledger {
             place: None,
             stored: empty,
             changed: false,
+            key: None,
+            trusted: true,
         };
         let Some(dir) = dir else {
             return (ledger, None);
@@ -122,6 +152,7 @@ impl Ledger {
             Ok(meta) if meta.is_dir() => {
                 remove_stale_temps(&dir);
                 let found = fsutil::read_capped(&dir.join(FILE_NAME), MAX_BYTES);
+                ledger.key = machine_key(&git_dir);
                 ledger.place = Some(Place { git_dir, dir });
                 return match found {
                     Ok(fsutil::Found::Bytes(bytes)) => {
@@ -129,6 +160,13 @@ impl Ledger {
                             .ok()
                             .filter(|s| s.key == key() && s.max_file_size == max_file_size)
                         {
+                            let signed = match (&ledger.key, split_mac(&bytes)) {
+                                (Some(key), Some((mac, rest))) => {
+                                    hmac_hex(key, &[b"{", rest]) == mac
+                                }
+                                _ => false,
+                            };
+                            ledger.trusted = signed || stored.commits.is_empty();
                             ledger.stored = stored;
                         }
                         (ledger, None)
@@ -142,8 +180,15 @@ impl Ledger {
             // Missing (created on save), or not a directory (never written).
             _ => {}
         }
+        ledger.key = machine_key(&git_dir);
         ledger.place = Some(Place { git_dir, dir });
         (ledger, None)
+    }
+
+    /// Whether every entry may be believed without checking it against the objects: the
+    /// ledger is new, or this run's key signed it (see the module documentation).
+    pub fn trusted(&self) -> bool {
+        self.trusted
     }
 
     /// Its file, when it is kept in one.
@@ -160,10 +205,12 @@ impl Ledger {
         self.changed = true;
     }
 
-    /// Forget every entry (a ledger that disagreed with the repository).
+    /// Forget every entry (a ledger that disagreed with the repository). What is inserted
+    /// from now on comes from walks: the ledger is signed again when saved.
     pub fn clear(&mut self) {
         self.stored.commits.clear();
         self.changed = true;
+        self.trusted = true;
     }
 
     /// Write the ledger if it learnt something. Failures are ignored (a read-only
@@ -174,8 +221,19 @@ impl Ledger {
             return;
         };
         self.changed = false;
-        let Ok(bytes) = serde_json::to_vec(&self.stored) else {
+        let Ok(entries) = serde_json::to_vec(&self.stored) else {
             return;
+        };
+        let bytes = match (self.key.as_ref().filter(|_| self.trusted), entries.get(1..)) {
+            (Some(key), Some(rest)) if entries.starts_with(b"{") => {
+                let mut signed = Vec::with_capacity(entries.len() + 64);
+                signed.extend_from_slice(MAC_START);
+                signed.extend_from_slice(hmac_hex(key, &[&entries]).as_bytes());
+                signed.extend_from_slice(b"\",");
+                signed.extend_from_slice(rest);
+                signed
+            }
+            _ => entries,
         };
         if bytes.len() as u64 > MAX_BYTES {
             return;
@@ -191,6 +249,79 @@ impl Ledger {
             _ => return,
         }
         let _ = fsutil::replace_own(&place.dir.join(FILE_NAME), &bytes, &place.git_dir);
+    }
+}
+
+/// The MAC a ledger file starts with (hex), and the bytes after it that it covers (the
+/// object's other members and its closing brace).
+fn split_mac(bytes: &[u8]) -> Option<(&str, &[u8])> {
+    let rest = bytes.strip_prefix(MAC_START)?;
+    let mac = std::str::from_utf8(rest.get(..MAC_HEX)?).ok()?;
+    let rest = rest.get(MAC_HEX..)?.strip_prefix(b"\",")?;
+    Some((mac, rest))
+}
+
+/// The key that signs this repository's ledger: [`KEY_VAR`], or the key file in the git
+/// directory, made from the system's randomness when missing. `None` when neither can be
+/// had (the ledger is then never believed unchecked).
+fn machine_key(git_dir: &Path) -> Option<Vec<u8>> {
+    if let Some(key) = std::env::var_os(KEY_VAR).filter(|k| !k.is_empty()) {
+        return Some(key.into_encoded_bytes());
+    }
+    let file = git_dir.join(KEY_FILE);
+    let read = |file: &Path| match fsutil::read_capped(file, 1024) {
+        Ok(fsutil::Found::Bytes(key)) if key.len() >= 32 => Some(key),
+        _ => None,
+    };
+    if let Some(key) = read(&file) {
+        return Some(key);
+    }
+    let fresh = random_key()?;
+    fsutil::replace_own(&file, fresh.as_bytes(), git_dir).ok()?;
+    // Two runs may make a key at once: the one on disk is the key.
+    read(&file)
+}
+
+/// 32 random bytes in hex, from the system.
+fn random_key() -> Option<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn sha1(parts: &[&[u8]]) -> Option<[u8; 20]> {
+    let mut h = gix::hash::hasher(gix::hash::Kind::Sha1);
+    for part in parts {
+        h.update(part);
+    }
+    let id = h.try_finalize().ok()?;
+    id.as_bytes().try_into().ok()
+}
+
+/// HMAC-SHA1 (RFC 2104) of `message` under `key`, in hex; empty when hashing fails (no
+/// ledger then verifies).
+fn hmac_hex(key: &[u8], message: &[&[u8]]) -> String {
+    let mut block = [0u8; 64];
+    match key.len() {
+        0..=64 => block[..key.len()].copy_from_slice(key),
+        _ => match sha1(&[key]) {
+            Some(k) => block[..20].copy_from_slice(&k),
+            None => return String::new(),
+        },
+    }
+    let pad = |x: u8| block.map(|b| b ^ x);
+    let inner_pad = pad(0x36);
+    let mut inner_parts: Vec<&[u8]> = vec![&inner_pad];
+    inner_parts.extend_from_slice(message);
+    let Some(inner) = sha1(&inner_parts) else {
+        return String::new();
+    };
+    match sha1(&[&pad(0x5c), &inner]) {
+        Some(mac) => mac.iter().map(|b| format!("{b:02x}")).collect(),
+        None => String::new(),
     }
 }
 
@@ -233,6 +364,7 @@ mod tests {
             tag: tag.into(),
             digest: None,
             span: Span::default(),
+            blob: None,
         }
     }
 
@@ -260,6 +392,58 @@ mod tests {
         assert_eq!(open(&dir, 2000).get("c1"), None);
         std::fs::write(dir.join(FILE_NAME), b"{not json").unwrap();
         assert_eq!(open(&dir, 1000).get("c1"), None);
+        let _ = std::fs::remove_dir_all(git.parent().unwrap());
+    }
+
+    #[test]
+    fn hmac_sha1_matches_rfc_2202() {
+        assert_eq!(
+            hmac_hex(&[0x0b; 20], &[b"Hi There"]),
+            "b617318655057264e28bc0b6fb378c8ef146be00"
+        );
+        assert_eq!(
+            hmac_hex(b"Jefe", &[b"what do ya", b" want for nothing?"]),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+        );
+        // A key longer than the block is hashed first (test case 6).
+        assert_eq!(
+            hmac_hex(
+                &[0xaa; 80],
+                &[b"Test Using Larger Than Block-Size Key - Hash Key First"]
+            ),
+            "aa4ae5e15272d00e95705637ce8a3b55ed402112"
+        );
+    }
+
+    #[test]
+    fn a_signed_ledger_is_trusted_and_an_edited_one_only_claims() {
+        let (git, dir) = git_dir("signed");
+        let mut l = open(&dir, 1000);
+        assert!(l.trusted(), "a new ledger holds only what walks insert");
+        l.insert("c1".into(), vec![pin("v6")]);
+        l.save();
+        assert!(git.join(KEY_FILE).is_file());
+        let read = open(&dir, 1000);
+        assert!(read.trusted() && read.get("c1").is_some());
+        // Edited: still read, as claims to check, and not signed again when saved.
+        let file = dir.join(FILE_NAME);
+        let text = std::fs::read_to_string(&file).unwrap().replace("v6", "v7");
+        std::fs::write(&file, text).unwrap();
+        let mut edited = open(&dir, 1000);
+        assert!(!edited.trusted());
+        assert_eq!(edited.get("c1"), Some(&[pin("v7")][..]));
+        edited.insert("c2".into(), vec![pin("v8")]);
+        edited.save();
+        assert!(!open(&dir, 1000).trusted(), "an unchecked claim was signed");
+        // Rebuilt by a walk: signed again.
+        let mut rebuilt = open(&dir, 1000);
+        rebuilt.clear();
+        rebuilt.insert("c1".into(), vec![pin("v6")]);
+        rebuilt.save();
+        assert!(open(&dir, 1000).trusted());
+        // Another key (another clone, a cache restored elsewhere): not trusted.
+        std::fs::write(git.join(KEY_FILE), "0".repeat(64)).unwrap();
+        assert!(!open(&dir, 1000).trusted());
         let _ = std::fs::remove_dir_all(git.parent().unwrap());
     }
 

@@ -14,7 +14,7 @@ use crate::source::git::{FileChange, FileEntry, GitRepo, ObjectId};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Facts of blobs already parsed in this run, by (blob id, path).
 #[derive(Default)]
@@ -377,16 +377,17 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
     let commits = run.repo.range_commits(from, to)?;
     let tip_tree = run.tree(Some(to))?;
     let (_, tip) = run.pair(&[], &tip_tree)?;
-    let full = run.history_index(Some(to), &tip)?;
+    // Walked when a commit's change first asks (see `GitRun::deferred_history`).
+    let full = run.deferred_history(Some(to), &tip.envs);
     crate::timing::phase("history index");
     drop(tip);
-    // Sequence numbers of the whole history, to cut the index at each commit's parent.
-    let all = run.repo.range_commits(None, to)?;
-    let seq_of: HashMap<ObjectId, u64> = all
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id, i as u64))
-        .collect();
+    // Sequence numbers of the whole history, to cut the index at each commit's parent:
+    // listed when the index is.
+    let seq_of: Arc<OnceLock<HashMap<ObjectId, u64>>> = Arc::new(OnceLock::new());
+    let all_commits = {
+        let repo = run.repo.clone();
+        move || repo.range_commits(None, to)
+    };
     let results: Vec<Result<CommitResult, Error>> = commits
         .par_iter()
         .map(|c| {
@@ -396,10 +397,29 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
             let changes = run.repo.diff_trees(parent, Some(c.id))?;
             let files = changed_files(&changes);
             // What the commit's first parent had seen: its own history.
-            let parent_seq = parent.and_then(|p| seq_of.get(&p).copied());
-            let history = full.at(parent_seq.unwrap_or(0), parent_seq.is_some());
+            let history = {
+                let (full, seq_of, all_commits) =
+                    (full.clone(), seq_of.clone(), all_commits.clone());
+                HistoryIndex::deferred(move || {
+                    let full = full.resolved_index()?;
+                    if seq_of.get().is_none() {
+                        let all = all_commits()?;
+                        let _ = seq_of.set(
+                            all.iter()
+                                .enumerate()
+                                .map(|(i, c)| (c.id, i as u64))
+                                .collect(),
+                        );
+                    }
+                    let parent_seq = parent.and_then(|p| seq_of.get()?.get(&p).copied());
+                    Ok(full.at(parent_seq.unwrap_or(0), parent_seq.is_some()))
+                })
+            };
             let id = c.id.to_string();
             let f = lint_change(&run, &before, &after, &files, &history, Some(&id), false)?;
+            if let Some(e) = history.take_error() {
+                return Err(e);
+            }
             let mut sources = Sources::new();
             sources_of(&f, &before, &after, Some(&id), &mut sources);
             Ok((f, files.len(), sources))

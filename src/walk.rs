@@ -23,6 +23,27 @@ impl GitRun {
         self.history_index_under(tip, &snapshot.envs, "")
     }
 
+    /// [`Self::history_index`] walked on the first query that needs it, on a pool of its
+    /// own (see [`apart`]): a run whose changes ask nothing of the history (no
+    /// environments, no pin with a predecessor moved) walks nothing.
+    pub fn deferred_history(
+        &self,
+        tip: Option<ObjectId>,
+        envs: &crate::config::Environments,
+    ) -> HistoryIndex {
+        let run = GitRun {
+            repo: self.repo.clone(),
+            root: self.root.clone(),
+            config: self.config.clone(),
+            enabled: self.enabled.clone(),
+            cache: crate::modes::FactCache::default(),
+            ledger: self.ledger,
+        };
+        let envs = envs.clone();
+        let threads = rayon::current_num_threads();
+        HistoryIndex::deferred(move || apart(threads, || run.history_index_under(tip, &envs, ""))?)
+    }
+
     /// [`Self::history_index`] of the files under `prefix` only (a repository-relative
     /// directory; empty for all): `check -C dir` judges that directory's history.
     ///
@@ -83,6 +104,14 @@ impl GitRun {
         if !cached.contains(&true) {
             return Ok(index);
         }
+        // A signed ledger is the walk's own record (see `crate::ledger`): nothing to check
+        // but that a protected environment's history is still there to be read, as a walk
+        // would find it.
+        if ledger.trusted() {
+            let gone = self.missing_blobs(&commits, &cached, &ledger, Scope { envs, prefix });
+            Scope { envs, prefix }.judgeable(tip, &commits, &gone)?;
+            return Ok(index);
+        }
         index.verified_by(LedgerCheck {
             repo: self.repo.clone(),
             shown: shown_ledger(&ledger, &self.root),
@@ -97,6 +126,53 @@ impl GitRun {
             threads: rayon::current_num_threads(),
         });
         Ok(index)
+    }
+}
+
+impl GitRun {
+    /// For the commits taken from a signed ledger, the blobs of protected environments'
+    /// pins that this copy of the repository no longer has, as a walk would report them.
+    fn missing_blobs(
+        &self,
+        commits: &[CommitInfo],
+        cached: &[bool],
+        ledger: &Ledger,
+        scope: Scope<'_>,
+    ) -> Vec<(usize, Introduced)> {
+        let mut protected: HashMap<&str, bool> = HashMap::new();
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, c) in commits.iter().enumerate().filter(|(i, _)| cached[*i]) {
+            let Some(pins) = ledger.get(&c.id.to_string()) else {
+                continue;
+            };
+            let mut gone = Introduced::default();
+            for pin in pins {
+                let guarded = *protected.entry(pin.path.as_str()).or_insert_with(|| {
+                    scope.inside(&pin.path)
+                        && scope
+                            .envs
+                            .for_path(&pin.path)
+                            .is_some_and(|e| scope.envs.get(e).protected)
+                });
+                let Some(blob) = pin.blob.as_deref().filter(|_| guarded) else {
+                    continue;
+                };
+                if !seen.insert(blob) {
+                    continue;
+                }
+                let present = ObjectId::from_hex(blob.as_bytes())
+                    .map_err(|e| e.to_string())
+                    .and_then(|id| self.repo.blob_present(id));
+                if let Err(reason) = present {
+                    gone.unreadable.push((pin.path.clone(), reason));
+                }
+            }
+            if !gone.unreadable.is_empty() {
+                out.push((i, gone));
+            }
+        }
+        out
     }
 }
 
@@ -245,7 +321,8 @@ fn file_pins(
     };
     match repo.read_blob_checked(entry.id, max_size) {
         Ok(bytes) => {
-            raw_pins(&engine::file_facts(&entry.path, format, Ok(&bytes)), out);
+            let facts = engine::file_facts(&entry.path, format, Ok(&bytes));
+            raw_pins(&facts, Some(entry.id), out);
             Ok(())
         }
         // Over the size limit, or not a blob: no pins, in every copy of the repository.
@@ -471,7 +548,7 @@ impl crate::history::Verify for LedgerCheck {
 /// and the first query that needs the walk starts it from one of those tasks while others
 /// wait for it; on their pool, a waiting worker could pick up the walk's tasks and re-enter
 /// the query.
-fn apart<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T, Error> {
+pub(crate) fn apart<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T, Error> {
     let failed = |why: String| Error::Usage {
         message: format!("cannot start the history walk: {why}"),
         help: None,
@@ -495,7 +572,7 @@ fn apart<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T, Err
 }
 
 /// The tag pins of one file as the ledger keeps them.
-fn raw_pins(facts: &FileFacts, out: &mut Vec<RawPin>) {
+fn raw_pins(facts: &FileFacts, blob: Option<ObjectId>, out: &mut Vec<RawPin>) {
     for fact in &facts.facts {
         let crate::model::FactKind::Pin(pin) = &fact.kind else {
             continue;
@@ -510,6 +587,7 @@ fn raw_pins(facts: &FileFacts, out: &mut Vec<RawPin>) {
             tag: pin.reference.value.clone(),
             digest: pin.reference.digest.clone(),
             span: pin.span.clone(),
+            blob: blob.map(|b| b.to_string()),
         });
     }
 }

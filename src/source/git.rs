@@ -31,6 +31,31 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{Arc, Weak};
 
+/// The header of object `id`, or why it cannot be had (missing or damaged: this copy's).
+fn blob_header(repo: &gix::Repository, id: ObjectId) -> Result<gix::odb::find::Header, BlobError> {
+    match repo.try_find_header(id) {
+        Ok(Some(header)) => Ok(header),
+        Ok(None) => Err(missing_object(id)),
+        Err(e) => Err(unreadable_object(id, &e)),
+    }
+}
+
+fn missing_object(id: ObjectId) -> BlobError {
+    BlobError::of_copy(format!(
+        "object {} is missing from the repository; fetch it again (`git fetch`) or check the \
+         repository with `git fsck`",
+        short(id)
+    ))
+}
+
+fn unreadable_object(id: ObjectId, e: &dyn std::fmt::Display) -> BlobError {
+    BlobError::of_copy(format!(
+        "object {} cannot be read ({e}); check the repository with `git fsck` and fetch the \
+         object again",
+        short(id)
+    ))
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -730,25 +755,7 @@ impl GitRepo {
     /// fetching it again may bring it back).
     pub fn read_blob_checked(&self, id: ObjectId, max_size: u64) -> Result<Vec<u8>, BlobError> {
         let repo = self.handle().map_err(|e| BlobError::of_copy(e.message))?;
-        let missing = || {
-            BlobError::of_copy(format!(
-                "object {} is missing from the repository; fetch it again (`git fetch`) or \
-                 check the repository with `git fsck`",
-                short(id)
-            ))
-        };
-        let unreadable = |e: &dyn std::fmt::Display| {
-            BlobError::of_copy(format!(
-                "object {} cannot be read ({e}); check the repository with `git fsck` and \
-                 fetch the object again",
-                short(id)
-            ))
-        };
-        let header = match repo.try_find_header(id) {
-            Ok(Some(header)) => header,
-            Ok(None) => return Err(missing()),
-            Err(e) => return Err(unreadable(&e)),
-        };
+        let header = blob_header(&repo, id)?;
         if header.kind() != gix::objs::Kind::Blob {
             return Err(BlobError::of_object(format!(
                 "object {} is a {}, not a file",
@@ -764,8 +771,8 @@ impl GitRepo {
         }
         let object = match repo.try_find_object(id) {
             Ok(Some(object)) => object,
-            Ok(None) => return Err(missing()),
-            Err(e) => return Err(unreadable(&e)),
+            Ok(None) => return Err(missing_object(id)),
+            Err(e) => return Err(unreadable_object(id, &e)),
         };
         // A damaged object can still inflate; only its hash tells.
         match gix::objs::compute_hash(self.object_hash, gix::objs::Kind::Blob, &object.data) {
@@ -776,6 +783,14 @@ impl GitRepo {
                 short(id)
             ))),
         }
+    }
+
+    /// Whether the object `id` is in this copy of the repository; `Err`: why not, as
+    /// [`Self::read_blob_checked`] says it (a pin ledger's record of a blob is only as good
+    /// as the blob's presence: see `crate::walk`).
+    pub fn blob_present(&self, id: ObjectId) -> Result<(), String> {
+        let repo = self.handle().map_err(|e| e.message)?;
+        blob_header(&repo, id).map(|_| ()).map_err(|e| e.message)
     }
 
     /// The best common ancestor of `a` and `b`; `None` when their histories are unrelated.
