@@ -245,6 +245,18 @@ impl Snapshot {
             .collect();
         let substituted = substitute::resolve(&files, &by_path, &member, &envs, &includers);
         // Helm `valuesFrom`: a values file's images take effect where its release does.
+        let mut substituted_into: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for &((f, x), ref component) in &substituted.feeds {
+            let Some(var) = files[f].facts[x].as_pin() else {
+                continue;
+            };
+            let fed = substituted_into
+                .entry((files[f].path.clone(), var.component.clone()))
+                .or_default();
+            if !fed.contains(component) {
+                fed.push(component.clone());
+            }
+        }
         let from_values = values_from::resolve(&files, &by_path, &resolver);
         let mut pins = substituted.pins;
         pins.extend(from_values.pins);
@@ -341,6 +353,7 @@ impl Snapshot {
         }
         pins.sort_by_key(|p| (p.file, p.fact, p.env));
         envs.by_entry = by_entry;
+        envs.substituted = Arc::new(substituted_into);
         let mut snap = Snapshot {
             by_path,
             files,

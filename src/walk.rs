@@ -604,19 +604,21 @@ fn record_pin(
 ) {
     for env in envs.for_history(&raw.path, raw.namespace.as_deref()) {
         let e = envs.get(env);
-        let id = envs.identity(env, &raw.component, &raw.tag);
-        index.record(
-            &e.name,
-            &raw.component,
-            PastPin {
-                version: id.version,
-                build: id.build.clone(),
-                digest: raw.digest.clone(),
-                commit: commit.to_string(),
-                path: raw.path.clone(),
-                span: raw.span.clone(),
-                seq,
-            },
-        );
+        for component in envs.history_components(&raw.path, &raw.component) {
+            let id = envs.identity(env, component, &raw.tag);
+            index.record(
+                &e.name,
+                component,
+                PastPin {
+                    version: id.version,
+                    build: id.build.clone(),
+                    digest: raw.digest.clone(),
+                    commit: commit.to_string(),
+                    path: raw.path.clone(),
+                    span: raw.span.clone(),
+                    seq,
+                },
+            );
+        }
     }
 }

@@ -435,6 +435,19 @@ fn substitute_history_reports_only_the_early_promotion() {
     );
 }
 
+#[test]
+fn a_rollback_before_production_through_substitution_is_no_finding() {
+    let s = build("substitute-rollback", None);
+    let out = modes::history(&s.options(), None).unwrap_or_else(|e| panic!("history: {e}"));
+    assert_eq!(
+        describe(&s, &out.findings),
+        ["04-dev-back-to-1.4.0 PL005 note clusters/dev/versions.env:1:13"]
+    );
+    // At the tip live runs 1.5.0 and dev 1.4.0: only dev's history clears live.
+    let out = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+}
+
 const SUPPRESS_GATE_HISTORY: &[&str] = &[
     "02-staging-v1.5.0 PL011 warning apps/backend/staging/kustomization.yaml:8:7",
     "03-production-v1.6.0-suppressed PL006 error apps/backend/production/kustomization.yaml:9:13",

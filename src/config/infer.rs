@@ -116,6 +116,10 @@ pub struct Environments {
     /// Files whose environments entry points decide (path → environments), set by the
     /// snapshot that found them: the history records their past pins there too.
     pub by_entry: std::sync::Arc<HashMap<String, Vec<usize>>>,
+    /// Env-file values that Flux substitutes into pins, set by the snapshot that found
+    /// them: (file, variable) → the components they become. The history records a past
+    /// `versions.env` value as a version of those components too.
+    pub substituted: std::sync::Arc<HashMap<(String, String), Vec<String>>>,
 }
 
 impl Environments {
@@ -222,6 +226,7 @@ impl Environments {
             inferred: false,
             versions: crate::version::Versions::from_config(config),
             by_entry: Default::default(),
+            substituted: Default::default(),
         })
     }
 
@@ -316,6 +321,7 @@ impl Environments {
             inferred: true,
             versions: Default::default(),
             by_entry: Default::default(),
+            substituted: Default::default(),
         }
     }
 
@@ -396,6 +402,19 @@ impl Environments {
     /// The environments a file's pins are recorded in by the history: those of the entry
     /// points reaching it (as the tree the environments came from has them), else its path's
     /// or namespace's.
+    /// The components a pin recorded in the history stands for: its own, and those an
+    /// env-file value of that name is substituted into at the tip.
+    pub fn history_components<'a>(&'a self, path: &str, component: &'a str) -> Vec<&'a str> {
+        let mut out = vec![component];
+        if let Some(fed) = self
+            .substituted
+            .get(&(path.to_string(), component.to_string()))
+        {
+            out.extend(fed.iter().map(String::as_str).filter(|c| *c != component));
+        }
+        out
+    }
+
     pub fn for_history(&self, path: &str, namespace: Option<&str>) -> Vec<usize> {
         if let Some(envs) = self.by_entry.get(path) {
             return envs.clone();

@@ -39,6 +39,8 @@ pub(super) struct Value<'a> {
 pub(super) struct Substituted {
     pub pins: Vec<EffectivePin>,
     pub consumed: HashSet<(usize, usize)>,
+    /// (env-file pin, the component its value became), for the history.
+    pub feeds: Vec<((usize, usize), String)>,
 }
 
 pub(super) fn resolve(
@@ -51,6 +53,7 @@ pub(super) fn resolve(
     let mut out = Substituted {
         pins: Vec::new(),
         consumed: HashSet::new(),
+        feeds: Vec::new(),
     };
     let mut fluxes = Vec::new();
     let mut generators = Vec::new();
@@ -98,6 +101,8 @@ pub(super) fn resolve(
             };
             if value.file != fi && value.file != kf {
                 out.consumed.insert((value.file, value.fact));
+                out.feeds
+                    .push(((value.file, value.fact), t.pin.component.clone()));
             }
             out.pins.push(effective(t, &value, fi, env, files));
         }
