@@ -370,6 +370,34 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
     )
 }
 
+/// Whether a commit's changes can change no finding: every changed file was modified in
+/// place (no file list, so no environment or artifact, moves) and holds nothing on either
+/// side (no fact, no suppression, readable), and none is an artifact (a rewritten artifact
+/// is PL004's). The commit's snapshots would then differ in no pin, policy or suppression.
+fn inert(run: &GitRun, changes: &[FileChange], patterns: &[String]) -> bool {
+    let empty = |entry: &FileEntry| {
+        if !entry.kind.is_file() {
+            return false;
+        }
+        if extract::format_of(&entry.path).is_none() {
+            return true;
+        }
+        run.cache
+            .facts(&run.repo, entry, run.config.max_file_size)
+            .is_some_and(|f| {
+                f.facts.is_empty() && f.suppressions.is_empty() && f.unreadable.is_none()
+            })
+    };
+    changes.iter().all(|c| match (&c.old, &c.new) {
+        (Some(old), Some(new)) => {
+            extract::artifact::from_paths(std::slice::from_ref(&c.path), patterns).is_empty()
+                && empty(old)
+                && empty(new)
+        }
+        _ => false,
+    })
+}
+
 /// `promolint history`: every commit of the range against its first parent, in parallel.
 pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Error> {
     let run = GitRun::open(opts)?;
@@ -388,14 +416,23 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         let repo = run.repo.clone();
         move || repo.range_commits(None, to)
     };
+    let patterns: Vec<String> = run
+        .config
+        .artifacts
+        .iter()
+        .map(|a| a.pattern.clone())
+        .collect();
     let results: Vec<Result<CommitResult, Error>> = commits
         .par_iter()
         .map(|c| {
             let parent = c.parents.first().copied();
-            let (before_tree, after_tree) = (run.tree(parent)?, run.tree(Some(c.id))?);
-            let (before, after) = run.pair(&before_tree, &after_tree)?;
             let changes = run.repo.diff_trees(parent, Some(c.id))?;
             let files = changed_files(&changes);
+            if inert(&run, &changes, &patterns) {
+                return Ok((Vec::new(), files.len(), Sources::new()));
+            }
+            let (before_tree, after_tree) = (run.tree(parent)?, run.tree(Some(c.id))?);
+            let (before, after) = run.pair(&before_tree, &after_tree)?;
             // What the commit's first parent had seen: its own history.
             let history = {
                 let (full, seq_of, all_commits) =
