@@ -3,7 +3,12 @@
 //! ```text
 //! cargo run --release --example gen_corpus -- [--apps N] [--commits N] [--seed N]
 //!     [--peers N] [--peers-out DIR] [--force] OUT
+//! cargo run --release --example gen_corpus -- --homelab [--apps N] [--commits N] OUT
 //! ```
+//!
+//! `--homelab` writes another shape instead: a Flux repository with
+//! `clusters/{dev,integration,live}`, each cluster's versions in `versions.env`
+//! substituted into shared manifests, and Renovate-style bumps of dev promoted onwards.
 //!
 //! `OUT` becomes a git repository: N applications × dev/staging/prod (Deployments with
 //! several containers and initContainers, Services, ConfigMaps, kustomizations with
@@ -1773,28 +1778,7 @@ fn git_init(dir: &Path) -> Result<(), String> {
 /// Create the repository at `dir` (which must not exist or be empty).
 pub fn write_repo(dir: &Path, p: &Params) -> Result<Stats, String> {
     let (stream, _tree, stats) = generate(p);
-    git_init(dir)?;
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["fast-import", "--quiet", "--done"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("git fast-import: {e}"))?;
-    {
-        let mut stdin = child.stdin.take().unwrap();
-        stdin
-            .write_all(&stream)
-            .map_err(|e| format!("fast-import: {e}"))?;
-        stdin
-            .write_all(b"done\n")
-            .map_err(|e| format!("fast-import: {e}"))?;
-    }
-    let st = child.wait().map_err(|e| format!("fast-import: {e}"))?;
-    if !st.success() {
-        return Err(format!("git fast-import failed: {st}"));
-    }
-    git(dir, &["reset", "-q", "--hard", "main"])?;
+    import(dir, &stream)?;
     Ok(stats)
 }
 
@@ -1822,9 +1806,190 @@ pub fn write_peers(dir: &Path, p: &Params, count: usize) -> Result<(usize, usize
     Ok((files.len(), expected))
 }
 
+// ---------------------------------------------------------------------------------------
+// The homelab layout (`--homelab`): one Flux repository, clusters/{dev,integration,live},
+// each cluster's versions in `versions.env` substituted into shared manifests, and a long
+// history of Renovate-style bumps to dev promoted to integration and then live.
+
+const HOMELAB_ENVS: [&str; 3] = ["dev", "integration", "live"];
+
+fn homelab_var(app: &str) -> String {
+    format!("{}_VERSION", app.to_uppercase().replace('-', "_"))
+}
+
+fn homelab_versions(apps: &[String], versions: &[Ver]) -> String {
+    let mut s =
+        String::from("# Versions this cluster runs (Renovate bumps dev; promotions copy).\n");
+    for (a, v) in apps.iter().zip(versions) {
+        writeln!(s, "{}={}.{}.{}", homelab_var(a), v.0, v.1, v.2).unwrap();
+    }
+    s
+}
+
+fn homelab_tree(apps: &[String], versions: &[Vec<Ver>]) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for (e, env) in HOMELAB_ENVS.iter().enumerate() {
+        files.push((
+            format!("clusters/{env}/kustomization.yaml"),
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: flux-system\nresources:\n  - apps.yaml\nconfigMapGenerator:\n  - name: cluster-versions\n    envs:\n      - versions.env\ngeneratorOptions:\n  disableNameSuffixHash: true\n".to_string(),
+        ));
+        files.push((
+            format!("clusters/{env}/apps.yaml"),
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-versions\n".to_string(),
+        ));
+        files.push((
+            format!("clusters/{env}/versions.env"),
+            homelab_versions(apps, &versions[e]),
+        ));
+    }
+    let mut root = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
+    );
+    for a in apps {
+        writeln!(root, "  - {a}").unwrap();
+        files.push((
+            format!("apps/{a}/kustomization.yaml"),
+            format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {a}\nresources:\n  - deployment.yaml\n  - service.yaml\n"),
+        ));
+        files.push((
+            format!("apps/{a}/deployment.yaml"),
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {a}\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: {a}\n  template:\n    metadata:\n      labels:\n        app: {a}\n    spec:\n      containers:\n        - name: {a}\n          image: ghcr.io/homelab/{a}:${{{}}}\n          ports:\n            - containerPort: 8080\n", homelab_var(a)),
+        ));
+        files.push((
+            format!("apps/{a}/service.yaml"),
+            format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: {a}\nspec:\n  selector:\n    app: {a}\n  ports:\n    - port: 80\n      targetPort: 8080\n"),
+        ));
+        files.push((
+            format!("docs/{a}.md"),
+            format!("# {a}\n\nRunbook for {a}.\n"),
+        ));
+    }
+    files.push(("apps/kustomization.yaml".to_string(), root));
+    files.push((
+        "README.md".to_string(),
+        "# homelab\n\nFlux clusters: dev, integration, live.\n".to_string(),
+    ));
+    files.sort();
+    files
+}
+
+/// A homelab repository as a fast-import stream: `p.apps` applications, `p.commits` commits
+/// (45 % Renovate bumps of dev, 25 % promotions to integration, 20 % to live, 3 %
+/// rollbacks of integration to the version before, so that live runs what integration
+/// ran earlier and only the history says it did, 7 % docs).
+pub fn generate_homelab(p: &Params) -> Vec<u8> {
+    let mut rng = Rng::new(p.seed);
+    let apps: Vec<String> = app_names(p.apps, &mut rng);
+    let mut versions: Vec<Vec<Ver>> = vec![vec![Ver(1, 0, 0); apps.len()]; 3];
+    // What integration ran before its current version, per application.
+    let mut earlier: Vec<Option<Ver>> = vec![None; apps.len()];
+    let mut out = Vec::with_capacity(8 << 20);
+    fi_commit(
+        &mut out,
+        0,
+        "initial import",
+        &homelab_tree(&apps, &versions),
+    );
+    for n in 1..p.commits {
+        let a = rng.below(apps.len());
+        let roll = rng.below(100);
+        let (message, files) = if roll < 45 {
+            let v = &mut versions[0][a];
+            *v = if rng.chance(150) {
+                Ver(v.0, v.1 + 1, 0)
+            } else {
+                Ver(v.0, v.1, v.2 + 1)
+            };
+            let msg = format!(
+                "chore(deps): update ghcr.io/homelab/{} to {}.{}.{}",
+                apps[a], v.0, v.1, v.2
+            );
+            (
+                msg,
+                vec![(
+                    String::from("clusters/dev/versions.env"),
+                    homelab_versions(&apps, &versions[0]),
+                )],
+            )
+        } else if roll < 90 {
+            let to = if roll < 70 { 1 } else { 2 };
+            if to == 1 && versions[1][a] != versions[0][a] {
+                earlier[a] = Some(versions[1][a]);
+            }
+            versions[to][a] = versions[to - 1][a];
+            let v = versions[to][a];
+            let msg = format!(
+                "promote({}): {} {}.{}.{}",
+                HOMELAB_ENVS[to], apps[a], v.0, v.1, v.2
+            );
+            (
+                msg,
+                vec![(
+                    format!("clusters/{}/versions.env", HOMELAB_ENVS[to]),
+                    homelab_versions(&apps, &versions[to]),
+                )],
+            )
+        } else if roll < 93 && earlier[a].is_some() {
+            let back = earlier[a].take().unwrap_or(versions[1][a]);
+            versions[1][a] = back;
+            let msg = format!(
+                "rollback(integration): {} {}.{}.{}",
+                apps[a], back.0, back.1, back.2
+            );
+            (
+                msg,
+                vec![(
+                    String::from("clusters/integration/versions.env"),
+                    homelab_versions(&apps, &versions[1]),
+                )],
+            )
+        } else {
+            let msg = format!("docs: {} runbook", apps[a]);
+            (
+                msg,
+                vec![(
+                    format!("docs/{}.md", apps[a]),
+                    format!("# {}\n\nRunbook for {}, revision {n}.\n", apps[a], apps[a]),
+                )],
+            )
+        };
+        fi_commit(&mut out, n, &message, &files);
+    }
+    out
+}
+
+/// Create the homelab repository at `dir`.
+pub fn write_homelab(dir: &Path, p: &Params) -> Result<(), String> {
+    import(dir, &generate_homelab(p))
+}
+
+/// A new repository at `dir` holding the fast-import `stream`, checked out.
+fn import(dir: &Path, stream: &[u8]) -> Result<(), String> {
+    git_init(dir)?;
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["fast-import", "--quiet", "--done"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("git fast-import: {e}"))?;
+    {
+        let mut stdin = child.stdin.take().ok_or("fast-import: no stdin")?;
+        stdin
+            .write_all(stream)
+            .and_then(|()| stdin.write_all(b"done\n"))
+            .map_err(|e| format!("fast-import: {e}"))?;
+    }
+    let st = child.wait().map_err(|e| format!("fast-import: {e}"))?;
+    if !st.success() {
+        return Err(format!("git fast-import failed: {st}"));
+    }
+    git(dir, &["reset", "-q", "--hard", "main"])
+}
+
 fn usage() -> ! {
     eprintln!(
-        "usage: gen_corpus [--apps N] [--commits N] [--seed N] [--peers N] [--peers-out DIR] [--force] OUT"
+        "usage: gen_corpus [--homelab] [--apps N] [--commits N] [--seed N] [--peers N] [--peers-out DIR] [--force] OUT"
     );
     std::process::exit(2)
 }
@@ -1835,6 +2000,7 @@ fn main() {
     let mut peers: usize = 0;
     let mut peers_out: Option<PathBuf> = None;
     let mut force = false;
+    let mut homelab = false;
     let mut args = std::env::args().skip(1);
     let num = |v: Option<String>| -> u64 {
         v.and_then(|s| s.replace('_', "").parse().ok())
@@ -1848,6 +2014,7 @@ fn main() {
             "--peers" => peers = num(args.next()) as usize,
             "--peers-out" => peers_out = args.next().map(PathBuf::from),
             "--force" => force = true,
+            "--homelab" => homelab = true,
             "-h" | "--help" => usage(),
             s if s.starts_with('-') => usage(),
             s => out = Some(PathBuf::from(s)),
@@ -1871,6 +2038,22 @@ fn main() {
         }
     };
     prepare(&out);
+    if homelab {
+        match write_homelab(&out, &p) {
+            Ok(()) => eprintln!(
+                "{}: homelab of {} applications, {} commits in {:.1}s",
+                out.display(),
+                p.apps,
+                p.commits,
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1)
+            }
+        }
+        return;
+    }
     match write_repo(&out, &p) {
         Ok(s) => eprintln!(
             "{}: {} files ({:.1} MiB), {} commits ({} releases, {} → staging, {} → prod, {} rollbacks, {} platform, {} chores, {} violations) in {:.1}s",
