@@ -140,6 +140,38 @@ if bad:
 print("ok -- %d uses: lines in %d files, all pinned" % (count, len(strict) + len(docs)))
 PY
 
+echo "== Dockerfile: non-root distroless image of the release's binaries"
+python3 - <<'PY'
+"""The Dockerfile's promises, read from the file (no Docker daemon here): the final image is
+distroless static by default, runs as a numeric non-root user, has `promolint` as its entry
+point, and the prebuilt stage reads the path release.yml writes the binaries to."""
+import re
+import sys
+
+docker = open("Dockerfile", encoding="utf-8").read()
+release = open(".github/workflows/release.yml", encoding="utf-8").read()
+stages = re.split(r"(?m)^FROM ", docker)
+final = stages[-1]
+checks = [
+    (re.search(r"(?m)^ARG BASE=gcr\.io/distroless/static-debian12:nonroot$", docker),
+     "the default base is distroless static (nonroot)"),
+    (final.startswith("${BASE}"), "the final stage is the BASE image"),
+    (re.search(r"(?m)^USER (\d+):(\d+)$", final) and
+     not re.search(r"(?m)^USER 0", final), "the final stage runs as a numeric non-root user"),
+    ('ENTRYPOINT ["promolint"]' in final, 'ENTRYPOINT ["promolint"]'),
+    ("COPY --chmod=0755 dist/${TARGETARCH}/promolint" in docker and
+     'mkdir -p "dist/$arch"' in release and "build-args: BINARY=prebuilt" in release,
+     "release.yml puts the binaries where the prebuilt stage reads them"),
+    ("cargo build --release --locked" in docker, "the source stage builds --locked"),
+]
+failed = [what for ok, what in checks if not ok]
+for what in failed:
+    print("FAIL Dockerfile: " + what)
+if failed:
+    sys.exit(1)
+print("ok -- Dockerfile: %d checks" % len(checks))
+PY
+
 echo "== action dry run"
 target="${CARGO_TARGET_DIR:-$repo/target}"
 bin="${PROMOLINT_BIN:-$target/debug/promolint}"
