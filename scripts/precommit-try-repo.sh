@@ -1,49 +1,86 @@
 #!/usr/bin/env bash
-# A real `pre-commit try-repo` of this repository's `promolint` hook in a fixture repository
-# shaped like Kestrel Fabric (Packer golden image → Terraform pin per environment):
+# A real `pre-commit try-repo` of promolint's `promolint` hook in a fixture repository
+# shaped like a golden-image flow (Packer image → Terraform pin per environment):
 #
 #   1. a staged `lxc_rootfs_version = "latest"` in prod must be refused, naming PL001;
 #   2. a staged clean promotion (prod v5 → v6, which dev already runs) must pass.
 #
-# pre-commit's `rust` language builds the hook with
-#   cargo install --bins --root <env> --path .
-# in its own clone of this repository, without `--locked`: the build resolves the newest
-# semver-compatible dependencies, exactly as a user's first `git commit` would. Each try-repo
-# uses a fresh pre-commit store, so that build happens twice. To keep it fast enough for CI:
-#   - CARGO_TARGET_DIR points at a directory kept between runs (PROMOLINT_TRY_REPO_TARGET,
-#     default target/pre-commit-try-repo), so dependencies compile once;
-#   - unless PROMOLINT_TRY_REPO_FAST=0, the release profile is built without optimisation or
-#     LTO (CARGO_PROFILE_RELEASE_* variables): the hook's behaviour is the same, the build a
-#     few times faster. Variables already set in the environment win.
+# PROMOLINT_HOOK_LANGUAGE chooses the hook:
 #
-# Needs: git, cargo, pre-commit (`pip install pre-commit`). Exit 0 when both cases behave.
+#   rust (default)  this repository's hook. pre-commit's `rust` language builds it with
+#                     cargo install --bins --root <env> --path .
+#                   in its own clone of this repository, without `--locked`: the build
+#                   resolves the newest semver-compatible dependencies, exactly as a user's
+#                   first `git commit` would. Each try-repo uses a fresh pre-commit store, so
+#                   that build happens twice. To keep it fast enough for CI:
+#                     - CARGO_TARGET_DIR points at a directory kept between runs
+#                       (PROMOLINT_TRY_REPO_TARGET, default target/pre-commit-try-repo), so
+#                       dependencies compile once;
+#                     - unless PROMOLINT_TRY_REPO_FAST=0, the release profile is built
+#                       without optimisation or LTO (CARGO_PROFILE_RELEASE_* variables): the
+#                       hook's behaviour is the same, the build a few times faster. Variables
+#                       already set in the environment win.
+#   python          the hook repository that installs the prebuilt wheel (pre-commit-mirror/,
+#                   rendered by scripts/pre-commit-mirror.sh): pre-commit's `python` language
+#                   runs `pip install .` in it, which pins `promolint==VERSION`. Set
+#                   PROMOLINT_WHEEL_DIR to a directory holding that wheel (`maturin build
+#                   --out DIR`); pip finds it there (PIP_FIND_LINKS) instead of on PyPI. The
+#                   store starts empty, so the timing is "from nothing to a refused commit".
+#
+# Needs: git, pre-commit (`pip install pre-commit`); cargo for rust. Exit 0 when both cases
+# behave.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 started=$SECONDS
 
-for tool in git cargo pre-commit; do
+language="${PROMOLINT_HOOK_LANGUAGE:-rust}"
+case "$language" in
+  rust) tools=(git cargo pre-commit) ;;
+  python) tools=(git pre-commit) ;;
+  *) echo "precommit-try-repo: PROMOLINT_HOOK_LANGUAGE must be rust or python" >&2; exit 2 ;;
+esac
+for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "precommit-try-repo: \`$tool\` is required (pre-commit: pip install pre-commit)" >&2
     exit 2
   fi
 done
 
-export CARGO_TARGET_DIR="${PROMOLINT_TRY_REPO_TARGET:-$repo/target/pre-commit-try-repo}"
-if [ "${PROMOLINT_TRY_REPO_FAST:-1}" != 0 ]; then
-  export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-0}"
-  export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-false}"
-  export CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-256}"
-  export CARGO_PROFILE_RELEASE_DEBUG="${CARGO_PROFILE_RELEASE_DEBUG:-false}"
-  export CARGO_PROFILE_RELEASE_INCREMENTAL="${CARGO_PROFILE_RELEASE_INCREMENTAL:-true}"
+if [ "$language" = rust ]; then
+  export CARGO_TARGET_DIR="${PROMOLINT_TRY_REPO_TARGET:-$repo/target/pre-commit-try-repo}"
+  if [ "${PROMOLINT_TRY_REPO_FAST:-1}" != 0 ]; then
+    export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-0}"
+    export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-false}"
+    export CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-256}"
+    export CARGO_PROFILE_RELEASE_DEBUG="${CARGO_PROFILE_RELEASE_DEBUG:-false}"
+    export CARGO_PROFILE_RELEASE_INCREMENTAL="${CARGO_PROFILE_RELEASE_INCREMENTAL:-true}"
+  fi
 fi
 # pre-commit must not pick up a config or cache of the caller's.
-unset PRE_COMMIT_HOME PRE_COMMIT_COLOR SKIP 2>/dev/null || true
+[ "$language" = python ] || unset PRE_COMMIT_HOME
+unset PRE_COMMIT_COLOR SKIP 2>/dev/null || true
 export PRE_COMMIT_COLOR=never
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/promolint-try-repo.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-fixture="$work/kestrel-fabric"
+fixture="$work/golden-image"
+
+hooks="$repo"
+if [ "$language" = python ]; then
+  wheels="${PROMOLINT_WHEEL_DIR:?PROMOLINT_HOOK_LANGUAGE=python needs PROMOLINT_WHEEL_DIR (a directory with the promolint wheel)}"
+  wheels="$(cd "$wheels" && pwd)"
+  ls "$wheels"/promolint-*.whl >/dev/null 2>&1 || {
+    echo "precommit-try-repo: no promolint wheel in $wheels" >&2
+    exit 2
+  }
+  hooks="$work/promolint-pre-commit"
+  bash "$repo/scripts/pre-commit-mirror.sh" "$hooks" | sed 's/^/   /'
+  # The pinned promolint comes from the local wheel; the hook package's build backend
+  # (setuptools) from the index as usual. An empty store: nothing cached from earlier runs.
+  export PIP_FIND_LINKS="$wheels"
+  export PRE_COMMIT_HOME="$work/pre-commit-home"
+fi
 
 g() {
   git -C "$fixture" -c user.name=promolint-ci -c user.email=ci@promolint.invalid \
@@ -57,7 +94,7 @@ write() { # write PATH  (contents on stdin)
 
 env_main_tf() { # env_main_tf ENV VERSION
   cat <<EOF
-# Kestrel Fabric — $1. The golden image is pinned here and nowhere else.
+# $1. The golden image is pinned here and nowhere else.
 locals {
   env                = "$1"
   lxc_rootfs_version = "$2"
@@ -80,14 +117,14 @@ for v in 5 6; do
   printf 'rootfs v%s\n' "$v" |
     write "fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v$v.tar.gz"
 done
-printf '# Kestrel Fabric (fixture)\n' | write README.md
+printf '# golden image flow (fixture)\n' | write README.md
 g add -A
-g commit -q -m "Kestrel Fabric: dev runs v6, prod runs v5"
+g commit -q -m "dev runs v6, prod runs v5"
 
 # try_repo LOG: run the hook on what is staged; prints pre-commit's output, returns its status.
 try_repo() {
   local log="$1" t0=$SECONDS status=0
-  (cd "$fixture" && pre-commit try-repo "$repo" promolint --verbose) >"$log" 2>&1 || status=$?
+  (cd "$fixture" && pre-commit try-repo "$hooks" promolint --verbose) >"$log" 2>&1 || status=$?
   echo "   (pre-commit try-repo took $((SECONDS - t0)) s, exit $status)"
   return "$status"
 }
@@ -124,4 +161,4 @@ fi
 grep -Eq "promolint \(staged change\)\.+Passed" "$work/clean.log" ||
   fail "the promolint hook did not run and pass (skipped?)" "$work/clean.log"
 
-echo "precommit-try-repo: OK: refused \"latest\" in prod (PL001), passed a clean promotion ($((SECONDS - started)) s)"
+echo "precommit-try-repo ($language hook): OK: refused \"latest\" in prod (PL001), passed a clean promotion ($((SECONDS - started)) s)"

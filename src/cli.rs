@@ -14,7 +14,10 @@ use std::path::PathBuf;
 versioned and immutable, production never references a mutable tag, every environment's tag \
 policy admits only its own tags, and versions move dev → staging → prod in order.",
     after_help = "Exit codes: 0 no finding at or above the fail level; 1 findings at or above it; \
-2 the run could not be done (bad config, bad arguments, unreadable repository)."
+2 the run could not be done (bad config, bad arguments, unreadable repository).\n\n\
+Environment: PROMOLINT_CONFIG and PROMOLINT_FORMAT stand for --config and --format (the \
+option wins); NO_COLOR, CLICOLOR, CLICOLOR_FORCE and FORCE_COLOR steer --color auto; \
+PROMOLINT_NO_CACHE=1 is --no-cache."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -30,10 +33,16 @@ pub struct Global {
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
     /// Configuration file (default: .promolint.yaml at the repository root)
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE", global = true, env = "PROMOLINT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = Format::Human,
+        global = true,
+        env = "PROMOLINT_FORMAT"
+    )]
     pub format: Format,
     /// Write the report to FILE instead of standard output
     #[arg(long, value_name = "FILE", global = true)]
@@ -63,7 +72,9 @@ pub struct Global {
     /// Never run these rules (ids or names)
     #[arg(long, value_name = "RULE", value_delimiter = ',', global = true)]
     pub ignore: Vec<String>,
-    /// When to use colour (NO_COLOR is honoured by `auto`)
+    /// When to use colour. `auto`: on a terminal; never with NO_COLOR (or CLICOLOR=0);
+    /// always with CLICOLOR_FORCE or FORCE_COLOR (set, not empty, not `0`/`false`), also
+    /// when piped. Report files never get colour unless `always`
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
     /// Worker threads (default: one per core; at most twice the cores)
@@ -158,6 +169,21 @@ pub enum Command {
         #[arg(value_name = "COMMAND")]
         command: Option<String>,
     },
+}
+
+/// The environment variables that stand for options (`PROMOLINT_CONFIG` for `--config`,
+/// `PROMOLINT_FORMAT` for `--format`).
+pub const OPTION_VARIABLES: [&str; 2] = ["PROMOLINT_CONFIG", "PROMOLINT_FORMAT"];
+
+/// Forget the option variables that are set but empty, before parsing: an empty
+/// `PROMOLINT_FORMAT=` (a CI template's unset input) means the default, not a missing
+/// value. Call it before any thread starts.
+pub fn drop_empty_option_variables() {
+    for key in OPTION_VARIABLES {
+        if std::env::var_os(key).is_some_and(|v| v.is_empty()) {
+            std::env::remove_var(key);
+        }
+    }
 }
 
 /// `--fail-level`.

@@ -3,6 +3,7 @@ use clap::Parser;
 
 fn main() {
     promolint::timing::phase("start");
+    promolint::cli::drop_empty_option_variables();
     let cli = match promolint::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

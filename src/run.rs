@@ -459,17 +459,42 @@ pub fn exit_code(findings: &[Finding], fail: FailLevel) -> i32 {
     }
 }
 
-/// Colour on a terminal only (and never with NO_COLOR), unless forced.
+/// Colour for a rendering: `--color always|never` decide; `auto` colours standard output
+/// as [`auto_color`] says, and never a report file.
 fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            !to_file
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
+            !to_file && auto_color(|k| std::env::var_os(k), std::io::stdout().is_terminal())
         }
     }
+}
+
+/// `--color auto` on standard output, from the environment (`var`) and whether standard
+/// output is a terminal, by the usual conventions, first match wins:
+///
+/// 1. `NO_COLOR` set and not empty: no colour (no-color.org);
+/// 2. `CLICOLOR_FORCE` set, not empty and not `0`: colour, also into a pipe or a CI log;
+/// 3. `FORCE_COLOR` set, not empty and not `0` or `false`: colour, likewise (`0` and
+///    `false` force nothing, as in the Node.js tools that read it);
+/// 4. `CLICOLOR=0`: no colour;
+/// 5. otherwise colour on a terminal only.
+pub fn auto_color(var: impl Fn(&str) -> Option<std::ffi::OsString>, terminal: bool) -> bool {
+    let value = |k: &str| var(k).filter(|v| !v.is_empty());
+    if value("NO_COLOR").is_some() {
+        return false;
+    }
+    if value("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if value("FORCE_COLOR").is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false")) {
+        return true;
+    }
+    if value("CLICOLOR").is_some_and(|v| v == "0") {
+        return false;
+    }
+    terminal
 }
 
 /// Write the report to `--output` or standard output. A failure is exit 2.

@@ -7,5 +7,8 @@ fn cli_cases() {
     trycmd::TestCases::new()
         .register_bin("promolint", trycmd::cargo::cargo_bin!("promolint"))
         .env("NO_COLOR", "1")
+        // Set but empty is unset: the caller's own values do not reach the cases.
+        .env("PROMOLINT_CONFIG", "")
+        .env("PROMOLINT_FORMAT", "")
         .case("tests/cmd/*.toml");
 }

@@ -547,7 +547,13 @@ fn docs() -> Vec<(String, String)> {
 fn relative_links_in_docs_resolve() {
     for (file, text) in docs() {
         let dir = Path::new(&file).parent().expect("docs/");
-        let mut rest = text.as_str();
+        // Inline code is no link: `(see [staging pins it here](1))` quotes SARIF text.
+        let outside_code: String = text
+            .lines()
+            .map(|l| l.split('`').step_by(2).collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut rest = outside_code.as_str();
         while let Some(i) = rest.find("](") {
             rest = &rest[i + 2..];
             let Some(end) = rest.find(')') else { break };

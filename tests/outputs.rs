@@ -142,8 +142,9 @@ fn sarif_driver_lists_every_rule_from_its_page() {
         assert_eq!(
             rule["helpUri"],
             format!(
-                "{}/blob/main/rules/{}",
+                "{}/blob/v{}/rules/{}",
                 promolint::report::REPOSITORY_URL,
+                env!("CARGO_PKG_VERSION"),
                 meta.file
             )
         );
@@ -152,6 +153,10 @@ fn sarif_driver_lists_every_rule_from_its_page() {
         assert!(!full.is_empty() && !full.contains('\n') && !full.starts_with('#'));
         let tags = rule["properties"]["tags"].as_array().expect("tags");
         assert!(tags.contains(&Value::from("promotion")));
+        for tag in &meta.tags {
+            assert!(tags.contains(&Value::from(*tag)), "{}: {tag}", meta.id);
+        }
+        assert_eq!(rule["properties"]["precision"], meta.precision);
     }
     // Every result's ruleIndex names its rule.
     for result in run["results"].as_array().expect("results") {

@@ -51,9 +51,14 @@ impl Format {
 /// into it.
 pub const REPOSITORY_URL: &str = "https://github.com/promolint/promolint";
 
-/// The stable URL of a rule's page (`rules/PLnnn-name.md` on the default branch).
+/// The URL of a rule's page as this version documents it: `rules/PLnnn-name.md` at the
+/// release tag `v{version}` (the page on the default branch may describe a newer rule).
 pub fn rule_url(meta: &crate::rules::RuleMeta) -> String {
-    format!("{REPOSITORY_URL}/blob/main/rules/{}", meta.file)
+    format!(
+        "{REPOSITORY_URL}/blob/v{}/rules/{}",
+        env!("CARGO_PKG_VERSION"),
+        meta.file
+    )
 }
 
 /// What a run looked at, for outputs that record it (SARIF `versionControlProvenance`,

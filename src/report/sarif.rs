@@ -105,9 +105,12 @@ fn is_true(b: &bool) -> bool {
     *b
 }
 
+/// What GitHub code scanning reads besides the SARIF fields: `tags` (shown on the alert
+/// and searchable) and `precision` (orders and filters alerts).
 #[derive(Serialize)]
 struct RuleProperties {
     tags: Vec<&'static str>,
+    precision: &'static str,
 }
 
 #[derive(Serialize)]
@@ -244,6 +247,40 @@ pub fn uri(path: &str) -> String {
     out
 }
 
+/// Text for a SARIF message that may hold embedded links (SARIF 2.1.0 §3.11.6): a literal
+/// `[` or `]` is escaped with a backslash, and so is a backslash right before one, so
+/// that nothing the repository wrote (a regex's `[0-9]`, a value) reads as a link.
+fn escape_message(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\\' if matches!(chars.peek(), Some('[' | ']')) => out.push_str("\\\\"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A result's message: its text, then each related location as an embedded link to it
+/// (`(see [staging runs v5 here](1))`), which GitHub code scanning and SARIF viewers turn into a
+/// link to that location.
+fn linked_message(message: &str, related: &[(usize, String)]) -> String {
+    let mut text = escape_message(message);
+    if !related.is_empty() {
+        let links: Vec<String> = related
+            .iter()
+            .map(|(id, m)| format!("[{}]({id})", escape_message(m)))
+            .collect();
+        text.push_str(&format!(" (see {})", links.join("; ")));
+    }
+    text
+}
+
 /// The first paragraph of a rule page after its `# PLnnn name` heading, on one line.
 pub fn first_paragraph(body: &str) -> String {
     let mut paragraph = Vec::new();
@@ -284,7 +321,11 @@ fn rule_descriptor(meta: &'static RuleMeta) -> Rule {
             enabled: meta.enabled,
         },
         properties: RuleProperties {
-            tags: vec!["promotion", "gitops", kind],
+            tags: ["promotion", "gitops", kind]
+                .into_iter()
+                .chain(meta.tags.iter().copied())
+                .collect(),
+            precision: meta.precision,
         },
     }
 }
@@ -399,7 +440,7 @@ pub fn render(ctx: &Context) -> String {
     for f in ctx.findings {
         let commit = f.commit.as_deref();
         let text = (ctx.source)(commit, &f.path);
-        let related = f
+        let related: Vec<Location> = f
             .related
             .iter()
             .enumerate()
@@ -451,7 +492,13 @@ pub fn render(ctx: &Context) -> String {
             rule_id: f.rule,
             rule_index: rule_index(f.rule),
             level: level(f.level),
-            message: Text::new(f.message.as_str()),
+            message: Text::new(linked_message(
+                &f.message,
+                &related
+                    .iter()
+                    .filter_map(|l| Some((l.id?, l.message.as_ref()?.text.clone())))
+                    .collect::<Vec<_>>(),
+            )),
             locations: vec![Location {
                 id: None,
                 physical_location: physical(&f.path, Some(&f.span), text.as_deref()),
@@ -532,6 +579,22 @@ mod tests {
             (1, Some(1), None, None)
         );
         assert!(region(&Span::default(), None).is_none());
+    }
+
+    #[test]
+    fn messages_link_related_locations_and_escape_brackets() {
+        assert_eq!(linked_message("plain", &[]), "plain");
+        assert_eq!(
+            linked_message(
+                "prod pins v6",
+                &[(1, "staging runs v5 here".into()), (2, "the policy".into())]
+            ),
+            "prod pins v6 (see [staging runs v5 here](1); [the policy](2))"
+        );
+        assert_eq!(
+            linked_message("admits `a[0-9]` \\d \\[x]", &[(1, "[x](2)".into())]),
+            "admits `a\\[0-9\\]` \\d \\\\\\[x\\] (see [\\[x\\](2)](1))"
+        );
     }
 
     #[test]

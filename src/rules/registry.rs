@@ -28,6 +28,12 @@ pub struct RuleMeta {
     pub body: &'static str,
     /// The page's file name under `rules/`.
     pub file: &'static str,
+    /// How often a finding is a true positive, in GitHub code scanning's words
+    /// (`very-high`, `high`, `medium`, `low`): SARIF `properties.precision`.
+    pub precision: &'static str,
+    /// The rule's own tags (front matter `tags:`, comma-separated), after the ones every
+    /// rule carries: SARIF `properties.tags`.
+    pub tags: Vec<&'static str>,
 }
 
 impl RuleMeta {
@@ -132,6 +138,15 @@ fn parse(file: &'static str, page: &'static str) -> RuleMeta {
         "change" => RuleKind::Change,
         other => panic!("rules/{file}: unknown kind `{other}`"),
     };
+    let precision = match field("precision") {
+        p @ ("very-high" | "high" | "medium" | "low") => p,
+        other => panic!("rules/{file}: unknown precision `{other}`"),
+    };
+    let tags = field("tags")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
     RuleMeta {
         id: field("id"),
         name: field("name"),
@@ -141,6 +156,8 @@ fn parse(file: &'static str, page: &'static str) -> RuleMeta {
         summary: field("summary"),
         body: body.trim_start(),
         file,
+        precision,
+        tags,
     }
 }
 

@@ -124,6 +124,8 @@ pub fn promolint(dir: &Path, args: &[&str]) -> Command {
     cmd.args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .env_remove("PROMOLINT_CONFIG")
+        .env_remove("PROMOLINT_FORMAT")
         .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
