@@ -28,7 +28,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// A tag pin in a blob a commit introduced, before environments are applied.
+/// A tag pin a commit introduced (in a file it added, or new in a file it changed), before
+/// environments are applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawPin {
     pub path: String,
@@ -47,8 +48,9 @@ pub struct RawPin {
 /// changes: older ledgers are then ignored. 2: commits with unreadable blobs are no longer
 /// recorded (a ledger of format 1 may hold "no pins" for them). 3: templated Terragrunt
 /// sources (`"${…}?ref=v1"`) are pins, and shared files' sources are named by file and local.
-/// 4: a MAC as the first member.
-const FORMAT: u32 = 4;
+/// 4: a MAC as the first member. 5: a changed file's entry holds the pins its previous
+/// version did not (see `crate::walk`).
+const FORMAT: u32 = 5;
 /// How an authenticated ledger starts: this, the MAC in hex, then `",` and the rest of the
 /// object, whose bytes (after a `{`) are what the MAC covers.
 const MAC_START: &[u8] = b"{\"mac\":\"";

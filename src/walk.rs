@@ -292,14 +292,73 @@ impl Introduced {
     }
 }
 
+/// Pins of blobs this walk parsed, kept until the child commit that changes the file
+/// compares against them (a commit's new blob is the next commit's old one).
+#[derive(Default)]
+struct Parsed(Mutex<HashMap<(ObjectId, String), Vec<RawPin>>>);
+
+impl Parsed {
+    fn keep(&self, entry: &FileEntry, pins: &[RawPin]) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert((entry.id, entry.path.clone()), pins.to_vec());
+        }
+    }
+
+    /// The pins of `entry`'s blob: remembered, or read now; `None` when it cannot be read.
+    fn take(&self, repo: &GitRepo, entry: &FileEntry, max_size: u64) -> Option<Vec<RawPin>> {
+        let key = (entry.id, entry.path.clone());
+        if let Some(pins) = self.0.lock().ok().and_then(|mut map| map.remove(&key)) {
+            return Some(pins);
+        }
+        let mut pins = Vec::new();
+        file_pins(repo, entry, max_size, &mut pins).ok()?;
+        Some(pins)
+    }
+}
+
+/// The pins of `new` that its previous version `old` did not hold: what a change to a file
+/// introduced. A versions file of forty pins changed on one line introduces one. Without
+/// `old` (a new file, or one that cannot be read), all of them.
+fn new_since(new: Vec<RawPin>, old: Option<&[RawPin]>) -> Vec<RawPin> {
+    let Some(old) = old else {
+        return new;
+    };
+    let key = |p: &RawPin| {
+        (
+            p.namespace.clone(),
+            p.component.clone(),
+            p.tag.clone(),
+            p.digest.clone(),
+        )
+    };
+    let had: BTreeSet<_> = old.iter().map(key).collect();
+    new.into_iter().filter(|p| !had.contains(&key(p))).collect()
+}
+
 /// What `commit` introduced (see [`Introduced`]).
-fn introduced(repo: &GitRepo, commit: &CommitInfo, max_size: u64) -> Result<Introduced, Error> {
+fn introduced(
+    repo: &GitRepo,
+    commit: &CommitInfo,
+    max_size: u64,
+    parsed: &Parsed,
+) -> Result<Introduced, Error> {
     let changes = repo.diff_trees(commit.parents.first().copied(), Some(commit.id))?;
     let mut out = Introduced::default();
-    for new in changes.into_iter().filter_map(|change| change.new) {
-        if let Err(reason) = file_pins(repo, &new, max_size, &mut out.pins) {
+    for change in changes {
+        let Some(new) = change.new else {
+            continue;
+        };
+        let mut pins = Vec::new();
+        if let Err(reason) = file_pins(repo, &new, max_size, &mut pins) {
             out.unreadable.push((new.path, reason));
+            continue;
         }
+        let old = change
+            .old
+            .filter(|old| old.kind.is_file())
+            .and_then(|old| parsed.take(repo, &old, max_size));
+        parsed.keep(&new, &pins);
+        out.pins.extend(new_since(pins, old.as_deref()));
     }
     Ok(out)
 }
@@ -338,9 +397,10 @@ fn walk_commits(
     positions: &[usize],
     max_size: u64,
 ) -> Result<Vec<(usize, Introduced)>, Error> {
+    let parsed = Parsed::default();
     positions
         .par_iter()
-        .map(|&i| Ok((i, introduced(repo, &commits[i], max_size)?)))
+        .map(|&i| Ok((i, introduced(repo, &commits[i], max_size, &parsed)?)))
         .collect()
 }
 
@@ -468,15 +528,24 @@ impl crate::history::Verify for LedgerCheck {
             },
             None => None,
         };
-        if before.is_some_and(|b| b.id == file.id) {
+        if before.as_ref().is_some_and(|b| b.id == file.id) {
             return false;
         }
         let mut pins = Vec::new();
-        file_pins(&self.repo, &file, self.max_size, &mut pins).is_ok()
-            && recorded
-                .iter()
-                .filter(|r| r.path == pin.path)
-                .eq(pins.iter())
+        if file_pins(&self.repo, &file, self.max_size, &mut pins).is_err() {
+            return false;
+        }
+        let old = before.and_then(|b| {
+            let mut old = Vec::new();
+            file_pins(&self.repo, &b, self.max_size, &mut old)
+                .ok()
+                .map(|()| old)
+        });
+        let pins = new_since(pins, old.as_deref());
+        recorded
+            .iter()
+            .filter(|r| r.path == pin.path)
+            .eq(pins.iter())
     }
 
     fn commit_holds(&self, seq: u64) -> bool {
@@ -484,7 +553,7 @@ impl crate::history::Verify for LedgerCheck {
             Ok(found) => found,
             Err(walked_here) => return walked_here,
         };
-        introduced(&self.repo, commit, self.max_size)
+        introduced(&self.repo, commit, self.max_size, &Parsed::default())
             .is_ok_and(|walked| walked.unreadable.is_empty() && walked.pins == recorded)
     }
 
