@@ -349,6 +349,35 @@ if [ "$PEERS" = 1 ] && [ -n "$MAIN_DIR" ]; then
   peers "$MAIN_DIR-peers" "$(cat "$MAIN_DIR-peers.expected")"
 fi
 
+# The homelab shape (issue 13): a Flux repository with clusters/{dev,integration,live} and
+# versions.env files, $COMMITS commits of Renovate-style bumps and promotions. "First"
+# check: no pin ledger (a fresh clone); the ledger it writes makes the next one warm.
+homelab() {
+  local dir=$CORPORA/homelab-a40-c$COMMITS-s$SEED
+  if [ ! -e "$dir.done" ]; then
+    rm -rf "$dir"
+    "$GEN" --homelab --apps 40 --commits "$COMMITS" --seed "$SEED" "$dir" >>"$LOG" 2>&1
+    touch "$dir.done"
+  fi
+  say "homelab: $(git -C "$dir" ls-files | wc -l) files, $(git -C "$dir" rev-list --count HEAD) commits"
+  local s; s=$(bench homelab "$RUNS" 1 \
+    --prepare "rm -rf $dir/.git/promolint" -n first-check "$PL -C $dir check -q" \
+    -n git-log-p "git -C $dir log -p")
+  local f_med f_u f_s g_med
+  read -r f_med f_u f_s _ <<<"$(sed -n 1p <<<"$s")"
+  read -r g_med _ <<<"$(sed -n 2p <<<"$s")"
+  "$PL" -C "$dir" check -q >/dev/null 2>&1 || true
+  s=$(bench homelab-warm "$RUNS" 1 -n check "$PL -C $dir check -q")
+  local w_med; read -r w_med _ <<<"$(sed -n 1p <<<"$s")"
+  rm -rf "$dir/.git/promolint"
+  local f_m; read -r f_m _ _ _ _ <<<"$(peak "$dir" "$PL" check -q)"
+  local w_m; read -r w_m _ _ _ _ <<<"$(peak "$dir" "$PL" check -q)"
+  row "homelab, $COMMITS commits: first \`check\` (no ledger) vs \`git log -p\` | $(fmt_s "$f_med") (cpu $(fmt_s "$(python3 -c "print($f_u+$f_s)")")) | $(fmt_s "$g_med") | $(ratio "$f_med" "$g_med") | < 1 s | $(python3 -c "print('met' if $f_med < 1 else 'missed')")"
+  row "homelab: \`check\` with the ledger | $(fmt_s "$w_med") | — | — | — | —"
+  row "peak memory of the homelab's first / next \`check\` | $(mib "$f_m") / $(mib "$w_m") | — | — | < 150 MiB | $(python3 -c "print('met' if max($f_m, $w_m) < 150*1024 else 'missed')")"
+}
+homelab
+
 # History length: the default size with other numbers of commits.
 if [ -n "$HISTORY" ]; then
   IFS=, read -r -a hist_list <<<"$HISTORY"
