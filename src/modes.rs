@@ -280,8 +280,11 @@ pub fn diff(
         Some(b) => run.repo.resolve_commit(b)?,
         None => run.repo.default_branch_base(head_id)?,
     };
-    let (before_tree, after_tree) = (run.tree(Some(base_id))?, run.tree(Some(head_id))?);
     let changes = run.repo.diff_trees(Some(base_id), Some(head_id))?;
+    if let Some(quiet) = quiet_change(&run, &changes, Some(head_id), all_files) {
+        return Ok(quiet);
+    }
+    let (before_tree, after_tree) = (run.tree(Some(base_id))?, run.tree(Some(head_id))?);
     lint_trees(
         &run,
         &before_tree,
@@ -291,6 +294,23 @@ pub fn diff(
         Some(head_id),
         all_files,
     )
+}
+
+/// The outcome of a change of files that hold nothing (docs, scripts, fact-less manifests;
+/// see [`inert`]): no finding, and no tree listed or snapshot built, so the pre-commit hook
+/// answers at once. `None` when the change must be judged (or every file reported on).
+fn quiet_change(
+    run: &GitRun,
+    changes: &[FileChange],
+    head: Option<ObjectId>,
+    all_files: bool,
+) -> Option<ChangeOutcome> {
+    (!all_files && inert(run, changes, &artifact_patterns(&run.config))).then(|| ChangeOutcome {
+        findings: Vec::new(),
+        files: changed_files(changes).len(),
+        sources: Sources::new(),
+        head,
+    })
 }
 
 /// Lint the change between two listings (shared by `diff` and `staged`).
@@ -356,9 +376,15 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
         }));
     }
     let head = run.repo.head()?;
+    let changes = run.repo.diff_index(head)?;
+    if let Some(head) = head {
+        run.repo.check_root_tree(head)?;
+    }
+    if let Some(quiet) = quiet_change(&run, &changes, head, all_files) {
+        return Ok(quiet);
+    }
     let before_tree = run.tree(head)?;
     let after_tree = run.repo.index_files()?;
-    let changes = run.repo.diff_index(head)?;
     lint_trees(
         &run,
         &before_tree,
@@ -368,6 +394,11 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
         head,
         all_files,
     )
+}
+
+/// The configured artifact patterns (`artifacts[].pattern`).
+fn artifact_patterns(config: &Config) -> Vec<String> {
+    config.artifacts.iter().map(|a| a.pattern.clone()).collect()
 }
 
 /// Whether a commit's changes can change no finding: every changed file was modified in

@@ -650,6 +650,17 @@ impl GitRepo {
     /// [`GitRepo::index_files`]. Directories whose tree the index's cache-tree extension
     /// records with the same id as `old` are not entered: after `git add` of a few files the
     /// cost follows the change, not the 20,000 files of the tree.
+    /// Read `commit`'s root tree, as listing it would: an error when it is missing or
+    /// damaged. A change found without listing trees (the index's cached tree says nothing
+    /// is staged) must still fail on a broken HEAD, as a listing would.
+    pub fn check_root_tree(&self, commit: ObjectId) -> Result<(), SourceError> {
+        let repo = self.handle()?;
+        let tree = self.load_required(&repo, commit)?.tree;
+        let object = self.find_tree(&repo, Some(tree), &[])?;
+        self.parse_tree(object.as_ref(), Some(tree), &[])
+            .map(|_| ())
+    }
+
     pub fn diff_index(&self, old: Option<ObjectId>) -> Result<Vec<FileChange>, SourceError> {
         let repo = self.handle()?;
         let old_tree = match old {
