@@ -9,8 +9,12 @@ A strongly connected component of more than one module is a cycle: the layers do
 not point one way. `mod.rs`/`lib.rs`/`main.rs` declaring their children is not an
 edge; a file's inline `mod tests` belongs to the file.
 
-    scripts/import-graph.py            # report; exit 1 on a cycle
-    scripts/import-graph.py --edges    # print the edges too
+Test code (`#[cfg(test)] mod x { .. }` and `#[cfg(test)] mod x;` files) is left out
+by default: like `tests/`, it stands above every layer and may use any of them.
+
+    scripts/import-graph.py               # report; exit 1 on a cycle
+    scripts/import-graph.py --edges       # print the edges too
+    scripts/import-graph.py --with-tests  # count test code as well
 """
 import os
 import re
@@ -121,6 +125,13 @@ def main():
             if name.endswith(".rs"):
                 path = os.path.join(root, name)
                 files[module_of(os.path.relpath(path, SRC))] = path
+    with_tests = "--with-tests" in sys.argv
+    if not with_tests:
+        # Files declared `#[cfg(test)] mod x;` are test code.
+        for mod, path in list(files.items()):
+            text = strip(open(path, encoding="utf-8").read())
+            for m in re.finditer(r"#\[cfg\(test\)\]\s*(?:pub(?:\([a-z]+\))?\s+)?mod\s+(" + IDENT + r")\s*;", text):
+                files.pop(mod + (m.group(1),), None)
     modules = set(files)
     # A file `a/b.rs` with a directory `a/b/` declares children; every prefix is a module too.
     for m in list(modules):
@@ -151,10 +162,14 @@ def main():
                     if depth == 0:
                         break
                 j += 1
-            inline.append((m.start(), j, m.group(1)))
+            test = re.search(r"#\[cfg\(test\)\]\s*(?:pub(?:\([a-z]+\))?\s+)?$", text[:m.start()])
+            inline.append((m.start(), j, m.group(1), bool(test)))
 
         def scope_at(pos):
-            return list(mod) + [name for (s, e, name) in inline if s <= pos <= e]
+            return list(mod) + [name for (s, e, name, _) in inline if s <= pos <= e]
+
+        def in_test(pos):
+            return any(t and s <= pos <= e for (s, e, _, t) in inline)
 
         children = {m[len(mod)] for m in modules if len(m) == len(mod) + 1 and m[:len(mod)] == mod}
 
@@ -182,6 +197,8 @@ def main():
         for m in re.finditer(r"(?<![:\w])((?:crate|super|self)(?:::" + IDENT + r")+)", text):
             refs.append((m.group(1).split("::"), m.start(), False))
         for segs, pos, in_use in refs:
+            if not with_tests and in_test(pos):
+                continue
             abs_path = absolute(segs, pos, in_use)
             if not abs_path:
                 continue
