@@ -1,16 +1,17 @@
 //! Orchestration: list files, extract facts in parallel, build the snapshot, run the rules,
 //! then apply suppressions, rule configuration and selection.
 
-use crate::config::{self, Config, ConfigError, Environments, RuleLevel};
+use crate::config::{self, Config, Environments, RuleLevel};
+use crate::error::ConfigError;
+pub use crate::error::Error;
 use crate::extract::{self, suppress};
 use crate::model::FactKind;
 use crate::rules::{self, Finding, RuleMeta};
 use crate::snapshot::{FileFacts, Snapshot};
-use crate::source::{self, worktree, SourceError};
+use crate::source::{self, worktree};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -97,47 +98,6 @@ impl Outcome {
                 )
             })
             .collect()
-    }
-}
-
-/// A run that could not be done (exit code 2).
-#[derive(Debug)]
-pub enum Error {
-    Config(ConfigError),
-    Source(SourceError),
-    Usage {
-        message: String,
-        help: Option<String>,
-    },
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Config(e) => write!(f, "invalid configuration: {e}"),
-            Error::Source(e) => write!(f, "{e}"),
-            Error::Usage { message, help } => {
-                write!(f, "{message}")?;
-                if let Some(h) = help {
-                    write!(f, "\n  help: {h}")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<ConfigError> for Error {
-    fn from(e: ConfigError) -> Self {
-        Error::Config(e)
-    }
-}
-
-impl From<SourceError> for Error {
-    fn from(e: SourceError) -> Self {
-        Error::Source(e)
     }
 }
 

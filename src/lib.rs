@@ -6,6 +6,7 @@ pub mod change;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod error;
 pub mod extract;
 pub mod fsutil;
 pub mod history;

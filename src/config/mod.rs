@@ -9,9 +9,9 @@ pub mod schema;
 
 use crate::model::Level;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::PathBuf;
 
+pub use crate::error::ConfigError;
 pub use infer::{Env, Environments};
 
 /// The file name looked up at the repository root.
@@ -130,41 +130,3 @@ pub enum RuleLevel {
     Off,
     Level(Level),
 }
-
-/// A configuration that cannot be used. Exit code 2.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The config file (as given or found).
-    pub file: String,
-    /// 1-based line and column of the offending value, when known.
-    pub line: Option<u32>,
-    pub column: Option<u32>,
-    /// Dotted path of the field: `environments[1].tag_pattern`.
-    pub field: String,
-    pub message: String,
-    /// What to do about it.
-    pub help: Option<String>,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(col) = self.column {
-                write!(f, ":{col}")?;
-            }
-        }
-        if self.field.is_empty() {
-            write!(f, ": {}", self.message)?;
-        } else {
-            write!(f, ": `{}`: {}", self.field, self.message)?;
-        }
-        if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigError {}

@@ -9,7 +9,7 @@
 //! silencing nothing.
 
 use super::{fingerprint, sarif};
-use crate::engine::Error;
+use crate::error::Error;
 use crate::rules::Finding;
 use serde_json::Value;
 use std::collections::HashMap;
