@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::history::HistoryIndex;
-use crate::rules::Finding;
+use crate::model::Finding;
 use crate::snapshot::{EffectivePin, Snapshot};
 use std::sync::OnceLock;
 

@@ -8,7 +8,8 @@ use crate::config::Config;
 use crate::engine::{self, Error, Options};
 use crate::extract;
 use crate::history::HistoryIndex;
-use crate::rules::{self, Finding};
+use crate::model::{Finding, Revision};
+use crate::rules;
 use crate::snapshot::{FileFacts, Snapshot};
 use crate::source::git::{FileChange, FileEntry, GitRepo, ObjectId};
 use rayon::prelude::*;
@@ -239,23 +240,20 @@ fn sources_of(
         })
         .collect();
     // The base side under its own key: related locations "before this change" quote it.
-    let base_key = Some(base_key(commit));
-    for (snap, key) in [(after, commit.map(str::to_string)), (before, base_key)] {
+    let commit = commit.map(str::to_string);
+    for (snap, side) in [(after, Revision::Tree), (before, Revision::Base)] {
         for path in &wanted {
             if let Some(text) = snap.file(path).and_then(|f| f.text.clone()) {
-                out.entry((key.clone(), path.to_string())).or_insert(text);
+                out.entry((commit.clone(), side.clone(), path.to_string()))
+                    .or_insert(text);
             }
         }
     }
 }
 
-/// The source key of the base side of a change (`base:` + the commit in history mode).
-pub fn base_key(commit: Option<&str>) -> String {
-    format!("base:{}", commit.unwrap_or(""))
-}
-
-/// Texts of the files findings point into, by (commit in history mode, path).
-pub type Sources = HashMap<(Option<String>, String), Arc<str>>;
+/// Texts of the files findings point into, by (commit in history mode, side of the change,
+/// path).
+pub type Sources = HashMap<(Option<String>, Revision, String), Arc<str>>;
 
 /// The result of a git-native run.
 pub struct ChangeOutcome {

@@ -4,7 +4,7 @@ use crate::cli::{Cli, ColorChoice, Command, FailLevel};
 use crate::config;
 use crate::engine::{self, Error, Options};
 use crate::fsutil;
-use crate::model::Level;
+use crate::model::{Level, Revision};
 use crate::modes;
 use crate::report::baseline::Baseline;
 use crate::report::{
@@ -103,7 +103,7 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
             }
             let info = run_info("check", &outcome.root, None);
             let findings = std::mem::take(&mut outcome.findings);
-            let source = |_: Option<&str>, p: &str| outcome.source(p);
+            let source = |_: Option<&str>, _: &Revision, p: &str| outcome.source(p);
             report(
                 cli,
                 &opts,
@@ -435,10 +435,10 @@ fn report_change(
 ) -> Result<i32, Error> {
     let findings = std::mem::take(&mut outcome.findings);
     let info = run_info(command, &opts.start, outcome.head.map(|h| h.to_string()));
-    let source = |commit: Option<&str>, p: &str| {
+    let source = |commit: Option<&str>, rev: &Revision, p: &str| {
         outcome
             .sources
-            .get(&(commit.map(str::to_string), p.to_string()))
+            .get(&(commit.map(str::to_string), rev.clone(), p.to_string()))
             .cloned()
     };
     report(cli, opts, findings, outcome.files, &source, &info, baseline)

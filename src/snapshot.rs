@@ -17,7 +17,7 @@ use crate::model::{
     join_normalized, Artifact, ConfigInclude, DeployEntry, DeployTool, Fact, FactKind, Field,
     ImageRepository, KargoStage, KubeObject, Kustomization, Pin, RefKind, TagPolicy,
 };
-use crate::rules::Related;
+use crate::model::{Related, Revision};
 pub use entry::{Entries, EntryPoint};
 use patches::Patches;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -665,7 +665,7 @@ impl Resolver<'_> {
                         path: self.files[file].path.clone(),
                         span: pin.span.clone(),
                         message,
-                        revision: None,
+                        revision: Revision::Tree,
                     };
                     out.push(EffectivePin {
                         file: edit.file,
@@ -851,7 +851,7 @@ impl Resolver<'_> {
                         path: kfile.path.clone(),
                         span: span.clone(),
                         message: format!("included here by `{e}`"),
-                        revision: None,
+                        revision: Revision::Tree,
                     }),
                     Entry::Patch(i) => kust.patches.get(i).map(|p| Related {
                         path: kfile.path.clone(),
@@ -860,7 +860,7 @@ impl Resolver<'_> {
                             "applied as a patch here by `{}`",
                             p.path.as_deref().unwrap_or("")
                         ),
-                        revision: None,
+                        revision: Revision::Tree,
                     }),
                     Entry::Config | Entry::Deploy(_) => None,
                 },
@@ -869,7 +869,7 @@ impl Resolver<'_> {
                     path: kfile.path.clone(),
                     span: c.span.clone(),
                     message: format!("reads `{}` here", self.files[step.node].path),
-                    revision: None,
+                    revision: Revision::Tree,
                 }),
                 _ => None,
             };
@@ -932,13 +932,13 @@ fn deploy_related(path: &str, d: &DeployEntry, entry: Entry) -> Related {
             path: path.to_owned(),
             span: d.value_files[i].1.clone(),
             message: format!("a values file of {tool} `{}` here", d.name),
-            revision: None,
+            revision: Revision::Tree,
         },
         _ => Related {
             path: path.to_owned(),
             span: d.span.clone(),
             message: format!("deployed by {tool} `{}` here", d.name),
-            revision: None,
+            revision: Revision::Tree,
         },
     }
 }

@@ -1816,7 +1816,7 @@ fn check_findings(findings: &[Finding], tree: &Tree, base: &Tree) -> Result<(), 
     for f in findings {
         tree.check(&f.path, &f.span, f.rule)?;
         for r in &f.related {
-            let side = if r.revision.is_some() { base } else { tree };
+            let side = if !r.revision.is_tree() { base } else { tree };
             side.check(&r.path, &r.span, "related")?;
         }
     }

@@ -10,7 +10,7 @@
 
 use super::{fingerprint, sarif};
 use crate::error::Error;
-use crate::rules::Finding;
+use crate::model::Finding;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -314,7 +314,7 @@ mod tests {
         let ctx = Context {
             findings,
             files: 1,
-            source: &|_, _| None,
+            source: &|_, _, _| None,
             run: &run,
         };
         render_summary(&ctx, matrix)

@@ -12,7 +12,7 @@ pub mod sarif;
 pub mod status;
 
 use crate::model::Level;
-use crate::rules::Finding;
+use crate::model::{Finding, Revision};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -93,7 +93,7 @@ impl Summary {
 }
 
 /// The text of a file a finding points into: (commit of the finding in history mode, path).
-pub type SourceFn<'a> = &'a dyn Fn(Option<&str>, &str) -> Option<Arc<str>>;
+pub type SourceFn<'a> = &'a dyn Fn(Option<&str>, &Revision, &str) -> Option<Arc<str>>;
 
 /// What a reporter needs besides the findings: the text of the files they point into.
 pub struct Context<'a> {

@@ -10,7 +10,7 @@
 //!   environment's pins whose setter markers name a policy of the automation's namespace
 //!   that admits tags outside that environment (no pattern, not anchored, another
 //!   environment's tags, mutable tags; decided by [`crate::policy_analysis::analyse`]).
-use super::{env_level, Finding, Related};
+use super::{env_level, Finding, Related, Revision};
 use crate::config::Config;
 use crate::model::{
     FactKind, FilePattern, ImageUpdateAutomation, PathMatch, PolicySource, RenovateConfig,
@@ -358,7 +358,7 @@ fn renovate_finding(snap: &Snapshot, file: usize, env: usize, reach: &Reach) -> 
             path: snap.path(*f).to_string(),
             span: span.clone(),
             message: format!("a pin of {env_name} that Renovate would update"),
-            revision: None,
+            revision: Revision::Tree,
         })
         .collect();
     Finding {
@@ -601,7 +601,7 @@ fn flux(
                 path: snap.path(*f).to_string(),
                 span: s.clone(),
                 message: format!("setter marker naming `{policy_ref}`"),
-                revision: None,
+                revision: Revision::Tree,
             })
             .collect();
         related.push(Related {
@@ -611,7 +611,7 @@ fn flux(
                 .as_ref()
                 .map_or_else(|| policy.span.clone(), |(_, s)| s.clone()),
             message: "the policy".to_string(),
-            revision: None,
+            revision: Revision::Tree,
         });
         out.push(Finding {
             rule: ID,

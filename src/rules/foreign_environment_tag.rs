@@ -1,6 +1,6 @@
 //! PL002 foreign-environment-tag: a tag that belongs to another environment, or that the
 //! environment's tag pattern does not admit.
-use super::{Finding, Related};
+use super::{Finding, Related, Revision};
 use crate::config::infer::tag_env_token;
 use crate::config::Config;
 use crate::model::{PinKind, RefKind};
@@ -44,7 +44,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                             path: snap.path(op.file).to_string(),
                             span: snap.pin(op).span.clone(),
                             message: format!("{other_name} pins it here"),
-                            revision: None,
+                            revision: Revision::Tree,
                         });
                     }
                 }
@@ -99,7 +99,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                 path: policy_path,
                 span: policy.span.clone(),
                 message: format!("policy of {other}"),
-                revision: None,
+                revision: Revision::Tree,
             });
             out.push(f);
             continue;
@@ -128,7 +128,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                 path: policy_path,
                 span: pattern_span.clone(),
                 message: "the policy's pattern".to_string(),
-                revision: None,
+                revision: Revision::Tree,
             });
             out.push(f);
         }

@@ -3,44 +3,10 @@
 
 pub mod registry;
 
-use crate::model::{Level, Span};
-use serde::Serialize;
+use crate::model::Level;
+pub use crate::model::{Finding, Related, Revision};
 
 pub use registry::{all, lookup, RuleKind, RuleMeta};
-
-/// A location related to a finding (the predecessor's pin, the overlay that includes a base).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Related {
-    pub path: String,
-    pub span: Span,
-    pub message: String,
-    /// `None`: in the same tree as the finding. `Some(rev)`: in another revision (the base
-    /// of a change, a commit of the history), whose text reporters must not take from the
-    /// finding's tree.
-    pub revision: Option<String>,
-}
-
-/// One diagnostic.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// Rule id (`PL001`).
-    pub rule: &'static str,
-    pub level: Level,
-    pub message: String,
-    /// Repository-relative, `/`-separated.
-    pub path: String,
-    pub span: Span,
-    pub environment: Option<String>,
-    pub component: Option<String>,
-    /// Set in history mode.
-    pub commit: Option<String>,
-    pub related: Vec<Related>,
-    /// The offending value (part of the fingerprint; not line numbers).
-    pub value: String,
-    /// Which labelled paragraph of the rule page's `How to fix` fits this defect
-    /// (`Ordering` for a PL003 ordering problem); `None`: the whole section.
-    pub help: Option<&'static str>,
-}
 
 pub mod automation_bypass;
 pub mod foreign_environment_tag;

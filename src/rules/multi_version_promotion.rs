@@ -1,7 +1,7 @@
 //! PL007 multi-version-promotion: a change that moves more than `max_versions_per_change`
 //! component versions into protected environments, or mixes a promotion with other edits
 //! to the protected files it touches.
-use super::{Finding, Related};
+use super::{Finding, Related, Revision};
 use crate::change::{ChangeContext, ChangeKind};
 use crate::model::{FactKind, Level, LineIndex, RefKind, Span};
 use crate::snapshot::{EffectivePin, Snapshot};
@@ -183,7 +183,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 x.value,
                 after.envs.get(x.p.env).name
             ),
-            revision: None,
+            revision: Revision::Tree,
         });
     }
     for (q, component, v) in &split {
@@ -194,7 +194,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 "moves {component} to {v} in {} here",
                 after.envs.get(q.env).name
             ),
-            revision: None,
+            revision: Revision::Tree,
         });
     }
     for (fi, span) in mixed {
@@ -202,7 +202,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             path: after.path(fi).to_string(),
             span,
             message: "other edit here".to_string(),
-            revision: None,
+            revision: Revision::Tree,
         });
     }
     out.push(f);

@@ -2,7 +2,7 @@
 //! series (a rebuild under an old name), a malformed artifact name, a gap (warning), a
 //! build recipe whose version goes down; a pin going down is a rollback (a note).
 use super::promotion_order::{cmp_versions, file_span, lineage_version, on_file};
-use super::{Finding, Related};
+use super::{Finding, Related, Revision};
 use crate::change::{ChangeContext, ChangeKind};
 use crate::extract::artifact::{artifact_extension, parse_artifact_name};
 use crate::model::{Artifact, FactKind, Level, Pin, PinKind, RefKind};
@@ -184,7 +184,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 path: shown.path.clone(),
                 span: file_span(),
                 message: format!("v{} exists here", shown.version),
-                revision: None,
+                revision: Revision::Tree,
             });
             f.help = Some("Rebuild");
             out.push(f);
@@ -221,7 +221,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                     path: b.to_string(),
                     span: file_span(),
                     message: format!("v{below} is here"),
-                    revision: None,
+                    revision: Revision::Tree,
                 });
             }
             f.help = Some("Gap");
@@ -389,7 +389,7 @@ fn rollbacks(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             path: before.path(from.0.file).to_string(),
             span: before.pin(from.0).span.clone(),
             message: format!("{env} ran {} here before this change", from.1),
-            revision: Some("base".to_string()),
+            revision: Revision::Base,
         });
         f.help = Some("Rollback");
         out.push(f);

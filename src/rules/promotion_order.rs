@@ -2,7 +2,7 @@
 //! it did not run first.
 //!
 //! Also home of small helpers the other change rules (PL004–PL008) share.
-use super::{env_level, Finding, Related};
+use super::{env_level, Finding, Related, Revision};
 use crate::change::ChangeContext;
 use crate::history::HistoryIndex;
 use crate::model::{Level, Span};
@@ -315,7 +315,7 @@ fn pred_pins(
                 path: snap.path(q.file).to_string(),
                 span: snap.pin(q).span.clone(),
                 message: message(&pv),
-                revision: None,
+                revision: Revision::Tree,
             })
         })
         .collect()

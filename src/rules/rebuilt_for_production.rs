@@ -4,7 +4,7 @@
 //! apart by its digest, or, where a side has none, by the commit id its tag names
 //! (`v0.0.3-fa61a17` and `v0.0.3-75c41cc` are v0.0.3 built from two commits).
 use super::promotion_order::short_digest;
-use super::{Finding, Related};
+use super::{Finding, Related, Revision};
 use crate::change::ChangeContext;
 use crate::history::HistoryIndex;
 use crate::model::Level;
@@ -121,9 +121,9 @@ fn judge(
         // Every build the predecessor ran for `v` that can be compared with `b`: now, at
         // base, earlier in history.
         let mut ran: Vec<(Build, Related)> = Vec::new();
-        let mut sides = vec![(snap, "runs", "", None)];
+        let mut sides = vec![(snap, "runs", "", Revision::Tree)];
         if let Some(b) = base {
-            sides.push((b, "ran", " before this change", Some("base".to_string())));
+            sides.push((b, "ran", " before this change", Revision::Base));
         }
         for (side, verb, when, revision) in sides {
             for q in side.pins_of(pred, &pin.component) {
@@ -171,7 +171,7 @@ fn judge(
                         path: past.path.clone(),
                         span: past.span.clone(),
                         message,
-                        revision: Some(past.commit.clone()),
+                        revision: Revision::Commit(past.commit.clone()),
                     },
                 ));
             }

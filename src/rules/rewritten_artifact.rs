@@ -1,7 +1,7 @@
 //! PL004 rewritten-artifact: a published versioned artifact (or versioned directory)
 //! modified, deleted or renamed; a tag that pointed to one digest now pointing to another.
 use super::promotion_order::{file_span, on_file, short_digest};
-use super::{Finding, Related};
+use super::{Finding, Related, Revision};
 use crate::change::{ChangeContext, ChangeKind, ChangedFile};
 use crate::model::{Artifact, FactKind, Level, RefKind, Span};
 use std::collections::BTreeMap;
@@ -114,7 +114,7 @@ fn rewritten(ctx: &ChangeContext, a: &Artifact, out: &mut Vec<Finding>) {
             path: t.path.clone(),
             span: file_span(),
             message: format!("`{}` {v} here", relative(a, t)),
-            revision: None,
+            revision: Revision::Tree,
         }));
     f.help = Some("Artifact");
     out.push(f);
@@ -205,7 +205,7 @@ fn moved_tags(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                     path: ppath.to_string(),
                     span: pspan.clone(),
                     message: format!("`{tag}` pointed to {} here before this change", short_digest(pd)),
-                    revision: Some("base".to_string()),
+                    revision: Revision::Base,
                 }],
                 value: format!("{tag}@{d}"),
                 help: Some("Tag"),

@@ -1,7 +1,7 @@
 //! PL003 tag-policy-too-broad: a tag policy admitting tags outside its environment, or
 //! ordering them so that automation picks the wrong one. Decided on the policy's automaton
 //! (see [`crate::policy_analysis`]), never by matching the pattern's text.
-use super::{env_level, Finding, Related};
+use super::{env_level, Finding, Related, Revision};
 use crate::config::Config;
 use crate::model::{PolicyOrder, PolicySource, Span, TagPolicy};
 use crate::policy_analysis::{analyse, PolicyContext, Problem};
@@ -118,7 +118,7 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
                         path: path.clone(),
                         span,
                         message,
-                        revision: None,
+                        revision: Revision::Tree,
                     })
                     .collect(),
                 value: problem

@@ -22,7 +22,7 @@ use crate::model::{
     is_version_range, ConfigMapSource, FactKind, FluxKustomization, Pin, RefKind, Reference, Span,
     TemplatedPin,
 };
-use crate::rules::Related;
+use crate::model::{Related, Revision};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -132,7 +132,7 @@ fn effective(
         path: files[fi].path.clone(),
         span: t.pin.span.clone(),
         message: format!("substituted for `${{{}}}` here", t.var),
-        revision: None,
+        revision: Revision::Tree,
     });
     EffectivePin {
         file: value.file,

@@ -17,7 +17,7 @@ use super::{
     join_normalized, kustomizations_above, parent_dir, EffectivePin, FileFacts, Include, Resolver,
 };
 use crate::model::{ConfigMapSource, FactKind, HelmValuesFrom, ValuesRef};
-use crate::rules::Related;
+use crate::model::{Related, Revision};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -178,7 +178,7 @@ fn push_env(
                         "deployed by HelmRelease {} through `valuesFrom` ConfigMap `{}` here",
                         release.release, source.entry.name
                     ),
-                    revision: None,
+                    revision: Revision::Tree,
                 }),
             });
         }

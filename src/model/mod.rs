@@ -4,6 +4,9 @@
 //! points at the value, never at the file. Spans are relative to the *decoded* text
 //! of a file (see [`crate::extract::decode`]): a leading UTF-8 BOM is not part of it.
 
+mod finding;
+
+pub use finding::{Finding, Related, Revision};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
