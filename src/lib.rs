@@ -2,6 +2,7 @@
 //!
 //! Data flows one way (DESIGN §7): source → extract → snapshot → rules → findings → report.
 
+pub mod catalogue;
 pub mod change;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod ledger;
 pub mod model;
 pub mod modes;
 pub mod policy_analysis;
+pub mod promotion;
 pub mod report;
 pub mod rules;
 pub mod run;

@@ -10,7 +10,7 @@
 //! build suffix (a commit id or a timestamp) are stripped. A `(?P<version>…)` group in a
 //! component's `version_pattern` or an environment's `tag_pattern` decides instead.
 
-use crate::config::infer::tag_env_token;
+use crate::model::tiers::tag_env_token;
 use regex::Regex;
 use std::cmp::Ordering;
 
@@ -106,48 +106,16 @@ pub fn identity(tag: &str, pattern: Option<&Regex>) -> Identity {
 /// The configured `components[].version_pattern`s, in file order.
 #[derive(Clone, Debug, Default)]
 pub struct Versions {
-    patterns: Vec<(globset::GlobMatcher, Regex)>,
+    pub(crate) patterns: Vec<(globset::GlobMatcher, Regex)>,
 }
 
 impl Versions {
-    /// From a validated config (an entry that does not compile is skipped: `load` has
-    /// already refused it with its location).
-    pub fn from_config(config: &crate::config::Config) -> Self {
-        let patterns = config
-            .components
-            .iter()
-            .filter_map(|c| {
-                let re = Regex::new(c.version_pattern.as_deref()?).ok()?;
-                let glob = globset::Glob::new(&c.name).ok()?.compile_matcher();
-                Some((glob, re))
-            })
-            .collect();
-        Versions { patterns }
-    }
-
     /// The `version_pattern` of the first entry whose name matches `component`.
     pub fn pattern(&self, component: &str) -> Option<&Regex> {
         self.patterns
             .iter()
             .find(|(glob, _)| glob.is_match(component))
             .map(|(_, re)| re)
-    }
-}
-
-impl crate::config::Environments {
-    /// The identity of `tag` pinned for `component` in environment `env`: the
-    /// component's `version_pattern` when it matches, else the environment's
-    /// `tag_pattern` version group, else the default reading ([`identity`]).
-    pub fn identity(&self, env: usize, component: &str, tag: &str) -> Identity {
-        if let Some(re) = self.versions.pattern(component) {
-            if let Some(m) = re.captures(tag).and_then(|c| c.name("version")) {
-                return Identity {
-                    version: m.as_str().to_string(),
-                    build: None,
-                };
-            }
-        }
-        identity(tag, self.get(env).tag_pattern.as_ref())
     }
 }
 

@@ -9,66 +9,13 @@
 //! `_envcommon/` holds no environment's files. Only prod is protected.
 
 use super::{Config, ConfigError, EnvironmentConfig};
+pub use crate::model::tiers::{all_tier_tokens, tag_env_token, tier_of_token, PROD_TIER, TIERS};
+use crate::model::tiers::{is_side_tier, tokens};
 use crate::model::KargoStage;
+use crate::version::Versions;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// The tiers of zero-config inference, in the usual promotion order, with the tokens
-/// naming them. Environments of one tier are its members.
-pub const TIERS: &[(&str, &[&str])] = &[
-    ("dev", &["dev", "develop", "development"]),
-    ("sandbox", &["sandbox"]),
-    ("preview", &["preview"]),
-    ("qa", &["qa", "test"]),
-    ("integration", &["integration"]),
-    ("load", &["load", "perf", "performance"]),
-    (
-        "staging",
-        &[
-            "staging",
-            "stage",
-            "uat",
-            "preprod",
-            "pre-prod",
-            "preproduction",
-            "pre-production",
-        ],
-    ),
-    ("canary", &["canary"]),
-    ("prod", &["prod", "production", "live"]),
-];
-
-/// The production tier: protected by default.
-pub const PROD_TIER: usize = TIERS.len() - 1;
-
-/// Tiers beside the chain (a playground, per-change previews): they follow nothing and no
-/// tier waits for them.
-const SIDE_TIERS: &[&str] = &["sandbox", "preview"];
-
-fn is_side_tier(tier: usize) -> bool {
-    SIDE_TIERS.contains(&TIERS[tier].0)
-}
-
-/// Index of the tier a token names, if any.
-pub fn tier_of_token(token: &str) -> Option<usize> {
-    let lower = token.to_ascii_lowercase();
-    TIERS
-        .iter()
-        .position(|(_, tokens)| tokens.contains(&lower.as_str()))
-}
-
-/// Every token naming any tier (used to recognise environment prefixes in tags).
-pub fn all_tier_tokens() -> impl Iterator<Item = &'static str> {
-    TIERS
-        .iter()
-        .flat_map(|(_, t)| t.iter().copied())
-        .filter(|t| !t.contains('-'))
-}
-
-fn tokens(segment: &str) -> impl Iterator<Item = &str> {
-    segment.split(['-', '_', '.']).filter(|t| !t.is_empty())
-}
 
 /// One environment.
 #[derive(Clone, Debug)]
@@ -530,13 +477,6 @@ fn has_cycle(after: &[Vec<usize>]) -> bool {
     done.iter().any(|d| !d)
 }
 
-/// The token at the start of a tag that names a tier: `staging-v1.2.3` → `staging`.
-pub fn tag_env_token(tag: &str) -> Option<&str> {
-    let end = tag.find(['-', '_', '.'])?;
-    let token = &tag[..end];
-    tier_of_token(token).map(|_| token)
-}
-
 /// Words that negate or precede the tier token after them: `non-prod` and `pre-prod` are
 /// not production (they are what runs before it).
 const NOT_PREFIXES: &[&str] = &["non", "pre"];
@@ -678,6 +618,40 @@ fn dir_verdict(dir: &str) -> Option<Option<(String, usize)>> {
             (!(strategy_word(found.1) && app_below)).then_some(found)
         })
         .map(Some)
+}
+
+impl Versions {
+    /// From a validated config (an entry that does not compile is skipped: `load` has
+    /// already refused it with its location).
+    pub fn from_config(config: &Config) -> Self {
+        let patterns = config
+            .components
+            .iter()
+            .filter_map(|c| {
+                let re = Regex::new(c.version_pattern.as_deref()?).ok()?;
+                let glob = globset::Glob::new(&c.name).ok()?.compile_matcher();
+                Some((glob, re))
+            })
+            .collect();
+        Versions { patterns }
+    }
+}
+
+impl Environments {
+    /// The identity of `tag` pinned for `component` in environment `env`: the
+    /// component's `version_pattern` when it matches, else the environment's
+    /// `tag_pattern` version group, else the default reading ([`identity`]).
+    pub fn identity(&self, env: usize, component: &str, tag: &str) -> crate::version::Identity {
+        if let Some(re) = self.versions.pattern(component) {
+            if let Some(m) = re.captures(tag).and_then(|c| c.name("version")) {
+                return crate::version::Identity {
+                    version: m.as_str().to_string(),
+                    build: None,
+                };
+            }
+        }
+        crate::version::identity(tag, self.get(env).tag_pattern.as_ref())
+    }
 }
 
 #[cfg(test)]

@@ -1318,8 +1318,8 @@ impl<'f> Validator<'f> {
         let mut seen: HashMap<&'static str, (String, u64)> = HashMap::new();
         for (key, value) in raw.0 {
             let field = format!("rules.{}", key.value);
-            let Some(meta) = crate::rules::lookup(&key.value) else {
-                let keys = crate::rules::all().iter().flat_map(|r| [r.id, r.name]);
+            let Some(meta) = crate::catalogue::lookup(&key.value) else {
+                let keys = crate::catalogue::all().iter().flat_map(|r| [r.id, r.name]);
                 let help = match suggest(&key.value, keys) {
                     Some(s) => format!("did you mean `{s}`? `promolint rules` lists the rule ids and names"),
                     None => "use a rule id (`PL001`) or name (`mutable-reference`); `promolint rules` lists them".into(),

@@ -294,7 +294,7 @@ impl JsonSchema for RawRules {
         // each rule does; anything else is rejected, as `load` does.
         let mut properties = serde_json::Map::new();
         let mut keys = Vec::new();
-        for meta in crate::rules::all() {
+        for meta in crate::catalogue::all() {
             for key in [meta.id, meta.name] {
                 let mut schema = rule.clone();
                 schema.insert(

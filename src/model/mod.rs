@@ -5,6 +5,7 @@
 //! of a file (see [`crate::extract::decode`]): a leading UTF-8 BOM is not part of it.
 
 mod finding;
+pub mod tiers;
 
 pub use finding::{Finding, Related, Revision};
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 
 use super::markdown::{code, text};
 use crate::history::HistoryIndex;
-use crate::rules::promotion_order::unrun_predecessors;
+use crate::promotion::unrun_predecessors;
 use crate::snapshot::Snapshot;
 use serde::Serialize;
 use std::collections::BTreeSet;

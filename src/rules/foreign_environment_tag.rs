@@ -1,8 +1,8 @@
 //! PL002 foreign-environment-tag: a tag that belongs to another environment, or that the
 //! environment's tag pattern does not admit.
 use super::{Finding, Related, Revision};
-use crate::config::infer::tag_env_token;
 use crate::config::Config;
+use crate::model::tiers::tag_env_token;
 use crate::model::{PinKind, RefKind};
 use crate::snapshot::Snapshot;
 use regex::Regex;

@@ -1,12 +1,13 @@
 //! The rules. One file per rule; metadata and documentation come from `rules/PLnnn-name.md`
 //! (see [`registry`]).
 
-pub mod registry;
-
-use crate::model::Level;
 pub use crate::model::{Finding, Related, Revision};
 
-pub use registry::{all, lookup, RuleKind, RuleMeta};
+pub use crate::catalogue::{all, lookup, RuleKind, RuleMeta};
+
+pub mod support;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub mod automation_bypass;
 pub mod foreign_environment_tag;
@@ -22,7 +23,8 @@ pub mod tag_policy_too_broad;
 pub mod unreadable_file;
 
 use crate::config::Config;
-use crate::snapshot::{EffectivePin, Snapshot};
+use crate::snapshot::Snapshot;
+pub use support::env_level;
 
 /// A tree rule: looks at one snapshot.
 pub type TreeCheck = fn(&Snapshot, &Config, &mut Vec<Finding>);
@@ -73,33 +75,3 @@ pub const HISTORY_TREE_RULES: &[(&str, HistoryTreeCheck)] = &[
         rebuilt_for_production::check_tree,
     ),
 ];
-
-/// Error in protected environments, warning elsewhere (DESIGN §3).
-pub fn env_level(snap: &Snapshot, env: usize) -> Level {
-    if snap.envs.get(env).protected {
-        Level::Error
-    } else {
-        Level::Warning
-    }
-}
-
-impl Finding {
-    /// A finding on an effective pin: located at the pin's value, with the base value a
-    /// patch overrides and the overlay entry as related locations when there are some.
-    pub fn on_pin(snap: &Snapshot, rule: &'static str, p: &EffectivePin, message: String) -> Self {
-        let pin = snap.pin(p);
-        Finding {
-            rule,
-            level: env_level(snap, p.env),
-            message,
-            path: snap.path(p.file).to_string(),
-            span: pin.span.clone(),
-            environment: Some(snap.envs.get(p.env).name.clone()),
-            component: Some(pin.component.clone()),
-            commit: None,
-            related: p.replaces.iter().chain(&p.via).cloned().collect(),
-            value: pin.reference.display(),
-            help: None,
-        }
-    }
-}

@@ -518,7 +518,7 @@ mod tests {
         );
     }
 
-    use super::super::promotion_order::test_support::{page_findings, related, show, Change};
+    use super::super::test_support::{page_findings, related, show, Change};
     use super::*;
 
     const DEV: &str = "fabric-core/terraform/envs/kestrel-dev/main.tf";

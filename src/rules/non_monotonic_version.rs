@@ -1,11 +1,12 @@
 //! PL005 non-monotonic-version: a new artifact version not above every existing one of its
 //! series (a rebuild under an old name), a malformed artifact name, a gap (warning), a
 //! build recipe whose version goes down; a pin going down is a rollback (a note).
-use super::promotion_order::{cmp_versions, file_span, lineage_version, on_file};
+use super::support::{file_span, on_file};
 use super::{Finding, Related, Revision};
 use crate::change::{ChangeContext, ChangeKind};
 use crate::extract::artifact::{artifact_extension, parse_artifact_name};
 use crate::model::{Artifact, FactKind, Level, Pin, PinKind, RefKind};
+use crate::promotion::{cmp_versions, lineage_version};
 use crate::snapshot::Snapshot;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -398,7 +399,7 @@ fn rollbacks(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::promotion_order::test_support::{page_findings, related, show, Change};
+    use super::super::test_support::{page_findings, related, show, Change};
     use super::*;
 
     const DIR: &str = "fabric-core/packer/lxc/ubuntu-24.04";

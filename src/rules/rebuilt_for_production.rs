@@ -3,7 +3,7 @@
 //! disallowed; the bytes that passed staging are the bytes that ship). A build is told
 //! apart by its digest, or, where a side has none, by the commit id its tag names
 //! (`v0.0.3-fa61a17` and `v0.0.3-75c41cc` are v0.0.3 built from two commits).
-use super::promotion_order::short_digest;
+use super::support::short_digest;
 use super::{Finding, Related, Revision};
 use crate::change::ChangeContext;
 use crate::history::HistoryIndex;
@@ -209,7 +209,7 @@ fn judge(
 
 #[cfg(test)]
 mod tests {
-    use super::super::promotion_order::test_support::{page_findings, past, related, show, Change};
+    use super::super::test_support::{page_findings, past, related, show, Change};
     use super::*;
 
     const STAGING: &str = "flux/apps/backend/staging/kustomization.yaml";
@@ -325,7 +325,7 @@ mod tests {
     }
 
     fn tree(files: &[(&str, String)], history: &HistoryIndex) -> Vec<String> {
-        crate::rules::promotion_order::test_support::run_tree(files, history, check_tree)
+        crate::rules::test_support::run_tree(files, history, check_tree)
             .iter()
             .map(show)
             .collect()

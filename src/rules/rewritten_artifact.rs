@@ -1,6 +1,6 @@
 //! PL004 rewritten-artifact: a published versioned artifact (or versioned directory)
 //! modified, deleted or renamed; a tag that pointed to one digest now pointing to another.
-use super::promotion_order::{file_span, on_file, short_digest};
+use super::support::{file_span, on_file, short_digest};
 use super::{Finding, Related, Revision};
 use crate::change::{ChangeContext, ChangeKind, ChangedFile};
 use crate::model::{Artifact, FactKind, Level, RefKind, Span};
@@ -216,7 +216,7 @@ fn moved_tags(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::promotion_order::test_support::{related, show, Change};
+    use super::super::test_support::{related, show, Change};
     use super::*;
 
     const V5: &str = "fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v5.tar.gz";
@@ -398,7 +398,7 @@ mod tests {
     fn page_examples_hold() {
         // The page's examples as a base and a head commit: Bad gives exactly these, Good
         // nothing.
-        let (bad, good) = super::super::promotion_order::test_support::page_findings(ID, check);
+        let (bad, good) = super::super::test_support::page_findings(ID, check);
         assert_eq!(
             bad,
             [

@@ -1,4 +1,4 @@
-//! Rule metadata, read from the rule pages in `rules/` (embedded at build time). The pages
+//! The rule catalogue: rule metadata, read from the rule pages in `rules/` (embedded at build time). The pages
 //! are the single source for `explain`, `rules`, the `help:` of every output and the
 //! examples that run as tests.
 
