@@ -23,4 +23,5 @@ pub mod snapshot;
 pub mod source;
 pub mod timing;
 pub mod version;
+#[path = "pipeline/walk.rs"]
 pub mod walk;
