@@ -3,7 +3,6 @@
 
 use crate::config::Config;
 use crate::history::HistoryIndex;
-use crate::model::Finding;
 use crate::snapshot::{EffectivePin, Snapshot};
 use std::sync::OnceLock;
 
@@ -101,6 +100,3 @@ impl<'a> ChangeContext<'a> {
             .filter(|f| f.kind != ChangeKind::Deleted)
     }
 }
-
-/// A change rule.
-pub type ChangeCheck = fn(&ChangeContext, &mut Vec<Finding>);

@@ -6,53 +6,24 @@
 //! becomes the pin in that environment, at the patch, with the base's value as related).
 
 mod entry;
+mod graph;
 mod patches;
 mod replacements;
 mod substitute;
 mod values_from;
 
 use crate::config::Environments;
-use crate::extract::suppress::Suppression;
 use crate::model::{
     join_normalized, Artifact, ConfigInclude, DeployEntry, DeployTool, Fact, FactKind, Field,
     ImageRepository, KargoStage, KubeObject, Kustomization, Pin, RefKind, TagPolicy,
 };
 use crate::model::{Related, Revision};
 pub use entry::{Entries, EntryPoint};
+use graph::{parent_dir, resolve_entry, Entry, Include, MAX_OVERLAY_DEPTH};
+pub use graph::{EffectivePin, FileFacts};
 use patches::Patches;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
-
-/// What extraction produced for one file.
-#[derive(Clone, Debug, Default)]
-pub struct FileFacts {
-    /// Repository-relative, `/`-separated.
-    pub path: String,
-    /// The decoded text, kept for files that hold facts or suppressions (diagnostics quote it).
-    pub text: Option<Arc<str>>,
-    pub facts: Vec<Fact>,
-    pub suppressions: Vec<Suppression>,
-    /// Why the file could not be read (a PL000 note), if so.
-    pub unreadable: Option<String>,
-}
-
-/// A pin in the environment where it takes effect.
-#[derive(Clone, Debug)]
-pub struct EffectivePin {
-    /// The file holding the value that takes effect (for a patched pin, the patch's).
-    pub file: usize,
-    /// The fact of `file` it comes from: a pin, or for a patched pin the patch (its object,
-    /// JSON patch, or the kustomization holding it inline).
-    pub fact: usize,
-    pub env: usize,
-    /// For a base reached through an overlay: the overlay's entry that includes it.
-    pub via: Option<Related>,
-    /// A base pin as a Kustomize patch rewrote it for this environment: the base's
-    /// component with the patch's value and span (see [`Snapshot::pin`]).
-    pub patched: Option<Arc<Pin>>,
-    /// For a patched pin: the base value it overrides.
-    pub replaces: Option<Related>,
-}
 
 /// A fact located in a file, with the environment of that file (if any).
 #[derive(Clone, Copy, Debug)]
@@ -99,9 +70,6 @@ pub struct Replacement {
     /// The file whose override replaced it.
     pub by: usize,
 }
-
-/// Longest chain of kustomizations followed upwards from a file.
-const MAX_OVERLAY_DEPTH: usize = 64;
 
 impl Snapshot {
     /// Resolve `files` against `envs`.
@@ -504,32 +472,6 @@ impl Snapshot {
             })
         })
     }
-}
-
-/// A kustomization entry that includes a file.
-#[derive(Clone, Copy, Debug)]
-struct Include {
-    /// File index of the kustomization.
-    kustomization: usize,
-    /// Fact index of its Kustomization fact.
-    fact: usize,
-    entry: Entry,
-}
-
-/// How a kustomization reaches a file.
-#[derive(Clone, Copy, Debug)]
-enum Entry {
-    /// As its `resources` (or `bases`, `components`) entry at this index.
-    Resource(usize),
-    /// As the file of its patch entry at this index.
-    Patch(usize),
-    /// As the file a Terragrunt unit reads (`include`, `read_terragrunt_config`); the
-    /// "kustomization" is then that unit's file.
-    Config,
-    /// As what an entry point deploys (its directory's kustomization or manifests, or with
-    /// an index, its Helm value file); the "kustomization" is the entry point's file and
-    /// the fact its `Deploy`.
-    Deploy(Option<usize>),
 }
 
 struct Resolver<'a> {
@@ -977,28 +919,6 @@ fn terragrunt_overrides(reader: &FileFacts, pin: &Pin) -> bool {
         })
 }
 
-/// `file` and every kustomization above it (what includes it, transitively, up to
-/// [`MAX_OVERLAY_DEPTH`] levels): the builds a file takes part in.
-fn kustomizations_above(file: usize, includers: &HashMap<usize, Vec<Include>>) -> HashSet<usize> {
-    let mut seen = HashSet::from([file]);
-    let mut stack = vec![(file, 0)];
-    while let Some((node, depth)) = stack.pop() {
-        if depth >= MAX_OVERLAY_DEPTH {
-            continue;
-        }
-        for inc in includers.get(&node).into_iter().flatten() {
-            if seen.insert(inc.kustomization) {
-                stack.push((inc.kustomization, depth + 1));
-            }
-        }
-    }
-    seen
-}
-
-fn parent_dir(path: &str) -> &str {
-    path.rfind('/').map(|i| &path[..i]).unwrap_or("")
-}
-
 /// The file a Terragrunt `include`/`read_terragrunt_config` of a file in `dir` reads:
 /// `find_in_parent_folders` searches from `dir`'s parent upwards, as Terragrunt does.
 fn resolve_config_include(
@@ -1024,34 +944,6 @@ fn resolve_config_include(
     None
 }
 
-const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
-/// The files a kustomization entry includes: the file itself, or the kustomization of the
-/// directory it names. Remote entries (URLs) include nothing we can see.
-fn resolve_entry(dir: &str, entry: &str, index: &HashMap<String, usize>) -> Vec<usize> {
-    if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
-        return Vec::new();
-    }
-    let Some(target) = join_normalized(dir, entry) else {
-        return Vec::new();
-    };
-    if let Some(&i) = index.get(target.as_str()) {
-        return vec![i];
-    }
-    KUSTOMIZATION_NAMES
-        .iter()
-        .filter_map(|n| {
-            let p = if target.is_empty() {
-                n.to_string()
-            } else {
-                format!("{target}/{n}")
-            };
-            index.get(p.as_str()).copied()
-        })
-        .take(1)
-        .collect()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -1061,7 +953,7 @@ pub(crate) mod tests {
     pub(crate) fn pins_as_text(files: &[(&str, &str)], column: bool) -> Vec<String> {
         let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
         let config = crate::config::Config::default();
-        let snap = match crate::engine::snapshot_from_bytes(&bytes, &config) {
+        let snap = match crate::pipeline::snapshot_from_bytes(&bytes, &config) {
             Ok(s) => s,
             Err(e) => panic!("snapshot: {e}"),
         };

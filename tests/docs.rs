@@ -48,9 +48,9 @@ fn anchor(heading: &str) -> String {
 }
 
 fn kind_of(rule: &rules::RuleMeta) -> &'static str {
-    let history_tree = rules::HISTORY_TREE_RULES
+    let history_tree = rules::RULES
         .iter()
-        .any(|(id, _)| *id == rule.id);
+        .any(|r| r.id() == rule.id && r.hooks().history_tree);
     match (rule.kind, history_tree) {
         (RuleKind::Tree, _) => "tree",
         (RuleKind::Change, true) => "change, tree",

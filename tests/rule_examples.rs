@@ -6,8 +6,8 @@ mod common;
 
 use common::{git, TempDir};
 use promolint::catalogue::section;
-use promolint::engine::{self, Options};
-use promolint::modes;
+use promolint::pipeline as modes;
+use promolint::pipeline::{self as engine, Options};
 use promolint::rules;
 
 /// One example file: its path, side (`before`, `after`, or `None` for tree examples) and

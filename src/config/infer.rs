@@ -8,9 +8,9 @@
 //! of no tier (`non-prod`); `pre-prod`/`preprod` is a tier before prod, like staging.
 //! `_envcommon/` holds no environment's files. Only prod is protected.
 
-use super::{Config, ConfigError, EnvironmentConfig};
-pub use crate::model::tiers::{all_tier_tokens, tag_env_token, tier_of_token, PROD_TIER, TIERS};
+use super::types::{Config, ConfigError, EnvironmentConfig};
 use crate::model::tiers::{is_side_tier, tokens};
+pub use crate::model::tiers::{tag_env_token, tier_of_token, PROD_TIER, TIERS};
 use crate::model::KargoStage;
 use crate::version::Versions;
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -73,7 +73,7 @@ impl Environments {
                 .path
                 .as_ref()
                 .map(|p| p.display().to_string())
-                .unwrap_or_else(|| super::FILE_NAME.to_string()),
+                .unwrap_or_else(|| super::types::FILE_NAME.to_string()),
             line: None,
             column: None,
             field: format!("environments[{i}].{field}"),

@@ -6,9 +6,10 @@
 //! then validated value by value; every error names the field's dotted path, its 1-based
 //! line and column, and what to do.
 
+use super::infer::Environments;
 use super::schema::{RawConfig, RawEnvironment, RawRule, RawRules, LEVELS};
-use super::{
-    ArtifactPatternConfig, ComponentConfig, Config, ConfigError, EnvironmentConfig, Environments,
+use super::types::{
+    ArtifactPatternConfig, ComponentConfig, Config, ConfigError, EnvironmentConfig,
     PromotionConfig, RuleConfig, RuleLevel,
 };
 use crate::model::{Level, LineIndex};
@@ -762,37 +763,10 @@ pub(crate) fn suggest<'a>(
     let word = word.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (edit_distance(&word, &c.to_lowercase()), c))
+        .map(|c| (strsim::osa_distance(&word, &c.to_lowercase()), c))
         .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// Optimal string alignment distance: insertions, deletions, substitutions and adjacent
-/// transpositions (`nmae` is one edit from `name`).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 // ---------------------------------------------------------------------------------------

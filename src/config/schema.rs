@@ -32,7 +32,7 @@ pub struct RawConfig {
     /// Tags that can move under you: pinning one is reported by PL001 mutable-reference.
     /// Replaces the default list [latest, main, master, stable, edge, nightly].
     #[serde(default)]
-    #[schemars(with = "Vec<String>", extend("default" = super::DEFAULT_MUTABLE_TAGS))]
+    #[schemars(with = "Vec<String>", extend("default" = super::types::DEFAULT_MUTABLE_TAGS))]
     pub mutable_tags: Option<Vec<Spanned<String>>>,
 
     /// Naming schemes of versioned, immutable artifacts (images, archives, templates)

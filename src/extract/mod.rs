@@ -2,12 +2,12 @@
 //! file, skips files that cannot hold a fact (byte prefilter), and turns unreadable
 //! input into a reason for a `PL000 unreadable-file` note.
 
-pub mod artifact;
+pub(crate) mod artifact;
 pub mod envfile;
 pub mod hcl;
-pub mod json5;
+pub(crate) mod json5;
 pub mod renovate;
-pub mod suppress;
+pub(crate) mod suppress;
 pub mod yaml;
 
 use crate::model::{Fact, LineIndex};

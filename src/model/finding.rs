@@ -1,6 +1,7 @@
 //! Findings: what a rule reports, where, and the related locations it points to.
 
-use super::{Level, Span};
+use super::level::Level;
+use super::span::Span;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -77,4 +78,72 @@ pub struct Finding {
     /// Which labelled paragraph of the rule page's `How to fix` fits this defect
     /// (`Ordering` for a PL003 ordering problem); `None`: the whole section.
     pub help: Option<&'static str>,
+}
+
+impl Finding {
+    /// A finding of `rule` at `span` of `path`: a warning with no message until the builder
+    /// says otherwise.
+    pub fn builder(rule: &'static str, path: impl Into<String>, span: Span) -> FindingBuilder {
+        FindingBuilder(Finding {
+            rule,
+            level: Level::Warning,
+            message: String::new(),
+            path: path.into(),
+            span,
+            environment: None,
+            component: None,
+            commit: None,
+            related: Vec::new(),
+            value: String::new(),
+            help: None,
+        })
+    }
+}
+
+/// Builds a [`Finding`]: `Finding::builder(ID, path, span).level(l).message(m).build()`.
+#[must_use]
+pub struct FindingBuilder(Finding);
+
+impl FindingBuilder {
+    pub fn level(mut self, level: Level) -> Self {
+        self.0.level = level;
+        self
+    }
+
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.0.message = message.into();
+        self
+    }
+
+    /// The environment the finding is about.
+    pub fn env(mut self, environment: impl Into<String>) -> Self {
+        self.0.environment = Some(environment.into());
+        self
+    }
+
+    pub fn component(mut self, component: Option<&str>) -> Self {
+        self.0.component = component.map(str::to_string);
+        self
+    }
+
+    /// The commit under review (history mode).
+    pub fn commit(mut self, commit: Option<&str>) -> Self {
+        self.0.commit = commit.map(str::to_string);
+        self
+    }
+
+    pub fn related(mut self, related: impl IntoIterator<Item = Related>) -> Self {
+        self.0.related.extend(related);
+        self
+    }
+
+    /// The offending value (part of the fingerprint).
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.0.value = value.into();
+        self
+    }
+
+    pub fn build(self) -> Finding {
+        self.0
+    }
 }

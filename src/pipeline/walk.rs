@@ -1,11 +1,12 @@
 //! The history walk: what each commit introduced, read from the pin ledger or walked, as a
 //! [`HistoryIndex`] for the change rules and `check`'s promotion-order questions.
 
-use crate::engine::{self, Error};
+use super::git::GitRun;
+use super::{facts, setup};
+use crate::error::Error;
 use crate::extract;
 use crate::history::{HistoryIndex, PastPin};
 use crate::ledger::{Ledger, Notice, RawPin};
-use crate::modes::GitRun;
 use crate::snapshot::{FileFacts, Snapshot};
 use crate::source::git::{CommitInfo, FileEntry, GitRepo, ObjectId};
 use rayon::prelude::*;
@@ -245,7 +246,7 @@ fn file_pins(
     };
     match repo.read_blob_checked(entry.id, max_size) {
         Ok(bytes) => {
-            raw_pins(&engine::file_facts(&entry.path, format, Ok(&bytes)), out);
+            raw_pins(&facts::file_facts(&entry.path, format, Ok(&bytes)), out);
             Ok(())
         }
         // Over the size limit, or not a blob: no pins, in every copy of the repository.
@@ -482,7 +483,7 @@ fn apart<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T, Err
             .spawn_scoped(scope, move || {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
-                    .stack_size(engine::WORKER_STACK_SIZE)
+                    .stack_size(setup::WORKER_STACK_SIZE)
                     .build()
                     .map(|pool| pool.install(f))
             })

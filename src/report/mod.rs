@@ -1,15 +1,16 @@
 //! Output formats. Every reporter writes the same findings, already sorted; none changes
 //! the exit code.
 
-pub mod baseline;
-pub mod explain;
-pub mod github;
-pub mod gitlab;
-pub mod human;
-pub mod json;
-pub mod markdown;
-pub mod sarif;
-pub mod status;
+pub(crate) mod baseline;
+pub(crate) mod escape;
+pub(crate) mod explain;
+pub(crate) mod github;
+pub(crate) mod gitlab;
+pub(crate) mod human;
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub(crate) mod sarif;
+pub(crate) mod status;
 
 use crate::model::Level;
 use crate::model::{Finding, Revision};

@@ -10,6 +10,11 @@ use std::collections::HashMap;
 
 pub const ID: &str = "PL002";
 
+rule!(
+    /// The rule.
+    ForeignEnvironmentTag: tree
+);
+
 pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
     // Many pins share one policy: each pattern is compiled once per run.
     let mut compiled: HashMap<&str, Option<Regex>> = HashMap::new();

@@ -9,6 +9,11 @@ use std::collections::BTreeSet;
 
 pub const ID: &str = "PL007";
 
+rule!(
+    /// The rule.
+    MultiVersionPromotion: change
+);
+
 /// What a pin promotes: its lineage version, or the exact value for ranges, branches,
 /// commits and digest-only references (a change of those moves the environment too).
 fn value_of(snap: &Snapshot, p: &EffectivePin) -> Option<String> {

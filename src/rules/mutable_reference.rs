@@ -7,6 +7,11 @@ use crate::snapshot::Snapshot;
 
 pub const ID: &str = "PL001";
 
+rule!(
+    /// The rule.
+    MutableReference: tree
+);
+
 pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
     for p in &snap.pins {
         let pin = snap.pin(p);

@@ -13,6 +13,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub const ID: &str = "PL005";
 
+rule!(
+    /// The rule.
+    NonMonotonicVersion: change
+);
+
 pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     new_artifacts(ctx, out);
     malformed_names(ctx, out);
@@ -108,7 +113,7 @@ impl<'a> Index<'a> {
                 .get(&(series_key(a), a.version))
                 .into_iter()
                 .flatten()
-                .any(|b| old == b.path || is_under(old, &b.path))
+                .any(|b| old == b.path || crate::model::paths::is_inside(old, &b.path))
         };
         if !a.is_dir {
             return self
@@ -122,10 +127,6 @@ impl<'a> Index<'a> {
             .take_while(|(path, _)| path.starts_with(&prefix))
             .any(|(_, old)| published(old))
     }
-}
-
-fn is_under(path: &str, dir: &str) -> bool {
-    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
 }
 
 /// Where to report on artifact `a` of the after side: its file, or the first changed file

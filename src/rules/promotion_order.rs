@@ -12,6 +12,11 @@ use std::cmp::Ordering;
 
 pub const ID: &str = "PL006";
 
+rule!(
+    /// The rule.
+    PromotionOrder: change, history_tree
+);
+
 /// Change mode: pins new in this change whose environment's predecessors did not run the
 /// version first (before the change, for a protected environment).
 pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {

@@ -12,6 +12,11 @@ use crate::snapshot::{EffectivePin, Snapshot};
 
 pub const ID: &str = "PL008";
 
+rule!(
+    /// The rule.
+    RebuiltForProduction: change, history_tree
+);
+
 /// What tells one build of a version from another.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Build {

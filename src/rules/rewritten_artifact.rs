@@ -8,6 +8,11 @@ use std::collections::BTreeMap;
 
 pub const ID: &str = "PL004";
 
+rule!(
+    /// The rule.
+    RewrittenArtifact: change
+);
+
 /// How many touched files a message names before saying "and N more".
 const LISTED: usize = 3;
 

@@ -18,19 +18,14 @@ impl Finding {
     /// patch overrides and the overlay entry as related locations when there are some.
     pub fn on_pin(snap: &Snapshot, rule: &'static str, p: &EffectivePin, message: String) -> Self {
         let pin = snap.pin(p);
-        Finding {
-            rule,
-            level: env_level(snap, p.env),
-            message,
-            path: snap.path(p.file).to_string(),
-            span: pin.span.clone(),
-            environment: Some(snap.envs.get(p.env).name.clone()),
-            component: Some(pin.component.clone()),
-            commit: None,
-            related: p.replaces.iter().chain(&p.via).cloned().collect(),
-            value: pin.reference.display(),
-            help: None,
-        }
+        Finding::builder(rule, snap.path(p.file), pin.span.clone())
+            .level(env_level(snap, p.env))
+            .message(message)
+            .env(&snap.envs.get(p.env).name)
+            .component(Some(&pin.component))
+            .related(p.replaces.iter().chain(&p.via).cloned())
+            .value(pin.reference.display())
+            .build()
     }
 }
 
@@ -68,17 +63,11 @@ pub(crate) fn on_file(
     value: String,
     commit: Option<&str>,
 ) -> Finding {
-    Finding {
-        rule,
-        level,
-        message,
-        path: path.to_string(),
-        span: file_span(),
-        environment: None,
-        component: component.map(str::to_string),
-        commit: commit.map(str::to_string),
-        related: Vec::new(),
-        value,
-        help: None,
-    }
+    Finding::builder(rule, path, file_span())
+        .level(level)
+        .message(message)
+        .component(component)
+        .value(value)
+        .commit(commit)
+        .build()
 }

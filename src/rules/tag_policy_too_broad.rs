@@ -9,6 +9,11 @@ use crate::snapshot::Snapshot;
 
 pub const ID: &str = "PL003";
 
+rule!(
+    /// The rule.
+    TagPolicyTooBroad: tree
+);
+
 pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
     for loc in &snap.policies {
         let (Some(env_idx), Some(policy)) = (loc.env, snap.policy(loc)) else {

@@ -2,12 +2,18 @@
 //! run a rule on it, show its findings.
 
 use crate::catalogue::section;
-use crate::change::{ChangeCheck, ChangeContext, ChangeKind, ChangedFile};
+use crate::change::{ChangeContext, ChangeKind, ChangedFile};
 use crate::config::Config;
 use crate::history::{HistoryIndex, PastPin};
 use crate::rules::Finding;
 use crate::snapshot::Snapshot;
 use std::collections::BTreeMap;
+
+/// A change rule's check function.
+pub type ChangeCheck = fn(&ChangeContext, &mut Vec<Finding>);
+
+/// A history-aware tree rule's check function.
+pub type HistoryTreeCheck = fn(&Snapshot, &Config, &HistoryIndex, &mut Vec<Finding>);
 
 pub const COMMIT: &str = "c0ffee1";
 
@@ -15,10 +21,10 @@ pub const COMMIT: &str = "c0ffee1";
 pub fn run_tree(
     files: &[(&str, String)],
     history: &HistoryIndex,
-    check: crate::rules::HistoryTreeCheck,
+    check: HistoryTreeCheck,
 ) -> Vec<Finding> {
     let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-    let snap = match crate::engine::snapshot_from_bytes(&files, &Config::default()) {
+    let snap = match crate::pipeline::snapshot_from_bytes(&files, &Config::default()) {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
@@ -87,7 +93,7 @@ impl<'a> Change<'a> {
     }
 
     pub fn snapshots(&self) -> (Snapshot, Snapshot) {
-        match crate::engine::snapshot_pair(&self.before, &self.after, &self.config) {
+        match crate::pipeline::snapshot_pair(&self.before, &self.after, &self.config) {
             Ok(pair) => pair,
             Err(e) => panic!("snapshot_pair: {e}"),
         }
@@ -148,7 +154,7 @@ impl<'a> Change<'a> {
         );
         let mut out = Vec::new();
         check(&ctx, &mut out);
-        crate::engine::sort_findings(&mut out);
+        crate::pipeline::sort_findings(&mut out);
         for f in &out {
             assert_eq!(f.commit.as_deref(), Some(COMMIT), "{f:?}");
         }

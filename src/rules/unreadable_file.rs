@@ -11,6 +11,11 @@ use crate::snapshot::Snapshot;
 
 pub const ID: &str = "PL000";
 
+rule!(
+    /// The rule.
+    UnreadableFile: tree
+);
+
 pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
     for (fi, f) in snap.files.iter().enumerate() {
         let Some(reason) = &f.unreadable else {
@@ -148,10 +153,10 @@ mod tests {
     fn levels(files: &[(&str, &[u8])]) -> Vec<(String, Level, Option<String>)> {
         let config = Config::default();
         let snap =
-            crate::engine::snapshot_from_bytes(files, &config).unwrap_or_else(|e| panic!("{e}"));
+            crate::pipeline::snapshot_from_bytes(files, &config).unwrap_or_else(|e| panic!("{e}"));
         let mut out = Vec::new();
         check(&snap, &config, &mut out);
-        crate::engine::sort_findings(&mut out);
+        crate::pipeline::sort_findings(&mut out);
         out.into_iter()
             .map(|f| (f.path, f.level, f.environment))
             .collect()

@@ -13,11 +13,11 @@
 //! kustomization's `configMapGenerator` makes from `envs` files or `literals`. Not read:
 //! Secrets, ConfigMap manifests written out by hand, `substituteFrom` `optional`.
 
-use super::{
-    join_normalized, kustomizations_above, parent_dir, EffectivePin, FileFacts, Include,
-    KUSTOMIZATION_NAMES,
+use super::graph::{
+    kustomizations_above, parent_dir, EffectivePin, FileFacts, Include, KUSTOMIZATION_NAMES,
 };
 use crate::config::Environments;
+use crate::model::join_normalized;
 use crate::model::{
     is_version_range, ConfigMapSource, FactKind, FluxKustomization, Pin, RefKind, Reference, Span,
     TemplatedPin,
@@ -254,7 +254,7 @@ fn builds(
     });
     match kustomization {
         Some(k) => reached.contains(&k),
-        None => dir.is_empty() || files[fi].path.starts_with(&format!("{dir}/")),
+        None => dir.is_empty() || crate::model::paths::is_inside(&files[fi].path, dir),
     }
 }
 
