@@ -41,7 +41,7 @@ fn workers(cli: &Cli) -> Result<(), Error> {
         if cli.global.jobs != Some(n) && !cli.global.quiet {
             let _ = writeln!(
                 std::io::stderr(),
-                "promolint: --jobs {} is more than this machine can use; running {n} worker threads (twice its cores)",
+                "promolint: --jobs {} is more than this machine can use; running {n} worker threads (one per thread it can run)",
                 cli.global.jobs.unwrap_or(n)
             );
         }

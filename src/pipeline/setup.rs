@@ -205,11 +205,12 @@ pub(crate) fn same_dir(a: &Path, b: &Path) -> bool {
 /// in a debug build, more than the 2 MiB threads get by default.
 pub const WORKER_STACK_SIZE: usize = 16 << 20;
 
-/// The most worker threads a run starts: twice the cores (reading files waits on the disk
-/// now and then). `--jobs 20000` started 20,000 threads of [`WORKER_STACK_SIZE`] each and
-/// never finished; more threads than this only add contention.
+/// The most worker threads a run starts: the threads the machine can run at once
+/// (`std::thread::available_parallelism`, which honours CPU affinity and cgroup quotas).
+/// `--jobs 20000` started 20,000 threads of [`WORKER_STACK_SIZE`] each and never finished;
+/// more threads than this only add contention.
 pub fn max_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()) * 2
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// `--jobs N` as the run uses it: at least 1, at most [`max_jobs`].
@@ -218,7 +219,7 @@ pub fn jobs(requested: Option<usize>) -> Result<Option<usize>, Error> {
         Some(0) => Err(Error::Usage {
             message: "--jobs must be at least 1".to_string(),
             help: Some(format!(
-                "give a number of worker threads from 1 to {} (twice this machine's cores), or leave --jobs out to use every core",
+                "give a number of worker threads from 1 to {} (this machine's threads), or leave --jobs out to use every core",
                 max_jobs()
             )),
         }),
@@ -236,4 +237,21 @@ pub fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error> {
         message: format!("cannot start worker threads: {e}"),
         help: Some("try a smaller --jobs".to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_capped_to_the_threads_the_machine_can_run() {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(max_jobs(), threads);
+        assert_eq!(jobs(Some(100_000)).ok().flatten(), Some(threads));
+        assert_eq!(jobs(Some(1)).ok().flatten(), Some(1));
+        assert!(jobs(Some(0)).is_err());
+        // `--jobs 100000` starts no more threads than that.
+        let pool = thread_pool(Some(100_000)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(pool.current_num_threads(), threads);
+    }
 }
