@@ -36,7 +36,6 @@ pub fn run(cli: Cli) -> i32 {
 /// (`check` and `status` build their own): `--jobs` threads with
 /// [`pipeline::WORKER_STACK_SIZE`] of stack each.
 fn workers(cli: &Cli) -> Result<(), Error> {
-    let mut builder = rayon::ThreadPoolBuilder::new().stack_size(pipeline::WORKER_STACK_SIZE);
     if let Some(n) = pipeline::jobs(cli.global.jobs)? {
         if cli.global.jobs != Some(n) && !cli.global.quiet {
             let _ = writeln!(
@@ -45,10 +44,9 @@ fn workers(cli: &Cli) -> Result<(), Error> {
                 cli.global.jobs.unwrap_or(n)
             );
         }
-        builder = builder.num_threads(n);
     }
     // Fails only when the pool already exists (a second run in one process): keep it.
-    let _ = builder.build_global();
+    let _ = pipeline::pool_builder(cli.global.jobs)?.build_global();
     Ok(())
 }
 

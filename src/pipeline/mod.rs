@@ -24,6 +24,6 @@ pub use facts::{
 pub use finish::{finish, run_tree_rules, sort_findings};
 pub use git::{diff, head_history, history, staged, ChangeOutcome, GitRun, Sources};
 pub use setup::{
-    enabled_rules, jobs, load_config, max_jobs, project_dir, run_config, thread_pool, Options,
-    WORKER_STACK_SIZE,
+    enabled_rules, jobs, load_config, max_jobs, pool_builder, project_dir, run_config, thread_pool,
+    Options, WORKER_STACK_SIZE,
 };

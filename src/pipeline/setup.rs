@@ -228,12 +228,20 @@ pub fn jobs(requested: Option<usize>) -> Result<Option<usize>, Error> {
     }
 }
 
+/// The builder of every worker pool (`check`'s, `status`'s and rayon's global pool that
+/// the git modes run on): `--jobs` threads, capped by [`jobs`], with [`WORKER_STACK_SIZE`]
+/// of stack each.
+pub fn pool_builder(jobs: Option<usize>) -> Result<rayon::ThreadPoolBuilder, Error> {
+    let b = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK_SIZE);
+    Ok(match self::jobs(jobs)? {
+        Some(n) => b.num_threads(n),
+        None => b,
+    })
+}
+
+/// A worker pool of its own (see [`pool_builder`]).
 pub fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error> {
-    let mut b = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK_SIZE);
-    if let Some(n) = self::jobs(jobs)? {
-        b = b.num_threads(n);
-    }
-    b.build().map_err(|e| Error::Usage {
+    pool_builder(jobs)?.build().map_err(|e| Error::Usage {
         message: format!("cannot start worker threads: {e}"),
         help: Some("try a smaller --jobs".to_string()),
     })
