@@ -116,8 +116,8 @@ impl FindingBuilder {
     }
 
     /// The environment the finding is about.
-    pub fn env(mut self, environment: impl Into<String>) -> Self {
-        self.0.environment = Some(environment.into());
+    pub fn env(mut self, environment: Option<&str>) -> Self {
+        self.0.environment = environment.map(str::to_string);
         self
     }
 
@@ -140,6 +140,13 @@ impl FindingBuilder {
     /// The offending value (part of the fingerprint).
     pub fn value(mut self, value: impl Into<String>) -> Self {
         self.0.value = value.into();
+        self
+    }
+
+    /// The labelled paragraph of the rule page's `How to fix` that fits (see
+    /// [`Finding::help`]).
+    pub fn help(mut self, case: &'static str) -> Self {
+        self.0.help = Some(case);
         self
     }
 

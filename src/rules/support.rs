@@ -21,7 +21,7 @@ impl Finding {
         Finding::builder(rule, snap.path(p.file), pin.span.clone())
             .level(env_level(snap, p.env))
             .message(message)
-            .env(&snap.envs.get(p.env).name)
+            .env(Some(&snap.envs.get(p.env).name))
             .component(Some(&pin.component))
             .related(p.replaces.iter().chain(&p.via).cloned())
             .value(pin.reference.display())

@@ -62,19 +62,15 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                 snap.envs.for_path(&f.path).or(envs.first().copied()),
             ),
         };
-        out.push(Finding {
-            rule: ID,
-            level,
-            message,
-            path: f.path.clone(),
-            span,
-            environment: environment.map(|e| snap.envs.get(e).name.clone()),
-            component: None,
-            commit: None,
-            related: Vec::new(),
-            value: reason.clone(),
-            help: Some(help_case(reason)),
-        });
+        out.push(
+            Finding::builder(ID, f.path.clone(), span)
+                .level(level)
+                .message(message)
+                .env(environment.map(|e| snap.envs.get(e).name.as_str()))
+                .value(reason.clone())
+                .help(help_case(reason))
+                .build(),
+        );
     }
 }
 

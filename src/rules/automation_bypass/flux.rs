@@ -240,18 +240,16 @@ pub(super) fn flux(
             message: "the policy".to_string(),
             revision: Revision::Tree,
         });
-        out.push(Finding {
-            rule: ID,
-            level: env_level(snap, env),
-            message,
-            path: snap.path(file).to_string(),
-            span: span.clone(),
-            environment: Some(env_name.clone()),
-            component: Some(policy_ref),
-            commit: None,
-            related,
-            value: value.clone(),
-            help: Some("Flux"),
-        });
+        out.push(
+            Finding::builder(ID, snap.path(file), span.clone())
+                .level(env_level(snap, env))
+                .message(message)
+                .env(Some(env_name))
+                .component(Some(&policy_ref))
+                .related(related)
+                .value(value.clone())
+                .help("Flux")
+                .build(),
+        );
     }
 }

@@ -284,7 +284,7 @@ fn renovate_finding(snap: &Snapshot, file: usize, env: usize, reach: &Reach) -> 
         "Renovate {} updates {files} of protected environment {env_name} directly: {why}",
         rule_name(reach.rule)
     );
-    let related = reach
+    let related: Vec<Related> = reach
         .files
         .iter()
         .take(MAX_RELATED)
@@ -295,17 +295,12 @@ fn renovate_finding(snap: &Snapshot, file: usize, env: usize, reach: &Reach) -> 
             revision: Revision::Tree,
         })
         .collect();
-    Finding {
-        rule: ID,
-        level: env_level(snap, env),
-        message,
-        path: snap.path(file).to_string(),
-        span: reach.pattern.span.clone(),
-        environment: Some(env_name.clone()),
-        component: None,
-        commit: None,
-        related,
-        value: reach.pattern.pattern.clone(),
-        help: Some("Renovate"),
-    }
+    Finding::builder(ID, snap.path(file), reach.pattern.span.clone())
+        .level(env_level(snap, env))
+        .message(message)
+        .env(Some(env_name))
+        .related(related)
+        .value(reach.pattern.pattern.clone())
+        .help("Renovate")
+        .build()
 }
