@@ -32,14 +32,14 @@ pub struct RuleMeta {
 
 impl RuleMeta {
     /// The page's `## How to fix` section, for `help:` lines.
-    pub fn help(&self) -> &'static str {
+    pub(crate) fn help(&self) -> &'static str {
         section(self.body, "How to fix").unwrap_or(self.summary)
     }
 
     /// The help that fits one defect: the paragraph of `How to fix` labelled `**{case}.**`
     /// (without its label), or the whole section when `case` is `None` or the page has no
     /// such paragraph.
-    pub fn help_for(&self, case: Option<&str>) -> &'static str {
+    pub(crate) fn help_for(&self, case: Option<&str>) -> &'static str {
         let whole = self.help();
         let Some(case) = case else {
             return whole;
@@ -69,7 +69,8 @@ impl RuleMeta {
     }
 
     /// The labels of the `How to fix` paragraphs (`Ordering` for `**Ordering.** …`).
-    pub fn help_cases(&self) -> Vec<&'static str> {
+    #[cfg(test)]
+    pub(crate) fn help_cases(&self) -> Vec<&'static str> {
         self.help()
             .split("\n\n")
             .filter_map(|p| p.trim().strip_prefix("**")?.split_once(".**"))

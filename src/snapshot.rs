@@ -15,7 +15,7 @@ mod values_from;
 use crate::config::Environments;
 use crate::model::{
     join_normalized, Artifact, ConfigInclude, DeployEntry, DeployTool, Fact, FactKind, Field,
-    ImageRepository, KargoStage, KubeObject, Kustomization, Pin, RefKind, TagPolicy,
+    KargoStage, KubeObject, Pin, RefKind, TagPolicy,
 };
 use crate::model::{Related, Revision};
 pub use entry::{Entries, EntryPoint};
@@ -73,7 +73,7 @@ pub struct Replacement {
 
 impl Snapshot {
     /// Resolve `files` against `envs`.
-    pub fn build(
+    pub(crate) fn build(
         files: Vec<Arc<FileFacts>>,
         mut envs: Environments,
         artifacts: Vec<Artifact>,
@@ -352,16 +352,9 @@ impl Snapshot {
         }
     }
 
-    pub fn policy(&self, l: &Located) -> Option<&TagPolicy> {
+    pub(crate) fn policy(&self, l: &Located) -> Option<&TagPolicy> {
         match &self.files[l.file].facts[l.fact].kind {
             FactKind::TagPolicy(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    pub fn image_repository(&self, l: &Located) -> Option<&ImageRepository> {
-        match &self.files[l.file].facts[l.fact].kind {
-            FactKind::ImageRepository(r) => Some(r),
             _ => None,
         }
     }
@@ -381,7 +374,7 @@ impl Snapshot {
     }
 
     /// The index of the file at `path`, if the snapshot holds it.
-    pub fn file_index(&self, path: &str) -> Option<usize> {
+    pub(crate) fn file_index(&self, path: &str) -> Option<usize> {
         self.by_path.get(path).copied()
     }
 
@@ -395,7 +388,11 @@ impl Snapshot {
     }
 
     /// Pins of `component` effective in environment `env`.
-    pub fn pins_of(&self, env: usize, component: &str) -> impl Iterator<Item = &EffectivePin> {
+    pub(crate) fn pins_of(
+        &self,
+        env: usize,
+        component: &str,
+    ) -> impl Iterator<Item = &EffectivePin> {
         self.by_env_component
             .get(&(env, component.to_string()))
             .into_iter()
@@ -406,7 +403,7 @@ impl Snapshot {
     /// Indices into `pins` of the (environment, component) groups whose pins differ from
     /// `base`'s (by kind and reference, in order), in file order: the only pins a change
     /// can have moved to a new version. Both snapshots must share their environments.
-    pub fn pins_moved_since(&self, base: &Snapshot) -> Vec<usize> {
+    pub(crate) fn pins_moved_since(&self, base: &Snapshot) -> Vec<usize> {
         let same = |a: usize, b: usize| {
             let (x, y) = (self.pin(&self.pins[a]), base.pin(&base.pins[b]));
             x.kind == y.kind && x.reference == y.reference
@@ -426,7 +423,7 @@ impl Snapshot {
     }
 
     /// Every component with a pin, with the environments pinning it.
-    pub fn components(&self) -> BTreeMap<&str, BTreeSet<usize>> {
+    pub(crate) fn components(&self) -> BTreeMap<&str, BTreeSet<usize>> {
         let mut out: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
         for (env, component) in self.by_env_component.keys() {
             out.entry(component.as_str()).or_default().insert(*env);
@@ -437,7 +434,7 @@ impl Snapshot {
     /// The tag policy a setter marker (`ns:name`) points at, if it is in this tree. Two
     /// clusters often reuse one policy name (`flux-system:platform`), so a policy of the
     /// pin's own environment wins over one elsewhere.
-    pub fn policy_by_ref(&self, policy_ref: &str, env: usize) -> Option<&Located> {
+    pub(crate) fn policy_by_ref(&self, policy_ref: &str, env: usize) -> Option<&Located> {
         let (ns, name) = match policy_ref.split_once(':') {
             Some((ns, name)) => (Some(ns), name),
             None => (None, policy_ref),
@@ -459,18 +456,8 @@ impl Snapshot {
     /// The environments an unreadable file belongs to: its path's, and that of every
     /// kustomization that includes it, directly or through others. Nothing is known of what
     /// it holds, so each of them could have taken a pin from it (empty for a readable file).
-    pub fn unreadable_envs(&self, file: usize) -> &[usize] {
+    pub(crate) fn unreadable_envs(&self, file: usize) -> &[usize] {
         self.unreadable_envs.get(&file).map_or(&[], Vec::as_slice)
-    }
-
-    /// Kustomization facts, for callers that need the include structure.
-    pub fn kustomizations(&self) -> impl Iterator<Item = (usize, &Kustomization)> {
-        self.files.iter().enumerate().flat_map(|(i, f)| {
-            f.facts.iter().filter_map(move |fact| match &fact.kind {
-                FactKind::Kustomization(k) => Some((i, k)),
-                _ => None,
-            })
-        })
     }
 }
 

@@ -29,7 +29,7 @@ pub struct Identity {
 /// digit and one letter. The letter keeps build numbers and timestamps out, the digit keeps
 /// words made of hex letters out (`-beta` has a `t` anyway, but `-decade` or `-facade`
 /// would otherwise pass), and the length keeps `-cafe` and `-1` out.
-pub fn is_commit_id(s: &str) -> bool {
+pub(crate) fn is_commit_id(s: &str) -> bool {
     (7..=40).contains(&s.len())
         && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         && s.bytes().any(|b| b.is_ascii_digit())
@@ -111,7 +111,7 @@ pub struct Versions {
 
 impl Versions {
     /// The `version_pattern` of the first entry whose name matches `component`.
-    pub fn pattern(&self, component: &str) -> Option<&Regex> {
+    pub(crate) fn pattern(&self, component: &str) -> Option<&Regex> {
         self.patterns
             .iter()
             .find(|(glob, _)| glob.is_match(component))
@@ -121,7 +121,7 @@ impl Versions {
 
 /// Numeric components of a version's release (`v1.10.0` → `[1, 10, 0]`; pre-release and
 /// build ignored); `None` when the release part is not all numbers.
-pub fn numeric_parts(version: &str) -> Option<Vec<u64>> {
+pub(crate) fn numeric_parts(version: &str) -> Option<Vec<u64>> {
     let core = version.trim_start_matches(['v', 'V']);
     let core = core.split(['-', '+']).next().unwrap_or(core);
     let parts: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
@@ -134,7 +134,7 @@ pub fn numeric_parts(version: &str) -> Option<Vec<u64>> {
 /// identifier by identifier (numbers numerically, `rc.2` < `rc.10`; words by ASCII,
 /// `alpha` < `beta`; numbers below words; fewer identifiers first). `None` when either
 /// has no release numbers (commit ids).
-pub fn compare(a: &str, b: &str) -> Option<Ordering> {
+pub(crate) fn compare(a: &str, b: &str) -> Option<Ordering> {
     let (mut x, mut y) = (numeric_parts(a)?, numeric_parts(b)?);
     let n = x.len().max(y.len());
     x.resize(n, 0);

@@ -67,7 +67,7 @@ pub struct Environments {
 
 impl Environments {
     /// Environments declared by a validated config.
-    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+    pub(crate) fn from_config(config: &Config) -> Result<Self, ConfigError> {
         let err = |i: usize, field: &str, message: String| ConfigError {
             file: config
                 .path
@@ -172,8 +172,10 @@ impl Environments {
         })
     }
 
-    /// Infer environments from the paths of a tree and the namespaces its files declare.
-    pub fn infer<'a>(
+    /// Infer environments from the paths of a tree and the namespaces its files declare
+    /// (a shortcut for the tests; runs build them with `pipeline::environments`).
+    #[cfg(test)]
+    pub(crate) fn infer<'a>(
         paths: impl IntoIterator<Item = &'a str>,
         namespaces: impl IntoIterator<Item = &'a str>,
     ) -> Self {
@@ -183,7 +185,7 @@ impl Environments {
     /// [`Self::infer`], where files under the directories of `included` (Kustomize bases and
     /// components that environments include: `variants/prod`) name no environment of their own:
     /// they count where the environments including them are.
-    pub fn infer_except<'a>(
+    pub(crate) fn infer_except<'a>(
         paths: impl IntoIterator<Item = &'a str>,
         namespaces: impl IntoIterator<Item = &'a str>,
         included: &BTreeSet<String>,
@@ -269,7 +271,7 @@ impl Environments {
     /// The environment a Kargo stage name means: the environment of that name, else the
     /// one inference would name it (`acme-staging` → `staging`), else the only environment
     /// of its tier (`production` → `prod`).
-    pub fn env_of_stage(&self, stage: &str) -> Option<usize> {
+    pub(crate) fn env_of_stage(&self, stage: &str) -> Option<usize> {
         if let Some(i) = self
             .envs
             .iter()
@@ -287,7 +289,7 @@ impl Environments {
     /// `direct`ly from a Warehouse). Stages that map to no environment, or whose upstream
     /// stages all map to none, change nothing; a declared environment (config) is never
     /// changed, and a graph that would make a cycle is ignored.
-    pub fn apply_stage_graph(&mut self, stages: &[&KargoStage]) {
+    pub(crate) fn apply_stage_graph(&mut self, stages: &[&KargoStage]) {
         if !self.inferred {
             return;
         }
@@ -336,14 +338,14 @@ impl Environments {
         &self.envs[i]
     }
 
-    pub fn index_of(&self, name: &str) -> Option<usize> {
+    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
         self.envs.iter().position(|e| e.name == name)
     }
 
     /// The environments a file's pins are recorded in by the history: those of the entry
     /// points reaching it (as the tree the environments came from has them), else its path's
     /// or namespace's.
-    pub fn for_history(&self, path: &str, namespace: Option<&str>) -> Vec<usize> {
+    pub(crate) fn for_history(&self, path: &str, namespace: Option<&str>) -> Vec<usize> {
         if let Some(envs) = self.by_entry.get(path) {
             return envs.clone();
         }
@@ -354,7 +356,7 @@ impl Environments {
     }
 
     /// The environment a file belongs to by its path.
-    pub fn for_path(&self, path: &str) -> Option<usize> {
+    pub(crate) fn for_path(&self, path: &str) -> Option<usize> {
         if self.inferred {
             let (name, _) = infer_from_path(path)?;
             self.index_of(&name)
@@ -367,7 +369,7 @@ impl Environments {
 
     /// [`Self::for_path`] of many paths; inferred environments are worked out once per
     /// directory (a tree has far fewer directories than files).
-    pub fn for_paths<'a>(&self, paths: impl Iterator<Item = &'a str>) -> Vec<Option<usize>> {
+    pub(crate) fn for_paths<'a>(&self, paths: impl Iterator<Item = &'a str>) -> Vec<Option<usize>> {
         if !self.inferred {
             return paths.map(|p| self.for_path(p)).collect();
         }
@@ -384,7 +386,7 @@ impl Environments {
     }
 
     /// The environment a Kubernetes namespace belongs to.
-    pub fn for_namespace(&self, namespace: &str) -> Option<usize> {
+    pub(crate) fn for_namespace(&self, namespace: &str) -> Option<usize> {
         if let Some(i) = self
             .envs
             .iter()
@@ -402,7 +404,7 @@ impl Environments {
     /// The environment whose prefix a tag carries (`staging-v1.2.3` → staging), if any.
     /// Returns `None` when the prefix names no environment of this run but is a tier
     /// token; see [`tag_env_token`] for the raw token.
-    pub fn env_of_tag_prefix(&self, tag: &str) -> Option<usize> {
+    pub(crate) fn env_of_tag_prefix(&self, tag: &str) -> Option<usize> {
         let token = tag_env_token(tag)?;
         self.envs
             .iter()
@@ -417,7 +419,7 @@ impl Environments {
     /// The environment a name given in content means (an HCL map key, a compared
     /// `cluster_name`): the environment of that name, else the one that has it as an alias,
     /// else (zero config) the one its tier token names.
-    pub fn for_name(&self, name: &str) -> Option<usize> {
+    pub(crate) fn for_name(&self, name: &str) -> Option<usize> {
         let lower = name.to_ascii_lowercase();
         self.envs
             .iter()
@@ -430,7 +432,7 @@ impl Environments {
     }
 
     /// Environments in promotion order (a topological order of `after`, ties by name).
-    pub fn promotion_order(&self) -> Vec<usize> {
+    pub(crate) fn promotion_order(&self) -> Vec<usize> {
         let n = self.envs.len();
         let mut done = vec![false; n];
         let mut order = Vec::with_capacity(n);
@@ -565,7 +567,7 @@ pub(crate) fn token_env(segment: &str) -> Option<(String, usize)> {
 
 /// The environment a path implies: the deepest directory segment naming a tier, else the
 /// file name's tokens (`values-production.yaml`).
-pub fn infer_from_path(path: &str) -> Option<(String, usize)> {
+pub(crate) fn infer_from_path(path: &str) -> Option<(String, usize)> {
     let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
     dir_verdict(dir).unwrap_or_else(|| {
         let stem = file.split('.').next().unwrap_or(file);
@@ -623,7 +625,7 @@ fn dir_verdict(dir: &str) -> Option<Option<(String, usize)>> {
 impl Versions {
     /// From a validated config (an entry that does not compile is skipped: `load` has
     /// already refused it with its location).
-    pub fn from_config(config: &Config) -> Self {
+    pub(crate) fn from_config(config: &Config) -> Self {
         let patterns = config
             .components
             .iter()

@@ -26,7 +26,7 @@ pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Read and validate the config file at `path` (`--config FILE`: the caller's own file,
 /// read as given, also from a pipe).
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
+pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
     let file = path.display().to_string();
     let opened = std::fs::File::open(path).map_err(|e| ConfigError {
         file: file.clone(),
@@ -105,7 +105,7 @@ const SAFE_OPEN_FLAGS: i32 = 0x0004 | 0x0100; // O_NONBLOCK | O_NOFOLLOW (BSD, m
 /// inside the repository: one resolving outside it is refused, since promolint never
 /// follows a symlink out of the repository (a link to a file elsewhere on the CI machine
 /// would otherwise be read, and quoted in errors).
-pub fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
+pub(crate) fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| {
         found_error(
             path,

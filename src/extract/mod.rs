@@ -22,7 +22,7 @@ pub const DEFAULT_SIZE_LIMIT: u64 = 4 * 1024 * 1024;
 pub const MAX_CONFIGURED_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// The PL000 reason for a file over the size limit (the same words from every source).
-pub fn over_size_limit(len: u64, max_size: u64) -> String {
+pub(crate) fn over_size_limit(len: u64, max_size: u64) -> String {
     format!("file is {len} bytes, over the size limit of {max_size} bytes")
 }
 

@@ -36,7 +36,7 @@ pub enum Format {
 
 impl Format {
     /// The name `--format` takes.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Human => "human",
             Format::Json => "json",
@@ -53,7 +53,7 @@ impl Format {
 pub const REPOSITORY_URL: &str = "https://github.com/promolint/promolint";
 
 /// The stable URL of a rule's page (`rules/PLnnn-name.md` on the default branch).
-pub fn rule_url(meta: &crate::rules::RuleMeta) -> String {
+pub(crate) fn rule_url(meta: &crate::rules::RuleMeta) -> String {
     format!("{REPOSITORY_URL}/blob/main/rules/{}", meta.file)
 }
 
@@ -82,7 +82,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of(findings: &[Finding], files: usize) -> Self {
+    pub(crate) fn of(findings: &[Finding], files: usize) -> Self {
         let count = |l: Level| findings.iter().filter(|f| f.level == l).count();
         Summary {
             errors: count(Level::Error),
@@ -109,7 +109,7 @@ pub struct Context<'a> {
 /// repository (file names, YAML values, config keys) printed for people can then neither
 /// break a line, so that no line of promolint's output can start a CI workflow command
 /// (`::error::…` in GitHub Actions), nor send terminal escape sequences.
-pub fn printable(text: &str) -> Cow<'_, str> {
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
     let escaped = |c: char| (c.is_control() && c != '\t') || c == '\u{2028}' || c == '\u{2029}';
     if !text.chars().any(escaped) {
         return Cow::Borrowed(text);
@@ -139,7 +139,7 @@ pub fn fingerprint(f: &Finding) -> String {
 }
 
 /// A 128-bit hex digest of a list of fields (NUL-separated).
-pub fn hash_fields(fields: &[&str]) -> String {
+pub(crate) fn hash_fields(fields: &[&str]) -> String {
     // Two FNV-1a passes with different offset bases: stable across platforms and releases.
     let mut a: u64 = 0xcbf2_9ce4_8422_2325;
     let mut b: u64 = 0x6c62_272e_07bb_0142;

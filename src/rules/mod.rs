@@ -191,7 +191,7 @@ pub static RULES: &[&dyn Rule] = &[
 ];
 
 /// The enabled rules that implement the hooks `has` selects.
-pub fn with_hook<'e>(
+pub(crate) fn with_hook<'e>(
     enabled: &'e BTreeSet<&'static str>,
     has: fn(Hooks) -> bool,
 ) -> impl Iterator<Item = &'static dyn Rule> + 'e {
@@ -202,7 +202,7 @@ pub fn with_hook<'e>(
 }
 
 /// Run the enabled tree rules on a snapshot (raw findings: no suppression or levels yet).
-pub fn run_tree_rules(
+pub(crate) fn run_tree_rules(
     snap: &Snapshot,
     config: &Config,
     enabled: &BTreeSet<&'static str>,
