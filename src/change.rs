@@ -3,7 +3,6 @@
 
 use crate::config::Config;
 use crate::history::HistoryIndex;
-use crate::rules::Finding;
 use crate::snapshot::{EffectivePin, Snapshot};
 use std::sync::OnceLock;
 
@@ -68,7 +67,7 @@ impl<'a> ChangeContext<'a> {
     /// in file order. A pin outside them pins what its environment already pinned before,
     /// so no change rule has anything to say about it; skipping them keeps a change's cost
     /// proportional to the change, not to the repository.
-    pub fn moved_pins(&self) -> impl Iterator<Item = &'a EffectivePin> + '_ {
+    pub(crate) fn moved_pins(&self) -> impl Iterator<Item = &'a EffectivePin> + '_ {
         self.moved
             .get_or_init(|| self.after.pins_moved_since(self.before))
             .iter()
@@ -76,13 +75,13 @@ impl<'a> ChangeContext<'a> {
     }
 
     /// Whether `path` is among the changed files (after the change).
-    pub fn changed(&self, path: &str) -> bool {
+    pub(crate) fn changed(&self, path: &str) -> bool {
         self.changed_file(path).is_some()
     }
 
     /// The changed file at `path` (after the change), found by binary search: `files` is
     /// sorted by path, so a rule asking once per pin or artifact stays linear in the change.
-    pub fn changed_file(&self, path: &str) -> Option<&'a ChangedFile> {
+    pub(crate) fn changed_file(&self, path: &str) -> Option<&'a ChangedFile> {
         self.files
             .binary_search_by(|f| f.path.as_str().cmp(path))
             .ok()
@@ -90,7 +89,7 @@ impl<'a> ChangeContext<'a> {
     }
 
     /// The changed files under directory `dir` (not deleted), in path order.
-    pub fn changed_under(&self, dir: &str) -> impl Iterator<Item = &'a ChangedFile> + '_ {
+    pub(crate) fn changed_under(&self, dir: &str) -> impl Iterator<Item = &'a ChangedFile> + '_ {
         let prefix = format!("{dir}/");
         let from = self
             .files
@@ -101,6 +100,3 @@ impl<'a> ChangeContext<'a> {
             .filter(|f| f.kind != ChangeKind::Deleted)
     }
 }
-
-/// A change rule.
-pub type ChangeCheck = fn(&ChangeContext, &mut Vec<Finding>);

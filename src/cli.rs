@@ -77,7 +77,7 @@ pub struct Global {
     /// when piped. Report files never get colour unless `always`
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
-    /// Worker threads (default: one per core; at most twice the cores)
+    /// Worker threads (default: one per core; at most the machine's threads)
     #[arg(long, value_name = "N", global = true)]
     pub jobs: Option<usize>,
     /// Files larger than this are not read (a PL000 finding; an error in protected

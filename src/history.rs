@@ -107,7 +107,7 @@ pub trait Verify: Send + Sync {
     fn commit_holds(&self, seq: u64) -> bool;
     /// The whole index again, walked from the repository alone. It may be called from a
     /// rayon worker that other workers wait for: it must not run on that pool.
-    fn walk(&self) -> Result<HistoryIndex, crate::engine::Error>;
+    fn walk(&self) -> Result<HistoryIndex, crate::error::Error>;
 }
 
 /// A [`Verify`], what it said, and the walk once an answer needed it.
@@ -116,7 +116,7 @@ struct Checked {
     /// What `verify` said, by commit position.
     held: Mutex<HashMap<u64, Held>>,
     walked: OnceLock<HistoryIndex>,
-    error: Mutex<Option<crate::engine::Error>>,
+    error: Mutex<Option<crate::error::Error>>,
 }
 
 /// What [`Verify`] said about one commit: all of it, and files of it.
@@ -266,13 +266,13 @@ impl<'a> View<'a> {
     }
 }
 
-type Load = Box<dyn FnOnce() -> Result<HistoryIndex, crate::engine::Error> + Send>;
+type Load = Box<dyn FnOnce() -> Result<HistoryIndex, crate::error::Error> + Send>;
 
 /// The walk behind [`HistoryIndex::deferred`], and what it gave.
 struct Deferred {
     load: Mutex<Option<Load>>,
     index: OnceLock<HistoryIndex>,
-    error: Mutex<Option<crate::engine::Error>>,
+    error: Mutex<Option<crate::error::Error>>,
 }
 
 impl std::fmt::Debug for Deferred {
@@ -294,7 +294,7 @@ impl HistoryIndex {
     /// costs no walk, and no error in a shallow clone. A failed walk answers as an empty
     /// history; [`Self::take_error`] hands its error to the caller after the rules ran.
     pub fn deferred(
-        load: impl FnOnce() -> Result<HistoryIndex, crate::engine::Error> + Send + 'static,
+        load: impl FnOnce() -> Result<HistoryIndex, crate::error::Error> + Send + 'static,
     ) -> Self {
         HistoryIndex {
             deferred: Some(Arc::new(Deferred {
@@ -308,7 +308,7 @@ impl HistoryIndex {
 
     /// The error of a deferred walk, or of a walk without the ledger, that a query started,
     /// if it failed.
-    pub fn take_error(&self) -> Option<crate::engine::Error> {
+    pub fn take_error(&self) -> Option<crate::error::Error> {
         let loaded = match &self.deferred {
             Some(d) => {
                 if let Some(e) = d.error.lock().ok().and_then(|mut e| e.take()) {
@@ -334,7 +334,7 @@ impl HistoryIndex {
 
     /// The index a deferred walk gave, or its error (taken: a caller that gets it
     /// reports it).
-    pub fn resolved_index(&self) -> Result<&HistoryIndex, crate::engine::Error> {
+    pub fn resolved_index(&self) -> Result<&HistoryIndex, crate::error::Error> {
         let index = self.resolved();
         match self
             .deferred
@@ -609,9 +609,9 @@ mod tests {
             !self.bad.contains(&seq)
         }
 
-        fn walk(&self) -> Result<HistoryIndex, crate::engine::Error> {
+        fn walk(&self) -> Result<HistoryIndex, crate::error::Error> {
             self.walks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            self.truth.clone().ok_or(crate::engine::Error::Usage {
+            self.truth.clone().ok_or(crate::error::Error::Usage {
                 message: "walk failed".into(),
                 help: None,
             })

@@ -2,22 +2,23 @@
 //!
 //! Data flows one way (DESIGN §7): source → extract → snapshot → rules → findings → report.
 
+pub mod catalogue;
 pub mod change;
 pub mod cli;
 pub mod config;
-pub mod engine;
+pub(crate) mod error;
 pub mod extract;
-pub mod fsutil;
+pub(crate) mod fsutil;
 pub mod history;
-pub mod ledger;
+pub(crate) mod ledger;
 pub mod model;
-pub mod modes;
+pub mod pipeline;
 pub mod policy_analysis;
+pub(crate) mod promotion;
 pub mod report;
 pub mod rules;
 pub mod run;
 pub mod snapshot;
-pub mod source;
+pub(crate) mod source;
 pub mod timing;
-pub mod version;
-pub mod walk;
+pub(crate) mod version;

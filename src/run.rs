@@ -2,10 +2,9 @@
 
 use crate::cli::{Cli, ColorChoice, Command, FailLevel};
 use crate::config;
-use crate::engine::{self, Error, Options};
 use crate::fsutil;
-use crate::model::Level;
-use crate::modes;
+use crate::model::{Level, Revision};
+use crate::pipeline::{self, Error, Options};
 use crate::report::baseline::Baseline;
 use crate::report::{
     self, explain, github, gitlab, human, json, markdown, sarif, status, Format, RunInfo,
@@ -35,21 +34,19 @@ pub fn run(cli: Cli) -> i32 {
 
 /// Configure rayon's global pool, which `diff`, `staged`, `history` and `init` run on
 /// (`check` and `status` build their own): `--jobs` threads with
-/// [`engine::WORKER_STACK_SIZE`] of stack each.
+/// [`pipeline::WORKER_STACK_SIZE`] of stack each.
 fn workers(cli: &Cli) -> Result<(), Error> {
-    let mut builder = rayon::ThreadPoolBuilder::new().stack_size(engine::WORKER_STACK_SIZE);
-    if let Some(n) = engine::jobs(cli.global.jobs)? {
+    if let Some(n) = pipeline::jobs(cli.global.jobs)? {
         if cli.global.jobs != Some(n) && !cli.global.quiet {
             let _ = writeln!(
                 std::io::stderr(),
-                "promolint: --jobs {} is more than this machine can use; running {n} worker threads (twice its cores)",
+                "promolint: --jobs {} is more than this machine can use; running {n} worker threads (one per thread it can run)",
                 cli.global.jobs.unwrap_or(n)
             );
         }
-        builder = builder.num_threads(n);
     }
     // Fails only when the pool already exists (a second run in one process): keep it.
-    let _ = builder.build_global();
+    let _ = pipeline::pool_builder(cli.global.jobs)?.build_global();
     Ok(())
 }
 
@@ -95,7 +92,7 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
     match &cli.command {
         Command::Check { paths } => {
             let opts = options(cli, paths.clone())?;
-            let mut outcome = engine::check(&opts)?;
+            let mut outcome = pipeline::check(&opts)?;
             if !cli.global.quiet {
                 for note in outcome.environment_notes() {
                     eprintln!("promolint: warning: {}", crate::report::printable(&note));
@@ -103,7 +100,7 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
             }
             let info = run_info("check", &outcome.root, None);
             let findings = std::mem::take(&mut outcome.findings);
-            let source = |_: Option<&str>, p: &str| outcome.source(p);
+            let source = |_: Option<&str>, _: &Revision, p: &str| outcome.source(p);
             report(
                 cli,
                 &opts,
@@ -120,17 +117,17 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
             all_files,
         } => {
             let opts = options(cli, Vec::new())?;
-            let outcome = modes::diff(&opts, base.as_deref(), Some(head), *all_files)?;
+            let outcome = pipeline::diff(&opts, base.as_deref(), Some(head), *all_files)?;
             report_change(cli, &opts, "diff", outcome, baseline)
         }
         Command::Staged { all_files } => {
             let opts = options(cli, Vec::new())?;
-            let outcome = modes::staged(&opts, *all_files)?;
+            let outcome = pipeline::staged(&opts, *all_files)?;
             report_change(cli, &opts, "staged", outcome, baseline)
         }
         Command::History { range } => {
             let opts = options(cli, Vec::new())?;
-            let outcome = modes::history(&opts, range.as_deref())?;
+            let outcome = pipeline::history(&opts, range.as_deref())?;
             report_change(cli, &opts, "history", outcome, baseline)
         }
         Command::Status { explain: true } => {
@@ -141,7 +138,7 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
                 other => return Err(unsupported_format("status --explain", other)),
             };
             let opts = options(cli, Vec::new())?;
-            let x = modes::explain(&opts)?;
+            let x = pipeline::explain(&opts)?;
             emit(cli, &text_of(&x))?;
             Ok(OK)
         }
@@ -153,7 +150,7 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
                 other => return Err(unsupported_format("status", other)),
             };
             let opts = options(cli, Vec::new())?;
-            let m = modes::status(&opts)?;
+            let m = pipeline::status(&opts)?;
             emit(cli, &text_of(&m))?;
             Ok(OK)
         }
@@ -399,7 +396,7 @@ fn report(
         }
     }
     if let Some(path) = &g.summary {
-        let matrix = modes::status(opts);
+        let matrix = pipeline::status(opts);
         let why = matrix.as_ref().err().map(ToString::to_string);
         let text = match (&matrix, &why) {
             (Ok(m), _) => markdown::render_summary(&ctx, Ok(m)),
@@ -430,15 +427,15 @@ fn report_change(
     cli: &Cli,
     opts: &Options,
     command: &'static str,
-    mut outcome: modes::ChangeOutcome,
+    mut outcome: pipeline::ChangeOutcome,
     baseline: Option<&Baseline>,
 ) -> Result<i32, Error> {
     let findings = std::mem::take(&mut outcome.findings);
     let info = run_info(command, &opts.start, outcome.head.map(|h| h.to_string()));
-    let source = |commit: Option<&str>, p: &str| {
+    let source = |commit: Option<&str>, rev: &Revision, p: &str| {
         outcome
             .sources
-            .get(&(commit.map(str::to_string), p.to_string()))
+            .get(&(commit.map(str::to_string), rev.clone(), p.to_string()))
             .cloned()
     };
     report(cli, opts, findings, outcome.files, &source, &info, baseline)
@@ -627,13 +624,13 @@ fn rules_listing(format: Format) -> Result<String, Error> {
 
 fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
     let start = start_dir(cli)?;
-    let list = engine::list_worktree(&start)?;
+    let list = pipeline::list_worktree(&start)?;
     let max_size = cli
         .global
         .max_file_size
         .unwrap_or(config::Config::default().max_file_size);
-    let facts = engine::extract_files(&list.root, &list.files, max_size);
-    let mut envs = engine::environments(&config::Config::default(), &list.files, &facts)?;
+    let facts = pipeline::extract_files(&list.root, &list.files, max_size);
+    let mut envs = pipeline::environments(&config::Config::default(), &list.files, &facts)?;
     // The chain Kargo Stages declare, as every run applies it (see `Snapshot::build`).
     let stages: Vec<&crate::model::KargoStage> = facts
         .iter()

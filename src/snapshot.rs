@@ -6,53 +6,24 @@
 //! becomes the pin in that environment, at the patch, with the base's value as related).
 
 mod entry;
+mod graph;
 mod patches;
 mod replacements;
 mod substitute;
 mod values_from;
 
 use crate::config::Environments;
-use crate::extract::suppress::Suppression;
 use crate::model::{
     join_normalized, Artifact, ConfigInclude, DeployEntry, DeployTool, Fact, FactKind, Field,
-    ImageRepository, KargoStage, KubeObject, Kustomization, Pin, RefKind, TagPolicy,
+    KargoStage, KubeObject, Pin, RefKind, TagPolicy,
 };
-use crate::rules::Related;
+use crate::model::{Related, Revision};
 pub use entry::{Entries, EntryPoint};
+use graph::{parent_dir, resolve_entry, Entry, Include, MAX_OVERLAY_DEPTH};
+pub use graph::{EffectivePin, FileFacts};
 use patches::Patches;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
-
-/// What extraction produced for one file.
-#[derive(Clone, Debug, Default)]
-pub struct FileFacts {
-    /// Repository-relative, `/`-separated.
-    pub path: String,
-    /// The decoded text, kept for files that hold facts or suppressions (diagnostics quote it).
-    pub text: Option<Arc<str>>,
-    pub facts: Vec<Fact>,
-    pub suppressions: Vec<Suppression>,
-    /// Why the file could not be read (a PL000 note), if so.
-    pub unreadable: Option<String>,
-}
-
-/// A pin in the environment where it takes effect.
-#[derive(Clone, Debug)]
-pub struct EffectivePin {
-    /// The file holding the value that takes effect (for a patched pin, the patch's).
-    pub file: usize,
-    /// The fact of `file` it comes from: a pin, or for a patched pin the patch (its object,
-    /// JSON patch, or the kustomization holding it inline).
-    pub fact: usize,
-    pub env: usize,
-    /// For a base reached through an overlay: the overlay's entry that includes it.
-    pub via: Option<Related>,
-    /// A base pin as a Kustomize patch rewrote it for this environment: the base's
-    /// component with the patch's value and span (see [`Snapshot::pin`]).
-    pub patched: Option<Arc<Pin>>,
-    /// For a patched pin: the base value it overrides.
-    pub replaces: Option<Related>,
-}
 
 /// A fact located in a file, with the environment of that file (if any).
 #[derive(Clone, Copy, Debug)]
@@ -100,12 +71,9 @@ pub struct Replacement {
     pub by: usize,
 }
 
-/// Longest chain of kustomizations followed upwards from a file.
-const MAX_OVERLAY_DEPTH: usize = 64;
-
 impl Snapshot {
     /// Resolve `files` against `envs`.
-    pub fn build(
+    pub(crate) fn build(
         files: Vec<Arc<FileFacts>>,
         mut envs: Environments,
         artifacts: Vec<Artifact>,
@@ -397,16 +365,9 @@ impl Snapshot {
         }
     }
 
-    pub fn policy(&self, l: &Located) -> Option<&TagPolicy> {
+    pub(crate) fn policy(&self, l: &Located) -> Option<&TagPolicy> {
         match &self.files[l.file].facts[l.fact].kind {
             FactKind::TagPolicy(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    pub fn image_repository(&self, l: &Located) -> Option<&ImageRepository> {
-        match &self.files[l.file].facts[l.fact].kind {
-            FactKind::ImageRepository(r) => Some(r),
             _ => None,
         }
     }
@@ -426,7 +387,7 @@ impl Snapshot {
     }
 
     /// The index of the file at `path`, if the snapshot holds it.
-    pub fn file_index(&self, path: &str) -> Option<usize> {
+    pub(crate) fn file_index(&self, path: &str) -> Option<usize> {
         self.by_path.get(path).copied()
     }
 
@@ -440,7 +401,11 @@ impl Snapshot {
     }
 
     /// Pins of `component` effective in environment `env`.
-    pub fn pins_of(&self, env: usize, component: &str) -> impl Iterator<Item = &EffectivePin> {
+    pub(crate) fn pins_of(
+        &self,
+        env: usize,
+        component: &str,
+    ) -> impl Iterator<Item = &EffectivePin> {
         self.by_env_component
             .get(&(env, component.to_string()))
             .into_iter()
@@ -451,7 +416,7 @@ impl Snapshot {
     /// Indices into `pins` of the (environment, component) groups whose pins differ from
     /// `base`'s (by kind and reference, in order), in file order: the only pins a change
     /// can have moved to a new version. Both snapshots must share their environments.
-    pub fn pins_moved_since(&self, base: &Snapshot) -> Vec<usize> {
+    pub(crate) fn pins_moved_since(&self, base: &Snapshot) -> Vec<usize> {
         let same = |a: usize, b: usize| {
             let (x, y) = (self.pin(&self.pins[a]), base.pin(&base.pins[b]));
             x.kind == y.kind && x.reference == y.reference
@@ -471,7 +436,7 @@ impl Snapshot {
     }
 
     /// Every component with a pin, with the environments pinning it.
-    pub fn components(&self) -> BTreeMap<&str, BTreeSet<usize>> {
+    pub(crate) fn components(&self) -> BTreeMap<&str, BTreeSet<usize>> {
         let mut out: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
         for (env, component) in self.by_env_component.keys() {
             out.entry(component.as_str()).or_default().insert(*env);
@@ -482,7 +447,7 @@ impl Snapshot {
     /// The tag policy a setter marker (`ns:name`) points at, if it is in this tree. Two
     /// clusters often reuse one policy name (`flux-system:platform`), so a policy of the
     /// pin's own environment wins over one elsewhere.
-    pub fn policy_by_ref(&self, policy_ref: &str, env: usize) -> Option<&Located> {
+    pub(crate) fn policy_by_ref(&self, policy_ref: &str, env: usize) -> Option<&Located> {
         let (ns, name) = match policy_ref.split_once(':') {
             Some((ns, name)) => (Some(ns), name),
             None => (None, policy_ref),
@@ -504,45 +469,9 @@ impl Snapshot {
     /// The environments an unreadable file belongs to: its path's, and that of every
     /// kustomization that includes it, directly or through others. Nothing is known of what
     /// it holds, so each of them could have taken a pin from it (empty for a readable file).
-    pub fn unreadable_envs(&self, file: usize) -> &[usize] {
+    pub(crate) fn unreadable_envs(&self, file: usize) -> &[usize] {
         self.unreadable_envs.get(&file).map_or(&[], Vec::as_slice)
     }
-
-    /// Kustomization facts, for callers that need the include structure.
-    pub fn kustomizations(&self) -> impl Iterator<Item = (usize, &Kustomization)> {
-        self.files.iter().enumerate().flat_map(|(i, f)| {
-            f.facts.iter().filter_map(move |fact| match &fact.kind {
-                FactKind::Kustomization(k) => Some((i, k)),
-                _ => None,
-            })
-        })
-    }
-}
-
-/// A kustomization entry that includes a file.
-#[derive(Clone, Copy, Debug)]
-struct Include {
-    /// File index of the kustomization.
-    kustomization: usize,
-    /// Fact index of its Kustomization fact.
-    fact: usize,
-    entry: Entry,
-}
-
-/// How a kustomization reaches a file.
-#[derive(Clone, Copy, Debug)]
-enum Entry {
-    /// As its `resources` (or `bases`, `components`) entry at this index.
-    Resource(usize),
-    /// As the file of its patch entry at this index.
-    Patch(usize),
-    /// As the file a Terragrunt unit reads (`include`, `read_terragrunt_config`); the
-    /// "kustomization" is then that unit's file.
-    Config,
-    /// As what an entry point deploys (its directory's kustomization or manifests, or with
-    /// an index, its Helm value file); the "kustomization" is the entry point's file and
-    /// the fact its `Deploy`.
-    Deploy(Option<usize>),
 }
 
 struct Resolver<'a> {
@@ -678,7 +607,7 @@ impl Resolver<'_> {
                         path: self.files[file].path.clone(),
                         span: pin.span.clone(),
                         message,
-                        revision: None,
+                        revision: Revision::Tree,
                     };
                     out.push(EffectivePin {
                         file: edit.file,
@@ -864,7 +793,7 @@ impl Resolver<'_> {
                         path: kfile.path.clone(),
                         span: span.clone(),
                         message: format!("included here by `{e}`"),
-                        revision: None,
+                        revision: Revision::Tree,
                     }),
                     Entry::Patch(i) => kust.patches.get(i).map(|p| Related {
                         path: kfile.path.clone(),
@@ -873,7 +802,7 @@ impl Resolver<'_> {
                             "applied as a patch here by `{}`",
                             p.path.as_deref().unwrap_or("")
                         ),
-                        revision: None,
+                        revision: Revision::Tree,
                     }),
                     Entry::Config | Entry::Deploy(_) => None,
                 },
@@ -882,7 +811,7 @@ impl Resolver<'_> {
                     path: kfile.path.clone(),
                     span: c.span.clone(),
                     message: format!("reads `{}` here", self.files[step.node].path),
-                    revision: None,
+                    revision: Revision::Tree,
                 }),
                 _ => None,
             };
@@ -945,13 +874,13 @@ fn deploy_related(path: &str, d: &DeployEntry, entry: Entry) -> Related {
             path: path.to_owned(),
             span: d.value_files[i].1.clone(),
             message: format!("a values file of {tool} `{}` here", d.name),
-            revision: None,
+            revision: Revision::Tree,
         },
         _ => Related {
             path: path.to_owned(),
             span: d.span.clone(),
             message: format!("deployed by {tool} `{}` here", d.name),
-            revision: None,
+            revision: Revision::Tree,
         },
     }
 }
@@ -990,28 +919,6 @@ fn terragrunt_overrides(reader: &FileFacts, pin: &Pin) -> bool {
         })
 }
 
-/// `file` and every kustomization above it (what includes it, transitively, up to
-/// [`MAX_OVERLAY_DEPTH`] levels): the builds a file takes part in.
-fn kustomizations_above(file: usize, includers: &HashMap<usize, Vec<Include>>) -> HashSet<usize> {
-    let mut seen = HashSet::from([file]);
-    let mut stack = vec![(file, 0)];
-    while let Some((node, depth)) = stack.pop() {
-        if depth >= MAX_OVERLAY_DEPTH {
-            continue;
-        }
-        for inc in includers.get(&node).into_iter().flatten() {
-            if seen.insert(inc.kustomization) {
-                stack.push((inc.kustomization, depth + 1));
-            }
-        }
-    }
-    seen
-}
-
-fn parent_dir(path: &str) -> &str {
-    path.rfind('/').map(|i| &path[..i]).unwrap_or("")
-}
-
 /// The file a Terragrunt `include`/`read_terragrunt_config` of a file in `dir` reads:
 /// `find_in_parent_folders` searches from `dir`'s parent upwards, as Terragrunt does.
 fn resolve_config_include(
@@ -1037,34 +944,6 @@ fn resolve_config_include(
     None
 }
 
-const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
-/// The files a kustomization entry includes: the file itself, or the kustomization of the
-/// directory it names. Remote entries (URLs) include nothing we can see.
-fn resolve_entry(dir: &str, entry: &str, index: &HashMap<String, usize>) -> Vec<usize> {
-    if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
-        return Vec::new();
-    }
-    let Some(target) = join_normalized(dir, entry) else {
-        return Vec::new();
-    };
-    if let Some(&i) = index.get(target.as_str()) {
-        return vec![i];
-    }
-    KUSTOMIZATION_NAMES
-        .iter()
-        .filter_map(|n| {
-            let p = if target.is_empty() {
-                n.to_string()
-            } else {
-                format!("{target}/{n}")
-            };
-            index.get(p.as_str()).copied()
-        })
-        .take(1)
-        .collect()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -1074,7 +953,7 @@ pub(crate) mod tests {
     pub(crate) fn pins_as_text(files: &[(&str, &str)], column: bool) -> Vec<String> {
         let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
         let config = crate::config::Config::default();
-        let snap = match crate::engine::snapshot_from_bytes(&bytes, &config) {
+        let snap = match crate::pipeline::snapshot_from_bytes(&bytes, &config) {
             Ok(s) => s,
             Err(e) => panic!("snapshot: {e}"),
         };

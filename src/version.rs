@@ -10,7 +10,7 @@
 //! build suffix (a commit id or a timestamp) are stripped. A `(?P<version>…)` group in a
 //! component's `version_pattern` or an environment's `tag_pattern` decides instead.
 
-use crate::config::infer::tag_env_token;
+use crate::model::tiers::tag_env_token;
 use regex::Regex;
 use std::cmp::Ordering;
 
@@ -29,7 +29,7 @@ pub struct Identity {
 /// digit and one letter. The letter keeps build numbers and timestamps out, the digit keeps
 /// words made of hex letters out (`-beta` has a `t` anyway, but `-decade` or `-facade`
 /// would otherwise pass), and the length keeps `-cafe` and `-1` out.
-pub fn is_commit_id(s: &str) -> bool {
+pub(crate) fn is_commit_id(s: &str) -> bool {
     (7..=40).contains(&s.len())
         && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         && s.bytes().any(|b| b.is_ascii_digit())
@@ -106,27 +106,12 @@ pub fn identity(tag: &str, pattern: Option<&Regex>) -> Identity {
 /// The configured `components[].version_pattern`s, in file order.
 #[derive(Clone, Debug, Default)]
 pub struct Versions {
-    patterns: Vec<(globset::GlobMatcher, Regex)>,
+    pub(crate) patterns: Vec<(globset::GlobMatcher, Regex)>,
 }
 
 impl Versions {
-    /// From a validated config (an entry that does not compile is skipped: `load` has
-    /// already refused it with its location).
-    pub fn from_config(config: &crate::config::Config) -> Self {
-        let patterns = config
-            .components
-            .iter()
-            .filter_map(|c| {
-                let re = Regex::new(c.version_pattern.as_deref()?).ok()?;
-                let glob = globset::Glob::new(&c.name).ok()?.compile_matcher();
-                Some((glob, re))
-            })
-            .collect();
-        Versions { patterns }
-    }
-
     /// The `version_pattern` of the first entry whose name matches `component`.
-    pub fn pattern(&self, component: &str) -> Option<&Regex> {
+    pub(crate) fn pattern(&self, component: &str) -> Option<&Regex> {
         self.patterns
             .iter()
             .find(|(glob, _)| glob.is_match(component))
@@ -134,26 +119,9 @@ impl Versions {
     }
 }
 
-impl crate::config::Environments {
-    /// The identity of `tag` pinned for `component` in environment `env`: the
-    /// component's `version_pattern` when it matches, else the environment's
-    /// `tag_pattern` version group, else the default reading ([`identity`]).
-    pub fn identity(&self, env: usize, component: &str, tag: &str) -> Identity {
-        if let Some(re) = self.versions.pattern(component) {
-            if let Some(m) = re.captures(tag).and_then(|c| c.name("version")) {
-                return Identity {
-                    version: m.as_str().to_string(),
-                    build: None,
-                };
-            }
-        }
-        identity(tag, self.get(env).tag_pattern.as_ref())
-    }
-}
-
 /// Numeric components of a version's release (`v1.10.0` → `[1, 10, 0]`; pre-release and
 /// build ignored); `None` when the release part is not all numbers.
-pub fn numeric_parts(version: &str) -> Option<Vec<u64>> {
+pub(crate) fn numeric_parts(version: &str) -> Option<Vec<u64>> {
     let core = version.trim_start_matches(['v', 'V']);
     let core = core.split(['-', '+']).next().unwrap_or(core);
     let parts: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
@@ -166,7 +134,7 @@ pub fn numeric_parts(version: &str) -> Option<Vec<u64>> {
 /// identifier by identifier (numbers numerically, `rc.2` < `rc.10`; words by ASCII,
 /// `alpha` < `beta`; numbers below words; fewer identifiers first). `None` when either
 /// has no release numbers (commit ids).
-pub fn compare(a: &str, b: &str) -> Option<Ordering> {
+pub(crate) fn compare(a: &str, b: &str) -> Option<Ordering> {
     let (mut x, mut y) = (numeric_parts(a)?, numeric_parts(b)?);
     let n = x.len().max(y.len());
     x.resize(n, 0);

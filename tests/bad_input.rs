@@ -4,7 +4,7 @@
 mod common;
 
 use common::TempDir;
-use promolint::engine::{self, Options};
+use promolint::pipeline::{self as engine, Options};
 
 const PROD_DEPLOYMENT: &str = "apiVersion: apps/v1
 kind: Deployment

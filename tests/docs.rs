@@ -11,7 +11,8 @@
 //!
 //! `PROMOLINT_UPDATE_DOCS=1 cargo test --test docs` rewrites `docs/rules.md`.
 
-use promolint::rules::{self, registry::section, RuleKind};
+use promolint::catalogue::{section, RuleKind};
+use promolint::rules;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -47,9 +48,9 @@ fn anchor(heading: &str) -> String {
 }
 
 fn kind_of(rule: &rules::RuleMeta) -> &'static str {
-    let history_tree = rules::HISTORY_TREE_RULES
+    let history_tree = rules::RULES
         .iter()
-        .any(|(id, _)| *id == rule.id);
+        .any(|r| r.id() == rule.id && r.hooks().history_tree);
     match (rule.kind, history_tree) {
         (RuleKind::Tree, _) => "tree",
         (RuleKind::Change, true) => "change, tree",
@@ -176,7 +177,7 @@ fn rules_md_covers_every_rule_and_page() {
     let registered: BTreeSet<String> = rules::all().iter().map(|r| r.file.to_string()).collect();
     assert_eq!(
         pages, registered,
-        "every page in rules/ must be registered in src/rules/registry.rs (PAGES)"
+        "every page in rules/ must be registered in src/catalogue.rs (PAGES)"
     );
     for r in rules::all() {
         assert!(

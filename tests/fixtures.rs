@@ -5,8 +5,8 @@
 mod common;
 
 use common::{copy_tree, fixture, git, TempDir};
-use promolint::engine::{self, Options};
-use promolint::modes;
+use promolint::pipeline as modes;
+use promolint::pipeline::{self as engine, Options};
 
 fn findings(start: &std::path::Path) -> Vec<String> {
     common::check_findings(start, false)

@@ -2673,7 +2673,9 @@ fn jobs_20000_finishes() {
         assert!(
             out.stderr
                 .starts_with("promolint: --jobs 20000 is more than this machine can use; running ")
-                && out.stderr.ends_with(" worker threads (twice its cores)\n"),
+                && out
+                    .stderr
+                    .ends_with(" worker threads (one per thread it can run)\n"),
             "{}",
             out.stderr
         );

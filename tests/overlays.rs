@@ -6,7 +6,7 @@ mod common;
 
 use common::{copy_tree, fixture, git, tree_findings as findings, TempDir};
 use promolint::config::Config;
-use promolint::engine::{self, snapshot_from_bytes};
+use promolint::pipeline::{self as engine, snapshot_from_bytes};
 
 const BASE: &str = "apiVersion: apps/v1
 kind: Deployment

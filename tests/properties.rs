@@ -17,12 +17,12 @@ mod common;
 
 use promolint::change::{ChangeContext, ChangeKind, ChangedFile};
 use promolint::config::{load, Config};
-use promolint::engine;
 use promolint::extract::{self, envfile, hcl, yaml, Format};
 use promolint::history::{HistoryIndex, PastPin};
 use promolint::model::{
     Fact, FactKind, LineIndex, PatchBody, PinKind, PolicyOrder, PolicySource, RefKind, Span,
 };
+use promolint::pipeline as engine;
 use promolint::policy_analysis::{self, PolicyContext, Problem};
 use promolint::report::fingerprint;
 use promolint::rules::{self, Finding};
@@ -1816,7 +1816,7 @@ fn check_findings(findings: &[Finding], tree: &Tree, base: &Tree) -> Result<(), 
     for f in findings {
         tree.check(&f.path, &f.span, f.rule)?;
         for r in &f.related {
-            let side = if r.revision.is_some() { base } else { tree };
+            let side = if !r.revision.is_tree() { base } else { tree };
             side.check(&r.path, &r.span, "related")?;
         }
     }
@@ -1874,14 +1874,15 @@ proptest! {
             });
         }
         let mut history_findings = Vec::new();
-        for (_, check) in rules::HISTORY_TREE_RULES {
-            check(&new, &config, &history, &mut history_findings);
+        let cx = rules::Context::tree(&new, &config, &history);
+        for rule in rules::RULES {
+            rule.history_tree(&cx, &mut history_findings);
         }
         check_findings(&history_findings, &Tree { snapshot: &new, files: &after }, &Tree { snapshot: &old, files: &before })?;
         let cx = ChangeContext::new(&old, &new, &changed, &history, None, &config);
         let mut change_findings = Vec::new();
-        for (_, check) in rules::CHANGE_RULES {
-            check(&cx, &mut change_findings);
+        for rule in rules::RULES {
+            rule.change(&rules::Context::change(&cx), &mut change_findings);
         }
         // Change findings point into the tree after the change, or into the one before
         // (a deleted or rewritten file).

@@ -5,9 +5,10 @@
 mod common;
 
 use common::{git, TempDir};
-use promolint::engine::{self, Options};
-use promolint::modes;
-use promolint::rules::{self, registry::section};
+use promolint::catalogue::section;
+use promolint::pipeline as modes;
+use promolint::pipeline::{self as engine, Options};
+use promolint::rules;
 
 /// One example file: its path, side (`before`, `after`, or `None` for tree examples) and
 /// contents.

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{git, TempDir};
-use promolint::engine::Options;
-use promolint::modes;
+use promolint::pipeline as modes;
+use promolint::pipeline::Options;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -444,7 +444,7 @@ fn a_rollback_before_production_through_substitution_is_no_finding() {
         ["04-dev-back-to-1.4.0 PL005 note clusters/dev/versions.env:1:13"]
     );
     // At the tip live runs 1.5.0 and dev 1.4.0: only dev's history clears live.
-    let out = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
+    let out = promolint::pipeline::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
     assert!(out.findings.is_empty(), "{:#?}", out.findings);
 }
 
@@ -519,7 +519,7 @@ fn a_suppression_on_the_base_branch_applies_unless_strict() {
         "suppressing PL006 in protected environment `production` is not allowed here (`strict_suppressions`); this comment silences nothing"
     );
     // `check` of the tree at step 04: the old suppression holds, the staging one is reported.
-    let out = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
+    let out = promolint::pipeline::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
     let tree = |f: &[promolint::rules::Finding]| describe(&s, f);
     assert_eq!(
         tree(&out.findings),
@@ -529,7 +529,7 @@ fn a_suppression_on_the_base_branch_applies_unless_strict() {
         out.findings[0].message,
         "suppression of PL001 silences nothing on this line or the next; remove it"
     );
-    let out = promolint::engine::check(&strict).unwrap_or_else(|e| panic!("check: {e}"));
+    let out = promolint::pipeline::check(&strict).unwrap_or_else(|e| panic!("check: {e}"));
     assert_eq!(
         tree(&out.findings),
         [
@@ -544,7 +544,7 @@ fn a_suppression_on_the_base_branch_applies_unless_strict() {
         "strict_suppressions: true\n",
     )
     .expect("write config");
-    let out = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
+    let out = promolint::pipeline::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
     assert_eq!(tree(&out.findings).len(), 3, "{:#?}", out.findings);
 }
 
@@ -596,7 +596,7 @@ fn regions_history_diff_and_check_agree() {
         assert_eq!(describe(&s, &diff.findings), want, "diff {}", steps[k]);
         let tree = build("regions-promotion", Some(k + 1));
         let check =
-            promolint::engine::check(&tree.options()).unwrap_or_else(|e| panic!("check: {e}"));
+            promolint::pipeline::check(&tree.options()).unwrap_or_else(|e| panic!("check: {e}"));
         assert_eq!(
             describe(&tree, &check.findings),
             still_wrong(&steps[k]),
@@ -881,7 +881,7 @@ fn patched_chart_bump_is_judged_at_the_patch() {
         describe(&s, &diff.findings),
         [format!("- PL006 error {PROD}:17:23")]
     );
-    let check = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
+    let check = promolint::pipeline::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
     assert_eq!(
         describe(&s, &check.findings),
         [format!("- PL006 error {PROD}:17:23")]
@@ -889,6 +889,6 @@ fn patched_chart_bump_is_judged_at_the_patch() {
     let path = s.dir.path().join(PROD);
     let text = std::fs::read_to_string(&path).expect("read");
     std::fs::write(&path, text.replace("\"6.7.0\"", "\"6.6.0\"")).expect("write");
-    let check = promolint::engine::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
+    let check = promolint::pipeline::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
     assert!(check.findings.is_empty(), "{:#?}", check.findings);
 }

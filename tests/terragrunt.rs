@@ -6,7 +6,7 @@ mod common;
 
 use common::tree_findings as findings;
 use promolint::config::Config;
-use promolint::engine::snapshot_from_bytes;
+use promolint::pipeline::snapshot_from_bytes;
 
 const ROOT: &str = "remote_state {\n  backend = \"s3\"\n}\n";
 

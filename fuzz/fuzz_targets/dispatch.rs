@@ -3,7 +3,7 @@
 //! comments, as every source of bytes (work tree, git blob, index) goes through it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use promolint::engine;
+use promolint::pipeline as engine;
 use promolint::extract;
 
 const PATHS: [&str; 12] = [

@@ -8,67 +8,14 @@
 //! of no tier (`non-prod`); `pre-prod`/`preprod` is a tier before prod, like staging.
 //! `_envcommon/` holds no environment's files. Only prod is protected.
 
-use super::{Config, ConfigError, EnvironmentConfig};
+use super::types::{Config, ConfigError, EnvironmentConfig};
+use crate::model::tiers::{is_side_tier, tokens};
+pub use crate::model::tiers::{tag_env_token, tier_of_token, PROD_TIER, TIERS};
 use crate::model::KargoStage;
+use crate::version::Versions;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// The tiers of zero-config inference, in the usual promotion order, with the tokens
-/// naming them. Environments of one tier are its members.
-pub const TIERS: &[(&str, &[&str])] = &[
-    ("dev", &["dev", "develop", "development"]),
-    ("sandbox", &["sandbox"]),
-    ("preview", &["preview"]),
-    ("qa", &["qa", "test"]),
-    ("integration", &["integration"]),
-    ("load", &["load", "perf", "performance"]),
-    (
-        "staging",
-        &[
-            "staging",
-            "stage",
-            "uat",
-            "preprod",
-            "pre-prod",
-            "preproduction",
-            "pre-production",
-        ],
-    ),
-    ("canary", &["canary"]),
-    ("prod", &["prod", "production", "live"]),
-];
-
-/// The production tier: protected by default.
-pub const PROD_TIER: usize = TIERS.len() - 1;
-
-/// Tiers beside the chain (a playground, per-change previews): they follow nothing and no
-/// tier waits for them.
-const SIDE_TIERS: &[&str] = &["sandbox", "preview"];
-
-fn is_side_tier(tier: usize) -> bool {
-    SIDE_TIERS.contains(&TIERS[tier].0)
-}
-
-/// Index of the tier a token names, if any.
-pub fn tier_of_token(token: &str) -> Option<usize> {
-    let lower = token.to_ascii_lowercase();
-    TIERS
-        .iter()
-        .position(|(_, tokens)| tokens.contains(&lower.as_str()))
-}
-
-/// Every token naming any tier (used to recognise environment prefixes in tags).
-pub fn all_tier_tokens() -> impl Iterator<Item = &'static str> {
-    TIERS
-        .iter()
-        .flat_map(|(_, t)| t.iter().copied())
-        .filter(|t| !t.contains('-'))
-}
-
-fn tokens(segment: &str) -> impl Iterator<Item = &str> {
-    segment.split(['-', '_', '.']).filter(|t| !t.is_empty())
-}
 
 /// One environment.
 #[derive(Clone, Debug)]
@@ -124,13 +71,13 @@ pub struct Environments {
 
 impl Environments {
     /// Environments declared by a validated config.
-    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+    pub(crate) fn from_config(config: &Config) -> Result<Self, ConfigError> {
         let err = |i: usize, field: &str, message: String| ConfigError {
             file: config
                 .path
                 .as_ref()
                 .map(|p| p.display().to_string())
-                .unwrap_or_else(|| super::FILE_NAME.to_string()),
+                .unwrap_or_else(|| super::types::FILE_NAME.to_string()),
             line: None,
             column: None,
             field: format!("environments[{i}].{field}"),
@@ -230,8 +177,10 @@ impl Environments {
         })
     }
 
-    /// Infer environments from the paths of a tree and the namespaces its files declare.
-    pub fn infer<'a>(
+    /// Infer environments from the paths of a tree and the namespaces its files declare
+    /// (a shortcut for the tests; runs build them with `pipeline::environments`).
+    #[cfg(test)]
+    pub(crate) fn infer<'a>(
         paths: impl IntoIterator<Item = &'a str>,
         namespaces: impl IntoIterator<Item = &'a str>,
     ) -> Self {
@@ -241,7 +190,7 @@ impl Environments {
     /// [`Self::infer`], where files under the directories of `included` (Kustomize bases and
     /// components that environments include: `variants/prod`) name no environment of their own:
     /// they count where the environments including them are.
-    pub fn infer_except<'a>(
+    pub(crate) fn infer_except<'a>(
         paths: impl IntoIterator<Item = &'a str>,
         namespaces: impl IntoIterator<Item = &'a str>,
         included: &BTreeSet<String>,
@@ -328,7 +277,7 @@ impl Environments {
     /// The environment a Kargo stage name means: the environment of that name, else the
     /// one inference would name it (`acme-staging` → `staging`), else the only environment
     /// of its tier (`production` → `prod`).
-    pub fn env_of_stage(&self, stage: &str) -> Option<usize> {
+    pub(crate) fn env_of_stage(&self, stage: &str) -> Option<usize> {
         if let Some(i) = self
             .envs
             .iter()
@@ -346,7 +295,7 @@ impl Environments {
     /// `direct`ly from a Warehouse). Stages that map to no environment, or whose upstream
     /// stages all map to none, change nothing; a declared environment (config) is never
     /// changed, and a graph that would make a cycle is ignored.
-    pub fn apply_stage_graph(&mut self, stages: &[&KargoStage]) {
+    pub(crate) fn apply_stage_graph(&mut self, stages: &[&KargoStage]) {
         if !self.inferred {
             return;
         }
@@ -395,7 +344,7 @@ impl Environments {
         &self.envs[i]
     }
 
-    pub fn index_of(&self, name: &str) -> Option<usize> {
+    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
         self.envs.iter().position(|e| e.name == name)
     }
 
@@ -404,7 +353,7 @@ impl Environments {
     /// or namespace's.
     /// The components a pin recorded in the history stands for: its own, and those an
     /// env-file value of that name is substituted into at the tip.
-    pub fn history_components<'a>(&'a self, path: &str, component: &'a str) -> Vec<&'a str> {
+    pub(crate) fn history_components<'a>(&'a self, path: &str, component: &'a str) -> Vec<&'a str> {
         let mut out = vec![component];
         if let Some(fed) = self
             .substituted
@@ -415,7 +364,7 @@ impl Environments {
         out
     }
 
-    pub fn for_history(&self, path: &str, namespace: Option<&str>) -> Vec<usize> {
+    pub(crate) fn for_history(&self, path: &str, namespace: Option<&str>) -> Vec<usize> {
         if let Some(envs) = self.by_entry.get(path) {
             return envs.clone();
         }
@@ -426,7 +375,7 @@ impl Environments {
     }
 
     /// The environment a file belongs to by its path.
-    pub fn for_path(&self, path: &str) -> Option<usize> {
+    pub(crate) fn for_path(&self, path: &str) -> Option<usize> {
         if self.inferred {
             let (name, _) = infer_from_path(path)?;
             self.index_of(&name)
@@ -439,7 +388,7 @@ impl Environments {
 
     /// [`Self::for_path`] of many paths; inferred environments are worked out once per
     /// directory (a tree has far fewer directories than files).
-    pub fn for_paths<'a>(&self, paths: impl Iterator<Item = &'a str>) -> Vec<Option<usize>> {
+    pub(crate) fn for_paths<'a>(&self, paths: impl Iterator<Item = &'a str>) -> Vec<Option<usize>> {
         if !self.inferred {
             return paths.map(|p| self.for_path(p)).collect();
         }
@@ -456,7 +405,7 @@ impl Environments {
     }
 
     /// The environment a Kubernetes namespace belongs to.
-    pub fn for_namespace(&self, namespace: &str) -> Option<usize> {
+    pub(crate) fn for_namespace(&self, namespace: &str) -> Option<usize> {
         if let Some(i) = self
             .envs
             .iter()
@@ -474,7 +423,7 @@ impl Environments {
     /// The environment whose prefix a tag carries (`staging-v1.2.3` → staging), if any.
     /// Returns `None` when the prefix names no environment of this run but is a tier
     /// token; see [`tag_env_token`] for the raw token.
-    pub fn env_of_tag_prefix(&self, tag: &str) -> Option<usize> {
+    pub(crate) fn env_of_tag_prefix(&self, tag: &str) -> Option<usize> {
         let token = tag_env_token(tag)?;
         self.envs
             .iter()
@@ -489,7 +438,7 @@ impl Environments {
     /// The environment a name given in content means (an HCL map key, a compared
     /// `cluster_name`): the environment of that name, else the one that has it as an alias,
     /// else (zero config) the one its tier token names.
-    pub fn for_name(&self, name: &str) -> Option<usize> {
+    pub(crate) fn for_name(&self, name: &str) -> Option<usize> {
         let lower = name.to_ascii_lowercase();
         self.envs
             .iter()
@@ -502,7 +451,7 @@ impl Environments {
     }
 
     /// Environments in promotion order (a topological order of `after`, ties by name).
-    pub fn promotion_order(&self) -> Vec<usize> {
+    pub(crate) fn promotion_order(&self) -> Vec<usize> {
         let n = self.envs.len();
         let mut done = vec![false; n];
         let mut order = Vec::with_capacity(n);
@@ -547,13 +496,6 @@ fn has_cycle(after: &[Vec<usize>]) -> bool {
         }
     }
     done.iter().any(|d| !d)
-}
-
-/// The token at the start of a tag that names a tier: `staging-v1.2.3` → `staging`.
-pub fn tag_env_token(tag: &str) -> Option<&str> {
-    let end = tag.find(['-', '_', '.'])?;
-    let token = &tag[..end];
-    tier_of_token(token).map(|_| token)
 }
 
 /// Words that negate or precede the tier token after them: `non-prod` and `pre-prod` are
@@ -644,7 +586,7 @@ pub(crate) fn token_env(segment: &str) -> Option<(String, usize)> {
 
 /// The environment a path implies: the deepest directory segment naming a tier, else the
 /// file name's tokens (`values-production.yaml`).
-pub fn infer_from_path(path: &str) -> Option<(String, usize)> {
+pub(crate) fn infer_from_path(path: &str) -> Option<(String, usize)> {
     let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
     dir_verdict(dir).unwrap_or_else(|| {
         let stem = file.split('.').next().unwrap_or(file);
@@ -697,6 +639,40 @@ fn dir_verdict(dir: &str) -> Option<Option<(String, usize)>> {
             (!(strategy_word(found.1) && app_below)).then_some(found)
         })
         .map(Some)
+}
+
+impl Versions {
+    /// From a validated config (an entry that does not compile is skipped: `load` has
+    /// already refused it with its location).
+    pub(crate) fn from_config(config: &Config) -> Self {
+        let patterns = config
+            .components
+            .iter()
+            .filter_map(|c| {
+                let re = Regex::new(c.version_pattern.as_deref()?).ok()?;
+                let glob = globset::Glob::new(&c.name).ok()?.compile_matcher();
+                Some((glob, re))
+            })
+            .collect();
+        Versions { patterns }
+    }
+}
+
+impl Environments {
+    /// The identity of `tag` pinned for `component` in environment `env`: the
+    /// component's `version_pattern` when it matches, else the environment's
+    /// `tag_pattern` version group, else the default reading ([`identity`]).
+    pub fn identity(&self, env: usize, component: &str, tag: &str) -> crate::version::Identity {
+        if let Some(re) = self.versions.pattern(component) {
+            if let Some(m) = re.captures(tag).and_then(|c| c.name("version")) {
+                return crate::version::Identity {
+                    version: m.as_str().to_string(),
+                    build: None,
+                };
+            }
+        }
+        crate::version::identity(tag, self.get(env).tag_pattern.as_ref())
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! narrowed where another environment's files live below it, down to single files at worst.
 
 use super::infer::infer_from_path;
-use super::{Environments, DEFAULT_MUTABLE_TAGS, FILE_NAME};
+use super::infer::Environments;
+use super::types::{DEFAULT_MUTABLE_TAGS, FILE_NAME};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 

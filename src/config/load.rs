@@ -6,9 +6,10 @@
 //! then validated value by value; every error names the field's dotted path, its 1-based
 //! line and column, and what to do.
 
+use super::infer::Environments;
 use super::schema::{RawConfig, RawEnvironment, RawRule, RawRules, LEVELS};
-use super::{
-    ArtifactPatternConfig, ComponentConfig, Config, ConfigError, EnvironmentConfig, Environments,
+use super::types::{
+    ArtifactPatternConfig, ComponentConfig, Config, ConfigError, EnvironmentConfig,
     PromotionConfig, RuleConfig, RuleLevel,
 };
 use crate::model::{Level, LineIndex};
@@ -25,7 +26,7 @@ pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Read and validate the config file at `path` (`--config FILE`: the caller's own file,
 /// read as given, also from a pipe).
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
+pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
     let file = path.display().to_string();
     let opened = std::fs::File::open(path).map_err(|e| ConfigError {
         file: file.clone(),
@@ -104,7 +105,7 @@ const SAFE_OPEN_FLAGS: i32 = 0x0004 | 0x0100; // O_NONBLOCK | O_NOFOLLOW (BSD, m
 /// inside the repository: one resolving outside it is refused, since promolint never
 /// follows a symlink out of the repository (a link to a file elsewhere on the CI machine
 /// would otherwise be read, and quoted in errors).
-pub fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
+pub(crate) fn load_found(path: &Path, root: &Path) -> Result<Config, ConfigError> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| {
         found_error(
             path,
@@ -762,37 +763,10 @@ pub(crate) fn suggest<'a>(
     let word = word.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (edit_distance(&word, &c.to_lowercase()), c))
+        .map(|c| (strsim::osa_distance(&word, &c.to_lowercase()), c))
         .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// Optimal string alignment distance: insertions, deletions, substitutions and adjacent
-/// transpositions (`nmae` is one edit from `name`).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1318,8 +1292,8 @@ impl<'f> Validator<'f> {
         let mut seen: HashMap<&'static str, (String, u64)> = HashMap::new();
         for (key, value) in raw.0 {
             let field = format!("rules.{}", key.value);
-            let Some(meta) = crate::rules::lookup(&key.value) else {
-                let keys = crate::rules::all().iter().flat_map(|r| [r.id, r.name]);
+            let Some(meta) = crate::catalogue::lookup(&key.value) else {
+                let keys = crate::catalogue::all().iter().flat_map(|r| [r.id, r.name]);
                 let help = match suggest(&key.value, keys) {
                     Some(s) => format!("did you mean `{s}`? `promolint rules` lists the rule ids and names"),
                     None => "use a rule id (`PL001`) or name (`mutable-reference`); `promolint rules` lists them".into(),

@@ -32,7 +32,7 @@ pub struct RawConfig {
     /// Tags that can move under you: pinning one is reported by PL001 mutable-reference.
     /// Replaces the default list [latest, main, master, stable, edge, nightly].
     #[serde(default)]
-    #[schemars(with = "Vec<String>", extend("default" = super::DEFAULT_MUTABLE_TAGS))]
+    #[schemars(with = "Vec<String>", extend("default" = super::types::DEFAULT_MUTABLE_TAGS))]
     pub mutable_tags: Option<Vec<Spanned<String>>>,
 
     /// Naming schemes of versioned, immutable artifacts (images, archives, templates)
@@ -294,7 +294,7 @@ impl JsonSchema for RawRules {
         // each rule does; anything else is rejected, as `load` does.
         let mut properties = serde_json::Map::new();
         let mut keys = Vec::new();
-        for meta in crate::rules::all() {
+        for meta in crate::catalogue::all() {
             for key in [meta.id, meta.name] {
                 let mut schema = rule.clone();
                 schema.insert(

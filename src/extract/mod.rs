@@ -2,12 +2,12 @@
 //! file, skips files that cannot hold a fact (byte prefilter), and turns unreadable
 //! input into a reason for a `PL000 unreadable-file` note.
 
-pub mod artifact;
+pub(crate) mod artifact;
 pub mod envfile;
 pub mod hcl;
-pub mod json5;
+pub(crate) mod json5;
 pub mod renovate;
-pub mod suppress;
+pub(crate) mod suppress;
 pub mod yaml;
 
 use crate::model::{Fact, LineIndex};
@@ -22,7 +22,7 @@ pub const DEFAULT_SIZE_LIMIT: u64 = 4 * 1024 * 1024;
 pub const MAX_CONFIGURED_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// The PL000 reason for a file over the size limit (the same words from every source).
-pub fn over_size_limit(len: u64, max_size: u64) -> String {
+pub(crate) fn over_size_limit(len: u64, max_size: u64) -> String {
     format!("file is {len} bytes, over the size limit of {max_size} bytes")
 }
 

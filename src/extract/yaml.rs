@@ -5,6 +5,7 @@
 //! Facts are read from each document's tree per kind ([`objects`]) as soon as it is
 //! complete.
 
+mod cx;
 mod gitops;
 mod kustomize;
 mod objects;
@@ -20,7 +21,7 @@ use crate::model::{Fact, LineIndex};
 pub fn extract(path: &str, text: &str, index: &LineIndex) -> Result<Vec<Fact>, String> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let values_file = values::is_values_file(path);
-    let mut cx = objects::Cx {
+    let mut cx = cx::Cx {
         text,
         index,
         kustomize_file: matches!(

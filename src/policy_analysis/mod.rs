@@ -194,7 +194,7 @@ impl Problem {
     }
 
     /// The tag (or key, or comparator) that demonstrates the problem, if there is one.
-    pub fn counterexample(&self) -> Option<&str> {
+    pub(crate) fn counterexample(&self) -> Option<&str> {
         match self {
             Problem::InvalidPattern { .. }
             | Problem::TooComplex { .. }

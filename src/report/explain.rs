@@ -422,7 +422,7 @@ mod tests {
 
     fn explained(files: &[(&str, &str)]) -> String {
         let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-        match crate::engine::snapshot_from_bytes(&bytes, &Config::default()) {
+        match crate::pipeline::snapshot_from_bytes(&bytes, &Config::default()) {
             Ok(s) => render_human(&explain(&s)),
             Err(e) => panic!("snapshot: {e}"),
         }

@@ -93,8 +93,8 @@ pub fn annotation(f: &Finding) -> String {
             "\n{}:{}:{}: {}",
             r.path, r.span.line, r.span.column, r.message
         ));
-        if let Some(rev) = &r.revision {
-            message.push_str(&format!(" (at {rev})"));
+        if !r.revision.is_tree() {
+            message.push_str(&format!(" (at {})", r.revision));
         }
     }
     if let Some(c) = &f.commit {

@@ -3,7 +3,7 @@
 //! a closing summary line.
 
 use super::{Context, Summary};
-use crate::model::{Level, Span};
+use crate::model::{Level, Revision, Span};
 use crate::rules::{self, Finding};
 use annotate_snippets::{
     AnnotationKind, Element, Group, Level as ALevel, Origin, Renderer, Snippet,
@@ -104,12 +104,14 @@ fn level(l: Level) -> ALevel<'static> {
 fn located<'a>(
     ctx: &Context,
     commit: Option<&str>,
+    revision: &Revision,
     path: &'a str,
     span: &Span,
     kind: AnnotationKind,
     label: Option<&'a str>,
 ) -> Result<Snippet<'a, annotate_snippets::Annotation<'a>>, Origin<'a>> {
-    let text = (ctx.source)(commit, path).filter(|t| span.end <= t.len() && span.start <= span.end);
+    let text = (ctx.source)(commit, revision, path)
+        .filter(|t| span.end <= t.len() && span.start <= span.end);
     let quoted = text
         .filter(|_| span.line > 0)
         .and_then(|text| excerpt(&text, span));
@@ -160,6 +162,7 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
             match located(
                 ctx,
                 f.commit.as_deref(),
+                &Revision::Tree,
                 &f.path,
                 &f.span,
                 AnnotationKind::Primary,
@@ -172,12 +175,11 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
     for r in &f.related {
         // The base of the change is quoted from its own text; other revisions (a commit
         // of the history) are named, never quoted from this tree.
-        let base = r.revision.as_deref() == Some("base");
-        if base {
-            let key = crate::modes::base_key(f.commit.as_deref());
+        if r.revision == Revision::Base {
             if let Ok(snippet) = located(
                 ctx,
-                Some(&key),
+                f.commit.as_deref(),
+                &Revision::Base,
                 &r.path,
                 &r.span,
                 AnnotationKind::Context,
@@ -187,8 +189,8 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
                 continue;
             }
         }
-        if let Some(rev) = &r.revision {
-            let rev: String = rev.chars().take(12).collect();
+        if !r.revision.is_tree() {
+            let rev: String = r.revision.to_string().chars().take(12).collect();
             group = group.element(ALevel::NOTE.message(format!(
                 "{}:{}:{} (at {}): {}",
                 super::printable(&r.path),
@@ -203,6 +205,7 @@ fn render_one(ctx: &Context, f: &Finding, renderer: &Renderer) -> String {
             match located(
                 ctx,
                 f.commit.as_deref(),
+                &r.revision,
                 &r.path,
                 &r.span,
                 AnnotationKind::Context,

@@ -49,7 +49,9 @@ pub fn render(ctx: &Context) -> String {
         .iter()
         .map(|f| JsonFinding {
             rule: f.rule,
-            name: crate::rules::lookup(f.rule).map(|r| r.name).unwrap_or(""),
+            name: crate::catalogue::lookup(f.rule)
+                .map(|r| r.name)
+                .unwrap_or(""),
             level: f.level.as_str(),
             message: &f.message,
             path: &f.path,

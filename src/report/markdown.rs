@@ -8,60 +8,9 @@
 //! breaks or control characters can come from a file's content or name.
 
 use super::status::{self, Matrix};
-use super::{printable, Context, Summary};
+use super::{Context, Summary};
+pub use crate::report::escape::{code, text};
 use crate::rules::{self, Finding};
-
-/// Repository text as markdown prose that renders as written; the one escape every markdown
-/// writer uses. Control characters and line breaks are shown as escapes (`\u{1b}`, `\n`,
-/// as in the human output); every character markdown or GitHub's extensions
-/// (strikethrough, math, tables) would interpret is backslash-escaped; and the `:` of
-/// `scheme://` and the `.` of `www.` too, so that no bare URL becomes a link.
-pub fn text(s: &str) -> String {
-    let shown = printable(s);
-    let mut out = String::with_capacity(shown.len() + 8);
-    let mut rest = shown.as_ref();
-    while let Some(c) = rest.chars().next() {
-        rest = &rest[c.len_utf8()..];
-        let escape = match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '$' | '#' | '!' => {
-                true
-            }
-            ':' => rest.starts_with("//"),
-            '.' => out
-                .get(out.len().saturating_sub(3)..)
-                .is_some_and(|w| w.eq_ignore_ascii_case("www")),
-            _ => false,
-        };
-        if escape {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A code span that shows `s` literally, whatever backticks it holds (in a table cell:
-/// its pipes are escaped as GFM tables require). Control characters and line breaks are
-/// shown as escapes, as in [`text`].
-pub fn code(s: &str) -> String {
-    let content = printable(s).replace('|', "\\|");
-    if content.is_empty() {
-        return String::new();
-    }
-    let mut longest = 0;
-    let mut run = 0;
-    for c in content.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    let fence = "`".repeat(longest + 1);
-    let pad = if content.starts_with('`') || content.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    format!("{fence}{pad}{content}{pad}{fence}")
-}
 
 /// A finding's message: the parts it quotes in backticks as code spans, the rest as
 /// escaped prose. Whatever a quoted value contains, it cannot leave its span: an
@@ -314,7 +263,7 @@ mod tests {
         let ctx = Context {
             findings,
             files: 1,
-            source: &|_, _| None,
+            source: &|_, _, _| None,
             run: &run,
         };
         render_summary(&ctx, matrix)

@@ -1,18 +1,19 @@
 //! Output formats. Every reporter writes the same findings, already sorted; none changes
 //! the exit code.
 
-pub mod baseline;
-pub mod explain;
-pub mod github;
-pub mod gitlab;
-pub mod human;
-pub mod json;
-pub mod markdown;
-pub mod sarif;
-pub mod status;
+pub(crate) mod baseline;
+pub(crate) mod escape;
+pub(crate) mod explain;
+pub(crate) mod github;
+pub(crate) mod gitlab;
+pub(crate) mod human;
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub(crate) mod sarif;
+pub(crate) mod status;
 
 use crate::model::Level;
-use crate::rules::Finding;
+use crate::model::{Finding, Revision};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -35,7 +36,7 @@ pub enum Format {
 
 impl Format {
     /// The name `--format` takes.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Human => "human",
             Format::Json => "json",
@@ -53,7 +54,7 @@ pub const REPOSITORY_URL: &str = "https://github.com/promolint/promolint";
 
 /// The URL of a rule's page as this version documents it: `rules/PLnnn-name.md` at the
 /// release tag `v{version}` (the page on the default branch may describe a newer rule).
-pub fn rule_url(meta: &crate::rules::RuleMeta) -> String {
+pub(crate) fn rule_url(meta: &crate::rules::RuleMeta) -> String {
     format!(
         "{REPOSITORY_URL}/blob/v{}/rules/{}",
         env!("CARGO_PKG_VERSION"),
@@ -86,7 +87,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of(findings: &[Finding], files: usize) -> Self {
+    pub(crate) fn of(findings: &[Finding], files: usize) -> Self {
         let count = |l: Level| findings.iter().filter(|f| f.level == l).count();
         Summary {
             errors: count(Level::Error),
@@ -98,7 +99,7 @@ impl Summary {
 }
 
 /// The text of a file a finding points into: (commit of the finding in history mode, path).
-pub type SourceFn<'a> = &'a dyn Fn(Option<&str>, &str) -> Option<Arc<str>>;
+pub type SourceFn<'a> = &'a dyn Fn(Option<&str>, &Revision, &str) -> Option<Arc<str>>;
 
 /// What a reporter needs besides the findings: the text of the files they point into.
 pub struct Context<'a> {
@@ -113,7 +114,7 @@ pub struct Context<'a> {
 /// repository (file names, YAML values, config keys) printed for people can then neither
 /// break a line, so that no line of promolint's output can start a CI workflow command
 /// (`::error::…` in GitHub Actions), nor send terminal escape sequences.
-pub fn printable(text: &str) -> Cow<'_, str> {
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
     let escaped = |c: char| (c.is_control() && c != '\t') || c == '\u{2028}' || c == '\u{2029}';
     if !text.chars().any(escaped) {
         return Cow::Borrowed(text);
@@ -143,7 +144,7 @@ pub fn fingerprint(f: &Finding) -> String {
 }
 
 /// A 128-bit hex digest of a list of fields (NUL-separated).
-pub fn hash_fields(fields: &[&str]) -> String {
+pub(crate) fn hash_fields(fields: &[&str]) -> String {
     // Two FNV-1a passes with different offset bases: stable across platforms and releases.
     let mut a: u64 = 0xcbf2_9ce4_8422_2325;
     let mut b: u64 = 0x6c62_272e_07bb_0142;

@@ -12,7 +12,7 @@
 //! its start only; a region needs `startLine >= 1`, so a finding without a line has none.
 
 use super::{fingerprint, rule_url, Context, REPOSITORY_URL};
-use crate::model::{Level, Span};
+use crate::model::{Level, Revision, Span};
 use crate::rules::{self, RuleKind, RuleMeta};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -439,7 +439,7 @@ pub fn render(ctx: &Context) -> String {
     let mut notifications = Vec::new();
     for f in ctx.findings {
         let commit = f.commit.as_deref();
-        let text = (ctx.source)(commit, &f.path);
+        let text = (ctx.source)(commit, &Revision::Tree, &f.path);
         let related: Vec<Location> = f
             .related
             .iter()
@@ -447,14 +447,16 @@ pub fn render(ctx: &Context) -> String {
             .map(|(i, r)| {
                 // A location in another revision: its text is not this tree's. The base of
                 // the change is quoted from its own text; other revisions are only named.
-                let (message, text) = match r.revision.as_deref() {
-                    None => (r.message.clone(), (ctx.source)(commit, &r.path)),
-                    Some(rev) => {
-                        let text = (rev == "base")
-                            .then(|| (ctx.source)(Some(&crate::modes::base_key(commit)), &r.path))
-                            .flatten();
-                        (format!("{} (at {rev})", r.message), text)
-                    }
+                let (message, text) = match &r.revision {
+                    Revision::Tree => (
+                        r.message.clone(),
+                        (ctx.source)(commit, &r.revision, &r.path),
+                    ),
+                    Revision::Base => (
+                        format!("{} (at {})", r.message, r.revision),
+                        (ctx.source)(commit, &r.revision, &r.path),
+                    ),
+                    Revision::Commit(_) => (format!("{} (at {})", r.message, r.revision), None),
                 };
                 Location {
                     id: Some(i + 1),

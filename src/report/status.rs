@@ -2,9 +2,9 @@
 //! order as columns, versions in cells, and a mark where an environment runs a version its
 //! predecessor never ran.
 
-use super::markdown::{code, text};
+use super::escape::{code, text};
 use crate::history::HistoryIndex;
-use crate::rules::promotion_order::unrun_predecessors;
+use crate::promotion::unrun_predecessors;
 use crate::snapshot::Snapshot;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -222,7 +222,7 @@ mod tests {
             ),
         ];
         let snap =
-            crate::engine::snapshot_from_bytes(&files, &Config::default()).expect("snapshot");
+            crate::pipeline::snapshot_from_bytes(&files, &Config::default()).expect("snapshot");
         let m = matrix(
             &snap,
             &HistoryIndex::empty(),
@@ -249,7 +249,7 @@ mod tests {
             ),
         ];
         let snap =
-            crate::engine::snapshot_from_bytes(&files, &Config::default()).expect("snapshot");
+            crate::pipeline::snapshot_from_bytes(&files, &Config::default()).expect("snapshot");
         assert!(!render_human(&matrix(
             &snap,
             &HistoryIndex::empty(),

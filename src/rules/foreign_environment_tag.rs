@@ -1,14 +1,19 @@
 //! PL002 foreign-environment-tag: a tag that belongs to another environment, or that the
 //! environment's tag pattern does not admit.
-use super::{Finding, Related};
-use crate::config::infer::tag_env_token;
+use super::{Finding, Related, Revision};
 use crate::config::Config;
+use crate::model::tiers::tag_env_token;
 use crate::model::{PinKind, RefKind};
 use crate::snapshot::Snapshot;
 use regex::Regex;
 use std::collections::HashMap;
 
 pub const ID: &str = "PL002";
+
+rule!(
+    /// The rule.
+    ForeignEnvironmentTag: tree
+);
 
 pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
     // Many pins share one policy: each pattern is compiled once per run.
@@ -44,7 +49,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                             path: snap.path(op.file).to_string(),
                             span: snap.pin(op).span.clone(),
                             message: format!("{other_name} pins it here"),
-                            revision: None,
+                            revision: Revision::Tree,
                         });
                     }
                 }
@@ -99,7 +104,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                 path: policy_path,
                 span: policy.span.clone(),
                 message: format!("policy of {other}"),
-                revision: None,
+                revision: Revision::Tree,
             });
             out.push(f);
             continue;
@@ -128,7 +133,7 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                 path: policy_path,
                 span: pattern_span.clone(),
                 message: "the policy's pattern".to_string(),
-                revision: None,
+                revision: Revision::Tree,
             });
             out.push(f);
         }

@@ -6,6 +6,11 @@ use crate::snapshot::Snapshot;
 
 pub const ID: &str = "PL009";
 
+rule!(
+    /// The rule.
+    MissingDigest: tree
+);
+
 pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
     for p in &snap.pins {
         let pin = snap.pin(p);

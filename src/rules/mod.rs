@@ -1,139 +1,216 @@
-//! The rules. One file per rule; metadata and documentation come from `rules/PLnnn-name.md`
-//! (see [`registry`]).
+//! The rules. One file per rule, each a type implementing [`Rule`] and listed once in
+//! [`RULES`]; metadata and documentation come from `rules/PLnnn-name.md` (see
+//! [`crate::catalogue`]).
 
-pub mod registry;
+pub use crate::catalogue::{all, lookup, RuleKind, RuleMeta};
+pub use crate::model::{Finding, Related, Revision};
 
-use crate::model::{Level, Span};
-use serde::Serialize;
+/// `pub struct $name;` and its [`Rule`] impl, whose hooks call the rule module's functions:
+/// `tree` → `check(snapshot, config, out)`; `change` → `check(change, out)`;
+/// `change, history_tree` → that and `check_tree(snapshot, config, history, out)`.
+macro_rules! rule {
+    ($(#[$doc:meta])* $name:ident: tree) => {
+        rule!(@impl $(#[$doc])* $name, TREE, {
+            fn tree(&self, cx: &$crate::rules::Context, out: &mut Vec<$crate::model::Finding>) {
+                check(cx.snapshot, cx.config, out);
+            }
+        });
+    };
+    ($(#[$doc:meta])* $name:ident: change) => {
+        rule!(@impl $(#[$doc])* $name, CHANGE, {
+            fn change(&self, cx: &$crate::rules::Context, out: &mut Vec<$crate::model::Finding>) {
+                if let Some(change) = cx.change {
+                    check(change, out);
+                }
+            }
+        });
+    };
+    ($(#[$doc:meta])* $name:ident: change, history_tree) => {
+        rule!(@impl $(#[$doc])* $name, CHANGE_AND_HISTORY_TREE, {
+            fn change(&self, cx: &$crate::rules::Context, out: &mut Vec<$crate::model::Finding>) {
+                if let Some(change) = cx.change {
+                    check(change, out);
+                }
+            }
 
-pub use registry::{all, lookup, RuleKind, RuleMeta};
+            fn history_tree(
+                &self,
+                cx: &$crate::rules::Context,
+                out: &mut Vec<$crate::model::Finding>,
+            ) {
+                check_tree(cx.snapshot, cx.config, cx.history, out);
+            }
+        });
+    };
+    (@impl $(#[$doc:meta])* $name:ident, $hooks:ident, { $($hook:tt)* }) => {
+        $(#[$doc])*
+        pub struct $name;
 
-/// A location related to a finding (the predecessor's pin, the overlay that includes a base).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Related {
-    pub path: String,
-    pub span: Span,
-    pub message: String,
-    /// `None`: in the same tree as the finding. `Some(rev)`: in another revision (the base
-    /// of a change, a commit of the history), whose text reporters must not take from the
-    /// finding's tree.
-    pub revision: Option<String>,
+        impl $crate::rules::Rule for $name {
+            fn id(&self) -> &'static str {
+                ID
+            }
+
+            fn hooks(&self) -> $crate::rules::Hooks {
+                $crate::rules::Hooks::$hooks
+            }
+
+            $($hook)*
+        }
+    };
 }
 
-/// One diagnostic.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// Rule id (`PL001`).
-    pub rule: &'static str,
-    pub level: Level,
-    pub message: String,
-    /// Repository-relative, `/`-separated.
-    pub path: String,
-    pub span: Span,
-    pub environment: Option<String>,
-    pub component: Option<String>,
-    /// Set in history mode.
-    pub commit: Option<String>,
-    pub related: Vec<Related>,
-    /// The offending value (part of the fingerprint; not line numbers).
-    pub value: String,
-    /// Which labelled paragraph of the rule page's `How to fix` fits this defect
-    /// (`Ordering` for a PL003 ordering problem); `None`: the whole section.
-    pub help: Option<&'static str>,
+pub(crate) mod support;
+#[cfg(test)]
+pub(crate) mod test_support;
+
+pub(crate) mod automation_bypass;
+pub(crate) mod foreign_environment_tag;
+pub(crate) mod missing_digest;
+pub(crate) mod multi_version_promotion;
+pub(crate) mod mutable_reference;
+pub(crate) mod non_monotonic_version;
+pub(crate) mod promotion_order;
+pub(crate) mod questionable_suppression;
+pub(crate) mod rebuilt_for_production;
+pub(crate) mod rewritten_artifact;
+pub(crate) mod tag_policy_too_broad;
+pub(crate) mod unreadable_file;
+
+use crate::change::ChangeContext;
+use crate::config::{Config, Environments};
+use crate::history::HistoryIndex;
+use crate::snapshot::Snapshot;
+use std::collections::BTreeSet;
+pub use support::env_level;
+
+/// What every hook of a rule sees.
+pub struct Context<'a> {
+    /// The tree judged (for a change: the side after it).
+    pub snapshot: &'a Snapshot,
+    pub config: &'a Config,
+    pub envs: &'a Environments,
+    /// What each environment pinned before (empty outside Git, or when no enabled rule
+    /// asks it; walked on the first query in `check`).
+    pub history: &'a HistoryIndex,
+    /// The change under review (`diff`, `staged`, `history`); `None` in `check`.
+    pub change: Option<&'a ChangeContext<'a>>,
 }
 
-pub mod automation_bypass;
-pub mod foreign_environment_tag;
-pub mod missing_digest;
-pub mod multi_version_promotion;
-pub mod mutable_reference;
-pub mod non_monotonic_version;
-pub mod promotion_order;
-pub mod questionable_suppression;
-pub mod rebuilt_for_production;
-pub mod rewritten_artifact;
-pub mod tag_policy_too_broad;
-pub mod unreadable_file;
+impl<'a> Context<'a> {
+    /// The context of a tree (`check`, and the tree hooks of a change on its after side).
+    pub fn tree(snapshot: &'a Snapshot, config: &'a Config, history: &'a HistoryIndex) -> Self {
+        Context {
+            snapshot,
+            config,
+            envs: &snapshot.envs,
+            history,
+            change: None,
+        }
+    }
 
-use crate::config::Config;
-use crate::snapshot::{EffectivePin, Snapshot};
+    /// The context of a change, judged on its after side.
+    pub fn change(change: &'a ChangeContext<'a>) -> Self {
+        Context {
+            change: Some(change),
+            ..Context::tree(change.after, change.config, change.history)
+        }
+    }
+}
 
-/// A tree rule: looks at one snapshot.
-pub type TreeCheck = fn(&Snapshot, &Config, &mut Vec<Finding>);
+/// The hooks a rule implements, which decide the modes it runs in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hooks {
+    /// [`Rule::tree`]: one snapshot (`check`; the after side of a change).
+    pub tree: bool,
+    /// [`Rule::change`]: the two sides of a change.
+    pub change: bool,
+    /// [`Rule::history_tree`]: one snapshot and the history of HEAD (`check`).
+    pub history_tree: bool,
+}
 
-/// The tree rules, by id.
-pub const TREE_RULES: &[(&str, TreeCheck)] = &[
-    (unreadable_file::ID, unreadable_file::check),
-    (mutable_reference::ID, mutable_reference::check),
-    (foreign_environment_tag::ID, foreign_environment_tag::check),
-    (tag_policy_too_broad::ID, tag_policy_too_broad::check),
-    (missing_digest::ID, missing_digest::check),
-    (automation_bypass::ID, automation_bypass::check),
+impl Hooks {
+    /// A tree rule.
+    pub const TREE: Hooks = Hooks {
+        tree: true,
+        change: false,
+        history_tree: false,
+    };
+    /// A change rule.
+    pub const CHANGE: Hooks = Hooks {
+        tree: false,
+        change: true,
+        history_tree: false,
+    };
+    /// A change rule that also judges a tree against the history of HEAD.
+    pub const CHANGE_AND_HISTORY_TREE: Hooks = Hooks {
+        tree: false,
+        change: true,
+        history_tree: true,
+    };
+}
+
+/// One rule. Every hook does nothing unless the rule implements it; [`Rule::hooks`] says
+/// which it does.
+pub trait Rule: Sync {
+    /// The rule's id (`PL001`), which names its page in the catalogue.
+    fn id(&self) -> &'static str;
+
+    /// The hooks this rule implements.
+    fn hooks(&self) -> Hooks;
+
+    /// The rule's metadata and documentation (its page).
+    fn meta(&self) -> &'static RuleMeta {
+        lookup(self.id()).unwrap_or_else(|| panic!("{} has no page in rules/", self.id()))
+    }
+
+    /// Judge one tree.
+    fn tree(&self, _cx: &Context, _out: &mut Vec<Finding>) {}
+
+    /// Judge a change (`cx.change` is set).
+    fn change(&self, _cx: &Context, _out: &mut Vec<Finding>) {}
+
+    /// Judge one tree against the history of HEAD (`check`).
+    fn history_tree(&self, _cx: &Context, _out: &mut Vec<Finding>) {}
+}
+
+/// Every rule, once, in id order.
+pub static RULES: &[&dyn Rule] = &[
+    &unreadable_file::UnreadableFile,
+    &mutable_reference::MutableReference,
+    &foreign_environment_tag::ForeignEnvironmentTag,
+    &tag_policy_too_broad::TagPolicyTooBroad,
+    &rewritten_artifact::RewrittenArtifact,
+    &non_monotonic_version::NonMonotonicVersion,
+    &promotion_order::PromotionOrder,
+    &multi_version_promotion::MultiVersionPromotion,
+    &rebuilt_for_production::RebuiltForProduction,
+    &missing_digest::MissingDigest,
+    &automation_bypass::AutomationBypass,
+    &questionable_suppression::QuestionableSuppression,
 ];
 
-/// The change rules, by id. PL006 and PL008 also look at a tree with history
-/// (`promotion_order::check_tree`, `rebuilt_for_production::check_tree`) for `check`.
-pub const CHANGE_RULES: &[(&str, crate::change::ChangeCheck)] = &[
-    (rewritten_artifact::ID, rewritten_artifact::check),
-    (non_monotonic_version::ID, non_monotonic_version::check),
-    (promotion_order::ID, promotion_order::check),
-    (multi_version_promotion::ID, multi_version_promotion::check),
-    (rebuilt_for_production::ID, rebuilt_for_production::check),
-];
+/// The enabled rules that implement the hooks `has` selects.
+pub(crate) fn with_hook<'e>(
+    enabled: &'e BTreeSet<&'static str>,
+    has: fn(Hooks) -> bool,
+) -> impl Iterator<Item = &'static dyn Rule> + 'e {
+    RULES
+        .iter()
+        .copied()
+        .filter(move |r| has(r.hooks()) && enabled.contains(r.id()))
+}
 
 /// Run the enabled tree rules on a snapshot (raw findings: no suppression or levels yet).
-pub fn run_tree_rules(
+pub(crate) fn run_tree_rules(
     snap: &Snapshot,
     config: &Config,
-    enabled: &std::collections::BTreeSet<&'static str>,
+    enabled: &BTreeSet<&'static str>,
     out: &mut Vec<Finding>,
 ) {
-    for (id, check) in TREE_RULES {
-        if enabled.contains(id) {
-            check(snap, config, out);
-        }
-    }
-}
-
-/// A tree rule that also asks the history of the tree (what predecessors ran before).
-pub type HistoryTreeCheck =
-    fn(&Snapshot, &Config, &crate::history::HistoryIndex, &mut Vec<Finding>);
-
-/// The change rules that also judge a single tree (`check`), history-aware.
-pub const HISTORY_TREE_RULES: &[(&str, HistoryTreeCheck)] = &[
-    (promotion_order::ID, promotion_order::check_tree),
-    (
-        rebuilt_for_production::ID,
-        rebuilt_for_production::check_tree,
-    ),
-];
-
-/// Error in protected environments, warning elsewhere (DESIGN §3).
-pub fn env_level(snap: &Snapshot, env: usize) -> Level {
-    if snap.envs.get(env).protected {
-        Level::Error
-    } else {
-        Level::Warning
-    }
-}
-
-impl Finding {
-    /// A finding on an effective pin: located at the pin's value, with the base value a
-    /// patch overrides and the overlay entry as related locations when there are some.
-    pub fn on_pin(snap: &Snapshot, rule: &'static str, p: &EffectivePin, message: String) -> Self {
-        let pin = snap.pin(p);
-        Finding {
-            rule,
-            level: env_level(snap, p.env),
-            message,
-            path: snap.path(p.file).to_string(),
-            span: pin.span.clone(),
-            environment: Some(snap.envs.get(p.env).name.clone()),
-            component: Some(pin.component.clone()),
-            commit: None,
-            related: p.replaces.iter().chain(&p.via).cloned().collect(),
-            value: pin.reference.display(),
-            help: None,
-        }
+    let history = HistoryIndex::empty();
+    let cx = Context::tree(snap, config, &history);
+    for rule in with_hook(enabled, |h| h.tree) {
+        rule.tree(&cx, out);
     }
 }

@@ -1,13 +1,18 @@
 //! PL007 multi-version-promotion: a change that moves more than `max_versions_per_change`
 //! component versions into protected environments, or mixes a promotion with other edits
 //! to the protected files it touches.
-use super::{Finding, Related};
+use super::{Finding, Related, Revision};
 use crate::change::{ChangeContext, ChangeKind};
 use crate::model::{FactKind, Level, LineIndex, RefKind, Span};
 use crate::snapshot::{EffectivePin, Snapshot};
 use std::collections::BTreeSet;
 
 pub const ID: &str = "PL007";
+
+rule!(
+    /// The rule.
+    MultiVersionPromotion: change
+);
 
 /// What a pin promotes: its lineage version, or the exact value for ranges, branches,
 /// commits and digest-only references (a change of those moves the environment too).
@@ -183,7 +188,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 x.value,
                 after.envs.get(x.p.env).name
             ),
-            revision: None,
+            revision: Revision::Tree,
         });
     }
     for (q, component, v) in &split {
@@ -194,7 +199,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 "moves {component} to {v} in {} here",
                 after.envs.get(q.env).name
             ),
-            revision: None,
+            revision: Revision::Tree,
         });
     }
     for (fi, span) in mixed {
@@ -202,7 +207,7 @@ pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             path: after.path(fi).to_string(),
             span,
             message: "other edit here".to_string(),
-            revision: None,
+            revision: Revision::Tree,
         });
     }
     out.push(f);
@@ -518,7 +523,7 @@ mod tests {
         );
     }
 
-    use super::super::promotion_order::test_support::{page_findings, related, show, Change};
+    use super::super::test_support::{page_findings, related, show, Change};
     use super::*;
 
     const DEV: &str = "fabric-core/terraform/envs/kestrel-dev/main.tf";

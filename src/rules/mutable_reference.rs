@@ -1,11 +1,16 @@
 //! PL001 mutable-reference: a pin that can move under you.
 use super::Finding;
-use crate::config::infer::all_tier_tokens;
 use crate::config::Config;
 use crate::model::{Pin, PinKind, RefKind};
+use crate::promotion::mutability;
 use crate::snapshot::Snapshot;
 
 pub const ID: &str = "PL001";
+
+rule!(
+    /// The rule.
+    MutableReference: tree
+);
 
 pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
     for p in &snap.pins {
@@ -58,50 +63,4 @@ fn deploys_this_repository(pin: &Pin, config: &Config) -> bool {
         && !config.own_repositories.is_empty()
         && crate::source::git::repository_identity(&pin.component)
             .is_some_and(|id| config.own_repositories.contains(&id))
-}
-
-/// Why a pin's reference can move, or `None` when it cannot.
-pub fn mutability(pin: &Pin, mutable_tags: &[String]) -> Option<String> {
-    let r = &pin.reference;
-    if r.digest.is_some() {
-        return None;
-    }
-    match r.kind {
-        RefKind::Commit => None,
-        RefKind::Range => Some(format!(
-            "to the range `{}`: any matching version may be installed",
-            r.value
-        )),
-        RefKind::Branch => Some(format!(
-            "to branch `{}`, which moves with every push",
-            r.value
-        )),
-        RefKind::Absent => Some(match pin.kind {
-            PinKind::HelmChart => {
-                "with no chart version: the newest chart is installed".to_string()
-            }
-            PinKind::GitRef | PinKind::ModuleRef => {
-                "with no ref: it follows the default branch".to_string()
-            }
-            _ => "with no tag or digest: it resolves to `latest`".to_string(),
-        }),
-        RefKind::Tag => {
-            let v = r.value.as_str();
-            let listed = mutable_tags.iter().any(|m| m.eq_ignore_ascii_case(v));
-            let env_name = all_tier_tokens().any(|t| t.eq_ignore_ascii_case(v));
-            if pin.kind == PinKind::ModuleRef && (listed || env_name) {
-                Some(format!(
-                    "to `?ref={v}`, a branch that moves with every push"
-                ))
-            } else if listed {
-                Some(format!("to mutable tag `{v}`"))
-            } else if env_name {
-                Some(format!(
-                    "to `{v}`, an environment name used as a tag: it moves with every promotion"
-                ))
-            } else {
-                None
-            }
-        }
-    }
 }

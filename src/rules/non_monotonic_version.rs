@@ -1,16 +1,22 @@
 //! PL005 non-monotonic-version: a new artifact version not above every existing one of its
 //! series (a rebuild under an old name), a malformed artifact name, a gap (warning), a
 //! build recipe whose version goes down; a pin going down is a rollback (a note).
-use super::promotion_order::{cmp_versions, file_span, lineage_version, on_file};
-use super::{Finding, Related};
+use super::support::{file_span, on_file};
+use super::{Finding, Related, Revision};
 use crate::change::{ChangeContext, ChangeKind};
 use crate::extract::artifact::{artifact_extension, parse_artifact_name};
 use crate::model::{Artifact, FactKind, Level, Pin, PinKind, RefKind};
+use crate::promotion::{cmp_versions, lineage_version};
 use crate::snapshot::Snapshot;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub const ID: &str = "PL005";
+
+rule!(
+    /// The rule.
+    NonMonotonicVersion: change
+);
 
 pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     new_artifacts(ctx, out);
@@ -107,7 +113,7 @@ impl<'a> Index<'a> {
                 .get(&(series_key(a), a.version))
                 .into_iter()
                 .flatten()
-                .any(|b| old == b.path || is_under(old, &b.path))
+                .any(|b| old == b.path || crate::model::paths::is_inside(old, &b.path))
         };
         if !a.is_dir {
             return self
@@ -121,10 +127,6 @@ impl<'a> Index<'a> {
             .take_while(|(path, _)| path.starts_with(&prefix))
             .any(|(_, old)| published(old))
     }
-}
-
-fn is_under(path: &str, dir: &str) -> bool {
-    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
 }
 
 /// Where to report on artifact `a` of the after side: its file, or the first changed file
@@ -184,7 +186,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 path: shown.path.clone(),
                 span: file_span(),
                 message: format!("v{} exists here", shown.version),
-                revision: None,
+                revision: Revision::Tree,
             });
             f.help = Some("Rebuild");
             out.push(f);
@@ -221,7 +223,7 @@ fn new_artifacts(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                     path: b.to_string(),
                     span: file_span(),
                     message: format!("v{below} is here"),
-                    revision: None,
+                    revision: Revision::Tree,
                 });
             }
             f.help = Some("Gap");
@@ -389,7 +391,7 @@ fn rollbacks(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             path: before.path(from.0.file).to_string(),
             span: before.pin(from.0).span.clone(),
             message: format!("{env} ran {} here before this change", from.1),
-            revision: Some("base".to_string()),
+            revision: Revision::Base,
         });
         f.help = Some("Rollback");
         out.push(f);
@@ -398,7 +400,7 @@ fn rollbacks(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::promotion_order::test_support::{page_findings, related, show, Change};
+    use super::super::test_support::{page_findings, related, show, Change};
     use super::*;
 
     const DIR: &str = "fabric-core/packer/lxc/ubuntu-24.04";

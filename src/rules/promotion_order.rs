@@ -1,17 +1,21 @@
 //! PL006 promotion-order: a version pinned in an environment that the environments before
 //! it did not run first.
-//!
-//! Also home of small helpers the other change rules (PL004–PL008) share.
-use super::{env_level, Finding, Related};
+use super::{env_level, Finding, Related, Revision};
 use crate::change::ChangeContext;
 use crate::history::HistoryIndex;
-use crate::model::{Level, Span};
-use crate::rules::mutable_reference::mutability;
+use crate::promotion::{
+    cmp_versions, has_version, lineage_version, managing_groups, passed_through, shown_version,
+    unrun_predecessors,
+};
 use crate::snapshot::{EffectivePin, Snapshot};
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, VecDeque};
 
 pub const ID: &str = "PL006";
+
+rule!(
+    /// The rule.
+    PromotionOrder: change, history_tree
+);
 
 /// Change mode: pins new in this change whose environment's predecessors did not run the
 /// version first (before the change, for a protected environment).
@@ -97,113 +101,6 @@ pub fn check_tree(
             out.push(not_run(snap, p, &lacking, &v));
         }
     }
-}
-
-/// The groups of environments a version must have run in before it reaches `env`, for
-/// `component`: `env`'s predecessor groups (any member of a group will do), each narrowed
-/// to the members that manage the component. A group none of whose members manages it gives
-/// way to its members' own predecessors, up the chain: dev not managing a component does
-/// not let a version skip the qa before it.
-pub(crate) fn managing_groups(
-    snap: &Snapshot,
-    env: usize,
-    manages: impl Fn(usize) -> bool,
-) -> Vec<Vec<usize>> {
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    let mut seen: BTreeSet<Vec<usize>> = BTreeSet::new();
-    let mut pending: VecDeque<Vec<usize>> =
-        snap.envs.get(env).after_groups.iter().cloned().collect();
-    while let Some(group) = pending.pop_front() {
-        let mut key = group.clone();
-        key.sort_unstable();
-        // Each group is walked once: `after` may repeat one, and a cycle (refused by the
-        // config's validation) must not loop.
-        if !seen.insert(key) {
-            continue;
-        }
-        let managing: Vec<usize> = group
-            .iter()
-            .copied()
-            .filter(|&m| m != env && manages(m))
-            .collect();
-        if managing.is_empty() {
-            for &m in group.iter().filter(|&&m| m != env) {
-                pending.extend(snap.envs.get(m).after_groups.iter().cloned());
-            }
-        } else if !out.contains(&managing) {
-            out.push(managing);
-        }
-    }
-    out
-}
-
-/// The predecessor groups of `p`'s environment none of whose members ran `p`'s version
-/// first (now or in `history`): what PL006 reports on a tree and `status` marks. An
-/// environment lagging behind (a member runs a later version now) passed through it on the
-/// way up, with or without a history to ask.
-pub fn unrun_predecessors(
-    snap: &Snapshot,
-    history: &HistoryIndex,
-    p: &EffectivePin,
-    mutable: &[String],
-) -> Vec<Vec<usize>> {
-    let Some(v) = lineage_version(snap, p, mutable) else {
-        return Vec::new();
-    };
-    let component = snap.pin(p).component.as_str();
-    let groups = managing_groups(snap, p.env, |pred| {
-        snap.pins_of(pred, component)
-            .any(|q| lineage_version(snap, q, mutable).is_some())
-            || history.knows(&snap.envs.get(pred).name, component)
-    });
-    groups
-        .into_iter()
-        .filter(|group| {
-            !group.iter().any(|&pred| {
-                // The tree first: a predecessor that runs the version now needs no history
-                // (in `check` the history is walked only when some pin asks it).
-                has_version(snap, pred, component, &v)
-                    || runs_later(snap, pred, component, &v)
-                    || history.has_run(&snap.envs.get(pred).name, component, &v)
-            }) && !predates_history(snap, history, p, &v)
-        })
-        .collect()
-}
-
-/// Whether `pred` runs a version of `component` after `v` now: `v` lags behind it.
-fn runs_later(snap: &Snapshot, pred: usize, component: &str, v: &str) -> bool {
-    snap.pins_of(pred, component).any(|q| {
-        snap.version(q)
-            .is_some_and(|pv| cmp_versions(v, &pv) == Some(Ordering::Less))
-    })
-}
-
-/// A version the environment pinned in the repository's original import (the first-parent
-/// root of the history, see [`HistoryIndex::imported`]) was never promoted in it: nothing
-/// says what ran first. A root merged in from an unrelated history is no import.
-fn predates_history(snap: &Snapshot, history: &HistoryIndex, p: &EffectivePin, v: &str) -> bool {
-    let env = &snap.envs.get(p.env).name;
-    history.imported(env, &snap.pin(p).component, v)
-}
-
-/// Without any history (a plain directory, not a repository) nothing says what the
-/// predecessor ran before: a version below one it pins now is taken as one it passed
-/// through on the way up, so that an environment lagging behind is not reported. The same
-/// holds for a predecessor whose pin a Kustomize patch sets: the history holds pins as
-/// files write them, and a patch that sets only a version names no component.
-fn passed_through(
-    snap: &Snapshot,
-    history: &HistoryIndex,
-    pred: usize,
-    component: &str,
-    v: &str,
-) -> bool {
-    snap.pins_of(pred, component).any(|q| {
-        (history.is_empty() || q.patched.is_some())
-            && snap
-                .version(q)
-                .is_some_and(|pv| cmp_versions(v, &pv) == Some(Ordering::Less))
-    })
 }
 
 /// `prod pins lxc_rootfs_version to v6, which dev has not run (dev runs v5)`: one finding
@@ -315,392 +212,17 @@ fn pred_pins(
                 path: snap.path(q.file).to_string(),
                 span: snap.pin(q).span.clone(),
                 message: message(&pv),
-                revision: None,
+                revision: Revision::Tree,
             })
         })
         .collect()
 }
 
-// ---- helpers shared by the change rules ----
-
-/// The lineage version of a pin, unless its tag is one PL001 calls mutable (`latest` is
-/// no version that can be promoted; PL001 reports it).
-pub(crate) fn lineage_version(
-    snap: &Snapshot,
-    p: &EffectivePin,
-    mutable_tags: &[String],
-) -> Option<String> {
-    if mutability(snap.pin(p), mutable_tags).is_some() {
-        return None;
-    }
-    snap.version(p).filter(|v| !v.is_empty())
-}
-
-/// Whether environment `env` pins `component` at lineage version `v` in `snap`.
-pub(crate) fn has_version(snap: &Snapshot, env: usize, component: &str, v: &str) -> bool {
-    snap.pins_of(env, component)
-        .any(|q| snap.version(q).as_deref() == Some(v))
-}
-
-/// Order of two versions by semver precedence (see [`crate::version::compare`]); `None`
-/// when either has no release numbers (commit ids).
-pub(crate) fn cmp_versions(a: &str, b: &str) -> Option<Ordering> {
-    crate::version::compare(a, b)
-}
-
-/// `v6`, or `v1.4.3 (production-v1.4.3-1712345678)` when the tag says more than the version.
-pub(crate) fn shown_version(tag: &str, version: &str) -> String {
-    if tag == version {
-        version.to_string()
-    } else {
-        format!("{version} ({tag})")
-    }
-}
-
-/// `sha256:51ecb9ae978e`: enough of a digest to tell two builds apart in a message.
-pub(crate) fn short_digest(digest: &str) -> String {
-    let (algo, hex) = digest.split_once(':').unwrap_or(("", digest));
-    let hex: String = hex.chars().take(12).collect();
-    if algo.is_empty() {
-        hex
-    } else {
-        format!("{algo}:{hex}")
-    }
-}
-
-/// Line 1, column 1, zero width: where a finding on a file without a value goes (a binary
-/// artifact, a deleted file).
-pub(crate) fn file_span() -> Span {
-    Span {
-        start: 0,
-        end: 0,
-        line: 1,
-        column: 1,
-        end_line: 1,
-        end_column: 1,
-    }
-}
-
-/// A finding on a whole file (no pin): at line 1, column 1.
-pub(crate) fn on_file(
-    rule: &'static str,
-    level: Level,
-    message: String,
-    path: &str,
-    component: Option<&str>,
-    value: String,
-    commit: Option<&str>,
-) -> Finding {
-    Finding {
-        rule,
-        level,
-        message,
-        path: path.to_string(),
-        span: file_span(),
-        environment: None,
-        component: component.map(str::to_string),
-        commit: commit.map(str::to_string),
-        related: Vec::new(),
-        value,
-        help: None,
-    }
-}
-
-/// Test scaffolding shared by the change rules: build a change from in-memory files.
-#[cfg(test)]
-pub(crate) mod test_support {
-    use crate::change::{ChangeCheck, ChangeContext, ChangeKind, ChangedFile};
-    use crate::config::Config;
-    use crate::history::{HistoryIndex, PastPin};
-    use crate::rules::registry::section;
-    use crate::rules::Finding;
-    use crate::snapshot::Snapshot;
-    use std::collections::BTreeMap;
-
-    pub const COMMIT: &str = "c0ffee1";
-
-    /// Findings of a history-aware tree check on in-memory files.
-    pub fn run_tree(
-        files: &[(&str, String)],
-        history: &HistoryIndex,
-        check: crate::rules::HistoryTreeCheck,
-    ) -> Vec<Finding> {
-        let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-        let snap = match crate::engine::snapshot_from_bytes(&files, &Config::default()) {
-            Ok(s) => s,
-            Err(e) => panic!("{e}"),
-        };
-        let mut out = Vec::new();
-        check(&snap, &Config::default(), history, &mut out);
-        out
-    }
-
-    /// A change: files before and after, renames (old, new), history and config.
-    pub struct Change<'a> {
-        pub before: Vec<(&'a str, &'a [u8])>,
-        pub after: Vec<(&'a str, &'a [u8])>,
-        pub renames: Vec<(&'a str, &'a str)>,
-        pub history: HistoryIndex,
-        pub config: Config,
-    }
-
-    impl<'a> Change<'a> {
-        pub fn new(before: &[(&'a str, &'a str)], after: &[(&'a str, &'a str)]) -> Self {
-            Change {
-                before: before.iter().map(|(p, t)| (*p, t.as_bytes())).collect(),
-                after: after.iter().map(|(p, t)| (*p, t.as_bytes())).collect(),
-                renames: Vec::new(),
-                history: HistoryIndex::empty(),
-                config: Config::default(),
-            }
-        }
-
-        pub fn rename(mut self, old: &'a str, new: &'a str) -> Self {
-            self.renames.push((old, new));
-            self
-        }
-
-        /// Record in the history that `env` ran `component` at `version` (in `path`).
-        pub fn ran(mut self, env: &str, component: &str, version: &str, path: &str) -> Self {
-            self.history
-                .record(env, component, past(version, None, "0ld0000", path));
-            self
-        }
-
-        pub fn with_history(mut self, history: HistoryIndex) -> Self {
-            self.history = history;
-            self
-        }
-
-        /// Declared environments: (name, path glob, protected, predecessors).
-        pub fn envs(mut self, envs: &[(&str, &str, bool, &[&str])]) -> Self {
-            self.config.environments = envs
-                .iter()
-                .map(
-                    |(name, glob, protected, after)| crate::config::EnvironmentConfig {
-                        name: name.to_string(),
-                        paths: vec![glob.to_string()],
-                        protected: *protected,
-                        after: after.iter().map(|a| a.to_string()).collect(),
-                        ..Default::default()
-                    },
-                )
-                .collect();
-            self
-        }
-
-        pub fn max_versions(mut self, n: usize) -> Self {
-            self.config.promotion.max_versions_per_change = n;
-            self
-        }
-
-        pub fn snapshots(&self) -> (Snapshot, Snapshot) {
-            match crate::engine::snapshot_pair(&self.before, &self.after, &self.config) {
-                Ok(pair) => pair,
-                Err(e) => panic!("snapshot_pair: {e}"),
-            }
-        }
-
-        /// The changed files, as a source with rename detection would list them.
-        pub fn files(&self) -> Vec<ChangedFile> {
-            let before: BTreeMap<&str, &[u8]> = self.before.iter().copied().collect();
-            let after: BTreeMap<&str, &[u8]> = self.after.iter().copied().collect();
-            let mut out = Vec::new();
-            for (old, new) in &self.renames {
-                out.push(ChangedFile {
-                    kind: ChangeKind::Renamed,
-                    path: new.to_string(),
-                    old_path: Some(old.to_string()),
-                });
-            }
-            let renamed = |p: &str| self.renames.iter().any(|(o, n)| *o == p || *n == p);
-            for (path, bytes) in &after {
-                if renamed(path) {
-                    continue;
-                }
-                let kind = match before.get(path) {
-                    None => ChangeKind::Added,
-                    Some(b) if b != bytes => ChangeKind::Modified,
-                    Some(_) => continue,
-                };
-                out.push(ChangedFile {
-                    kind,
-                    path: path.to_string(),
-                    old_path: None,
-                });
-            }
-            for path in before.keys() {
-                if !after.contains_key(path) && !renamed(path) {
-                    out.push(ChangedFile {
-                        kind: ChangeKind::Deleted,
-                        path: path.to_string(),
-                        old_path: None,
-                    });
-                }
-            }
-            out.sort_by(|a, b| a.path.cmp(&b.path));
-            out
-        }
-
-        /// Run one change rule; every finding must carry the commit.
-        pub fn run(&self, check: ChangeCheck) -> Vec<Finding> {
-            let (before, after) = self.snapshots();
-            let files = self.files();
-            let ctx = ChangeContext::new(
-                &before,
-                &after,
-                &files,
-                &self.history,
-                Some(COMMIT),
-                &self.config,
-            );
-            let mut out = Vec::new();
-            check(&ctx, &mut out);
-            crate::engine::sort_findings(&mut out);
-            for f in &out {
-                assert_eq!(f.commit.as_deref(), Some(COMMIT), "{f:?}");
-            }
-            out
-        }
-    }
-
-    pub fn past(version: &str, digest: Option<&str>, commit: &str, path: &str) -> PastPin {
-        PastPin {
-            version: version.to_string(),
-            build: None,
-            digest: digest.map(str::to_string),
-            commit: commit.to_string(),
-            path: path.to_string(),
-            span: super::file_span(),
-            seq: 0,
-        }
-    }
-
-    /// The history a two-commit repository gives: every pin of `snap` (the base).
-    pub fn history_of(snap: &Snapshot) -> HistoryIndex {
-        let mut h = HistoryIndex::empty();
-        for p in &snap.pins {
-            let Some(version) = snap.version(p) else {
-                continue;
-            };
-            let pin = snap.pin(p);
-            h.record(
-                &snap.envs.get(p.env).name,
-                &pin.component,
-                crate::history::PastPin {
-                    version,
-                    build: snap
-                        .envs
-                        .identity(p.env, &pin.component, &pin.reference.value)
-                        .build,
-                    digest: pin.reference.digest.clone(),
-                    commit: "base".to_string(),
-                    path: snap.path(p.file).to_string(),
-                    span: pin.span.clone(),
-                    seq: 0,
-                },
-            );
-        }
-        h
-    }
-
-    /// `PL006 error path:line:col message`.
-    pub fn show(f: &Finding) -> String {
-        format!(
-            "{} {} {}:{}:{} {}",
-            f.rule,
-            f.level.as_str(),
-            f.path,
-            f.span.line,
-            f.span.column,
-            f.message
-        )
-    }
-
-    /// `path:line:col message` of each related location.
-    pub fn related(f: &Finding) -> Vec<String> {
-        f.related
-            .iter()
-            .map(|r| format!("{}:{}:{} {}", r.path, r.span.line, r.span.column, r.message))
-            .collect()
-    }
-
-    /// (path, contents) of the fenced blocks of one side of an example.
-    type Files = Vec<(String, String)>;
-
-    /// Blocks of one `### title` subsection of a page's `## Examples`, split by `side=`.
-    fn example_sides(body: &str, title: &str) -> (Files, Files) {
-        let examples = section(body, "Examples").unwrap_or_else(|| panic!("no ## Examples"));
-        let heading = format!("### {title}\n");
-        let start = examples
-            .find(&heading)
-            .unwrap_or_else(|| panic!("no ### {title}"))
-            + heading.len();
-        let rest = &examples[start..];
-        let text = &rest[..rest.find("\n### ").map_or(rest.len(), |i| i + 1)];
-        let (mut before, mut after) = (Vec::new(), Vec::new());
-        let mut lines = text.lines();
-        while let Some(line) = lines.next() {
-            let Some(info) = line.trim_start().strip_prefix("```") else {
-                continue;
-            };
-            let attr = |key: &str| {
-                info.split_whitespace()
-                    .find_map(|w| w.strip_prefix(key))
-                    .map(str::to_string)
-            };
-            let mut body = String::new();
-            for l in lines.by_ref() {
-                if l.trim_start().starts_with("```") {
-                    break;
-                }
-                body.push_str(l);
-                body.push('\n');
-            }
-            let Some(file) = attr("file=") else {
-                continue;
-            };
-            match attr("side=").as_deref() {
-                Some("before") => before.push((file, body)),
-                Some("after") => after.push((file, body)),
-                other => panic!("block {file}: side={other:?}"),
-            }
-        }
-        assert!(!after.is_empty(), "### {title}: no side=after block");
-        (before, after)
-    }
-
-    /// Each page example (`### Bad`, `### Good`) as a change from its before blocks to its
-    /// after blocks (history: the base), with the findings of `check`.
-    pub fn page_findings(id: &str, check: ChangeCheck) -> (Vec<String>, Vec<String>) {
-        let rule = crate::rules::lookup(id).unwrap_or_else(|| panic!("no page for {id}"));
-        let run = |title: &str| {
-            let (before, after) = example_sides(rule.body, title);
-            let b: Vec<(&str, &str)> = before
-                .iter()
-                .map(|(p, t)| (p.as_str(), t.as_str()))
-                .collect();
-            let a: Vec<(&str, &str)> = after
-                .iter()
-                .map(|(p, t)| (p.as_str(), t.as_str()))
-                .collect();
-            let change = Change::new(&b, &a);
-            let history = history_of(&change.snapshots().0);
-            change
-                .with_history(history)
-                .run(check)
-                .iter()
-                .map(show)
-                .collect::<Vec<_>>()
-        };
-        (run("Bad"), run("Good"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::test_support::{related, show, Change};
+    use super::super::test_support::{related, show, Change};
     use super::*;
+    use crate::rules::support::short_digest;
 
     const DEV: &str = "fabric-core/terraform/envs/kestrel-dev/main.tf";
     const PROD: &str = "fabric-core/terraform/envs/kestrel-prod/main.tf";
@@ -1008,14 +530,14 @@ mod tests {
     }
 
     fn tree(files: &[(&str, String)], history: &HistoryIndex) -> Vec<String> {
-        super::test_support::run_tree(files, history, check_tree)
+        super::super::test_support::run_tree(files, history, check_tree)
             .iter()
             .map(show)
             .collect()
     }
 
     fn related_of_tree(files: &[(&str, String)], history: &HistoryIndex) -> Vec<String> {
-        super::test_support::run_tree(files, history, check_tree)
+        super::super::test_support::run_tree(files, history, check_tree)
             .iter()
             .flat_map(related)
             .collect()
@@ -1037,12 +559,12 @@ mod tests {
         h.record(
             "dev",
             "lxc_rootfs_version",
-            test_support::past("v5", None, "abc1234", DEV),
+            super::super::test_support::past("v5", None, "abc1234", DEV),
         );
         h.record(
             "dev",
             "lxc_rootfs_version",
-            test_support::past("v7", None, "abc1234", DEV),
+            super::super::test_support::past("v7", None, "abc1234", DEV),
         );
         assert!(tree(&files, &h).is_empty());
         assert!(tree(&files, &HistoryIndex::empty()).is_empty());
@@ -1061,12 +583,12 @@ mod tests {
         h.record(
             "integration",
             "cert-manager",
-            test_support::past("v2", None, "abc1234", HL_INT),
+            super::super::test_support::past("v2", None, "abc1234", HL_INT),
         );
         h.record(
             "dev",
             "cert-manager",
-            test_support::past("v1", None, "abc1234", HL_DEV),
+            super::super::test_support::past("v1", None, "abc1234", HL_DEV),
         );
         // With a history whose one commit is the import: integration's v2 came with it, and
         // live's v1, lagging, is still no finding.
@@ -1158,7 +680,7 @@ mod tests {
     fn page_examples_hold() {
         // The page's examples as a base and a head commit: Bad gives exactly these, Good
         // nothing.
-        let (bad, good) = test_support::page_findings(ID, check);
+        let (bad, good) = super::super::test_support::page_findings(ID, check);
         assert_eq!(
             bad,
             [

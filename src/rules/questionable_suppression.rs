@@ -10,6 +10,20 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub const ID: &str = "PL011";
 
+/// The rule. It has no hooks: the pipeline's finish applies the suppressions it judges
+/// ([`apply`]).
+pub struct QuestionableSuppression;
+
+impl super::Rule for QuestionableSuppression {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn hooks(&self) -> super::Hooks {
+        super::Hooks::default()
+    }
+}
+
 /// The rules that decide whether a promotion may merge: silencing one of them in a
 /// protected environment switches off the gate itself.
 pub const GATE_RULES: &[&str] = &["PL006", "PL007", "PL008"];
@@ -36,11 +50,8 @@ pub struct Audit<'a> {
 impl Audit<'_> {
     /// The rules a tree run (`check`) judges completely.
     pub fn tree(enabled: &BTreeSet<&'static str>) -> Audit<'static> {
-        let ran = super::TREE_RULES
-            .iter()
-            .map(|(id, _)| *id)
-            .chain(super::HISTORY_TREE_RULES.iter().map(|(id, _)| *id))
-            .filter(|id| enabled.contains(id))
+        let ran = super::with_hook(enabled, |h| h.tree || h.history_tree)
+            .map(|r| r.id())
             .collect();
         Audit {
             ran,

@@ -3,14 +3,19 @@
 //! disallowed; the bytes that passed staging are the bytes that ship). A build is told
 //! apart by its digest, or, where a side has none, by the commit id its tag names
 //! (`v0.0.3-fa61a17` and `v0.0.3-75c41cc` are v0.0.3 built from two commits).
-use super::promotion_order::short_digest;
-use super::{Finding, Related};
+use super::support::short_digest;
+use super::{Finding, Related, Revision};
 use crate::change::ChangeContext;
 use crate::history::HistoryIndex;
 use crate::model::Level;
 use crate::snapshot::{EffectivePin, Snapshot};
 
 pub const ID: &str = "PL008";
+
+rule!(
+    /// The rule.
+    RebuiltForProduction: change, history_tree
+);
 
 /// What tells one build of a version from another.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,9 +126,9 @@ fn judge(
         // Every build the predecessor ran for `v` that can be compared with `b`: now, at
         // base, earlier in history.
         let mut ran: Vec<(Build, Related)> = Vec::new();
-        let mut sides = vec![(snap, "runs", "", None)];
+        let mut sides = vec![(snap, "runs", "", Revision::Tree)];
         if let Some(b) = base {
-            sides.push((b, "ran", " before this change", Some("base".to_string())));
+            sides.push((b, "ran", " before this change", Revision::Base));
         }
         for (side, verb, when, revision) in sides {
             for q in side.pins_of(pred, &pin.component) {
@@ -171,7 +176,7 @@ fn judge(
                         path: past.path.clone(),
                         span: past.span.clone(),
                         message,
-                        revision: Some(past.commit.clone()),
+                        revision: Revision::Commit(past.commit.clone()),
                     },
                 ));
             }
@@ -209,7 +214,7 @@ fn judge(
 
 #[cfg(test)]
 mod tests {
-    use super::super::promotion_order::test_support::{page_findings, past, related, show, Change};
+    use super::super::test_support::{page_findings, past, related, show, Change};
     use super::*;
 
     const STAGING: &str = "flux/apps/backend/staging/kustomization.yaml";
@@ -325,7 +330,7 @@ mod tests {
     }
 
     fn tree(files: &[(&str, String)], history: &HistoryIndex) -> Vec<String> {
-        crate::rules::promotion_order::test_support::run_tree(files, history, check_tree)
+        crate::rules::test_support::run_tree(files, history, check_tree)
             .iter()
             .map(show)
             .collect()

@@ -1,12 +1,17 @@
 //! PL004 rewritten-artifact: a published versioned artifact (or versioned directory)
 //! modified, deleted or renamed; a tag that pointed to one digest now pointing to another.
-use super::promotion_order::{file_span, on_file, short_digest};
-use super::{Finding, Related};
+use super::support::{file_span, on_file, short_digest};
+use super::{Finding, Related, Revision};
 use crate::change::{ChangeContext, ChangeKind, ChangedFile};
 use crate::model::{Artifact, FactKind, Level, RefKind, Span};
 use std::collections::BTreeMap;
 
 pub const ID: &str = "PL004";
+
+rule!(
+    /// The rule.
+    RewrittenArtifact: change
+);
 
 /// How many touched files a message names before saying "and N more".
 const LISTED: usize = 3;
@@ -114,7 +119,7 @@ fn rewritten(ctx: &ChangeContext, a: &Artifact, out: &mut Vec<Finding>) {
             path: t.path.clone(),
             span: file_span(),
             message: format!("`{}` {v} here", relative(a, t)),
-            revision: None,
+            revision: Revision::Tree,
         }));
     f.help = Some("Artifact");
     out.push(f);
@@ -205,7 +210,7 @@ fn moved_tags(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                     path: ppath.to_string(),
                     span: pspan.clone(),
                     message: format!("`{tag}` pointed to {} here before this change", short_digest(pd)),
-                    revision: Some("base".to_string()),
+                    revision: Revision::Base,
                 }],
                 value: format!("{tag}@{d}"),
                 help: Some("Tag"),
@@ -216,7 +221,7 @@ fn moved_tags(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::promotion_order::test_support::{related, show, Change};
+    use super::super::test_support::{related, show, Change};
     use super::*;
 
     const V5: &str = "fabric-core/packer/lxc/ubuntu-24.04/ubuntu-24.04-lxc-rootfs-v5.tar.gz";
@@ -398,7 +403,7 @@ mod tests {
     fn page_examples_hold() {
         // The page's examples as a base and a head commit: Bad gives exactly these, Good
         // nothing.
-        let (bad, good) = super::super::promotion_order::test_support::page_findings(ID, check);
+        let (bad, good) = super::super::test_support::page_findings(ID, check);
         assert_eq!(
             bad,
             [

@@ -1,13 +1,18 @@
 //! PL003 tag-policy-too-broad: a tag policy admitting tags outside its environment, or
 //! ordering them so that automation picks the wrong one. Decided on the policy's automaton
 //! (see [`crate::policy_analysis`]), never by matching the pattern's text.
-use super::{env_level, Finding, Related};
+use super::{env_level, Finding, Related, Revision};
 use crate::config::Config;
 use crate::model::{PolicyOrder, PolicySource, Span, TagPolicy};
 use crate::policy_analysis::{analyse, PolicyContext, Problem};
 use crate::snapshot::Snapshot;
 
 pub const ID: &str = "PL003";
+
+rule!(
+    /// The rule.
+    TagPolicyTooBroad: tree
+);
 
 pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
     for loc in &snap.policies {
@@ -43,22 +48,24 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
             && policy.pattern.is_none()
             && !matches!(policy.order, PolicyOrder::Semver { .. })
         {
-            out.push(Finding {
-                rule: ID,
-                level: env_level(snap, env_idx),
-                message: format!(
-                    "{} policy `{}` has no filterTags.pattern: it admits every tag of the repository, `latest` and other environments' tags included",
-                    env.name, policy.name
-                ),
-                path: snap.path(loc.file).to_string(),
-                span: if policy.order_span.line > 0 { policy.order_span.clone() } else { policy.span.clone() },
-                environment: Some(env.name.clone()),
-                component: Some(policy.name.clone()),
-                commit: None,
-                related: Vec::new(),
-                value: "(no pattern)".to_string(),
-                help: Some(ANCHORING),
-            });
+            let span = if policy.order_span.line > 0 {
+                policy.order_span.clone()
+            } else {
+                policy.span.clone()
+            };
+            out.push(
+                Finding::builder(ID, snap.path(loc.file), span)
+                    .level(env_level(snap, env_idx))
+                    .message(format!(
+                        "{} policy `{}` has no filterTags.pattern: it admits every tag of the repository, `latest` and other environments' tags included",
+                        env.name, policy.name
+                    ))
+                    .env(Some(&env.name))
+                    .component(Some(&policy.name))
+                    .value("(no pattern)")
+                    .help(ANCHORING)
+                    .build(),
+            );
             continue;
         }
         let problems = analyse(
@@ -118,7 +125,7 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
                         path: path.clone(),
                         span,
                         message,
-                        revision: None,
+                        revision: Revision::Tree,
                     })
                     .collect(),
                 value: problem

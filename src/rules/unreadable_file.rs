@@ -11,6 +11,11 @@ use crate::snapshot::Snapshot;
 
 pub const ID: &str = "PL000";
 
+rule!(
+    /// The rule.
+    UnreadableFile: tree
+);
+
 pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
     for (fi, f) in snap.files.iter().enumerate() {
         let Some(reason) = &f.unreadable else {
@@ -57,19 +62,15 @@ pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
                 snap.envs.for_path(&f.path).or(envs.first().copied()),
             ),
         };
-        out.push(Finding {
-            rule: ID,
-            level,
-            message,
-            path: f.path.clone(),
-            span,
-            environment: environment.map(|e| snap.envs.get(e).name.clone()),
-            component: None,
-            commit: None,
-            related: Vec::new(),
-            value: reason.clone(),
-            help: Some(help_case(reason)),
-        });
+        out.push(
+            Finding::builder(ID, f.path.clone(), span)
+                .level(level)
+                .message(message)
+                .env(environment.map(|e| snap.envs.get(e).name.as_str()))
+                .value(reason.clone())
+                .help(help_case(reason))
+                .build(),
+        );
     }
 }
 
@@ -148,10 +149,10 @@ mod tests {
     fn levels(files: &[(&str, &[u8])]) -> Vec<(String, Level, Option<String>)> {
         let config = Config::default();
         let snap =
-            crate::engine::snapshot_from_bytes(files, &config).unwrap_or_else(|e| panic!("{e}"));
+            crate::pipeline::snapshot_from_bytes(files, &config).unwrap_or_else(|e| panic!("{e}"));
         let mut out = Vec::new();
         check(&snap, &config, &mut out);
-        crate::engine::sort_findings(&mut out);
+        crate::pipeline::sort_findings(&mut out);
         out.into_iter()
             .map(|f| (f.path, f.level, f.environment))
             .collect()

@@ -14,7 +14,7 @@
 //! whatever those files' own paths say; a file reached from two environments is in both.
 //! Files no entry point of an environment reaches keep the path and namespace inference.
 
-use super::{parent_dir, Entry, FileFacts, Include, KUSTOMIZATION_NAMES, MAX_OVERLAY_DEPTH};
+use super::graph::{parent_dir, Entry, FileFacts, Include, KUSTOMIZATION_NAMES, MAX_OVERLAY_DEPTH};
 use crate::config::Environments;
 use crate::model::{join_normalized, ArtifactCopies, DeployEntry, DeployTool, Fact, FactKind};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -191,7 +191,7 @@ fn deployed_dir(
             } else if d.path == *to {
                 Some("")
             } else {
-                d.path.strip_prefix(to.as_str())?.strip_prefix('/')
+                crate::model::paths::relative_inside(&d.path, to.as_str())
             };
             rest.map(|r| (from, r, to.len()))
         })

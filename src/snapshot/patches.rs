@@ -3,7 +3,9 @@
 //! patched field makes. Nothing is rendered in full: only the version-bearing fields that
 //! extraction links to pins (chart version, container image, source ref, values image).
 
-use super::{join_normalized, parent_dir, replacements, resolve_entry, FileFacts};
+use super::graph::{parent_dir, resolve_entry, FileFacts};
+use super::replacements;
+use crate::model::join_normalized;
 use crate::model::{
     is_version_range, split_image, FactKind, Field, FieldValue, KubeObject, KustomizePatch,
     PatchBody, PatchTarget, Pin, PinKind, RefKind, Reference, Replacement,

@@ -8,8 +8,8 @@
 //! a Secret, a generated value from a file we do not read), a field path or option we do
 //! not understand, leaves the target as written.
 
+use super::graph::{parent_dir, resolve_entry, FileFacts};
 use super::substitute::config_map_value;
-use super::{parent_dir, resolve_entry, FileFacts};
 use crate::model::{FactKind, Field, KubeObject, PatchTarget, Replacement, Span};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -13,16 +13,16 @@
 //! kustomization's `configMapGenerator` makes from `envs` files or `literals`. Not read:
 //! Secrets, ConfigMap manifests written out by hand, `substituteFrom` `optional`.
 
-use super::{
-    join_normalized, kustomizations_above, parent_dir, EffectivePin, FileFacts, Include,
-    KUSTOMIZATION_NAMES,
+use super::graph::{
+    kustomizations_above, parent_dir, EffectivePin, FileFacts, Include, KUSTOMIZATION_NAMES,
 };
 use crate::config::Environments;
+use crate::model::join_normalized;
 use crate::model::{
     is_version_range, ConfigMapSource, FactKind, FluxKustomization, Pin, RefKind, Reference, Span,
     TemplatedPin,
 };
-use crate::rules::Related;
+use crate::model::{Related, Revision};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -137,7 +137,7 @@ fn effective(
         path: files[fi].path.clone(),
         span: t.pin.span.clone(),
         message: format!("substituted for `${{{}}}` here", t.var),
-        revision: None,
+        revision: Revision::Tree,
     });
     EffectivePin {
         file: value.file,
@@ -259,7 +259,7 @@ fn builds(
     });
     match kustomization {
         Some(k) => reached.contains(&k),
-        None => dir.is_empty() || files[fi].path.starts_with(&format!("{dir}/")),
+        None => dir.is_empty() || crate::model::paths::is_inside(&files[fi].path, dir),
     }
 }
 

@@ -13,11 +13,11 @@
 //! scalar put at that path, not a values document), ConfigMap manifests written out with
 //! the values inline.
 
-use super::{
-    join_normalized, kustomizations_above, parent_dir, EffectivePin, FileFacts, Include, Resolver,
-};
+use super::graph::{kustomizations_above, parent_dir, EffectivePin, FileFacts, Include};
+use super::Resolver;
+use crate::model::join_normalized;
 use crate::model::{ConfigMapSource, FactKind, HelmValuesFrom, ValuesRef};
-use crate::rules::Related;
+use crate::model::{Related, Revision};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -178,7 +178,7 @@ fn push_env(
                         "deployed by HelmRelease {} through `valuesFrom` ConfigMap `{}` here",
                         release.release, source.entry.name
                     ),
-                    revision: None,
+                    revision: Revision::Tree,
                 }),
             });
         }

@@ -3,7 +3,7 @@
 pub mod git;
 pub mod worktree;
 
-use std::fmt;
+pub use crate::error::SourceError;
 use std::path::{Path, PathBuf};
 
 /// The files of a working tree that promolint considers.
@@ -20,25 +20,6 @@ pub struct FileList {
     /// that name) and directories that could not be listed. Sorted.
     pub skipped: Vec<(String, String)>,
 }
-
-/// A source that cannot be read. Exit code 2.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceError {
-    pub message: String,
-    pub help: Option<String>,
-}
-
-impl fmt::Display for SourceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)?;
-        if let Some(h) = &self.help {
-            write!(f, "\n  help: {h}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for SourceError {}
 
 /// When discovery found no repository at or above `start`: an error if there is a `.git`
 /// nonetheless (a file of garbage, a directory without `HEAD` or `objects`) where Git's

@@ -180,7 +180,7 @@ pub fn expect_failure(out: &Out, fragments: &[&str]) {
 /// `rule level path:line:col` (then ` message` with `message`) of every finding of
 /// `promolint check` run in `start`.
 pub fn check_findings(start: &Path, message: bool) -> Vec<String> {
-    use promolint::engine::{self, Options};
+    use promolint::pipeline::{self as engine, Options};
     let outcome = engine::check(&Options {
         start: start.to_path_buf(),
         ..Options::default()
@@ -210,7 +210,7 @@ pub fn check_findings(start: &Path, message: bool) -> Vec<String> {
 /// `rule env path:line:col related-path` of every tree finding of `files` (zero config).
 pub fn tree_findings(files: &[(&str, String)]) -> Vec<String> {
     use promolint::config::Config;
-    use promolint::engine;
+    use promolint::pipeline as engine;
     let config = Config::default();
     let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
     let snap = engine::snapshot_from_bytes(&files, &config).expect("snapshot");

@@ -1,7 +1,7 @@
 //! GitOps controllers' objects: Argo CD Applications (and ApplicationSet templates) with
 //! their Image Updater annotations, Kargo Stages, Flux ImageUpdateAutomations.
 
-use super::objects::{Cx, DocCx};
+use super::cx::{Cx, DocCx};
 use super::tree::Node;
 use crate::model::{
     is_version_range, split_image, DeployEntry, DeployTool, Fact, FactKind, ImageUpdateAutomation,

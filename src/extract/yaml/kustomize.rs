@@ -7,8 +7,9 @@
 //! `spec.values.….image.tag`), whether the path comes from the document's own keys (a base
 //! or a strategic merge patch) or from a JSON pointer plus the value it writes.
 
-use super::objects::{setter_in, WORKLOADS};
+use super::cx::setter_in;
 use super::tree::{self, Node, Val};
+use crate::model::kinds::WORKLOADS;
 use crate::model::{
     split_image, Field, FieldValue, JsonPatch, KubeObject, KustomizePatch, LineIndex, PatchBody,
     PatchTarget, Replacement, ReplacementTarget, Span,

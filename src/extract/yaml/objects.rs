@@ -1,44 +1,16 @@
 //! Per-kind extraction from a parsed document: workloads, Flux objects, Kustomize
 //! kustomizations and chart lists.
 
+use super::cx::{setter_in, Cx, DocCx};
 use super::kustomize::{self, Locator};
 use super::tree::{Node, Val};
+use crate::model::kinds::WORKLOADS;
 use crate::model::{
     parse_substitution, split_image, ArtifactCopies, ConfigMapSource, DeployEntry, DeployTool,
-    Fact, FactKind, Field, FluxKustomization, ImageRepository, Kustomization, LineIndex, Pin,
-    PinKind, PolicyOrder, PolicySource, RefKind, Reference, Span, TagPolicy, TemplatedPin,
+    Fact, FactKind, Field, FluxKustomization, ImageRepository, Kustomization, Pin, PinKind,
+    PolicyOrder, PolicySource, RefKind, Reference, Span, TagPolicy, TemplatedPin,
 };
 use std::ops::Range;
-
-/// What every extractor needs: the source (for spans and setter markers) and the facts
-/// found so far.
-pub(super) struct Cx<'a> {
-    pub text: &'a str,
-    pub index: &'a LineIndex,
-    /// Whether the file is a `kustomization.yaml` (only such files are read by kustomize).
-    pub kustomize_file: bool,
-    /// Whether the file's name marks it as Helm values (see [`super::values`]): only
-    /// such files are searched for images at any depth, never arbitrary YAML.
-    pub values_file: bool,
-    pub facts: Vec<Fact>,
-}
-
-/// One document being read: its namespace goes on every fact it yields.
-pub(super) struct DocCx<'c, 'a> {
-    pub cx: &'c mut Cx<'a>,
-    pub namespace: Option<String>,
-}
-
-pub(super) const WORKLOADS: &[&str] = &[
-    "Pod",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
-];
 
 impl Cx<'_> {
     /// Extract the facts of one document.
@@ -904,23 +876,4 @@ impl DocCx<'_, '_> {
 /// `* ^ ~ > < = |` or whitespace, or an `x`/`X` field (`1.x`, `1.2.X`).
 pub(super) fn is_range(version: &str) -> bool {
     crate::model::is_version_range(version)
-}
-
-/// The Flux setter marker in a comment on the line where a value ending at byte `end`
-/// ends: `# {"$imagepolicy": "flux-system:backend:tag"}` → `flux-system:backend`.
-pub(super) fn setter_in(text: &str, end: usize) -> Option<String> {
-    let rest = text.get(end..)?;
-    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
-    let comment = &line[line.find('#')? + 1..];
-    let after = &comment[comment.find("\"$imagepolicy\"")? + "\"$imagepolicy\"".len()..];
-    let after = after.trim_start().strip_prefix(':')?.trim_start();
-    let value = after.strip_prefix('"')?;
-    let value = &value[..value.find('"')?];
-    // `ns:name:tag` / `ns:name:name`: the third field selects what is written.
-    let mut parts = value.splitn(3, ':');
-    let policy = match (parts.next(), parts.next()) {
-        (Some(ns), Some(name)) => format!("{ns}:{name}"),
-        _ => value.to_owned(),
-    };
-    (!policy.is_empty()).then_some(policy)
 }

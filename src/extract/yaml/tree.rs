@@ -130,35 +130,6 @@ impl Node {
     }
 }
 
-/// Kinds whose documents may hold a fact. A top-level mapping naming any other `kind:`
-/// is skipped from that key on.
-const KINDS: &[&str] = &[
-    "Pod",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
-    "ImagePolicy",
-    "ImageRepository",
-    "OCIRepository",
-    "GitRepository",
-    "HelmRelease",
-    "Kustomization",
-    "Component",
-    "ResourceSet",
-    "ImageUpdateAutomation",
-    "Application",
-    "ApplicationSet",
-    "Stage",
-    // Its `data` may be what a Flux `substituteFrom` reads.
-    "ConfigMap",
-    // Its copy rules say which directories a Flux `ExternalArtifact` holds.
-    "ArtifactGenerator",
-];
-
 /// Why a file could not be parsed, with the byte offset it points at.
 #[derive(Debug)]
 pub(crate) struct ParseError {
@@ -457,7 +428,10 @@ pub(crate) fn parse(
         ) = (skip_kinds, stack.as_slice())
         {
             if let Some((k, v)) = entries.last() {
-                if k.str() == Some("kind") && v.str().is_some_and(|kind| !KINDS.contains(&kind)) {
+                if k.str() == Some("kind")
+                    && v.str()
+                        .is_some_and(|kind| !crate::model::kinds::may_hold_facts(kind))
+                {
                     stack.clear();
                     stack.push(Frame::Skip { depth: 1 });
                 }

@@ -17,7 +17,7 @@
 //! them and are no versions. A `repository` that is a URL (`https://…`, `git@…`) names
 //! a Git or chart repository, not an image.
 
-use super::objects::DocCx;
+use super::cx::DocCx;
 use super::tree::{Node, Val};
 use crate::model::{split_image, Pin, PinKind, RefKind, Reference};
 

@@ -2,7 +2,7 @@
 //! ConfigMaps, and the `files` of the `configMapGenerator` entries that make them.
 //! `snapshot::values_from` joins the two.
 
-use super::objects::DocCx;
+use super::cx::DocCx;
 use super::tree::{Node, Val};
 use crate::model::{FactKind, HelmValuesFrom, ValuesRef};
 
@@ -231,7 +231,7 @@ impl DocCx<'_, '_> {
                 continue;
             };
             let index = crate::model::LineIndex::new(decoded);
-            let mut inner = super::objects::Cx {
+            let mut inner = super::cx::Cx {
                 text: decoded,
                 index: &index,
                 kustomize_file: false,

@@ -1,65 +1,22 @@
-//! The git-native modes: `diff` (a revision range), `staged` (the index against HEAD),
-//! `history` (every commit of a range against its first parent) and `status` (the
-//! promotion matrix). Bytes come from git objects through [`crate::source::git`]; each blob
-//! is parsed once per run (facts are cached by blob id and path).
+//! The git-native modes: `diff` (base..head), `staged` (the index against HEAD) and
+//! `history` (each commit against its first parent), and the history of HEAD that `check`
+//! and `status` ask.
 
+use super::facts::*;
+use super::finish::*;
+use super::setup::*;
 use crate::change::{ChangeContext, ChangeKind, ChangedFile};
 use crate::config::Config;
-use crate::engine::{self, Error, Options};
-use crate::extract;
+use crate::error::Error;
 use crate::history::HistoryIndex;
-use crate::rules::{self, Finding};
+use crate::model::{Finding, Revision};
+use crate::rules;
 use crate::snapshot::{FileFacts, Snapshot};
 use crate::source::git::{FileChange, FileEntry, GitRepo, ObjectId};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
-
-/// Facts of blobs already parsed in this run, by (blob id, path).
-#[derive(Default)]
-pub struct FactCache {
-    map: Mutex<HashMap<(ObjectId, String), Arc<FileFacts>>>,
-}
-
-impl FactCache {
-    /// The facts of the blob `entry` (read and extracted on first use).
-    pub fn facts(
-        &self,
-        repo: &GitRepo,
-        entry: &FileEntry,
-        max_size: u64,
-    ) -> Option<Arc<FileFacts>> {
-        let key = (entry.id, entry.path.clone());
-        if let Some(hit) = self.map.lock().ok()?.get(&key) {
-            return Some(hit.clone());
-        }
-        let facts = Arc::new(blob_facts(repo, entry, max_size)?);
-        if let Ok(mut map) = self.map.lock() {
-            map.insert(key, facts.clone());
-        }
-        Some(facts)
-    }
-}
-
-/// The facts of the blob `entry`, read and extracted (`None`: no extractor reads it).
-fn blob_facts(repo: &GitRepo, entry: &FileEntry, max_size: u64) -> Option<FileFacts> {
-    let format = extract::format_of(&entry.path)?;
-    Some(match entry.kind {
-        crate::source::git::EntryKind::Submodule => return None,
-        crate::source::git::EntryKind::Symlink => {
-            engine::file_facts(&entry.path, format, Err("symlink not followed"))
-        }
-        _ => {
-            let bytes = repo.read_blob(entry.id, max_size);
-            engine::file_facts(
-                &entry.path,
-                format,
-                bytes.as_deref().map_err(String::as_str),
-            )
-        }
-    })
-}
+use std::sync::{Arc, OnceLock};
 
 /// Everything a git-native run shares.
 pub struct GitRun {
@@ -83,9 +40,9 @@ impl GitRun {
         let root = repo.workdir().unwrap_or_else(|| opts.start.clone());
         let config = match config {
             Some(c) => c,
-            None => engine::run_config(&root, opts)?,
+            None => run_config(&root, opts)?,
         };
-        let enabled = engine::enabled_rules(&config, opts)?;
+        let enabled = enabled_rules(&config, opts)?;
         Ok(GitRun {
             repo,
             root,
@@ -110,7 +67,7 @@ impl GitRun {
         before: &[FileEntry],
         after: &[FileEntry],
     ) -> Result<(Snapshot, Snapshot), Error> {
-        engine::pair_from_facts(
+        pair_from_facts(
             before.iter().map(|e| e.path.clone()).collect(),
             self.facts_of(before),
             after.iter().map(|e| e.path.clone()).collect(),
@@ -199,23 +156,20 @@ fn lint_change(
         findings.retain(|f| changed.contains(f.path.as_str()));
     }
     let ctx = ChangeContext::new(before, after, files, history, commit, &run.config);
-    for (id, check) in rules::CHANGE_RULES {
-        if run.enabled.contains(id) {
-            check(&ctx, &mut findings);
-        }
+    let cx = rules::Context::change(&ctx);
+    for rule in rules::with_hook(&run.enabled, |h| h.change) {
+        rule.change(&cx, &mut findings);
     }
     // Tree rules judge the audited files completely; change rules only the pins the change
     // moved, so a suppression of theirs elsewhere is not unused.
     let audit = rules::questionable_suppression::Audit {
-        ran: rules::TREE_RULES
-            .iter()
-            .map(|(id, _)| *id)
-            .filter(|id| run.enabled.contains(id))
+        ran: rules::with_hook(&run.enabled, |h| h.tree)
+            .map(|r| r.id())
             .collect(),
         files: (!all_files).then_some(&changed),
         base: Some(before),
     };
-    let mut findings = engine::finish(findings, after, &run.config, &audit, &run.enabled)?;
+    let mut findings = finish(findings, after, &run.config, &audit, &run.enabled)?;
     if let Some(c) = commit {
         for f in &mut findings {
             f.commit = Some(c.to_string());
@@ -239,23 +193,20 @@ fn sources_of(
         })
         .collect();
     // The base side under its own key: related locations "before this change" quote it.
-    let base_key = Some(base_key(commit));
-    for (snap, key) in [(after, commit.map(str::to_string)), (before, base_key)] {
+    let commit = commit.map(str::to_string);
+    for (snap, side) in [(after, Revision::Tree), (before, Revision::Base)] {
         for path in &wanted {
             if let Some(text) = snap.file(path).and_then(|f| f.text.clone()) {
-                out.entry((key.clone(), path.to_string())).or_insert(text);
+                out.entry((commit.clone(), side.clone(), path.to_string()))
+                    .or_insert(text);
             }
         }
     }
 }
 
-/// The source key of the base side of a change (`base:` + the commit in history mode).
-pub fn base_key(commit: Option<&str>) -> String {
-    format!("base:{}", commit.unwrap_or(""))
-}
-
-/// Texts of the files findings point into, by (commit in history mode, path).
-pub type Sources = HashMap<(Option<String>, String), Arc<str>>;
+/// Texts of the files findings point into, by (commit in history mode, side of the change,
+/// path).
+pub type Sources = HashMap<(Option<String>, Revision, String), Arc<str>>;
 
 /// The result of a git-native run.
 pub struct ChangeOutcome {
@@ -410,7 +361,7 @@ fn inert(run: &GitRun, changes: &[FileChange], patterns: &[String]) -> bool {
         if !entry.kind.is_file() {
             return false;
         }
-        if extract::format_of(&entry.path).is_none() {
+        if crate::extract::format_of(&entry.path).is_none() {
             return true;
         }
         run.cache
@@ -421,7 +372,7 @@ fn inert(run: &GitRun, changes: &[FileChange], patterns: &[String]) -> bool {
     };
     changes.iter().all(|c| match (&c.old, &c.new) {
         (Some(old), Some(new)) => {
-            extract::artifact::from_paths(std::slice::from_ref(&c.path), patterns).is_empty()
+            crate::extract::artifact::from_paths(std::slice::from_ref(&c.path), patterns).is_empty()
                 && empty(old)
                 && empty(new)
         }
@@ -521,7 +472,7 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         .enumerate()
         .map(|(i, c)| (c.id.to_string(), i))
         .collect();
-    engine::sort_findings(&mut findings);
+    sort_findings(&mut findings);
     findings.sort_by_key(|f| f.commit.as_ref().and_then(|c| order.get(c)).copied());
     Ok(ChangeOutcome {
         findings,
@@ -543,63 +494,11 @@ pub fn head_history(opts: &Options, snapshot: &Snapshot, config: &Config) -> His
         let head = run.repo.head()?;
         // The snapshot is the whole project's, wherever in it promolint runs: so is its
         // history.
-        let project = engine::project_dir(&opts.start, Some(&run.root));
+        let project = project_dir(&opts.start, Some(&run.root));
         let prefix = crate::source::worktree::resolve_pathspec(&run.root, &project, ".")?;
         let index = run.history_index_under(head, &envs, &prefix);
         crate::timing::phase("history walked");
         index
-    })
-}
-
-/// `promolint status`: the matrix of the working tree, with what predecessors ran in the
-/// history of HEAD (when the tree is a git checkout with commits).
-/// `status --explain`: how the working tree's model was built (no history needed).
-pub fn explain(opts: &Options) -> Result<crate::report::explain::Explanation, Error> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(engine::WORKER_STACK_SIZE)
-        .num_threads(engine::jobs(opts.jobs)?.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Usage {
-            message: format!("cannot start worker threads: {e}"),
-            help: None,
-        })?;
-    pool.install(|| {
-        let wt = engine::load_worktree(opts)?;
-        Ok(crate::report::explain::explain(&wt.snapshot))
-    })
-}
-
-pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(engine::WORKER_STACK_SIZE)
-        .num_threads(engine::jobs(opts.jobs)?.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Usage {
-            message: format!("cannot start worker threads: {e}"),
-            help: None,
-        })?;
-    pool.install(|| {
-        let wt = engine::load_worktree(opts)?;
-        // The matrix itself is the tree's; only the `!` marks ask the history. A shallow
-        // clone (a CI checkout) still gets the matrix, marked from the tree alone and saying
-        // so, rather than nothing.
-        let shallow = wt.git && GitRun::open(opts)?.repo.is_shallow();
-        let history = if wt.git && !shallow {
-            head_history(opts, &wt.snapshot, &wt.config)
-        } else {
-            HistoryIndex::empty()
-        };
-        let mut matrix =
-            crate::report::status::matrix(&wt.snapshot, &history, &wt.config.mutable_tags);
-        if shallow {
-            matrix.note = Some(
-                "the history is shallow: `!` marks a version no predecessor runs now, even one a predecessor ran earlier; fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` with actions/checkout) to tell them apart".to_string(),
-            );
-        }
-        match history.take_error() {
-            Some(e) => Err(e),
-            None => Ok(matrix),
-        }
     })
 }
 

@@ -1,11 +1,12 @@
 //! The history walk: what each commit introduced, read from the pin ledger or walked, as a
 //! [`HistoryIndex`] for the change rules and `check`'s promotion-order questions.
 
-use crate::engine::{self, Error};
+use super::git::GitRun;
+use super::{facts, setup};
+use crate::error::Error;
 use crate::extract;
 use crate::history::{HistoryIndex, PastPin};
 use crate::ledger::{Ledger, Notice, RawPin};
-use crate::modes::GitRun;
 use crate::snapshot::{FileFacts, Snapshot};
 use crate::source::git::{CommitInfo, FileEntry, GitRepo, ObjectId};
 use rayon::prelude::*;
@@ -36,7 +37,7 @@ impl GitRun {
             root: self.root.clone(),
             config: self.config.clone(),
             enabled: self.enabled.clone(),
-            cache: crate::modes::FactCache::default(),
+            cache: crate::pipeline::facts::FactCache::default(),
             ledger: self.ledger,
         };
         let envs = envs.clone();
@@ -380,7 +381,7 @@ fn file_pins(
     };
     match repo.read_blob_checked(entry.id, max_size) {
         Ok(bytes) => {
-            let facts = engine::file_facts(&entry.path, format, Ok(&bytes));
+            let facts = facts::file_facts(&entry.path, format, Ok(&bytes));
             raw_pins(&facts, Some(entry.id), out);
             Ok(())
         }
@@ -628,7 +629,7 @@ pub(crate) fn apart<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Re
             .spawn_scoped(scope, move || {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
-                    .stack_size(engine::WORKER_STACK_SIZE)
+                    .stack_size(setup::WORKER_STACK_SIZE)
                     .build()
                     .map(|pool| pool.install(f))
             })

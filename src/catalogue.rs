@@ -1,4 +1,4 @@
-//! Rule metadata, read from the rule pages in `rules/` (embedded at build time). The pages
+//! The rule catalogue: rule metadata, read from the rule pages in `rules/` (embedded at build time). The pages
 //! are the single source for `explain`, `rules`, the `help:` of every output and the
 //! examples that run as tests.
 
@@ -38,14 +38,14 @@ pub struct RuleMeta {
 
 impl RuleMeta {
     /// The page's `## How to fix` section, for `help:` lines.
-    pub fn help(&self) -> &'static str {
+    pub(crate) fn help(&self) -> &'static str {
         section(self.body, "How to fix").unwrap_or(self.summary)
     }
 
     /// The help that fits one defect: the paragraph of `How to fix` labelled `**{case}.**`
     /// (without its label), or the whole section when `case` is `None` or the page has no
     /// such paragraph.
-    pub fn help_for(&self, case: Option<&str>) -> &'static str {
+    pub(crate) fn help_for(&self, case: Option<&str>) -> &'static str {
         let whole = self.help();
         let Some(case) = case else {
             return whole;
@@ -75,7 +75,8 @@ impl RuleMeta {
     }
 
     /// The labels of the `How to fix` paragraphs (`Ordering` for `**Ordering.** …`).
-    pub fn help_cases(&self) -> Vec<&'static str> {
+    #[cfg(test)]
+    pub(crate) fn help_cases(&self) -> Vec<&'static str> {
         self.help()
             .split("\n\n")
             .filter_map(|p| p.trim().strip_prefix("**")?.split_once(".**"))

@@ -1,0 +1,237 @@
+//! Extraction and the snapshot builder: bytes of a file (on disk, a blob, in memory) → facts
+//! in parallel (blob facts cached by id for a run), the environments of a tree, and the
+//! snapshots of one tree or of both sides of a change over shared environments.
+
+use crate::config::{Config, Environments};
+use crate::error::Error;
+use crate::extract::{self, suppress};
+use crate::model::FactKind;
+use crate::snapshot::{FileFacts, Snapshot};
+use crate::source::git::{FileEntry, GitRepo, ObjectId};
+use crate::source::worktree;
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Read and extract every file, in parallel; order follows `files`.
+pub fn extract_files(root: &Path, files: &[String], max_size: u64) -> Vec<FileFacts> {
+    files
+        .par_iter()
+        .filter_map(|path| {
+            let format = extract::format_of(path)?;
+            Some(extract_one(root, path, format, max_size))
+        })
+        .collect()
+}
+
+fn extract_one(root: &Path, path: &str, format: extract::Format, max_size: u64) -> FileFacts {
+    let bytes = worktree::read_file(root, path, max_size);
+    file_facts(path, format, bytes.as_deref().map_err(String::as_str))
+}
+
+/// The facts of one file from its bytes, or the reason it could not be read (a PL000
+/// note): the one path every source of bytes (work tree, git blob, memory) goes through.
+pub fn file_facts(path: &str, format: extract::Format, bytes: Result<&[u8], &str>) -> FileFacts {
+    let mut out = FileFacts {
+        path: path.to_string(),
+        ..FileFacts::default()
+    };
+    let text = match bytes.map_err(str::to_string).and_then(extract::decode) {
+        Ok(t) => t,
+        Err(reason) => {
+            out.unreadable = Some(reason);
+            return out;
+        }
+    };
+    match extract::extract(path, format, text) {
+        Ok(facts) => out.facts = facts,
+        Err(reason) => out.unreadable = Some(reason),
+    }
+    out.suppressions = suppress::scan(text);
+    if !out.facts.is_empty() || !out.suppressions.is_empty() {
+        out.text = Some(Arc::from(text));
+    }
+    out
+}
+
+/// Read and extract in-memory files (`(path, contents)`), in parallel.
+pub fn extract_in_memory(files: &[(&str, &[u8])], max_size: u64) -> Vec<FileFacts> {
+    files
+        .par_iter()
+        .filter_map(|(path, bytes)| {
+            let format = extract::format_of(path)?;
+            let reason;
+            let bytes = if bytes.len() as u64 > max_size {
+                reason = extract::over_size_limit(bytes.len() as u64, max_size);
+                Err(reason.as_str())
+            } else {
+                Ok(*bytes)
+            };
+            Some(file_facts(path, format, bytes))
+        })
+        .collect()
+}
+
+/// Build the environments of a run: declared, or inferred from paths and namespaces.
+pub fn environments(
+    config: &Config,
+    files: &[String],
+    facts: &[FileFacts],
+) -> Result<Environments, Error> {
+    let refs: Vec<&FileFacts> = facts.iter().collect();
+    environments_of(config, files, [&refs[..]])
+}
+
+/// Environments from several sets of facts (both sides of a change).
+fn environments_of<'a, F: std::ops::Deref<Target = FileFacts> + 'a>(
+    config: &Config,
+    files: &[String],
+    fact_sets: impl IntoIterator<Item = &'a [F]>,
+) -> Result<Environments, Error> {
+    if !config.environments.is_empty() {
+        return Ok(Environments::from_config(config)?);
+    }
+    let mut namespaces: BTreeSet<&str> = BTreeSet::new();
+    let mut components: BTreeSet<String> = BTreeSet::new();
+    for f in fact_sets.into_iter().flatten() {
+        for fact in &f.facts {
+            namespaces.extend(fact.namespace.as_deref());
+            if let FactKind::Kustomization(k) = &fact.kind {
+                components.extend(shared_components(&f.path, &k.components));
+            }
+        }
+    }
+    let mut envs =
+        Environments::infer_except(files.iter().map(String::as_str), namespaces, &components);
+    envs.versions = crate::version::Versions::from_config(config);
+    Ok(envs)
+}
+
+/// The Kustomize components (`variants/prod`) that the kustomization at `path` includes,
+/// when `path` is in an environment and the component's directory would name another: it
+/// is a part shared by environments (`envs/prod-eu`, `envs/prod-asia`), not one itself.
+fn shared_components(path: &str, components: &[String]) -> Vec<String> {
+    let Some((own, _)) = crate::config::infer::infer_from_path(path) else {
+        return Vec::new();
+    };
+    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+    components
+        .iter()
+        .filter_map(|c| crate::model::join_normalized(dir, c))
+        .filter(|target| {
+            crate::config::infer::infer_from_path(&format!("{target}/kustomization.yaml"))
+                .is_some_and(|(name, _)| name != own)
+        })
+        .collect()
+}
+
+/// A snapshot of in-memory files, resolved like a tree on disk.
+pub fn snapshot_from_bytes(files: &[(&str, &[u8])], config: &Config) -> Result<Snapshot, Error> {
+    let paths: Vec<String> = files.iter().map(|(p, _)| p.to_string()).collect();
+    let facts = extract_in_memory(files, config.max_file_size);
+    let envs = environments(config, &paths, &facts)?;
+    let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
+    let artifacts = extract::artifact::from_paths(&paths, &patterns);
+    Ok(Snapshot::build(
+        facts.into_iter().map(Arc::new).collect(),
+        envs,
+        artifacts,
+    ))
+}
+
+/// Snapshots of both sides of a change over the same environments (inferred from the union
+/// of both trees), so that an environment index means the same on both sides.
+pub fn snapshot_pair(
+    before: &[(&str, &[u8])],
+    after: &[(&str, &[u8])],
+    config: &Config,
+) -> Result<(Snapshot, Snapshot), Error> {
+    let before_facts = extract_in_memory(before, config.max_file_size)
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let after_facts = extract_in_memory(after, config.max_file_size)
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    pair_from_facts(
+        before.iter().map(|(p, _)| p.to_string()).collect(),
+        before_facts,
+        after.iter().map(|(p, _)| p.to_string()).collect(),
+        after_facts,
+        config,
+    )
+}
+
+/// Resolve both sides' facts over shared environments.
+pub fn pair_from_facts(
+    before_paths: Vec<String>,
+    before_facts: Vec<Arc<FileFacts>>,
+    after_paths: Vec<String>,
+    after_facts: Vec<Arc<FileFacts>>,
+    config: &Config,
+) -> Result<(Snapshot, Snapshot), Error> {
+    let mut all_paths = before_paths.clone();
+    all_paths.extend(after_paths.iter().cloned());
+    all_paths.sort();
+    all_paths.dedup();
+    let envs = environments_of(config, &all_paths, [&before_facts[..], &after_facts[..]])?;
+    let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
+    let before = Snapshot::build(
+        before_facts,
+        envs.clone(),
+        extract::artifact::from_paths(&before_paths, &patterns),
+    );
+    let after = Snapshot::build(
+        after_facts,
+        envs,
+        extract::artifact::from_paths(&after_paths, &patterns),
+    );
+    Ok((before, after))
+}
+
+/// Facts of blobs already parsed in this run, by (blob id, path).
+#[derive(Default)]
+pub struct FactCache {
+    map: Mutex<HashMap<(ObjectId, String), Arc<FileFacts>>>,
+}
+
+impl FactCache {
+    /// The facts of the blob `entry` (read and extracted on first use).
+    pub fn facts(
+        &self,
+        repo: &GitRepo,
+        entry: &FileEntry,
+        max_size: u64,
+    ) -> Option<Arc<FileFacts>> {
+        let key = (entry.id, entry.path.clone());
+        if let Some(hit) = self.map.lock().ok()?.get(&key) {
+            return Some(hit.clone());
+        }
+        let facts = Arc::new(blob_facts(repo, entry, max_size)?);
+        if let Ok(mut map) = self.map.lock() {
+            map.insert(key, facts.clone());
+        }
+        Some(facts)
+    }
+}
+
+/// The facts of the blob `entry`, read and extracted (`None`: no extractor reads it).
+fn blob_facts(repo: &GitRepo, entry: &FileEntry, max_size: u64) -> Option<FileFacts> {
+    let format = extract::format_of(&entry.path)?;
+    Some(match entry.kind {
+        crate::source::git::EntryKind::Submodule => return None,
+        crate::source::git::EntryKind::Symlink => {
+            file_facts(&entry.path, format, Err("symlink not followed"))
+        }
+        _ => {
+            let bytes = repo.read_blob(entry.id, max_size);
+            file_facts(
+                &entry.path,
+                format,
+                bytes.as_deref().map_err(String::as_str),
+            )
+        }
+    })
+}
