@@ -139,3 +139,118 @@ fn refuses_what_it_cannot_write_exactly() {
     assert!(plan.promotions.is_empty());
     assert_eq!(plan.skipped.len(), 1);
 }
+
+fn one(component: &str, to: &str) -> Request {
+    Request {
+        components: vec![component.to_string()],
+        to: to.to_string(),
+        ..Request::default()
+    }
+}
+
+const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+#[test]
+fn a_kustomize_images_entry_gets_its_new_tag_and_digest_keys() {
+    let base = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api\n";
+    let overlay = |tag: &str, digest: &str| {
+        format!("resources:\n  - ../base\nimages:\n  - name: ghcr.io/acme/api\n    newTag: {tag} # bumped by CI\n    digest: {digest}\n")
+    };
+    let (dev, prod) = (overlay("v1.4.0", D1), overlay("v1.3.0", D2));
+    let files = [
+        ("apps/base/deployment.yaml", base),
+        (
+            "apps/base/kustomization.yaml",
+            "resources:\n  - deployment.yaml\n",
+        ),
+        ("apps/dev/kustomization.yaml", dev.as_str()),
+        ("apps/prod/kustomization.yaml", prod.as_str()),
+    ];
+    let plan = plan_of(&files, one("ghcr.io/acme/api", "prod")).expect("plan");
+    assert_eq!(
+        promoted(&files, &plan, "apps/prod/kustomization.yaml"),
+        overlay("v1.4.0", D1)
+    );
+}
+
+#[test]
+fn a_values_file_image_and_a_strategic_merge_patch_image() {
+    let values = |tag: &str, digest: &str| {
+        format!("replicaCount: 2\nimage:\n  repository: ghcr.io/acme/web\n  tag: \"{tag}\"\n  digest: {digest}\n  pullPolicy: IfNotPresent\n")
+    };
+    let (dev, prod) = (values("2.1.0", D1), values("2.0.3", D2));
+    let files = [
+        ("charts/web/envs/dev/values.yaml", dev.as_str()),
+        ("charts/web/envs/prod/values.yaml", prod.as_str()),
+    ];
+    let plan = plan_of(&files, one("ghcr.io/acme/web", "prod")).expect("plan");
+    assert_eq!(
+        promoted(&files, &plan, "charts/web/envs/prod/values.yaml"),
+        values("2.1.0", D1)
+    );
+
+    let base = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\nspec:\n  template:\n    spec:\n      containers:\n        - name: worker\n          image: ghcr.io/acme/worker:latest\n";
+    let patch = |tag: &str| {
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\nspec:\n  template:\n    spec:\n      containers:\n        - name: worker\n          image: ghcr.io/acme/worker:{tag}   # set per environment\n")
+    };
+    let overlay = "resources:\n  - ../base\npatches:\n  - path: worker-image.yaml\n";
+    let (dev, prod) = (patch("v3.2.0"), patch("v3.1.9"));
+    let files = [
+        ("apps/base/worker.yaml", base),
+        (
+            "apps/base/kustomization.yaml",
+            "resources:\n  - worker.yaml\n",
+        ),
+        ("apps/dev/kustomization.yaml", overlay),
+        ("apps/dev/worker-image.yaml", dev.as_str()),
+        ("apps/prod/kustomization.yaml", overlay),
+        ("apps/prod/worker-image.yaml", prod.as_str()),
+    ];
+    let plan = plan_of(&files, one("ghcr.io/acme/worker", "prod")).expect("plan");
+    assert_eq!(
+        promoted(&files, &plan, "apps/prod/worker-image.yaml"),
+        patch("v3.2.0")
+    );
+}
+
+#[test]
+fn a_base_value_two_environments_run_is_not_edited() {
+    // prod and staging both run the base's tag: editing it would promote staging too.
+    let base = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api:v1.0.0\n";
+    let dev = "resources:\n  - ../base\nimages:\n  - name: ghcr.io/acme/api\n    newTag: v1.1.0\n";
+    let plain = "resources:\n  - ../base\n";
+    let files = [
+        ("apps/base/deployment.yaml", base),
+        (
+            "apps/base/kustomization.yaml",
+            "resources:\n  - deployment.yaml\n",
+        ),
+        ("apps/dev/kustomization.yaml", dev),
+        ("apps/staging/kustomization.yaml", plain),
+        ("apps/prod/kustomization.yaml", plain),
+    ];
+    let err = plan_of(&files, one("ghcr.io/acme/api", "staging")).expect_err("shared");
+    assert!(
+        err.to_string()
+            .contains("is what `prod` runs too: editing it would promote it as well"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_argo_cd_application_kustomize_image() {
+    let app = |env: &str, tag: &str| {
+        format!("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: api-{env}\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://github.com/acme/deploy.git\n    targetRevision: v4.2.0\n    path: apps/api\n    kustomize:\n      images:\n        - 'ghcr.io/acme/api:{tag}'\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: api-{env}\n")
+    };
+    let (dev, prod) = (app("dev", "v1.8.0"), app("prod", "v1.7.2"));
+    let files = [
+        ("argocd/dev/api.yaml", dev.as_str()),
+        ("argocd/prod/api.yaml", prod.as_str()),
+    ];
+    let plan = plan_of(&files, one("ghcr.io/acme/api", "prod")).expect("plan");
+    assert_eq!(
+        promoted(&files, &plan, "argocd/prod/api.yaml"),
+        app("prod", "v1.8.0")
+    );
+}
