@@ -254,3 +254,20 @@ fn an_argo_cd_application_kustomize_image() {
         app("prod", "v1.8.0")
     );
 }
+
+#[test]
+fn a_flux_oci_repository_tag() {
+    let oci = |tag: &str| {
+        format!("apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: manifests\n  namespace: flux-system\nspec:\n  interval: 5m\n  url: oci://ghcr.io/acme/manifests\n  ref:\n    tag: {tag}\n")
+    };
+    let (dev, prod) = (oci("0.9.1"), oci("0.8.4"));
+    let files = [
+        ("clusters/dev/manifests.yaml", dev.as_str()),
+        ("clusters/prod/manifests.yaml", prod.as_str()),
+    ];
+    let plan = plan_of(&files, one("ghcr.io/acme/manifests", "prod")).expect("plan");
+    assert_eq!(
+        promoted(&files, &plan, "clusters/prod/manifests.yaml"),
+        oci("0.9.1")
+    );
+}
