@@ -184,6 +184,26 @@ fn chart_version_set_by_a_kustomize_patch_is_the_hand_promotion() {
 /// The three images of one release move together; the `APP_VERSION` literal that only
 /// mirrors the release is no pin (nothing deploys it as a version), so it stays as it is,
 /// like the comment naming the old release.
+/// Environment-specific tags: promote cannot invent production's tag (see below), but given
+/// it with --version it writes it with the digest staging ran for that version, which is
+/// the scenario's own hand promotion, `newTag` and `digest` keys and setter markers intact.
+#[test]
+fn environment_tags_given_with_version_get_the_predecessors_digest() {
+    let dir = scenario("flux-promotion", 3);
+    let prod = "flux/apps/backend/production/kustomization.yaml";
+    promote_and_check(
+        &dir,
+        &[
+            "ghcr.io/acme/backend",
+            "--to",
+            "production",
+            "--version",
+            "production-v1.4.2-1712100200",
+        ],
+        &[(prod, &step_file("flux-promotion", 4, prod))],
+    );
+}
+
 #[test]
 fn kustomize_images_of_one_release_move_together_and_comments_stay() {
     let dir = scenario("homelab-release", 2);

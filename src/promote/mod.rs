@@ -336,20 +336,27 @@ fn requested(
     component: &str,
     v: &str,
 ) -> Result<Source, Error> {
+    // V as ENV reads it: `production-v1.4.2-…` is v1.4.2 in production.
+    let version = snap.envs.identity(env, component, v).version;
     for &pred in &snap.envs.get(env).after {
         for q in snap.pins_of(pred, component) {
             let pin = snap.pin(q);
-            if snap.version(q).as_deref() == Some(v) || pin.reference.value == v {
+            let runs = snap.version(q);
+            if pin.reference.value == v
+                || runs.as_deref() == Some(v)
+                || runs.as_deref() == Some(version.as_str())
+            {
+                // The tag as given (ENV's own spelling of the version), the predecessor's
+                // digest of it.
                 return Ok(Source {
-                    version: snap.version(q).unwrap_or_else(|| v.to_string()),
-                    tag: pin.reference.value.clone(),
+                    version,
+                    tag: v.to_string(),
                     digest: pin.reference.digest.clone(),
                     env: Some(pred),
                 });
             }
         }
     }
-    let version = snap.envs.identity(env, component, v).version;
     let digest = snap.envs.get(env).after.iter().find_map(|&pred| {
         history
             .ran(&snap.envs.get(pred).name, component, &version)
