@@ -271,3 +271,66 @@ fn a_flux_oci_repository_tag() {
         oci("0.9.1")
     );
 }
+
+#[test]
+fn a_json_6902_patch_value_and_a_flux_substitute_value() {
+    let release = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: redis\n  namespace: redis\nspec:\n  chart:\n    spec:\n      chart: redis\n      version: \"*\"\n";
+    let overlay = "resources:\n  - ../base\npatchesJson6902:\n  - target:\n      group: helm.toolkit.fluxcd.io\n      kind: HelmRelease\n      name: redis\n    path: redis-version.yaml\n";
+    let patch =
+        |v: &str| format!("- op: replace\n  path: /spec/chart/spec/version\n  value: \"{v}\"\n");
+    let (dev, prod) = (patch("20.1.0"), patch("18.6.1"));
+    let files = [
+        ("apps/base/release.yaml", release),
+        (
+            "apps/base/kustomization.yaml",
+            "resources:\n  - release.yaml\n",
+        ),
+        ("apps/dev/kustomization.yaml", overlay),
+        ("apps/dev/redis-version.yaml", dev.as_str()),
+        ("apps/prod/kustomization.yaml", overlay),
+        ("apps/prod/redis-version.yaml", prod.as_str()),
+    ];
+    let plan = plan_of(&files, one("redis", "prod")).expect("plan");
+    assert_eq!(
+        promoted(&files, &plan, "apps/prod/redis-version.yaml"),
+        patch("20.1.0")
+    );
+
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: sidecar\n          image: \"ghcr.io/acme/sidecar:${SIDECAR_VERSION}\"\n";
+    let flux = |v: &str| {
+        format!("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  postBuild:\n    substitute:\n      SIDECAR_VERSION: \"{v}\" # bumped by Renovate\n")
+    };
+    let (dev, prod) = (flux("1.2.0"), flux("1.1.0"));
+    let files = [
+        ("apps/app/deployment.yaml", deployment),
+        (
+            "apps/app/kustomization.yaml",
+            "resources:\n  - deployment.yaml\n",
+        ),
+        ("apps/kustomization.yaml", "resources:\n  - app\n"),
+        ("clusters/dev/apps.yaml", dev.as_str()),
+        ("clusters/prod/apps.yaml", prod.as_str()),
+    ];
+    let plan = plan_of(&files, one("ghcr.io/acme/sidecar", "prod")).expect("plan");
+    assert_eq!(
+        promoted(&files, &plan, "clusters/prod/apps.yaml"),
+        flux("1.2.0")
+    );
+}
+
+#[test]
+fn a_terraform_variable_default() {
+    let tf = |v: &str| {
+        format!("variable \"node_exporter_version\" {{\n  type    = string\n  default = \"{v}\" # see the release notes\n}}\n")
+    };
+    let (dev, prod) = (tf("1.9.1"), tf("1.8.2"));
+    let files = [
+        ("terraform/envs/dev/variables.tf", dev.as_str()),
+        ("terraform/envs/prod/variables.tf", prod.as_str()),
+    ];
+    let plan = plan_of(&files, one("node_exporter_version", "prod")).expect("plan");
+    assert_eq!(
+        promoted(&files, &plan, "terraform/envs/prod/variables.tf"),
+        tf("1.9.1")
+    );
+}
