@@ -1,6 +1,8 @@
-//! Property test of `promote`'s edits: whatever the formatting of the file (comments, quoting,
-//! CRLF, flow or block YAML, indentation), the edit changes the value's bytes and nothing
-//! else: the promoted file is byte for byte the same file written with the new version.
+//! Property tests of `promote`'s edits: whatever the formatting of the file (comments, quoting,
+//! CRLF, flow or block YAML, indentation; for Terraform also `//` and `/* */` comments and
+//! aligned `=`), the edit changes the value's bytes and nothing else: the promoted file is
+//! byte for byte the same file written with the new version, comments naming the old one
+//! untouched.
 
 use promolint::config::Config;
 use promolint::edit::{apply, Edit};
@@ -125,6 +127,27 @@ fn overlay(f: &Format, v: &str, noted: &str) -> String {
     lines(f, &out)
 }
 
+/// Terraform locals pinning `lxc_rootfs_version` at `v`, with the format's comments, spacing
+/// and line endings.
+fn terraform(f: &Format, v: &str, noted: &str) -> String {
+    let i = " ".repeat(f.indent);
+    let pad = if f.flow { "   " } else { " " };
+    let mut out = vec!["locals {".to_string()];
+    if f.comment_above {
+        out.push(format!("{i}# was {noted} before the last promotion"));
+        out.push(format!("{i}/* {noted} */"));
+    }
+    let after = if f.comment_after {
+        " // golden image"
+    } else {
+        ""
+    };
+    out.push(format!("{i}lxc_rootfs_version{pad}= \"{v}\"{after}"));
+    out.push(format!("{i}hostname = \"app-{noted}\""));
+    out.push("}".to_string());
+    lines(f, &out)
+}
+
 const BASE: &str = "apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -206,5 +229,21 @@ proptest! {
         ];
         let got = promoted(&files, "ghcr.io/acme/api", "apps/prod/kustomization.yaml");
         prop_assert_eq!(got, Ok(overlay(&prod_fmt, &new, &old)));
+    }
+
+    #[test]
+    fn a_terraform_edit_changes_only_the_string(
+        dev_fmt in format(),
+        prod_fmt in format(),
+        old in version(),
+        new in version(),
+    ) {
+        prop_assume!(old != new);
+        let files = [
+            ("terraform/envs/app-dev/main.tf", terraform(&dev_fmt, &new, &new)),
+            ("terraform/envs/app-prod/main.tf", terraform(&prod_fmt, &old, &old)),
+        ];
+        let got = promoted(&files, "lxc_rootfs_version", "terraform/envs/app-prod/main.tf");
+        prop_assert_eq!(got, Ok(terraform(&prod_fmt, &new, &old)));
     }
 }
