@@ -108,6 +108,9 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     let audit = rules::questionable_suppression::Audit::tree(&enabled);
     let mut findings = finish(findings, &wt.snapshot, &wt.config, &audit, &enabled)?;
     findings.retain(|f| wt.in_scope(&f.path));
+    if opts.fix {
+        rules::fix::attach(&mut findings, &wt.snapshot, &[], &wt.config);
+    }
     let files = if wt.scope.is_empty() {
         wt.files
     } else {

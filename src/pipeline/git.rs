@@ -27,6 +27,8 @@ pub struct GitRun {
     pub cache: FactCache,
     /// Whether the pin ledger in the git directory is read and written.
     pub ledger: bool,
+    /// `--fix`: the findings of `diff` and `staged` get their fixes.
+    pub fix: bool,
 }
 
 impl GitRun {
@@ -50,6 +52,7 @@ impl GitRun {
             enabled,
             cache: FactCache::default(),
             ledger: !opts.no_cache && std::env::var_os("PROMOLINT_NO_CACHE").is_none(),
+            fix: opts.fix,
         })
     }
 
@@ -216,6 +219,9 @@ pub struct ChangeOutcome {
     /// Texts for quoting findings.
     pub sources: Sources,
     pub head: Option<ObjectId>,
+    /// The working tree's root (where `--fix` writes), or where the run started in a bare
+    /// repository.
+    pub root: PathBuf,
 }
 
 /// `promolint diff`: base..head.
@@ -261,6 +267,7 @@ fn quiet_change(
         files: changed_files(changes).len(),
         sources: Sources::new(),
         head,
+        root: run.root.clone(),
     })
 }
 
@@ -293,9 +300,13 @@ fn lint_trees(
         HistoryIndex::empty()
     };
     crate::timing::phase("history index");
-    let findings = lint_change(run, &before, &after, &files, &history, None, all_files)?;
+    let mut findings = lint_change(run, &before, &after, &files, &history, None, all_files)?;
     if let Some(e) = history.take_error() {
         return Err(e);
+    }
+    if run.fix {
+        // The base may still hold the environment's own tag the change replaced.
+        rules::fix::attach(&mut findings, &after, &[&before], &run.config);
     }
     crate::timing::phase("rules");
     let mut sources = Sources::new();
@@ -309,6 +320,7 @@ fn lint_trees(
         },
         sources,
         head,
+        root: run.root.clone(),
     })
 }
 
@@ -479,6 +491,7 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         files,
         sources,
         head: Some(to),
+        root: run.root.clone(),
     })
 }
 

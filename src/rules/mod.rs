@@ -60,6 +60,7 @@ macro_rules! rule {
     };
 }
 
+pub(crate) mod fix;
 pub(crate) mod support;
 #[cfg(test)]
 pub(crate) mod test_support;
