@@ -305,8 +305,24 @@ fn lint_trees(
         return Err(e);
     }
     if run.fix {
-        // The base may still hold the environment's own tag the change replaced.
-        rules::fix::attach(&mut findings, &after, &[&before], &run.config);
+        // The base may still hold the environment's own tag the change replaced, and the
+        // history the tags the environment ran before.
+        let wanted = rules::fix::wanted_tags(&findings);
+        let past = if wanted.is_empty() || history.is_empty() {
+            rules::fix::PastTags::new()
+        } else {
+            past_tags(&run.repo, &history, &wanted, run.config.max_file_size)
+        };
+        let _ = history.take_error();
+        rules::fix::attach(
+            &mut findings,
+            &rules::fix::FixContext {
+                snap: &after,
+                others: &[&before],
+                past: &past,
+                config: &run.config,
+            },
+        );
     }
     crate::timing::phase("rules");
     let mut sources = Sources::new();
@@ -493,6 +509,46 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         head: Some(to),
         root: run.root.clone(),
     })
+}
+
+/// The tags the environments and components of `wanted` pinned in `history`, read back
+/// from the file and commit each was recorded at: the tags `--fix` may pin again (an
+/// environment's own tag for a version). What cannot be read is left out.
+pub(crate) fn past_tags(
+    repo: &GitRepo,
+    history: &HistoryIndex,
+    wanted: &BTreeSet<(String, String)>,
+    max_size: u64,
+) -> rules::fix::PastTags {
+    let mut out = rules::fix::PastTags::new();
+    for (env, component) in wanted {
+        for p in history.versions(env, component) {
+            let Ok(commit) = ObjectId::from_hex(p.commit.as_bytes()) else {
+                continue;
+            };
+            let Ok(Some(entry)) = repo.file_at(commit, &p.path) else {
+                continue;
+            };
+            let Ok(bytes) = repo.read_blob(entry.id, max_size) else {
+                continue;
+            };
+            let Ok(text) = crate::extract::decode(&bytes) else {
+                continue;
+            };
+            // The span of a tag pin is the tag alone; anything else is not one.
+            let Some(tag) = text.get(p.span.start..p.span.end).filter(|t| {
+                !t.is_empty()
+                    && t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
+            }) else {
+                continue;
+            };
+            out.entry((env.clone(), component.clone()))
+                .or_default()
+                .insert(tag.to_string());
+        }
+    }
+    out
 }
 
 /// The history of HEAD for a working-tree snapshot (empty on an unborn branch), limited to

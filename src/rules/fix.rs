@@ -10,29 +10,47 @@ use crate::config::Config;
 use crate::edit::Edit;
 use crate::model::{Finding, FixState, PinKind, RefKind};
 use crate::snapshot::{EffectivePin, Snapshot};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Give every finding of a fixable rule its [`FixState`]. `snap` is the tree the findings
-/// are on; `others` are trees that may show an environment's own tags too (the base of a
-/// change).
-pub(crate) fn attach(
-    findings: &mut [Finding],
-    snap: &Snapshot,
-    others: &[&Snapshot],
-    config: &Config,
-) {
+/// The tags each environment pinned for each component in the history: (environment name,
+/// component) → tags.
+pub type PastTags = BTreeMap<(String, String), BTreeSet<String>>;
+
+/// What the fixes are computed from.
+pub(crate) struct FixContext<'a> {
+    /// The tree the findings are on.
+    pub snap: &'a Snapshot,
+    /// Other trees that may show an environment's own tags (the base of a change).
+    pub others: &'a [&'a Snapshot],
+    /// Tags the history shows.
+    pub past: &'a PastTags,
+    pub config: &'a Config,
+}
+
+/// Give every finding of a fixable rule its [`FixState`].
+pub(crate) fn attach(findings: &mut [Finding], cx: &FixContext) {
     for f in findings.iter_mut() {
         // A finding of a past commit (history mode) is not in any file that can be edited.
         if f.commit.is_some() {
             continue;
         }
         f.fix = match f.rule {
-            mutable_reference::ID => mutable_reference::fix(snap, others, config, f),
-            foreign_environment_tag::ID => foreign_environment_tag::fix(snap, others, f),
-            tag_policy_too_broad::ID => tag_policy_too_broad::fix(snap, config, f),
+            mutable_reference::ID => mutable_reference::fix(cx, f),
+            foreign_environment_tag::ID => foreign_environment_tag::fix(cx, f),
+            tag_policy_too_broad::ID => tag_policy_too_broad::fix(cx.snap, cx.config, f),
             _ => FixState::None,
         };
     }
+}
+
+/// The (environment, component) pairs whose past tags a fix may need: those of the
+/// PL001 and PL002 findings.
+pub(crate) fn wanted_tags(findings: &[Finding]) -> BTreeSet<(String, String)> {
+    findings
+        .iter()
+        .filter(|f| f.rule == mutable_reference::ID || f.rule == foreign_environment_tag::ID)
+        .filter_map(|f| Some((f.environment.clone()?, f.component.clone()?)))
+        .collect()
 }
 
 /// The effective pin a finding is on: its environment's pin at the finding's span.

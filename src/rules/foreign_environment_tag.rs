@@ -157,18 +157,35 @@ fn version_of(snap: &Snapshot, env: usize, component: &str, tag: &str) -> String
     snap.envs.identity(of, component, tag).version
 }
 
-/// `env`'s own tags of `component` for lineage version `version` that `snaps` show (a pin
+/// `env`'s own tags of `component` for lineage version `version` that the trees show (a pin
 /// of the component, in any environment, whose tag carries one of `env`'s tokens and
-/// means that version), sorted and without repeats. The environment's `tag_pattern`, when
-/// set, must admit them.
+/// means that version) or that `env` pinned in the history, sorted and without repeats.
+/// The environment's `tag_pattern`, when set, must admit them.
 pub(crate) fn own_tags(
-    snaps: &[&Snapshot],
+    cx: &support_fix::FixContext,
     env_name: &str,
     component: &str,
     version: &str,
 ) -> Vec<String> {
     let mut out = BTreeSet::new();
-    for snap in snaps {
+    let snap = cx.snap;
+    if let Some(env) = snap.envs.envs.iter().position(|e| e.name == env_name) {
+        let pattern = snap.envs.get(env).tag_pattern.as_ref();
+        let past = cx
+            .past
+            .get(&(env_name.to_string(), component.to_string()))
+            .into_iter()
+            .flatten();
+        for tag in past {
+            if is_own_tag(snap, env, tag)
+                && version_of(snap, env, component, tag) == version
+                && pattern.is_none_or(|re| re.is_match(tag))
+            {
+                out.insert(tag.clone());
+            }
+        }
+    }
+    for snap in std::iter::once(cx.snap).chain(cx.others.iter().copied()) {
         let Some(env) = snap.envs.envs.iter().position(|e| e.name == env_name) else {
             continue;
         };
@@ -193,7 +210,8 @@ pub(crate) fn own_tags(
 /// The safe fix of a PL002 finding on another environment's prefix: the environment's own
 /// tag for the same version, when the tree (or the change's base) shows exactly one. A tag
 /// outside the environment's pattern or policy has no fix: which tag fits is not known.
-pub(crate) fn fix(snap: &Snapshot, others: &[&Snapshot], f: &Finding) -> FixState {
+pub(crate) fn fix(cx: &support_fix::FixContext, f: &Finding) -> FixState {
+    let snap = cx.snap;
     let Some(p) = support_fix::pin_of(snap, f) else {
         return FixState::None;
     };
@@ -212,14 +230,13 @@ pub(crate) fn fix(snap: &Snapshot, others: &[&Snapshot], f: &Finding) -> FixStat
         return FixState::Unsafe(why);
     }
     let version = version_of(snap, p.env, &pin.component, tag);
-    let snaps: Vec<&Snapshot> = std::iter::once(snap).chain(others.iter().copied()).collect();
-    let own = own_tags(&snaps, env, &pin.component, &version);
+    let own = own_tags(cx, env, &pin.component, &version);
     let new = match own.as_slice() {
         [one] => one,
         [] => {
             return FixState::Unsafe(format!(
-                "no tag of {env} for {version} of {} is pinned anywhere promolint looked: \
-                 promote the tested image to a {env} tag and pin that",
+                "no tag of {env} for {version} of {} is pinned in the tree, the change's base or \
+                 {env}'s history: promote the tested image to a {env} tag and pin that",
                 pin.component
             ))
         }

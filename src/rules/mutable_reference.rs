@@ -74,12 +74,8 @@ fn deploys_this_repository(pin: &Pin, config: &Config) -> bool {
 /// and the digest they run where the value can carry one. No predecessor pinning an
 /// immutable version, predecessors that disagree, or a value other environments share:
 /// no fix, and the reason.
-pub(crate) fn fix(
-    snap: &Snapshot,
-    others: &[&Snapshot],
-    config: &Config,
-    f: &Finding,
-) -> FixState {
+pub(crate) fn fix(cx: &support_fix::FixContext, f: &Finding) -> FixState {
+    let (snap, config) = (cx.snap, cx.config);
     let Some(p) = support_fix::pin_of(snap, f) else {
         // A finding at a `replacements` source or a substituted value: not the pin's span.
         return FixState::Unsafe(
@@ -149,12 +145,11 @@ pub(crate) fn fix(
     let tag = if neutral.len() == 1 {
         neutral.into_iter().next().unwrap_or_default().to_string()
     } else {
-        let snaps: Vec<&Snapshot> = std::iter::once(snap).chain(others.iter().copied()).collect();
-        match own_tags(&snaps, &env.name, component, &version).as_slice() {
+        match own_tags(cx, &env.name, component, &version).as_slice() {
             [one] => one.clone(),
             _ => {
                 return FixState::Unsafe(format!(
-                    "{} runs {version} of {component} under its own tag, and no single tag of {} for {version} is pinned anywhere promolint looked: promote it to a {} tag and pin that",
+                    "{} runs {version} of {component} under its own tag, and no single tag of {} for {version} is pinned in the tree, the change's base or its history: promote it to a {} tag and pin that",
                     pred_names(),
                     env.name,
                     env.name

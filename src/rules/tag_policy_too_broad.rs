@@ -224,7 +224,7 @@ pub(crate) fn fix(snap: &Snapshot, config: &Config, f: &Finding) -> FixState {
         protected: env.protected,
     };
     let problems = analyse(
-        Some(&candidate),
+        Some(candidate.as_str()),
         policy.extract.as_ref().map(|(e, _)| e.as_str()),
         &policy.order,
         &ctx,
