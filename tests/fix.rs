@@ -370,7 +370,7 @@ fn json_and_sarif_carry_each_fix() {
             "applicable": true,
             "description": "pin `v6`, the version staging runs",
             "edits": [{
-                "path": TF_PROD, "start": 25, "end": 31,
+                "path": TF_PROD, "start": 27, "end": 33,
                 "line": 2, "column": 18, "end_line": 2, "end_column": 24,
                 "replacement": "v6"
             }]

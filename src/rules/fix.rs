@@ -115,7 +115,7 @@ pub(crate) fn value_edit(snap: &Snapshot, p: &EffectivePin, new: &str) -> Result
                 || raw != pin.component
             {
                 return Err(format!(
-                    "{path} has no tag to replace here: add the tag `{new}` by hand"
+                    "{path} has no value to replace here: add `{new}` by hand"
                 ));
             }
             format!("{raw}:{new}")
@@ -134,13 +134,14 @@ pub(crate) fn value_edit(snap: &Snapshot, p: &EffectivePin, new: &str) -> Result
     })
 }
 
-/// `new` as it must be written at `start` of `text`: a plain YAML scalar that YAML would
-/// read as a number, boolean or null (`6`, `1.10`, `true`), or that would not be one
-/// scalar, is double-quoted; inside quotes, and outside YAML, it is written as it is.
+/// `new` as it must be written at `start` of `text`: a whole plain YAML scalar that YAML
+/// would read as a number, boolean or null (`6`, `1.10`, `true`), or that would not be one
+/// scalar, is double-quoted; inside quotes, inside a longer value (`repo:tag`), and
+/// outside YAML, it is written as it is.
 fn quoted_for(path: &str, text: &str, start: usize, new: &str) -> String {
     let yaml = path.ends_with(".yaml") || path.ends_with(".yml");
-    let in_quotes = text[..start].ends_with(['"', '\'']);
-    if yaml && !in_quotes && !plain_yaml_string(new) {
+    let whole_plain = text.get(..start).is_some_and(|b| b.ends_with([' ', '\t']));
+    if yaml && whole_plain && !plain_yaml_string(new) {
         format!("\"{}\"", new.replace('\\', "\\\\").replace('"', "\\\""))
     } else {
         new.to_string()
