@@ -362,6 +362,7 @@ fn options(cli: &Cli, paths: Vec<String>) -> Result<Options, Error> {
         strict_suppressions: g.strict_suppressions,
         select: g.select.clone(),
         ignore: g.ignore.clone(),
+        fix: false,
     })
 }
 
