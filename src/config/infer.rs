@@ -70,6 +70,27 @@ pub struct Environments {
 }
 
 impl Environments {
+    /// Whether two sets of environments resolve a tree alike: the same environments, in
+    /// the same order, with the same members, order and settings. History reuses one
+    /// commit's snapshot as its child's base only then. (`by_entry` and `substituted` are
+    /// what a snapshot found, not inputs; `versions` comes from the run's configuration.)
+    pub(crate) fn same_as(&self, other: &Environments) -> bool {
+        self.inferred == other.inferred
+            && self.envs.len() == other.envs.len()
+            && self.envs.iter().zip(&other.envs).all(|(a, b)| {
+                a.name == b.name
+                    && a.tier == b.tier
+                    && a.group == b.group
+                    && a.protected == b.protected
+                    && a.after_groups == b.after_groups
+                    && a.path_globs == b.path_globs
+                    && a.namespaces == b.namespaces
+                    && a.aliases == b.aliases
+                    && a.tag_pattern.as_ref().map(Regex::as_str)
+                        == b.tag_pattern.as_ref().map(Regex::as_str)
+            })
+    }
+
     /// Environments declared by a validated config.
     pub(crate) fn from_config(config: &Config) -> Result<Self, ConfigError> {
         let err = |i: usize, field: &str, message: String| ConfigError {
@@ -613,7 +634,32 @@ fn stem_env(stem: &str) -> Option<(String, usize)> {
 /// What a file's directory says about its environment: `Some(answer)` when the directory
 /// decides (a tier token in a segment, or a hidden directory: none), `None` when the file
 /// name's stem must.
-fn dir_verdict(dir: &str) -> Option<Option<(String, usize)>> {
+/// What a directory says of its files' environment (see [`dir_verdict_uncached`]).
+type DirVerdict = Option<Option<(String, usize)>>;
+
+fn dir_verdict(dir: &str) -> DirVerdict {
+    // Every file of a directory asks the same question, and history asks it again for each
+    // commit: answer each directory once per thread.
+    thread_local! {
+        static VERDICTS: std::cell::RefCell<HashMap<String, DirVerdict>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    if let Some(hit) = VERDICTS.with(|v| v.borrow().get(dir).cloned()) {
+        return hit;
+    }
+    let verdict = dir_verdict_uncached(dir);
+    VERDICTS.with(|v| {
+        let mut v = v.borrow_mut();
+        // Bounded: a pathological tree of unique directories does not grow it without end.
+        if v.len() >= 1 << 16 {
+            v.clear();
+        }
+        v.insert(dir.to_string(), verdict.clone());
+    });
+    verdict
+}
+
+fn dir_verdict_uncached(dir: &str) -> DirVerdict {
     if dir.is_empty() {
         return None;
     }

@@ -45,7 +45,11 @@ pub fn file_facts(path: &str, format: extract::Format, bytes: Result<&[u8], &str
         }
     };
     match extract::extract(path, format, text) {
-        Ok(facts) => out.facts = facts,
+        Ok(mut facts) => {
+            // Kept for the whole run (and by history for many commits): no growth slack.
+            facts.shrink_to_fit();
+            out.facts = facts
+        }
         Err(reason) => out.unreadable = Some(reason),
     }
     out.suppressions = suppress::scan(text);
@@ -172,29 +176,53 @@ pub fn pair_from_facts(
     after_facts: Vec<Arc<FileFacts>>,
     config: &Config,
 ) -> Result<(Snapshot, Snapshot), Error> {
-    let mut all_paths = before_paths.clone();
-    all_paths.extend(after_paths.iter().cloned());
-    all_paths.sort();
-    all_paths.dedup();
-    let envs = environments_of(config, &all_paths, [&before_facts[..], &after_facts[..]])?;
-    let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
-    let before = Snapshot::build(
-        before_facts,
-        envs.clone(),
-        extract::artifact::from_paths(&before_paths, &patterns),
-    );
-    let after = Snapshot::build(
-        after_facts,
-        envs,
-        extract::artifact::from_paths(&after_paths, &patterns),
-    );
+    let envs = pair_environments(
+        &before_paths,
+        &before_facts,
+        &after_paths,
+        &after_facts,
+        config,
+    )?;
+    let before = side_snapshot(before_paths, before_facts, envs.clone(), config);
+    let after = side_snapshot(after_paths, after_facts, envs, config);
     Ok((before, after))
 }
 
-/// Facts of blobs already parsed in this run, by (blob id, path).
+/// The environments both sides of a change share: inferred from the union of both trees.
+pub fn pair_environments(
+    before_paths: &[String],
+    before_facts: &[Arc<FileFacts>],
+    after_paths: &[String],
+    after_facts: &[Arc<FileFacts>],
+    config: &Config,
+) -> Result<Environments, Error> {
+    let mut all_paths = before_paths.to_vec();
+    all_paths.extend(after_paths.iter().cloned());
+    all_paths.sort();
+    all_paths.dedup();
+    environments_of(config, &all_paths, [before_facts, after_facts])
+}
+
+/// One side of a change resolved against the environments of the pair.
+pub fn side_snapshot(
+    paths: Vec<String>,
+    facts: Vec<Arc<FileFacts>>,
+    envs: Environments,
+    config: &Config,
+) -> Snapshot {
+    let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
+    Snapshot::build(
+        facts,
+        envs,
+        extract::artifact::from_paths(&paths, &patterns),
+    )
+}
+
+/// Facts of blobs already parsed in this run, by blob id, then path (a lookup allocates
+/// nothing: history asks it for every file of every commit).
 #[derive(Default)]
 pub struct FactCache {
-    map: Mutex<HashMap<(ObjectId, String), Arc<FileFacts>>>,
+    map: Mutex<HashMap<ObjectId, HashMap<String, Arc<FileFacts>>>>,
 }
 
 impl FactCache {
@@ -205,13 +233,17 @@ impl FactCache {
         entry: &FileEntry,
         max_size: u64,
     ) -> Option<Arc<FileFacts>> {
-        let key = (entry.id, entry.path.clone());
-        if let Some(hit) = self.map.lock().ok()?.get(&key) {
-            return Some(hit.clone());
+        let hit = |map: &HashMap<ObjectId, HashMap<String, Arc<FileFacts>>>| {
+            map.get(&entry.id)?.get(entry.path.as_str()).cloned()
+        };
+        if let Some(hit) = hit(&*self.map.lock().ok()?) {
+            return Some(hit);
         }
         let facts = Arc::new(blob_facts(repo, entry, max_size)?);
         if let Ok(mut map) = self.map.lock() {
-            map.insert(key, facts.clone());
+            map.entry(entry.id)
+                .or_default()
+                .insert(entry.path.clone(), facts.clone());
         }
         Some(facts)
     }

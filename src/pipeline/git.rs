@@ -432,44 +432,40 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         .iter()
         .map(|a| a.pattern.clone())
         .collect();
-    let results: Vec<Result<CommitResult, Error>> = commits
-        .par_iter()
-        .map(|c| {
-            let parent = c.parents.first().copied();
-            let changes = run.repo.diff_trees(parent, Some(c.id))?;
-            let files = changed_files(&changes);
-            if inert(&run, &changes, &patterns) {
-                return Ok((Vec::new(), files.len(), Sources::new()));
-            }
-            let (before_tree, after_tree) = (run.tree(parent)?, run.tree(Some(c.id))?);
-            let (before, after) = run.pair(&before_tree, &after_tree)?;
-            // What the commit's first parent had seen: its own history.
-            let history = {
-                let (full, seq_of, all_commits) =
-                    (full.clone(), seq_of.clone(), all_commits.clone());
-                HistoryIndex::deferred(move || {
-                    let full = full.resolved_index()?;
-                    if seq_of.get().is_none() {
-                        let all = all_commits()?;
-                        let _ = seq_of.set(
-                            all.iter()
-                                .enumerate()
-                                .map(|(i, c)| (c.id, i as u64))
-                                .collect(),
-                        );
-                    }
-                    let parent_seq = parent.and_then(|p| seq_of.get()?.get(&p).copied());
-                    Ok(full.at(parent_seq.unwrap_or(0), parent_seq.is_some()))
+    // Each chunk of consecutive commits runs in order on one thread, so that a commit's
+    // snapshot serves as its child's base (half the snapshots are built); the chunks run in
+    // parallel.
+    let chunks = history_chunks(commits.len(), rayon::current_num_threads());
+    let results: Vec<Result<CommitResult, Error>> = chunks
+        .into_par_iter()
+        .flat_map_iter(|chunk| {
+            let mut carried: Option<Carried> = None;
+            commits[chunk]
+                .iter()
+                .map(|c| {
+                    let base = carried.take();
+                    let (result, next) = history_commit(&run, c, base, &patterns, |parent| {
+                        let (full, seq_of, all_commits) =
+                            (full.clone(), seq_of.clone(), all_commits.clone());
+                        HistoryIndex::deferred(move || {
+                            let full = full.resolved_index()?;
+                            if seq_of.get().is_none() {
+                                let all = all_commits()?;
+                                let _ = seq_of.set(
+                                    all.iter()
+                                        .enumerate()
+                                        .map(|(i, c)| (c.id, i as u64))
+                                        .collect(),
+                                );
+                            }
+                            let parent_seq = parent.and_then(|p| seq_of.get()?.get(&p).copied());
+                            Ok(full.at(parent_seq.unwrap_or(0), parent_seq.is_some()))
+                        })
+                    });
+                    carried = next;
+                    result
                 })
-            };
-            let id = c.id.to_string();
-            let f = lint_change(&run, &before, &after, &files, &history, Some(&id), false)?;
-            if let Some(e) = history.take_error() {
-                return Err(e);
-            }
-            let mut sources = Sources::new();
-            sources_of(&f, &before, &after, Some(&id), &mut sources);
-            Ok((f, files.len(), sources))
+                .collect::<Vec<_>>()
         })
         .collect();
     if let Some(e) = full.take_error() {
@@ -551,6 +547,105 @@ pub(crate) fn past_tags(
     out
 }
 
+/// A commit's tree and snapshot, kept for its child: the base side of the next change.
+struct Carried {
+    id: ObjectId,
+    tree: Vec<FileEntry>,
+    /// The environments the snapshot was built over, before it resolved them.
+    envs: crate::config::Environments,
+    snapshot: Snapshot,
+}
+
+/// Ranges of commit indices, one per task: a few per thread so that a slow stretch of
+/// history does not leave a core idle, few enough that most commits find their parent's
+/// snapshot carried.
+fn history_chunks(commits: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let tasks = if commits >= threads * 16 {
+        threads * 4
+    } else {
+        threads
+    }
+    .clamp(1, commits.max(1));
+    let size = commits.div_ceil(tasks).max(1);
+    (0..commits)
+        .step_by(size)
+        .map(|start| start..(start + size).min(commits))
+        .collect()
+}
+
+/// One commit of `history` against its first parent. `base` is the previous commit's
+/// tree and snapshot when it ran just before on this thread: it is this commit's base side
+/// when it is the first parent and the pair's environments are the same.
+fn history_commit(
+    run: &GitRun,
+    c: &crate::source::git::CommitInfo,
+    base: Option<Carried>,
+    patterns: &[String],
+    history_at: impl FnOnce(Option<ObjectId>) -> HistoryIndex,
+) -> (Result<CommitResult, Error>, Option<Carried>) {
+    let parent = c.parents.first().copied();
+    let changes = match run.repo.diff_trees(parent, Some(c.id)) {
+        Ok(changes) => changes,
+        Err(e) => return (Err(e.into()), None),
+    };
+    let files = changed_files(&changes);
+    if inert(run, &changes, patterns) {
+        return (Ok((Vec::new(), files.len(), Sources::new())), None);
+    }
+    let base = base.filter(|b| Some(b.id) == parent);
+    let paired = (|| -> Result<_, Error> {
+        let before_tree = match &base {
+            Some(b) => b.tree.clone(),
+            None => run.tree(parent)?,
+        };
+        let after_tree = run.tree(Some(c.id))?;
+        let paths = |t: &[FileEntry]| t.iter().map(|e| e.path.clone()).collect::<Vec<_>>();
+        let (before_paths, after_paths) = (paths(&before_tree), paths(&after_tree));
+        let before_facts = match &base {
+            Some(b) => b.snapshot.files.clone(),
+            None => run.facts_of(&before_tree),
+        };
+        let after_facts = run.facts_of(&after_tree);
+        let envs = pair_environments(
+            &before_paths,
+            &before_facts,
+            &after_paths,
+            &after_facts,
+            &run.config,
+        )?;
+        let before = match base {
+            Some(b) if b.envs.same_as(&envs) => b.snapshot,
+            _ => side_snapshot(before_paths, before_facts, envs.clone(), &run.config),
+        };
+        let after = side_snapshot(after_paths, after_facts, envs.clone(), &run.config);
+        Ok((before, after, after_tree, envs))
+    })();
+    let (before, after, after_tree, envs) = match paired {
+        Ok(p) => p,
+        Err(e) => return (Err(e), None),
+    };
+    // What the commit's first parent had seen: its own history.
+    let history = history_at(parent);
+    let id = c.id.to_string();
+    let result = lint_change(run, &before, &after, &files, &history, Some(&id), false)
+        .and_then(|f| match history.take_error() {
+            Some(e) => Err(e),
+            None => Ok(f),
+        })
+        .map(|f| {
+            let mut sources = Sources::new();
+            sources_of(&f, &before, &after, Some(&id), &mut sources);
+            (f, files.len(), sources)
+        });
+    let next = Carried {
+        id: c.id,
+        tree: after_tree,
+        envs,
+        snapshot: after,
+    };
+    (result, Some(next))
+}
+
 /// The history of HEAD for a working-tree snapshot (empty on an unborn branch), limited to
 /// the directory the tree was read from; walked on the first query (see
 /// [`HistoryIndex::deferred`]), so a tree whose pins the tree alone judges needs none.
@@ -582,6 +677,24 @@ mod tests {
             id: ObjectId::from_bytes_or_panic(&[byte; 20]),
             kind: EntryKind::Blob,
         }
+    }
+
+    #[test]
+    fn history_chunks_cover_every_commit_once_in_order() {
+        assert_eq!(history_chunks(0, 2), Vec::<std::ops::Range<usize>>::new());
+        assert_eq!(history_chunks(1, 2), [0..1]);
+        assert_eq!(history_chunks(10, 2), [0..5, 5..10]);
+        // Long ranges: four tasks per thread.
+        assert_eq!(
+            history_chunks(40, 2),
+            [0..5, 5..10, 10..15, 15..20, 20..25, 25..30, 30..35, 35..40]
+        );
+        assert_eq!(history_chunks(3, 4), [0..1, 1..2, 2..3]);
+        let chunks = history_chunks(5001, 2);
+        assert_eq!(chunks.len(), 8);
+        assert_eq!(chunks.first().map(|c| c.start), Some(0));
+        assert_eq!(chunks.last().map(|c| c.end), Some(5001));
+        assert!(chunks.windows(2).all(|w| w[0].end == w[1].start));
     }
 
     #[test]
