@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod change;
 pub mod cli;
 pub mod config;
+pub mod edit;
 pub(crate) mod error;
 pub mod extract;
 pub(crate) mod fsutil;
