@@ -431,6 +431,7 @@ fn apply_fixes(
             "{} at {}:{}:{}",
             f.rule, f.path, f.span.line, f.span.column
         ))
+        .into_owned()
     };
     for (i, why) in &plan.skipped {
         if !quiet {
