@@ -73,31 +73,31 @@ fn findings(json: &str) -> Vec<String> {
 }
 
 const BACKEND_PROD: &str = "flux/apps/backend/production/kustomization.yaml";
-const SMOKE: &str = "flux/apps/frontend/production/smoke-test-cronjob.yaml";
-const MIGRATE: &str = "flux/apps/frontend/production/migrate-job.yaml";
+const SMOKE: &str = "flux/apps/frontend-jobs/production/smoke-test-cronjob.yaml";
+const MIGRATE: &str = "flux/apps/frontend-jobs/production/migrate-job.yaml";
 const POLICY_PROD: &str = "flux/apps/frontend/production/image-policy.yaml";
 const POLICY_STAGING: &str = "flux/apps/frontend/staging/image-policy.yaml";
-const TF_PROD: &str = "terraform/envs/acme-prod/main.tf";
+const TF_PROD: &str = "terraform/envs/acme-production/main.tf";
 const DIGEST: &str = "sha256:3f1c9a7e5b2d4c6e8f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6";
 
 /// The findings of the fixture before any fix.
 const BEFORE: &[&str] = &[
-    "PL001 warning flux/apps/backend/production/kustomization.yaml:8:14",
-    "PL003 warning flux/apps/frontend/develop/image-policy.yaml:21:14",
-    "PL001 warning flux/apps/frontend/develop/kustomization.yaml:10:13",
-    "PL002 warning flux/apps/frontend/develop/kustomization.yaml:10:13",
-    "PL003 error flux/apps/frontend/production/image-policy.yaml:20:15",
-    "PL001 error flux/apps/frontend/production/migrate-job.yaml:12:18",
-    "PL002 error flux/apps/frontend/production/smoke-test-cronjob.yaml:15:37",
-    "PL003 warning flux/apps/frontend/staging/image-policy.yaml:20:14",
-    "PL001 error terraform/envs/acme-prod/main.tf:2:18",
+    "PL001 error flux/apps/backend/production/kustomization.yaml:8:14",
+    "PL001 error flux/apps/frontend-jobs/production/migrate-job.yaml:12:18",
+    "PL002 error flux/apps/frontend-jobs/production/smoke-test-cronjob.yaml:15:44",
+    "PL003 warning flux/apps/frontend/develop/image-policy.yaml:20:15",
+    "PL001 warning flux/apps/frontend/develop/kustomization.yaml:9:13",
+    "PL002 warning flux/apps/frontend/develop/kustomization.yaml:9:13",
+    "PL003 error flux/apps/frontend/production/image-policy.yaml:19:15",
+    "PL003 warning flux/apps/frontend/staging/image-policy.yaml:19:14",
+    "PL001 error terraform/envs/acme-production/main.tf:2:18",
 ];
 
 /// What remains once the safe fixes are written: the findings no fix is safe for.
 const AFTER: &[&str] = &[
-    "PL003 warning flux/apps/frontend/develop/image-policy.yaml:21:14",
-    "PL001 warning flux/apps/frontend/develop/kustomization.yaml:10:13",
-    "PL002 warning flux/apps/frontend/develop/kustomization.yaml:10:13",
+    "PL003 warning flux/apps/frontend/develop/image-policy.yaml:20:15",
+    "PL001 warning flux/apps/frontend/develop/kustomization.yaml:9:13",
+    "PL002 warning flux/apps/frontend/develop/kustomization.yaml:9:13",
 ];
 
 /// Each file the fixes rewrite, from its original text: exactly the value's bytes change
@@ -196,7 +196,7 @@ fn check_fix_writes_exact_bytes_and_what_remains_is_reported() {
     // The develop `latest` has no predecessor: it stays, and the run says why.
     assert!(
         out.stderr.contains(
-            "promolint: no safe fix for PL001 at flux/apps/frontend/develop/kustomization.yaml:10:13: no environment before develop pins ghcr.io/acme/frontend to an immutable version"
+            "promolint: no safe fix for PL001 at flux/apps/frontend/develop/kustomization.yaml:9:13: no environment before develop pins ghcr.io/acme/frontend to an immutable version"
         ),
         "{}",
         out.stderr
@@ -220,7 +220,7 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
     expect_code(&out, 1);
     assert_eq!(files(dir.path()), before, "--dry-run wrote a file");
     assert!(out.stdout.starts_with(&format!(
-        "--- a/{BACKEND_PROD}\n+++ b/{BACKEND_PROD}\n"
+        "diff --git a/{BACKEND_PROD} b/{BACKEND_PROD}\n--- a/{BACKEND_PROD}\n+++ b/{BACKEND_PROD}\n"
     )));
     assert!(out.stdout.contains(&format!(
         "-    newTag: \"latest\" # until the first release is promoted\r\n+    newTag: \"v1.4.2\" # until the first release is promoted\r\n+    digest: {DIGEST}\r\n"
@@ -260,7 +260,7 @@ fn no_safe_fix_writes_nothing_and_says_why() {
     assert_eq!(files(dir.path()), before, "nothing may be written");
     assert!(
         out.stderr.contains(
-            "promolint: no safe fix for PL001 at flux/apps/api/production/deployment.yaml:10:28: no environment before production pins ghcr.io/acme/api to an immutable version, so nothing says which version to pin"
+            "promolint: no safe fix for PL001 at flux/apps/api/production/deployment.yaml:10:35: no environment before production pins ghcr.io/acme/api to an immutable version, so nothing says which version to pin"
         ),
         "{}",
         out.stderr
@@ -326,7 +326,7 @@ fn staged_fix_skips_a_file_whose_working_copy_differs_from_the_index() {
     assert_eq!(text(dir.path(), overlay), edited);
     assert!(
         out.stderr.contains(&format!(
-            "promolint: fix of PL002 at {overlay}:10:13 not applied: {overlay} in the working tree differs from the index"
+            "promolint: fix of PL002 at {overlay}:9:13 not applied: {overlay} in the working tree differs from the index"
         )),
         "{}",
         out.stderr

@@ -223,7 +223,7 @@ pub(crate) fn fix(cx: &support_fix::FixContext, f: &Finding) -> FixState {
         || is_own_tag(snap, p.env, tag)
     {
         return FixState::Unsafe(format!(
-            "which tag of {env} fits is not known: pin one that {env}'s pattern admits by hand"
+            "which tag of {env} fits is not known: pin one that {env}'s tag pattern or policy admits by hand"
         ));
     }
     if let Some(why) = support_fix::shared_with(snap, p) {
