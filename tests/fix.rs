@@ -458,3 +458,27 @@ fn a_byte_order_mark_is_kept_and_the_edit_lands_after_it() {
     );
     assert_eq!(String::from_utf8(after).expect("utf-8"), want);
 }
+
+#[test]
+fn check_fix_takes_the_environments_own_tag_from_its_history() {
+    let dir = lab();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "lab"]);
+    // A later commit copies staging's tag into every production pin of the frontend: the
+    // production tag is then in no file of the tree, only in the history.
+    let overlay = "flux/apps/frontend/production/kustomization.yaml";
+    let good = text(dir.path(), overlay);
+    let bad = replaced(
+        &good,
+        "newTag: production-v2.0.1-1712600000",
+        "newTag: staging-v2.0.1-1712000000",
+    );
+    dir.write(overlay, bad.as_bytes());
+    git(dir.path(), &["commit", "-q", "-am", "copy staging's tag"]);
+    let out = run(dir.path(), &["check", "--fix", "--select", "PL002", "-q"]);
+    expect_code(&out, 0);
+    assert_eq!(text(dir.path(), overlay), good);
+    // The smoke test's tag is fixed from the same history.
+    assert!(text(dir.path(), SMOKE).contains("image: ghcr.io/acme/frontend:production-v2.0.1-1712600000\n"));
+}

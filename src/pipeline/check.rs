@@ -113,7 +113,7 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
         let wanted = rules::fix::wanted_tags(&findings);
         let past = match crate::source::git::GitRepo::discover(&wt.root) {
             Ok(repo) if wt.git && !wanted.is_empty() => {
-                past_tags(&repo, &history, &wanted, wt.config.max_file_size)
+                past_tags(&repo, &history, &wanted, &wt.snapshot, wt.config.max_file_size)
             }
             _ => rules::fix::PastTags::new(),
         };

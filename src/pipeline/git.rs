@@ -14,7 +14,7 @@ use crate::rules;
 use crate::snapshot::{FileFacts, Snapshot};
 use crate::source::git::{FileChange, FileEntry, GitRepo, ObjectId};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -311,7 +311,7 @@ fn lint_trees(
         let past = if wanted.is_empty() || history.is_empty() {
             rules::fix::PastTags::new()
         } else {
-            past_tags(&run.repo, &history, &wanted, run.config.max_file_size)
+            past_tags(&run.repo, &history, &wanted, &after, run.config.max_file_size)
         };
         let _ = history.take_error();
         rules::fix::attach(
@@ -507,41 +507,71 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
     })
 }
 
-/// The tags the environments and components of `wanted` pinned in `history`, read back
-/// from the file and commit each was recorded at: the tags `--fix` may pin again (an
+/// The tags the environments and components of `wanted` pinned in `history`: each commit
+/// that introduced a version of the component in the environment is read again, in the
+/// file it was recorded in and in the files that pin the component there now (`snap`), and
+/// the tags of the component those files pin are kept. The tags `--fix` may pin again (an
 /// environment's own tag for a version). What cannot be read is left out.
 pub(crate) fn past_tags(
     repo: &GitRepo,
     history: &HistoryIndex,
     wanted: &BTreeSet<(String, String)>,
+    snap: &Snapshot,
     max_size: u64,
 ) -> rules::fix::PastTags {
+    // A bound on the files read back: a long history of one component asks for at most
+    // this many (commit, file) reads.
+    const MAX_READS: usize = 512;
+    let mut reads = 0;
     let mut out = rules::fix::PastTags::new();
     for (env, component) in wanted {
-        for p in history.versions(env, component) {
-            let Ok(commit) = ObjectId::from_hex(p.commit.as_bytes()) else {
+        let now: BTreeSet<String> = snap
+            .envs
+            .envs
+            .iter()
+            .position(|e| &e.name == env)
+            .map(|i| {
+                snap.pins_of(i, component)
+                    .map(|p| snap.path(p.file).to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut at: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for p in history.every_pin(env, component) {
+            let files = at.entry(p.commit.clone()).or_insert_with(|| now.clone());
+            files.insert(p.path.clone());
+        }
+        for (commit, paths) in at {
+            let Ok(commit) = ObjectId::from_hex(commit.as_bytes()) else {
                 continue;
             };
-            let Ok(Some(entry)) = repo.file_at(commit, &p.path) else {
-                continue;
-            };
-            let Ok(bytes) = repo.read_blob(entry.id, max_size) else {
-                continue;
-            };
-            let Ok(text) = crate::extract::decode(&bytes) else {
-                continue;
-            };
-            // The span of a tag pin is the tag alone; anything else is not one.
-            let Some(tag) = text.get(p.span.start..p.span.end).filter(|t| {
-                !t.is_empty()
-                    && t.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
-            }) else {
-                continue;
-            };
-            out.entry((env.clone(), component.clone()))
-                .or_default()
-                .insert(tag.to_string());
+            for path in paths {
+                if reads >= MAX_READS {
+                    return out;
+                }
+                reads += 1;
+                let Some(format) = crate::extract::format_of(&path) else {
+                    continue;
+                };
+                let Ok(Some(entry)) = repo.file_at(commit, &path) else {
+                    continue;
+                };
+                let Ok(bytes) = repo.read_blob(entry.id, max_size) else {
+                    continue;
+                };
+                let facts = file_facts(&path, format, Ok(&bytes));
+                for fact in &facts.facts {
+                    if let crate::model::FactKind::Pin(pin) = &fact.kind {
+                        if &pin.component == component
+                            && pin.reference.kind == crate::model::RefKind::Tag
+                        {
+                            out.entry((env.clone(), component.clone()))
+                                .or_default()
+                                .insert(pin.reference.value.clone());
+                        }
+                    }
+                }
+            }
         }
     }
     out
