@@ -105,7 +105,12 @@ pub fn plan(
     let mut unique: BTreeSet<(String, usize, usize, String)> = BTreeSet::new();
     let mut all = Vec::new();
     for e in taken.iter().flat_map(|(_, edits)| edits) {
-        let key = (e.path.clone(), e.range.start, e.range.end, e.replacement.clone());
+        let key = (
+            e.path.clone(),
+            e.range.start,
+            e.range.end,
+            e.replacement.clone(),
+        );
         if unique.insert(key) {
             all.push(e.clone());
         }

@@ -12,8 +12,8 @@ use crate::report::{
 };
 use crate::rules::{self, Finding};
 use clap::CommandFactory;
-use std::io::{IsTerminal, Write};
 use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Exit codes.

@@ -178,18 +178,15 @@ fn check_fix_writes_exact_bytes_and_what_remains_is_reported() {
     let want = expected_fixes(&before);
     for (path, bytes) in &after {
         match want.get(path) {
-            Some(text) => assert_eq!(
-                String::from_utf8_lossy(bytes),
-                *text,
-                "{path} after --fix"
-            ),
+            Some(text) => assert_eq!(String::from_utf8_lossy(bytes), *text, "{path} after --fix"),
             None => assert_eq!(Some(bytes), before.get(path), "{path} must not change"),
         }
     }
     assert_eq!(after.len(), before.len(), "no file added or removed");
     assert!(
-        out.stderr
-            .contains("promolint: --fix wrote 6 files: flux/apps/backend/production/kustomization.yaml, "),
+        out.stderr.contains(
+            "promolint: --fix wrote 6 files: flux/apps/backend/production/kustomization.yaml, "
+        ),
         "{}",
         out.stderr
     );
@@ -203,7 +200,10 @@ fn check_fix_writes_exact_bytes_and_what_remains_is_reported() {
     );
     // A second check of the fixed tree: exactly the same remaining findings, and a second
     // --fix has nothing left to write.
-    let again = run(dir.path(), &["check", "--format", "json", "--fail-level", "warning"]);
+    let again = run(
+        dir.path(),
+        &["check", "--format", "json", "--fail-level", "warning"],
+    );
     expect_code(&again, 1);
     assert_eq!(findings(&again.stdout), AFTER);
     let twice = run(dir.path(), &["check", "--fix", "-q"]);
@@ -234,7 +234,11 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
     std::fs::write(&patch, &out.stdout).expect("write patch");
     git(
         dir.path(),
-        &["apply", "--whitespace=nowarn", patch.to_str().expect("path")],
+        &[
+            "apply",
+            "--whitespace=nowarn",
+            patch.to_str().expect("path"),
+        ],
     );
     let _ = std::fs::remove_file(&patch);
     let want = expected_fixes(&before);
@@ -265,7 +269,9 @@ fn no_safe_fix_writes_nothing_and_says_why() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("promolint: --fix: no safe fix to write"));
+    assert!(out
+        .stderr
+        .contains("promolint: --fix: no safe fix to write"));
     assert!(out.stdout.contains("error[PL001]"), "{}", out.stdout);
 }
 
@@ -288,12 +294,19 @@ fn staged_fix_edits_the_working_tree_not_the_index_and_stops_the_commit() {
     let out = run(dir.path(), &["staged", "--fix", "--format", "json"]);
     // The fixed file is not staged: the commit stops so that it is staged again.
     expect_code(&out, 1);
-    assert_eq!(findings(&out.stdout), Vec::<String>::new(), "{}", out.stderr);
+    assert_eq!(
+        findings(&out.stdout),
+        Vec::<String>::new(),
+        "{}",
+        out.stderr
+    );
     // The production tag comes from the base of the change (HEAD), where it still is.
     assert_eq!(text(dir.path(), overlay), good);
     assert_eq!(git(dir.path(), &["show", &format!(":{overlay}")]), bad);
     assert!(
-        out.stderr.contains("the fixed files now differ from the index: review them and stage them again"),
+        out.stderr.contains(
+            "the fixed files now differ from the index: review them and stage them again"
+        ),
         "{}",
         out.stderr
     );
@@ -480,5 +493,6 @@ fn check_fix_takes_the_environments_own_tag_from_its_history() {
     expect_code(&out, 0);
     assert_eq!(text(dir.path(), overlay), good);
     // The smoke test's tag is fixed from the same history.
-    assert!(text(dir.path(), SMOKE).contains("image: ghcr.io/acme/frontend:production-v2.0.1-1712600000\n"));
+    assert!(text(dir.path(), SMOKE)
+        .contains("image: ghcr.io/acme/frontend:production-v2.0.1-1712600000\n"));
 }

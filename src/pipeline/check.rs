@@ -112,9 +112,13 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     if opts.fix {
         let wanted = rules::fix::wanted_tags(&findings);
         let past = match crate::source::git::GitRepo::discover(&wt.root) {
-            Ok(repo) if wt.git && !wanted.is_empty() => {
-                past_tags(&repo, &history, &wanted, &wt.snapshot, wt.config.max_file_size)
-            }
+            Ok(repo) if wt.git && !wanted.is_empty() => past_tags(
+                &repo,
+                &history,
+                &wanted,
+                &wt.snapshot,
+                wt.config.max_file_size,
+            ),
             _ => rules::fix::PastTags::new(),
         };
         // A history that cannot be walked only means fewer tags to offer.

@@ -311,7 +311,13 @@ fn lint_trees(
         let past = if wanted.is_empty() || history.is_empty() {
             rules::fix::PastTags::new()
         } else {
-            past_tags(&run.repo, &history, &wanted, &after, run.config.max_file_size)
+            past_tags(
+                &run.repo,
+                &history,
+                &wanted,
+                &after,
+                run.config.max_file_size,
+            )
         };
         let _ = history.take_error();
         rules::fix::attach(
@@ -710,6 +716,8 @@ mod tests {
     }
 
     #[test]
+    // The chunks are a list of ranges, one of them here, not a range of values.
+    #[allow(clippy::single_range_in_vec_init)]
     fn history_chunks_cover_every_commit_once_in_order() {
         assert_eq!(history_chunks(0, 2), Vec::<std::ops::Range<usize>>::new());
         assert_eq!(history_chunks(1, 2), [0..1]);

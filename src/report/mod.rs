@@ -113,9 +113,8 @@ pub(crate) fn fix_edits<'f>(
     fix.edits
         .iter()
         .map(|e| {
-            let span = (ctx.source)(f.commit.as_deref(), &Revision::Tree, &e.path).map(|text| {
-                crate::model::LineIndex::new(&text).span(&text, e.range.clone())
-            });
+            let span = (ctx.source)(f.commit.as_deref(), &Revision::Tree, &e.path)
+                .map(|text| crate::model::LineIndex::new(&text).span(&text, e.range.clone()));
             (e, span)
         })
         .collect()

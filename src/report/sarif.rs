@@ -482,10 +482,7 @@ fn fixes(ctx: &Context, f: &crate::model::Finding) -> Vec<SarifFix> {
             inserted_content: Text::new(edit.replacement.clone()),
         };
         let file = uri(&edit.path);
-        match changes
-            .iter_mut()
-            .find(|c| c.artifact_location.uri == file)
-        {
+        match changes.iter_mut().find(|c| c.artifact_location.uri == file) {
             Some(c) => c.replacements.push(replacement),
             None => changes.push(ArtifactChange {
                 artifact_location: ArtifactLocation {

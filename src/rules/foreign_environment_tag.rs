@@ -1,6 +1,6 @@
 //! PL002 foreign-environment-tag: a tag that belongs to another environment, or that the
 //! environment's tag pattern does not admit.
-use super::fix as support_fix;
+use super::fix_support as support_fix;
 use super::{Finding, Related, Revision};
 use crate::config::Config;
 use crate::model::tiers::tag_env_token;

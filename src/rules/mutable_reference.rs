@@ -1,5 +1,5 @@
 //! PL001 mutable-reference: a pin that can move under you.
-use super::fix as support_fix;
+use super::fix_support as support_fix;
 use super::foreign_environment_tag::own_tags;
 use super::Finding;
 use crate::config::Config;
@@ -108,8 +108,11 @@ pub(crate) fn fix(cx: &support_fix::FixContext, f: &Finding) -> FixState {
             .collect::<Vec<_>>()
     };
     let groups = managing_groups(snap, p.env, |pred| !runs(pred).is_empty());
-    let ran: Vec<(String, String, Option<String>, usize)> =
-        groups.iter().flatten().flat_map(|&pred| runs(pred)).collect();
+    let ran: Vec<(String, String, Option<String>, usize)> = groups
+        .iter()
+        .flatten()
+        .flat_map(|&pred| runs(pred))
+        .collect();
     let versions: BTreeSet<&str> = ran.iter().map(|(v, ..)| v.as_str()).collect();
     let pred_names = || {
         let names: BTreeSet<&str> = ran

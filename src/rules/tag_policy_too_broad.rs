@@ -156,7 +156,9 @@ fn is_admission(problem: &Problem) -> bool {
 /// `pattern` anchored at both ends: `^…$`, an alternation grouped first (`^(?:a|b)$`, since
 /// `^a|b$` anchors each branch at one end only). `None` when it does not parse.
 fn anchored(pattern: &str) -> Option<String> {
-    let ast = regex_syntax::ast::parse::Parser::new().parse(pattern).ok()?;
+    let ast = regex_syntax::ast::parse::Parser::new()
+        .parse(pattern)
+        .ok()?;
     let alternation = matches!(ast, regex_syntax::ast::Ast::Alternation(_));
     if !alternation {
         let start = if pattern.starts_with('^') { "" } else { "^" };
@@ -230,7 +232,11 @@ pub(crate) fn fix(snap: &Snapshot, config: &Config, f: &Finding) -> FixState {
         &ctx,
     );
     let left = problems.iter().find(|p| {
-        is_admission(p) || matches!(p, Problem::InvalidPattern { .. } | Problem::TooComplex { .. })
+        is_admission(p)
+            || matches!(
+                p,
+                Problem::InvalidPattern { .. } | Problem::TooComplex { .. }
+            )
     });
     if let Some(problem) = left {
         return FixState::Unsafe(format!(
