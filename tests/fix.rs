@@ -496,3 +496,48 @@ fn check_fix_takes_the_environments_own_tag_from_its_history() {
     assert!(text(dir.path(), SMOKE)
         .contains("image: ghcr.io/acme/frontend:production-v2.0.1-1712600000\n"));
 }
+
+#[test]
+fn diff_fix_writes_the_working_tree_and_says_the_commits_are_unchanged() {
+    let dir = lab();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "lab"]);
+    let overlay = "flux/apps/frontend/production/kustomization.yaml";
+    let good = text(dir.path(), overlay);
+    let bad = replaced(
+        &good,
+        "newTag: production-v2.0.1-1712600000",
+        "newTag: staging-v2.0.1-1712000000",
+    );
+    dir.write(overlay, bad.as_bytes());
+    git(
+        dir.path(),
+        &["commit", "-q", "-am", "promote frontend by hand"],
+    );
+    let out = run(
+        dir.path(),
+        &["diff", "--base", "HEAD~1", "--fix", "--format", "json"],
+    );
+    // The finding is fixed in the working tree: what remains of the change is clean.
+    expect_code(&out, 0);
+    assert_eq!(
+        findings(&out.stdout),
+        Vec::<String>::new(),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(text(dir.path(), overlay), good);
+    assert!(
+        out.stderr
+            .contains("the fixes are in the working tree, not in the commits judged"),
+        "{}",
+        out.stderr
+    );
+    // The commit itself still carries the finding until the fix is committed.
+    let again = run(dir.path(), &["diff", "--base", "HEAD~1", "-q"]);
+    expect_code(&again, 1);
+    git(dir.path(), &["commit", "-q", "-am", "production's own tag"]);
+    let fixed = run(dir.path(), &["diff", "--base", "HEAD~2", "-q"]);
+    expect_code(&fixed, 0);
+}
