@@ -144,6 +144,43 @@ pub enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Set an environment's pins of components to the version the environment before it
+    /// runs, editing only the values (and the digests beside them); the change is linted
+    /// first and refused, with nothing written, if it breaks a promotion rule
+    #[command(
+        after_help = "Exit codes: 0 promoted (or nothing to promote); 1 refused: the change would raise \
+PL006, PL007 or PL008 (printed), nothing written; 2 the promotion could not be made (unknown \
+component or environment, a value promote cannot edit, a file that cannot be written).\n\n\
+Examples:\n  promolint promote ghcr.io/acme/backend --to prod --dry-run\n  \
+promolint promote --to prod --all --each-commit\n  \
+promolint promote lxc_rootfs_version --to prod --version v6 --commit"
+    )]
+    Promote {
+        /// Components as `promolint status` names them
+        #[arg(value_name = "COMPONENT", required_unless_present = "all")]
+        components: Vec<String>,
+        /// The environment whose pins are set
+        #[arg(long, value_name = "ENV")]
+        to: String,
+        /// Promote every component whose predecessor runs a later version, one version each
+        #[arg(long, conflicts_with_all = ["components", "version"])]
+        all: bool,
+        /// Set this version instead of the predecessor's (refused with PL006 unless a
+        /// predecessor ran it)
+        #[arg(long, value_name = "V")]
+        version: Option<String>,
+        /// Print the change as a unified diff (or, with --format json, list it); write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Commit the change: only the files it edits, with a message naming each component
+        /// and its versions (from → to)
+        #[arg(long, conflicts_with = "dry_run")]
+        commit: bool,
+        /// One commit per component (implies --commit); each is linted on the tree the ones
+        /// before it leave
+        #[arg(long)]
+        each_commit: bool,
+    },
     /// Print a rule's documentation (by id or name)
     Explain {
         /// Rule id (PL003) or name (tag-policy-too-broad)

@@ -16,6 +16,7 @@ pub(crate) mod ledger;
 pub mod model;
 pub mod pipeline;
 pub mod policy_analysis;
+pub mod promote;
 pub(crate) mod promotion;
 pub mod report;
 pub mod rules;

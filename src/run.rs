@@ -210,11 +210,115 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
             emit(cli, &String::from_utf8_lossy(&script))?;
             Ok(OK)
         }
+        Command::Promote {
+            components,
+            to,
+            all,
+            version,
+            dry_run,
+            commit,
+            each_commit,
+        } => {
+            let request = crate::promote::Request {
+                components: components.clone(),
+                all: *all,
+                to: to.clone(),
+                version: version.clone(),
+            };
+            let how = pipeline::Write {
+                dry_run: *dry_run,
+                commit: *commit,
+                each_commit: *each_commit,
+            };
+            promote(cli, &request, how)
+        }
         Command::Man { command } => {
             emit(cli, &man_page(command.as_deref())?)?;
             Ok(OK)
         }
     }
+}
+
+/// `promolint promote`: refused (exit 1, the gates' findings printed, nothing written), or
+/// the change printed (`--dry-run`) or written, listed in the chosen format.
+fn promote(
+    cli: &Cli,
+    request: &crate::promote::Request,
+    how: pipeline::Write,
+) -> Result<i32, Error> {
+    let g = &cli.global;
+    if !matches!(g.format, Format::Human | Format::Json) {
+        return Err(Error::Usage {
+            message: format!(
+                "`promolint promote` prints human or json, not {}",
+                g.format.name()
+            ),
+            help: Some("the diff of `--dry-run` is its human output".to_string()),
+        });
+    }
+    let opts = options(cli, Vec::new())?;
+    let outcome = pipeline::promote(&opts, request, how)?;
+    if !outcome.refused.is_empty() {
+        if !g.quiet {
+            eprintln!(
+                "promolint: promote refused: the change would break the promotion rules below; nothing was written"
+            );
+        }
+        let info = run_info("promote", &outcome.root, None);
+        let source = |commit: Option<&str>, rev: &Revision, p: &str| {
+            outcome
+                .sources
+                .get(&(commit.map(str::to_string), rev.clone(), p.to_string()))
+                .cloned()
+        };
+        let files = outcome
+            .plan
+            .promotions
+            .iter()
+            .flat_map(|p| &p.changes)
+            .map(|c| c.path.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        // Refused is exit 1 whatever the findings' levels and --fail-level: nothing was done.
+        report(
+            cli,
+            &opts,
+            outcome.refused.clone(),
+            files,
+            &source,
+            &info,
+            None,
+        )?;
+        return Ok(FINDINGS);
+    }
+    if !g.quiet {
+        for (component, why) in &outcome.plan.skipped {
+            eprintln!(
+                "promolint: {} not promoted: {}",
+                report::printable(component),
+                report::printable(why)
+            );
+        }
+        if outcome.plan.promotions.is_empty() {
+            eprintln!(
+                "promolint: nothing to promote to {}",
+                report::printable(&request.to)
+            );
+        }
+    }
+    let text = match g.format {
+        Format::Json => report::promote::render_json(
+            &outcome.plan,
+            &request.to,
+            how.dry_run,
+            outcome.written,
+            &outcome.commits,
+        ),
+        _ if how.dry_run => outcome.diff.clone(),
+        _ => report::promote::render_human(&outcome.plan, outcome.written, &outcome.commits),
+    };
+    emit(cli, &text)?;
+    Ok(OK)
 }
 
 /// The roff manual page of promolint, or of one of its commands (`promolint-check(1)`,

@@ -13,6 +13,7 @@ mod substitute;
 mod values_from;
 
 use crate::config::Environments;
+use crate::model::hash::{HashMap, HashSet};
 use crate::model::{
     join_normalized, Artifact, ConfigInclude, DeployEntry, DeployTool, Fact, FactKind, Field,
     KargoStage, KubeObject, Pin, RefKind, TagPolicy,
@@ -22,7 +23,7 @@ pub use entry::{Entries, EntryPoint};
 use graph::{parent_dir, resolve_entry, Entry, Include, MAX_OVERLAY_DEPTH};
 pub use graph::{EffectivePin, FileFacts};
 use patches::Patches;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// A fact located in a file, with the environment of that file (if any).
@@ -103,7 +104,7 @@ impl Snapshot {
         // of the including entry). A patch file is reached through the kustomization that
         // applies it, like a resource: its environment is that kustomization's.
         let patches = Patches::build(&files, &by_path);
-        let mut includers: HashMap<usize, Vec<Include>> = HashMap::new();
+        let mut includers: HashMap<usize, Vec<Include>> = HashMap::default();
         for (k, f) in files.iter().enumerate() {
             for (fi, fact) in f.facts.iter().enumerate() {
                 let FactKind::Kustomization(kust) = &fact.kind else {
@@ -123,7 +124,7 @@ impl Snapshot {
                 }
             }
         }
-        let mut patch_files = HashSet::new();
+        let mut patch_files = HashSet::default();
         for &(k, fi, pi, pf) in &patches.files {
             if pf != k {
                 patch_files.insert(pf);
@@ -135,7 +136,7 @@ impl Snapshot {
             }
         }
         // (file, pin fact) → (object fact, the field the pin comes from).
-        let mut links: HashMap<(usize, usize), (usize, Field)> = HashMap::new();
+        let mut links: HashMap<(usize, usize), (usize, Field)> = HashMap::default();
         for (fi, f) in files.iter().enumerate() {
             for (xi, fact) in f.facts.iter().enumerate() {
                 if let FactKind::Object(o) = &fact.kind {
@@ -213,7 +214,9 @@ impl Snapshot {
             .collect();
         let substituted = substitute::resolve(&files, &by_path, &member, &envs, &includers);
         // Helm `valuesFrom`: a values file's images take effect where its release does.
-        let mut substituted_into: HashMap<(String, String), Vec<String>> = HashMap::new();
+        // std's map: it becomes part of the environments, which keep their own types.
+        let mut substituted_into: std::collections::HashMap<(String, String), Vec<String>> =
+            Default::default();
         for &((f, x), ref component) in &substituted.feeds {
             let Some(var) = files[f].facts[x].as_pin() else {
                 continue;
@@ -231,7 +234,7 @@ impl Snapshot {
         let mut policies = Vec::new();
         let mut image_repositories = Vec::new();
         // Which patch values replaced a base's pin somewhere (see below).
-        let mut used = HashSet::new();
+        let mut used = HashSet::default();
         let mut replaced = Vec::new();
         // Pins of patch files wait until every base has been patched.
         let mut deferred = Vec::new();
@@ -331,7 +334,7 @@ impl Snapshot {
             image_repositories,
             artifacts,
             by_env_component: BTreeMap::new(),
-            policies_by_name: HashMap::new(),
+            policies_by_name: HashMap::default(),
             unreadable_envs,
             file_env,
             entries,
@@ -654,7 +657,7 @@ impl Resolver<'_> {
             pin,
             link,
             visited: BTreeSet::new(),
-            explored: HashSet::new(),
+            explored: HashSet::default(),
             reach: BTreeMap::new(),
             replaced: BTreeMap::new(),
         };
@@ -679,7 +682,7 @@ impl Resolver<'_> {
         } else {
             self.file_env[file].into_iter().collect()
         };
-        let mut seen = HashSet::from([file]);
+        let mut seen = HashSet::from_iter([file]);
         let mut stack = vec![(file, 0)];
         while let Some((node, depth)) = stack.pop() {
             if depth >= MAX_OVERLAY_DEPTH {
@@ -787,7 +790,9 @@ impl Resolver<'_> {
             } else {
                 step.by
             };
-            let entry = match &kfact.kind {
+            // Built only where the walk enters a new environment through this entry: it is
+            // a string or two per edge, and a walk crosses many edges.
+            let entry = || match &kfact.kind {
                 FactKind::Kustomization(kust) => match inc.entry {
                     Entry::Resource(i) => kust.resources.get(i).map(|(e, span)| Related {
                         path: kfile.path.clone(),
@@ -832,7 +837,7 @@ impl Resolver<'_> {
                         node: inc.kustomization,
                         env: Some(k),
                         state,
-                        via: entry,
+                        via: entry(),
                         depth: step.depth + 1,
                         by,
                         by_namespace: false,
@@ -842,7 +847,7 @@ impl Resolver<'_> {
                     node: inc.kustomization,
                     env: Some(k),
                     state,
-                    via: entry,
+                    via: entry(),
                     depth: step.depth + 1,
                     by,
                     by_namespace: false,

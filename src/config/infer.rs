@@ -641,8 +641,8 @@ fn dir_verdict(dir: &str) -> DirVerdict {
     // Every file of a directory asks the same question, and history asks it again for each
     // commit: answer each directory once per thread.
     thread_local! {
-        static VERDICTS: std::cell::RefCell<HashMap<String, DirVerdict>> =
-            std::cell::RefCell::new(HashMap::new());
+        static VERDICTS: std::cell::RefCell<crate::model::hash::HashMap<String, DirVerdict>> =
+            std::cell::RefCell::new(Default::default());
     }
     if let Some(hit) = VERDICTS.with(|v| v.borrow().get(dir).cloned()) {
         return hit;

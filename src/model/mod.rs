@@ -5,6 +5,7 @@
 //! of a file (see [`crate::extract::decode`]): a leading UTF-8 BOM is not part of it.
 
 mod finding;
+pub(crate) mod hash;
 pub(crate) mod kinds;
 pub(crate) mod paths;
 pub(crate) mod tiers;

@@ -720,7 +720,8 @@ mod tests {
     #[allow(clippy::single_range_in_vec_init)]
     fn history_chunks_cover_every_commit_once_in_order() {
         assert_eq!(history_chunks(0, 2), Vec::<std::ops::Range<usize>>::new());
-        assert_eq!(history_chunks(1, 2), [0..1]);
+        assert_eq!(history_chunks(1, 2).first(), Some(&(0..1)));
+        assert_eq!(history_chunks(1, 2).len(), 1);
         assert_eq!(history_chunks(10, 2), [0..5, 5..10]);
         // Long ranges: four tasks per thread.
         assert_eq!(

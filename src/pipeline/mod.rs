@@ -6,12 +6,14 @@
 //! Children never use this module, only their siblings, so that the layers point one way:
 //! `setup` (options, configuration, the worker pool) ← `facts` (extraction, the snapshot
 //! builder) ← `finish` ← `git` (`diff`, `staged`, `history`; `walk`, the history walk) ←
-//! `check` (`check`, `status`, `explain`).
+//! `check` (`check`, `status`, `explain`) ← `promote` (plans on the working tree's snapshot,
+//! lints its own change in memory, writes it).
 
 pub(crate) mod check;
 pub(crate) mod facts;
 pub(crate) mod finish;
 pub(crate) mod git;
+pub(crate) mod promote;
 pub(crate) mod setup;
 pub(crate) mod walk;
 
@@ -23,6 +25,7 @@ pub use facts::{
 };
 pub use finish::{finish, run_tree_rules, sort_findings};
 pub use git::{diff, head_history, history, staged, ChangeOutcome, GitRun, Sources};
+pub use promote::{commit_message, promote, PromoteOutcome, Write, GATES};
 pub use setup::{
     enabled_rules, jobs, load_config, max_jobs, pool_builder, project_dir, run_config, thread_pool,
     Options, WORKER_STACK_SIZE,

@@ -9,6 +9,7 @@ pub(crate) mod gitlab;
 pub(crate) mod human;
 pub(crate) mod json;
 pub(crate) mod markdown;
+pub(crate) mod promote;
 pub(crate) mod sarif;
 pub(crate) mod status;
 

@@ -16,8 +16,9 @@
 
 use super::graph::{parent_dir, Entry, FileFacts, Include, KUSTOMIZATION_NAMES, MAX_OVERLAY_DEPTH};
 use crate::config::Environments;
+use crate::model::hash::{HashMap, HashSet};
 use crate::model::{join_normalized, ArtifactCopies, DeployEntry, DeployTool, Fact, FactKind};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// An entry point: a `Deploy` fact, with the environment it deploys into (if any).
@@ -63,7 +64,7 @@ pub(super) fn add_edges(
     by_path: &HashMap<String, usize>,
     includers: &mut HashMap<usize, Vec<Include>>,
 ) {
-    let mut kustomization_of: HashMap<&str, usize> = HashMap::new();
+    let mut kustomization_of: HashMap<&str, usize> = HashMap::default();
     for (i, f) in files.iter().enumerate() {
         let (dir, name) = f.path.rsplit_once('/').unwrap_or(("", &f.path));
         if KUSTOMIZATION_NAMES.contains(&name) {
@@ -80,8 +81,8 @@ pub(super) fn add_edges(
         })
         .collect();
     // Directories deployed without a kustomization: (entry file, fact, recursively).
-    let mut generated: HashMap<String, Vec<(usize, usize, bool)>> = HashMap::new();
-    let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
+    let mut generated: HashMap<String, Vec<(usize, usize, bool)>> = HashMap::default();
+    let mut seen: HashSet<(usize, usize, usize)> = HashSet::default();
     let mut push = |target: usize, k: usize, fact: usize, entry: Entry| {
         if target != k && seen.insert((target, k, fact)) {
             includers.entry(target).or_default().push(Include {
@@ -240,7 +241,7 @@ pub(super) fn decide(
         return out;
     }
     // Downward edges, in a fixed order so that the nearest entry point recorded is stable.
-    let mut below: HashMap<usize, Vec<(usize, Include)>> = HashMap::new();
+    let mut below: HashMap<usize, Vec<(usize, Include)>> = HashMap::default();
     for (&target, incs) in includers {
         for inc in incs {
             below
@@ -263,7 +264,7 @@ pub(super) fn decide(
             }
         }
     }
-    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut seen: HashSet<(usize, usize)> = HashSet::default();
     while let Some((node, env, nearest, depth)) = queue.pop_front() {
         if !seen.insert((node, env)) {
             continue;

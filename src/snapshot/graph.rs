@@ -4,8 +4,8 @@
 //! and how entries resolve to files.
 
 use crate::extract::suppress::Suppression;
+use crate::model::hash::{HashMap, HashSet};
 use crate::model::{join_normalized, Fact, Pin, Related};
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// What extraction produced for one file.
@@ -74,7 +74,7 @@ pub(super) fn kustomizations_above(
     file: usize,
     includers: &HashMap<usize, Vec<Include>>,
 ) -> HashSet<usize> {
-    let mut seen = HashSet::from([file]);
+    let mut seen = HashSet::from_iter([file]);
     let mut stack = vec![(file, 0)];
     while let Some((node, depth)) = stack.pop() {
         if depth >= MAX_OVERLAY_DEPTH {

@@ -5,13 +5,13 @@
 
 use super::graph::{parent_dir, resolve_entry, FileFacts};
 use super::replacements;
+use crate::model::hash::{HashMap, HashSet};
 use crate::model::join_normalized;
 use crate::model::{
     is_version_range, split_image, FactKind, Field, FieldValue, KubeObject, KustomizePatch,
     PatchBody, PatchTarget, Pin, PinKind, RefKind, Reference, Replacement,
 };
 use regex::Regex;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// One value a patch writes, where it is written.
@@ -203,7 +203,7 @@ impl Patches {
     pub fn build(files: &[Arc<FileFacts>], by_path: &HashMap<String, usize>) -> Self {
         let mut out = Patches::default();
         // Each kustomization's own rules first; components are added below.
-        let mut own: HashMap<usize, Vec<Rule>> = HashMap::new();
+        let mut own: HashMap<usize, Vec<Rule>> = HashMap::default();
         let mut components: Vec<(usize, Vec<usize>)> = Vec::new();
         for (k, f) in files.iter().enumerate() {
             let dir = parent_dir(&f.path);
@@ -247,7 +247,7 @@ impl Patches {
         }
         // Kustomize applies a kustomization's components before its own patches, so a
         // component's patch is overridden by the overlay's own.
-        let mut rules: HashMap<usize, Vec<Rule>> = HashMap::new();
+        let mut rules: HashMap<usize, Vec<Rule>> = HashMap::default();
         for (k, comps) in components {
             for c in comps {
                 for r in own.get(&c).into_iter().flatten() {
@@ -465,7 +465,7 @@ impl Patches {
         edits: &[usize],
     ) -> Option<(usize, Pin)> {
         // key → (value, the edit that wrote it, if any)
-        let mut keys: HashMap<&str, (Option<&str>, Option<usize>)> = HashMap::new();
+        let mut keys: HashMap<&str, (Option<&str>, Option<usize>)> = HashMap::default();
         for v in &object.values {
             if let Field::Ref { key } = &v.field {
                 keys.insert(key, (v.value.as_deref(), None));

@@ -10,8 +10,8 @@
 
 use super::graph::{parent_dir, resolve_entry, FileFacts};
 use super::substitute::config_map_value;
+use crate::model::hash::{HashMap, HashSet};
 use crate::model::{FactKind, Field, KubeObject, PatchTarget, Replacement, Span};
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// How deep `resources` are followed to find a source object.
@@ -119,7 +119,7 @@ fn names(
 /// breadth first.
 fn build_files(k: usize, files: &[Arc<FileFacts>], by_path: &HashMap<String, usize>) -> Vec<usize> {
     let mut order = vec![k];
-    let mut seen = HashSet::from([k]);
+    let mut seen = HashSet::from_iter([k]);
     let mut level = vec![k];
     for _ in 0..MAX_DEPTH {
         let mut next = Vec::new();

@@ -17,13 +17,13 @@ use super::graph::{
     kustomizations_above, parent_dir, EffectivePin, FileFacts, Include, KUSTOMIZATION_NAMES,
 };
 use crate::config::Environments;
+use crate::model::hash::{HashMap, HashSet};
 use crate::model::join_normalized;
 use crate::model::{
     is_version_range, ConfigMapSource, FactKind, FluxKustomization, Pin, RefKind, Reference, Span,
     TemplatedPin,
 };
 use crate::model::{Related, Revision};
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Where a substituted value is written.
@@ -52,7 +52,7 @@ pub(super) fn resolve(
 ) -> Substituted {
     let mut out = Substituted {
         pins: Vec::new(),
-        consumed: HashSet::new(),
+        consumed: HashSet::default(),
         feeds: Vec::new(),
     };
     let mut fluxes = Vec::new();

@@ -15,10 +15,11 @@
 
 use super::graph::{kustomizations_above, parent_dir, EffectivePin, FileFacts, Include};
 use super::Resolver;
+use crate::model::hash::{HashMap, HashSet};
 use crate::model::join_normalized;
 use crate::model::{ConfigMapSource, FactKind, HelmValuesFrom, ValuesRef};
 use crate::model::{Related, Revision};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The effective pins `valuesFrom` makes, and the values-file pins it consumed (they take
@@ -65,7 +66,7 @@ pub(super) fn resolve(
     let mut out = FromValues::default();
     let mut releases = Vec::new();
     // Generators with `files`, by ConfigMap name: each release looks up only its names.
-    let mut generators: HashMap<&str, Vec<(usize, &ConfigMapSource)>> = HashMap::new();
+    let mut generators: HashMap<&str, Vec<(usize, &ConfigMapSource)>> = HashMap::default();
     for (fi, f) in files.iter().enumerate() {
         for fact in &f.facts {
             match &fact.kind {
@@ -80,7 +81,7 @@ pub(super) fn resolve(
     if releases.is_empty() || generators.is_empty() {
         return out;
     }
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for (hf, release) in releases {
         let reached = kustomizations_above(hf, resolver.includers);
         // Environment → the values files of each entry, in entry order.
