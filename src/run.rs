@@ -288,6 +288,7 @@ fn promote(
             &source,
             &info,
             None,
+            true,
         )?;
         return Ok(FINDINGS);
     }
