@@ -541,3 +541,23 @@ fn diff_fix_writes_the_working_tree_and_says_the_commits_are_unchanged() {
     let fixed = run(dir.path(), &["diff", "--base", "HEAD~2", "-q"]);
     expect_code(&fixed, 0);
 }
+
+#[test]
+fn a_plain_yaml_value_that_would_read_as_a_number_is_written_quoted() {
+    let dir = TempDir::new("fix-quote");
+    let overlay = |env: &str, tag: &str| {
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {env}\nimages:\n  - name: ghcr.io/acme/proxy\n    newTag: {tag}\n"
+        )
+    };
+    dir.write(
+        "flux/apps/proxy/staging/kustomization.yaml",
+        overlay("staging", "\"1.10\"").as_bytes(),
+    );
+    let prod = "flux/apps/proxy/production/kustomization.yaml";
+    dir.write(prod, overlay("production", "latest").as_bytes());
+    let out = run(dir.path(), &["check", "--fix", "-q"]);
+    expect_code(&out, 0);
+    // `newTag: 1.10` would be the number 1.1.
+    assert_eq!(text(dir.path(), prod), overlay("production", "\"1.10\""));
+}

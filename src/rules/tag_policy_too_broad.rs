@@ -337,3 +337,31 @@ fn location(policy: &TagPolicy, problem: &Problem) -> (Span, Vec<(Span, String)>
         _ => (first([&pattern, &order, &None]), Vec::new()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{anchored, wrapping};
+
+    #[test]
+    fn anchoring_adds_only_the_missing_anchors_and_groups_an_alternation() {
+        assert_eq!(anchored("staging-v.*").as_deref(), Some("^staging-v.*$"));
+        assert_eq!(anchored("^staging-v.*").as_deref(), Some("^staging-v.*$"));
+        assert_eq!(anchored("staging-v.*$").as_deref(), Some("^staging-v.*$"));
+        // An escaped `$` is a literal dollar, not an anchor.
+        assert_eq!(anchored("v\\$").as_deref(), Some("^v\\$$"));
+        assert_eq!(anchored("v\\\\$").as_deref(), Some("^v\\\\$"));
+        // `^a|b$` anchors each branch at one end only.
+        assert_eq!(
+            anchored("^staging-v.*|production-v.*$").as_deref(),
+            Some("^(?:^staging-v.*|production-v.*$)$")
+        );
+        assert_eq!(anchored("(unclosed"), None);
+    }
+
+    #[test]
+    fn wrapping_is_what_anchoring_put_around_the_pattern() {
+        assert_eq!(wrapping("a", "^a$"), ("^", "$"));
+        assert_eq!(wrapping("^a", "^a$"), ("", "$"));
+        assert_eq!(wrapping("a|b", "^(?:a|b)$"), ("^(?:", ")$"));
+    }
+}
