@@ -114,6 +114,11 @@ pub(crate) fn fix(cx: &support_fix::FixContext, f: &Finding) -> FixState {
         .flat_map(|&pred| runs(pred))
         .collect();
     let versions: BTreeSet<&str> = ran.iter().map(|(v, ..)| v.as_str()).collect();
+    let runs_verb = if ran.iter().map(|(.., e)| e).collect::<BTreeSet<_>>().len() > 1 {
+        "run"
+    } else {
+        "runs"
+    };
     let pred_names = || {
         let names: BTreeSet<&str> = ran
             .iter()
@@ -145,7 +150,8 @@ pub(crate) fn fix(cx: &support_fix::FixContext, f: &Finding) -> FixState {
         .map(|(_, tag, ..)| tag.as_str())
         .filter(|t| tag_env_token(t).is_none())
         .collect();
-    let tag = if neutral.len() == 1 {
+    let own = neutral.len() != 1;
+    let tag = if !own {
         neutral.into_iter().next().unwrap_or_default().to_string()
     } else {
         match own_tags(cx, &env.name, component, &version).as_slice() {
@@ -196,11 +202,22 @@ pub(crate) fn fix(cx: &support_fix::FixContext, f: &Finding) -> FixState {
         None
     };
     FixState::Safe(Fix {
-        description: format!(
-            "pin `{tag}`{}, the version {} runs",
-            with_digest.unwrap_or_default(),
-            pred_names()
-        ),
+        description: if !own {
+            format!(
+                "pin `{tag}`{}, the version {} {}",
+                with_digest.unwrap_or_default(),
+                pred_names(),
+                runs_verb
+            )
+        } else {
+            format!(
+                "pin `{tag}`{}, {}'s tag for {version}, the version {} {}",
+                with_digest.unwrap_or_default(),
+                env.name,
+                pred_names(),
+                runs_verb
+            )
+        },
         edits,
     })
 }
