@@ -77,9 +77,10 @@ fn deploys_this_repository(pin: &Pin, config: &Config) -> bool {
 pub(crate) fn fix(cx: &support_fix::FixContext, f: &Finding) -> FixState {
     let (snap, config) = (cx.snap, cx.config);
     let Some(p) = support_fix::pin_of(snap, f) else {
-        // A finding at a `replacements` source or a substituted value: not the pin's span.
+        // Every PL001 finding is at an effective pin's span today; should one not be, no
+        // edit is guessed.
         return FixState::Unsafe(
-            "the moving value is copied into the pin from elsewhere: pin a version there by hand"
+            "the finding is not at a value promolint can rewrite: pin a version by hand"
                 .to_string(),
         );
     };
