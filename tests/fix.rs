@@ -561,3 +561,26 @@ fn a_plain_yaml_value_that_would_read_as_a_number_is_written_quoted() {
     // `newTag: 1.10` would be the number 1.1.
     assert_eq!(text(dir.path(), prod), overlay("production", "\"1.10\""));
 }
+
+/// Every rule page says whether the rule has an automatic fix: PL001, PL002 and PL003 say
+/// what theirs writes, the others that they have none.
+#[test]
+fn every_rule_page_says_whether_it_has_a_fix() {
+    for r in promolint::rules::all() {
+        let text = promolint::catalogue::section(r.body, "Automatic fix")
+            .unwrap_or_else(|| panic!("rules/{} has no `## Automatic fix`", r.file));
+        let fixable = ["PL001", "PL002", "PL003"].contains(&r.id);
+        assert_eq!(
+            text.starts_with("`--fix`"),
+            fixable,
+            "rules/{}: {text}",
+            r.file
+        );
+        assert_eq!(
+            text.starts_with("No automatic fix"),
+            !fixable,
+            "rules/{}",
+            r.file
+        );
+    }
+}
