@@ -101,6 +101,25 @@ pub fn plan(
             }
         }
     }
+    // A file the change set refuses (a symbolic link on the way, a file that changed since
+    // it was read) costs only the fixes in it, each skipped with the reason.
+    let mut refused: BTreeMap<String, String> = BTreeMap::new();
+    for (path, edits) in &claimed {
+        if let Err(e) = ChangeSet::from_edits(root, edits) {
+            refused.insert(path.clone(), e.to_string());
+        }
+    }
+    if !refused.is_empty() {
+        let mut kept = Vec::new();
+        for (i, edits) in taken {
+            match edits.iter().find_map(|e| refused.get(&e.path)) {
+                Some(why) => skipped.push((i, why.replace("\n  help: ", ": "))),
+                None => kept.push((i, edits)),
+            }
+        }
+        taken = kept;
+        skipped.sort_by_key(|(i, _)| *i);
+    }
     // One edit written by two fixes (a value two findings share) is one edit.
     let mut unique: BTreeSet<(String, usize, usize, String)> = BTreeSet::new();
     let mut all = Vec::new();
