@@ -625,40 +625,59 @@ fn strategy_word(tier: usize) -> bool {
 /// `prod.yaml`). `test-job.yaml`, `service-preview.yaml` (a blue-green preview Service) and
 /// `canary-rollout.yaml` name a test, a Service and a strategy.
 fn stem_env(stem: &str) -> Option<(String, usize)> {
+    // A tree has few distinct stems (`deployment`, `values`, `kustomization`), and history
+    // asks again for every commit.
+    thread_local! {
+        static STEMS: Memo<Option<(String, usize)>> = Default::default();
+    }
+    memoised(&STEMS, stem, stem_env_uncached)
+}
+
+fn stem_env_uncached(stem: &str) -> Option<(String, usize)> {
     let (name, tier) = token_env(stem)?;
     let last = env_tokens(stem);
     let last_is_tier = last.last().and_then(|t| tier_of_token(t)) == Some(tier);
     (last_is_tier && !strategy_word(tier)).then_some((name, tier))
 }
 
-/// What a file's directory says about its environment: `Some(answer)` when the directory
-/// decides (a tier token in a segment, or a hidden directory: none), `None` when the file
-/// name's stem must.
+/// Answers of a pure function of a path part, kept per thread.
+type Memo<V> = std::cell::RefCell<crate::model::hash::HashMap<String, V>>;
+
+fn memoised<V: Clone>(
+    memo: &'static std::thread::LocalKey<Memo<V>>,
+    key: &str,
+    answer: impl FnOnce(&str) -> V,
+) -> V {
+    if let Some(hit) = memo.with(|m| m.borrow().get(key).cloned()) {
+        return hit;
+    }
+    let value = answer(key);
+    memo.with(|m| {
+        let mut m = m.borrow_mut();
+        // Bounded: a tree of ever new names does not grow it without end.
+        if m.len() >= 1 << 16 {
+            m.clear();
+        }
+        m.insert(key.to_string(), value.clone());
+    });
+    value
+}
+
 /// What a directory says of its files' environment (see [`dir_verdict_uncached`]).
 type DirVerdict = Option<Option<(String, usize)>>;
 
 fn dir_verdict(dir: &str) -> DirVerdict {
     // Every file of a directory asks the same question, and history asks it again for each
-    // commit: answer each directory once per thread.
+    // commit.
     thread_local! {
-        static VERDICTS: std::cell::RefCell<crate::model::hash::HashMap<String, DirVerdict>> =
-            std::cell::RefCell::new(Default::default());
+        static DIRS: Memo<DirVerdict> = Default::default();
     }
-    if let Some(hit) = VERDICTS.with(|v| v.borrow().get(dir).cloned()) {
-        return hit;
-    }
-    let verdict = dir_verdict_uncached(dir);
-    VERDICTS.with(|v| {
-        let mut v = v.borrow_mut();
-        // Bounded: a pathological tree of unique directories does not grow it without end.
-        if v.len() >= 1 << 16 {
-            v.clear();
-        }
-        v.insert(dir.to_string(), verdict.clone());
-    });
-    verdict
+    memoised(&DIRS, dir, dir_verdict_uncached)
 }
 
+/// What a file's directory says about its environment: `Some(answer)` when the directory
+/// decides (a tier token in a segment, or a hidden directory: none), `None` when the file
+/// name's stem must.
 fn dir_verdict_uncached(dir: &str) -> DirVerdict {
     if dir.is_empty() {
         return None;
