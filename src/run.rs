@@ -120,7 +120,10 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
                     // The fixed tree is judged again: what remains is what it holds now.
                     outcome = pipeline::check(&opts)?;
                     findings = std::mem::take(&mut outcome.findings);
-                    apply_baseline(cli, baseline, &mut findings);
+                    // Said once already, for the findings before the fixes.
+                    if let Some(b) = baseline {
+                        b.apply(&mut findings);
+                    }
                 }
                 if !fix.dry_run {
                     unfixable_notes(cli, &findings);
