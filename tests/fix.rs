@@ -584,3 +584,49 @@ fn every_rule_page_says_whether_it_has_a_fix() {
         );
     }
 }
+
+/// The digest the predecessor runs goes on a line of its own after `newTag`, indented as
+/// its sibling keys, whether `newTag` opens the entry or the file has no final newline;
+/// a flow-style entry takes the tag only.
+#[test]
+fn a_kustomize_entry_gets_the_digest_in_its_own_layout() {
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let head = |env: &str| {
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {env}\n"
+        )
+    };
+    let cases = [
+        (
+            "images:\n  - newTag: latest\n    name: ghcr.io/acme/x",
+            format!("images:\n  - newTag: v1.0.0\n    digest: {digest}\n    name: ghcr.io/acme/x"),
+        ),
+        (
+            "images:\n  - name: ghcr.io/acme/x\n    newTag: latest",
+            format!("images:\n  - name: ghcr.io/acme/x\n    newTag: v1.0.0\n    digest: {digest}"),
+        ),
+        (
+            "images: [{name: ghcr.io/acme/x, newTag: latest}]\n",
+            "images: [{name: ghcr.io/acme/x, newTag: v1.0.0}]\n".to_string(),
+        ),
+    ];
+    for (before, after) in cases {
+        let dir = TempDir::new("fix-digest");
+        dir.write(
+            "apps/x/staging/kustomization.yaml",
+            format!(
+                "{}images:\n  - name: ghcr.io/acme/x\n    newTag: v1.0.0\n    digest: {digest}\n",
+                head("staging")
+            )
+            .as_bytes(),
+        );
+        let prod = "apps/x/production/kustomization.yaml";
+        dir.write(prod, format!("{}{before}", head("production")).as_bytes());
+        let out = run(dir.path(), &["check", "--fix", "-q"]);
+        expect_code(&out, 0);
+        assert_eq!(
+            text(dir.path(), prod),
+            format!("{}{after}", head("production"))
+        );
+    }
+}
