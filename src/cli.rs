@@ -105,6 +105,8 @@ pub enum Command {
         /// Files or directories to check, relative to the current directory
         #[arg(value_name = "PATH")]
         paths: Vec<String>,
+        #[command(flatten)]
+        fix: FixArgs,
     },
     /// Lint a change: base..head (default base: merge-base with the default branch)
     Diff {
@@ -117,12 +119,16 @@ pub enum Command {
         /// Report tree rules in every file, not only in changed files
         #[arg(long)]
         all_files: bool,
+        #[command(flatten)]
+        fix: FixArgs,
     },
     /// Lint the index against HEAD: what `git commit` would record
     Staged {
         /// Report tree rules in every file, not only in staged files
         #[arg(long)]
         all_files: bool,
+        #[command(flatten)]
+        fix: FixArgs,
     },
     /// Lint every commit of a range against its first parent
     History {
@@ -206,6 +212,19 @@ promolint promote lxc_rootfs_version --to prod --version v6 --commit"
         #[arg(value_name = "COMMAND")]
         command: Option<String>,
     },
+}
+
+/// `--fix` and `--dry-run` of `check`, `diff` and `staged`.
+#[derive(Clone, Copy, Debug, Default, Args)]
+pub struct FixArgs {
+    /// Apply the safe fixes (PL001, PL002, PL003) to the files in the working tree, all or
+    /// none, then report the findings that remain. `staged` exits 1 after writing: stage
+    /// the fixed files again
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: print the fixes as a unified diff and write nothing
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
 }
 
 /// The environment variables that stand for options (`PROMOLINT_CONFIG` for `--config`,

@@ -261,6 +261,16 @@ impl<'a> View<'a> {
             .filter_map(move |commits| commits.iter().find(|p| self.visible(p)))
     }
 
+    /// Every visible commit that pinned `component` in `env`, every version.
+    fn every(self, env: &str, component: &str) -> impl Iterator<Item = &'a PastPin> {
+        self.pins
+            .get(&(env.to_string(), component.to_string()))
+            .into_iter()
+            .flat_map(|m| m.values())
+            .flatten()
+            .filter(move |p| self.visible(p))
+    }
+
     fn is_empty(self) -> bool {
         self.horizon.is_none() || self.pins.is_empty()
     }
@@ -509,6 +519,12 @@ impl HistoryIndex {
     /// Every version `env` pinned for `component`, by version text.
     pub fn versions(&self, env: &str, component: &str) -> impl Iterator<Item = &PastPin> {
         self.exact().versions(env, component)
+    }
+
+    /// Every pin of `component` that `env` introduced, in every commit and file that did
+    /// (not only the first of each version): where each tag it ran was written.
+    pub fn every_pin(&self, env: &str, component: &str) -> impl Iterator<Item = &PastPin> {
+        self.exact().every(env, component)
     }
 
     /// Whether `env` ever pinned `component` at all.

@@ -1,6 +1,7 @@
 //! Running a parsed command line: every command returns its exit code (DESIGN §4).
 
-use crate::cli::{Cli, ColorChoice, Command, FailLevel};
+use crate::apply;
+use crate::cli::{Cli, ColorChoice, Command, FailLevel, FixArgs};
 use crate::config;
 use crate::fsutil;
 use crate::model::{Level, Revision};
@@ -11,6 +12,7 @@ use crate::report::{
 };
 use crate::rules::{self, Finding};
 use clap::CommandFactory;
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -90,8 +92,9 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
     };
     let baseline = baseline.as_ref();
     match &cli.command {
-        Command::Check { paths } => {
-            let opts = options(cli, paths.clone())?;
+        Command::Check { paths, fix } => {
+            let mut opts = options(cli, paths.clone())?;
+            opts.fix = fix.fix;
             let mut outcome = pipeline::check(&opts)?;
             if !cli.global.quiet {
                 for note in outcome.environment_notes() {
@@ -99,7 +102,33 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
                 }
             }
             let info = run_info("check", &outcome.root, None);
-            let findings = std::mem::take(&mut outcome.findings);
+            let mut findings = std::mem::take(&mut outcome.findings);
+            let mut main = true;
+            if fix.fix {
+                apply_baseline(cli, baseline, &mut findings);
+                let judged = |p: &str| outcome.source(p);
+                let applied = apply_fixes(
+                    cli,
+                    &outcome.root,
+                    &findings,
+                    &judged,
+                    "the text promolint read",
+                    fix.dry_run,
+                )?;
+                main = !fix.dry_run || cli.global.output.is_some();
+                if applied.written {
+                    // The fixed tree is judged again: what remains is what it holds now.
+                    outcome = pipeline::check(&opts)?;
+                    findings = std::mem::take(&mut outcome.findings);
+                    // Said once already, for the findings before the fixes.
+                    if let Some(b) = baseline {
+                        b.apply(&mut findings);
+                    }
+                }
+                if !fix.dry_run {
+                    unfixable_notes(cli, &findings);
+                }
+            }
             let source = |_: Option<&str>, _: &Revision, p: &str| outcome.source(p);
             report(
                 cli,
@@ -108,27 +137,31 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
                 outcome.files,
                 &source,
                 &info,
-                baseline,
+                baseline.filter(|_| !fix.fix),
+                main,
             )
         }
         Command::Diff {
             base,
             head,
             all_files,
+            fix,
         } => {
-            let opts = options(cli, Vec::new())?;
+            let mut opts = options(cli, Vec::new())?;
+            opts.fix = fix.fix;
             let outcome = pipeline::diff(&opts, base.as_deref(), Some(head), *all_files)?;
-            report_change(cli, &opts, "diff", outcome, baseline)
+            report_change(cli, &opts, "diff", outcome, baseline, *fix)
         }
-        Command::Staged { all_files } => {
-            let opts = options(cli, Vec::new())?;
+        Command::Staged { all_files, fix } => {
+            let mut opts = options(cli, Vec::new())?;
+            opts.fix = fix.fix;
             let outcome = pipeline::staged(&opts, *all_files)?;
-            report_change(cli, &opts, "staged", outcome, baseline)
+            report_change(cli, &opts, "staged", outcome, baseline, *fix)
         }
         Command::History { range } => {
             let opts = options(cli, Vec::new())?;
             let outcome = pipeline::history(&opts, range.as_deref())?;
-            report_change(cli, &opts, "history", outcome, baseline)
+            report_change(cli, &opts, "history", outcome, baseline, FixArgs::default())
         }
         Command::Status { explain: true } => {
             let text_of: fn(&explain::Explanation) -> String = match g.format {
@@ -258,6 +291,7 @@ fn promote(
             &source,
             &info,
             None,
+            true,
         )?;
         return Ok(FINDINGS);
     }
@@ -436,6 +470,7 @@ fn options(cli: &Cli, paths: Vec<String>) -> Result<Options, Error> {
         strict_suppressions: g.strict_suppressions,
         select: g.select.clone(),
         ignore: g.ignore.clone(),
+        fix: false,
     })
 }
 
@@ -458,8 +493,138 @@ fn render(cli: &Cli, format: Format, ctx: &report::Context, to_file: bool) -> St
     }
 }
 
-/// Apply the baseline, write every requested output, and return the exit code (which
-/// depends on the findings and the fail level only, never on the outputs).
+/// Silence the findings the baseline knows, and say how many.
+fn apply_baseline(cli: &Cli, baseline: Option<&Baseline>, findings: &mut Vec<Finding>) {
+    if let Some(b) = baseline {
+        let silenced = b.apply(findings);
+        if silenced > 0 && !cli.global.quiet {
+            eprintln!(
+                "promolint: {silenced} known finding{} silenced by the baseline {}",
+                if silenced == 1 { "" } else { "s" },
+                b.path.display()
+            );
+        }
+    }
+}
+
+/// What `--fix` did.
+struct Applied {
+    /// Indices of the findings whose fix was written (or, with `--dry-run`, would be).
+    fixed: BTreeSet<usize>,
+    /// Whether files were written.
+    written: bool,
+}
+
+/// `--fix`: collect the safe fixes of `findings` into one change of the working tree at
+/// `root`; with `dry_run` print it as a unified diff, else write it (all files or none).
+/// Says on standard error what was (or would be) fixed. `judged` is the text the findings
+/// were computed on, `tree` its name in messages.
+fn apply_fixes(
+    cli: &Cli,
+    root: &Path,
+    findings: &[Finding],
+    judged: &dyn Fn(&str) -> Option<std::sync::Arc<str>>,
+    tree: &str,
+    dry_run: bool,
+) -> Result<Applied, Error> {
+    let edit_error = |e: crate::edit::EditError| Error::Usage {
+        message: e.to_string(),
+        help: None,
+    };
+    let plan = apply::plan(root, findings, judged, tree).map_err(edit_error)?;
+    let files = plan.files();
+    let quiet = cli.global.quiet;
+    let at = |f: &Finding| {
+        report::printable(&format!(
+            "{} at {}:{}:{}",
+            f.rule, f.path, f.span.line, f.span.column
+        ))
+        .into_owned()
+    };
+    for (i, why) in &plan.skipped {
+        if !quiet {
+            eprintln!(
+                "promolint: fix of {} not applied: {}",
+                at(&findings[*i]),
+                report::printable(why)
+            );
+        }
+    }
+    if dry_run {
+        print(&plan.changes.unified_diff())?;
+        if !quiet {
+            unfixable_notes(cli, findings);
+            eprintln!(
+                "promolint: --dry-run: {} fix{} in {} file{} shown, nothing written",
+                plan.fixed.len(),
+                if plan.fixed.len() == 1 { "" } else { "es" },
+                files.len(),
+                if files.len() == 1 { "" } else { "s" }
+            );
+        }
+        return Ok(Applied {
+            fixed: plan.fixed.into_iter().collect(),
+            written: false,
+        });
+    }
+    if files.is_empty() {
+        if !quiet {
+            eprintln!("promolint: --fix: no safe fix to write");
+        }
+        return Ok(Applied {
+            fixed: BTreeSet::new(),
+            written: false,
+        });
+    }
+    plan.changes.write(root).map_err(edit_error)?;
+    if !quiet {
+        for &i in &plan.fixed {
+            let f = &findings[i];
+            if let Some(fix) = f.fix.safe() {
+                eprintln!(
+                    "promolint: fixed {}: {}",
+                    at(f),
+                    report::printable(&fix.description)
+                );
+            }
+        }
+        eprintln!(
+            "promolint: --fix wrote {} file{}: {}",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+            report::printable(&files.join(", "))
+        );
+    }
+    Ok(Applied {
+        fixed: plan.fixed.into_iter().collect(),
+        written: true,
+    })
+}
+
+/// One line on standard error for each finding of a rule with fixes that has none safe,
+/// saying why (unless `-q`).
+fn unfixable_notes(cli: &Cli, findings: &[Finding]) {
+    if cli.global.quiet {
+        return;
+    }
+    for f in findings {
+        if let crate::model::FixState::Unsafe(why) = &f.fix {
+            eprintln!(
+                "promolint: no safe fix for {} at {}:{}:{}: {}",
+                f.rule,
+                report::printable(&f.path),
+                f.span.line,
+                f.span.column,
+                report::printable(why)
+            );
+        }
+    }
+}
+
+/// Apply the baseline, write every requested output (the main one only when `main`), and
+/// return the exit code (which depends on the findings and the fail level only, never on
+/// the outputs).
+#[allow(clippy::too_many_arguments)]
 fn report(
     cli: &Cli,
     opts: &Options,
@@ -468,18 +633,10 @@ fn report(
     source: report::SourceFn,
     info: &RunInfo,
     baseline: Option<&Baseline>,
+    main: bool,
 ) -> Result<i32, Error> {
     let g = &cli.global;
-    if let Some(b) = baseline {
-        let silenced = b.apply(&mut findings);
-        if silenced > 0 && !g.quiet {
-            eprintln!(
-                "promolint: {silenced} known finding{} silenced by the baseline {}",
-                if silenced == 1 { "" } else { "s" },
-                b.path.display()
-            );
-        }
-    }
+    apply_baseline(cli, baseline, &mut findings);
     let ctx = report::Context {
         findings: &findings,
         files,
@@ -513,9 +670,11 @@ fn report(
             errors.push(e);
         }
     }
-    let main = render(cli, g.format, &ctx, g.output.is_some());
-    if let Err(e) = emit(cli, &main) {
-        errors.push(e);
+    if main {
+        let text = render(cli, g.format, &ctx, g.output.is_some());
+        if let Err(e) = emit(cli, &text) {
+            errors.push(e);
+        }
     }
     let last = errors.pop();
     for e in errors {
@@ -533,8 +692,9 @@ fn report_change(
     command: &'static str,
     mut outcome: pipeline::ChangeOutcome,
     baseline: Option<&Baseline>,
+    fix: FixArgs,
 ) -> Result<i32, Error> {
-    let findings = std::mem::take(&mut outcome.findings);
+    let mut findings = std::mem::take(&mut outcome.findings);
     let info = run_info(command, &opts.start, outcome.head.map(|h| h.to_string()));
     let source = |commit: Option<&str>, rev: &Revision, p: &str| {
         outcome
@@ -542,7 +702,67 @@ fn report_change(
             .get(&(commit.map(str::to_string), rev.clone(), p.to_string()))
             .cloned()
     };
-    report(cli, opts, findings, outcome.files, &source, &info, baseline)
+    if !fix.fix {
+        return report(
+            cli,
+            opts,
+            findings,
+            outcome.files,
+            &source,
+            &info,
+            baseline,
+            true,
+        );
+    }
+    apply_baseline(cli, baseline, &mut findings);
+    let judged = |p: &str| source(None, &Revision::Tree, p);
+    let tree = if command == "staged" {
+        "the index"
+    } else {
+        "the head revision"
+    };
+    let applied = apply_fixes(cli, &outcome.root, &findings, &judged, tree, fix.dry_run)?;
+    let main = !fix.dry_run || cli.global.output.is_some();
+    if applied.written {
+        // The change judged (the index, the commits) is as it was: what remains of it is
+        // what the working tree's fixes did not reach.
+        findings = findings
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !applied.fixed.contains(i))
+            .map(|(_, f)| f)
+            .collect();
+    }
+    if !fix.dry_run {
+        unfixable_notes(cli, &findings);
+    }
+    let code = report(
+        cli,
+        opts,
+        findings,
+        outcome.files,
+        &source,
+        &info,
+        None,
+        main,
+    )?;
+    if applied.written && !cli.global.quiet {
+        if command == "staged" {
+            eprintln!(
+                "promolint: the fixed files now differ from the index: review them and stage them again (`git add`), then commit"
+            );
+        } else {
+            eprintln!(
+                "promolint: the fixes are in the working tree, not in the commits judged: commit them to change the diff"
+            );
+        }
+    }
+    // As formatters in a pre-commit hook do: the commit stops, so that the fixed files are
+    // staged before it is made.
+    if applied.written && command == "staged" {
+        return Ok(code.max(FINDINGS));
+    }
+    Ok(code)
 }
 
 /// Exit 1 when a finding reaches the fail level.

@@ -128,7 +128,7 @@ fn render_rules_md() -> String {
                 )
             }
         );
-        for title in ["What it flags", "How to fix"] {
+        for title in ["What it flags", "How to fix", "Automatic fix"] {
             if let Some(text) = section(r.body, title) {
                 let _ = write!(s, "\n### {title}\n\n{text}\n");
             }

@@ -1687,6 +1687,7 @@ fn finding() -> impl Strategy<Value = Finding> {
                 related: Vec::new(),
                 value,
                 help: None,
+                fix: Default::default(),
             },
         )
 }

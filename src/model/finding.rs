@@ -2,6 +2,7 @@
 
 use super::level::Level;
 use super::span::Span;
+use crate::edit::Edit;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -78,6 +79,41 @@ pub struct Finding {
     /// Which labelled paragraph of the rule page's `How to fix` fits this defect
     /// (`Ordering` for a PL003 ordering problem); `None`: the whole section.
     pub help: Option<&'static str>,
+    /// The automatic fix, when `--fix` asked for fixes (see [`FixState`]).
+    pub fix: FixState,
+}
+
+/// A safe fix: byte edits of the finding's tree (spans of the decoded text, like
+/// [`Finding::span`]) that remove the finding and add no other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix writes, for people: ``set `newTag` to `v1.4.2`, the version staging runs``.
+    pub description: String,
+    pub edits: Vec<Edit>,
+}
+
+/// Whether a finding has a fix. Computed only under `--fix`: without it every finding is
+/// [`FixState::None`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FixState {
+    /// No fix was asked for, or the rule has none.
+    #[default]
+    None,
+    /// A safe fix.
+    Safe(Fix),
+    /// The rule has fixes, but none is safe for this finding: why, for people (``no
+    /// predecessor of production pins ghcr.io/acme/backend``).
+    Unsafe(String),
+}
+
+impl FixState {
+    /// The safe fix, if there is one.
+    pub fn safe(&self) -> Option<&Fix> {
+        match self {
+            FixState::Safe(f) => Some(f),
+            _ => None,
+        }
+    }
 }
 
 impl Finding {
@@ -96,6 +132,7 @@ impl Finding {
             related: Vec::new(),
             value: String::new(),
             help: None,
+            fix: FixState::None,
         })
     }
 }

@@ -13,7 +13,7 @@ pub(crate) mod tiers;
 mod level;
 mod span;
 
-pub use finding::{Finding, FindingBuilder, Related, Revision};
+pub use finding::{Finding, FindingBuilder, Fix, FixState, Related, Revision};
 pub use level::Level;
 pub use paths::join_normalized;
 use serde::Serialize;

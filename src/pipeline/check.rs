@@ -89,13 +89,14 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     rules::run_tree_rules(&wt.snapshot, &wt.config, &enabled, &mut findings);
     crate::timing::phase("tree rules");
     let history_rules: Vec<_> = rules::with_hook(&enabled, |h| h.history_tree).collect();
+    // What predecessors ran before comes from the history of HEAD, when there is one (walked
+    // on the first question).
+    let history = if wt.git && (!history_rules.is_empty() || opts.fix) {
+        head_history(opts, &wt.snapshot, &wt.config)
+    } else {
+        crate::history::HistoryIndex::empty()
+    };
     if !history_rules.is_empty() {
-        // What predecessors ran before comes from the history of HEAD, when there is one.
-        let history = if wt.git {
-            head_history(opts, &wt.snapshot, &wt.config)
-        } else {
-            crate::history::HistoryIndex::empty()
-        };
         let cx = rules::Context::tree(&wt.snapshot, &wt.config, &history);
         for rule in history_rules {
             rule.history_tree(&cx, &mut findings);
@@ -108,6 +109,30 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     let audit = rules::questionable_suppression::Audit::tree(&enabled);
     let mut findings = finish(findings, &wt.snapshot, &wt.config, &audit, &enabled)?;
     findings.retain(|f| wt.in_scope(&f.path));
+    if opts.fix {
+        let wanted = rules::fix::wanted_tags(&findings);
+        let past = match crate::source::git::GitRepo::discover(&wt.root) {
+            Ok(repo) if wt.git && !wanted.is_empty() => past_tags(
+                &repo,
+                &history,
+                &wanted,
+                &wt.snapshot,
+                wt.config.max_file_size,
+            ),
+            _ => rules::fix::PastTags::new(),
+        };
+        // A history that cannot be walked only means fewer tags to offer.
+        let _ = history.take_error();
+        rules::fix::attach(
+            &mut findings,
+            &rules::fix::FixContext {
+                snap: &wt.snapshot,
+                others: &[],
+                past: &past,
+                config: &wt.config,
+            },
+        );
+    }
     let files = if wt.scope.is_empty() {
         wt.files
     } else {

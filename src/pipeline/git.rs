@@ -14,7 +14,7 @@ use crate::rules;
 use crate::snapshot::{FileFacts, Snapshot};
 use crate::source::git::{FileChange, FileEntry, GitRepo, ObjectId};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -27,6 +27,8 @@ pub struct GitRun {
     pub cache: FactCache,
     /// Whether the pin ledger in the git directory is read and written.
     pub ledger: bool,
+    /// `--fix`: the findings of `diff` and `staged` get their fixes.
+    pub fix: bool,
 }
 
 impl GitRun {
@@ -50,6 +52,7 @@ impl GitRun {
             enabled,
             cache: FactCache::default(),
             ledger: !opts.no_cache && std::env::var_os("PROMOLINT_NO_CACHE").is_none(),
+            fix: opts.fix,
         })
     }
 
@@ -216,6 +219,9 @@ pub struct ChangeOutcome {
     /// Texts for quoting findings.
     pub sources: Sources,
     pub head: Option<ObjectId>,
+    /// The working tree's root (where `--fix` writes), or where the run started in a bare
+    /// repository.
+    pub root: PathBuf,
 }
 
 /// `promolint diff`: base..head.
@@ -261,6 +267,7 @@ fn quiet_change(
         files: changed_files(changes).len(),
         sources: Sources::new(),
         head,
+        root: run.root.clone(),
     })
 }
 
@@ -293,9 +300,35 @@ fn lint_trees(
         HistoryIndex::empty()
     };
     crate::timing::phase("history index");
-    let findings = lint_change(run, &before, &after, &files, &history, None, all_files)?;
+    let mut findings = lint_change(run, &before, &after, &files, &history, None, all_files)?;
     if let Some(e) = history.take_error() {
         return Err(e);
+    }
+    if run.fix {
+        // The base may still hold the environment's own tag the change replaced, and the
+        // history the tags the environment ran before.
+        let wanted = rules::fix::wanted_tags(&findings);
+        let past = if wanted.is_empty() || history.is_empty() {
+            rules::fix::PastTags::new()
+        } else {
+            past_tags(
+                &run.repo,
+                &history,
+                &wanted,
+                &after,
+                run.config.max_file_size,
+            )
+        };
+        let _ = history.take_error();
+        rules::fix::attach(
+            &mut findings,
+            &rules::fix::FixContext {
+                snap: &after,
+                others: &[&before],
+                past: &past,
+                config: &run.config,
+            },
+        );
     }
     crate::timing::phase("rules");
     let mut sources = Sources::new();
@@ -309,6 +342,7 @@ fn lint_trees(
         },
         sources,
         head,
+        root: run.root.clone(),
     })
 }
 
@@ -475,7 +509,78 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         files,
         sources,
         head: Some(to),
+        root: run.root.clone(),
     })
+}
+
+/// The tags the environments and components of `wanted` pinned in `history`: each commit
+/// that introduced a version of the component in the environment is read again, in the
+/// file it was recorded in and in the files that pin the component there now (`snap`), and
+/// the tags of the component those files pin are kept. The tags `--fix` may pin again (an
+/// environment's own tag for a version). What cannot be read is left out.
+pub(crate) fn past_tags(
+    repo: &GitRepo,
+    history: &HistoryIndex,
+    wanted: &BTreeSet<(String, String)>,
+    snap: &Snapshot,
+    max_size: u64,
+) -> rules::fix::PastTags {
+    // A bound on the files read back: a long history of one component asks for at most
+    // this many (commit, file) reads.
+    const MAX_READS: usize = 512;
+    let mut reads = 0;
+    let mut out = rules::fix::PastTags::new();
+    for (env, component) in wanted {
+        let now: BTreeSet<String> = snap
+            .envs
+            .envs
+            .iter()
+            .position(|e| &e.name == env)
+            .map(|i| {
+                snap.pins_of(i, component)
+                    .map(|p| snap.path(p.file).to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut at: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for p in history.every_pin(env, component) {
+            let files = at.entry(p.commit.clone()).or_insert_with(|| now.clone());
+            files.insert(p.path.clone());
+        }
+        for (commit, paths) in at {
+            let Ok(commit) = ObjectId::from_hex(commit.as_bytes()) else {
+                continue;
+            };
+            for path in paths {
+                if reads >= MAX_READS {
+                    return out;
+                }
+                reads += 1;
+                let Some(format) = crate::extract::format_of(&path) else {
+                    continue;
+                };
+                let Ok(Some(entry)) = repo.file_at(commit, &path) else {
+                    continue;
+                };
+                let Ok(bytes) = repo.read_blob(entry.id, max_size) else {
+                    continue;
+                };
+                let facts = file_facts(&path, format, Ok(&bytes));
+                for fact in &facts.facts {
+                    if let crate::model::FactKind::Pin(pin) = &fact.kind {
+                        if &pin.component == component
+                            && pin.reference.kind == crate::model::RefKind::Tag
+                        {
+                            out.entry((env.clone(), component.clone()))
+                                .or_default()
+                                .insert(pin.reference.value.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A commit's tree and snapshot, kept for its child: the base side of the next change.
@@ -611,6 +716,8 @@ mod tests {
     }
 
     #[test]
+    // The chunks are a list of ranges, one of them here, not a range of values.
+    #[allow(clippy::single_range_in_vec_init)]
     fn history_chunks_cover_every_commit_once_in_order() {
         assert_eq!(history_chunks(0, 2), Vec::<std::ops::Range<usize>>::new());
         assert_eq!(history_chunks(1, 2).first(), Some(&(0..1)));

@@ -30,6 +30,9 @@ pub struct Options {
     /// `--strict-suppressions`: inline suppressions of the gate rules in protected
     /// environments are refused (also `strict_suppressions: true` in the config).
     pub strict_suppressions: bool,
+    /// `--fix`: give the findings of the rules that have fixes their fix (see
+    /// [`crate::model::FixState`]).
+    pub fix: bool,
 }
 
 /// Resolve `--select`/`--ignore` entries (ids or names) to rule metadata.

@@ -39,6 +39,7 @@ impl GitRun {
             enabled: self.enabled.clone(),
             cache: crate::pipeline::facts::FactCache::default(),
             ledger: self.ledger,
+            fix: false,
         };
         let envs = envs.clone();
         let threads = rayon::current_num_threads();

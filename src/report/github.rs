@@ -165,6 +165,7 @@ mod tests {
             related: vec![],
             value: String::new(),
             help: None,
+            fix: Default::default(),
         };
         let line = annotation(&f);
         assert!(!line.contains('\n') && !line.contains('\r'));

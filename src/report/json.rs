@@ -1,5 +1,6 @@
 //! `--format json`: the documented, stable version-1 schema (DESIGN §6).
-use super::{fingerprint, Context, Summary};
+use super::{fingerprint, fix_edits, Context, Summary};
+use crate::model::{Finding, FixState};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -32,6 +33,72 @@ struct JsonFinding<'a> {
     commit: Option<&'a str>,
     related: Vec<JsonRelated<'a>>,
     fingerprint: String,
+    /// Only with `--fix`: the finding's fix, or why it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
+}
+
+/// `fix`: `{"applicable": true, "description", "edits"}` or `{"applicable": false,
+/// "reason"}`.
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edits: Option<Vec<JsonEdit<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+/// One replacement: the bytes `start..end` of the decoded text (a byte order mark left
+/// out), which are `line:column` to `end_line:end_column`, become `replacement`.
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    path: &'a str,
+    start: usize,
+    end: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<u32>,
+    replacement: &'a str,
+}
+
+fn fix<'a>(ctx: &Context, f: &'a Finding) -> Option<JsonFix<'a>> {
+    match &f.fix {
+        FixState::None => None,
+        FixState::Unsafe(reason) => Some(JsonFix {
+            applicable: false,
+            description: None,
+            edits: None,
+            reason: Some(reason),
+        }),
+        FixState::Safe(fix) => Some(JsonFix {
+            applicable: true,
+            description: Some(&fix.description),
+            edits: Some(
+                fix_edits(ctx, f)
+                    .into_iter()
+                    .map(|(e, span)| JsonEdit {
+                        path: &e.path,
+                        start: e.range.start,
+                        end: e.range.end,
+                        line: span.as_ref().map(|s| s.line),
+                        column: span.as_ref().map(|s| s.column),
+                        end_line: span.as_ref().map(|s| s.end_line),
+                        end_column: span.as_ref().map(|s| s.end_column),
+                        replacement: &e.replacement,
+                    })
+                    .collect(),
+            ),
+            reason: None,
+        }),
+    }
 }
 
 #[derive(Serialize)]
@@ -73,6 +140,7 @@ pub fn render(ctx: &Context) -> String {
                 })
                 .collect(),
             fingerprint: fingerprint(f),
+            fix: fix(ctx, f),
         })
         .collect();
     let out = Output {

@@ -252,6 +252,7 @@ mod tests {
             related: vec![],
             value: value.into(),
             help: None,
+            fix: Default::default(),
         }
     }
 

@@ -102,6 +102,25 @@ impl Summary {
 /// The text of a file a finding points into: (commit of the finding in history mode, path).
 pub type SourceFn<'a> = &'a dyn Fn(Option<&str>, &Revision, &str) -> Option<Arc<str>>;
 
+/// The edits of a finding's safe fix, each with its span in the finding's tree (`None`
+/// when that file's text was not kept).
+pub(crate) fn fix_edits<'f>(
+    ctx: &Context,
+    f: &'f Finding,
+) -> Vec<(&'f crate::edit::Edit, Option<crate::model::Span>)> {
+    let Some(fix) = f.fix.safe() else {
+        return Vec::new();
+    };
+    fix.edits
+        .iter()
+        .map(|e| {
+            let span = (ctx.source)(f.commit.as_deref(), &Revision::Tree, &e.path)
+                .map(|text| crate::model::LineIndex::new(&text).span(&text, e.range.clone()));
+            (e, span)
+        })
+        .collect()
+}
+
 /// What a reporter needs besides the findings: the text of the files they point into.
 pub struct Context<'a> {
     pub findings: &'a [Finding],
@@ -181,6 +200,7 @@ mod tests {
             related: vec![],
             value: "latest".into(),
             help: None,
+            fix: Default::default(),
         }
     }
 

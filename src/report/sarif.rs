@@ -11,7 +11,7 @@
 //! one-line region, so an empty span (a deleted file at 1:1, a parser's stop position) has
 //! its start only; a region needs `startLine >= 1`, so a finding without a line has none.
 
-use super::{fingerprint, rule_url, Context, REPOSITORY_URL};
+use super::{fingerprint, fix_edits, rule_url, Context, REPOSITORY_URL};
 use crate::model::{Level, Revision, Span};
 use crate::rules::{self, RuleKind, RuleMeta};
 use serde::Serialize;
@@ -177,8 +177,43 @@ struct SarifResult<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    /// With `--fix`: the finding's safe fix (SARIF 2.1.0 §3.55).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fixes: Vec<SarifFix>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     properties: BTreeMap<&'static str, &'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifFix {
+    description: Text,
+    artifact_changes: Vec<ArtifactChange>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange {
+    artifact_location: ArtifactLocation,
+    replacements: Vec<Replacement>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement {
+    deleted_region: DeletedRegion,
+    inserted_content: Text,
+}
+
+/// The text a replacement deletes, in lines and columns (code points, as the results'
+/// regions); an insertion deletes the empty region at its point (§3.30.2).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeletedRegion {
+    start_line: u32,
+    start_column: u32,
+    end_line: u32,
+    end_column: u32,
 }
 
 #[derive(Serialize)]
@@ -426,6 +461,44 @@ fn physical(path: &str, span: Option<&Span>, text: Option<&str>) -> PhysicalLoca
     }
 }
 
+/// A finding's safe fix as SARIF `fixes`: one artifact change per file, its replacements
+/// in order. Empty without a fix, or when a file's text (for lines and columns) is unknown.
+fn fixes(ctx: &Context, f: &crate::model::Finding) -> Vec<SarifFix> {
+    let Some(fix) = f.fix.safe() else {
+        return Vec::new();
+    };
+    let mut changes: Vec<ArtifactChange> = Vec::new();
+    for (edit, span) in fix_edits(ctx, f) {
+        let Some(span) = span else {
+            return Vec::new();
+        };
+        let replacement = Replacement {
+            deleted_region: DeletedRegion {
+                start_line: span.line,
+                start_column: span.column,
+                end_line: span.end_line,
+                end_column: span.end_column,
+            },
+            inserted_content: Text::new(edit.replacement.clone()),
+        };
+        let file = uri(&edit.path);
+        match changes.iter_mut().find(|c| c.artifact_location.uri == file) {
+            Some(c) => c.replacements.push(replacement),
+            None => changes.push(ArtifactChange {
+                artifact_location: ArtifactLocation {
+                    uri: file,
+                    uri_base_id: SRCROOT,
+                },
+                replacements: vec![replacement],
+            }),
+        }
+    }
+    vec![SarifFix {
+        description: Text::new(fix.description.clone()),
+        artifact_changes: changes,
+    }]
+}
+
 /// The SARIF log, newline-terminated.
 pub fn render(ctx: &Context) -> String {
     let driver = Driver {
@@ -508,6 +581,7 @@ pub fn render(ctx: &Context) -> String {
             }],
             related_locations: related,
             partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint(f))]),
+            fixes: fixes(ctx, f),
             properties,
         });
     }

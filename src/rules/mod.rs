@@ -60,6 +60,8 @@ macro_rules! rule {
     };
 }
 
+pub(crate) mod fix;
+pub(crate) mod fix_support;
 pub(crate) mod support;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -136,6 +136,7 @@ pub fn apply(
                 related: Vec::new(),
                 value: s.rules.join(","),
                 help: Some(help),
+                fix: Default::default(),
             });
         }
     }

@@ -214,6 +214,7 @@ fn moved_tags(ctx: &ChangeContext, out: &mut Vec<Finding>) {
                 }],
                 value: format!("{tag}@{d}"),
                 help: Some("Tag"),
+                fix: Default::default(),
             });
         }
     }

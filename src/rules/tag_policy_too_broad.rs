@@ -3,7 +3,8 @@
 //! (see [`crate::policy_analysis`]), never by matching the pattern's text.
 use super::{env_level, Finding, Related, Revision};
 use crate::config::Config;
-use crate::model::{PolicyOrder, PolicySource, Span, TagPolicy};
+use crate::edit::Edit;
+use crate::model::{Fix, FixState, PolicyOrder, PolicySource, Span, TagPolicy};
 use crate::policy_analysis::{analyse, PolicyContext, Problem};
 use crate::snapshot::Snapshot;
 
@@ -20,23 +21,7 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
             continue;
         };
         let env = snap.envs.get(env_idx);
-        let own: Vec<String> = env
-            .aliases
-            .iter()
-            .cloned()
-            .chain(std::iter::once(env.name.to_ascii_lowercase()))
-            .collect();
-        // Counterexamples name this repository's other environments, not every word that
-        // could name one (`qa-` in a repo without qa would puzzle the reader).
-        let mut foreign: Vec<String> = snap
-            .envs
-            .envs
-            .iter()
-            .map(|e| e.name.to_ascii_lowercase())
-            .filter(|t| !own.contains(t))
-            .collect();
-        foreign.sort();
-        foreign.dedup();
+        let (own, foreign) = tokens(snap, env_idx);
         let ctx = PolicyContext {
             environment: &env.name,
             own_tokens: &own,
@@ -78,12 +63,7 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
         for problem in problems {
             // One finding for what the pattern admits (the most important reason);
             // ordering problems are findings of their own.
-            let admission = matches!(
-                problem,
-                Problem::NotAnchored { .. }
-                    | Problem::ForeignTag { .. }
-                    | Problem::MutableTag { .. }
-            );
+            let admission = is_admission(&problem);
             if admission {
                 if admission_reported {
                     continue;
@@ -133,12 +113,179 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
                     .map(str::to_string)
                     .unwrap_or_else(|| problem.message()),
                 help: Some(help_case(&problem)),
+                fix: Default::default(),
             });
         }
     }
 }
 
 const ANCHORING: &str = "Admission";
+
+/// The tokens that name environment `env` in tags, and those of the repository's other
+/// environments.
+fn tokens(snap: &Snapshot, env: usize) -> (Vec<String>, Vec<String>) {
+    let env = snap.envs.get(env);
+    let own: Vec<String> = env
+        .aliases
+        .iter()
+        .cloned()
+        .chain(std::iter::once(env.name.to_ascii_lowercase()))
+        .collect();
+    // Counterexamples name this repository's other environments, not every word that
+    // could name one (`qa-` in a repo without qa would puzzle the reader).
+    let mut foreign: Vec<String> = snap
+        .envs
+        .envs
+        .iter()
+        .map(|e| e.name.to_ascii_lowercase())
+        .filter(|t| !own.contains(t))
+        .collect();
+    foreign.sort();
+    foreign.dedup();
+    (own, foreign)
+}
+
+/// Whether a problem is about what the pattern admits (the one finding anchoring can fix).
+fn is_admission(problem: &Problem) -> bool {
+    matches!(
+        problem,
+        Problem::NotAnchored { .. } | Problem::ForeignTag { .. } | Problem::MutableTag { .. }
+    )
+}
+
+/// `pattern` anchored at both ends: `^…$`, an alternation grouped first (`^(?:a|b)$`, since
+/// `^a|b$` anchors each branch at one end only). `None` when it does not parse.
+fn anchored(pattern: &str) -> Option<String> {
+    let ast = regex_syntax::ast::parse::Parser::new()
+        .parse(pattern)
+        .ok()?;
+    let alternation = matches!(ast, regex_syntax::ast::Ast::Alternation(_));
+    if !alternation {
+        let start = if pattern.starts_with('^') { "" } else { "^" };
+        let end = if ends_with_anchor(pattern) { "" } else { "$" };
+        return Some(format!("{start}{pattern}{end}"));
+    }
+    Some(format!("^(?:{pattern})$"))
+}
+
+/// Whether the pattern ends with an unescaped `$`.
+fn ends_with_anchor(pattern: &str) -> bool {
+    let Some(body) = pattern.strip_suffix('$') else {
+        return false;
+    };
+    let backslashes = body.len() - body.trim_end_matches('\\').len();
+    backslashes % 2 == 0
+}
+
+/// The safe fix of a PL003 finding on what a pattern admits: the pattern anchored
+/// (`^…$`), when the analysis of the anchored pattern finds nothing it admits wrongly. A
+/// too-broad pattern that anchoring does not narrow enough, an ordering, a range or a
+/// pattern nobody can check has no automatic fix.
+pub(crate) fn fix(snap: &Snapshot, config: &Config, f: &Finding) -> FixState {
+    if f.help != Some(ANCHORING) {
+        return FixState::None;
+    }
+    let found = snap.policies.iter().find_map(|loc| {
+        let policy = snap.policy(loc)?;
+        let (_, span) = policy.pattern.as_ref()?;
+        (snap.path(loc.file) == f.path && *span == f.span).then_some((loc, policy))
+    });
+    let Some((loc, policy)) = found else {
+        return FixState::Unsafe(
+            "the policy has no pattern to anchor: write one that admits only this environment's tags"
+                .to_string(),
+        );
+    };
+    let Some(env_idx) = loc.env else {
+        return FixState::None;
+    };
+    if !matches!(
+        policy.source,
+        PolicySource::FluxImagePolicy | PolicySource::ArgoImageUpdater
+    ) {
+        return FixState::Unsafe(
+            "only Flux and Argo CD Image Updater patterns are anchored automatically".to_string(),
+        );
+    }
+    let Some((pattern, span)) = &policy.pattern else {
+        return FixState::None;
+    };
+    let Some(candidate) = anchored(pattern).filter(|c| c != pattern) else {
+        return FixState::Unsafe(
+            "the pattern is anchored already: narrow its prefix to this environment's tags by hand"
+                .to_string(),
+        );
+    };
+    let env = snap.envs.get(env_idx);
+    let (own, foreign) = tokens(snap, env_idx);
+    let ctx = PolicyContext {
+        environment: &env.name,
+        own_tokens: &own,
+        foreign_tokens: &foreign,
+        mutable_tags: &config.mutable_tags,
+        protected: env.protected,
+    };
+    let problems = analyse(
+        Some(candidate.as_str()),
+        policy.extract.as_ref().map(|(e, _)| e.as_str()),
+        &policy.order,
+        &ctx,
+    );
+    let left = problems.iter().find(|p| {
+        is_admission(p)
+            || matches!(
+                p,
+                Problem::InvalidPattern { .. } | Problem::TooComplex { .. }
+            )
+    });
+    if let Some(problem) = left {
+        return FixState::Unsafe(format!(
+            "anchoring alone is not enough: `{candidate}` would still be reported ({})",
+            problem.message()
+        ));
+    }
+    let path = snap.path(loc.file);
+    let Some(raw) = snap
+        .file(path)
+        .and_then(|file| file.text.as_deref())
+        .and_then(|text| text.get(span.start..span.end))
+    else {
+        return FixState::Unsafe(format!("the pattern's text in {path} was not kept"));
+    };
+    // The span is the pattern itself, or (escapes in a double-quoted string) the whole
+    // quoted scalar: then the anchors go inside its quotes, which neither `^` nor `$`
+    // nor `(?:` needs escaped in.
+    let replacement = if raw == pattern {
+        candidate.clone()
+    } else {
+        let quoted = raw.len() >= 2
+            && ((raw.starts_with('"') && raw.ends_with('"'))
+                || (raw.starts_with('\'') && raw.ends_with('\'')));
+        let Some(inner) = raw.get(1..raw.len().saturating_sub(1)).filter(|_| quoted) else {
+            return FixState::Unsafe(format!(
+                "the pattern in {path} is written as a block scalar: anchor it (`{candidate}`) by hand"
+            ));
+        };
+        let (head, tail) = wrapping(pattern, &candidate);
+        format!("{}{head}{inner}{tail}{}", &raw[..1], &raw[raw.len() - 1..])
+    };
+    FixState::Safe(Fix {
+        description: format!("anchor the pattern: `{candidate}`"),
+        edits: vec![Edit {
+            path: path.to_string(),
+            range: span.start..span.end,
+            replacement,
+        }],
+    })
+}
+
+/// What [`anchored`] put around `pattern` to make `candidate`.
+fn wrapping<'c>(pattern: &str, candidate: &'c str) -> (&'c str, &'c str) {
+    match candidate.find(pattern) {
+        Some(i) => (&candidate[..i], &candidate[i + pattern.len()..]),
+        None => ("", ""),
+    }
+}
 
 /// The paragraph of the page's `How to fix` that fits `problem`: what the pattern admits,
 /// a pre-release range, the order automation picks tags in, or a pattern that cannot be
@@ -188,5 +335,33 @@ fn location(policy: &TagPolicy, problem: &Problem) -> (Span, Vec<(Span, String)>
             (first([&order, &pattern, &None]), related)
         }
         _ => (first([&pattern, &order, &None]), Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{anchored, wrapping};
+
+    #[test]
+    fn anchoring_adds_only_the_missing_anchors_and_groups_an_alternation() {
+        assert_eq!(anchored("staging-v.*").as_deref(), Some("^staging-v.*$"));
+        assert_eq!(anchored("^staging-v.*").as_deref(), Some("^staging-v.*$"));
+        assert_eq!(anchored("staging-v.*$").as_deref(), Some("^staging-v.*$"));
+        // An escaped `$` is a literal dollar, not an anchor.
+        assert_eq!(anchored("v\\$").as_deref(), Some("^v\\$$"));
+        assert_eq!(anchored("v\\\\$").as_deref(), Some("^v\\\\$"));
+        // `^a|b$` anchors each branch at one end only.
+        assert_eq!(
+            anchored("^staging-v.*|production-v.*$").as_deref(),
+            Some("^(?:^staging-v.*|production-v.*$)$")
+        );
+        assert_eq!(anchored("(unclosed"), None);
+    }
+
+    #[test]
+    fn wrapping_is_what_anchoring_put_around_the_pattern() {
+        assert_eq!(wrapping("a", "^a$"), ("^", "$"));
+        assert_eq!(wrapping("^a", "^a$"), ("", "$"));
+        assert_eq!(wrapping("a|b", "^(?:a|b)$"), ("^(?:", ")$"));
     }
 }
