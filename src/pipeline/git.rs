@@ -716,8 +716,6 @@ mod tests {
     }
 
     #[test]
-    // The chunks are a list of ranges, one of them here, not a range of values.
-    #[allow(clippy::single_range_in_vec_init)]
     fn history_chunks_cover_every_commit_once_in_order() {
         assert_eq!(history_chunks(0, 2), Vec::<std::ops::Range<usize>>::new());
         assert_eq!(history_chunks(1, 2).first(), Some(&(0..1)));
