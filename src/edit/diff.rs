@@ -2,8 +2,9 @@
 //!
 //! Promotion edits touch a few values in files of a few hundred lines, so the common prefix
 //! and suffix are trimmed first and only the middle is aligned (longest common subsequence).
-//! A middle too large to align in bounded memory is shown as removed then added: still a
-//! correct diff, only not a minimal one.
+//! A middle too large to align in bounded memory is compared line by line when the edits
+//! kept the line count (value edits do), else shown as removed then added: still a correct
+//! diff, only not a minimal one.
 
 /// Lines of unchanged context around each change, as `git diff` shows.
 pub(crate) const CONTEXT: usize = 3;
@@ -38,7 +39,23 @@ fn ops(old: &[&str], new: &[&str]) -> Vec<Op> {
         &new[prefix..new.len() - suffix],
     );
     let mut out: Vec<Op> = (0..prefix).map(|i| Op::Equal(i, i)).collect();
-    if a.is_empty() || b.is_empty() || a.len().saturating_mul(b.len()) > MAX_CELLS {
+    let too_large = a.len().saturating_mul(b.len()) > MAX_CELLS;
+    if too_large && a.len() == b.len() {
+        // Value edits keep the lines where they were: line by line, each run of changed
+        // lines removed then added (two edits far apart in a long file stay two hunks).
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] == b[i] {
+                out.push(Op::Equal(prefix + i, prefix + i));
+                i += 1;
+                continue;
+            }
+            let end = (i..a.len()).find(|&k| a[k] == b[k]).unwrap_or(a.len());
+            out.extend((i..end).map(|k| Op::Delete(prefix + k)));
+            out.extend((i..end).map(|k| Op::Insert(prefix + k)));
+            i = end;
+        }
+    } else if a.is_empty() || b.is_empty() || too_large {
         out.extend((0..a.len()).map(|i| Op::Delete(prefix + i)));
         out.extend((0..b.len()).map(|j| Op::Insert(prefix + j)));
     } else {
@@ -195,6 +212,20 @@ mod tests {
         assert_eq!(
             hunks(&old, &near),
             "@@ -1,12 +1,12 @@\n 1\n-2\n+two\n 3\n 4\n 5\n 6\n 7\n 8\n-9\n+nine\n 10\n 11\n 12\n"
+        );
+    }
+
+    #[test]
+    fn two_edits_far_apart_in_a_long_file_stay_two_small_hunks() {
+        // 5,000 lines between the edits: beyond the alignment table's bound.
+        let old: String = (1..=5000).map(|i| format!("line {i}\n")).collect();
+        let new = old
+            .replace("line 2\n", "line two\n")
+            .replace("line 4999\n", "line 4999!\n");
+        assert_eq!(
+            hunks(&old, &new),
+            "@@ -1,5 +1,5 @@\n line 1\n-line 2\n+line two\n line 3\n line 4\n line 5\n\
+             @@ -4996,5 +4996,5 @@\n line 4996\n line 4997\n line 4998\n-line 4999\n+line 4999!\n line 5000\n"
         );
     }
 
