@@ -113,6 +113,26 @@ fn environments_of<'a, F: std::ops::Deref<Target = FileFacts> + 'a>(
     Ok(envs)
 }
 
+/// Whether two versions of a file give environment inference the same inputs: the
+/// namespaces its facts name and the components its kustomizations include (`None`: no
+/// facts, as for a file no extractor reads).
+pub fn same_environment_inputs(a: Option<&FileFacts>, b: Option<&FileFacts>) -> bool {
+    inputs_of(a) == inputs_of(b)
+}
+
+/// The namespaces and kustomization components a file's facts name, in order.
+fn inputs_of(f: Option<&FileFacts>) -> (Vec<&str>, Vec<&[String]>) {
+    let mut namespaces = Vec::new();
+    let mut components = Vec::new();
+    for fact in f.into_iter().flat_map(|f| &f.facts) {
+        namespaces.extend(fact.namespace.as_deref());
+        if let FactKind::Kustomization(k) = &fact.kind {
+            components.push(k.components.as_slice());
+        }
+    }
+    (namespaces, components)
+}
+
 /// The Kustomize components (`variants/prod`) that the kustomization at `path` includes,
 /// when `path` is in an environment and the component's directory would name another: it
 /// is a part shared by environments (`envs/prod-eu`, `envs/prod-asia`), not one itself.
@@ -269,4 +289,43 @@ fn blob_facts(repo: &GitRepo, entry: &FileEntry, max_size: u64) -> Option<FileFa
             )
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(path: &str, text: &str) -> Option<FileFacts> {
+        extract_in_memory(&[(path, text.as_bytes())], 1 << 20).pop()
+    }
+
+    #[test]
+    fn environment_inputs_are_namespaces_and_components_not_values() {
+        let deploy = |ns: &str, tag: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: {ns}\n\
+                 spec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: ghcr.io/acme/web:{tag}\n"
+            )
+        };
+        let path = "apps/web/base/deployment.yaml";
+        let v1 = facts(path, &deploy("web", "v1"));
+        let v2 = facts(path, &deploy("web", "v2"));
+        let moved = facts(path, &deploy("prod", "v1"));
+        // A tag bump leaves them; a namespace change does not.
+        assert!(same_environment_inputs(v1.as_ref(), v2.as_ref()));
+        assert!(!same_environment_inputs(v1.as_ref(), moved.as_ref()));
+        let kustomization = |components: &str| {
+            format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../base\ncomponents:\n{components}")
+        };
+        let k = "envs/prod-eu/kustomization.yaml";
+        let one = facts(k, &kustomization("- ../../variants/prod\n"));
+        let two = facts(
+            k,
+            &kustomization("- ../../variants/prod\n- ../../variants/eu\n"),
+        );
+        assert!(!same_environment_inputs(one.as_ref(), two.as_ref()));
+        assert!(same_environment_inputs(one.as_ref(), one.as_ref()));
+        // No facts either side (a README, a file no extractor reads).
+        assert!(same_environment_inputs(None, None));
+    }
 }

@@ -590,6 +590,38 @@ struct Carried {
     /// The environments the snapshot was built over, before it resolved them.
     envs: crate::config::Environments,
     snapshot: Snapshot,
+    /// Whether the commit left the environments' inputs as its parent had them (see
+    /// [`leaves_environments`]).
+    neutral: bool,
+}
+
+/// Whether a change leaves what environments are inferred from as it was: no path added or
+/// removed, and each changed file names the same namespaces and includes the same
+/// components before and after (`base` holds the files before; without it, unknown).
+fn leaves_environments(
+    changes: &[FileChange],
+    base: Option<&Carried>,
+    after_facts: &[Arc<FileFacts>],
+) -> bool {
+    let Some(base) = base else {
+        return false;
+    };
+    if !changes.iter().all(|c| c.old.is_some() && c.new.is_some()) {
+        return false;
+    }
+    let changed: std::collections::HashSet<&str> =
+        changes.iter().map(|c| c.path.as_str()).collect();
+    let after: HashMap<&str, &FileFacts> = after_facts
+        .iter()
+        .filter(|f| changed.contains(f.path.as_str()))
+        .map(|f| (f.path.as_str(), &**f))
+        .collect();
+    changes.iter().all(|c| {
+        same_environment_inputs(
+            base.snapshot.file(&c.path),
+            after.get(c.path.as_str()).copied(),
+        )
+    })
 }
 
 /// Ranges of commit indices, one per task: a few per thread so that a slow stretch of
@@ -642,21 +674,27 @@ fn history_commit(
             None => run.facts_of(&before_tree),
         };
         let after_facts = run.facts_of(&after_tree);
-        let envs = pair_environments(
-            &before_paths,
-            &before_facts,
-            &after_paths,
-            &after_facts,
-            &run.config,
-        )?;
+        let neutral = leaves_environments(&changes, base.as_ref(), &after_facts);
+        let envs = match &base {
+            // Neither this commit nor the one before changed what the environments are
+            // inferred from: the pair's environments are the previous pair's.
+            Some(b) if neutral && b.neutral => b.envs.clone(),
+            _ => pair_environments(
+                &before_paths,
+                &before_facts,
+                &after_paths,
+                &after_facts,
+                &run.config,
+            )?,
+        };
         let before = match base {
             Some(b) if b.envs.same_as(&envs) => b.snapshot,
             _ => side_snapshot(before_paths, before_facts, envs.clone(), &run.config),
         };
         let after = side_snapshot(after_paths, after_facts, envs.clone(), &run.config);
-        Ok((before, after, after_tree, envs))
+        Ok((before, after, after_tree, envs, neutral))
     })();
-    let (before, after, after_tree, envs) = match paired {
+    let (before, after, after_tree, envs, neutral) = match paired {
         Ok(p) => p,
         Err(e) => return (Err(e), None),
     };
@@ -678,6 +716,7 @@ fn history_commit(
         tree: after_tree,
         envs,
         snapshot: after,
+        neutral,
     };
     (result, Some(next))
 }
