@@ -595,6 +595,31 @@ struct Carried {
     neutral: bool,
 }
 
+/// The tree after `changes` when they only modify files (no path added or removed): the
+/// tree before with the changed entries replaced, in the same order, without listing it.
+fn modified_in_place(before: &[FileEntry], changes: &[FileChange]) -> Option<Vec<FileEntry>> {
+    let mut new: HashMap<&str, &FileEntry> = HashMap::new();
+    for c in changes {
+        match (&c.old, &c.new) {
+            (Some(_), Some(entry)) => new.insert(c.path.as_str(), entry),
+            _ => return None,
+        };
+    }
+    let mut replaced = 0;
+    let tree: Vec<FileEntry> = before
+        .iter()
+        .map(|e| match new.get(e.path.as_str()) {
+            Some(entry) => {
+                replaced += 1;
+                (*entry).clone()
+            }
+            None => e.clone(),
+        })
+        .collect();
+    // Every change found its entry, or the listing is asked after all.
+    (replaced == new.len()).then_some(tree)
+}
+
 /// Whether a change leaves what environments are inferred from as it was: no path added or
 /// removed, and each changed file names the same namespaces and includes the same
 /// components before and after (`base` holds the files before; without it, unknown).
@@ -666,7 +691,10 @@ fn history_commit(
             Some(b) => b.tree.clone(),
             None => run.tree(parent)?,
         };
-        let after_tree = run.tree(Some(c.id))?;
+        let after_tree = match modified_in_place(&before_tree, &changes) {
+            Some(tree) => tree,
+            None => run.tree(Some(c.id))?,
+        };
         let paths = |t: &[FileEntry]| t.iter().map(|e| e.path.clone()).collect::<Vec<_>>();
         let (before_paths, after_paths) = (paths(&before_tree), paths(&after_tree));
         let before_facts = match &base {
@@ -752,6 +780,37 @@ mod tests {
             id: ObjectId::from_bytes_or_panic(&[byte; 20]),
             kind: EntryKind::Blob,
         }
+    }
+
+    #[test]
+    fn a_tree_modified_in_place_replaces_only_the_changed_entries() {
+        let before = vec![entry("a.yaml", 1), entry("b/c.yaml", 2), entry("d.tf", 3)];
+        let change = |path: &str, old: Option<u8>, new: Option<u8>| FileChange {
+            path: path.to_string(),
+            old: old.map(|b| entry(path, b)),
+            new: new.map(|b| entry(path, b)),
+        };
+        assert_eq!(
+            modified_in_place(&before, &[change("b/c.yaml", Some(2), Some(9))]),
+            Some(vec![
+                entry("a.yaml", 1),
+                entry("b/c.yaml", 9),
+                entry("d.tf", 3)
+            ])
+        );
+        // Additions, deletions and paths the listing lacks: listed after all.
+        assert_eq!(
+            modified_in_place(&before, &[change("e.yaml", None, Some(4))]),
+            None
+        );
+        assert_eq!(
+            modified_in_place(&before, &[change("d.tf", Some(3), None)]),
+            None
+        );
+        assert_eq!(
+            modified_in_place(&before, &[change("x.yaml", Some(5), Some(6))]),
+            None
+        );
     }
 
     #[test]
