@@ -52,6 +52,25 @@ fn lab() -> TempDir {
     dir
 }
 
+/// The lab committed in a repository, then production's frontend overlay given staging's
+/// tag in the working tree (the hand promotion gone wrong): (repository, overlay, its text
+/// before, its text now).
+fn lab_with_staging_tag_in_production() -> (TempDir, &'static str, String, String) {
+    let dir = lab();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "lab"]);
+    let overlay = "flux/apps/frontend/production/kustomization.yaml";
+    let good = text(dir.path(), overlay);
+    let bad = replaced(
+        &good,
+        "newTag: production-v2.0.1-1712600000",
+        "newTag: staging-v2.0.1-1712000000",
+    );
+    dir.write(overlay, bad.as_bytes());
+    (dir, overlay, good, bad)
+}
+
 /// `rule level path:line:col` of every finding of a JSON report.
 fn findings(json: &str) -> Vec<String> {
     let v: Value = serde_json::from_str(json).expect("json");
@@ -277,19 +296,8 @@ fn no_safe_fix_writes_nothing_and_says_why() {
 
 #[test]
 fn staged_fix_edits_the_working_tree_not_the_index_and_stops_the_commit() {
-    let dir = lab();
-    git(dir.path(), &["init", "-q", "-b", "main"]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-q", "-m", "lab"]);
+    let (dir, overlay, good, bad) = lab_with_staging_tag_in_production();
     // The classic hand promotion gone wrong: staging's tag copied into production.
-    let overlay = "flux/apps/frontend/production/kustomization.yaml";
-    let good = text(dir.path(), overlay);
-    let bad = replaced(
-        &good,
-        "newTag: production-v2.0.1-1712600000",
-        "newTag: staging-v2.0.1-1712000000",
-    );
-    dir.write(overlay, bad.as_bytes());
     git(dir.path(), &["add", overlay]);
     let out = run(dir.path(), &["staged", "--fix", "--format", "json"]);
     // The fixed file is not staged: the commit stops so that it is staged again.
@@ -318,18 +326,7 @@ fn staged_fix_edits_the_working_tree_not_the_index_and_stops_the_commit() {
 
 #[test]
 fn staged_fix_skips_a_file_whose_working_copy_differs_from_the_index() {
-    let dir = lab();
-    git(dir.path(), &["init", "-q", "-b", "main"]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-q", "-m", "lab"]);
-    let overlay = "flux/apps/frontend/production/kustomization.yaml";
-    let good = text(dir.path(), overlay);
-    let bad = replaced(
-        &good,
-        "newTag: production-v2.0.1-1712600000",
-        "newTag: staging-v2.0.1-1712000000",
-    );
-    dir.write(overlay, bad.as_bytes());
+    let (dir, overlay, _, bad) = lab_with_staging_tag_in_production();
     git(dir.path(), &["add", overlay]);
     // An unstaged edit on top: the fix, computed on the index, must not land on it.
     let edited = format!("{bad}# more\n");
@@ -474,20 +471,9 @@ fn a_byte_order_mark_is_kept_and_the_edit_lands_after_it() {
 
 #[test]
 fn check_fix_takes_the_environments_own_tag_from_its_history() {
-    let dir = lab();
-    git(dir.path(), &["init", "-q", "-b", "main"]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-q", "-m", "lab"]);
+    let (dir, overlay, good, _) = lab_with_staging_tag_in_production();
     // A later commit copies staging's tag into every production pin of the frontend: the
     // production tag is then in no file of the tree, only in the history.
-    let overlay = "flux/apps/frontend/production/kustomization.yaml";
-    let good = text(dir.path(), overlay);
-    let bad = replaced(
-        &good,
-        "newTag: production-v2.0.1-1712600000",
-        "newTag: staging-v2.0.1-1712000000",
-    );
-    dir.write(overlay, bad.as_bytes());
     git(dir.path(), &["commit", "-q", "-am", "copy staging's tag"]);
     let out = run(dir.path(), &["check", "--fix", "--select", "PL002", "-q"]);
     expect_code(&out, 0);
@@ -499,18 +485,7 @@ fn check_fix_takes_the_environments_own_tag_from_its_history() {
 
 #[test]
 fn diff_fix_writes_the_working_tree_and_says_the_commits_are_unchanged() {
-    let dir = lab();
-    git(dir.path(), &["init", "-q", "-b", "main"]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-q", "-m", "lab"]);
-    let overlay = "flux/apps/frontend/production/kustomization.yaml";
-    let good = text(dir.path(), overlay);
-    let bad = replaced(
-        &good,
-        "newTag: production-v2.0.1-1712600000",
-        "newTag: staging-v2.0.1-1712000000",
-    );
-    dir.write(overlay, bad.as_bytes());
+    let (dir, overlay, good, _) = lab_with_staging_tag_in_production();
     git(
         dir.path(),
         &["commit", "-q", "-am", "promote frontend by hand"],

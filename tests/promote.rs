@@ -5,52 +5,14 @@
 
 mod common;
 
-use common::{expect_code, git, run, Out, TempDir};
+use common::{apply_step, expect_code, git, run, scenario_steps, Out, TempDir};
 use std::path::Path;
-
-/// Write a scenario step's files into `repo` (see `tests/scenarios.rs`).
-fn apply_step(step: &Path, repo: &Path) {
-    fn copy(from: &Path, to: &Path, top: bool) {
-        for entry in std::fs::read_dir(from).expect("read step") {
-            let entry = entry.expect("entry");
-            let name = entry.file_name();
-            if top && (name == "MESSAGE" || name == "DELETE") {
-                continue;
-            }
-            let target = to.join(&name);
-            if entry.file_type().expect("type").is_dir() {
-                std::fs::create_dir_all(&target).expect("mkdir");
-                copy(&entry.path(), &target, false);
-            } else {
-                std::fs::copy(entry.path(), &target).expect("copy");
-            }
-        }
-    }
-    copy(step, repo, true);
-    if let Ok(list) = std::fs::read_to_string(step.join("DELETE")) {
-        for path in list.lines().filter(|l| !l.trim().is_empty()) {
-            std::fs::remove_file(repo.join(path.trim())).expect("delete");
-        }
-    }
-}
-
-fn step_dirs(name: &str) -> Vec<std::path::PathBuf> {
-    let root = common::fixture("scenarios").join(name);
-    let mut steps: Vec<_> = std::fs::read_dir(&root)
-        .expect("scenario dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .map(|e| e.path())
-        .collect();
-    steps.sort();
-    steps
-}
 
 /// A repository with the first `upto` steps of a scenario committed.
 fn scenario(name: &str, upto: usize) -> TempDir {
     let dir = TempDir::new(&format!("promote-{name}"));
     git(dir.path(), &["init", "-q", "-b", "main"]);
-    for step in step_dirs(name).into_iter().take(upto) {
+    for step in scenario_steps(name).into_iter().take(upto) {
         apply_step(&step, dir.path());
         let message = std::fs::read_to_string(step.join("MESSAGE")).unwrap_or_default();
         git(dir.path(), &["add", "-A"]);
@@ -61,7 +23,7 @@ fn scenario(name: &str, upto: usize) -> TempDir {
 
 /// The bytes of `path` as scenario step `step` (1-based) writes it.
 fn step_file(name: &str, step: usize, path: &str) -> String {
-    let dir = &step_dirs(name)[step - 1];
+    let dir = &scenario_steps(name)[step - 1];
     std::fs::read_to_string(dir.join(path)).expect("step file")
 }
 
@@ -181,9 +143,6 @@ fn chart_version_set_by_a_kustomize_patch_is_the_hand_promotion() {
     );
 }
 
-/// The three images of one release move together; the `APP_VERSION` literal that only
-/// mirrors the release is no pin (nothing deploys it as a version), so it stays as it is,
-/// like the comment naming the old release.
 /// Environment-specific tags: promote cannot invent production's tag (see below), but given
 /// it with --version it writes it with the digest staging ran for that version, which is
 /// the scenario's own hand promotion, `newTag` and `digest` keys and setter markers intact.
@@ -204,6 +163,9 @@ fn environment_tags_given_with_version_get_the_predecessors_digest() {
     );
 }
 
+/// The three images of one release move together; the `APP_VERSION` literal that only
+/// mirrors the release is no pin (nothing deploys it as a version), so it stays as it is,
+/// like the comment naming the old release.
 #[test]
 fn kustomize_images_of_one_release_move_together_and_comments_stay() {
     let dir = scenario("homelab-release", 2);

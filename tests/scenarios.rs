@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::{git, TempDir};
+use common::{apply_step, git, scenario_steps, TempDir};
 use promolint::pipeline as modes;
 use promolint::pipeline::Options;
 use std::collections::HashMap;
-use std::path::Path;
 
 /// A repository built from a scenario: the step names with their commit ids, in order.
 struct Scenario {
@@ -40,50 +39,15 @@ impl Scenario {
     }
 }
 
-/// Write a step's files into `repo` and remove what its DELETE lists.
-fn apply_step(step: &Path, repo: &Path) {
-    fn copy(from: &Path, to: &Path, top: bool) {
-        for entry in std::fs::read_dir(from).expect("read step") {
-            let entry = entry.expect("entry");
-            let name = entry.file_name();
-            if top && (name == "MESSAGE" || name == "DELETE") {
-                continue;
-            }
-            let target = to.join(&name);
-            if entry.file_type().expect("type").is_dir() {
-                std::fs::create_dir_all(&target).expect("mkdir");
-                copy(&entry.path(), &target, false);
-            } else {
-                std::fs::copy(entry.path(), &target).expect("copy");
-            }
-        }
-    }
-    copy(step, repo, true);
-    if let Ok(list) = std::fs::read_to_string(step.join("DELETE")) {
-        for path in list.lines().filter(|l| !l.trim().is_empty()) {
-            std::fs::remove_file(repo.join(path.trim())).expect("delete");
-        }
-    }
-}
-
-fn steps(name: &str) -> Vec<std::path::PathBuf> {
-    let root = common::fixture("scenarios").join(name);
-    let mut steps: Vec<_> = std::fs::read_dir(&root)
-        .expect("scenario dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .map(|e| e.path())
-        .collect();
-    steps.sort();
-    steps
-}
-
 /// Build the scenario's repository, committing the first `upto` steps (all when `None`).
 fn build(name: &str, upto: Option<usize>) -> Scenario {
     let dir = TempDir::new(name);
     git(dir.path(), &["init", "-q", "-b", "main"]);
     let mut out = Vec::new();
-    for step in steps(name).into_iter().take(upto.unwrap_or(usize::MAX)) {
+    for step in scenario_steps(name)
+        .into_iter()
+        .take(upto.unwrap_or(usize::MAX))
+    {
         apply_step(&step, dir.path());
         let message = std::fs::read_to_string(step.join("MESSAGE")).unwrap_or_default();
         git(dir.path(), &["add", "-A"]);
@@ -181,7 +145,7 @@ fn kestrel_staged_judges_the_index_with_an_alternate_index_file() {
     let s = build("kestrel-promotion", Some(5));
     // Stage step 06 (prod to v7 before dev) without committing, into an alternate index as
     // pre-commit does.
-    apply_step(&steps("kestrel-promotion")[5], s.dir.path());
+    apply_step(&scenario_steps("kestrel-promotion")[5], s.dir.path());
     let index = s.dir.path().join(".git/alt-index");
     std::fs::copy(s.dir.path().join(".git/index"), &index).expect("copy index");
     let status = std::process::Command::new("git")

@@ -101,10 +101,14 @@ fn environments_of<'a, F: std::ops::Deref<Target = FileFacts> + 'a>(
     let mut namespaces: BTreeSet<&str> = BTreeSet::new();
     let mut components: BTreeSet<String> = BTreeSet::new();
     for f in fact_sets.into_iter().flatten() {
-        for fact in &f.facts {
-            namespaces.extend(fact.namespace.as_deref());
-            if let FactKind::Kustomization(k) = &fact.kind {
-                components.extend(shared_components(&f.path, &k.components));
+        for input in environment_inputs(f) {
+            match input {
+                EnvironmentInput::Namespace(ns) => {
+                    namespaces.insert(ns);
+                }
+                EnvironmentInput::Components(c) => {
+                    components.extend(shared_components(&f.path, c));
+                }
             }
         }
     }
@@ -117,20 +121,29 @@ fn environments_of<'a, F: std::ops::Deref<Target = FileFacts> + 'a>(
 /// namespaces its facts name and the components its kustomizations include (`None`: no
 /// facts, as for a file no extractor reads).
 pub fn same_environment_inputs(a: Option<&FileFacts>, b: Option<&FileFacts>) -> bool {
-    inputs_of(a) == inputs_of(b)
+    a.into_iter()
+        .flat_map(environment_inputs)
+        .eq(b.into_iter().flat_map(environment_inputs))
 }
 
-/// The namespaces and kustomization components a file's facts name, in order.
-fn inputs_of(f: Option<&FileFacts>) -> (Vec<&str>, Vec<&[String]>) {
-    let mut namespaces = Vec::new();
-    let mut components = Vec::new();
-    for fact in f.into_iter().flat_map(|f| &f.facts) {
-        namespaces.extend(fact.namespace.as_deref());
-        if let FactKind::Kustomization(k) = &fact.kind {
-            components.push(k.components.as_slice());
-        }
-    }
-    (namespaces, components)
+/// What environment inference reads from one fact.
+#[derive(PartialEq)]
+enum EnvironmentInput<'a> {
+    Namespace(&'a str),
+    /// A kustomization's `components`.
+    Components(&'a [String]),
+}
+
+/// What environment inference reads from a file's facts, in order.
+fn environment_inputs(f: &FileFacts) -> impl Iterator<Item = EnvironmentInput<'_>> {
+    f.facts.iter().flat_map(|fact| {
+        let namespace = fact.namespace.as_deref().map(EnvironmentInput::Namespace);
+        let components = match &fact.kind {
+            FactKind::Kustomization(k) => Some(EnvironmentInput::Components(&k.components)),
+            _ => None,
+        };
+        namespace.into_iter().chain(components)
+    })
 }
 
 /// The Kustomize components (`variants/prod`) that the kustomization at `path` includes,

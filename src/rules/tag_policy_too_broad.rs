@@ -21,14 +21,6 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
             continue;
         };
         let env = snap.envs.get(env_idx);
-        let (own, foreign) = tokens(snap, env_idx);
-        let ctx = PolicyContext {
-            environment: &env.name,
-            own_tokens: &own,
-            foreign_tokens: &foreign,
-            mutable_tags: &config.mutable_tags,
-            protected: env.protected,
-        };
         if policy.source == PolicySource::FluxImagePolicy
             && policy.pattern.is_none()
             && !matches!(policy.order, PolicyOrder::Semver { .. })
@@ -53,12 +45,8 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
             );
             continue;
         }
-        let problems = analyse(
-            policy.pattern.as_ref().map(|(p, _)| p.as_str()),
-            policy.extract.as_ref().map(|(e, _)| e.as_str()),
-            &policy.order,
-            &ctx,
-        );
+        let pattern = policy.pattern.as_ref().map(|(p, _)| p.as_str());
+        let problems = analyse_in(snap, config, env_idx, policy, pattern);
         let mut admission_reported = false;
         for problem in problems {
             // One finding for what the pattern admits (the most important reason);
@@ -123,6 +111,32 @@ const ANCHORING: &str = "Admission";
 
 /// The tokens that name environment `env` in tags, and those of the repository's other
 /// environments.
+/// The policy's problems with `pattern` in its place, judged for environment `env_idx`
+/// (the check, and the fix trying the anchored pattern).
+fn analyse_in(
+    snap: &Snapshot,
+    config: &Config,
+    env_idx: usize,
+    policy: &TagPolicy,
+    pattern: Option<&str>,
+) -> Vec<Problem> {
+    let env = snap.envs.get(env_idx);
+    let (own, foreign) = tokens(snap, env_idx);
+    let ctx = PolicyContext {
+        environment: &env.name,
+        own_tokens: &own,
+        foreign_tokens: &foreign,
+        mutable_tags: &config.mutable_tags,
+        protected: env.protected,
+    };
+    analyse(
+        pattern,
+        policy.extract.as_ref().map(|(e, _)| e.as_str()),
+        &policy.order,
+        &ctx,
+    )
+}
+
 fn tokens(snap: &Snapshot, env: usize) -> (Vec<String>, Vec<String>) {
     let env = snap.envs.get(env);
     let own: Vec<String> = env
@@ -216,21 +230,7 @@ pub(crate) fn fix(snap: &Snapshot, config: &Config, f: &Finding) -> FixState {
                 .to_string(),
         );
     };
-    let env = snap.envs.get(env_idx);
-    let (own, foreign) = tokens(snap, env_idx);
-    let ctx = PolicyContext {
-        environment: &env.name,
-        own_tokens: &own,
-        foreign_tokens: &foreign,
-        mutable_tags: &config.mutable_tags,
-        protected: env.protected,
-    };
-    let problems = analyse(
-        Some(candidate.as_str()),
-        policy.extract.as_ref().map(|(e, _)| e.as_str()),
-        &policy.order,
-        &ctx,
-    );
+    let problems = analyse_in(snap, config, env_idx, policy, Some(candidate.as_str()));
     let left = problems.iter().find(|p| {
         is_admission(p)
             || matches!(

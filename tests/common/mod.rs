@@ -231,3 +231,42 @@ pub fn tree_findings(files: &[(&str, String)]) -> Vec<String> {
         })
         .collect()
 }
+
+/// Write a step's files into `repo` and remove what its DELETE lists.
+pub fn apply_step(step: &Path, repo: &Path) {
+    fn copy(from: &Path, to: &Path, top: bool) {
+        for entry in std::fs::read_dir(from).expect("read step") {
+            let entry = entry.expect("entry");
+            let name = entry.file_name();
+            if top && (name == "MESSAGE" || name == "DELETE") {
+                continue;
+            }
+            let target = to.join(&name);
+            if entry.file_type().expect("type").is_dir() {
+                std::fs::create_dir_all(&target).expect("mkdir");
+                copy(&entry.path(), &target, false);
+            } else {
+                std::fs::copy(entry.path(), &target).expect("copy");
+            }
+        }
+    }
+    copy(step, repo, true);
+    if let Ok(list) = std::fs::read_to_string(step.join("DELETE")) {
+        for path in list.lines().filter(|l| !l.trim().is_empty()) {
+            std::fs::remove_file(repo.join(path.trim())).expect("delete");
+        }
+    }
+}
+
+/// The step directories of `fixtures/scenarios/<name>`, in order.
+pub fn scenario_steps(name: &str) -> Vec<std::path::PathBuf> {
+    let root = fixture("scenarios").join(name);
+    let mut steps: Vec<_> = std::fs::read_dir(&root)
+        .expect("scenario dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.path())
+        .collect();
+    steps.sort();
+    steps
+}
