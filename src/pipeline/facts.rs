@@ -217,9 +217,12 @@ pub fn pair_from_facts(
         &after_facts,
         config,
     )?;
-    let before = side_snapshot(before_paths, before_facts, envs.clone(), config);
-    let after = side_snapshot(after_paths, after_facts, envs, config);
-    Ok((before, after))
+    // The sides are independent: built at once, they take the time of one.
+    let before_envs = envs.clone();
+    Ok(rayon::join(
+        || side_snapshot(before_paths, before_facts, before_envs, config),
+        || side_snapshot(after_paths, after_facts, envs, config),
+    ))
 }
 
 /// The environments both sides of a change share: inferred from the union of both trees.

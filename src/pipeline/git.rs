@@ -242,7 +242,7 @@ pub fn diff(
         return Ok(quiet);
     }
     let (before_tree, after_tree) = (run.tree(Some(base_id))?, run.tree(Some(head_id))?);
-    lint_trees(
+    let outcome = lint_trees(
         &run,
         &before_tree,
         &after_tree,
@@ -250,7 +250,9 @@ pub fn diff(
         Some(base_id),
         Some(head_id),
         all_files,
-    )
+    );
+    discard((run, before_tree, after_tree));
+    outcome
 }
 
 /// The outcome of a change of files that hold nothing (docs, scripts, fact-less manifests;
@@ -333,13 +335,15 @@ fn lint_trees(
     crate::timing::phase("rules");
     let mut sources = Sources::new();
     sources_of(&findings, &before, &after, None, &mut sources);
+    let files = if all_files {
+        after.files.len()
+    } else {
+        files.len()
+    };
+    discard((before, after));
     Ok(ChangeOutcome {
         findings,
-        files: if all_files {
-            after.files.len()
-        } else {
-            files.len()
-        },
+        files,
         sources,
         head,
         root: run.root.clone(),
@@ -370,7 +374,7 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
     }
     let before_tree = run.tree(head)?;
     let after_tree = run.repo.index_files()?;
-    lint_trees(
+    let outcome = lint_trees(
         &run,
         &before_tree,
         &after_tree,
@@ -378,7 +382,9 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
         head,
         head,
         all_files,
-    )
+    );
+    discard((run, before_tree, after_tree));
+    outcome
 }
 
 /// The configured artifact patterns (`artifacts[].pattern`).
@@ -504,12 +510,14 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         .collect();
     sort_findings(&mut findings);
     findings.sort_by_key(|f| f.commit.as_ref().and_then(|c| order.get(c)).copied());
+    let root = run.root.clone();
+    discard((run, full, tip_tree));
     Ok(ChangeOutcome {
         findings,
         files,
         sources,
         head: Some(to),
-        root: run.root.clone(),
+        root,
     })
 }
 
