@@ -153,11 +153,14 @@ fn lint_change(
     all_files: bool,
 ) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
-    rules::run_tree_rules(after, &run.config, &run.enabled, &mut findings);
     let changed: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    if !all_files {
-        findings.retain(|f| changed.contains(f.path.as_str()));
-    }
+    let scope = if all_files {
+        rules::Scope::All
+    } else {
+        rules::Scope::Files(&changed)
+    };
+    rules::run_tree_rules(after, &run.config, &run.enabled, scope, &mut findings);
+    findings.retain(|f| scope.has(&f.path));
     let ctx = ChangeContext::new(before, after, files, history, commit, &run.config);
     let cx = rules::Context::change(&ctx);
     for rule in rules::with_hook(&run.enabled, |h| h.change) {
@@ -699,7 +702,10 @@ fn history_commit(
             Some(b) => b.tree.clone(),
             None => run.tree(parent)?,
         };
-        let after_tree = match modified_in_place(&before_tree, &changes) {
+        let in_place = modified_in_place(&before_tree, &changes);
+        // The same paths on both sides: the artifacts named by paths are the base's.
+        let same_paths = in_place.is_some();
+        let after_tree = match in_place {
             Some(tree) => tree,
             None => run.tree(Some(c.id))?,
         };
@@ -723,11 +729,18 @@ fn history_commit(
                 &run.config,
             )?,
         };
+        let artifacts = match &base {
+            Some(b) if same_paths => Some(b.snapshot.artifacts.clone()),
+            _ => None,
+        };
         let before = match base {
             Some(b) if b.envs.same_as(&envs) => b.snapshot,
             _ => side_snapshot(before_paths, before_facts, envs.clone(), &run.config),
         };
-        let after = side_snapshot(after_paths, after_facts, envs.clone(), &run.config);
+        let after = match artifacts {
+            Some(artifacts) => Snapshot::build(after_facts, envs.clone(), artifacts),
+            None => side_snapshot(after_paths, after_facts, envs.clone(), &run.config),
+        };
         Ok((before, after, after_tree, envs, neutral))
     })();
     let (before, after, after_tree, envs, neutral) = match paired {
