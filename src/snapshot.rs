@@ -45,8 +45,9 @@ pub struct Snapshot {
     pub policies: Vec<Located>,
     pub image_repositories: Vec<Located>,
     pub artifacts: Vec<Artifact>,
-    /// (environment, component) → indices into `pins`.
-    by_env_component: BTreeMap<(usize, String), Vec<usize>>,
+    /// Indices into `pins`, by (environment, component), then index: each group's pins
+    /// are a run (no key is copied: a 20k-file tree has as many pins).
+    by_env_component: Vec<usize>,
     /// path → index into `files`.
     by_path: HashMap<String, usize>,
     /// Policy name → indices into `policies`, in file order.
@@ -333,7 +334,7 @@ impl Snapshot {
             policies,
             image_repositories,
             artifacts,
-            by_env_component: BTreeMap::new(),
+            by_env_component: Vec::new(),
             policies_by_name: HashMap::default(),
             unreadable_envs,
             file_env,
@@ -346,14 +347,32 @@ impl Snapshot {
                 snap.policies_by_name.entry(name).or_default().push(i);
             }
         }
-        for (i, p) in snap.pins.iter().enumerate() {
-            let component = snap.pin(p).component.clone();
-            snap.by_env_component
-                .entry((p.env, component))
-                .or_default()
-                .push(i);
-        }
+        let mut order: Vec<usize> = (0..snap.pins.len()).collect();
+        // Stable: a group keeps its pins in index order.
+        order.sort_by(|&a, &b| snap.group_key(a).cmp(&snap.group_key(b)));
+        snap.by_env_component = order;
         snap
+    }
+
+    /// The (environment, component) group of pin `i`.
+    fn group_key(&self, i: usize) -> (usize, &str) {
+        let p = &self.pins[i];
+        (p.env, self.pin(p).component.as_str())
+    }
+
+    /// The indices into `pins` of group `key`, in index order (empty: no such pin).
+    fn group(&self, key: (usize, &str)) -> &[usize] {
+        let order = &self.by_env_component;
+        let start = order.partition_point(|&i| self.group_key(i) < key);
+        let len = order[start..].partition_point(|&i| self.group_key(i) == key);
+        &order[start..start + len]
+    }
+
+    /// Every (environment, component) group with its pins, in key order.
+    fn groups(&self) -> impl Iterator<Item = ((usize, &str), &[usize])> {
+        self.by_env_component
+            .chunk_by(|&a, &b| self.group_key(a) == self.group_key(b))
+            .map(|run| (self.group_key(run[0]), run))
     }
 
     /// The pin as it takes effect: as written, or as a patch rewrote it.
@@ -409,11 +428,7 @@ impl Snapshot {
         env: usize,
         component: &str,
     ) -> impl Iterator<Item = &EffectivePin> {
-        self.by_env_component
-            .get(&(env, component.to_string()))
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.pins[i])
+        self.group((env, component)).iter().map(|&i| &self.pins[i])
     }
 
     /// Indices into `pins` of the (environment, component) groups whose pins differ from
@@ -425,12 +440,12 @@ impl Snapshot {
             x.kind == y.kind && x.reference == y.reference
         };
         let mut out: Vec<usize> = self
-            .by_env_component
-            .iter()
-            .filter(|(key, now)| {
-                base.by_env_component.get(*key).is_none_or(|was| {
-                    was.len() != now.len() || now.iter().zip(was).any(|(&a, &b)| !same(a, b))
-                })
+            .groups()
+            .filter(|&(key, now)| {
+                let was = base.group(key);
+                was.is_empty()
+                    || was.len() != now.len()
+                    || now.iter().zip(was).any(|(&a, &b)| !same(a, b))
             })
             .flat_map(|(_, now)| now.iter().copied())
             .collect();
@@ -441,8 +456,8 @@ impl Snapshot {
     /// Every component with a pin, with the environments pinning it.
     pub(crate) fn components(&self) -> BTreeMap<&str, BTreeSet<usize>> {
         let mut out: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
-        for (env, component) in self.by_env_component.keys() {
-            out.entry(component.as_str()).or_default().insert(*env);
+        for ((env, component), _) in self.groups() {
+            out.entry(component).or_default().insert(env);
         }
         out
     }
