@@ -113,7 +113,7 @@ impl Snapshot {
                 };
                 let dir = parent_dir(&f.path);
                 for (ri, (entry, _)) in kust.resources.iter().enumerate() {
-                    for target in resolve_entry(dir, entry, &by_path) {
+                    if let Some(target) = resolve_entry(dir, entry, &by_path) {
                         if target != k {
                             includers.entry(target).or_default().push(Include {
                                 kustomization: k,
@@ -179,6 +179,7 @@ impl Snapshot {
             patches: &patches,
             links: &links,
             entries: &entries,
+            scratch: Default::default(),
         };
         let unreadable_envs = files
             .iter()
@@ -501,6 +502,16 @@ struct Resolver<'a> {
     /// (file, pin fact) → (object fact, field), for the pins a patch can rewrite.
     links: &'a HashMap<(usize, usize), (usize, Field)>,
     entries: &'a Entries,
+    /// The sets a walk marks its way with, kept between walks (one per pin of the tree)
+    /// so that each does not allocate and grow them again.
+    scratch: std::cell::RefCell<Scratch>,
+}
+
+/// A walk's working sets (see [`Walk`]), empty between walks.
+#[derive(Default)]
+struct Scratch {
+    visited: BTreeSet<usize>,
+    explored: HashSet<(usize, Option<usize>, usize, usize)>,
 }
 
 /// What has become of a base's pin on the way up to an environment.
@@ -668,11 +679,12 @@ impl Resolver<'_> {
                 _ => None,
             }
         });
+        let scratch = std::mem::take(&mut *self.scratch.borrow_mut());
         let mut walk = Walk {
             pin,
             link,
-            visited: BTreeSet::new(),
-            explored: HashSet::default(),
+            visited: scratch.visited,
+            explored: scratch.explored,
             reach: BTreeMap::new(),
             replaced: BTreeMap::new(),
         };
@@ -686,6 +698,15 @@ impl Resolver<'_> {
             by_namespace: self.file_env[file].is_none(),
         };
         self.walk(start, &mut walk);
+        let (mut visited, mut explored) = (walk.visited, walk.explored);
+        visited.clear();
+        // Clearing costs the capacity: one vast walk must not slow every later one.
+        if explored.capacity() > 4096 {
+            explored = HashSet::default();
+        } else {
+            explored.clear();
+        }
+        *self.scratch.borrow_mut() = Scratch { visited, explored };
         (walk.reach, walk.replaced)
     }
 
