@@ -368,15 +368,18 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
         }));
     }
     let head = run.repo.head()?;
-    let changes = run.repo.diff_index(head)?;
+    let staged = run.repo.staged_change(head)?;
+    let changes = staged.changes;
     if let Some(head) = head {
         run.repo.check_root_tree(head)?;
     }
     if let Some(quiet) = quiet_change(&run, &changes, head, all_files) {
         return Ok(quiet);
     }
-    let before_tree = run.tree(head)?;
-    let after_tree = run.repo.index_files()?;
+    let (before_tree, after_tree) = match staged.trees {
+        Some(trees) => trees,
+        None => (run.tree(head)?, run.repo.index_files()?),
+    };
     let outcome = lint_trees(
         &run,
         &before_tree,
