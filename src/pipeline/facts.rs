@@ -100,11 +100,16 @@ fn environments_of<'a, F: std::ops::Deref<Target = FileFacts> + 'a>(
     }
     let mut namespaces: BTreeSet<&str> = BTreeSet::new();
     let mut components: BTreeSet<String> = BTreeSet::new();
+    // Neighbouring files mostly name the same namespace: a repeat skips the set's search.
+    let mut last_namespace = None;
     for f in fact_sets.into_iter().flatten() {
         for input in environment_inputs(f) {
             match input {
                 EnvironmentInput::Namespace(ns) => {
-                    namespaces.insert(ns);
+                    if last_namespace != Some(ns) {
+                        namespaces.insert(ns);
+                        last_namespace = Some(ns);
+                    }
                 }
                 EnvironmentInput::Components(c) => {
                     components.extend(shared_components(&f.path, c));
