@@ -240,11 +240,14 @@ pub fn diff(
         Some(b) => run.repo.resolve_commit(b)?,
         None => run.repo.default_branch_base(head_id)?,
     };
-    let changes = run.repo.diff_trees(Some(base_id), Some(head_id))?;
+    let diff = run.repo.tree_diff(Some(base_id), Some(head_id))?;
+    let changes = diff.changes.clone();
     if let Some(quiet) = quiet_change(&run, &changes, Some(head_id), all_files) {
         return Ok(quiet);
     }
-    let (before_tree, after_tree) = (run.tree(Some(base_id))?, run.tree(Some(head_id))?);
+    let before_tree = run.tree(Some(base_id))?;
+    // The head's tree from the base's and the diff, not listed again.
+    let after_tree = diff.apply(&before_tree);
     let outcome = lint_trees(
         &run,
         &before_tree,
@@ -609,31 +612,6 @@ struct Carried {
     neutral: bool,
 }
 
-/// The tree after `changes` when they only modify files (no path added or removed): the
-/// tree before with the changed entries replaced, in the same order, without listing it.
-fn modified_in_place(before: &[FileEntry], changes: &[FileChange]) -> Option<Vec<FileEntry>> {
-    let mut new: HashMap<&str, &FileEntry> = HashMap::new();
-    for c in changes {
-        match (&c.old, &c.new) {
-            (Some(_), Some(entry)) => new.insert(c.path.as_str(), entry),
-            _ => return None,
-        };
-    }
-    let mut replaced = 0;
-    let tree: Vec<FileEntry> = before
-        .iter()
-        .map(|e| match new.get(e.path.as_str()) {
-            Some(entry) => {
-                replaced += 1;
-                (*entry).clone()
-            }
-            None => e.clone(),
-        })
-        .collect();
-    // Every change found its entry, or the listing is asked after all.
-    (replaced == new.len()).then_some(tree)
-}
-
 /// Whether a change leaves what environments are inferred from as it was: no path added or
 /// removed, and each changed file names the same namespaces and includes the same
 /// components before and after (`base` holds the files before; without it, unknown).
@@ -691,12 +669,13 @@ fn history_commit(
     history_at: impl FnOnce(Option<ObjectId>) -> HistoryIndex,
 ) -> (Result<CommitResult, Error>, Option<Carried>) {
     let parent = c.parents.first().copied();
-    let changes = match run.repo.diff_trees(parent, Some(c.id)) {
-        Ok(changes) => changes,
+    let diff = match run.repo.tree_diff(parent, Some(c.id)) {
+        Ok(diff) => diff,
         Err(e) => return (Err(e.into()), None),
     };
-    let files = changed_files(&changes);
-    if inert(run, &changes, patterns) {
+    let changes = &diff.changes;
+    let files = changed_files(changes);
+    if inert(run, changes, patterns) {
         return (Ok((Vec::new(), files.len(), Sources::new())), None);
     }
     let base = base.filter(|b| Some(b.id) == parent);
@@ -705,13 +684,10 @@ fn history_commit(
             Some(b) => b.tree.clone(),
             None => run.tree(parent)?,
         };
-        let in_place = modified_in_place(&before_tree, &changes);
+        // The commit's tree from its parent's listing and the change, not listed again.
+        let after_tree = diff.apply(&before_tree);
         // The same paths on both sides: the artifacts named by paths are the base's.
-        let same_paths = in_place.is_some();
-        let after_tree = match in_place {
-            Some(tree) => tree,
-            None => run.tree(Some(c.id))?,
-        };
+        let same_paths = changes.iter().all(|c| c.old.is_some() && c.new.is_some());
         let paths = |t: &[FileEntry]| t.iter().map(|e| e.path.clone()).collect::<Vec<_>>();
         let (before_paths, after_paths) = (paths(&before_tree), paths(&after_tree));
         let before_facts = match &base {
@@ -719,7 +695,7 @@ fn history_commit(
             None => run.facts_of(&before_tree),
         };
         let after_facts = run.facts_of(&after_tree);
-        let neutral = leaves_environments(&changes, base.as_ref(), &after_facts);
+        let neutral = leaves_environments(changes, base.as_ref(), &after_facts);
         let envs = match &base {
             // Neither this commit nor the one before changed what the environments are
             // inferred from: the pair's environments are the previous pair's.
@@ -804,37 +780,6 @@ mod tests {
             id: ObjectId::from_bytes_or_panic(&[byte; 20]),
             kind: EntryKind::Blob,
         }
-    }
-
-    #[test]
-    fn a_tree_modified_in_place_replaces_only_the_changed_entries() {
-        let before = vec![entry("a.yaml", 1), entry("b/c.yaml", 2), entry("d.tf", 3)];
-        let change = |path: &str, old: Option<u8>, new: Option<u8>| FileChange {
-            path: path.to_string(),
-            old: old.map(|b| entry(path, b)),
-            new: new.map(|b| entry(path, b)),
-        };
-        assert_eq!(
-            modified_in_place(&before, &[change("b/c.yaml", Some(2), Some(9))]),
-            Some(vec![
-                entry("a.yaml", 1),
-                entry("b/c.yaml", 9),
-                entry("d.tf", 3)
-            ])
-        );
-        // Additions, deletions and paths the listing lacks: listed after all.
-        assert_eq!(
-            modified_in_place(&before, &[change("e.yaml", None, Some(4))]),
-            None
-        );
-        assert_eq!(
-            modified_in_place(&before, &[change("d.tf", Some(3), None)]),
-            None
-        );
-        assert_eq!(
-            modified_in_place(&before, &[change("x.yaml", Some(5), Some(6))]),
-            None
-        );
     }
 
     #[test]

@@ -101,6 +101,43 @@ pub struct FileChange {
     pub new: Option<FileEntry>,
 }
 
+/// What changed between two trees.
+#[derive(Clone, Debug, Default)]
+pub struct TreeDiff {
+    /// As [`GitRepo::diff_trees`] gives them, sorted by path.
+    pub changes: Vec<FileChange>,
+    /// Files whose content stayed and whose kind changed (a file made a symbolic link or
+    /// executable), as they are in the new tree, sorted by path. Not changes of content.
+    pub retyped: Vec<FileEntry>,
+}
+
+impl TreeDiff {
+    /// The new tree, from the old tree's listing (sorted by path, as
+    /// [`GitRepo::tree_files`] gives it): what listing the new tree gives.
+    pub fn apply(&self, old: &[FileEntry]) -> Vec<FileEntry> {
+        let mut updates: Vec<(&str, Option<&FileEntry>)> = self
+            .changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.new.as_ref()))
+            .chain(self.retyped.iter().map(|e| (e.path.as_str(), Some(e))))
+            .collect();
+        updates.sort_by(|a, b| a.0.cmp(b.0));
+        let mut out = Vec::with_capacity(old.len() + updates.len());
+        let mut updates = updates.into_iter().peekable();
+        for entry in old {
+            while let Some((_, new)) = updates.next_if(|(path, _)| *path < entry.path.as_str()) {
+                out.extend(new.cloned());
+            }
+            match updates.next_if(|(path, _)| *path == entry.path.as_str()) {
+                Some((_, new)) => out.extend(new.cloned()),
+                None => out.push(entry.clone()),
+            }
+        }
+        out.extend(updates.filter_map(|(_, new)| new.cloned()));
+        out
+    }
+}
+
 /// What is staged: the changes, and (when there are any) the trees on both sides.
 pub struct StagedChange {
     /// As [`GitRepo::diff_index`] gives them.
@@ -596,6 +633,16 @@ impl GitRepo {
         old: Option<ObjectId>,
         new: Option<ObjectId>,
     ) -> Result<Vec<FileChange>, SourceError> {
+        Ok(self.tree_diff(old, new)?.changes)
+    }
+
+    /// [`Self::diff_trees`], with the files whose mode alone changed: enough to derive the
+    /// new tree from the old one's listing ([`TreeDiff::apply`]).
+    pub fn tree_diff(
+        &self,
+        old: Option<ObjectId>,
+        new: Option<ObjectId>,
+    ) -> Result<TreeDiff, SourceError> {
         let repo = self.handle()?;
         let old_tree = match old {
             Some(id) => Some(self.load_required(&repo, id)?.tree),
@@ -606,6 +653,7 @@ impl GitRepo {
             None => None,
         };
         let mut changes = Vec::new();
+        let mut retyped = Vec::new();
         // An explicit stack: a hostile repository may nest trees deeper than the call stack.
         let mut work: Vec<(Vec<u8>, Option<ObjectId>, Option<ObjectId>)> =
             vec![(Vec::new(), old_tree, new_tree)];
@@ -620,7 +668,13 @@ impl GitRepo {
             merge_join(&old_entries, &new_entries, TreeEntry::order, |old, new| {
                 match (old, new) {
                     (Some(o), Some(n)) => {
-                        if o.id != n.id {
+                        if o.id == n.id {
+                            if let (Some(ok), Some(nk)) = (o.kind, n.kind) {
+                                if ok != nk {
+                                    retyped.push(to_entry(&join(&prefix, n.name), (n.id, nk)));
+                                }
+                            }
+                        } else {
                             let path = join(&prefix, o.name);
                             match (o.kind, n.kind) {
                                 (Some(ok), Some(nk)) => changes.push(raw_change(
@@ -651,7 +705,11 @@ impl GitRepo {
                 }
             });
         }
-        Ok(into_sorted_changes(changes))
+        retyped.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(TreeDiff {
+            changes: into_sorted_changes(changes),
+            retyped,
+        })
     }
 
     /// The staged changes: commit `old` (`None` = the empty tree, for an unborn branch)

@@ -701,6 +701,54 @@ fn git_dir_environment_variable_is_honoured() {
     assert_eq!(result, format!("head={c3} staged=envs/prod/app.yaml:M"));
 }
 
+/// A commit's tree derived from its parent's listing and the diff is the commit's listing:
+/// for modified, added, deleted and retyped files (made executable, made a symbolic link
+/// to a target spelled as the file's content), and a file replaced by a directory.
+#[test]
+fn a_tree_diff_applied_to_the_parent_listing_gives_the_commit_listing() {
+    let mut f = Fixture::new("treediff");
+    f.write("apps/web/base/deploy.yaml", "image: web:v1\n");
+    f.write("apps/web/prod/kustomization.yaml", "resources: [../base]\n");
+    f.write("apps/api/values.yaml", "../web/base/deploy.yaml");
+    f.write("scripts/run.sh", "echo\n");
+    f.write("docs/x", "a file, then a directory\n");
+    let mut commits = vec![f.commit("first")];
+    f.write("apps/web/base/deploy.yaml", "image: web:v2\n");
+    f.write("apps/new/dev/app.yaml", "image: new:v1\n");
+    f.remove("apps/web/prod/kustomization.yaml");
+    commits.push(f.commit("modify, add, delete"));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let script = f.path().join("scripts/run.sh");
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    commits.push(f.commit("executable"));
+    f.remove("apps/api/values.yaml");
+    std::os::unix::fs::symlink(
+        "../web/base/deploy.yaml",
+        f.path().join("apps/api/values.yaml"),
+    )
+    .unwrap();
+    commits.push(f.commit("a link with the old content as its target"));
+    f.remove("docs/x");
+    f.write("docs/x/readme.md", "now a directory\n");
+    commits.push(f.commit("file to directory"));
+    let repo = f.open();
+    let mut retyped = 0;
+    for pair in commits.windows(2) {
+        let diff = repo.tree_diff(Some(pair[0]), Some(pair[1])).unwrap();
+        retyped += diff.retyped.len();
+        assert_eq!(
+            diff.apply(&repo.tree_files(pair[0]).unwrap()),
+            repo.tree_files(pair[1]).unwrap()
+        );
+    }
+    // The executable and the link: mode changes the content diff does not list.
+    assert_eq!(retyped, 2);
+    let root = repo.tree_diff(None, Some(commits[0])).unwrap();
+    assert_eq!(root.apply(&[]), repo.tree_files(commits[0]).unwrap());
+}
+
 /// `staged_change` gives the trees that listing `old` and the index give, and the changes
 /// `diff_index` gives.
 fn assert_staged_trees(repo: &GitRepo, old: Option<ObjectId>) {
