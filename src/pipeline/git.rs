@@ -675,10 +675,17 @@ fn history_commit(
     };
     let changes = &diff.changes;
     let files = changed_files(changes);
-    if inert(run, changes, patterns) {
-        return (Ok((Vec::new(), files.len(), Sources::new())), None);
-    }
     let base = base.filter(|b| Some(b.id) == parent);
+    if inert(run, changes, patterns) {
+        // Its snapshot is its parent's (the same paths, facts, artifacts and environment
+        // inputs): the next commit's base.
+        let next = base.map(|b| Carried {
+            id: c.id,
+            tree: diff.apply(&b.tree),
+            ..b
+        });
+        return (Ok((Vec::new(), files.len(), Sources::new())), next);
+    }
     let paired = (|| -> Result<_, Error> {
         let before_tree = match &base {
             Some(b) => b.tree.clone(),
