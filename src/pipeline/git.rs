@@ -25,7 +25,8 @@ pub struct GitRun {
     pub config: Config,
     pub enabled: BTreeSet<&'static str>,
     pub cache: FactCache,
-    /// Whether the pin ledger in the git directory is read and written.
+    /// Whether the pin ledger in the git directory is read and written (and the fact store
+    /// behind `cache`).
     pub ledger: bool,
     /// `--fix`: the findings of `diff` and `staged` get their fixes.
     pub fix: bool,
@@ -45,13 +46,14 @@ impl GitRun {
             None => run_config(&root, opts)?,
         };
         let enabled = enabled_rules(&config, opts)?;
+        let store_dir = opts.caching().then(|| repo.cache_dir());
         Ok(GitRun {
             repo,
             root,
             config,
             enabled,
-            cache: FactCache::default(),
-            ledger: !opts.no_cache && std::env::var_os("PROMOLINT_NO_CACHE").is_none(),
+            cache: FactCache::with_store(store_dir),
+            ledger: opts.caching(),
             fix: opts.fix,
         })
     }
@@ -242,7 +244,7 @@ pub fn diff(
         return Ok(quiet);
     }
     let (before_tree, after_tree) = (run.tree(Some(base_id))?, run.tree(Some(head_id))?);
-    lint_trees(
+    let outcome = lint_trees(
         &run,
         &before_tree,
         &after_tree,
@@ -250,7 +252,9 @@ pub fn diff(
         Some(base_id),
         Some(head_id),
         all_files,
-    )
+    );
+    run.cache.save(true);
+    outcome
 }
 
 /// The outcome of a change of files that hold nothing (docs, scripts, fact-less manifests;
@@ -262,7 +266,12 @@ fn quiet_change(
     head: Option<ObjectId>,
     all_files: bool,
 ) -> Option<ChangeOutcome> {
-    (!all_files && inert(run, changes, &artifact_patterns(&run.config))).then(|| ChangeOutcome {
+    let quiet = !all_files && inert(run, changes, &artifact_patterns(&run.config));
+    if quiet {
+        // Only the changed files were looked at: the store keeps the rest.
+        run.cache.save(false);
+    }
+    quiet.then(|| ChangeOutcome {
         findings: Vec::new(),
         files: changed_files(changes).len(),
         sources: Sources::new(),
@@ -370,7 +379,7 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
     }
     let before_tree = run.tree(head)?;
     let after_tree = run.repo.index_files()?;
-    lint_trees(
+    let outcome = lint_trees(
         &run,
         &before_tree,
         &after_tree,
@@ -378,7 +387,9 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
         head,
         head,
         all_files,
-    )
+    );
+    run.cache.save(true);
+    outcome
 }
 
 /// The configured artifact patterns (`artifacts[].pattern`).
@@ -474,6 +485,7 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
                 .collect::<Vec<_>>()
         })
         .collect();
+    run.cache.save(true);
     if let Some(e) = full.take_error() {
         return Err(e);
     }
