@@ -72,11 +72,13 @@ impl GitRun {
         before: &[FileEntry],
         after: &[FileEntry],
     ) -> Result<(Snapshot, Snapshot), Error> {
+        let (before_facts, after_facts) = (self.facts_of(before), self.facts_of(after));
+        crate::timing::phase("facts");
         pair_from_facts(
             before.iter().map(|e| e.path.clone()).collect(),
-            self.facts_of(before),
+            before_facts,
             after.iter().map(|e| e.path.clone()).collect(),
-            self.facts_of(after),
+            after_facts,
             &self.config,
         )
     }

@@ -123,6 +123,7 @@ impl FactStore {
             Ok(fsutil::Found::Bytes(bytes)) => bytes,
             _ => Vec::new(),
         };
+        crate::timing::phase("TMP store read");
         let mut store = FactStore {
             place,
             key,
@@ -139,12 +140,33 @@ impl FactStore {
             store.bytes = bytes;
             store.rewrite = !store.parse();
         }
+        crate::timing::phase("TMP store indexed");
         Some(store)
     }
 
     /// Index the batches of the file after the header; `false` when its tail is torn (cut
     /// short, or no batch where one should start).
     fn parse(&mut self) -> bool {
+        let whole = self.index_batches();
+        let mut index = crate::model::hash::HashMap::default();
+        index.reserve(self.records.len());
+        for i in 0..self.records.len() {
+            let Some(id) = record_id(&self.bytes, &self.records[i]) else {
+                continue;
+            };
+            if let Some(prev) = index.insert(id, i as u32) {
+                self.records[i].next = prev;
+            }
+        }
+        self.index = index;
+        self.used = (0..self.records.len())
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        whole
+    }
+
+    /// Find the batches and their records, up to a torn tail; `false` when there is one.
+    fn index_batches(&mut self) -> bool {
         let bytes = &self.bytes;
         let mut at = self.header.len();
         while at < bytes.len() {
@@ -182,20 +204,6 @@ impl FactStore {
             });
             at = mac.end;
         }
-        let mut index = crate::model::hash::HashMap::default();
-        index.reserve(self.records.len());
-        for i in 0..self.records.len() {
-            let Some(id) = record_id(bytes, &self.records[i]) else {
-                continue;
-            };
-            if let Some(prev) = index.insert(id, i as u32) {
-                self.records[i].next = prev;
-            }
-        }
-        self.index = index;
-        self.used = (0..self.records.len())
-            .map(|_| AtomicBool::new(false))
-            .collect();
         true
     }
 
@@ -391,4 +399,317 @@ fn record_id(bytes: &[u8], rec: &Record) -> Option<ObjectId> {
     let raw = bytes.get(rec.raw.clone())?;
     let (&len, rest) = raw.split_first()?;
     ObjectId::try_from(rest.get(..len as usize)?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract;
+    use crate::pipeline::facts::file_facts;
+    use proptest::prelude::*;
+    use std::path::PathBuf;
+
+    /// A fresh `…/git` directory (the key is made there) and its `promolint` directory.
+    struct GitDir(PathBuf);
+
+    impl GitDir {
+        fn new(tag: &str) -> GitDir {
+            let root =
+                std::env::temp_dir().join(format!("promolint-store-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            std::fs::create_dir_all(root.join("git")).unwrap();
+            GitDir(root)
+        }
+
+        fn dir(&self) -> PathBuf {
+            self.0.join("git/promolint")
+        }
+
+        fn file(&self) -> PathBuf {
+            self.dir().join(FILE_NAME)
+        }
+
+        fn open(&self) -> FactStore {
+            FactStore::open(&self.dir()).expect("a store")
+        }
+    }
+
+    impl Drop for GitDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: ghcr.io/acme/web:v1.2.3 # promolint: ignore[PL009] ok\n";
+
+    fn facts(path: &str, text: &str) -> FileFacts {
+        let format = extract::format_of(path).expect("a format");
+        file_facts(path, format, Ok(text.as_bytes()))
+    }
+
+    fn id(byte: u8) -> ObjectId {
+        ObjectId::from_bytes_or_panic(&[byte; 20])
+    }
+
+    fn same(a: Option<FileFacts>, b: &FileFacts) -> bool {
+        a.is_some_and(|a| format!("{a:?}") == format!("{b:?}"))
+    }
+
+    /// Every file of `fixtures/` that an extractor reads.
+    fn fixture_files() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        walkdir::WalkDir::new(&root)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.into_path())
+            .collect()
+    }
+
+    #[test]
+    fn every_fixture_round_trips_through_the_codec() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut read = 0;
+        for file in fixture_files() {
+            let rel = file
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let Some(format) = extract::format_of(&rel) else {
+                continue;
+            };
+            let bytes = std::fs::read(&file).unwrap();
+            let facts = file_facts(&rel, format, Ok(&bytes));
+            let mut encoded = Vec::new();
+            facts.encode(&mut encoded);
+            let decoded: FileFacts = decode_all(&encoded).expect(&rel);
+            assert_eq!(format!("{decoded:?}"), format!("{facts:?}"), "{rel}");
+            read += 1;
+        }
+        assert!(read > 100, "only {read} fixture files");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode_all::<FileFacts>(&bytes);
+            let mut store_bytes = header();
+            store_bytes.extend_from_slice(&bytes);
+            let dir = GitDir::new("arbitrary");
+            std::fs::create_dir_all(dir.dir()).unwrap();
+            std::fs::write(dir.file(), &store_bytes).unwrap();
+            let store = dir.open();
+            prop_assert!(store.get(&id(1), "a.yaml", u64::MAX).is_none());
+        }
+
+        #[test]
+        fn every_cut_of_a_record_is_an_error(cut in 0usize..10_000) {
+            let mut encoded = Vec::new();
+            facts("apps/web/deployment.yaml", DEPLOY).encode(&mut encoded);
+            let cut = cut % encoded.len();
+            prop_assert!(decode_all::<FileFacts>(&encoded[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn records_round_trip_and_a_blob_over_the_size_limit_is_a_miss() {
+        let dir = GitDir::new("roundtrip");
+        let web = facts("apps/web/deployment.yaml", DEPLOY);
+        let store = dir.open();
+        assert!(store.get(&id(1), &web.path, u64::MAX).is_none());
+        store.insert(&id(1), DEPLOY.len() as u64, &web);
+        store.save(true);
+        let store = dir.open();
+        let len = DEPLOY.len() as u64;
+        assert!(same(store.get(&id(1), &web.path, len), &web));
+        assert!(
+            store.get(&id(1), &web.path, len - 1).is_none(),
+            "over the limit"
+        );
+        // The path is part of the key: another path reads the bytes in another format.
+        assert!(store.get(&id(1), "apps/web/deployment.tf", len).is_none());
+        assert!(store.get(&id(2), &web.path, len).is_none());
+    }
+
+    #[test]
+    fn a_tampered_batch_or_another_key_is_not_believed() {
+        let dir = GitDir::new("tampered");
+        let web = facts("apps/web/deployment.yaml", DEPLOY);
+        let store = dir.open();
+        store.insert(&id(1), 10, &web);
+        store.save(true);
+        let good = std::fs::read(dir.file()).unwrap();
+        // The pin's tag (and the text) say another version: same length, MAC unchanged.
+        let text = String::from_utf8_lossy(&good).replace("v1.2.3", "v9.9.9");
+        assert_ne!(text.as_bytes(), &good[..]);
+        std::fs::write(dir.file(), text.as_bytes()).unwrap();
+        assert!(dir.open().get(&id(1), &web.path, 10).is_none());
+        // Untouched, but signed under another key (a cache restored from elsewhere).
+        std::fs::write(dir.file(), &good).unwrap();
+        assert!(dir.open().get(&id(1), &web.path, 10).is_some());
+        std::fs::write(dir.0.join("git/promolint.key"), "0".repeat(64)).unwrap();
+        assert!(dir.open().get(&id(1), &web.path, 10).is_none());
+    }
+
+    #[test]
+    fn a_torn_tail_is_ignored_and_the_next_save_rewrites_the_file() {
+        let dir = GitDir::new("torn");
+        let (a, b, c) = (
+            facts("a.yaml", DEPLOY),
+            facts("b.env", "APP_VERSION=v1\n"),
+            facts("c.env", "APP_VERSION=v2\n"),
+        );
+        for (i, f) in [(1, &a), (2, &b)] {
+            let store = dir.open();
+            store.insert(&id(i), 10, f);
+            store.save(false);
+        }
+        let whole = std::fs::read(dir.file()).unwrap();
+        let store = dir.open();
+        assert!(
+            store.get(&id(1), "a.yaml", 10).is_some() && store.get(&id(2), "b.env", 10).is_some()
+        );
+        // Cut inside the second batch, as a killed run's append would leave it.
+        std::fs::write(dir.file(), &whole[..whole.len() - 5]).unwrap();
+        let store = dir.open();
+        assert!(same(store.get(&id(1), "a.yaml", 10), &a));
+        assert!(store.get(&id(2), "b.env", 10).is_none());
+        store.insert(&id(3), 10, &c);
+        store.save(false);
+        // Rewritten: what was used and what is new, and no torn tail hides them.
+        let store = dir.open();
+        assert!(!store.rewrite);
+        assert!(same(store.get(&id(1), "a.yaml", 10), &a));
+        assert!(same(store.get(&id(3), "c.env", 10), &c));
+    }
+
+    #[test]
+    fn a_store_of_another_version_or_format_is_ignored() {
+        let dir = GitDir::new("version");
+        let a = facts("a.yaml", DEPLOY);
+        let store = dir.open();
+        store.insert(&id(1), 10, &a);
+        store.save(true);
+        let good = std::fs::read(dir.file()).unwrap();
+        let mut other_format = good.clone();
+        other_format[MAGIC.len()] ^= 1;
+        let version = env!("CARGO_PKG_VERSION");
+        let other_version =
+            String::from_utf8_lossy(&good).replacen(version, &"9".repeat(version.len()), 1);
+        for bytes in [other_format, other_version.into_bytes()] {
+            std::fs::write(dir.file(), &bytes).unwrap();
+            let store = dir.open();
+            assert!(store.get(&id(1), "a.yaml", 10).is_none());
+            assert!(store.rewrite, "appended to a file that is not read");
+        }
+    }
+
+    #[test]
+    fn a_whole_tree_run_compacts_a_file_of_stale_records() {
+        let dir = GitDir::new("compact");
+        let big = format!("{DEPLOY}#{}\n", "x".repeat(COMPACT_MIN));
+        let store = dir.open();
+        store.insert(&id(1), 10, &facts("old.yaml", &big));
+        store.insert(&id(2), 10, &facts("kept.yaml", DEPLOY));
+        store.save(true);
+        // A run that looked at three files keeps everything.
+        let store = dir.open();
+        assert!(store.get(&id(2), "kept.yaml", 10).is_some());
+        store.insert(&id(3), 10, &facts("new.yaml", DEPLOY));
+        store.save(false);
+        assert!(dir.open().get(&id(1), "old.yaml", 10).is_some());
+        // A whole-tree run that did not use the big record drops it.
+        let store = dir.open();
+        assert!(store.get(&id(2), "kept.yaml", 10).is_some());
+        store.insert(&id(4), 10, &facts("newer.yaml", DEPLOY));
+        store.save(true);
+        let store = dir.open();
+        assert!(store.get(&id(1), "old.yaml", 10).is_none());
+        for (i, path) in [(2, "kept.yaml"), (4, "newer.yaml")] {
+            assert!(store.get(&id(i), path, 10).is_some(), "{path}");
+        }
+        assert!(std::fs::metadata(dir.file()).unwrap().len() < COMPACT_MIN as u64);
+    }
+
+    /// A work tree in a new git repository with one file that pins a mutable tag.
+    fn repo_with_a_pin(dir: &GitDir) -> PathBuf {
+        let repo = dir.0.join("repo");
+        std::fs::create_dir_all(repo.join("apps/web")).unwrap();
+        let out = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(&repo)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", &dir.0)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        std::fs::write(repo.join("apps/web/deployment.yaml"), DEPLOY).unwrap();
+        repo
+    }
+
+    fn worktree_facts(repo: &Path, no_cache: bool) -> usize {
+        let opts = crate::pipeline::setup::Options {
+            start: repo.to_path_buf(),
+            no_cache,
+            ..Default::default()
+        };
+        let wt = crate::pipeline::check::load_worktree(&opts).unwrap();
+        wt.snapshot
+            .file("apps/web/deployment.yaml")
+            .map_or(0, |f| f.facts.len())
+    }
+
+    /// Record, signed with the repository's key, that the file of [`repo_with_a_pin`]
+    /// holds nothing: a run that reads the store believes it.
+    fn forge(store_dir: &Path) {
+        let store = FactStore::open(store_dir).unwrap();
+        let bytes = DEPLOY.as_bytes();
+        let blob =
+            gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes).unwrap();
+        let forged = FileFacts {
+            path: "apps/web/deployment.yaml".into(),
+            ..FileFacts::default()
+        };
+        store.insert(&blob, bytes.len() as u64, &forged);
+        store.save(true);
+    }
+
+    #[test]
+    fn no_cache_neither_reads_nor_writes_the_store() {
+        let dir = GitDir::new("nocache");
+        let repo = repo_with_a_pin(&dir);
+        let file = repo.join(".git/promolint").join(FILE_NAME);
+        let real = worktree_facts(&repo, true);
+        assert!(real > 0);
+        assert!(!file.exists(), "--no-cache wrote the store");
+        forge(&repo.join(".git/promolint"));
+        assert_eq!(worktree_facts(&repo, false), 0, "the store is not read");
+        assert_eq!(worktree_facts(&repo, true), real);
+        // A run with the store writes it.
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(worktree_facts(&repo, false), real);
+        assert!(file.is_file());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_directory_is_neither_read_nor_written() {
+        let dir = GitDir::new("linked");
+        let repo = repo_with_a_pin(&dir);
+        let cache = repo.join(".git/promolint");
+        let real = worktree_facts(&repo, true);
+        forge(&cache);
+        let elsewhere = dir.0.join("elsewhere");
+        std::fs::rename(&cache, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &cache).unwrap();
+        let before = std::fs::read(elsewhere.join(FILE_NAME)).unwrap();
+        assert!(FactStore::open(&cache).is_none());
+        // Not read (the forged record would clear the pin), not written.
+        assert_eq!(worktree_facts(&repo, false), real);
+        assert_eq!(std::fs::read(elsewhere.join(FILE_NAME)).unwrap(), before);
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 1);
+    }
 }
