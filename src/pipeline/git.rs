@@ -73,7 +73,7 @@ impl GitRun {
         after: &[FileEntry],
     ) -> Result<(Snapshot, Snapshot), Error> {
         let (before_facts, after_facts) = (self.facts_of(before), self.facts_of(after));
-        crate::timing::phase("facts");
+        crate::timing::phase("facts of both trees");
         pair_from_facts(
             before.iter().map(|e| e.path.clone()).collect(),
             before_facts,
