@@ -76,7 +76,7 @@ impl<'a> Reader<'a> {
 
     /// A length of items that each take at least one byte: never more than what is left,
     /// so that a forged length allocates nothing.
-    pub fn len(&mut self) -> Result<usize, DecodeError> {
+    pub fn length(&mut self) -> Result<usize, DecodeError> {
         let n = usize::try_from(self.varint()?).map_err(|_| DecodeError)?;
         if n > self.bytes.len() {
             return Err(DecodeError);
@@ -211,7 +211,7 @@ impl Encode for str {
 
 /// A string's bytes, checked to be UTF-8.
 fn decode_str<'a>(r: &mut Reader<'a>) -> Result<&'a str, DecodeError> {
-    let n = r.len()?;
+    let n = r.length()?;
     std::str::from_utf8(r.take(n)?).map_err(|_| DecodeError)
 }
 
@@ -272,8 +272,8 @@ impl<T: Encode> Encode for Vec<T> {
 
 impl<T: Decode> Decode for Vec<T> {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        // Every value takes at least one byte: `len` bounds the allocation by the input.
-        let n = r.len()?;
+        // Every value takes at least one byte: `length` bounds the allocation by the input.
+        let n = r.length()?;
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             out.push(T::decode(r)?);

@@ -372,12 +372,12 @@ fn index_records(
         let id_len = r.byte().ok()? as usize;
         r.take(id_len).ok()?;
         let len = r.varint().ok()?;
-        let body_len = r.len().ok()?;
+        let body_len = r.length().ok()?;
         let body_start = range.start + all.len() - r.rest().len();
         let body = r.take(body_len).ok()?;
         // The body starts with the path (see `FileFacts`'s codec).
         let mut b = Reader::new(body);
-        let path_len = b.len().ok()?;
+        let path_len = b.length().ok()?;
         let path_start = body_start + body.len() - b.rest().len();
         let end = range.start + all.len() - r.rest().len();
         out.push(Record {
@@ -429,6 +429,15 @@ mod tests {
 
         fn open(&self) -> FactStore {
             FactStore::open(&self.dir()).expect("a store")
+        }
+
+        /// One run that extracted `records` (blob id byte, facts; each blob 10 bytes long).
+        fn run(&self, records: &[(u8, &FileFacts)], whole: bool) {
+            let store = self.open();
+            for (i, facts) in records {
+                store.insert(&id(*i), 10, facts);
+            }
+            store.save(whole);
         }
     }
 
@@ -536,9 +545,7 @@ mod tests {
     fn a_tampered_batch_or_another_key_is_not_believed() {
         let dir = GitDir::new("tampered");
         let web = facts("apps/web/deployment.yaml", DEPLOY);
-        let store = dir.open();
-        store.insert(&id(1), 10, &web);
-        store.save(true);
+        dir.run(&[(1, &web)], true);
         let good = std::fs::read(dir.file()).unwrap();
         // The pin's tag (and the text) say another version: same length, MAC unchanged.
         let mut tampered = good.clone();
@@ -561,11 +568,8 @@ mod tests {
             facts("b.env", "APP_VERSION=v1\n"),
             facts("c.env", "APP_VERSION=v2\n"),
         );
-        for (i, f) in [(1, &a), (2, &b)] {
-            let store = dir.open();
-            store.insert(&id(i), 10, f);
-            store.save(false);
-        }
+        dir.run(&[(1, &a)], false);
+        dir.run(&[(2, &b)], false);
         let whole = std::fs::read(dir.file()).unwrap();
         let store = dir.open();
         assert!(
@@ -589,16 +593,16 @@ mod tests {
     fn a_store_of_another_version_or_format_is_ignored() {
         let dir = GitDir::new("version");
         let a = facts("a.yaml", DEPLOY);
-        let store = dir.open();
-        store.insert(&id(1), 10, &a);
-        store.save(true);
+        dir.run(&[(1, &a)], true);
         let good = std::fs::read(dir.file()).unwrap();
         let mut other_format = good.clone();
         other_format[MAGIC.len()] ^= 1;
-        let version = env!("CARGO_PKG_VERSION");
-        let other_version =
-            String::from_utf8_lossy(&good).replacen(version, &"9".repeat(version.len()), 1);
-        for bytes in [other_format, other_version.into_bytes()] {
+        // The version follows the magic, the format and its one-byte length.
+        let mut other_version = good.clone();
+        let at = MAGIC.len() + 4 + 1;
+        other_version[at..at + env!("CARGO_PKG_VERSION").len()].fill(b'9');
+        assert!(dir.open().get(&id(1), "a.yaml", 10).is_some());
+        for bytes in [other_format, other_version] {
             std::fs::write(dir.file(), &bytes).unwrap();
             let store = dir.open();
             assert!(store.get(&id(1), "a.yaml", 10).is_none());
@@ -610,10 +614,13 @@ mod tests {
     fn a_whole_tree_run_compacts_a_file_of_stale_records() {
         let dir = GitDir::new("compact");
         let big = format!("{DEPLOY}#{}\n", "x".repeat(COMPACT_MIN));
-        let store = dir.open();
-        store.insert(&id(1), 10, &facts("old.yaml", &big));
-        store.insert(&id(2), 10, &facts("kept.yaml", DEPLOY));
-        store.save(true);
+        dir.run(
+            &[
+                (1, &facts("old.yaml", &big)),
+                (2, &facts("kept.yaml", DEPLOY)),
+            ],
+            true,
+        );
         // A run that looked at three files keeps everything.
         let store = dir.open();
         assert!(store.get(&id(2), "kept.yaml", 10).is_some());
