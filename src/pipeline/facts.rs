@@ -328,13 +328,34 @@ impl FactCache {
         entry: &FileEntry,
         max_size: u64,
     ) -> Option<Arc<FileFacts>> {
+        self.facts_with(repo, entry, max_size, true)
+    }
+
+    /// [`Self::facts`] for a few blobs: the fact store is asked only when it is open
+    /// already (reading it whole would cost a quiet `staged` more than parsing the blobs).
+    pub fn few_facts(
+        &self,
+        repo: &GitRepo,
+        entry: &FileEntry,
+        max_size: u64,
+    ) -> Option<Arc<FileFacts>> {
+        self.facts_with(repo, entry, max_size, false)
+    }
+
+    fn facts_with(
+        &self,
+        repo: &GitRepo,
+        entry: &FileEntry,
+        max_size: u64,
+        open: bool,
+    ) -> Option<Arc<FileFacts>> {
         let hit = |map: &HashMap<ObjectId, HashMap<String, Arc<FileFacts>>>| {
             map.get(&entry.id)?.get(entry.path.as_str()).cloned()
         };
         if let Some(hit) = hit(&*self.map.lock().ok()?) {
             return Some(hit);
         }
-        let facts = Arc::new(self.persistent_facts(repo, entry, max_size)?);
+        let facts = Arc::new(self.persistent_facts(repo, entry, max_size, open)?);
         if let Ok(mut map) = self.map.lock() {
             map.entry(entry.id)
                 .or_default()
@@ -344,19 +365,20 @@ impl FactCache {
     }
 
     /// The facts of the blob `entry` from the fact store, or read and extracted (and then
-    /// recorded in the store). A record is used only while this copy of the repository has
-    /// the object: without it the run reports the blob missing, with or without a store.
+    /// recorded in the store); with `open` false, the store is asked only when it is open
+    /// already. A record is used only while this copy of the repository has the object:
+    /// without it the run reports the blob missing, with or without a store.
     fn persistent_facts(
         &self,
         repo: &GitRepo,
         entry: &FileEntry,
         max_size: u64,
+        open: bool,
     ) -> Option<FileFacts> {
-        let store = match entry.kind {
-            crate::source::git::EntryKind::Blob | crate::source::git::EntryKind::Executable => {
-                self.store()
-            }
-            _ => None,
+        let store = match entry.kind.is_file() {
+            true if open => self.store(),
+            true => self.store.get().and_then(Option::as_ref),
+            false => None,
         };
         let Some(store) = store else {
             return blob_facts(repo, entry, max_size).map(|(facts, _)| facts);

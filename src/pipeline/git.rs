@@ -412,7 +412,7 @@ fn inert(run: &GitRun, changes: &[FileChange], patterns: &[String]) -> bool {
             return true;
         }
         run.cache
-            .facts(&run.repo, entry, run.config.max_file_size)
+            .few_facts(&run.repo, entry, run.config.max_file_size)
             .is_some_and(|f| {
                 f.facts.is_empty() && f.suppressions.is_empty() && f.unreadable.is_none()
             })
