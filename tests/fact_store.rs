@@ -110,3 +110,52 @@ fn promolint_no_cache_neither_writes_the_store() {
         "PROMOLINT_NO_CACHE wrote the store"
     );
 }
+
+#[test]
+fn a_poisoned_store_changes_no_finding() {
+    let repo = lab("store-poison");
+    let dir = repo.path();
+    let out = run(dir, &["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.contains("mutable tag `latest`"), "{}", out.stdout);
+    // Every `latest` of the store (the pin's value, the file's text) made a fixed tag, as a
+    // cache restored from another branch could have it: the batch's MAC no longer verifies.
+    let good = std::fs::read(store(dir)).unwrap();
+    std::fs::write(store(dir), replace_all(&good, b"latest", b"v1.0.0")).unwrap();
+    let poisoned = run(dir, &["check"]);
+    expect_code(&poisoned, 1);
+    assert_eq!(poisoned.stdout, out.stdout);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_store_that_is_a_fifo_or_a_link_is_replaced_not_read() {
+    let repo = lab("store-special");
+    let dir = repo.path();
+    let out = run(dir, &["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.contains("mutable tag"), "{}", out.stdout);
+    let good = std::fs::read(store(dir)).unwrap();
+    // A FIFO: opening it for reading would block the run.
+    std::fs::remove_file(store(dir)).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(store(dir))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let fifo = run(dir, &["check"]);
+    expect_code(&fifo, 1);
+    assert_eq!(fifo.stdout, out.stdout);
+    assert!(std::fs::symlink_metadata(store(dir)).unwrap().is_file(), "not replaced");
+    // A link to a file outside: neither read nor written through.
+    let outside = TempDir::new("store-victim");
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, &good).unwrap();
+    std::fs::remove_file(store(dir)).unwrap();
+    std::os::unix::fs::symlink(&victim, store(dir)).unwrap();
+    let linked = run(dir, &["check"]);
+    expect_code(&linked, 1);
+    assert_eq!(linked.stdout, out.stdout);
+    assert_eq!(std::fs::read(&victim).unwrap(), good, "written through a link");
+    assert!(std::fs::symlink_metadata(store(dir)).unwrap().is_file(), "not replaced");
+}
