@@ -117,7 +117,11 @@ fn a_poisoned_store_changes_no_finding() {
     let dir = repo.path();
     let out = run(dir, &["check"]);
     expect_code(&out, 1);
-    assert!(out.stdout.contains("mutable tag `latest`"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("mutable tag `latest`"),
+        "{}",
+        out.stdout
+    );
     // Every `latest` of the store (the pin's value, the file's text) made a fixed tag, as a
     // cache restored from another branch could have it: the batch's MAC no longer verifies.
     let good = std::fs::read(store(dir)).unwrap();
@@ -146,7 +150,10 @@ fn a_store_that_is_a_fifo_or_a_link_is_replaced_not_read() {
     let fifo = run(dir, &["check"]);
     expect_code(&fifo, 1);
     assert_eq!(fifo.stdout, out.stdout);
-    assert!(std::fs::symlink_metadata(store(dir)).unwrap().is_file(), "not replaced");
+    assert!(
+        std::fs::symlink_metadata(store(dir)).unwrap().is_file(),
+        "not replaced"
+    );
     // A link to a file outside: neither read nor written through.
     let outside = TempDir::new("store-victim");
     let victim = outside.path().join("victim");
@@ -156,6 +163,13 @@ fn a_store_that_is_a_fifo_or_a_link_is_replaced_not_read() {
     let linked = run(dir, &["check"]);
     expect_code(&linked, 1);
     assert_eq!(linked.stdout, out.stdout);
-    assert_eq!(std::fs::read(&victim).unwrap(), good, "written through a link");
-    assert!(std::fs::symlink_metadata(store(dir)).unwrap().is_file(), "not replaced");
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        good,
+        "written through a link"
+    );
+    assert!(
+        std::fs::symlink_metadata(store(dir)).unwrap().is_file(),
+        "not replaced"
+    );
 }

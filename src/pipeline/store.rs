@@ -298,7 +298,8 @@ impl FactStore {
                 && grown > COMPACT_MIN
                 && grown > COMPACT_RATIO * (used_bytes + fresh_bytes + self.header.len()));
         if !self.rewrite && !compact {
-            let batches = self.batches_of(fresh.iter().map(Vec::as_slice));
+            let mut batches = Vec::with_capacity(with_frames(fresh_bytes));
+            self.put_batches(&mut batches, fresh.iter().map(Vec::as_slice));
             if self.place.ensure() {
                 let _ = fsutil::append(
                     &self.place.dir.join(FILE_NAME),
@@ -313,16 +314,22 @@ impl FactStore {
         if !whole && !self.rewrite {
             return;
         }
-        let mut bytes = self.header.clone();
-        bytes.extend(self.batches_of(used.into_iter().chain(fresh.iter().map(Vec::as_slice))));
+        let mut bytes =
+            Vec::with_capacity(self.header.len() + with_frames(used_bytes + fresh_bytes));
+        bytes.extend_from_slice(&self.header);
+        self.put_batches(
+            &mut bytes,
+            used.into_iter().chain(fresh.iter().map(Vec::as_slice)),
+        );
         if bytes.len() as u64 > MAX_BYTES || !self.place.ensure() {
             return;
         }
         let _ = fsutil::replace_own(&self.place.dir.join(FILE_NAME), &bytes, &self.place.git_dir);
     }
 
-    /// `records` as batches of about [`BATCH_BYTES`], each signed.
-    fn batches_of<'a>(&self, records: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    /// Append `records` to `out` as batches of about [`BATCH_BYTES`], each signed: laid out
+    /// in place (the records copied once), then the MACs computed in parallel.
+    fn put_batches<'a>(&self, out: &mut Vec<u8>, records: impl Iterator<Item = &'a [u8]>) {
         let mut groups: Vec<Vec<&[u8]>> = vec![Vec::new()];
         let mut size = 0;
         for rec in records {
@@ -335,27 +342,40 @@ impl FactStore {
                 last.push(rec);
             }
         }
-        let signed: Vec<Vec<u8>> = groups
+        // What each MAC covers (the length and the records), and where it goes.
+        let mut macs: Vec<(std::ops::Range<usize>, usize)> = Vec::new();
+        for group in groups.iter().filter(|g| !g.is_empty()) {
+            let Ok(len) = u32::try_from(group.iter().map(|r| r.len()).sum::<usize>()) else {
+                continue;
+            };
+            out.extend_from_slice(BATCH_MAGIC);
+            let covered = out.len();
+            out.extend_from_slice(&len.to_le_bytes());
+            for rec in group {
+                out.extend_from_slice(rec);
+            }
+            macs.push((covered..out.len(), out.len()));
+            // Zeros verify nothing, should hashing fail.
+            out.extend_from_slice(&[0; MAC_LEN]);
+        }
+        let signed: Vec<Option<[u8; MAC_LEN]>> = macs
             .par_iter()
-            .filter(|g| !g.is_empty())
-            .filter_map(|group| {
-                let len: usize = group.iter().map(|r| r.len()).sum();
-                let len = u32::try_from(len).ok()?;
-                let mut out = BATCH_MAGIC.to_vec();
-                out.extend_from_slice(&len.to_le_bytes());
-                for rec in group {
-                    out.extend_from_slice(rec);
-                }
-                let mac = cache::hmac(
-                    &self.key,
-                    &[MAC_DOMAIN, &self.header, &out[BATCH_MAGIC.len()..]],
-                )?;
-                out.extend_from_slice(&mac);
-                Some(out)
+            .map(|(covered, _)| {
+                let covered = out.get(covered.clone())?;
+                cache::hmac(&self.key, &[MAC_DOMAIN, &self.header, covered])
             })
             .collect();
-        signed.concat()
+        for ((_, at), mac) in macs.iter().zip(signed) {
+            if let (Some(mac), Some(slot)) = (mac, out.get_mut(*at..*at + MAC_LEN)) {
+                slot.copy_from_slice(&mac);
+            }
+        }
     }
+}
+
+/// The bytes of batches holding `records` bytes of records (a capacity to reserve).
+fn with_frames(records: usize) -> usize {
+    records + (records / BATCH_BYTES + 2) * (BATCH_MAGIC.len() + 4 + MAC_LEN)
 }
 
 /// Index the records in `range` of `bytes` (one batch's); `None` when they do not parse.
