@@ -209,10 +209,13 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
     let config = run_config(&root, opts)?;
     // Files inside a repository are looked up in its fact store by their bytes' blob id.
     let store = match &list.cache_dir {
-        Some(dir) if opts.caching() => super::store::FactStore::open(dir),
+        Some(dir) if opts.caching() => {
+            let store = super::store::FactStore::open(dir);
+            crate::timing::phase("fact store opened");
+            store
+        }
         _ => None,
     };
-    crate::timing::phase("fact store opened");
     let mut facts = extract_files(&root, &list.files, config.max_file_size, store.as_ref());
     crate::timing::phase("read and extracted");
     if let Some(store) = &store {
