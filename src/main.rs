@@ -17,6 +17,7 @@ fn main() {
             std::process::exit(code);
         }
     };
+    promolint::pipeline::exits_after_run();
     let code = promolint::run::run(cli);
     promolint::timing::phase("report written");
     std::process::exit(code);

@@ -130,7 +130,7 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
                 }
             }
             let source = |_: Option<&str>, _: &Revision, p: &str| outcome.source(p);
-            report(
+            let code = report(
                 cli,
                 &opts,
                 findings,
@@ -139,7 +139,9 @@ fn run_inner(cli: &Cli) -> Result<i32, Error> {
                 &info,
                 baseline.filter(|_| !fix.fix),
                 main,
-            )
+            );
+            pipeline::discard(outcome);
+            code
         }
         Command::Diff {
             base,

@@ -45,8 +45,9 @@ pub struct Snapshot {
     pub policies: Vec<Located>,
     pub image_repositories: Vec<Located>,
     pub artifacts: Vec<Artifact>,
-    /// (environment, component) → indices into `pins`.
-    by_env_component: BTreeMap<(usize, String), Vec<usize>>,
+    /// Indices into `pins`, by (environment, component), then index: each group's pins
+    /// are a run (no key is copied: a 20k-file tree has as many pins).
+    by_env_component: Vec<usize>,
     /// path → index into `files`.
     by_path: HashMap<String, usize>,
     /// Policy name → indices into `policies`, in file order.
@@ -112,7 +113,7 @@ impl Snapshot {
                 };
                 let dir = parent_dir(&f.path);
                 for (ri, (entry, _)) in kust.resources.iter().enumerate() {
-                    for target in resolve_entry(dir, entry, &by_path) {
+                    if let Some(target) = resolve_entry(dir, entry, &by_path) {
                         if target != k {
                             includers.entry(target).or_default().push(Include {
                                 kustomization: k,
@@ -178,6 +179,7 @@ impl Snapshot {
             patches: &patches,
             links: &links,
             entries: &entries,
+            scratch: Default::default(),
         };
         let unreadable_envs = files
             .iter()
@@ -333,7 +335,7 @@ impl Snapshot {
             policies,
             image_repositories,
             artifacts,
-            by_env_component: BTreeMap::new(),
+            by_env_component: Vec::new(),
             policies_by_name: HashMap::default(),
             unreadable_envs,
             file_env,
@@ -346,14 +348,32 @@ impl Snapshot {
                 snap.policies_by_name.entry(name).or_default().push(i);
             }
         }
-        for (i, p) in snap.pins.iter().enumerate() {
-            let component = snap.pin(p).component.clone();
-            snap.by_env_component
-                .entry((p.env, component))
-                .or_default()
-                .push(i);
-        }
+        let mut order: Vec<usize> = (0..snap.pins.len()).collect();
+        // Stable: a group keeps its pins in index order.
+        order.sort_by(|&a, &b| snap.group_key(a).cmp(&snap.group_key(b)));
+        snap.by_env_component = order;
         snap
+    }
+
+    /// The (environment, component) group of pin `i`.
+    fn group_key(&self, i: usize) -> (usize, &str) {
+        let p = &self.pins[i];
+        (p.env, self.pin(p).component.as_str())
+    }
+
+    /// The indices into `pins` of group `key`, in index order (empty: no such pin).
+    fn group(&self, key: (usize, &str)) -> &[usize] {
+        let order = &self.by_env_component;
+        let start = order.partition_point(|&i| self.group_key(i) < key);
+        let len = order[start..].partition_point(|&i| self.group_key(i) == key);
+        &order[start..start + len]
+    }
+
+    /// Every (environment, component) group with its pins, in key order.
+    fn groups(&self) -> impl Iterator<Item = ((usize, &str), &[usize])> {
+        self.by_env_component
+            .chunk_by(|&a, &b| self.group_key(a) == self.group_key(b))
+            .map(|run| (self.group_key(run[0]), run))
     }
 
     /// The pin as it takes effect: as written, or as a patch rewrote it.
@@ -409,11 +429,7 @@ impl Snapshot {
         env: usize,
         component: &str,
     ) -> impl Iterator<Item = &EffectivePin> {
-        self.by_env_component
-            .get(&(env, component.to_string()))
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.pins[i])
+        self.group((env, component)).iter().map(|&i| &self.pins[i])
     }
 
     /// Indices into `pins` of the (environment, component) groups whose pins differ from
@@ -425,12 +441,12 @@ impl Snapshot {
             x.kind == y.kind && x.reference == y.reference
         };
         let mut out: Vec<usize> = self
-            .by_env_component
-            .iter()
-            .filter(|(key, now)| {
-                base.by_env_component.get(*key).is_none_or(|was| {
-                    was.len() != now.len() || now.iter().zip(was).any(|(&a, &b)| !same(a, b))
-                })
+            .groups()
+            .filter(|&(key, now)| {
+                let was = base.group(key);
+                was.is_empty()
+                    || was.len() != now.len()
+                    || now.iter().zip(was).any(|(&a, &b)| !same(a, b))
             })
             .flat_map(|(_, now)| now.iter().copied())
             .collect();
@@ -441,8 +457,8 @@ impl Snapshot {
     /// Every component with a pin, with the environments pinning it.
     pub(crate) fn components(&self) -> BTreeMap<&str, BTreeSet<usize>> {
         let mut out: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
-        for (env, component) in self.by_env_component.keys() {
-            out.entry(component.as_str()).or_default().insert(*env);
+        for ((env, component), _) in self.groups() {
+            out.entry(component).or_default().insert(env);
         }
         out
     }
@@ -486,6 +502,16 @@ struct Resolver<'a> {
     /// (file, pin fact) → (object fact, field), for the pins a patch can rewrite.
     links: &'a HashMap<(usize, usize), (usize, Field)>,
     entries: &'a Entries,
+    /// The sets a walk marks its way with, kept between walks (one per pin of the tree)
+    /// so that each does not allocate and grow them again.
+    scratch: std::cell::RefCell<Scratch>,
+}
+
+/// A walk's working sets (see [`Walk`]), empty between walks.
+#[derive(Default)]
+struct Scratch {
+    visited: BTreeSet<usize>,
+    explored: HashSet<(usize, Option<usize>, usize, usize)>,
 }
 
 /// What has become of a base's pin on the way up to an environment.
@@ -653,11 +679,12 @@ impl Resolver<'_> {
                 _ => None,
             }
         });
+        let scratch = std::mem::take(&mut *self.scratch.borrow_mut());
         let mut walk = Walk {
             pin,
             link,
-            visited: BTreeSet::new(),
-            explored: HashSet::default(),
+            visited: scratch.visited,
+            explored: scratch.explored,
             reach: BTreeMap::new(),
             replaced: BTreeMap::new(),
         };
@@ -671,6 +698,15 @@ impl Resolver<'_> {
             by_namespace: self.file_env[file].is_none(),
         };
         self.walk(start, &mut walk);
+        let (mut visited, mut explored) = (walk.visited, walk.explored);
+        visited.clear();
+        // Clearing costs the capacity: one vast walk must not slow every later one.
+        if explored.capacity() > 4096 {
+            explored = HashSet::default();
+        } else {
+            explored.clear();
+        }
+        *self.scratch.borrow_mut() = Scratch { visited, explored };
         (walk.reach, walk.replaced)
     }
 

@@ -223,9 +223,28 @@ impl Environments {
             .into_iter()
             .filter(|p| crate::extract::format_of(p).is_some())
             .filter(|p| !included.contains(p.rsplit_once('/').map_or("", |(d, _)| d)));
+        // A tree lists a directory's files together: its verdict is asked once per run of
+        // them (the answer is `infer_from_path`'s for each).
+        let mut dir_seen: Option<(&str, DirVerdict)> = None;
         for path in deployable {
-            if let Some((name, tier)) = infer_from_path(path) {
-                found.entry(name).or_insert(tier);
+            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+            let verdict = match &dir_seen {
+                Some((seen, verdict)) if *seen == dir => verdict,
+                _ => {
+                    let verdict = dir_verdict(dir);
+                    if let Some(Some((name, tier))) = &verdict {
+                        if !found.contains_key(name) {
+                            found.insert(name.clone(), *tier);
+                        }
+                    }
+                    &dir_seen.insert((dir, verdict)).1
+                }
+            };
+            if verdict.is_none() {
+                let stem = file.split('.').next().unwrap_or(file);
+                if let Some((name, tier)) = stem_env(stem) {
+                    found.entry(name).or_insert(tier);
+                }
             }
         }
         // A namespace names an environment of a tier no path names: `namespace: prod` in

@@ -86,7 +86,13 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     let wt = load_worktree(opts)?;
     let enabled = enabled_rules(&wt.config, opts)?;
     let mut findings = Vec::new();
-    rules::run_tree_rules(&wt.snapshot, &wt.config, &enabled, &mut findings);
+    rules::run_tree_rules(
+        &wt.snapshot,
+        &wt.config,
+        &enabled,
+        rules::Scope::All,
+        &mut findings,
+    );
     crate::timing::phase("tree rules");
     let history_rules: Vec<_> = rules::with_hook(&enabled, |h| h.history_tree).collect();
     // What predecessors ran before comes from the history of HEAD, when there is one (walked
@@ -222,6 +228,7 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
         store.save(true);
         crate::timing::phase("fact store saved");
     }
+    discard(store);
     for (path, reason) in &list.skipped {
         facts.push(FileFacts {
             path: path.clone(),

@@ -130,11 +130,16 @@ fn environments_of<'a, F: std::ops::Deref<Target = FileFacts> + 'a>(
     }
     let mut namespaces: BTreeSet<&str> = BTreeSet::new();
     let mut components: BTreeSet<String> = BTreeSet::new();
+    // Neighbouring files mostly name the same namespace: a repeat skips the set's search.
+    let mut last_namespace = None;
     for f in fact_sets.into_iter().flatten() {
         for input in environment_inputs(f) {
             match input {
                 EnvironmentInput::Namespace(ns) => {
-                    namespaces.insert(ns);
+                    if last_namespace != Some(ns) {
+                        namespaces.insert(ns);
+                        last_namespace = Some(ns);
+                    }
                 }
                 EnvironmentInput::Components(c) => {
                     components.extend(shared_components(&f.path, c));
@@ -247,9 +252,12 @@ pub fn pair_from_facts(
         &after_facts,
         config,
     )?;
-    let before = side_snapshot(before_paths, before_facts, envs.clone(), config);
-    let after = side_snapshot(after_paths, after_facts, envs, config);
-    Ok((before, after))
+    // The sides are independent: built at once, they take the time of one.
+    let before_envs = envs.clone();
+    Ok(rayon::join(
+        || side_snapshot(before_paths, before_facts, before_envs, config),
+        || side_snapshot(after_paths, after_facts, envs, config),
+    ))
 }
 
 /// The environments both sides of a change share: inferred from the union of both trees.

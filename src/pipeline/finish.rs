@@ -16,7 +16,7 @@ pub fn run_tree_rules(
     enabled: &BTreeSet<&'static str>,
 ) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
-    rules::run_tree_rules(snapshot, config, enabled, &mut findings);
+    rules::run_tree_rules(snapshot, config, enabled, rules::Scope::All, &mut findings);
     let audit = rules::questionable_suppression::Audit::tree(enabled);
     finish(findings, snapshot, config, &audit, enabled)
 }

@@ -157,11 +157,14 @@ fn lint_change(
     all_files: bool,
 ) -> Result<Vec<Finding>, Error> {
     let mut findings = Vec::new();
-    rules::run_tree_rules(after, &run.config, &run.enabled, &mut findings);
     let changed: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    if !all_files {
-        findings.retain(|f| changed.contains(f.path.as_str()));
-    }
+    let scope = if all_files {
+        rules::Scope::All
+    } else {
+        rules::Scope::Files(&changed)
+    };
+    rules::run_tree_rules(after, &run.config, &run.enabled, scope, &mut findings);
+    findings.retain(|f| scope.has(&f.path));
     let ctx = ChangeContext::new(before, after, files, history, commit, &run.config);
     let cx = rules::Context::change(&ctx);
     for rule in rules::with_hook(&run.enabled, |h| h.change) {
@@ -256,6 +259,7 @@ pub fn diff(
         all_files,
     );
     run.cache.save(true);
+    discard((run, before_tree, after_tree));
     outcome
 }
 
@@ -344,13 +348,15 @@ fn lint_trees(
     crate::timing::phase("rules");
     let mut sources = Sources::new();
     sources_of(&findings, &before, &after, None, &mut sources);
+    let files = if all_files {
+        after.files.len()
+    } else {
+        files.len()
+    };
+    discard((before, after));
     Ok(ChangeOutcome {
         findings,
-        files: if all_files {
-            after.files.len()
-        } else {
-            files.len()
-        },
+        files,
         sources,
         head,
         root: run.root.clone(),
@@ -372,15 +378,18 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
         }));
     }
     let head = run.repo.head()?;
-    let changes = run.repo.diff_index(head)?;
+    let staged = run.repo.staged_change(head)?;
+    let changes = staged.changes;
     if let Some(head) = head {
         run.repo.check_root_tree(head)?;
     }
     if let Some(quiet) = quiet_change(&run, &changes, head, all_files) {
         return Ok(quiet);
     }
-    let before_tree = run.tree(head)?;
-    let after_tree = run.repo.index_files()?;
+    let (before_tree, after_tree) = match staged.trees {
+        Some(trees) => trees,
+        None => (run.tree(head)?, run.repo.index_files()?),
+    };
     let outcome = lint_trees(
         &run,
         &before_tree,
@@ -391,6 +400,7 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
         all_files,
     );
     run.cache.save(true);
+    discard((run, before_tree, after_tree));
     outcome
 }
 
@@ -518,12 +528,14 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         .collect();
     sort_findings(&mut findings);
     findings.sort_by_key(|f| f.commit.as_ref().and_then(|c| order.get(c)).copied());
+    let root = run.root.clone();
+    discard((run, full, tip_tree));
     Ok(ChangeOutcome {
         findings,
         files,
         sources,
         head: Some(to),
-        root: run.root.clone(),
+        root,
     })
 }
 
@@ -705,7 +717,10 @@ fn history_commit(
             Some(b) => b.tree.clone(),
             None => run.tree(parent)?,
         };
-        let after_tree = match modified_in_place(&before_tree, &changes) {
+        let in_place = modified_in_place(&before_tree, &changes);
+        // The same paths on both sides: the artifacts named by paths are the base's.
+        let same_paths = in_place.is_some();
+        let after_tree = match in_place {
             Some(tree) => tree,
             None => run.tree(Some(c.id))?,
         };
@@ -729,11 +744,18 @@ fn history_commit(
                 &run.config,
             )?,
         };
+        let artifacts = match &base {
+            Some(b) if same_paths => Some(b.snapshot.artifacts.clone()),
+            _ => None,
+        };
         let before = match base {
             Some(b) if b.envs.same_as(&envs) => b.snapshot,
             _ => side_snapshot(before_paths, before_facts, envs.clone(), &run.config),
         };
-        let after = side_snapshot(after_paths, after_facts, envs.clone(), &run.config);
+        let after = match artifacts {
+            Some(artifacts) => Snapshot::build(after_facts, envs.clone(), artifacts),
+            None => side_snapshot(after_paths, after_facts, envs.clone(), &run.config),
+        };
         Ok((before, after, after_tree, envs, neutral))
     })();
     let (before, after, after_tree, envs, neutral) = match paired {

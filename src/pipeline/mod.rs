@@ -28,6 +28,6 @@ pub use finish::{finish, run_tree_rules, sort_findings};
 pub use git::{diff, head_history, history, staged, ChangeOutcome, GitRun, Sources};
 pub use promote::{commit_message, promote, PromoteOutcome, Write, GATES};
 pub use setup::{
-    enabled_rules, jobs, load_config, max_jobs, pool_builder, project_dir, run_config, thread_pool,
-    Options, WORKER_STACK_SIZE,
+    discard, enabled_rules, exits_after_run, jobs, load_config, max_jobs, pool_builder,
+    project_dir, run_config, thread_pool, Options, WORKER_STACK_SIZE,
 };

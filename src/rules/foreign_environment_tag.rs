@@ -13,13 +13,16 @@ pub const ID: &str = "PL002";
 
 rule!(
     /// The rule.
-    ForeignEnvironmentTag: tree
+    ForeignEnvironmentTag: tree, scoped
 );
 
-pub fn check(snap: &Snapshot, _config: &Config, out: &mut Vec<Finding>) {
+pub fn check(snap: &Snapshot, _config: &Config, scope: super::Scope, out: &mut Vec<Finding>) {
     // Many pins share one policy: each pattern is compiled once per run.
     let mut compiled: HashMap<&str, Option<Regex>> = HashMap::new();
     for p in &snap.pins {
+        if !scope.has(snap.path(p.file)) {
+            continue;
+        }
         let pin = snap.pin(p);
         if pin.reference.kind != RefKind::Tag {
             continue;

@@ -16,6 +16,15 @@ macro_rules! rule {
             }
         });
     };
+    // A tree rule whose findings are each in the file of the pin or policy it judges: it
+    // skips those outside the run's scope.
+    ($(#[$doc:meta])* $name:ident: tree, scoped) => {
+        rule!(@impl $(#[$doc])* $name, TREE, {
+            fn tree(&self, cx: &$crate::rules::Context, out: &mut Vec<$crate::model::Finding>) {
+                check(cx.snapshot, cx.config, cx.scope, out);
+            }
+        });
+    };
     ($(#[$doc:meta])* $name:ident: change) => {
         rule!(@impl $(#[$doc])* $name, CHANGE, {
             fn change(&self, cx: &$crate::rules::Context, out: &mut Vec<$crate::model::Finding>) {
@@ -97,6 +106,28 @@ pub struct Context<'a> {
     pub history: &'a HistoryIndex,
     /// The change under review (`diff`, `staged`, `history`); `None` in `check`.
     pub change: Option<&'a ChangeContext<'a>>,
+    /// The files whose tree findings the run reports.
+    pub scope: Scope<'a>,
+}
+
+/// The files whose tree findings a run reports: every file (`check`, `--all-files`), or a
+/// change's (`diff`, `staged`, `history`), whose findings elsewhere are dropped anyway. A
+/// rule may skip the work of judging what falls outside: a commit of a 20k-file tree
+/// changes a few.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    All,
+    Files(&'a BTreeSet<&'a str>),
+}
+
+impl Scope<'_> {
+    /// Whether findings in `path` are reported.
+    pub fn has(&self, path: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Files(files) => files.contains(path),
+        }
+    }
 }
 
 impl<'a> Context<'a> {
@@ -108,6 +139,7 @@ impl<'a> Context<'a> {
             envs: &snapshot.envs,
             history,
             change: None,
+            scope: Scope::All,
         }
     }
 
@@ -204,14 +236,19 @@ pub(crate) fn with_hook<'e>(
 }
 
 /// Run the enabled tree rules on a snapshot (raw findings: no suppression or levels yet).
+/// Findings outside `scope` may be left out, or not: the caller drops them.
 pub(crate) fn run_tree_rules(
     snap: &Snapshot,
     config: &Config,
     enabled: &BTreeSet<&'static str>,
+    scope: Scope,
     out: &mut Vec<Finding>,
 ) {
     let history = HistoryIndex::empty();
-    let cx = Context::tree(snap, config, &history);
+    let cx = Context {
+        scope,
+        ..Context::tree(snap, config, &history)
+    };
     for rule in with_hook(enabled, |h| h.tree) {
         rule.tree(&cx, out);
     }

@@ -13,11 +13,14 @@ pub const ID: &str = "PL001";
 
 rule!(
     /// The rule.
-    MutableReference: tree
+    MutableReference: tree, scoped
 );
 
-pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
+pub fn check(snap: &Snapshot, config: &Config, scope: super::Scope, out: &mut Vec<Finding>) {
     for p in &snap.pins {
+        if !scope.has(snap.path(p.file)) {
+            continue;
+        }
         let pin = snap.pin(p);
         if is_gitops_sync_source(pin) || deploys_this_repository(pin, config) {
             continue;

@@ -12,14 +12,17 @@ pub const ID: &str = "PL003";
 
 rule!(
     /// The rule.
-    TagPolicyTooBroad: tree
+    TagPolicyTooBroad: tree, scoped
 );
 
-pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
+pub fn check(snap: &Snapshot, config: &Config, scope: super::Scope, out: &mut Vec<Finding>) {
     for loc in &snap.policies {
         let (Some(env_idx), Some(policy)) = (loc.env, snap.policy(loc)) else {
             continue;
         };
+        if !scope.has(snap.path(loc.file)) {
+            continue;
+        }
         let env = snap.envs.get(env_idx);
         if policy.source == PolicySource::FluxImagePolicy
             && policy.pattern.is_none()
@@ -109,8 +112,6 @@ pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
 
 const ANCHORING: &str = "Admission";
 
-/// The tokens that name environment `env` in tags, and those of the repository's other
-/// environments.
 /// The policy's problems with `pattern` in its place, judged for environment `env_idx`
 /// (the check, and the fix trying the anchored pattern).
 fn analyse_in(
@@ -137,6 +138,8 @@ fn analyse_in(
     )
 }
 
+/// The tokens that name environment `env` in tags, and those of the repository's other
+/// environments.
 fn tokens(snap: &Snapshot, env: usize) -> (Vec<String>, Vec<String>) {
     let env = snap.envs.get(env);
     let own: Vec<String> = env

@@ -104,28 +104,28 @@ pub(super) fn parent_dir(path: &str) -> &str {
 pub(super) const KUSTOMIZATION_NAMES: &[&str] =
     &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// The files a kustomization entry includes: the file itself, or the kustomization of the
+/// The file a kustomization entry includes: the file itself, or the kustomization of the
 /// directory it names. Remote entries (URLs) include nothing we can see.
-pub(super) fn resolve_entry(dir: &str, entry: &str, index: &HashMap<String, usize>) -> Vec<usize> {
+pub(super) fn resolve_entry(
+    dir: &str,
+    entry: &str,
+    index: &HashMap<String, usize>,
+) -> Option<usize> {
     if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
-        return Vec::new();
+        return None;
     }
-    let Some(target) = join_normalized(dir, entry) else {
-        return Vec::new();
-    };
+    let mut target = join_normalized(dir, entry)?;
     if let Some(&i) = index.get(target.as_str()) {
-        return vec![i];
+        return Some(i);
     }
-    KUSTOMIZATION_NAMES
-        .iter()
-        .filter_map(|n| {
-            let p = if target.is_empty() {
-                n.to_string()
-            } else {
-                format!("{target}/{n}")
-            };
-            index.get(p.as_str()).copied()
-        })
-        .take(1)
-        .collect()
+    // One buffer for the candidate names (this runs for every entry of every build).
+    if !target.is_empty() {
+        target.push('/');
+    }
+    let dir_len = target.len();
+    KUSTOMIZATION_NAMES.iter().find_map(|n| {
+        target.truncate(dir_len);
+        target.push_str(n);
+        index.get(target.as_str()).copied()
+    })
 }

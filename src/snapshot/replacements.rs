@@ -133,7 +133,7 @@ fn build_files(k: usize, files: &[Arc<FileFacts>], by_path: &HashMap<String, usi
                     continue;
                 };
                 for (entry, _) in &kust.resources {
-                    for r in resolve_entry(dir, entry, by_path) {
+                    if let Some(r) = resolve_entry(dir, entry, by_path) {
                         if seen.insert(r) {
                             order.push(r);
                             next.push(r);

@@ -101,6 +101,16 @@ pub struct FileChange {
     pub new: Option<FileEntry>,
 }
 
+/// What is staged: the changes, and (when there are any) the trees on both sides.
+pub struct StagedChange {
+    /// As [`GitRepo::diff_index`] gives them.
+    pub changes: Vec<FileChange>,
+    /// The old commit's tree and the index, each sorted by path; `None` when the index's
+    /// cache-tree says nothing is staged (list them with [`GitRepo::tree_files`] and
+    /// [`GitRepo::index_files`]).
+    pub trees: Option<(Vec<FileEntry>, Vec<FileEntry>)>,
+}
+
 /// A commit's metadata.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CommitInfo {
@@ -662,6 +672,15 @@ impl GitRepo {
     }
 
     pub fn diff_index(&self, old: Option<ObjectId>) -> Result<Vec<FileChange>, SourceError> {
+        Ok(self.staged_change(old)?.changes)
+    }
+
+    /// [`Self::diff_index`] with both trees of the change, when something is staged: the
+    /// index as [`Self::index_files`] lists it, and `old`'s tree as [`Self::tree_files`]
+    /// would, taken from the same walk. Directories the index's cache-tree records with
+    /// `old`'s ids hold the same entries on both sides, so `old`'s tree is listed only
+    /// where the change is.
+    pub fn staged_change(&self, old: Option<ObjectId>) -> Result<StagedChange, SourceError> {
         let repo = self.handle()?;
         let old_tree = match old {
             Some(id) => Some(self.load_required(&repo, id)?.tree),
@@ -675,10 +694,13 @@ impl GitRepo {
                 self.collect_tree(&repo, tree, Vec::new(), &mut raw, None)?;
             }
             let changes = raw
-                .into_iter()
-                .map(|(path, id, kind)| raw_change(path, Some((id, kind)), None))
+                .iter()
+                .map(|(path, id, kind)| raw_change(path.clone(), Some((*id, *kind)), None))
                 .collect();
-            return Ok(into_sorted_changes(changes));
+            return Ok(StagedChange {
+                changes: into_sorted_changes(changes),
+                trees: Some((into_sorted_entries(raw), Vec::new())),
+            });
         };
 
         // Directories whose content the index still knows to be exactly a tree.
@@ -696,7 +718,10 @@ impl GitRepo {
         }
         let empty_tree = ObjectId::empty_tree(self.object_hash);
         if valid.get(&Vec::new()) == Some(&old_tree.unwrap_or(empty_tree)) {
-            return Ok(Vec::new());
+            return Ok(StagedChange {
+                changes: Vec::new(),
+                trees: None,
+            });
         }
 
         let mut old_files = Vec::new();
@@ -719,6 +744,19 @@ impl GitRepo {
                     .enumerate()
                     .any(|(i, &b)| b == b'/' && pruned.contains(&path[..i]))
         };
+        // The old tree: listed outside the pruned directories, the index's entries inside.
+        let mut old_tree_files = old_files.clone();
+        old_tree_files.extend(
+            listing
+                .files
+                .iter()
+                .filter(|(path, _, _)| under_pruned(path))
+                .cloned(),
+        );
+        let trees = (
+            into_sorted_entries(old_tree_files),
+            into_sorted_entries(listing.files.clone()),
+        );
         let mut new_files: Vec<RawEntry> = listing
             .files
             .into_iter()
@@ -750,7 +788,10 @@ impl GitRepo {
                 (None, None) => {}
             }
         });
-        Ok(into_sorted_changes(changes))
+        Ok(StagedChange {
+            changes: into_sorted_changes(changes),
+            trees: Some(trees),
+        })
     }
 
     /// A blob's bytes, at most `max_size` of them. The error is the reason the engine reports

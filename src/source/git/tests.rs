@@ -628,6 +628,8 @@ fn index_against_head_with_an_alternate_index_file() {
     );
     // Against the empty tree everything in the index is added.
     assert_eq!(repo.diff_index(None).unwrap().len(), 5);
+    assert_staged_trees(&repo, Some(c3));
+    assert_staged_trees(&repo, None);
 
     // The same through GIT_INDEX_FILE, as a hook sees it.
     let result = env_child(f.path(), &[("GIT_INDEX_FILE", alt_s)]);
@@ -699,6 +701,61 @@ fn git_dir_environment_variable_is_honoured() {
     assert_eq!(result, format!("head={c3} staged=envs/prod/app.yaml:M"));
 }
 
+/// `staged_change` gives the trees that listing `old` and the index give, and the changes
+/// `diff_index` gives.
+fn assert_staged_trees(repo: &GitRepo, old: Option<ObjectId>) {
+    let staged = repo.staged_change(old).unwrap();
+    assert_eq!(staged.changes, repo.diff_index(old).unwrap());
+    let Some((before, after)) = staged.trees else {
+        assert!(
+            staged.changes.is_empty(),
+            "trees are left out only when nothing is staged"
+        );
+        return;
+    };
+    let listed = match old {
+        Some(c) => repo.tree_files(c).unwrap(),
+        None => Vec::new(),
+    };
+    assert_eq!(before, listed);
+    assert_eq!(after, repo.index_files().unwrap());
+}
+
+#[test]
+fn staged_trees_are_the_listings_of_the_commit_and_the_index() {
+    let mut f = Fixture::new("stagedtrees");
+    for i in 0..4 {
+        f.write(&format!("apps/web/base/file{i}.yaml"), &format!("n: {i}\n"));
+        f.write(&format!("apps/api/prod/file{i}.yaml"), &format!("n: {i}\n"));
+    }
+    f.write("envs/prod/app.yaml", "image: app:v1\n");
+    f.write("scripts/run.sh", "echo\n");
+    f.write("docs/a.md", "a\n");
+    let c1 = f.commit("first");
+    let repo = f.open();
+    assert_staged_trees(&repo, Some(c1));
+    assert_staged_trees(&repo, None);
+    // A deep change, an addition in a new directory, a deletion, and a mode-only change
+    // (the same blob made executable: not a change, and the old tree keeps its mode).
+    f.write("apps/api/prod/file2.yaml", "n: 20\n");
+    f.write("apps/new/dev/app.yaml", "image: app:v2\n");
+    f.git(&["add", "apps/api/prod/file2.yaml", "apps/new/dev/app.yaml"]);
+    f.git(&["rm", "-q", "--cached", "docs/a.md"]);
+    f.git(&["update-index", "--chmod=+x", "scripts/run.sh"]);
+    let repo = f.open();
+    let staged = repo.staged_change(Some(c1)).unwrap();
+    assert_eq!(
+        summary(&staged.changes),
+        changes(&[
+            ("apps/api/prod/file2.yaml", "M"),
+            ("apps/new/dev/app.yaml", "A"),
+            ("docs/a.md", "D"),
+        ])
+    );
+    assert_staged_trees(&repo, Some(c1));
+    assert_staged_trees(&repo, None);
+}
+
 #[test]
 fn diff_index_skips_directories_the_cache_tree_vouches_for() {
     let mut f = Fixture::new("cachetree");
@@ -739,6 +796,8 @@ fn index_skips_intent_to_add_and_conflicts() {
     assert_eq!(paths(&repo.index_files().unwrap()), ["other.yaml"]);
     let staged = repo.diff_index(Some(ours)).unwrap();
     assert_eq!(summary(&staged), changes(&[("other.yaml", "M")]));
+    // The conflicted path is in the old tree, and not in the index.
+    assert_staged_trees(&repo, Some(ours));
 }
 
 #[test]
