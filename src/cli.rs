@@ -85,8 +85,8 @@ pub struct Global {
     /// 64 MiB [default: 4194304]
     #[arg(long, value_name = "BYTES", global = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_file_size: Option<u64>,
-    /// Neither read nor write the pin ledger that speeds up history walks (kept in the git
-    /// directory; also PROMOLINT_NO_CACHE)
+    /// Neither read nor write the caches kept in the git directory: the pin ledger that
+    /// speeds up history walks and the fact store of parsed files (also PROMOLINT_NO_CACHE)
     #[arg(long, global = true)]
     pub no_cache: bool,
     /// Refuse inline suppressions of PL006, PL007 and PL008 in protected environments (also

@@ -1,6 +1,6 @@
 //! Every file promolint writes (reports, the step summary, `init`'s configuration, the pin
-//! ledger), and the one it reads back (the ledger), goes through here: never through a
-//! symbolic link.
+//! ledger, the fact store), and those it reads back (the ledger, the fact store), goes
+//! through here: never through a symbolic link.
 //!
 //! In CI promolint writes into a checkout whose content the pull request's author chose: a
 //! committed symbolic link named like the report (or a linked `reports/` directory on the
@@ -184,7 +184,7 @@ pub fn replace(path: &Path, bytes: &[u8], guard: &Path) -> Result<(), WriteError
     write_new(path, bytes, guard, AtName::Refuse)
 }
 
-/// [`replace`] for promolint's own files (the pin ledger): a symbolic link, pipe or device
+/// [`replace`] for promolint's own files (the pin ledger, the fact store): a symbolic link, pipe or device
 /// at the name is replaced by the new file instead of refused; it is never opened.
 pub fn replace_own(path: &Path, bytes: &[u8], guard: &Path) -> Result<(), WriteError> {
     write_new(path, bytes, guard, AtName::Replace)
@@ -209,7 +209,7 @@ fn write_new(path: &Path, bytes: &[u8], guard: &Path, at_name: AtName) -> Result
 }
 
 /// Append `bytes` to `path`, creating it when missing (the GitHub step summary, which other
-/// steps append to as well).
+/// steps append to as well; the fact store's new batches, in one write).
 pub fn append(path: &Path, bytes: &[u8], guard: &Path) -> Result<(), WriteError> {
     let place = place(path, guard, AtName::Refuse)?;
     let target = place.dir.join(&place.name);

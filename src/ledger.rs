@@ -21,12 +21,12 @@
 //! (`crate::history::Verify`), and it is signed again only once a walk has replaced what it
 //! held.
 
+use crate::cache::{hmac_hex, machine_key, Place, Refused};
 use crate::fsutil;
 use crate::model::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// A tag pin a commit introduced (in a file it added, or new in a file it changed), before
 /// environments are applied.
@@ -56,21 +56,12 @@ const FORMAT: u32 = 5;
 const MAC_START: &[u8] = b"{\"mac\":\"";
 /// Hex digits of an HMAC-SHA1.
 const MAC_HEX: usize = 40;
-/// The key's file, in the git directory (not in `promolint/`, which CI caches).
-const KEY_FILE: &str = "promolint.key";
-/// The environment variable that gives the key (a CI secret: a ledger restored from a cache
-/// is then believed when this run's key signed it).
-pub const KEY_VAR: &str = "PROMOLINT_CACHE_KEY";
 const FILE_NAME: &str = "pins.json";
 
 /// The largest ledger read: about 70,000 commits of a repository like the 5,000-commit
 /// benchmark's (4.4 MB there). A larger file is ignored and a ledger that would be larger
 /// is not written: reading it whole would cost more than it saves.
 pub const MAX_BYTES: u64 = 64 << 20;
-
-/// Temporary files older than this are left by runs that were killed while writing (a
-/// running promolint writes its own within seconds), and are removed.
-const STALE_TEMP: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Default, Serialize, Deserialize)]
 struct Stored {
@@ -79,14 +70,6 @@ struct Stored {
     /// Blobs over the size limit hold no pins, so the limit is part of what was recorded.
     max_file_size: u64,
     commits: HashMap<String, Vec<RawPin>>,
-}
-
-/// Where a ledger is kept.
-struct Place {
-    /// The real git directory: no symbolic link is followed below it.
-    git_dir: PathBuf,
-    /// `git_dir/promolint`.
-    dir: PathBuf,
 }
 
 /// The pins of commits, by commit id (hex).
@@ -140,51 +123,41 @@ impl Ledger {
         let Some(dir) = dir else {
             return (ledger, None);
         };
-        let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
-            return (ledger, None);
+        let place = match Place::open(dir) {
+            Ok(place) => place,
+            Err(Refused::Linked(dir)) => return (ledger, Some(Notice::LinkedDirectory(dir))),
+            // Not a directory: never written.
+            Err(Refused::Unusable) => return (ledger, None),
         };
-        let Ok(git_dir) = std::fs::canonicalize(parent) else {
-            return (ledger, None);
+        ledger.key = machine_key(&place.git_dir);
+        let found = if place.exists {
+            place.remove_stale_temps(FILE_NAME);
+            fsutil::read_capped(&place.dir.join(FILE_NAME), MAX_BYTES)
+        } else {
+            // Created on save.
+            Ok(fsutil::Found::Missing)
         };
-        let dir = git_dir.join(name);
-        match std::fs::symlink_metadata(&dir) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return (ledger, Some(Notice::LinkedDirectory(dir)));
+        ledger.place = Some(place);
+        match found {
+            Ok(fsutil::Found::Bytes(bytes)) => {
+                if let Some(stored) = serde_json::from_slice::<Stored>(&bytes)
+                    .ok()
+                    .filter(|s| s.key == key() && s.max_file_size == max_file_size)
+                {
+                    let signed = match (&ledger.key, split_mac(&bytes)) {
+                        (Some(key), Some((mac, rest))) => hmac_hex(key, &[b"{", rest]) == mac,
+                        _ => false,
+                    };
+                    ledger.trusted = signed || stored.commits.is_empty();
+                    ledger.stored = stored;
+                }
+                (ledger, None)
             }
-            Ok(meta) if meta.is_dir() => {
-                remove_stale_temps(&dir);
-                let found = fsutil::read_capped(&dir.join(FILE_NAME), MAX_BYTES);
-                ledger.key = machine_key(&git_dir);
-                ledger.place = Some(Place { git_dir, dir });
-                return match found {
-                    Ok(fsutil::Found::Bytes(bytes)) => {
-                        if let Some(stored) = serde_json::from_slice::<Stored>(&bytes)
-                            .ok()
-                            .filter(|s| s.key == key() && s.max_file_size == max_file_size)
-                        {
-                            let signed = match (&ledger.key, split_mac(&bytes)) {
-                                (Some(key), Some((mac, rest))) => {
-                                    hmac_hex(key, &[b"{", rest]) == mac
-                                }
-                                _ => false,
-                            };
-                            ledger.trusted = signed || stored.commits.is_empty();
-                            ledger.stored = stored;
-                        }
-                        (ledger, None)
-                    }
-                    Ok(fsutil::Found::NotAFile) => (ledger, Some(Notice::NotAFile)),
-                    Ok(fsutil::Found::TooLarge) => (ledger, Some(Notice::TooLarge)),
-                    // Missing, or unreadable (a cache: walk without it).
-                    Ok(fsutil::Found::Missing) | Err(_) => (ledger, None),
-                };
-            }
-            // Missing (created on save), or not a directory (never written).
-            _ => {}
+            Ok(fsutil::Found::NotAFile) => (ledger, Some(Notice::NotAFile)),
+            Ok(fsutil::Found::TooLarge) => (ledger, Some(Notice::TooLarge)),
+            // Missing, or unreadable (a cache: walk without it).
+            Ok(fsutil::Found::Missing) | Err(_) => (ledger, None),
         }
-        ledger.key = machine_key(&git_dir);
-        ledger.place = Some(Place { git_dir, dir });
-        (ledger, None)
     }
 
     /// Whether every entry may be believed without checking it against the objects: the
@@ -240,15 +213,8 @@ impl Ledger {
         if bytes.len() as u64 > MAX_BYTES {
             return;
         }
-        match std::fs::symlink_metadata(&place.dir) {
-            Ok(meta) if meta.is_dir() => {}
-            // `mkdir` creates no directory through a link that appeared meanwhile.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if std::fs::create_dir(&place.dir).is_err() {
-                    return;
-                }
-            }
-            _ => return,
+        if !place.ensure() {
+            return;
         }
         let _ = fsutil::replace_own(&place.dir.join(FILE_NAME), &bytes, &place.git_dir);
     }
@@ -261,97 +227,6 @@ fn split_mac(bytes: &[u8]) -> Option<(&str, &[u8])> {
     let mac = std::str::from_utf8(rest.get(..MAC_HEX)?).ok()?;
     let rest = rest.get(MAC_HEX..)?.strip_prefix(b"\",")?;
     Some((mac, rest))
-}
-
-/// The key that signs this repository's ledger: [`KEY_VAR`], or the key file in the git
-/// directory, made from the system's randomness when missing. `None` when neither can be
-/// had (the ledger is then never believed unchecked).
-fn machine_key(git_dir: &Path) -> Option<Vec<u8>> {
-    if let Some(key) = std::env::var_os(KEY_VAR).filter(|k| !k.is_empty()) {
-        return Some(key.into_encoded_bytes());
-    }
-    let file = git_dir.join(KEY_FILE);
-    let read = |file: &Path| match fsutil::read_capped(file, 1024) {
-        Ok(fsutil::Found::Bytes(key)) if key.len() >= 32 => Some(key),
-        _ => None,
-    };
-    if let Some(key) = read(&file) {
-        return Some(key);
-    }
-    let fresh = random_key()?;
-    fsutil::replace_own(&file, fresh.as_bytes(), git_dir).ok()?;
-    // Two runs may make a key at once: the one on disk is the key.
-    read(&file)
-}
-
-/// 32 random bytes in hex, from the system.
-fn random_key() -> Option<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .ok()?;
-    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn sha1(parts: &[&[u8]]) -> Option<[u8; 20]> {
-    let mut h = gix::hash::hasher(gix::hash::Kind::Sha1);
-    for part in parts {
-        h.update(part);
-    }
-    let id = h.try_finalize().ok()?;
-    id.as_bytes().try_into().ok()
-}
-
-/// HMAC-SHA1 (RFC 2104) of `message` under `key`, in hex; empty when hashing fails (no
-/// ledger then verifies).
-fn hmac_hex(key: &[u8], message: &[&[u8]]) -> String {
-    let mut block = [0u8; 64];
-    match key.len() {
-        0..=64 => block[..key.len()].copy_from_slice(key),
-        _ => match sha1(&[key]) {
-            Some(k) => block[..20].copy_from_slice(&k),
-            None => return String::new(),
-        },
-    }
-    let pad = |x: u8| block.map(|b| b ^ x);
-    let inner_pad = pad(0x36);
-    let mut inner_parts: Vec<&[u8]> = vec![&inner_pad];
-    inner_parts.extend_from_slice(message);
-    let Some(inner) = sha1(&inner_parts) else {
-        return String::new();
-    };
-    match sha1(&[&pad(0x5c), &inner]) {
-        Some(mac) => mac.iter().map(|b| format!("{b:02x}")).collect(),
-        None => String::new(),
-    }
-}
-
-/// Remove `pins.json.*.tmp` files (and links) older than [`STALE_TEMP`] from `dir`.
-fn remove_stale_temps(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let prefix = format!("{FILE_NAME}.");
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else {
-            continue;
-        };
-        if !(name.starts_with(&prefix) && name.ends_with(fsutil::TEMP_SUFFIX)) {
-            continue;
-        }
-        // `DirEntry::metadata` does not follow a link: its own age is what counts.
-        let stale = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > STALE_TEMP);
-        if stale {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }
 
 #[cfg(test)]
@@ -398,33 +273,13 @@ mod tests {
     }
 
     #[test]
-    fn hmac_sha1_matches_rfc_2202() {
-        assert_eq!(
-            hmac_hex(&[0x0b; 20], &[b"Hi There"]),
-            "b617318655057264e28bc0b6fb378c8ef146be00"
-        );
-        assert_eq!(
-            hmac_hex(b"Jefe", &[b"what do ya", b" want for nothing?"]),
-            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
-        );
-        // A key longer than the block is hashed first (test case 6).
-        assert_eq!(
-            hmac_hex(
-                &[0xaa; 80],
-                &[b"Test Using Larger Than Block-Size Key - Hash Key First"]
-            ),
-            "aa4ae5e15272d00e95705637ce8a3b55ed402112"
-        );
-    }
-
-    #[test]
     fn a_signed_ledger_is_trusted_and_an_edited_one_only_claims() {
         let (git, dir) = git_dir("signed");
         let mut l = open(&dir, 1000);
         assert!(l.trusted(), "a new ledger holds only what walks insert");
         l.insert("c1".into(), vec![pin("v6")]);
         l.save();
-        assert!(git.join(KEY_FILE).is_file());
+        assert!(git.join("promolint.key").is_file());
         let read = open(&dir, 1000);
         assert!(read.trusted() && read.get("c1").is_some());
         // Edited: still read, as claims to check, and not signed again when saved.
@@ -444,7 +299,7 @@ mod tests {
         rebuilt.save();
         assert!(open(&dir, 1000).trusted());
         // Another key (another clone, a cache restored elsewhere): not trusted.
-        std::fs::write(git.join(KEY_FILE), "0".repeat(64)).unwrap();
+        std::fs::write(git.join("promolint.key"), "0".repeat(64)).unwrap();
         assert!(!open(&dir, 1000).trusted());
         let _ = std::fs::remove_dir_all(git.parent().unwrap());
     }
@@ -516,7 +371,7 @@ mod tests {
         for f in [&old, &young, &other] {
             std::fs::write(f, b"x").unwrap();
         }
-        let two_hours_ago = std::time::SystemTime::now() - 2 * STALE_TEMP;
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
         for f in [&old, &other] {
             std::fs::File::options()
                 .write(true)

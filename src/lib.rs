@@ -3,6 +3,7 @@
 //! Data flows one way (DESIGN §7): source → extract → snapshot → rules → findings → report.
 
 pub(crate) mod apply;
+pub(crate) mod cache;
 pub mod catalogue;
 pub mod change;
 pub mod cli;

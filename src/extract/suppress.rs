@@ -16,6 +16,13 @@ pub struct Suppression {
     pub reason: String,
 }
 
+crate::model::codec::codec_struct!(Suppression {
+    line,
+    span,
+    rules,
+    reason
+});
+
 impl Suppression {
     /// Whether this comment names `rule` (its id or its name).
     pub fn names(&self, id: &str, name: &str) -> bool {

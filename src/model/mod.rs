@@ -10,6 +10,7 @@ pub(crate) mod kinds;
 pub(crate) mod paths;
 pub(crate) mod tiers;
 
+pub mod codec;
 mod level;
 mod span;
 

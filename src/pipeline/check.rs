@@ -213,8 +213,22 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
     };
     crate::timing::phase("listed files");
     let config = run_config(&root, opts)?;
-    let mut facts = extract_files(&root, &list.files, config.max_file_size);
+    // Files inside a repository are looked up in its fact store by their bytes' blob id.
+    let store = match &list.cache_dir {
+        Some(dir) if opts.caching() => {
+            let store = super::store::FactStore::open(dir);
+            crate::timing::phase("fact store opened");
+            store
+        }
+        _ => None,
+    };
+    let mut facts = extract_files(&root, &list.files, config.max_file_size, store.as_ref());
     crate::timing::phase("read and extracted");
+    if let Some(store) = &store {
+        store.save(true);
+        crate::timing::phase("fact store saved");
+    }
+    discard(store);
     for (path, reason) in &list.skipped {
         facts.push(FileFacts {
             path: path.clone(),

@@ -2,6 +2,7 @@
 //! in parallel (blob facts cached by id for a run), the environments of a tree, and the
 //! snapshots of one tree or of both sides of a change over shared environments.
 
+use super::store::FactStore;
 use crate::config::{Config, Environments};
 use crate::error::Error;
 use crate::extract::{self, suppress};
@@ -13,22 +14,51 @@ use crate::source::worktree;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-/// Read and extract every file, in parallel; order follows `files`.
-pub fn extract_files(root: &Path, files: &[String], max_size: u64) -> Vec<FileFacts> {
+/// Read and extract every file, in parallel; order follows `files`. With a `store`, a file
+/// whose bytes (known by their blob id) an earlier run extracted at the same path is not
+/// extracted again.
+pub fn extract_files(
+    root: &Path,
+    files: &[String],
+    max_size: u64,
+    store: Option<&FactStore>,
+) -> Vec<FileFacts> {
     files
         .par_iter()
         .filter_map(|path| {
             let format = extract::format_of(path)?;
-            Some(extract_one(root, path, format, max_size))
+            Some(extract_one(root, path, format, max_size, store))
         })
         .collect()
 }
 
-fn extract_one(root: &Path, path: &str, format: extract::Format, max_size: u64) -> FileFacts {
+fn extract_one(
+    root: &Path,
+    path: &str,
+    format: extract::Format,
+    max_size: u64,
+    store: Option<&FactStore>,
+) -> FileFacts {
     let bytes = worktree::read_file(root, path, max_size);
-    file_facts(path, format, bytes.as_deref().map_err(String::as_str))
+    match (store, &bytes) {
+        (Some(store), Ok(bytes)) => {
+            // The id Git would give the file's bytes: what the store knows blobs by.
+            let Ok(id) =
+                gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
+            else {
+                return file_facts(path, format, Ok(bytes));
+            };
+            if let Some(hit) = store.get(&id, path, max_size) {
+                return hit;
+            }
+            let facts = file_facts(path, format, Ok(bytes));
+            store.insert(&id, bytes.len() as u64, &facts);
+            facts
+        }
+        _ => file_facts(path, format, bytes.as_deref().map_err(String::as_str)),
+    }
 }
 
 /// The facts of one file from its bytes, or the reason it could not be read (a PL000
@@ -263,13 +293,42 @@ pub fn side_snapshot(
 }
 
 /// Facts of blobs already parsed in this run, by blob id, then path (a lookup allocates
-/// nothing: history asks it for every file of every commit).
+/// nothing: history asks it for every file of every commit); behind it, the fact store of
+/// earlier runs, opened on the first blob this run has not parsed.
 #[derive(Default)]
 pub struct FactCache {
     map: Mutex<HashMap<ObjectId, HashMap<String, Arc<FileFacts>>>>,
+    /// The cache directory (`promolint` in the git directory), when the store is used.
+    store_dir: Option<std::path::PathBuf>,
+    store: OnceLock<Option<FactStore>>,
 }
 
 impl FactCache {
+    /// A cache backed by the fact store in `dir` (none: this run's parses only).
+    pub fn with_store(dir: Option<std::path::PathBuf>) -> Self {
+        FactCache {
+            store_dir: dir,
+            ..FactCache::default()
+        }
+    }
+
+    fn store(&self) -> Option<&FactStore> {
+        self.store
+            .get_or_init(|| {
+                let store = FactStore::open(self.store_dir.as_deref()?);
+                crate::timing::phase("fact store opened");
+                store
+            })
+            .as_ref()
+    }
+
+    /// Write what the run extracted to the fact store (see [`FactStore::save`]).
+    pub fn save(&self, whole: bool) {
+        if let Some(Some(store)) = self.store.get() {
+            store.save(whole);
+        }
+    }
+
     /// The facts of the blob `entry` (read and extracted on first use).
     pub fn facts(
         &self,
@@ -277,13 +336,34 @@ impl FactCache {
         entry: &FileEntry,
         max_size: u64,
     ) -> Option<Arc<FileFacts>> {
+        self.facts_with(repo, entry, max_size, true)
+    }
+
+    /// [`Self::facts`] for a few blobs: the fact store is asked only when it is open
+    /// already (reading it whole would cost a quiet `staged` more than parsing the blobs).
+    pub fn few_facts(
+        &self,
+        repo: &GitRepo,
+        entry: &FileEntry,
+        max_size: u64,
+    ) -> Option<Arc<FileFacts>> {
+        self.facts_with(repo, entry, max_size, false)
+    }
+
+    fn facts_with(
+        &self,
+        repo: &GitRepo,
+        entry: &FileEntry,
+        max_size: u64,
+        open: bool,
+    ) -> Option<Arc<FileFacts>> {
         let hit = |map: &HashMap<ObjectId, HashMap<String, Arc<FileFacts>>>| {
             map.get(&entry.id)?.get(entry.path.as_str()).cloned()
         };
         if let Some(hit) = hit(&*self.map.lock().ok()?) {
             return Some(hit);
         }
-        let facts = Arc::new(blob_facts(repo, entry, max_size)?);
+        let facts = Arc::new(self.persistent_facts(repo, entry, max_size, open)?);
         if let Ok(mut map) = self.map.lock() {
             map.entry(entry.id)
                 .or_default()
@@ -291,23 +371,64 @@ impl FactCache {
         }
         Some(facts)
     }
+
+    /// The facts of the blob `entry` from the fact store, or read and extracted (and then
+    /// recorded in the store); with `open` false, the store is asked only when it is open
+    /// already. A record is used only while this copy of the repository has the object:
+    /// without it the run reports the blob missing, with or without a store.
+    fn persistent_facts(
+        &self,
+        repo: &GitRepo,
+        entry: &FileEntry,
+        max_size: u64,
+        open: bool,
+    ) -> Option<FileFacts> {
+        let store = match entry.kind.is_file() {
+            true if open => self.store(),
+            true => self.store.get().and_then(Option::as_ref),
+            false => None,
+        };
+        let Some(store) = store else {
+            return blob_facts(repo, entry, max_size).map(|(facts, _)| facts);
+        };
+        extract::format_of(&entry.path)?;
+        if let Some(hit) = store
+            .get(&entry.id, &entry.path, max_size)
+            .filter(|_| repo.has_object(entry.id))
+        {
+            return Some(hit);
+        }
+        let (facts, len) = blob_facts(repo, entry, max_size)?;
+        if let Some(len) = len {
+            store.insert(&entry.id, len, &facts);
+        }
+        Some(facts)
+    }
 }
 
-/// The facts of the blob `entry`, read and extracted (`None`: no extractor reads it).
-fn blob_facts(repo: &GitRepo, entry: &FileEntry, max_size: u64) -> Option<FileFacts> {
+/// The facts of the blob `entry`, read and extracted (`None`: no extractor reads it), and
+/// the blob's length when it was read.
+fn blob_facts(
+    repo: &GitRepo,
+    entry: &FileEntry,
+    max_size: u64,
+) -> Option<(FileFacts, Option<u64>)> {
     let format = extract::format_of(&entry.path)?;
     Some(match entry.kind {
         crate::source::git::EntryKind::Submodule => return None,
-        crate::source::git::EntryKind::Symlink => {
-            file_facts(&entry.path, format, Err("symlink not followed"))
-        }
+        crate::source::git::EntryKind::Symlink => (
+            file_facts(&entry.path, format, Err("symlink not followed")),
+            None,
+        ),
         _ => {
             let bytes = repo.read_blob(entry.id, max_size);
-            file_facts(
+            let len = bytes.as_ref().ok().map(|b| b.len() as u64);
+            let facts = file_facts(
                 &entry.path,
                 format,
                 bytes.as_deref().map_err(String::as_str),
-            )
+            );
+            (facts, len)
         }
     })
 }

@@ -25,7 +25,8 @@ pub struct GitRun {
     pub config: Config,
     pub enabled: BTreeSet<&'static str>,
     pub cache: FactCache,
-    /// Whether the pin ledger in the git directory is read and written.
+    /// Whether the pin ledger in the git directory is read and written (and the fact store
+    /// behind `cache`).
     pub ledger: bool,
     /// `--fix`: the findings of `diff` and `staged` get their fixes.
     pub fix: bool,
@@ -45,13 +46,14 @@ impl GitRun {
             None => run_config(&root, opts)?,
         };
         let enabled = enabled_rules(&config, opts)?;
+        let store_dir = opts.caching().then(|| repo.cache_dir());
         Ok(GitRun {
             repo,
             root,
             config,
             enabled,
-            cache: FactCache::default(),
-            ledger: !opts.no_cache && std::env::var_os("PROMOLINT_NO_CACHE").is_none(),
+            cache: FactCache::with_store(store_dir),
+            ledger: opts.caching(),
             fix: opts.fix,
         })
     }
@@ -70,11 +72,13 @@ impl GitRun {
         before: &[FileEntry],
         after: &[FileEntry],
     ) -> Result<(Snapshot, Snapshot), Error> {
+        let (before_facts, after_facts) = (self.facts_of(before), self.facts_of(after));
+        crate::timing::phase("facts of both trees");
         pair_from_facts(
             before.iter().map(|e| e.path.clone()).collect(),
-            self.facts_of(before),
+            before_facts,
             after.iter().map(|e| e.path.clone()).collect(),
-            self.facts_of(after),
+            after_facts,
             &self.config,
         )
     }
@@ -257,6 +261,7 @@ pub fn diff(
         Some(head_id),
         all_files,
     );
+    run.cache.save(true);
     discard((run, before_tree, after_tree));
     outcome
 }
@@ -270,7 +275,12 @@ fn quiet_change(
     head: Option<ObjectId>,
     all_files: bool,
 ) -> Option<ChangeOutcome> {
-    (!all_files && inert(run, changes, &artifact_patterns(&run.config))).then(|| ChangeOutcome {
+    let quiet = !all_files && inert(run, changes, &artifact_patterns(&run.config));
+    if quiet {
+        // Only the changed files were looked at: the store keeps the rest.
+        run.cache.save(false);
+    }
+    quiet.then(|| ChangeOutcome {
         findings: Vec::new(),
         files: changed_files(changes).len(),
         sources: Sources::new(),
@@ -392,6 +402,7 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
         head,
         all_files,
     );
+    run.cache.save(true);
     discard((run, before_tree, after_tree));
     outcome
 }
@@ -414,7 +425,7 @@ fn inert(run: &GitRun, changes: &[FileChange], patterns: &[String]) -> bool {
             return true;
         }
         run.cache
-            .facts(&run.repo, entry, run.config.max_file_size)
+            .few_facts(&run.repo, entry, run.config.max_file_size)
             .is_some_and(|f| {
                 f.facts.is_empty() && f.suppressions.is_empty() && f.unreadable.is_none()
             })
@@ -489,6 +500,7 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
                 .collect::<Vec<_>>()
         })
         .collect();
+    run.cache.save(true);
     if let Some(e) = full.take_error() {
         return Err(e);
     }

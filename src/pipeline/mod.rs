@@ -15,6 +15,7 @@ pub(crate) mod finish;
 pub(crate) mod git;
 pub(crate) mod promote;
 pub(crate) mod setup;
+pub(crate) mod store;
 pub(crate) mod walk;
 
 pub use crate::error::Error;

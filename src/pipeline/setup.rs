@@ -22,7 +22,8 @@ pub struct Options {
     pub select: Vec<String>,
     /// `--ignore`: never these rules.
     pub ignore: Vec<String>,
-    /// `--no-cache`: neither read nor write the pin ledger in the git directory.
+    /// `--no-cache`: neither read nor write the caches in the git directory (the pin ledger
+    /// and the fact store); see [`Options::caching`].
     pub no_cache: bool,
     /// `--max-file-size BYTES`: overrides the configuration's `max_file_size`, and may go
     /// above the cap a configuration file has.
@@ -33,6 +34,14 @@ pub struct Options {
     /// `--fix`: give the findings of the rules that have fixes their fix (see
     /// [`crate::model::FixState`]).
     pub fix: bool,
+}
+
+impl Options {
+    /// Whether the caches in the git directory are read and written: not with `--no-cache`
+    /// or `PROMOLINT_NO_CACHE`.
+    pub fn caching(&self) -> bool {
+        !self.no_cache && std::env::var_os("PROMOLINT_NO_CACHE").is_none()
+    }
 }
 
 /// Resolve `--select`/`--ignore` entries (ids or names) to rule metadata.

@@ -21,6 +21,14 @@ pub struct FileFacts {
     pub unreadable: Option<String>,
 }
 
+crate::model::codec::codec_struct!(FileFacts {
+    path,
+    text,
+    facts,
+    suppressions,
+    unreadable
+});
+
 /// A pin in the environment where it takes effect.
 #[derive(Clone, Debug)]
 pub struct EffectivePin {

@@ -903,6 +903,12 @@ impl GitRepo {
         blob_header(&repo, id).map(|_| ()).map_err(|e| e.message)
     }
 
+    /// Whether this copy of the repository has the object `id` (its header is not read: a
+    /// lookup in the pack indices or for a loose file).
+    pub fn has_object(&self, id: ObjectId) -> bool {
+        self.handle().is_ok_and(|repo| repo.has_object(id))
+    }
+
     /// The best common ancestor of `a` and `b`; `None` when their histories are unrelated.
     /// In a shallow clone an unrelated answer may only mean missing history: an error.
     pub fn merge_base(&self, a: ObjectId, b: ObjectId) -> Result<Option<ObjectId>, SourceError> {

@@ -19,6 +19,9 @@ pub struct FileList {
     /// names that are not valid UTF-8 (converted lossily; not in `files`, since no file has
     /// that name) and directories that could not be listed. Sorted.
     pub skipped: Vec<(String, String)>,
+    /// The repository's cache directory (`promolint` in its git directory), for a git
+    /// working tree.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// When discovery found no repository at or above `start`: an error if there is a `.git`

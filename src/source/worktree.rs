@@ -486,7 +486,9 @@ fn git_list(
     if let Some((dir, e)) = collect.unreadable_dirs.iter().min_by(|a, b| a.0.cmp(&b.0)) {
         return Err(unreadable_dir(&dir.to_str_lossy(), e));
     }
-    Ok(finish(root, files, skipped, true))
+    let mut list = finish(root, files, skipped, true);
+    list.cache_dir = Some(repo.common_dir().join("promolint"));
+    Ok(list)
 }
 
 /// The largest `.gitignore` the walk may read. Real ones are kilobytes.
@@ -621,6 +623,7 @@ fn finish(
         files,
         git,
         skipped,
+        cache_dir: None,
     }
 }
 

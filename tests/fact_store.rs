@@ -1,0 +1,175 @@
+//! The fact store in `.git/promolint/facts.bin`: it may make a run faster, never change its
+//! answer, whatever was done to the file.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+
+/// A repository with one commit of the `flux-image-lab` fixture (findings of several rules,
+/// one of them a `latest` tag).
+fn lab(tag: &str) -> TempDir {
+    let dir = TempDir::new(tag);
+    copy_tree(&fixture("flux-image-lab"), dir.path());
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "lab"]);
+    dir
+}
+
+fn store(dir: &Path) -> PathBuf {
+    dir.join(".git/promolint/facts.bin")
+}
+
+/// `args` with the JSON format; the exit code and the output.
+fn json(dir: &Path, args: &[&str]) -> (i32, String) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = run(dir, &all);
+    (out.code, out.stdout)
+}
+
+/// `bytes` with every `from` replaced by `to`, of the same length: the file's framing stays.
+fn replace_all(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    while i + from.len() <= out.len() {
+        if &out[i..i + from.len()] == from {
+            out[i..i + from.len()].copy_from_slice(to);
+        }
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn check_gives_the_same_answer_with_a_cold_a_warm_and_a_damaged_store() {
+    let repo = lab("store-check");
+    let dir = repo.path();
+    let uncached = json(dir, &["check", "--no-cache"]);
+    assert!(!store(dir).exists(), "--no-cache wrote the store");
+    assert!(uncached.1.contains("latest"), "{}", uncached.1);
+    let cold = json(dir, &["check"]);
+    assert!(store(dir).is_file(), "the first run wrote no store");
+    let warm = json(dir, &["check"]);
+    assert_eq!(cold, uncached);
+    assert_eq!(warm, uncached);
+    // A store that claims the `latest` pin is another tag (as a cache restored from another
+    // branch could): its batch does not verify, and the file is read again.
+    let good = std::fs::read(store(dir)).unwrap();
+    let poisoned = replace_all(&good, b"latest", b"v1.0.0");
+    assert_ne!(poisoned, good);
+    std::fs::write(store(dir), &poisoned).unwrap();
+    assert_eq!(json(dir, &["check"]), uncached);
+    // Cut short (a run killed while appending), or garbage.
+    std::fs::write(store(dir), &good[..good.len() / 2]).unwrap();
+    assert_eq!(json(dir, &["check"]), uncached);
+    std::fs::write(store(dir), b"not a store").unwrap();
+    assert_eq!(json(dir, &["check"]), uncached);
+    assert!(
+        std::fs::read(store(dir)).unwrap().starts_with(b"PLFACTS"),
+        "not rewritten"
+    );
+    assert_eq!(json(dir, &["check"]), uncached);
+}
+
+#[test]
+fn staged_and_history_give_the_same_answer_with_and_without_the_store() {
+    let repo = lab("store-git");
+    let dir = repo.path();
+    let file = "flux/apps/backend/staging/kustomization.yaml";
+    let text = std::fs::read_to_string(dir.join(file)).unwrap();
+    std::fs::write(dir.join(file), text.replacen("newTag: ", "newTag: x", 1)).unwrap();
+    git(dir, &["commit", "-q", "-am", "bump"]);
+    std::fs::write(dir.join(file), text).unwrap();
+    git(dir, &["add", file]);
+    for args in [&["staged"][..], &["history", "--range", "HEAD~1..HEAD"]] {
+        let _ = std::fs::remove_file(store(dir));
+        let mut uncached_args = args.to_vec();
+        uncached_args.push("--no-cache");
+        let uncached = json(dir, &uncached_args);
+        assert!(!store(dir).exists(), "--no-cache wrote the store");
+        let cold = json(dir, args);
+        assert!(store(dir).is_file(), "{args:?} wrote no store");
+        let warm = json(dir, args);
+        assert_eq!(cold, uncached, "{args:?}");
+        assert_eq!(warm, uncached, "{args:?}");
+    }
+}
+
+#[test]
+fn promolint_no_cache_neither_writes_the_store() {
+    let repo = lab("store-env");
+    let out = promolint(repo.path(), &["check", "--format", "json"])
+        .env("PROMOLINT_NO_CACHE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !store(repo.path()).exists(),
+        "PROMOLINT_NO_CACHE wrote the store"
+    );
+}
+
+#[test]
+fn a_poisoned_store_changes_no_finding() {
+    let repo = lab("store-poison");
+    let dir = repo.path();
+    let out = run(dir, &["check"]);
+    expect_code(&out, 1);
+    assert!(
+        out.stdout.contains("mutable tag `latest`"),
+        "{}",
+        out.stdout
+    );
+    // Every `latest` of the store (the pin's value, the file's text) made a fixed tag, as a
+    // cache restored from another branch could have it: the batch's MAC no longer verifies.
+    let good = std::fs::read(store(dir)).unwrap();
+    std::fs::write(store(dir), replace_all(&good, b"latest", b"v1.0.0")).unwrap();
+    let poisoned = run(dir, &["check"]);
+    expect_code(&poisoned, 1);
+    assert_eq!(poisoned.stdout, out.stdout);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_store_that_is_a_fifo_or_a_link_is_replaced_not_read() {
+    let repo = lab("store-special");
+    let dir = repo.path();
+    let out = run(dir, &["check"]);
+    expect_code(&out, 1);
+    assert!(out.stdout.contains("mutable tag"), "{}", out.stdout);
+    let good = std::fs::read(store(dir)).unwrap();
+    // A FIFO: opening it for reading would block the run.
+    std::fs::remove_file(store(dir)).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(store(dir))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let fifo = run(dir, &["check"]);
+    expect_code(&fifo, 1);
+    assert_eq!(fifo.stdout, out.stdout);
+    assert!(
+        std::fs::symlink_metadata(store(dir)).unwrap().is_file(),
+        "not replaced"
+    );
+    // A link to a file outside: neither read nor written through.
+    let outside = TempDir::new("store-victim");
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, &good).unwrap();
+    std::fs::remove_file(store(dir)).unwrap();
+    std::os::unix::fs::symlink(&victim, store(dir)).unwrap();
+    let linked = run(dir, &["check"]);
+    expect_code(&linked, 1);
+    assert_eq!(linked.stdout, out.stdout);
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        good,
+        "written through a link"
+    );
+    assert!(
+        std::fs::symlink_metadata(store(dir)).unwrap().is_file(),
+        "not replaced"
+    );
+}
