@@ -73,6 +73,50 @@ fn check_gives_the_same_answer_with_a_cold_a_warm_and_a_damaged_store() {
     assert_eq!(json(dir, &["check"]), uncached);
 }
 
+/// Set a file's modification time, as `touch -d` does.
+fn touch(path: &Path, date: &str) {
+    let out = std::process::Command::new("touch")
+        .args(["-d", date])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn check_sees_an_edit_that_keeps_the_size_and_the_modification_time() {
+    let repo = lab("store-stat");
+    let dir = repo.path();
+    let file = dir.join("flux/apps/frontend/base/deployment.yaml");
+    // Old modification times, recorded by the index: it vouches for every file, which
+    // `check` then takes from the store by the index's blob ids without reading them.
+    let out = std::process::Command::new("find")
+        .arg(dir)
+        .args([
+            "-path", "*/.git", "-prune", "-o", "-type", "f", "-exec", "touch", "-d",
+        ])
+        .args(["2020-01-01 00:00:00", "{}", "+"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    git(dir, &["update-index", "--refresh"]);
+    let before = json(dir, &["check", "--no-cache"]);
+    json(dir, &["check"]);
+    assert_eq!(json(dir, &["check"]), before);
+    // The same length and modification time, another tag: only the change time differs.
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("frontend:latest"), "{text}");
+    std::fs::write(&file, text.replace("frontend:latest", "frontend:v9.9.9")).unwrap();
+    touch(&file, "2020-01-01 00:00:00");
+    let after = json(dir, &["check", "--no-cache"]);
+    assert_ne!(after, before);
+    assert_eq!(json(dir, &["check"]), after);
+}
+
 #[test]
 fn staged_and_history_give_the_same_answer_with_and_without_the_store() {
     let repo = lab("store-git");

@@ -222,7 +222,13 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
         }
         _ => None,
     };
-    let mut facts = extract_files(&root, &list.files, config.max_file_size, store.as_ref());
+    let mut facts = extract_files(
+        &root,
+        &list.files,
+        config.max_file_size,
+        store.as_ref(),
+        &list.indexed,
+    );
     crate::timing::phase("read and extracted");
     if let Some(store) = &store {
         store.save(true);

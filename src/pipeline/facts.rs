@@ -18,18 +18,21 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// Read and extract every file, in parallel; order follows `files`. With a `store`, a file
 /// whose bytes (known by their blob id) an earlier run extracted at the same path is not
-/// extracted again.
+/// extracted again; a tracked file the index says is unchanged (`indexed`) is known by the
+/// index's blob id, and not even read.
 pub fn extract_files(
     root: &Path,
     files: &[String],
     max_size: u64,
     store: Option<&FactStore>,
+    indexed: &std::collections::HashMap<String, worktree::IndexedFile>,
 ) -> Vec<FileFacts> {
     files
         .par_iter()
         .filter_map(|path| {
             let format = extract::format_of(path)?;
-            Some(extract_one(root, path, format, max_size, store))
+            let indexed = indexed.get(path);
+            Some(extract_one(root, path, format, max_size, store, indexed))
         })
         .collect()
 }
@@ -40,7 +43,15 @@ fn extract_one(
     format: extract::Format,
     max_size: u64,
     store: Option<&FactStore>,
+    indexed: Option<&worktree::IndexedFile>,
 ) -> FileFacts {
+    if let (Some(store), Some(indexed)) = (store, indexed) {
+        if indexed.unchanged(&root.join(path)) {
+            if let Some(hit) = store.get(&indexed.id, path, max_size) {
+                return hit;
+            }
+        }
+    }
     let bytes = worktree::read_file(root, path, max_size);
     match (store, &bytes) {
         (Some(store), Ok(bytes)) => {

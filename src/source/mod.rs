@@ -22,6 +22,10 @@ pub struct FileList {
     /// The repository's cache directory (`promolint` in its git directory), for a git
     /// working tree.
     pub cache_dir: Option<PathBuf>,
+    /// What the index records of the tracked regular files (by path): their blob ids, and
+    /// the stat that says whether the file on disk is still that blob (see
+    /// [`worktree::IndexedFile::unchanged`]). Empty outside a git working tree.
+    pub indexed: std::collections::HashMap<String, worktree::IndexedFile>,
 }
 
 /// When discovery found no repository at or above `start`: an error if there is a `.git`

@@ -488,6 +488,7 @@ fn git_list(
     }
     let mut list = finish(root, files, skipped, true);
     list.cache_dir = Some(repo.common_dir().join("promolint"));
+    list.indexed = indexed_files(&index);
     Ok(list)
 }
 
@@ -624,7 +625,75 @@ fn finish(
         git,
         skipped,
         cache_dir: None,
+        indexed: Default::default(),
     }
+}
+
+/// A tracked file as the index records it, when the index vouches for its stat: a regular
+/// file of stage 0, not marked assume-unchanged, intent-to-add or skip-worktree, and not
+/// racily clean (modified in the second the index was written, or after).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexedFile {
+    pub id: gix::ObjectId,
+    stat: gix::index::entry::Stat,
+}
+
+/// How a file's stat is compared with the index's: every field, with nanoseconds, as Git
+/// does by default on Linux.
+const STAT_OPTIONS: gix::index::entry::stat::Options = gix::index::entry::stat::Options {
+    trust_ctime: true,
+    check_stat: true,
+    use_nsec: true,
+    use_stdev: true,
+};
+
+impl IndexedFile {
+    /// Whether `path` (the file on disk) is still the blob the index recorded: a regular
+    /// file, not a link, whose stat is the index's to the nanosecond, size, inode and
+    /// device included (what `git status` trusts without reading the file). A file
+    /// rewritten in place keeps its inode but not its ctime, which no user can set.
+    pub fn unchanged(&self, path: &Path) -> bool {
+        let Ok(meta) = gix::index::fs::Metadata::from_path_no_follow(path) else {
+            return false;
+        };
+        if !meta.is_file() || meta.len() != u64::from(self.stat.size) {
+            return false;
+        }
+        gix::index::entry::Stat::from_fs(&meta)
+            .is_ok_and(|stat| stat.matches(&self.stat, STAT_OPTIONS))
+    }
+}
+
+/// The tracked regular files whose stat the index vouches for (see [`IndexedFile`]).
+fn indexed_files(index: &gix::index::File) -> std::collections::HashMap<String, IndexedFile> {
+    use gix::index::entry::{Flags, Mode};
+    let written = index.timestamp();
+    // Racy: modified no earlier than the second the index was written.
+    let racy_options = gix::index::entry::stat::Options {
+        use_nsec: false,
+        ..STAT_OPTIONS
+    };
+    index
+        .entries()
+        .iter()
+        .filter(|e| e.stage_raw() == 0)
+        .filter(|e| e.mode == Mode::FILE || e.mode == Mode::FILE_EXECUTABLE)
+        .filter(|e| {
+            !e.flags
+                .intersects(Flags::ASSUME_VALID | Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
+        })
+        .filter(|e| !e.stat.is_racy(written, racy_options))
+        .filter_map(|e| {
+            let path = String::from_utf8(e.path(index).to_vec()).ok()?;
+            Some((
+                path,
+                IndexedFile {
+                    id: e.id,
+                    stat: e.stat,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// `path` below `base` as `/`-separated bytes (the raw bytes of non-UTF-8 names).
@@ -712,6 +781,51 @@ mod tests {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Set a file's modification time, as `touch -d` does.
+    fn touch(path: &Path, date: &str) {
+        let out = Command::new("touch")
+            .args(["-d", date])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn the_index_vouches_only_for_files_whose_whole_stat_it_recorded() {
+        let t = TempDir::new("indexed");
+        git(t.path(), &["init", "-q"]);
+        t.write("envs/prod/app.yaml", "image: app:v1\n");
+        t.write("envs/dev/app.yaml", "image: app:v1\n");
+        t.write("fresh.yaml", "image: app:v1\n");
+        for rel in ["envs/prod/app.yaml", "envs/dev/app.yaml"] {
+            touch(&t.path().join(rel), "2020-01-01 00:00:00");
+        }
+        git(t.path(), &["add", "-A"]);
+        git(t.path(), &["commit", "-q", "-m", "c1"]);
+        // A file modified in the second the index was written, or later, is racily clean:
+        // not vouched for.
+        touch(&t.path().join("fresh.yaml"), "2099-01-01 00:00:00");
+        git(t.path(), &["update-index", "--refresh"]);
+        let list = list(t.path(), &[]).unwrap();
+        let prod = &list.indexed["envs/prod/app.yaml"];
+        assert!(prod.unchanged(&t.path().join("envs/prod/app.yaml")));
+        assert!(!list.indexed.contains_key("fresh.yaml"));
+        // The same size and modification time, other content: the change time tells.
+        t.write("envs/prod/app.yaml", "image: app:v2\n");
+        touch(&t.path().join("envs/prod/app.yaml"), "2020-01-01 00:00:00");
+        assert!(!prod.unchanged(&t.path().join("envs/prod/app.yaml")));
+        // A link in its place.
+        fs::remove_file(t.path().join("envs/dev/app.yaml")).unwrap();
+        std::os::unix::fs::symlink("../prod/app.yaml", t.path().join("envs/dev/app.yaml")).unwrap();
+        let dev = &list.indexed["envs/dev/app.yaml"];
+        assert!(!dev.unchanged(&t.path().join("envs/dev/app.yaml")));
     }
 
     /// tracked: README.md, envs/prod/app.yaml, envs/dev/app.yaml, .gitignore;
