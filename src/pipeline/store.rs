@@ -32,6 +32,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 const FILE_NAME: &str = "facts.bin";
+/// Beside the key, outside the directory CI caches: the stat of the store file as this
+/// repository's runs last left it, every batch in it verified (see [`fingerprint`]). A
+/// file that still has that stat is believed without checking its MACs again.
+const STAMP_FILE: &str = "promolint.facts-stamp";
+const STAMP_DOMAIN: &[u8] = b"promolint fact store stamp\0";
 const MAGIC: &[u8; 8] = b"PLFACTS\n";
 /// Bump when the encoding of facts or the layout of the file changes. (promolint's version
 /// is in the header too: a build that extracts differently never reads another's records.)
@@ -103,6 +108,9 @@ pub struct FactStore {
     rewrite: bool,
     /// Records extracted by this run, encoded.
     fresh: Mutex<Vec<Vec<u8>>>,
+    /// Whether the file was as the stamp says a run of this repository left it (its
+    /// batches then count as verified).
+    stamped: bool,
 }
 
 impl FactStore {
@@ -112,12 +120,23 @@ impl FactStore {
     pub fn open(dir: &Path) -> Option<FactStore> {
         let place = Place::open(dir).ok()?;
         let key = cache::machine_key(&place.git_dir)?;
-        let found = if place.exists {
+        let file = place.dir.join(FILE_NAME);
+        let (found, stat) = if place.exists {
             place.remove_stale_temps(FILE_NAME);
-            fsutil::read_capped(&place.dir.join(FILE_NAME), MAX_BYTES)
+            // The same stat before and after reading: the bytes read are the stamped file's.
+            let before = fingerprint(&file);
+            let found = fsutil::read_capped(&file, MAX_BYTES);
+            let stat = before.filter(|b| fingerprint(&file).as_ref() == Some(b));
+            (found, stat)
         } else {
-            Ok(fsutil::Found::Missing)
+            (Ok(fsutil::Found::Missing), None)
         };
+        let stamped = stat.is_some_and(|stat| {
+            matches!(
+                fsutil::read_capped(&place.git_dir.join(STAMP_FILE), 1024),
+                Ok(fsutil::Found::Bytes(b)) if b == stamp(&key, &stat).into_bytes()
+            )
+        });
         // Anything but a regular file of the cap is replaced on save, never read.
         let bytes = match found {
             Ok(fsutil::Found::Bytes(bytes)) => bytes,
@@ -134,10 +153,17 @@ impl FactStore {
             used: Vec::new(),
             rewrite: true,
             fresh: Mutex::new(Vec::new()),
+            stamped: false,
         };
         if bytes.starts_with(&store.header) {
             store.bytes = bytes;
             store.rewrite = !store.parse();
+            if stamped && !store.rewrite {
+                store.stamped = true;
+                for batch in &store.batches {
+                    let _ = batch.verified.set(true);
+                }
+            }
         }
         Some(store)
     }
@@ -277,6 +303,9 @@ impl FactStore {
             return;
         };
         if fresh.is_empty() {
+            if !self.stamped && !self.rewrite && self.all_verified() {
+                self.write_stamp();
+            }
             return;
         }
         let mut fresh = std::mem::take(&mut *fresh);
@@ -293,19 +322,27 @@ impl FactStore {
         let fresh_bytes: usize = fresh.iter().map(Vec::len).sum();
         let used_bytes: usize = used.iter().map(|r| r.len()).sum();
         let grown = self.bytes.len() + fresh_bytes;
+        // Every batch checked once (free when stamped): a file with one that fails is
+        // rewritten by a run that looked at whole trees, and stamped only when all verify.
+        let good = self.all_verified();
         let compact = grown as u64 > MAX_BYTES
+            || (whole && !good)
             || (whole
                 && grown > COMPACT_MIN
                 && grown > COMPACT_RATIO * (used_bytes + fresh_bytes + self.header.len()));
         if !self.rewrite && !compact {
             let mut batches = Vec::with_capacity(with_frames(fresh_bytes));
             self.put_batches(&mut batches, fresh.iter().map(Vec::as_slice));
-            if self.place.ensure() {
-                let _ = fsutil::append(
+            if self.place.ensure()
+                && fsutil::append(
                     &self.place.dir.join(FILE_NAME),
                     &batches,
                     &self.place.git_dir,
-                );
+                )
+                .is_ok()
+                && good
+            {
+                self.write_stamp();
             }
             return;
         }
@@ -324,7 +361,30 @@ impl FactStore {
         if bytes.len() as u64 > MAX_BYTES || !self.place.ensure() {
             return;
         }
-        let _ = fsutil::replace_own(&self.place.dir.join(FILE_NAME), &bytes, &self.place.git_dir);
+        // Only what verified (or this run made) was kept: the new file is all good.
+        if fsutil::replace_own(&self.place.dir.join(FILE_NAME), &bytes, &self.place.git_dir).is_ok()
+        {
+            self.write_stamp();
+        }
+    }
+
+    /// Whether every batch of the file as read verifies (those not yet checked are now).
+    fn all_verified(&self) -> bool {
+        (0..self.batches.len() as u32)
+            .into_par_iter()
+            .all(|i| self.verified(i))
+    }
+
+    /// Stamp the store file as it is now (see [`STAMP_FILE`]); failures are ignored.
+    fn write_stamp(&self) {
+        if let Some(stat) = fingerprint(&self.place.dir.join(FILE_NAME)) {
+            let path = self.place.git_dir.join(STAMP_FILE);
+            let _ = fsutil::replace_own(
+                &path,
+                stamp(&self.key, &stat).as_bytes(),
+                &self.place.git_dir,
+            );
+        }
     }
 
     /// Append `records` to `out` as batches of about [`BATCH_BYTES`], each signed: laid out
@@ -371,6 +431,43 @@ impl FactStore {
             }
         }
     }
+}
+
+/// The stat only an untouched file keeps: device, inode, size, and modification and change
+/// times to the nanosecond. No process can set a file's change time, which any write or
+/// replacement moves. `None` off Unix, or when the file cannot be stat'ed: never stamped.
+fn fingerprint(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::symlink_metadata(path).ok()?;
+        m.is_file().then(|| {
+            format!(
+                "{} {} {} {}.{} {}.{}",
+                m.dev(),
+                m.ino(),
+                m.len(),
+                m.mtime(),
+                m.mtime_nsec(),
+                m.ctime(),
+                m.ctime_nsec()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// The stamp's text for a store file of stat `stat`: the stat and its MAC under the key (a
+/// stamp made under another key says nothing).
+fn stamp(key: &[u8], stat: &str) -> String {
+    format!(
+        "{stat} {}\n",
+        cache::hmac_hex(key, &[STAMP_DOMAIN, stat.as_bytes()])
+    )
 }
 
 /// The bytes of batches holding `records` bytes of records (a capacity to reserve).
@@ -539,6 +636,47 @@ mod tests {
             let cut = cut % encoded.len();
             prop_assert!(decode_all::<FileFacts>(&encoded[..cut]).is_err());
         }
+    }
+
+    #[test]
+    fn a_store_left_as_written_is_believed_and_any_write_unstamps_it() {
+        let dir = GitDir::new("stamp");
+        let web = facts("apps/web/deployment.yaml", DEPLOY);
+        dir.run(&[(1, &web)], true);
+        let store = dir.open();
+        assert!(store.stamped, "the run that wrote it stamped it");
+        assert!(same(store.get(&id(1), &web.path, u64::MAX), &web));
+        // A byte changed in place, the size and modification time kept (as a cache restored
+        // with the same name would be): the change time moved, and the MACs are checked.
+        let mut bytes = std::fs::read(dir.file()).unwrap();
+        let modified = std::fs::metadata(dir.file()).unwrap().modified().unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(dir.file(), &bytes).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(dir.file())
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let store = dir.open();
+        assert!(!store.stamped);
+        assert!(
+            store.get(&id(1), &web.path, u64::MAX).is_none(),
+            "its MAC fails"
+        );
+        // A stamp made under another key says nothing.
+        dir.run(&[(2, &web)], true);
+        assert!(dir.open().stamped);
+        let stamp_file = dir.0.join("git").join(STAMP_FILE);
+        let text = std::fs::read_to_string(&stamp_file).unwrap();
+        let stat = text.rsplit_once(' ').unwrap().0;
+        std::fs::write(
+            &stamp_file,
+            stamp(b"another key, another key, another", stat),
+        )
+        .unwrap();
+        assert!(!dir.open().stamped);
     }
 
     #[test]
