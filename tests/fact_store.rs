@@ -117,6 +117,50 @@ fn check_sees_an_edit_that_keeps_the_size_and_the_modification_time() {
     assert_eq!(json(dir, &["check"]), after);
 }
 
+/// Files checked out with CRLF line endings (`eol=crlf`) are not their blobs' bytes: the
+/// index's blob id must not bring the blob's facts (their byte offsets are the LF text's,
+/// and a fix written with them would land on the wrong bytes).
+#[test]
+fn check_keys_a_file_that_checkout_converted_by_its_own_bytes() {
+    let dir = TempDir::new("store-crlf");
+    let dir = dir.path();
+    let deploy = |tag: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: ghcr.io/acme/web:{tag}\n"
+        )
+    };
+    std::fs::create_dir_all(dir.join("apps/web/staging")).unwrap();
+    std::fs::create_dir_all(dir.join("apps/web/prod")).unwrap();
+    std::fs::write(dir.join("apps/web/staging/deploy.yaml"), deploy("v1.2.3")).unwrap();
+    std::fs::write(dir.join("apps/web/prod/deploy.yaml"), deploy("latest")).unwrap();
+    std::fs::write(dir.join(".gitattributes"), "*.yaml text eol=crlf\n").unwrap();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "lab"]);
+    // Checked out again with CRLF, the files' times made old and recorded by the index.
+    for rel in ["apps/web/staging/deploy.yaml", "apps/web/prod/deploy.yaml"] {
+        std::fs::remove_file(dir.join(rel)).unwrap();
+    }
+    git(dir, &["checkout", "--", "."]);
+    for rel in ["apps/web/staging/deploy.yaml", "apps/web/prod/deploy.yaml"] {
+        assert!(std::fs::read(dir.join(rel)).unwrap().ends_with(b"\r\n"));
+        touch(&dir.join(rel), "2020-01-01 00:00:00");
+    }
+    git(dir, &["update-index", "--refresh"]);
+    let fix = ["check", "--fix", "--dry-run"];
+    let uncached = {
+        let mut args = fix.to_vec();
+        args.push("--no-cache");
+        run(dir, &args).stdout
+    };
+    assert!(uncached.contains("v1.2.3"), "{uncached}");
+    // The store learns the LF blobs' facts from `staged --all-files` (blobs of the index)...
+    run(dir, &["staged", "--all-files"]);
+    // ...and `check` must still judge the CRLF bytes on disk.
+    assert_eq!(run(dir, &fix).stdout, uncached);
+    assert_eq!(run(dir, &fix).stdout, uncached);
+}
+
 #[test]
 fn staged_and_history_give_the_same_answer_with_and_without_the_store() {
     let repo = lab("store-git");

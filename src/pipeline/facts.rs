@@ -46,8 +46,10 @@ fn extract_one(
     indexed: Option<&worktree::IndexedFile>,
 ) -> FileFacts {
     if let (Some(store), Some(indexed)) = (store, indexed) {
-        if indexed.unchanged(&root.join(path)) {
-            if let Some(hit) = store.get(&indexed.id, path, max_size) {
+        if let Some(len) = indexed.unchanged(&root.join(path)) {
+            // A filter that changed the bytes on checkout (CRLF, LFS, `ident`) changed
+            // their length: then the file is read and keyed by its own bytes.
+            if let Some(hit) = store.get_sized(&indexed.id, path, max_size, len) {
                 return hit;
             }
         }

@@ -234,10 +234,27 @@ impl FactStore {
     /// The facts recorded for blob `id` at `path`, when a record of it verifies and the
     /// blob is not longer than `max_size`.
     pub fn get(&self, id: &ObjectId, path: &str, max_size: u64) -> Option<FileFacts> {
+        self.lookup(id, path, |len| len <= max_size)
+    }
+
+    /// [`Self::get`] for a blob of exactly `len` bytes: what a file of that size on disk is
+    /// when the index names its blob and no filter (line endings, LFS, `ident`) changed its
+    /// length on checkout.
+    pub fn get_sized(
+        &self,
+        id: &ObjectId,
+        path: &str,
+        max_size: u64,
+        len: u64,
+    ) -> Option<FileFacts> {
+        self.lookup(id, path, |l| l == len && l <= max_size)
+    }
+
+    fn lookup(&self, id: &ObjectId, path: &str, len_ok: impl Fn(u64) -> bool) -> Option<FileFacts> {
         let mut at = *self.index.get(id)?;
         while let Some(rec) = self.records.get(at as usize) {
             if self.bytes.get(rec.path.clone()) == Some(path.as_bytes())
-                && rec.len <= max_size
+                && len_ok(rec.len)
                 && self.verified(rec.batch)
             {
                 if let Some(facts) = self

@@ -648,19 +648,20 @@ const STAT_OPTIONS: gix::index::entry::stat::Options = gix::index::entry::stat::
 };
 
 impl IndexedFile {
-    /// Whether `path` (the file on disk) is still the blob the index recorded: a regular
-    /// file, not a link, whose stat is the index's to the nanosecond, size, inode and
-    /// device included (what `git status` trusts without reading the file). A file
-    /// rewritten in place keeps its inode but not its ctime, which no user can set.
-    pub fn unchanged(&self, path: &Path) -> bool {
-        let Ok(meta) = gix::index::fs::Metadata::from_path_no_follow(path) else {
-            return false;
-        };
+    /// The size of `path` (the file on disk) when it is still what the index recorded: a
+    /// regular file, not a link, whose stat is the index's to the nanosecond, size, inode
+    /// and device included (what `git status` trusts without reading the file). A file
+    /// rewritten in place keeps its inode but not its ctime, which no user can set. The
+    /// bytes are the blob's only when checkout filters left the length alone: compare it
+    /// with the blob's.
+    pub fn unchanged(&self, path: &Path) -> Option<u64> {
+        let meta = gix::index::fs::Metadata::from_path_no_follow(path).ok()?;
         if !meta.is_file() || meta.len() != u64::from(self.stat.size) {
-            return false;
+            return None;
         }
         gix::index::entry::Stat::from_fs(&meta)
             .is_ok_and(|stat| stat.matches(&self.stat, STAT_OPTIONS))
+            .then(|| meta.len())
     }
 }
 
@@ -815,17 +816,20 @@ mod tests {
         git(t.path(), &["update-index", "--refresh"]);
         let list = list(t.path(), &[]).unwrap();
         let prod = &list.indexed["envs/prod/app.yaml"];
-        assert!(prod.unchanged(&t.path().join("envs/prod/app.yaml")));
+        assert_eq!(
+            prod.unchanged(&t.path().join("envs/prod/app.yaml")),
+            Some(14)
+        );
         assert!(!list.indexed.contains_key("fresh.yaml"));
         // The same size and modification time, other content: the change time tells.
         t.write("envs/prod/app.yaml", "image: app:v2\n");
         touch(&t.path().join("envs/prod/app.yaml"), "2020-01-01 00:00:00");
-        assert!(!prod.unchanged(&t.path().join("envs/prod/app.yaml")));
+        assert_eq!(prod.unchanged(&t.path().join("envs/prod/app.yaml")), None);
         // A link in its place.
         fs::remove_file(t.path().join("envs/dev/app.yaml")).unwrap();
         std::os::unix::fs::symlink("../prod/app.yaml", t.path().join("envs/dev/app.yaml")).unwrap();
         let dev = &list.indexed["envs/dev/app.yaml"];
-        assert!(!dev.unchanged(&t.path().join("envs/dev/app.yaml")));
+        assert_eq!(dev.unchanged(&t.path().join("envs/dev/app.yaml")), None);
     }
 
     /// tracked: README.md, envs/prod/app.yaml, envs/dev/app.yaml, .gitignore;
