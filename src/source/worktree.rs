@@ -784,18 +784,12 @@ mod tests {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// Set a file's modification time, as `touch -d` does.
-    fn touch(path: &Path, date: &str) {
-        let out = Command::new("touch")
-            .args(["-d", date])
-            .arg(path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    /// Set a file's modification time to 2020-01-01 (`old`) or 2099-01-01.
+    fn set_mtime(path: &Path, old: bool) {
+        let secs = if old { 1_577_836_800 } else { 4_070_908_800 };
+        let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        let file = fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(time).unwrap();
     }
 
     #[test]
@@ -806,13 +800,13 @@ mod tests {
         t.write("envs/dev/app.yaml", "image: app:v1\n");
         t.write("fresh.yaml", "image: app:v1\n");
         for rel in ["envs/prod/app.yaml", "envs/dev/app.yaml"] {
-            touch(&t.path().join(rel), "2020-01-01 00:00:00");
+            set_mtime(&t.path().join(rel), true);
         }
         git(t.path(), &["add", "-A"]);
         git(t.path(), &["commit", "-q", "-m", "c1"]);
         // A file modified in the second the index was written, or later, is racily clean:
         // not vouched for.
-        touch(&t.path().join("fresh.yaml"), "2099-01-01 00:00:00");
+        set_mtime(&t.path().join("fresh.yaml"), false);
         git(t.path(), &["update-index", "--refresh"]);
         let list = list(t.path(), &[]).unwrap();
         let prod = &list.indexed["envs/prod/app.yaml"];
@@ -823,7 +817,7 @@ mod tests {
         assert!(!list.indexed.contains_key("fresh.yaml"));
         // The same size and modification time, other content: the change time tells.
         t.write("envs/prod/app.yaml", "image: app:v2\n");
-        touch(&t.path().join("envs/prod/app.yaml"), "2020-01-01 00:00:00");
+        set_mtime(&t.path().join("envs/prod/app.yaml"), true);
         assert_eq!(prod.unchanged(&t.path().join("envs/prod/app.yaml")), None);
         // A link in its place.
         fs::remove_file(t.path().join("envs/dev/app.yaml")).unwrap();
