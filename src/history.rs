@@ -91,6 +91,9 @@ pub struct HistoryIndex {
     deferred: Option<Arc<Deferred>>,
     /// Set when the pins came (in part) from the pin ledger: how to check them.
     checked: Option<Arc<Checked>>,
+    /// Each commit's position in the history the index was built from (see
+    /// [`Self::position`]).
+    positions: Option<Arc<crate::model::hash::HashMap<gix::ObjectId, u64>>>,
 }
 
 /// How an index read from the pin ledger is checked against the repository. Both checks
@@ -404,6 +407,17 @@ impl HistoryIndex {
         self.horizon = Some(horizon);
     }
 
+    /// Record each commit's position (its index in the history the index was built from).
+    pub fn set_positions(&mut self, positions: crate::model::hash::HashMap<gix::ObjectId, u64>) {
+        self.positions = Some(Arc::new(positions));
+    }
+
+    /// The position of `commit` in the history the index was built from (the horizon that
+    /// sees it and what it reaches); `None` for a commit outside it.
+    pub fn position(&self, commit: gix::ObjectId) -> Option<u64> {
+        self.resolved().positions.as_ref()?.get(&commit).copied()
+    }
+
     /// Judge visibility by ancestry rather than position (a history with merges).
     pub fn set_ancestry(&mut self, ancestry: Ancestry) {
         self.ancestry = Some(Arc::new(ancestry));
@@ -419,6 +433,7 @@ impl HistoryIndex {
             ancestry: this.ancestry.clone(),
             deferred: None,
             checked: this.checked.clone(),
+            positions: this.positions.clone(),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::source::git::{FileChange, FileEntry, GitRepo, ObjectId};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// Everything a git-native run shares.
 pub struct GitRun {
@@ -451,13 +451,6 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
     let full = run.deferred_history(Some(to), &tip.envs);
     crate::timing::phase("history index");
     drop(tip);
-    // Sequence numbers of the whole history, to cut the index at each commit's parent:
-    // listed when the index is.
-    let seq_of: Arc<OnceLock<HashMap<ObjectId, u64>>> = Arc::new(OnceLock::new());
-    let all_commits = {
-        let repo = run.repo.clone();
-        move || repo.range_commits(None, to)
-    };
     let patterns: Vec<String> = run
         .config
         .artifacts
@@ -477,20 +470,12 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
                 .map(|c| {
                     let base = carried.take();
                     let (result, next) = history_commit(&run, c, base, &patterns, |parent| {
-                        let (full, seq_of, all_commits) =
-                            (full.clone(), seq_of.clone(), all_commits.clone());
+                        let full = full.clone();
+                        // Cut at the parent's position in the history the index was built
+                        // from (the whole history of the range's tip).
                         HistoryIndex::deferred(move || {
                             let full = full.resolved_index()?;
-                            if seq_of.get().is_none() {
-                                let all = all_commits()?;
-                                let _ = seq_of.set(
-                                    all.iter()
-                                        .enumerate()
-                                        .map(|(i, c)| (c.id, i as u64))
-                                        .collect(),
-                                );
-                            }
-                            let parent_seq = parent.and_then(|p| seq_of.get()?.get(&p).copied());
+                            let parent_seq = parent.and_then(|p| full.position(p));
                             Ok(full.at(parent_seq.unwrap_or(0), parent_seq.is_some()))
                         })
                     });

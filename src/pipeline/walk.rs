@@ -250,21 +250,25 @@ impl Scope<'_> {
             }
         }
         index.set_horizon(commits.len().saturating_sub(1) as u64);
+        let pos: crate::model::hash::HashMap<ObjectId, u64> = commits
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i as u64))
+            .collect();
         if commits.iter().any(|c| c.parents.len() > 1) {
             // Merges: a commit sees only its ancestors, not a side branch dated earlier.
-            let pos: HashMap<ObjectId, usize> =
-                commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
             let parents: Vec<Vec<usize>> = commits
                 .iter()
                 .map(|c| {
                     c.parents
                         .iter()
-                        .filter_map(|p| pos.get(p).copied())
+                        .filter_map(|p| pos.get(p).map(|&i| i as usize))
                         .collect()
                 })
                 .collect();
             index.set_ancestry(crate::history::Ancestry::new(&parents));
         }
+        index.set_positions(pos);
         index
     }
 }
