@@ -227,7 +227,7 @@ impl Environments {
         // them (the answer is `infer_from_path`'s for each).
         let mut dir_seen: Option<(&str, DirVerdict)> = None;
         for path in deployable {
-            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+            let (dir, file) = dir_and_file(path);
             let verdict = match &dir_seen {
                 Some((seen, verdict)) if *seen == dir => verdict,
                 _ => {
@@ -241,8 +241,7 @@ impl Environments {
                 }
             };
             if verdict.is_none() {
-                let stem = file.split('.').next().unwrap_or(file);
-                if let Some((name, tier)) = stem_env(stem) {
+                if let Some((name, tier)) = file_env(file) {
                     found.entry(name).or_insert(tier);
                 }
             }
@@ -627,11 +626,18 @@ pub(crate) fn token_env(segment: &str) -> Option<(String, usize)> {
 /// The environment a path implies: the deepest directory segment naming a tier, else the
 /// file name's tokens (`values-production.yaml`).
 pub(crate) fn infer_from_path(path: &str) -> Option<(String, usize)> {
-    let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
-    dir_verdict(dir).unwrap_or_else(|| {
-        let stem = file.split('.').next().unwrap_or(file);
-        stem_env(stem)
-    })
+    let (dir, file) = dir_and_file(path);
+    dir_verdict(dir).unwrap_or_else(|| file_env(file))
+}
+
+/// A path's directory (empty at the root) and file name.
+fn dir_and_file(path: &str) -> (&str, &str) {
+    path.rsplit_once('/').unwrap_or(("", path))
+}
+
+/// The environment a file name names, by its stem (see [`stem_env`]).
+fn file_env(file: &str) -> Option<(String, usize)> {
+    stem_env(file.split('.').next().unwrap_or(file))
 }
 
 /// Tiers whose words also name deployment strategies (a canary or blue-green preview of an

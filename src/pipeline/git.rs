@@ -609,6 +609,11 @@ struct Carried {
     neutral: bool,
 }
 
+/// Whether `changes` only modify files: no path added or removed.
+fn only_modifies(changes: &[FileChange]) -> bool {
+    changes.iter().all(|c| c.old.is_some() && c.new.is_some())
+}
+
 /// Whether a change leaves what environments are inferred from as it was: no path added or
 /// removed, and each changed file names the same namespaces and includes the same
 /// components before and after (`base` holds the files before; without it, unknown).
@@ -620,7 +625,7 @@ fn leaves_environments(
     let Some(base) = base else {
         return false;
     };
-    if !changes.iter().all(|c| c.old.is_some() && c.new.is_some()) {
+    if !only_modifies(changes) {
         return false;
     }
     let changed: std::collections::HashSet<&str> =
@@ -691,7 +696,7 @@ fn history_commit(
         // The commit's tree from its parent's listing and the change, not listed again.
         let after_tree = diff.apply(&before_tree);
         // The same paths on both sides: the artifacts named by paths are the base's.
-        let same_paths = changes.iter().all(|c| c.old.is_some() && c.new.is_some());
+        let same_paths = only_modifies(changes);
         let paths = |t: &[FileEntry]| t.iter().map(|e| e.path.clone()).collect::<Vec<_>>();
         let (before_paths, after_paths) = (paths(&before_tree), paths(&after_tree));
         let before_facts = match &base {

@@ -802,24 +802,25 @@ impl GitRepo {
                     .enumerate()
                     .any(|(i, &b)| b == b'/' && pruned.contains(&path[..i]))
         };
-        // The old tree: listed outside the pruned directories, the index's entries inside.
+        // The index's entries outside the pruned directories are compared with the old tree;
+        // inside them they are the old tree's entries too.
+        let pruned_here: Vec<bool> = listing
+            .files
+            .iter()
+            .map(|(path, _, _)| under_pruned(path))
+            .collect();
+        let mut new_files: Vec<RawEntry> = Vec::new();
         let mut old_tree_files = old_files.clone();
-        old_tree_files.extend(
-            listing
-                .files
-                .iter()
-                .filter(|(path, _, _)| under_pruned(path))
-                .cloned(),
-        );
+        for (entry, &inside) in listing.files.iter().zip(&pruned_here) {
+            match inside {
+                true => old_tree_files.push(entry.clone()),
+                false => new_files.push(entry.clone()),
+            }
+        }
         let trees = (
             into_sorted_entries(old_tree_files),
-            into_sorted_entries(listing.files.clone()),
+            into_sorted_entries(listing.files),
         );
-        let mut new_files: Vec<RawEntry> = listing
-            .files
-            .into_iter()
-            .filter(|(path, _, _)| !under_pruned(path))
-            .collect();
         old_files.retain(|(path, _, _)| !listing.conflicted.contains(path));
         old_files.sort_by(|a, b| a.0.cmp(&b.0));
         new_files.sort_by(|a, b| a.0.cmp(&b.0));
