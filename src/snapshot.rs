@@ -35,31 +35,86 @@ pub struct Located {
 }
 
 /// Every fact of a tree, indexed by environment and component.
+///
+/// What the build derives from the facts is shared (`Arc`): a snapshot derived from
+/// another whose files changed only in pin values (see [`Snapshot::derive`]) shares it.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     /// Shared with the fact cache: history builds many snapshots of mostly the same files.
     pub files: Vec<Arc<FileFacts>>,
     pub envs: Environments,
     /// Pins effective in an environment, in file order.
-    pub pins: Vec<EffectivePin>,
-    pub policies: Vec<Located>,
-    pub image_repositories: Vec<Located>,
+    pub pins: Shared<Vec<EffectivePin>>,
+    pub policies: Shared<Vec<Located>>,
+    pub image_repositories: Shared<Vec<Located>>,
     pub artifacts: Vec<Artifact>,
     /// Indices into `pins`, by (environment, component), then index: each group's pins
     /// are a run (no key is copied: a 20k-file tree has as many pins).
-    by_env_component: Vec<usize>,
+    by_env_component: Shared<Vec<usize>>,
     /// path → index into `files`.
-    by_path: HashMap<String, usize>,
+    by_path: Shared<HashMap<String, usize>>,
     /// Policy name → indices into `policies`, in file order.
-    policies_by_name: HashMap<String, Vec<usize>>,
+    policies_by_name: Shared<HashMap<String, Vec<usize>>>,
     /// Unreadable file → the environments it belongs to (see [`Snapshot::unreadable_envs`]).
-    unreadable_envs: HashMap<usize, Vec<usize>>,
+    unreadable_envs: Shared<HashMap<usize, Vec<usize>>>,
     /// Each file's environment by its path (before entry points decide).
-    pub file_env: Vec<Option<usize>>,
+    pub file_env: Shared<Vec<Option<usize>>>,
     /// Flux and Argo CD entry points and the environments of what they reach.
-    pub entries: Entries,
+    pub entries: Shared<Entries>,
     /// Pins an override replaced in an environment (for `status --explain`).
-    pub replaced: Vec<Replacement>,
+    pub replaced: Shared<Vec<Replacement>>,
+    /// The facts whose values the build read for more than the pins themselves (see
+    /// [`ValuesRead`]).
+    values_read: Shared<ValuesRead>,
+}
+
+/// The facts whose values a build read, besides each pin reading its own: a patch's or
+/// replacement's value, the pins of a patch file, a base pin a patch may rewrite and its
+/// object, a ConfigMap a substitution reads. A new value there can change what the build
+/// makes of the tree; a new value anywhere else cannot.
+#[derive(Debug, Default)]
+struct ValuesRead {
+    /// (file, fact).
+    facts: HashSet<(usize, usize)>,
+    /// Files read whole: env files, and the files a replacement looks for its source in.
+    files: HashSet<usize>,
+}
+
+impl ValuesRead {
+    fn covers(&self, file: usize, fact: usize) -> bool {
+        self.files.contains(&file) || self.facts.contains(&(file, fact))
+    }
+}
+
+/// A part of a snapshot that snapshots derived from it share (see [`Snapshot::derive`]).
+#[derive(Debug, Default)]
+pub struct Shared<T>(Arc<T>);
+
+impl<T> Shared<T> {
+    fn new(value: T) -> Self {
+        Shared(Arc::new(value))
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Shared<Vec<T>> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 /// A pin that an override (`images[]`, an Application's `kustomize.images`, a Terragrunt
@@ -180,6 +235,7 @@ impl Snapshot {
             links: &links,
             entries: &entries,
             scratch: Default::default(),
+            values_read: Default::default(),
         };
         let unreadable_envs = files
             .iter()
@@ -262,7 +318,10 @@ impl Snapshot {
                     FactKind::Pin(_)
                         if substituted.consumed.contains(&(fi, xi))
                             || from_values.consumed.contains(&(fi, xi)) => {}
-                    FactKind::Pin(_) if patch_files.contains(&fi) => deferred.push((fi, xi, own)),
+                    FactKind::Pin(_) if patch_files.contains(&fi) => {
+                        resolver.values_read.borrow_mut().insert((fi, xi));
+                        deferred.push((fi, xi, own))
+                    }
                     FactKind::Pin(_) if patches.replacement_sources.contains(&(fi, xi)) => {
                         sources.push((fi, xi, own))
                     }
@@ -325,34 +384,84 @@ impl Snapshot {
             }
         }
         pins.sort_by_key(|p| (p.file, p.fact, p.env));
+        let mut values_read = ValuesRead {
+            facts: resolver.values_read.into_inner(),
+            files: patches.read.clone(),
+        };
+        let edits = patches.edits.iter().map(|e| (e.file, e.fact));
+        values_read.facts.extend(edits);
+        values_read
+            .facts
+            .extend(patches.replacement_sources.iter().copied());
+        config_maps_read(&files, &by_path, &mut values_read);
         envs.by_entry = by_entry;
         envs.substituted = Arc::new(substituted_into);
-        let mut snap = Snapshot {
-            by_path,
-            files,
-            envs,
-            pins,
-            policies,
-            image_repositories,
-            artifacts,
-            by_env_component: Vec::new(),
-            policies_by_name: HashMap::default(),
-            unreadable_envs,
-            file_env,
-            entries,
-            replaced,
-        };
-        for (i, l) in snap.policies.iter().enumerate() {
-            if let Some(p) = snap.policy(l) {
-                let name = p.name.clone();
-                snap.policies_by_name.entry(name).or_default().push(i);
+        let mut policies_by_name: HashMap<String, Vec<usize>> = HashMap::default();
+        for (i, l) in policies.iter().enumerate() {
+            if let FactKind::TagPolicy(p) = &files[l.file].facts[l.fact].kind {
+                policies_by_name.entry(p.name.clone()).or_default().push(i);
             }
         }
+        let mut snap = Snapshot {
+            by_path: Shared::new(by_path),
+            files,
+            envs,
+            pins: Shared::new(pins),
+            policies: Shared::new(policies),
+            image_repositories: Shared::new(image_repositories),
+            artifacts,
+            by_env_component: Default::default(),
+            policies_by_name: Shared::new(policies_by_name),
+            unreadable_envs: Shared::new(unreadable_envs),
+            file_env: Shared::new(file_env),
+            entries: Shared::new(entries),
+            replaced: Shared::new(replaced),
+            values_read: Shared::new(values_read),
+        };
         let mut order: Vec<usize> = (0..snap.pins.len()).collect();
         // Stable: a group keeps its pins in index order.
         order.sort_by(|&a, &b| snap.group_key(a).cmp(&snap.group_key(b)));
-        snap.by_env_component = order;
+        snap.by_env_component = Shared::new(order);
         snap
+    }
+
+    /// This snapshot with `files` (the same paths, in the same order) in its files' place,
+    /// without building again, when every file that changed changed only the values of its
+    /// pins, and none of the facts that changed is one whose values the build read (see
+    /// [`ValuesRead`]): what
+    /// the build made of the tree is then the same, and each pin reads its new value from
+    /// its file. `files` back when that does not hold. The caller vouches that `files`
+    /// would be built with the environments this snapshot was built with.
+    pub(crate) fn derive(
+        &self,
+        files: Vec<Arc<FileFacts>>,
+        artifacts: Vec<Artifact>,
+    ) -> Result<Snapshot, (Vec<Arc<FileFacts>>, Vec<Artifact>)> {
+        let same_build = files.len() == self.files.len()
+            && changed_files(&self.files, &files).all(|(i, old, new)| {
+                only_values_differ(old, new)
+                    && (old.facts.iter().zip(&new.facts).enumerate())
+                        .all(|(x, (a, b))| a == b || !self.values_read.covers(i, x))
+            });
+        if !same_build {
+            return Err((files, artifacts));
+        }
+        Ok(Snapshot {
+            files,
+            envs: self.envs.clone(),
+            pins: self.pins.clone(),
+            policies: self.policies.clone(),
+            image_repositories: self.image_repositories.clone(),
+            artifacts,
+            by_env_component: self.by_env_component.clone(),
+            by_path: self.by_path.clone(),
+            policies_by_name: self.policies_by_name.clone(),
+            unreadable_envs: self.unreadable_envs.clone(),
+            file_env: self.file_env.clone(),
+            entries: self.entries.clone(),
+            replaced: self.replaced.clone(),
+            values_read: self.values_read.clone(),
+        })
     }
 
     /// The (environment, component) group of pin `i`.
@@ -505,6 +614,9 @@ struct Resolver<'a> {
     /// The sets a walk marks its way with, kept between walks (one per pin of the tree)
     /// so that each does not allocate and grow them again.
     scratch: std::cell::RefCell<Scratch>,
+    /// Pins a patch was tried on, and their objects: what it writes depends on their
+    /// values (see [`ValuesRead`]).
+    values_read: std::cell::RefCell<HashSet<(usize, usize)>>,
 }
 
 /// A walk's working sets (see [`Walk`]), empty between walks.
@@ -559,6 +671,11 @@ type Reach = BTreeMap<usize, (Option<Related>, State)>;
 
 /// What a walk over one pin needs besides the step.
 struct Walk<'p> {
+    /// The file and fact of the pin.
+    file: usize,
+    fact: usize,
+    /// The fact of the object the pin comes from (see `link`).
+    object: Option<usize>,
     pin: &'p Pin,
     /// The object and field the pin comes from, when a patch can rewrite it.
     link: Option<(&'p KubeObject, &'p Field)>,
@@ -673,14 +790,19 @@ impl Resolver<'_> {
                 .unwrap_or_default();
             return (reach, BTreeMap::new());
         }
-        let link = self.links.get(&(file, fact)).and_then(|(object, field)| {
-            match &self.files[file].facts.get(*object)?.kind {
-                FactKind::Object(o) => Some((o, field)),
-                _ => None,
-            }
-        });
+        let linked = self.links.get(&(file, fact));
+        let link =
+            linked.and_then(
+                |(object, field)| match &self.files[file].facts.get(*object)?.kind {
+                    FactKind::Object(o) => Some((o, field)),
+                    _ => None,
+                },
+            );
         let scratch = std::mem::take(&mut *self.scratch.borrow_mut());
         let mut walk = Walk {
+            file,
+            fact,
+            object: linked.map(|&(object, _)| object),
             pin,
             link,
             visited: scratch.visited,
@@ -758,6 +880,11 @@ impl Resolver<'_> {
         };
         let mut next = state.clone();
         if let Some((object, field)) = w.link {
+            if self.patches.has_rules(k) {
+                let mut read = self.values_read.borrow_mut();
+                read.insert((w.file, w.fact));
+                read.extend(w.object.map(|o| (w.file, o)));
+            }
             if let Some((edit, patched)) = self.patches.apply(k, object, field, current) {
                 next = State::Patched(edit, Arc::new(patched));
             }
@@ -960,6 +1087,111 @@ fn terragrunt_overrides(reader: &FileFacts, pin: &Pin) -> bool {
         })
 }
 
+/// Whether the files of `after` (the same paths as `before`, in order) changed only the
+/// values of their pins: the test [`Snapshot::derive`] makes before it looks at what the
+/// build read, for a caller deciding whether to build `before` first.
+pub(crate) fn only_pin_values_changed(before: &[Arc<FileFacts>], after: &[Arc<FileFacts>]) -> bool {
+    before.len() == after.len()
+        && changed_files(before, after).all(|(_, old, new)| only_values_differ(old, new))
+}
+
+/// The files of `after` that are not the very files of `before` at the same index.
+fn changed_files<'a>(
+    before: &'a [Arc<FileFacts>],
+    after: &'a [Arc<FileFacts>],
+) -> impl Iterator<Item = (usize, &'a FileFacts, &'a FileFacts)> {
+    before
+        .iter()
+        .zip(after)
+        .enumerate()
+        .filter(|(_, (old, new))| !Arc::ptr_eq(old, new))
+        .map(|(i, (old, new))| (i, &**old, &**new))
+}
+
+/// Whether `new` differs from `old` (the same file) only in the values of its pins (their
+/// references and where they are written): every other fact, and every other part of a
+/// pin, is as it was.
+fn only_values_differ(old: &FileFacts, new: &FileFacts) -> bool {
+    old.path == new.path
+        && old.unreadable == new.unreadable
+        && old.facts.len() == new.facts.len()
+        && old.facts.iter().zip(&new.facts).all(|(a, b)| {
+            a.namespace == b.namespace
+                && a.environment == b.environment
+                && match (&a.kind, &b.kind) {
+                    (FactKind::Pin(p), FactKind::Pin(q)) => {
+                        p.kind == q.kind
+                            && p.component == q.component
+                            && p.overrides == q.overrides
+                            && p.policy_ref == q.policy_ref
+                            && p.context == q.context
+                    }
+                    // A HelmRelease's chart version, a container's image: the object's
+                    // copy of its pins' values (a patch or replacement reads it, and the
+                    // build then records the file as read).
+                    (FactKind::Object(o), FactKind::Object(n)) => {
+                        o.api_version == n.api_version
+                            && o.kind == n.kind
+                            && o.name == n.name
+                            && o.namespace == n.namespace
+                            && o.labels == n.labels
+                            && o.pins == n.pins
+                            && o.values.len() == n.values.len()
+                            && o.values.iter().zip(&n.values).all(|(a, b)| {
+                                a.field == b.field
+                                    && a.policy_ref == b.policy_ref
+                                    && a.value.is_some() == b.value.is_some()
+                            })
+                    }
+                    // A ConfigMap's data: read only by the substitutions and replacements
+                    // the build records.
+                    (FactKind::ConfigMapSource(o), FactKind::ConfigMapSource(n)) => {
+                        o.name == n.name
+                            && o.env_files == n.env_files
+                            && o.files == n.files
+                            && o.embedded == n.embedded
+                            && o.literals.len() == n.literals.len()
+                            && o.literals.iter().zip(&n.literals).all(|(a, b)| a.0 == b.0)
+                    }
+                    (x, y) => x == y,
+                }
+        })
+}
+
+/// The ConfigMap values a substitution may read: the env files of every
+/// `configMapGenerator` (read through their pins), and every ConfigMap of a name a Flux
+/// Kustomization substitutes from (its literals).
+fn config_maps_read(
+    files: &[Arc<FileFacts>],
+    by_path: &HashMap<String, usize>,
+    read: &mut ValuesRead,
+) {
+    let substituted: HashSet<&str> = files
+        .iter()
+        .flat_map(|f| &f.facts)
+        .filter_map(|fact| match &fact.kind {
+            FactKind::FluxKustomization(k) => Some(&k.substitute_from),
+            _ => None,
+        })
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    for (fi, f) in files.iter().enumerate() {
+        let dir = parent_dir(&f.path);
+        for (xi, fact) in f.facts.iter().enumerate() {
+            let FactKind::ConfigMapSource(c) = &fact.kind else {
+                continue;
+            };
+            if substituted.contains(c.name.as_str()) {
+                read.facts.insert((fi, xi));
+            }
+            let env_files = c.env_files.iter().filter_map(|e| join_normalized(dir, e));
+            read.files
+                .extend(env_files.filter_map(|p| by_path.get(p.as_str()).copied()));
+        }
+    }
+}
+
 /// The file a Terragrunt `include`/`read_terragrunt_config` of a file in `dir` reads:
 /// `find_in_parent_folders` searches from `dir`'s parent upwards, as Terragrunt does.
 fn resolve_config_include(
@@ -1016,6 +1248,180 @@ pub(crate) mod tests {
                 )
             })
             .collect()
+    }
+
+    /// Everything a build makes of a tree, each pin with the value it reads.
+    fn rendered(snap: &Snapshot) -> String {
+        let mut unreadable: Vec<_> = snap.unreadable_envs.iter().collect();
+        unreadable.sort();
+        let mut by_entry: Vec<_> = snap.envs.by_entry.iter().collect();
+        by_entry.sort();
+        let mut substituted: Vec<_> = snap.envs.substituted.iter().collect();
+        substituted.sort();
+        let mut facts: Vec<_> = snap.values_read.facts.iter().collect();
+        facts.sort();
+        let mut files: Vec<_> = snap.values_read.files.iter().collect();
+        files.sort();
+        let pins: Vec<_> = snap.pins.iter().map(|p| (p, snap.pin(p))).collect();
+        format!(
+            "{pins:#?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{unreadable:?}\n{by_entry:?}\n\
+             {substituted:?}\n{facts:?}\n{files:?}",
+            snap.policies,
+            snap.image_repositories,
+            snap.artifacts,
+            snap.by_env_component,
+            snap.file_env,
+            snap.replaced,
+        )
+    }
+
+    fn snapshot(files: &[(&str, &str)]) -> Snapshot {
+        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+        let config = crate::config::Config::default();
+        crate::pipeline::snapshot_from_bytes(&bytes, &config).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `before` derived to `after`'s files, and `after` built: `None` when derive declines.
+    fn derive(before: &[(&str, &str)], after: &[(&str, &str)]) -> Option<(Snapshot, Snapshot)> {
+        let (before, built) = (snapshot(before), snapshot(after));
+        let derived = before.derive(built.files.clone(), built.artifacts.clone());
+        derived.ok().map(|d| (d, built))
+    }
+
+    /// `tree` with `from` replaced by `to` in the file at `path` (which must hold it).
+    fn edited<'a>(
+        tree: &[(&'a str, &'a str)],
+        path: &str,
+        from: &str,
+        to: &str,
+    ) -> Vec<(&'a str, String)> {
+        tree.iter()
+            .map(|&(p, t)| {
+                if p == path {
+                    assert!(t.contains(from), "{path} has no `{from}`");
+                    (p, t.replace(from, to))
+                } else {
+                    (p, t.to_string())
+                }
+            })
+            .collect()
+    }
+
+    fn borrowed<'a>(tree: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+        tree.iter().map(|(p, t)| (*p, t.as_str())).collect()
+    }
+
+    const OVERLAYS: &[(&str, &str)] = &[
+        ("apps/web/base/kustomization.yaml", "resources:\n  - deployment.yaml\n"),
+        (
+            "apps/web/base/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: ghcr.io/acme/web:1.0.0\n        - name: proxy\n          image: ghcr.io/acme/proxy:2.0.0\n",
+        ),
+        (
+            "apps/web/dev/kustomization.yaml",
+            "resources:\n  - ../base\npatches:\n  - path: config-patch.yaml\n  - path: proxy-patch.yaml\nimages:\n  - name: ghcr.io/acme/web\n    newTag: 1.1.0\n",
+        ),
+        (
+            "apps/web/dev/config-patch.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\ndata:\n  LOG_LEVEL: debug\n  REPLICAS: \"1\"\n",
+        ),
+        (
+            "apps/web/dev/proxy-patch.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: proxy\n          image: ghcr.io/acme/proxy:2.1.0\n",
+        ),
+        (
+            "apps/web/prod/kustomization.yaml",
+            "resources:\n  - ../base\nimages:\n  - name: ghcr.io/acme/web\n    newTag: 1.0.0\n",
+        ),
+        (
+            "apps/cache/prod/helmrelease.yaml",
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: cache\nspec:\n  chart:\n    spec:\n      chart: redis\n      version: 1.2.3\n      sourceRef:\n        kind: HelmRepository\n        name: bitnami\n",
+        ),
+    ];
+
+    /// A promotion (new tags and chart versions, of another length, and a ConfigMap value
+    /// beside them) leaves what the build makes of the tree as it was: the derived snapshot
+    /// is the one a build makes, each pin with its new value.
+    #[test]
+    fn a_change_of_pin_values_derives_what_a_build_makes() {
+        let dev = "apps/web/dev/kustomization.yaml";
+        let tree = edited(OVERLAYS, dev, "newTag: 1.1.0", "newTag: 1.10.0");
+        let tree = edited(
+            &borrowed(&tree),
+            "apps/web/dev/config-patch.yaml",
+            "debug",
+            "info",
+        );
+        let release = "apps/cache/prod/helmrelease.yaml";
+        let tree = edited(
+            &borrowed(&tree),
+            release,
+            "version: 1.2.3",
+            "version: 1.2.40",
+        );
+        let Some((derived, built)) = derive(OVERLAYS, &borrowed(&tree)) else {
+            panic!("a change of values only was built again");
+        };
+        assert_eq!(rendered(&derived), rendered(&built));
+        let values: Vec<String> = derived
+            .pins
+            .iter()
+            .map(|p| {
+                let pin = derived.pin(p);
+                let env = &derived.envs.get(p.env).name;
+                format!("{env} {} {}", pin.component, pin.reference.value)
+            })
+            .collect();
+        assert_eq!(
+            values,
+            [
+                "prod ghcr.io/acme/proxy 2.0.0",
+                "dev ghcr.io/acme/web 1.10.0",
+                "dev ghcr.io/acme/proxy 2.1.0",
+                "prod ghcr.io/acme/web 1.0.0",
+                "prod redis 1.2.40",
+            ]
+        );
+    }
+
+    /// A value the build copies or decides by (a patch's, a base a patch may rewrite, an
+    /// env file a substitution reads), and any change of more than values: built again.
+    #[test]
+    fn values_the_build_read_and_new_structure_are_built_again() {
+        let patch = "apps/web/dev/proxy-patch.yaml";
+        let base = "apps/web/base/deployment.yaml";
+        let dev = "apps/web/dev/kustomization.yaml";
+        for (path, from, to) in [
+            (patch, "proxy:2.1.0", "proxy:2.2.0"),
+            (base, "proxy:2.0.0", "proxy:2.0.1"),
+            (dev, "  - ../base\n", "  - ../base\n  - extra.yaml\n"),
+            (dev, "name: ghcr.io/acme/web", "name: ghcr.io/acme/api"),
+        ] {
+            let tree = edited(OVERLAYS, path, from, to);
+            assert!(derive(OVERLAYS, &borrowed(&tree)).is_none(), "{path}: {to}");
+        }
+        let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\nspec:\n  path: ./apps\n  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: versions\n";
+        let substituted: &[(&str, &str)] = &[
+            ("apps/kustomization.yaml", "resources: [app.yaml]\n"),
+            (
+                "apps/app.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/acme/app:${APP_VERSION}\n",
+            ),
+            ("clusters/live/apps.yaml", flux),
+            (
+                "clusters/live/kustomization.yaml",
+                "resources: [apps.yaml]\nconfigMapGenerator:\n  - name: versions\n    envs: [versions.env]\n",
+            ),
+            ("clusters/live/versions.env", "APP_VERSION=1.0.0\n"),
+        ];
+        let env_file = "clusters/live/versions.env";
+        let tree = edited(substituted, env_file, "1.0.0", "1.1.0");
+        assert!(derive(substituted, &borrowed(&tree)).is_none());
+        let built = snapshot(&borrowed(&tree));
+        let values: Vec<&str> = (built.pins.iter())
+            .map(|p| built.pin(p).reference.value.as_str())
+            .collect();
+        assert_eq!(values, ["1.1.0"]);
     }
 
     /// `find_in_parent_folders` searches from the reader's parent directory upwards.

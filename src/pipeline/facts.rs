@@ -265,6 +265,18 @@ pub fn pair_from_facts(
         &after_facts,
         config,
     )?;
+    // A change of pin values only (a promotion): the after side is the before side's
+    // build with the new values, unless the build read those values.
+    if before_paths == after_paths
+        && crate::snapshot::only_pin_values_changed(&before_facts, &after_facts)
+    {
+        let before = side_snapshot(before_paths, before_facts, envs.clone(), config);
+        let after = match before.derive(after_facts, before.artifacts.clone()) {
+            Ok(after) => after,
+            Err((after_facts, _)) => side_snapshot(after_paths, after_facts, envs, config),
+        };
+        return Ok((before, after));
+    }
     // The sides are independent: built at once, they take the time of one.
     let before_envs = envs.clone();
     Ok(rayon::join(

@@ -717,17 +717,18 @@ fn history_commit(
                 &run.config,
             )?,
         };
-        let artifacts = match &base {
-            Some(b) if same_paths => Some(b.snapshot.artifacts.clone()),
-            _ => None,
-        };
         let before = match base {
             Some(b) if b.envs.same_as(&envs) => b.snapshot,
             _ => side_snapshot(before_paths, before_facts, envs.clone(), &run.config),
         };
-        let after = match artifacts {
-            Some(artifacts) => Snapshot::build(after_facts, envs.clone(), artifacts),
-            None => side_snapshot(after_paths, after_facts, envs.clone(), &run.config),
+        // Built with the pair's environments either way, so `derive` may take it.
+        let after = if same_paths {
+            match before.derive(after_facts, before.artifacts.clone()) {
+                Ok(after) => after,
+                Err((facts, artifacts)) => Snapshot::build(facts, envs.clone(), artifacts),
+            }
+        } else {
+            side_snapshot(after_paths, after_facts, envs.clone(), &run.config)
         };
         Ok((before, after, after_tree, envs, neutral))
     })();

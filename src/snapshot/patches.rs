@@ -74,6 +74,9 @@ pub(super) struct Patches {
     pub files: Vec<(usize, usize, usize, usize)>,
     /// Pin facts (file, fact) a replacement reads its value from (an env file's line).
     pub replacement_sources: HashSet<(usize, usize)>,
+    /// Files a replacement looked for its source's value in (the kustomization's build):
+    /// what it finds depends on the values there.
+    pub read: HashSet<usize>,
 }
 
 fn group_of(api_version: &str) -> &str {
@@ -350,7 +353,9 @@ impl Patches {
         (k, _kf): (usize, usize),
         r: &Replacement,
     ) -> Vec<Rule> {
-        let Some(source) = replacements::source_value(k, r, files, by_path) else {
+        let build = replacements::build_files(k, files, by_path);
+        self.read.extend(build.iter().copied());
+        let Some(source) = replacements::source_value(&build, r, files, by_path) else {
             return Vec::new();
         };
         if matches!(
@@ -402,6 +407,12 @@ impl Patches {
             }
         }
         rules
+    }
+
+    /// Whether kustomization `k` applies any patch (a pin it may rewrite is read for more
+    /// than itself: see [`Self::apply`]).
+    pub fn has_rules(&self, k: usize) -> bool {
+        self.rules.get(&k).is_some_and(|r| !r.is_empty())
     }
 
     /// The pin `current` becomes when kustomization `k` patches field `field` of object

@@ -117,7 +117,11 @@ fn names(
 
 /// The files of kustomization `k`'s build: itself, then what its resources include,
 /// breadth first.
-fn build_files(k: usize, files: &[Arc<FileFacts>], by_path: &HashMap<String, usize>) -> Vec<usize> {
+pub(super) fn build_files(
+    k: usize,
+    files: &[Arc<FileFacts>],
+    by_path: &HashMap<String, usize>,
+) -> Vec<usize> {
     let mut order = vec![k];
     let mut seen = HashSet::from_iter([k]);
     let mut level = vec![k];
@@ -158,17 +162,16 @@ fn with_options(value: &str, options: &Option<(String, usize)>) -> Option<String
     }
 }
 
-/// The value replacement `r` of kustomization `k` copies, as `k`'s build has it: a
-/// ConfigMap's `data` key (a generator's literal or env file, or a manifest), a
-/// container's image (or, with options, its tag), a HelmRelease's chart version, a
-/// source's ref. `None` when it is not in the build or not a value we read.
+/// The value replacement `r` copies, as the build of its kustomization (`build`, from
+/// [`build_files`]) has it: a ConfigMap's `data` key (a generator's literal or env file,
+/// or a manifest), a container's image (or, with options, its tag), a HelmRelease's chart
+/// version, a source's ref. `None` when it is not in the build or not a value we read.
 pub(super) fn source_value(
-    k: usize,
+    build: &[usize],
     r: &Replacement,
     files: &[Arc<FileFacts>],
     by_path: &HashMap<String, usize>,
 ) -> Option<SourceValue> {
-    let build = build_files(k, files, by_path);
     let found = if r.source.kind.as_deref() == Some("ConfigMap") {
         let key = r.field_path.strip_prefix("data.")?;
         if key.is_empty() || key.contains(['[', ']', '*']) {
