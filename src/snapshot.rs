@@ -549,18 +549,46 @@ impl Snapshot {
             let (x, y) = (self.pin(&self.pins[a]), base.pin(&base.pins[b]));
             x.kind == y.kind && x.reference == y.reference
         };
-        let mut out: Vec<usize> = self
-            .groups()
-            .filter(|&(key, now)| {
-                let was = base.group(key);
-                was.is_empty()
-                    || was.len() != now.len()
-                    || now.iter().zip(was).any(|(&a, &b)| !same(a, b))
-            })
-            .flat_map(|(_, now)| now.iter().copied())
-            .collect();
+        let moved = |key: (usize, &str), now: &[usize]| {
+            let was = base.group(key);
+            was.is_empty()
+                || was.len() != now.len()
+                || now.iter().zip(was).any(|(&a, &b)| !same(a, b))
+        };
+        let mut out: Vec<usize> = if self.derived_from(base) {
+            // The same pins, groups and copied values: only a group with a pin read from a
+            // file that changed can have moved.
+            let mut keys: Vec<(usize, &str)> = changed_files(&base.files, &self.files)
+                .flat_map(|(file, _, _)| {
+                    let start = self.pins.partition_point(|p| p.file < file);
+                    let len = self.pins[start..].partition_point(|p| p.file == file);
+                    start..start + len
+                })
+                .map(|i| self.group_key(i))
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys.into_iter()
+                .map(|key| (key, self.group(key)))
+                .filter(|&(key, now)| moved(key, now))
+                .flat_map(|(_, now)| now.iter().copied())
+                .collect()
+        } else {
+            self.groups()
+                .filter(|&(key, now)| moved(key, now))
+                .flat_map(|(_, now)| now.iter().copied())
+                .collect()
+        };
         out.sort_unstable();
         out
+    }
+
+    /// Whether this snapshot and `base` share their build (one was derived from the other,
+    /// see [`Snapshot::derive`]), so that they differ only in files and pin values.
+    fn derived_from(&self, base: &Snapshot) -> bool {
+        Arc::ptr_eq(&self.pins.0, &base.pins.0)
+            && Arc::ptr_eq(&self.by_env_component.0, &base.by_env_component.0)
+            && self.files.len() == base.files.len()
     }
 
     /// Every component with a pin, with the environments pinning it.

@@ -609,6 +609,28 @@ struct Carried {
     neutral: bool,
 }
 
+/// The facts of the tree after `changes` (modifications only) from those of `before`, the
+/// tree before: each changed file's facts in its place, nothing else read. `None` when a
+/// changed file gains or loses its facts (the list changes shape): then read the tree.
+fn facts_changed(
+    run: &GitRun,
+    before: &Snapshot,
+    changes: &[FileChange],
+) -> Option<Vec<Arc<FileFacts>>> {
+    let mut files = before.files.clone();
+    for c in changes {
+        let facts = run
+            .cache
+            .facts(&run.repo, c.new.as_ref()?, run.config.max_file_size);
+        match (before.file_index(&c.path), facts) {
+            (Some(i), Some(f)) => files[i] = f,
+            (None, None) => {}
+            _ => return None,
+        }
+    }
+    Some(files)
+}
+
 /// Whether `changes` only modify files: no path added or removed.
 fn only_modifies(changes: &[FileChange]) -> bool {
     changes.iter().all(|c| c.old.is_some() && c.new.is_some())
@@ -697,29 +719,35 @@ fn history_commit(
         let after_tree = diff.apply(&before_tree);
         // The same paths on both sides: the artifacts named by paths are the base's.
         let same_paths = only_modifies(changes);
+        // Listed only where environments are inferred or a side is built (20k strings).
         let paths = |t: &[FileEntry]| t.iter().map(|e| e.path.clone()).collect::<Vec<_>>();
-        let (before_paths, after_paths) = (paths(&before_tree), paths(&after_tree));
         let before_facts = match &base {
             Some(b) => b.snapshot.files.clone(),
             None => run.facts_of(&before_tree),
         };
-        let after_facts = run.facts_of(&after_tree);
+        let after_facts = match &base {
+            Some(b) if same_paths && diff.retyped.is_empty() => {
+                facts_changed(run, &b.snapshot, changes)
+                    .unwrap_or_else(|| run.facts_of(&after_tree))
+            }
+            _ => run.facts_of(&after_tree),
+        };
         let neutral = leaves_environments(changes, base.as_ref(), &after_facts);
         let envs = match &base {
             // Neither this commit nor the one before changed what the environments are
             // inferred from: the pair's environments are the previous pair's.
             Some(b) if neutral && b.neutral => b.envs.clone(),
             _ => pair_environments(
-                &before_paths,
+                &paths(&before_tree),
                 &before_facts,
-                &after_paths,
+                &paths(&after_tree),
                 &after_facts,
                 &run.config,
             )?,
         };
         let before = match base {
             Some(b) if b.envs.same_as(&envs) => b.snapshot,
-            _ => side_snapshot(before_paths, before_facts, envs.clone(), &run.config),
+            _ => side_snapshot(paths(&before_tree), before_facts, envs.clone(), &run.config),
         };
         // Built with the pair's environments either way, so `derive` may take it.
         let after = if same_paths {
@@ -728,7 +756,7 @@ fn history_commit(
                 Err((facts, artifacts)) => Snapshot::build(facts, envs.clone(), artifacts),
             }
         } else {
-            side_snapshot(after_paths, after_facts, envs.clone(), &run.config)
+            side_snapshot(paths(&after_tree), after_facts, envs.clone(), &run.config)
         };
         Ok((before, after, after_tree, envs, neutral))
     })();
