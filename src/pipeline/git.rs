@@ -650,18 +650,27 @@ fn leaves_environments(
     if !only_modifies(changes) {
         return false;
     }
-    let changed: std::collections::HashSet<&str> =
-        changes.iter().map(|c| c.path.as_str()).collect();
-    let after: HashMap<&str, &FileFacts> = after_facts
-        .iter()
-        .filter(|f| changed.contains(f.path.as_str()))
-        .map(|f| (f.path.as_str(), &**f))
-        .collect();
+    // The after side's file at the base's index when the lists line up (the facts were
+    // the base's with the changed files replaced); otherwise found by path.
+    let aligned = after_facts.len() == base.snapshot.files.len();
+    let mut by_path: Option<HashMap<&str, &FileFacts>> = None;
     changes.iter().all(|c| {
-        same_environment_inputs(
-            base.snapshot.file(&c.path),
-            after.get(c.path.as_str()).copied(),
-        )
+        let at = base.snapshot.file_index(&c.path);
+        let after = match at.and_then(|i| after_facts.get(i)) {
+            Some(f) if aligned && f.path == c.path => Some(&**f),
+            _ => {
+                let by_path = by_path.get_or_insert_with(|| {
+                    let changed: std::collections::HashSet<&str> =
+                        changes.iter().map(|c| c.path.as_str()).collect();
+                    (after_facts.iter())
+                        .filter(|f| changed.contains(f.path.as_str()))
+                        .map(|f| (f.path.as_str(), &**f))
+                        .collect()
+                });
+                by_path.get(c.path.as_str()).copied()
+            }
+        };
+        same_environment_inputs(at.map(|i| &*base.snapshot.files[i]), after)
     })
 }
 
@@ -705,22 +714,29 @@ fn history_commit(
         // inputs): the next commit's base.
         let next = base.map(|b| Carried {
             id: c.id,
-            tree: diff.apply(&b.tree),
+            tree: diff.apply_owned(b.tree),
             ..b
         });
         return (Ok((Vec::new(), files.len(), Sources::new())), next);
     }
     let paired = (|| -> Result<_, Error> {
-        let before_tree = match &base {
-            Some(b) => b.tree.clone(),
-            None => run.tree(parent)?,
+        let (before_tree, base) = match base {
+            Some(mut b) => (std::mem::take(&mut b.tree), Some(b)),
+            None => (run.tree(parent)?, None),
         };
-        // The commit's tree from its parent's listing and the change, not listed again.
-        let after_tree = diff.apply(&before_tree);
         // The same paths on both sides: the artifacts named by paths are the base's.
         let same_paths = only_modifies(changes);
+        // The commit's tree from its parent's listing and the change, not listed again: at
+        // once when paths come or go, else (the same paths, new ids) in the parent's
+        // listing's place once the pair is built.
+        let listed_after = (!same_paths).then(|| diff.apply(&before_tree));
+        let after_tree = || match &listed_after {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => std::borrow::Cow::Owned(diff.apply(&before_tree)),
+        };
         // Listed only where environments are inferred or a side is built (20k strings).
         let paths = |t: &[FileEntry]| t.iter().map(|e| e.path.clone()).collect::<Vec<_>>();
+        let after_paths = || paths(listed_after.as_deref().unwrap_or(&before_tree));
         let before_facts = match &base {
             Some(b) => b.snapshot.files.clone(),
             None => run.facts_of(&before_tree),
@@ -728,9 +744,9 @@ fn history_commit(
         let after_facts = match &base {
             Some(b) if same_paths && diff.retyped.is_empty() => {
                 facts_changed(run, &b.snapshot, changes)
-                    .unwrap_or_else(|| run.facts_of(&after_tree))
+                    .unwrap_or_else(|| run.facts_of(&after_tree()))
             }
-            _ => run.facts_of(&after_tree),
+            _ => run.facts_of(&after_tree()),
         };
         let neutral = leaves_environments(changes, base.as_ref(), &after_facts);
         let envs = match &base {
@@ -740,7 +756,7 @@ fn history_commit(
             _ => pair_environments(
                 &paths(&before_tree),
                 &before_facts,
-                &paths(&after_tree),
+                &after_paths(),
                 &after_facts,
                 &run.config,
             )?,
@@ -756,7 +772,11 @@ fn history_commit(
                 Err((facts, artifacts)) => Snapshot::build(facts, envs.clone(), artifacts),
             }
         } else {
-            side_snapshot(paths(&after_tree), after_facts, envs.clone(), &run.config)
+            side_snapshot(after_paths(), after_facts, envs.clone(), &run.config)
+        };
+        let after_tree = match listed_after {
+            Some(tree) => tree,
+            None => diff.apply_owned(before_tree),
         };
         Ok((before, after, after_tree, envs, neutral))
     })();

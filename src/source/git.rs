@@ -136,6 +136,27 @@ impl TreeDiff {
         out.extend(updates.filter_map(|(_, new)| new.cloned()));
         out
     }
+
+    /// [`Self::apply`] taking the old listing: a change that adds and removes no path
+    /// replaces its entries where they stand, without copying the listing.
+    pub fn apply_owned(&self, mut old: Vec<FileEntry>) -> Vec<FileEntry> {
+        let updates = (self
+            .changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.new.as_ref())))
+        .chain(self.retyped.iter().map(|e| (e.path.as_str(), Some(e))));
+        let mut spots = Vec::new();
+        for (path, new) in updates {
+            match (new, old.binary_search_by(|e| e.path.as_str().cmp(path))) {
+                (Some(new), Ok(i)) => spots.push((i, new)),
+                _ => return self.apply(&old),
+            }
+        }
+        for (i, new) in spots {
+            old[i] = new.clone();
+        }
+        old
+    }
 }
 
 /// What is staged: the changes, and (when there are any) the trees on both sides.

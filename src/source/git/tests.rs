@@ -749,6 +749,38 @@ fn a_tree_diff_applied_to_the_parent_listing_gives_the_commit_listing() {
     assert_eq!(root.apply(&[]), repo.tree_files(commits[0]).unwrap());
 }
 
+/// `apply_owned` gives the listing `apply` gives: in place for a change of contents and
+/// modes (modified files, one made executable), by copying when a path comes or goes.
+#[test]
+fn a_tree_diff_applied_in_place_gives_the_commit_listing() {
+    let mut f = Fixture::new("treediff-owned");
+    f.write("apps/web/base/deploy.yaml", "image: web:v1\n");
+    f.write("apps/web/prod/kustomization.yaml", "resources: [../base]\n");
+    f.write("scripts/run.sh", "echo\n");
+    let mut commits = vec![f.commit("first")];
+    f.write("apps/web/base/deploy.yaml", "image: web:v2\n");
+    f.write(
+        "apps/web/prod/kustomization.yaml",
+        "resources: [../base]\nimages: []\n",
+    );
+    commits.push(f.commit("modify two"));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let script = f.path().join("scripts/run.sh");
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    commits.push(f.commit("executable"));
+    f.write("apps/new/dev/app.yaml", "image: new:v1\n");
+    f.remove("apps/web/prod/kustomization.yaml");
+    commits.push(f.commit("add and delete"));
+    let repo = f.open();
+    for pair in commits.windows(2) {
+        let diff = repo.tree_diff(Some(pair[0]), Some(pair[1])).unwrap();
+        let old = repo.tree_files(pair[0]).unwrap();
+        assert_eq!(diff.apply_owned(old), repo.tree_files(pair[1]).unwrap());
+    }
+}
+
 /// `staged_change` gives the trees that listing `old` and the index give, and the changes
 /// `diff_index` gives.
 fn assert_staged_trees(repo: &GitRepo, old: Option<ObjectId>) {
