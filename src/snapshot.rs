@@ -559,11 +559,7 @@ impl Snapshot {
             // The same pins, groups and copied values: only a group with a pin read from a
             // file that changed can have moved.
             let mut keys: Vec<(usize, &str)> = changed_files(&base.files, &self.files)
-                .flat_map(|(file, _, _)| {
-                    let start = self.pins.partition_point(|p| p.file < file);
-                    let len = self.pins[start..].partition_point(|p| p.file == file);
-                    start..start + len
-                })
+                .flat_map(|(file, _, _)| self.pins_of_file(file))
                 .map(|i| self.group_key(i))
                 .collect();
             keys.sort_unstable();
@@ -581,6 +577,14 @@ impl Snapshot {
         };
         out.sort_unstable();
         out
+    }
+
+    /// The indices into `pins` of the pins whose value is in file `file` (`pins` is in
+    /// file order).
+    pub(crate) fn pins_of_file(&self, file: usize) -> std::ops::Range<usize> {
+        let start = self.pins.partition_point(|p| p.file < file);
+        let len = self.pins[start..].partition_point(|p| p.file == file);
+        start..start + len
     }
 
     /// Whether this snapshot and `base` share their build (one was derived from the other,

@@ -19,10 +19,7 @@ rule!(
 pub fn check(snap: &Snapshot, _config: &Config, scope: super::Scope, out: &mut Vec<Finding>) {
     // Many pins share one policy: each pattern is compiled once per run.
     let mut compiled: HashMap<&str, Option<Regex>> = HashMap::new();
-    for p in &snap.pins {
-        if !scope.has(snap.path(p.file)) {
-            continue;
-        }
+    for p in scope.pins(snap) {
         let pin = snap.pin(p);
         if pin.reference.kind != RefKind::Tag {
             continue;

@@ -128,6 +128,34 @@ impl Scope<'_> {
             Scope::Files(files) => files.contains(path),
         }
     }
+
+    /// The indices of `snap`'s files in scope, in file order.
+    pub fn files(&self, snap: &Snapshot) -> Vec<usize> {
+        match self {
+            Scope::All => (0..snap.files.len()).collect(),
+            Scope::Files(paths) => {
+                let mut files: Vec<usize> =
+                    paths.iter().filter_map(|p| snap.file_index(p)).collect();
+                files.sort_unstable();
+                files
+            }
+        }
+    }
+
+    /// The effective pins of `snap` whose value is in a file in scope, in pin order: what
+    /// `has` keeps of every pin, found without looking at the others.
+    pub fn pins<'s>(
+        &self,
+        snap: &'s Snapshot,
+    ) -> impl Iterator<Item = &'s crate::snapshot::EffectivePin> + 's {
+        let ranges: Vec<std::ops::Range<usize>> = match self {
+            Scope::All => std::iter::once(0..snap.pins.len()).collect(),
+            Scope::Files(_) => (self.files(snap).into_iter())
+                .map(|f| snap.pins_of_file(f))
+                .collect(),
+        };
+        ranges.into_iter().flat_map(move |r| &snap.pins[r])
+    }
 }
 
 impl<'a> Context<'a> {

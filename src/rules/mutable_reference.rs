@@ -17,10 +17,7 @@ rule!(
 );
 
 pub fn check(snap: &Snapshot, config: &Config, scope: super::Scope, out: &mut Vec<Finding>) {
-    for p in &snap.pins {
-        if !scope.has(snap.path(p.file)) {
-            continue;
-        }
+    for p in scope.pins(snap) {
         let pin = snap.pin(p);
         if is_gitops_sync_source(pin) || deploys_this_repository(pin, config) {
             continue;

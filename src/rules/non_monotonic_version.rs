@@ -19,8 +19,16 @@ rule!(
 );
 
 pub fn check(ctx: &ChangeContext, out: &mut Vec<Finding>) {
-    new_artifacts(ctx, out);
-    malformed_names(ctx, out);
+    // Artifacts are named by paths: without a path added (or renamed to), there is no new
+    // artifact and no new name to judge.
+    let new_paths = ctx
+        .files
+        .iter()
+        .any(|f| matches!(f.kind, ChangeKind::Added | ChangeKind::Renamed));
+    if new_paths {
+        new_artifacts(ctx, out);
+        malformed_names(ctx, out);
+    }
     recipes(ctx, out);
     rollbacks(ctx, out);
 }

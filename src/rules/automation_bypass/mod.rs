@@ -24,18 +24,34 @@ pub const ID: &str = "PL010";
 
 rule!(
     /// The rule.
-    AutomationBypass: tree
+    AutomationBypass: tree, scoped
 );
 
 /// Reached files listed as related locations, at most.
 pub(super) const MAX_RELATED: usize = 5;
 
-pub fn check(snap: &Snapshot, config: &Config, out: &mut Vec<Finding>) {
+/// Findings are on the automation's file (a Renovate config, an ImageUpdateAutomation):
+/// outside `scope`, none is looked for.
+pub fn check(snap: &Snapshot, config: &Config, scope: super::Scope, out: &mut Vec<Finding>) {
+    let automations: Vec<usize> = (scope.files(snap).into_iter())
+        .filter(|&fi| {
+            snap.files[fi].facts.iter().any(|f| {
+                matches!(
+                    f.kind,
+                    FactKind::RenovateConfig(_) | FactKind::ImageUpdateAutomation(_)
+                )
+            })
+        })
+        .collect();
+    if automations.is_empty() {
+        return;
+    }
     let targets = protected_targets(snap);
     if targets.is_empty() {
         return;
     }
-    for (fi, file) in snap.files.iter().enumerate() {
+    for fi in automations {
+        let file = &snap.files[fi];
         for (xi, fact) in file.facts.iter().enumerate() {
             match &fact.kind {
                 FactKind::RenovateConfig(c) => renovate::renovate(snap, fi, c, &targets, out),
@@ -87,7 +103,7 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         let mut out = Vec::new();
-        check(&snap, &config, &mut out);
+        check(&snap, &config, crate::rules::Scope::All, &mut out);
         crate::pipeline::sort_findings(&mut out);
         out
     }
