@@ -75,6 +75,7 @@ impl<'a> ChangeContext<'a> {
     }
 
     /// Whether `path` is among the changed files (after the change).
+    #[cfg(test)]
     pub(crate) fn changed(&self, path: &str) -> bool {
         self.changed_file(path).is_some()
     }

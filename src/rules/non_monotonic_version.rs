@@ -7,7 +7,7 @@ use crate::change::{ChangeContext, ChangeKind};
 use crate::extract::artifact::{artifact_extension, parse_artifact_name};
 use crate::model::{Artifact, FactKind, Level, Pin, PinKind, RefKind};
 use crate::promotion::{cmp_versions, lineage_version};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{EffectivePin, Snapshot};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -357,15 +357,21 @@ fn recipes(ctx: &ChangeContext, out: &mut Vec<Finding>) {
 /// so that reviewers see it.
 fn rollbacks(ctx: &ChangeContext, out: &mut Vec<Finding>) {
     let (before, after) = (ctx.before, ctx.after);
+    // What each (environment, component) ran before, asked once: a group moves as a
+    // whole, and a base image or chart can be pinned hundreds of times in one environment.
+    let mut ran: HashMap<(usize, &str), Vec<(&EffectivePin, String)>> = HashMap::new();
     for p in ctx.moved_pins() {
         let Some(v) = lineage_version(after, p, &ctx.config.mutable_tags) else {
             continue;
         };
         let pin = after.pin(p);
-        let prev: Vec<_> = before
-            .pins_of(p.env, &pin.component)
-            .filter_map(|q| Some((q, before.version(q)?)))
-            .collect();
+        let prev = ran
+            .entry((p.env, pin.component.as_str()))
+            .or_insert_with(|| {
+                (before.pins_of(p.env, &pin.component))
+                    .filter_map(|q| Some((q, before.version(q)?)))
+                    .collect()
+            });
         if prev.iter().any(|(_, pv)| *pv == v) {
             continue;
         }

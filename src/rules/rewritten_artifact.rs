@@ -3,7 +3,7 @@
 use super::support::{file_span, on_file, short_digest};
 use super::{Finding, Related, Revision};
 use crate::change::{ChangeContext, ChangeKind, ChangedFile};
-use crate::model::{Artifact, FactKind, Level, RefKind, Span};
+use crate::model::{Artifact, FactKind, Level, Pin, RefKind, Span};
 use std::collections::BTreeMap;
 
 pub const ID: &str = "PL004";
@@ -146,41 +146,49 @@ type TagAt<'a> = (&'a str, &'a str, &'a Span);
 /// A tag that the base pinned with one digest and the change pins with another: the tag
 /// was moved to a different build (registries let you push over a tag; consumers that
 /// trusted the tag now get other bytes).
+/// The pins with a tag and a digest in `facts`.
+fn tag_digests(facts: &[crate::model::Fact]) -> impl Iterator<Item = (usize, &Pin, &str)> {
+    facts.iter().enumerate().filter_map(|(xi, fact)| {
+        let FactKind::Pin(pin) = &fact.kind else {
+            return None;
+        };
+        match (pin.reference.kind, &pin.reference.digest) {
+            (RefKind::Tag, Some(d)) => Some((xi, pin, d.as_str())),
+            _ => None,
+        }
+    })
+}
+
 fn moved_tags(ctx: &ChangeContext, out: &mut Vec<Finding>) {
+    // Only changed files can hold a new (tag, digest) pair: their files, in file order.
+    let mut changed: Vec<usize> = (ctx.files.iter())
+        .filter_map(|f| ctx.after.file_index(&f.path))
+        .filter(|&fi| tag_digests(&ctx.after.files[fi].facts).next().is_some())
+        .collect();
+    if changed.is_empty() {
+        return;
+    }
+    changed.sort_unstable();
     // (component, tag) → every (digest, path, span) it had at base.
     let mut seen: BTreeMap<(&str, &str), Vec<TagAt>> = BTreeMap::new();
     for f in &ctx.before.files {
-        for fact in &f.facts {
-            let FactKind::Pin(pin) = &fact.kind else {
-                continue;
-            };
-            if let (RefKind::Tag, Some(d)) = (pin.reference.kind, &pin.reference.digest) {
-                seen.entry((&pin.component, &pin.reference.value))
-                    .or_default()
-                    .push((d, &f.path, &pin.span));
-            }
+        for (_, pin, d) in tag_digests(&f.facts) {
+            seen.entry((&pin.component, &pin.reference.value))
+                .or_default()
+                .push((d, &f.path, &pin.span));
         }
     }
     if seen.is_empty() {
         return;
     }
-    for (fi, f) in ctx.after.files.iter().enumerate() {
-        // Only changed files can hold a new (tag, digest) pair.
-        if !ctx.changed(&f.path) {
-            continue;
-        }
-        for (xi, fact) in f.facts.iter().enumerate() {
-            let FactKind::Pin(pin) = &fact.kind else {
-                continue;
-            };
-            let (RefKind::Tag, Some(d)) = (pin.reference.kind, &pin.reference.digest) else {
-                continue;
-            };
+    for fi in changed {
+        let f = &ctx.after.files[fi];
+        for (xi, pin, d) in tag_digests(&f.facts) {
             let tag = pin.reference.value.as_str();
             let Some(prev) = seen.get(&(pin.component.as_str(), tag)) else {
                 continue;
             };
-            if prev.iter().any(|(pd, _, _)| pd == d) {
+            if prev.iter().any(|(pd, _, _)| *pd == d) {
                 continue;
             }
             let Some(&(pd, ppath, pspan)) = prev.first() else {
