@@ -83,7 +83,7 @@ pub fn check(opts: &Options) -> Result<Outcome, Error> {
 }
 
 fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
-    let wt = load_worktree(opts)?;
+    let mut wt = load_worktree_with(opts, true)?;
     let enabled = enabled_rules(&wt.config, opts)?;
     let mut findings = Vec::new();
     rules::run_tree_rules(
@@ -98,7 +98,7 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     // What predecessors ran before comes from the history of HEAD, when there is one (walked
     // on the first question).
     let history = if wt.git && (!history_rules.is_empty() || opts.fix) {
-        head_history(opts, &wt.snapshot, &wt.config)
+        head_history(opts, &wt.snapshot, &wt.config, wt.history.take())
     } else {
         crate::history::HistoryIndex::empty()
     };
@@ -169,6 +169,8 @@ pub struct Worktree {
     /// `check PATH…` as repository-relative paths: findings are reported only there
     /// (empty: everywhere).
     pub scope: Vec<String>,
+    /// HEAD's history, read while the snapshot was built (see [`load_worktree_with`]).
+    pub history: Option<super::git::HeadWalkPrefetch>,
 }
 
 impl Worktree {
@@ -189,6 +191,12 @@ impl Worktree {
 /// is the repository, or the part of it under the nearest configuration file (see
 /// [`project_dir`]).
 pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
+    load_worktree_with(opts, false)
+}
+
+/// [`load_worktree`]; with `history`, HEAD's history is read on an idle thread while the
+/// snapshot is built, when the tree holds a pin and an enabled rule asks the history.
+pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Error> {
     let probe = worktree::list(&opts.start, &[])?;
     let top = probe.git.then_some(probe.root.as_path());
     let project = project_dir(&opts.start, top);
@@ -243,6 +251,16 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
         });
     }
     let files = facts.len();
+    let wants_history = history
+        && list.git
+        && (opts.fix || enabled_rules(&config, opts).is_ok_and(|e| asks_history(&e)))
+        && facts
+            .iter()
+            .flat_map(|f| &f.facts)
+            .any(|f| f.as_pin().is_some());
+    let history = wants_history
+        .then(|| super::git::prefetch_head_history(opts, &config))
+        .flatten();
     let envs = environments(&config, &list.files, &facts)?;
     let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
     let artifacts = extract::artifact::from_paths(&list.files, &patterns);
@@ -255,7 +273,15 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
         files,
         git: list.git,
         scope: pathspecs,
+        history,
     })
+}
+
+/// Whether one of `enabled` judges a tree with the history of HEAD.
+fn asks_history(enabled: &std::collections::BTreeSet<&'static str>) -> bool {
+    rules::with_hook(enabled, |h| h.history_tree)
+        .next()
+        .is_some()
 }
 
 /// The file list of a working tree (re-exported for commands that need only that).
@@ -283,7 +309,7 @@ pub fn status(opts: &Options) -> Result<crate::report::status::Matrix, Error> {
         // so, rather than nothing.
         let shallow = wt.git && GitRun::open(opts)?.repo.is_shallow();
         let history = if wt.git && !shallow {
-            head_history(opts, &wt.snapshot, &wt.config)
+            head_history(opts, &wt.snapshot, &wt.config, None)
         } else {
             HistoryIndex::empty()
         };

@@ -67,7 +67,7 @@ fn promote_in_pool(opts: &Options, req: &Request, how: Write) -> Result<PromoteO
         });
     }
     let history = if wt.git {
-        head_history(opts, &wt.snapshot, &wt.config)
+        head_history(opts, &wt.snapshot, &wt.config, None)
     } else {
         HistoryIndex::empty()
     };

@@ -59,9 +59,16 @@ impl GitRun {
         envs: &crate::config::Environments,
         prefix: &str,
     ) -> Result<HistoryIndex, Error> {
-        let Some(tip) = tip else {
-            return Ok(HistoryIndex::empty());
-        };
+        match tip {
+            Some(tip) => self.history_index_of(self.history_walk(tip)?, envs, prefix),
+            None => Ok(HistoryIndex::empty()),
+        }
+    }
+
+    /// What the history of `tip` holds before environments are applied: its commits, the
+    /// ledger, and the pins of the commits the ledger does not hold. It needs no
+    /// environment, so `check` has it made while it builds the snapshot.
+    pub fn history_walk(&self, tip: ObjectId) -> Result<HistoryWalk, Error> {
         let commits = self.repo.range_commits(None, tip)?;
         crate::timing::phase("history: commits listed");
         let ids: Vec<String> = commits.iter().map(|c| c.id.to_string()).collect();
@@ -80,6 +87,33 @@ impl GitRun {
             .collect();
         let missing: Vec<usize> = (0..commits.len()).filter(|&i| !cached[i]).collect();
         let fresh = walk_commits(&self.repo, &commits, &missing, max_size)?;
+        Ok(HistoryWalk {
+            tip,
+            commits,
+            ids,
+            ledger,
+            cached,
+            fresh,
+        })
+    }
+
+    /// The history index of a walk (see [`Self::history_walk`]) over `envs`, for the files
+    /// under `prefix`; the ledger takes what the walk read.
+    pub fn history_index_of(
+        &self,
+        walk: HistoryWalk,
+        envs: &crate::config::Environments,
+        prefix: &str,
+    ) -> Result<HistoryIndex, Error> {
+        let HistoryWalk {
+            tip,
+            commits,
+            ids,
+            ledger,
+            cached,
+            fresh,
+        } = walk;
+        let max_size = self.config.max_file_size;
         Scope { envs, prefix }.judgeable(tip, &commits, &fresh)?;
         let mut walked_here: Vec<Option<&[RawPin]>> = vec![None; commits.len()];
         for (i, walked) in &fresh {
@@ -129,6 +163,20 @@ impl GitRun {
         });
         Ok(index)
     }
+}
+
+/// The history of a commit as read, before environments apply (see
+/// [`GitRun::history_walk`]).
+pub struct HistoryWalk {
+    tip: ObjectId,
+    commits: Vec<CommitInfo>,
+    /// The commits' ids in hex, as the ledger keys them.
+    ids: Vec<String>,
+    ledger: Option<Ledger>,
+    /// Whether the ledger holds each commit.
+    cached: Vec<bool>,
+    /// The pins of the commits it does not hold, as walked: (index in `commits`, pins).
+    fresh: Vec<(usize, Introduced)>,
 }
 
 impl GitRun {
