@@ -923,7 +923,16 @@ impl<T: Send + 'static> Prefetch<T> {
                 }
                 Stage::Running => {
                     *stage = Stage::Running;
-                    stage = done.wait(stage).ok()?;
+                    drop(stage);
+                    // The work may have spread over the pool (a parallel walk), and this
+                    // thread is one of the pool's: it helps rather than idles, and naps
+                    // only when there is nothing to help with.
+                    if rayon::yield_now() == Some(rayon::Yield::Executed) {
+                        stage = lock.lock().ok()?;
+                    } else {
+                        let nap = std::time::Duration::from_millis(1);
+                        stage = done.wait_timeout(lock.lock().ok()?, nap).ok()?.0;
+                    }
                 }
                 Stage::Done(out) => return Some(out),
                 Stage::Taken => return None,
