@@ -4,6 +4,7 @@ use super::facts::*;
 use super::finish::*;
 use super::git::*;
 use super::setup::*;
+use super::walk::head_history;
 use crate::config::Config;
 use crate::error::Error;
 use crate::extract;
@@ -170,7 +171,7 @@ pub struct Worktree {
     /// (empty: everywhere).
     pub scope: Vec<String>,
     /// HEAD's history, read while the snapshot was built (see [`load_worktree_with`]).
-    pub history: Option<super::git::HeadWalkPrefetch>,
+    pub history: Option<super::walk::HeadWalkPrefetch>,
 }
 
 impl Worktree {
@@ -259,7 +260,7 @@ pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Err
             .flat_map(|f| &f.facts)
             .any(|f| f.as_pin().is_some());
     let history = wants_history
-        .then(|| super::git::prefetch_head_history(opts, &config))
+        .then(|| super::walk::prefetch_head_history(opts, &config))
         .flatten();
     let envs = environments(&config, &list.files, &facts)?;
     let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();

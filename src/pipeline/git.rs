@@ -38,7 +38,7 @@ impl GitRun {
     }
 
     /// [`Self::open`] with the configuration already loaded (`check` and `status` have it).
-    fn open_with(opts: &Options, config: Option<Config>) -> Result<Self, Error> {
+    pub(super) fn open_with(opts: &Options, config: Option<Config>) -> Result<Self, Error> {
         let repo = GitRepo::discover(&opts.start)?;
         let root = repo.workdir().unwrap_or_else(|| opts.start.clone());
         let config = match config {
@@ -807,140 +807,6 @@ fn history_commit(
     (result, Some(next))
 }
 
-/// The history of HEAD for a working-tree snapshot (empty on an unborn branch), limited to
-/// the directory the tree was read from; walked on the first query (see
-/// [`HistoryIndex::deferred`]), so a tree whose pins the tree alone judges needs none.
-/// `prefetched`: the walk, started before the snapshot was built (see
-/// [`prefetch_head_history`]).
-pub fn head_history(
-    opts: &Options,
-    snapshot: &Snapshot,
-    config: &Config,
-    prefetched: Option<HeadWalkPrefetch>,
-) -> HistoryIndex {
-    let opts = opts.clone();
-    let envs = snapshot.envs.clone();
-    let config = config.clone();
-    HistoryIndex::deferred(move || {
-        let walked = match prefetched.and_then(Prefetch::take) {
-            Some(walked) => walked,
-            None => head_walk(&opts, config),
-        }?;
-        let index = match walked.walk {
-            Some(walk) => walked.run.history_index_of(walk, &envs, &walked.prefix),
-            None => Ok(HistoryIndex::empty()),
-        };
-        crate::timing::phase("history walked");
-        index
-    })
-}
-
-/// HEAD's history as read, before environments apply (none on an unborn branch), with
-/// the run that read it and the project's directory in the repository.
-pub struct HeadWalk {
-    run: GitRun,
-    prefix: String,
-    walk: Option<super::walk::HistoryWalk>,
-}
-
-pub type HeadWalkPrefetch = Prefetch<Result<HeadWalk, Error>>;
-
-fn head_walk(opts: &Options, config: Config) -> Result<HeadWalk, Error> {
-    let run = GitRun::open_with(opts, Some(config))?;
-    let head = run.repo.head()?;
-    // The snapshot is the whole project's, wherever in it promolint runs: so is its
-    // history.
-    let project = project_dir(&opts.start, Some(&run.root));
-    let prefix = crate::source::worktree::resolve_pathspec(&run.root, &project, ".")?;
-    let walk = head.map(|h| run.history_walk(h)).transpose()?;
-    Ok(HeadWalk { run, prefix, walk })
-}
-
-/// HEAD's history read on an idle thread of the pool while the caller builds the
-/// snapshot: listing the commits, reading the ledger and walking what it lacks need no
-/// environment. `None` on a pool of one thread (the work would only wait its turn).
-pub fn prefetch_head_history(opts: &Options, config: &Config) -> Option<HeadWalkPrefetch> {
-    if rayon::current_num_threads() < 2 {
-        return None;
-    }
-    let (opts, config) = (opts.clone(), config.clone());
-    Some(Prefetch::start(move || head_walk(&opts, config)))
-}
-
-/// Work started on an idle thread of the pool and taken by whoever needs it first: its
-/// result once it ran, the wait while it runs, or the work itself, run by the taker, when
-/// no thread has picked it up yet (a pool whose threads are all busy cannot deadlock).
-pub struct Prefetch<T> {
-    state: Arc<(std::sync::Mutex<Stage<T>>, std::sync::Condvar)>,
-}
-
-type Work<T> = Box<dyn FnOnce() -> T + Send>;
-
-enum Stage<T> {
-    Waiting(Work<T>),
-    Running,
-    Done(T),
-    Taken,
-}
-
-impl<T: Send + 'static> Prefetch<T> {
-    pub fn start(work: impl FnOnce() -> T + Send + 'static) -> Self {
-        let state = Arc::new((
-            std::sync::Mutex::new(Stage::Waiting(Box::new(work))),
-            std::sync::Condvar::new(),
-        ));
-        let job = Arc::clone(&state);
-        rayon::spawn(move || {
-            let (lock, done) = &*job;
-            let work = match lock.lock() {
-                Ok(mut stage) => match std::mem::replace(&mut *stage, Stage::Running) {
-                    Stage::Waiting(work) => work,
-                    other => {
-                        *stage = other;
-                        return;
-                    }
-                },
-                Err(_) => return,
-            };
-            let out = work();
-            if let Ok(mut stage) = lock.lock() {
-                *stage = Stage::Done(out);
-            }
-            done.notify_all();
-        });
-        Prefetch { state }
-    }
-
-    /// The work's result; `None` only when a thread running it panicked.
-    pub fn take(self) -> Option<T> {
-        let (lock, done) = &*self.state;
-        let mut stage = lock.lock().ok()?;
-        loop {
-            match std::mem::replace(&mut *stage, Stage::Taken) {
-                Stage::Waiting(work) => {
-                    drop(stage);
-                    return Some(work());
-                }
-                Stage::Running => {
-                    *stage = Stage::Running;
-                    drop(stage);
-                    // The work may have spread over the pool (a parallel walk), and this
-                    // thread is one of the pool's: it helps rather than idles, and naps
-                    // only when there is nothing to help with.
-                    if rayon::yield_now() == Some(rayon::Yield::Executed) {
-                        stage = lock.lock().ok()?;
-                    } else {
-                        let nap = std::time::Duration::from_millis(1);
-                        stage = done.wait_timeout(lock.lock().ok()?, nap).ok()?.0;
-                    }
-                }
-                Stage::Done(out) => return Some(out),
-                Stage::Taken => return None,
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -952,40 +818,6 @@ mod tests {
             id: ObjectId::from_bytes_or_panic(&[byte; 20]),
             kind: EntryKind::Blob,
         }
-    }
-
-    /// A prefetch's result comes from the thread that ran it, or from the taker when no
-    /// thread was free to (a pool whose only thread is the taker's must not wait forever).
-    #[test]
-    fn a_prefetch_gives_its_result_whoever_runs_it() {
-        let pool = |n| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .unwrap()
-        };
-        pool(2).install(|| {
-            let here = std::thread::current().id();
-            let p = Prefetch::start(|| (6 * 7, std::thread::current().id()));
-            // The other thread is idle: it picks the work up.
-            let picked = || !matches!(*p.state.0.lock().unwrap(), Stage::Waiting(_));
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-            while !picked() && std::time::Instant::now() < deadline {
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
-            let (answer, ran_on) = p.take().unwrap();
-            assert_eq!(answer, 42);
-            assert_ne!(ran_on, here);
-        });
-        pool(1).install(|| {
-            let here = std::thread::current().id();
-            let p = Prefetch::start(|| std::thread::current().id());
-            assert_eq!(
-                p.take(),
-                Some(here),
-                "the taker runs what no thread picked up"
-            );
-        });
     }
 
     #[test]

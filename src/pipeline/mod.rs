@@ -5,7 +5,8 @@
 //!
 //! Children never use this module, only their siblings, so that the layers point one way:
 //! `setup` (options, configuration, the worker pool) ← `facts` (extraction, the snapshot
-//! builder) ← `finish` ← `git` (`diff`, `staged`, `history`; `walk`, the history walk) ←
+//! builder) ← `finish` ← `git` (`diff`, `staged`, `history`) ← `walk` (the history walk,
+//! HEAD's history for `check`, read ahead through `prefetch`) ←
 //! `check` (`check`, `status`, `explain`) ← `promote` (plans on the working tree's snapshot,
 //! lints its own change in memory, writes it).
 
@@ -13,6 +14,7 @@ pub(crate) mod check;
 pub(crate) mod facts;
 pub(crate) mod finish;
 pub(crate) mod git;
+pub(crate) mod prefetch;
 pub(crate) mod promote;
 pub(crate) mod setup;
 pub(crate) mod store;
@@ -25,9 +27,10 @@ pub use facts::{
     snapshot_from_bytes, snapshot_pair, FactCache,
 };
 pub use finish::{finish, run_tree_rules, sort_findings};
-pub use git::{diff, head_history, history, staged, ChangeOutcome, GitRun, Sources};
+pub use git::{diff, history, staged, ChangeOutcome, GitRun, Sources};
 pub use promote::{commit_message, promote, PromoteOutcome, Write, GATES};
 pub use setup::{
     discard, enabled_rules, exits_after_run, jobs, load_config, max_jobs, pool_builder,
     project_dir, run_config, thread_pool, Options, WORKER_STACK_SIZE,
 };
+pub use walk::head_history;

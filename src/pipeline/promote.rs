@@ -7,6 +7,7 @@ use super::facts::*;
 use super::finish::*;
 use super::git::*;
 use super::setup::*;
+use super::walk::head_history;
 use crate::change::{ChangeContext, ChangeKind, ChangedFile};
 use crate::edit::{ChangeSet, Edit};
 use crate::error::Error;

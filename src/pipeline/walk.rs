@@ -2,7 +2,10 @@
 //! [`HistoryIndex`] for the change rules and `check`'s promotion-order questions.
 
 use super::git::GitRun;
+use super::prefetch::Prefetch;
+use super::setup::{project_dir, Options};
 use super::{facts, setup};
+use crate::config::Config;
 use crate::error::Error;
 use crate::extract;
 use crate::history::{HistoryIndex, PastPin};
@@ -163,6 +166,66 @@ impl GitRun {
         });
         Ok(index)
     }
+}
+
+/// The history of HEAD for a working-tree snapshot (empty on an unborn branch), limited to
+/// the directory the tree was read from; walked on the first query (see
+/// [`HistoryIndex::deferred`]), so a tree whose pins the tree alone judges needs none.
+/// `prefetched`: the walk, started before the snapshot was built (see
+/// [`prefetch_head_history`]).
+pub fn head_history(
+    opts: &Options,
+    snapshot: &Snapshot,
+    config: &Config,
+    prefetched: Option<HeadWalkPrefetch>,
+) -> HistoryIndex {
+    let opts = opts.clone();
+    let envs = snapshot.envs.clone();
+    let config = config.clone();
+    HistoryIndex::deferred(move || {
+        let walked = match prefetched.and_then(Prefetch::take) {
+            Some(walked) => walked,
+            None => head_walk(&opts, config),
+        }?;
+        let index = match walked.walk {
+            Some(walk) => walked.run.history_index_of(walk, &envs, &walked.prefix),
+            None => Ok(HistoryIndex::empty()),
+        };
+        crate::timing::phase("history walked");
+        index
+    })
+}
+
+/// HEAD's history as read, before environments apply (none on an unborn branch), with
+/// the run that read it and the project's directory in the repository.
+pub struct HeadWalk {
+    run: GitRun,
+    prefix: String,
+    walk: Option<HistoryWalk>,
+}
+
+pub type HeadWalkPrefetch = Prefetch<Result<HeadWalk, Error>>;
+
+fn head_walk(opts: &Options, config: Config) -> Result<HeadWalk, Error> {
+    let run = GitRun::open_with(opts, Some(config))?;
+    let head = run.repo.head()?;
+    // The snapshot is the whole project's, wherever in it promolint runs: so is its
+    // history.
+    let project = project_dir(&opts.start, Some(&run.root));
+    let prefix = crate::source::worktree::resolve_pathspec(&run.root, &project, ".")?;
+    let walk = head.map(|h| run.history_walk(h)).transpose()?;
+    Ok(HeadWalk { run, prefix, walk })
+}
+
+/// HEAD's history read on an idle thread of the pool while the caller builds the
+/// snapshot: listing the commits, reading the ledger and walking what it lacks need no
+/// environment. `None` on a pool of one thread (the work would only wait its turn).
+pub fn prefetch_head_history(opts: &Options, config: &Config) -> Option<HeadWalkPrefetch> {
+    if rayon::current_num_threads() < 2 {
+        return None;
+    }
+    let (opts, config) = (opts.clone(), config.clone());
+    Some(Prefetch::start(move || head_walk(&opts, config)))
 }
 
 /// The history of a commit as read, before environments apply (see
