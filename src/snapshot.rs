@@ -159,7 +159,7 @@ impl Snapshot {
         // Kustomize include graph: file → the kustomizations that include it (with the span
         // of the including entry). A patch file is reached through the kustomization that
         // applies it, like a resource: its environment is that kustomization's.
-        let patches = Patches::build(&files, &by_path);
+        let mut patches = Patches::build(&files, &by_path);
         let mut includers: HashMap<usize, Vec<Include>> = HashMap::default();
         for (k, f) in files.iter().enumerate() {
             for (fi, fact) in f.facts.iter().enumerate() {
@@ -386,7 +386,7 @@ impl Snapshot {
         pins.sort_by_key(|p| (p.file, p.fact, p.env));
         let mut values_read = ValuesRead {
             facts: resolver.values_read.into_inner(),
-            files: patches.read.clone(),
+            files: std::mem::take(&mut patches.read),
         };
         let edits = patches.edits.iter().map(|e| (e.file, e.fact));
         values_read.facts.extend(edits);
@@ -425,18 +425,17 @@ impl Snapshot {
         snap
     }
 
-    /// This snapshot with `files` (the same paths, in the same order) in its files' place,
-    /// without building again, when every file that changed changed only the values of its
-    /// pins, and none of the facts that changed is one whose values the build read (see
-    /// [`ValuesRead`]): what
-    /// the build made of the tree is then the same, and each pin reads its new value from
-    /// its file. `files` back when that does not hold. The caller vouches that `files`
-    /// would be built with the environments this snapshot was built with.
+    /// This snapshot with `files` in its files' place, without building again, when every
+    /// file that changed changed only the values of its pins, and none of the facts that
+    /// changed is one whose values the build read (see [`ValuesRead`]): what the build made
+    /// of the tree is then the same, and each pin reads its new value from its file.
+    /// `files` back when that does not hold. The caller vouches that `files` come from a
+    /// tree of the same paths (so the same artifacts), and would be built with the
+    /// environments this snapshot was built with.
     pub(crate) fn derive(
         &self,
         files: Vec<Arc<FileFacts>>,
-        artifacts: Vec<Artifact>,
-    ) -> Result<Snapshot, (Vec<Arc<FileFacts>>, Vec<Artifact>)> {
+    ) -> Result<Snapshot, Vec<Arc<FileFacts>>> {
         let same_build = files.len() == self.files.len()
             && changed_files(&self.files, &files).all(|(i, old, new)| {
                 only_values_differ(old, new)
@@ -444,7 +443,7 @@ impl Snapshot {
                         .all(|(x, (a, b))| a == b || !self.values_read.covers(i, x))
             });
         if !same_build {
-            return Err((files, artifacts));
+            return Err(files);
         }
         Ok(Snapshot {
             files,
@@ -452,7 +451,7 @@ impl Snapshot {
             pins: self.pins.clone(),
             policies: self.policies.clone(),
             image_repositories: self.image_repositories.clone(),
-            artifacts,
+            artifacts: self.artifacts.clone(),
             by_env_component: self.by_env_component.clone(),
             by_path: self.by_path.clone(),
             policies_by_name: self.policies_by_name.clone(),
@@ -1316,7 +1315,7 @@ pub(crate) mod tests {
     /// `before` derived to `after`'s files, and `after` built: `None` when derive declines.
     fn derive(before: &[(&str, &str)], after: &[(&str, &str)]) -> Option<(Snapshot, Snapshot)> {
         let (before, built) = (snapshot(before), snapshot(after));
-        let derived = before.derive(built.files.clone(), built.artifacts.clone());
+        let derived = before.derive(built.files.clone());
         derived.ok().map(|d| (d, built))
     }
 

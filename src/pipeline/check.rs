@@ -98,7 +98,7 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     let history_rules: Vec<_> = rules::with_hook(&enabled, |h| h.history_tree).collect();
     // What predecessors ran before comes from the history of HEAD, when there is one (walked
     // on the first question).
-    let history = if wt.git && (!history_rules.is_empty() || opts.fix) {
+    let history = if wants_head_history(wt.git, opts, &enabled) {
         head_history(opts, &wt.snapshot, &wt.config, wt.history.take())
     } else {
         crate::history::HistoryIndex::empty()
@@ -253,8 +253,7 @@ pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Err
     }
     let files = facts.len();
     let wants_history = history
-        && list.git
-        && (opts.fix || enabled_rules(&config, opts).is_ok_and(|e| asks_history(&e)))
+        && enabled_rules(&config, opts).is_ok_and(|e| wants_head_history(list.git, opts, &e))
         && facts
             .iter()
             .flat_map(|f| &f.facts)
@@ -278,11 +277,17 @@ pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Err
     })
 }
 
-/// Whether one of `enabled` judges a tree with the history of HEAD.
-fn asks_history(enabled: &std::collections::BTreeSet<&'static str>) -> bool {
-    rules::with_hook(enabled, |h| h.history_tree)
-        .next()
-        .is_some()
+/// Whether `check` asks the history of HEAD: in a git checkout, when an enabled rule judges
+/// a tree with it or `--fix` offers past tags.
+fn wants_head_history(
+    git: bool,
+    opts: &Options,
+    enabled: &std::collections::BTreeSet<&'static str>,
+) -> bool {
+    git && (opts.fix
+        || rules::with_hook(enabled, |h| h.history_tree)
+            .next()
+            .is_some())
 }
 
 /// The file list of a working tree (re-exported for commands that need only that).

@@ -271,9 +271,9 @@ pub fn pair_from_facts(
         && crate::snapshot::only_pin_values_changed(&before_facts, &after_facts)
     {
         let before = side_snapshot(before_paths, before_facts, envs.clone(), config);
-        let after = match before.derive(after_facts, before.artifacts.clone()) {
+        let after = match before.derive(after_facts) {
             Ok(after) => after,
-            Err((after_facts, _)) => side_snapshot(after_paths, after_facts, envs, config),
+            Err(after_facts) => side_snapshot(after_paths, after_facts, envs, config),
         };
         return Ok((before, after));
     }

@@ -767,9 +767,9 @@ fn history_commit(
         };
         // Built with the pair's environments either way, so `derive` may take it.
         let after = if same_paths {
-            match before.derive(after_facts, before.artifacts.clone()) {
+            match before.derive(after_facts) {
                 Ok(after) => after,
-                Err((facts, artifacts)) => Snapshot::build(facts, envs.clone(), artifacts),
+                Err(facts) => Snapshot::build(facts, envs.clone(), before.artifacts.clone()),
             }
         } else {
             side_snapshot(after_paths(), after_facts, envs.clone(), &run.config)

@@ -194,11 +194,9 @@ fn moved_tags(ctx: &ChangeContext, out: &mut Vec<Finding>) {
             let Some(&(pd, ppath, pspan)) = prev.first() else {
                 continue;
             };
-            let environment = ctx
-                .after
-                .pins
+            let environment = ctx.after.pins[ctx.after.pins_of_file(fi)]
                 .iter()
-                .find(|p| p.file == fi && p.fact == xi)
+                .find(|p| p.fact == xi)
                 .map(|p| ctx.after.envs.get(p.env).name.clone());
             out.push(Finding {
                 rule: ID,
