@@ -437,11 +437,7 @@ impl Snapshot {
         files: Vec<Arc<FileFacts>>,
     ) -> Result<Snapshot, Vec<Arc<FileFacts>>> {
         let same_build = files.len() == self.files.len()
-            && changed_files(&self.files, &files).all(|(i, old, new)| {
-                only_values_differ(old, new)
-                    && (old.facts.iter().zip(&new.facts).enumerate())
-                        .all(|(x, (a, b))| a == b || !self.values_read.covers(i, x))
-            });
+            && changed_files(&self.files, &files).all(|(i, _, new)| self.may_take(i, new));
         if !same_build {
             return Err(files);
         }
@@ -461,6 +457,18 @@ impl Snapshot {
             replaced: self.replaced.clone(),
             values_read: self.values_read.clone(),
         })
+    }
+
+    /// Whether [`Self::derive`] may take `new` in file `i`'s place: it differs from the file
+    /// only in pin values, none of which the build read. A caller that replaces files one
+    /// by one asks this to stop at the first that would make a build necessary.
+    pub(crate) fn may_take(&self, i: usize, new: &FileFacts) -> bool {
+        let Some(old) = self.files.get(i) else {
+            return false;
+        };
+        only_values_differ(old, new)
+            && (old.facts.iter().zip(&new.facts).enumerate())
+                .all(|(x, (a, b))| a == b || !self.values_read.covers(i, x))
     }
 
     /// The (environment, component) group of pin `i`.

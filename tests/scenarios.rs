@@ -856,3 +856,38 @@ fn patched_chart_bump_is_judged_at_the_patch() {
     let check = promolint::pipeline::check(&s.options()).unwrap_or_else(|e| panic!("check: {e}"));
     assert!(check.findings.is_empty(), "{:#?}", check.findings);
 }
+
+const PROMOTION_RUNS_HISTORY: &[&str] = &[
+    "07-prod-v1.3.0-untested PL006 error apps/api/prod/kustomization.yaml:8:13",
+    "10-dev-and-prod-v1.4.0 PL006 error apps/api/prod/kustomization.yaml:8:13",
+];
+
+#[test]
+fn promotion_runs_history_is_the_same_from_every_run_start() {
+    // Twelve commits that change only pin values: with two threads the second run of
+    // commits starts at step 07, its base side derived from the tip's snapshot rather than
+    // built. It must see its parent's versions (prod on v1.1.0, staging on v1.2.0), not the
+    // tip's: a stale base would call step 07 a rollback from v1.4.0.
+    let s = build("promotion-runs", None);
+    for jobs in [1, 2] {
+        let options = Options {
+            jobs: Some(jobs),
+            ..s.options()
+        };
+        let out = modes::history(&options, None).unwrap_or_else(|e| panic!("history: {e}"));
+        assert_eq!(
+            describe(&s, &out.findings),
+            PROMOTION_RUNS_HISTORY,
+            "--jobs {jobs}"
+        );
+        let staging = out.findings.iter().map(|f| f.message.as_str());
+        assert!(
+            staging
+                .clone()
+                .next()
+                .is_some_and(|m| m.contains("(staging runs v1.2.0)")),
+            "--jobs {jobs}: {:?}",
+            staging.collect::<Vec<_>>()
+        );
+    }
+}

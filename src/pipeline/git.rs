@@ -450,7 +450,23 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
     // Walked when a commit's change first asks (see `GitRun::deferred_history`).
     let full = run.deferred_history(Some(to), &tip.envs);
     crate::timing::phase("history index");
-    drop(tip);
+    // Where a run of commits starts, its first parent's snapshot is derived from the
+    // tip's when the trees differ only in pin values (a history of promotions), not built.
+    // Over a long range most runs start far from the tip, where trees differ in structure:
+    // the tip is dropped, so that it adds nothing to the peak of the runs' builds.
+    let seed = if commits.len() <= SEEDED_RANGE {
+        let paths: Vec<String> = tip_tree.iter().map(|e| e.path.clone()).collect();
+        Seed::new(Some(Carried {
+            id: to,
+            envs: pair_environments(&[], &[], &paths, &tip.files, &run.config)?,
+            tree: tip_tree,
+            snapshot: tip,
+            neutral: false,
+        }))
+    } else {
+        drop(tip);
+        Seed::new(None)
+    };
     let patterns: Vec<String> = run
         .config
         .artifacts
@@ -469,16 +485,17 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
                 .iter()
                 .map(|c| {
                     let base = carried.take();
-                    let (result, next) = history_commit(&run, c, base, &patterns, |parent| {
-                        let full = full.clone();
-                        // Cut at the parent's position in the history the index was built
-                        // from (the whole history of the range's tip).
-                        HistoryIndex::deferred(move || {
-                            let full = full.resolved_index()?;
-                            let parent_seq = parent.and_then(|p| full.position(p));
-                            Ok(full.at(parent_seq.unwrap_or(0), parent_seq.is_some()))
-                        })
-                    });
+                    let (result, next) =
+                        history_commit(&run, c, base, &seed, &patterns, |parent| {
+                            let full = full.clone();
+                            // Cut at the parent's position in the history the index was built
+                            // from (the whole history of the range's tip).
+                            HistoryIndex::deferred(move || {
+                                let full = full.resolved_index()?;
+                                let parent_seq = parent.and_then(|p| full.position(p));
+                                Ok(full.at(parent_seq.unwrap_or(0), parent_seq.is_some()))
+                            })
+                        });
                     carried = next;
                     result
                 })
@@ -517,7 +534,7 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
     sort_findings(&mut findings);
     findings.sort_by_key(|f| f.commit.as_ref().and_then(|c| order.get(c)).copied());
     let root = run.root.clone();
-    discard((run, full, tip_tree));
+    discard((run, full, seed));
     Ok(ChangeOutcome {
         findings,
         files,
@@ -609,21 +626,80 @@ struct Carried {
     neutral: bool,
 }
 
+/// A built snapshot that runs of commits start from (see [`history_commit`]), kept while
+/// it serves: the first run it cannot serve (its tree differs in more than pin values, or
+/// its environments differ) retires it, as runs further from it would fare no better.
+struct Seed {
+    slot: std::sync::Mutex<Option<Arc<Carried>>>,
+}
+
+/// The longest range whose runs of commits start from the tip's snapshot (see [`Seed`]).
+const SEEDED_RANGE: usize = 512;
+
+impl Seed {
+    fn new(seed: Option<Carried>) -> Self {
+        Seed {
+            slot: std::sync::Mutex::new(seed.map(Arc::new)),
+        }
+    }
+
+    fn get(&self) -> Option<Arc<Carried>> {
+        self.slot.lock().ok()?.clone()
+    }
+
+    fn retire(&self) {
+        let retired = self.slot.lock().ok().and_then(|mut s| s.take());
+        drop(retired);
+    }
+}
+
 /// The facts of the tree after `changes` (modifications only) from those of `before`, the
 /// tree before: each changed file's facts in its place, nothing else read. `None` when a
 /// changed file gains or loses its facts (the list changes shape): then read the tree.
+/// `layout` is a snapshot of a tree with the same paths, whose files `before` are in order.
 fn facts_changed(
     run: &GitRun,
-    before: &Snapshot,
+    before: Vec<Arc<FileFacts>>,
+    layout: &Snapshot,
     changes: &[FileChange],
 ) -> Option<Vec<Arc<FileFacts>>> {
-    let mut files = before.files.clone();
+    let mut files = before;
     for c in changes {
         let facts = run
             .cache
             .facts(&run.repo, c.new.as_ref()?, run.config.max_file_size);
-        match (before.file_index(&c.path), facts) {
+        match (layout.file_index(&c.path), facts) {
             (Some(i), Some(f)) => files[i] = f,
+            (None, None) => {}
+            _ => return None,
+        }
+    }
+    Some(files)
+}
+
+/// The facts of `commit`'s tree from `seed`'s, when the two trees hold the same paths and
+/// differ only in what the seed's snapshot can be derived over (see
+/// [`Snapshot::may_take`]); `None` otherwise, or when the trees cannot be compared (the
+/// caller then reads the tree, and meets any error there).
+fn seed_facts(
+    run: &GitRun,
+    seed: &Carried,
+    commit: Option<ObjectId>,
+) -> Option<Vec<Arc<FileFacts>>> {
+    let diff = run.repo.tree_diff(Some(seed.id), commit).ok()?;
+    if !only_modifies(&diff.changes) || !diff.retyped.is_empty() {
+        return None;
+    }
+    // File by file, so that a seed that cannot serve costs the facts of one file, not of
+    // every file that differs.
+    let mut files = seed.snapshot.files.clone();
+    for c in &diff.changes {
+        let i = seed.snapshot.file_index(&c.path);
+        let facts = run
+            .cache
+            .facts(&run.repo, c.new.as_ref()?, run.config.max_file_size);
+        match (i, facts) {
+            (Some(i), Some(f)) if seed.snapshot.may_take(i, &f) => files[i] = f,
             (None, None) => {}
             _ => return None,
         }
@@ -693,11 +769,13 @@ fn history_chunks(commits: usize, threads: usize) -> Vec<std::ops::Range<usize>>
 
 /// One commit of `history` against its first parent. `base` is the previous commit's
 /// tree and snapshot when it ran just before on this thread: it is this commit's base side
-/// when it is the first parent and the pair's environments are the same.
+/// when it is the first parent and the pair's environments are the same. Without it, the
+/// base side is derived from the seed's snapshot when that is possible.
 fn history_commit(
     run: &GitRun,
     c: &crate::source::git::CommitInfo,
     base: Option<Carried>,
+    seeds: &Seed,
     patterns: &[String],
     history_at: impl FnOnce(Option<ObjectId>) -> HistoryIndex,
 ) -> (Result<CommitResult, Error>, Option<Carried>) {
@@ -737,13 +815,35 @@ fn history_commit(
         // Listed only where environments are inferred or a side is built (20k strings).
         let paths = |t: &[FileEntry]| t.iter().map(|e| e.path.clone()).collect::<Vec<_>>();
         let after_paths = || paths(listed_after.as_deref().unwrap_or(&before_tree));
-        let before_facts = match &base {
-            Some(b) => b.snapshot.files.clone(),
-            None => run.facts_of(&before_tree),
+        // Without a base, the base side is derived from the seed when their trees differ
+        // only in pin values (checked before anything else is read); a seed that cannot
+        // serve is retired at once, before this run builds.
+        // (The first commit has no parent: nothing to derive, and no reason to retire it.)
+        let mut held = (base.is_none() && parent.is_some())
+            .then(|| seeds.get())
+            .flatten();
+        let (mut derived, mut seeded_facts) = (None, None);
+        if let Some(seed) = held.as_deref() {
+            match seed_facts(run, seed, parent).map(|f| seed.snapshot.derive(f)) {
+                Some(Ok(snapshot)) => derived = Some(snapshot),
+                Some(Err(facts)) => seeded_facts = Some(facts),
+                None => {}
+            }
+        }
+        if derived.is_none() && held.take().is_some() {
+            seeds.retire();
+        }
+        let (before_facts, layout) = match (&base, &derived) {
+            (Some(b), _) => (b.snapshot.files.clone(), Some(&b.snapshot)),
+            (None, Some(d)) => (d.files.clone(), Some(d)),
+            (None, None) => (
+                seeded_facts.unwrap_or_else(|| run.facts_of(&before_tree)),
+                None,
+            ),
         };
-        let after_facts = match &base {
-            Some(b) if same_paths && diff.retyped.is_empty() => {
-                facts_changed(run, &b.snapshot, changes)
+        let after_facts = match layout {
+            Some(layout) if same_paths && diff.retyped.is_empty() => {
+                facts_changed(run, before_facts.clone(), layout, changes)
                     .unwrap_or_else(|| run.facts_of(&after_tree()))
             }
             _ => run.facts_of(&after_tree()),
@@ -761,10 +861,17 @@ fn history_commit(
                 &run.config,
             )?,
         };
-        let before = match base {
-            Some(b) if b.envs.same_as(&envs) => b.snapshot,
-            _ => side_snapshot(paths(&before_tree), before_facts, envs.clone(), &run.config),
+        let before = match (base, derived) {
+            (_, Some(d)) if held.as_ref().is_some_and(|s| s.envs.same_as(&envs)) => d,
+            (Some(b), _) if b.envs.same_as(&envs) => b.snapshot,
+            _ => {
+                if held.take().is_some() {
+                    seeds.retire();
+                }
+                side_snapshot(paths(&before_tree), before_facts, envs.clone(), &run.config)
+            }
         };
+        drop(held);
         // Built with the pair's environments either way, so `derive` may take it.
         let after = if same_paths {
             match before.derive(after_facts) {
