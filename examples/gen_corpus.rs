@@ -1984,7 +1984,13 @@ fn import(dir: &Path, stream: &[u8]) -> Result<(), String> {
     if !st.success() {
         return Err(format!("git fast-import failed: {st}"));
     }
-    git(dir, &["reset", "-q", "--hard", "main"])
+    git(dir, &["reset", "-q", "--hard", "main"])?;
+    // The reset wrote the files and the index within the same second, leaving every entry
+    // racily clean (its file must be read to be trusted). A real checkout of this size
+    // takes seconds, and the first `git status` rewrites such an index; so does this, once
+    // the second has passed.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    git(dir, &["status", "--porcelain", "--untracked-files=no"])
 }
 
 fn usage() -> ! {

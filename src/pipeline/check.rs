@@ -86,15 +86,6 @@ pub fn check(opts: &Options) -> Result<Outcome, Error> {
 fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     let mut wt = load_worktree_with(opts, true)?;
     let enabled = enabled_rules(&wt.config, opts)?;
-    let mut findings = Vec::new();
-    rules::run_tree_rules(
-        &wt.snapshot,
-        &wt.config,
-        &enabled,
-        rules::Scope::All,
-        &mut findings,
-    );
-    crate::timing::phase("tree rules");
     let history_rules: Vec<_> = rules::with_hook(&enabled, |h| h.history_tree).collect();
     // What predecessors ran before comes from the history of HEAD, when there is one (walked
     // on the first question).
@@ -103,11 +94,27 @@ fn check_in_pool(opts: &Options) -> Result<Outcome, Error> {
     } else {
         crate::history::HistoryIndex::empty()
     };
+    // The tree rules ask no history: they run beside the history rules, whose first
+    // question may wait for HEAD's history to be read.
+    let (mut findings, asked) = rayon::join(
+        || {
+            let mut findings = Vec::new();
+            let scope = rules::Scope::All;
+            rules::run_tree_rules(&wt.snapshot, &wt.config, &enabled, scope, &mut findings);
+            crate::timing::phase("tree rules");
+            findings
+        },
+        || {
+            let mut findings = Vec::new();
+            let cx = rules::Context::tree(&wt.snapshot, &wt.config, &history);
+            for rule in &history_rules {
+                rule.history_tree(&cx, &mut findings);
+            }
+            findings
+        },
+    );
+    findings.extend(asked);
     if !history_rules.is_empty() {
-        let cx = rules::Context::tree(&wt.snapshot, &wt.config, &history);
-        for rule in history_rules {
-            rule.history_tree(&cx, &mut findings);
-        }
         if let Some(e) = history.take_error() {
             return Err(e);
         }
@@ -198,7 +205,14 @@ pub fn load_worktree(opts: &Options) -> Result<Worktree, Error> {
 /// [`load_worktree`]; with `history`, HEAD's history is read on an idle thread while the
 /// snapshot is built, when the tree holds a pin and an enabled rule asks the history.
 pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Error> {
-    let probe = worktree::list(&opts.start, &[])?;
+    // Inside a repository, its fact store is opened while the directory is walked.
+    let caching = opts.caching();
+    let (probe, store) = worktree::list_beside(&opts.start, &[], |dir| {
+        caching
+            .then(|| super::store::FactStore::open(dir))
+            .flatten()
+    })?;
+    let store = store.flatten();
     let top = probe.git.then_some(probe.root.as_path());
     let project = project_dir(&opts.start, top);
     let list = if same_dir(&project, &opts.start) {
@@ -223,14 +237,6 @@ pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Err
     crate::timing::phase("listed files");
     let config = run_config(&root, opts)?;
     // Files inside a repository are looked up in its fact store by their bytes' blob id.
-    let store = match &list.cache_dir {
-        Some(dir) if opts.caching() => {
-            let store = super::store::FactStore::open(dir);
-            crate::timing::phase("fact store opened");
-            store
-        }
-        _ => None,
-    };
     let mut facts = extract_files(
         &root,
         &list.files,

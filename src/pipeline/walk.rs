@@ -72,18 +72,29 @@ impl GitRun {
     /// ledger, and the pins of the commits the ledger does not hold. It needs no
     /// environment, so `check` has it made while it builds the snapshot.
     pub fn history_walk(&self, tip: ObjectId) -> Result<HistoryWalk, Error> {
-        let commits = self.repo.range_commits(None, tip)?;
-        crate::timing::phase("history: commits listed");
-        let ids: Vec<String> = commits.iter().map(|c| c.id.to_string()).collect();
         let max_size = self.config.max_file_size;
-        let ledger = self.ledger.then(|| {
-            let (ledger, notice) = Ledger::open(Some(&self.repo.cache_dir()), max_size);
-            if let Some(notice) = notice {
-                warn_once(&ledger_notice(&notice, &ledger, &self.root));
-            }
-            ledger
-        });
-        crate::timing::phase("history: ledger read");
+        let (cache_dir, root) = (self.repo.cache_dir(), &self.root);
+        // Listing the commits and reading the ledger need nothing of each other.
+        let (commits, ledger) = rayon::join(
+            || {
+                let commits = self.repo.range_commits(None, tip);
+                crate::timing::phase("history: commits listed");
+                commits
+            },
+            || {
+                let ledger = self.ledger.then(|| {
+                    let (ledger, notice) = Ledger::open(Some(&cache_dir), max_size);
+                    if let Some(notice) = notice {
+                        warn_once(&ledger_notice(&notice, &ledger, root));
+                    }
+                    ledger
+                });
+                crate::timing::phase("history: ledger read");
+                ledger
+            },
+        );
+        let commits = commits?;
+        let ids: Vec<String> = commits.iter().map(|c| c.id.to_string()).collect();
         let cached: Vec<bool> = ids
             .iter()
             .map(|id| ledger.as_ref().is_some_and(|l| l.get(id).is_some()))
@@ -254,12 +265,12 @@ impl GitRun {
     ) -> Vec<(usize, Introduced)> {
         let mut protected: HashMap<&str, bool> = HashMap::new();
         let mut seen: BTreeSet<&str> = BTreeSet::new();
-        let mut out = Vec::new();
+        // (commit, path, blob) in the order a walk meets them; each blob once.
+        let mut wanted: Vec<(usize, &str, &str)> = Vec::new();
         for (i, c) in commits.iter().enumerate().filter(|(i, _)| cached[*i]) {
             let Some(pins) = ledger.get(&c.id.to_string()) else {
                 continue;
             };
-            let mut gone = Introduced::default();
             for pin in pins {
                 let guarded = *protected.entry(pin.path.as_str()).or_insert_with(|| {
                     scope.inside(&pin.path)
@@ -271,18 +282,29 @@ impl GitRun {
                 let Some(blob) = pin.blob.as_deref().filter(|_| guarded) else {
                     continue;
                 };
-                if !seen.insert(blob) {
-                    continue;
+                if seen.insert(blob) {
+                    wanted.push((i, &pin.path, blob));
                 }
+            }
+        }
+        // Each lookup reads an object header: thousands over a long history, spread over
+        // the pool.
+        let gone: Vec<(usize, &str, String)> = wanted
+            .par_iter()
+            .filter_map(|&(i, path, blob)| {
                 let present = ObjectId::from_hex(blob.as_bytes())
                     .map_err(|e| e.to_string())
                     .and_then(|id| self.repo.blob_present(id));
-                if let Err(reason) = present {
-                    gone.unreadable.push((pin.path.clone(), reason));
-                }
+                present.err().map(|reason| (i, path, reason))
+            })
+            .collect();
+        let mut out: Vec<(usize, Introduced)> = Vec::new();
+        for (i, path, reason) in gone {
+            if out.last().is_none_or(|(last, _)| *last != i) {
+                out.push((i, Introduced::default()));
             }
-            if !gone.unreadable.is_empty() {
-                out.push((i, gone));
+            if let Some((_, introduced)) = out.last_mut() {
+                introduced.unreadable.push((path.to_string(), reason));
             }
         }
         out

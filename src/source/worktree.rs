@@ -24,6 +24,17 @@ pub const NOT_UTF8: &str = "path is not valid UTF-8";
 /// those files or directories; without them, a `start` below the work tree root restricts
 /// the list to the files under `start`.
 pub fn list(start: &Path, pathspecs: &[String]) -> Result<FileList, SourceError> {
+    list_beside(start, pathspecs, |_| ()).map(|(list, _)| list)
+}
+
+/// [`list`], running `beside` with the repository's cache directory (see
+/// [`FileList::cache_dir`]) on another thread of the pool while the directory is walked:
+/// the walk is one thread's work. Its result is `None` outside a git working tree.
+pub fn list_beside<T: Send>(
+    start: &Path,
+    pathspecs: &[String],
+    beside: impl FnOnce(&Path) -> T + Send,
+) -> Result<(FileList, Option<T>), SourceError> {
     let meta = fs::metadata(start).map_err(|e| access_error(start, &e))?;
     if !meta.is_dir() {
         return Err(SourceError {
@@ -42,14 +53,21 @@ pub fn list(start: &Path, pathspecs: &[String]) -> Result<FileList, SourceError>
         discovery,
         Default::default(),
     ) {
-        Ok(repo) => git_list(&repo.to_thread_local(), start, &canon_start, pathspecs),
+        Ok(repo) => git_list(
+            &repo.to_thread_local(),
+            start,
+            &canon_start,
+            pathspecs,
+            beside,
+        )
+        .map(|(list, side)| (list, Some(side))),
         Err(e) if std::env::var_os("GIT_DIR").is_some_and(|d| !d.is_empty()) => Err(SourceError {
             message: format!("GIT_DIR names no usable git repository: {e}"),
             help: Some("unset GIT_DIR, or point it at a repository's `.git` directory".into()),
         }),
         Err(e) if is_not_a_repository(&e) => match super::broken_git_dir(&canon_start) {
             Some(broken) => Err(broken),
-            None => plain_list(start, pathspecs),
+            None => plain_list(start, pathspecs).map(|list| (list, None)),
         },
         Err(e) => Err(SourceError {
             message: format!(
@@ -391,12 +409,13 @@ impl Delegate for Collect<'_> {
     }
 }
 
-fn git_list(
+fn git_list<T: Send>(
     repo: &gix::Repository,
     start: &Path,
     canon_start: &Path,
     pathspecs: &[String],
-) -> Result<FileList, SourceError> {
+    beside: impl FnOnce(&Path) -> T + Send,
+) -> Result<(FileList, T), SourceError> {
     let Some(workdir) = repo.workdir() else {
         return Err(SourceError {
             message: format!(
@@ -447,30 +466,31 @@ fn git_list(
         .emit_pruned(false)
         .emit_empty_directories(false)
         .recurse_repositories(false);
-    let interrupt = AtomicBool::new(false);
-    let no_patterns: [&BStr; 0] = [];
-
-    let mut collect = Collect {
-        scopes: &scopes,
-        probe_root: None,
-        files: Vec::new(),
-        unreadable_dirs: Vec::new(),
-    };
-    if repo
-        .dirwalk(&index, no_patterns, &interrupt, options, &mut collect)
-        .is_err()
-    {
-        // The walk stops at the first unreadable directory; walk again, probing each one.
-        collect = Collect {
+    let cache_dir = repo.common_dir().join("promolint");
+    let (mut indexed, mut side) = (None, None);
+    let collect = rayon::in_place_scope(|s| {
+        let (indexed, side, index, cache_dir) = (&mut indexed, &mut side, &*index, &cache_dir);
+        s.spawn(move |_| {
+            *indexed = Some(indexed_files(index));
+            *side = Some(beside(cache_dir));
+        });
+        let collect = Collect {
             scopes: &scopes,
-            probe_root: Some(&root),
+            probe_root: None,
             files: Vec::new(),
             unreadable_dirs: Vec::new(),
         };
-        repo.dirwalk(&index, no_patterns, &interrupt, options, &mut collect)
-            .map_err(|e| walk_error(&e))?;
-    }
-
+        walk_with(repo, index, options, collect).or_else(|_| {
+            // The walk stops at the first unreadable directory; walk again, probing each one.
+            let collect = Collect {
+                scopes: &scopes,
+                probe_root: Some(&root),
+                files: Vec::new(),
+                unreadable_dirs: Vec::new(),
+            };
+            walk_with(repo, index, options, collect).map_err(|e| walk_error(&e))
+        })
+    })?;
     let mut skipped = Vec::new();
     let mut files = Vec::with_capacity(collect.files.len());
     for path in collect.files {
@@ -486,10 +506,25 @@ fn git_list(
     if let Some((dir, e)) = collect.unreadable_dirs.iter().min_by(|a, b| a.0.cmp(&b.0)) {
         return Err(unreadable_dir(&dir.to_str_lossy(), e));
     }
+    // A panic in the scope's task reaches this thread: the task always ran.
+    let side = side.ok_or_else(|| walk_error(&"a thread of the pool stopped"))?;
     let mut list = finish(root, files, skipped, true);
-    list.cache_dir = Some(repo.common_dir().join("promolint"));
-    list.indexed = indexed_files(&index);
-    Ok(list)
+    list.cache_dir = Some(cache_dir);
+    list.indexed = indexed.unwrap_or_default();
+    Ok((list, side))
+}
+
+/// One directory walk of the work tree, each entry given to `collect`.
+fn walk_with<'a>(
+    repo: &gix::Repository,
+    index: &gix::index::File,
+    options: gix::dirwalk::Options,
+    mut collect: Collect<'a>,
+) -> Result<Collect<'a>, gix::Error> {
+    let interrupt = AtomicBool::new(false);
+    let no_patterns: [&BStr; 0] = [];
+    repo.dirwalk(index, no_patterns, &interrupt, options, &mut collect)?;
+    Ok(collect)
 }
 
 /// The largest `.gitignore` the walk may read. Real ones are kilobytes.
