@@ -220,6 +220,9 @@ pub struct GitRepo {
     /// Identifies this repository's handles in each thread's slot; they are dropped lazily
     /// once it is gone.
     token: Arc<()>,
+    /// The repository as discovered: each thread's handle comes from it, so all share one
+    /// object store (pack indices and packs mapped once, not once per thread).
+    shared: gix::ThreadSafeRepository,
 }
 
 /// Trees and commits a history walk reads more than once. Both caches exist once per
@@ -357,6 +360,7 @@ impl GitRepo {
             object_hash: repo.object_hash(),
             shallow,
             token: Arc::new(()),
+            shared: found,
         };
         git.remember(Rc::new(repo));
         Ok(git)
@@ -1058,14 +1062,7 @@ impl GitRepo {
         if let Some(repo) = cached {
             return Ok(repo);
         }
-        let options = gix::open::Options::default().open_path_as_is(true);
-        let mut repo = gix::open_opts(&self.git_dir, options).map_err(|e| SourceError {
-            message: format!(
-                "cannot open the Git repository `{}`: {e}",
-                self.git_dir.display()
-            ),
-            help: None,
-        })?;
+        let mut repo = self.shared.to_thread_local();
         configure(&mut repo);
         let repo = Rc::new(repo);
         self.remember(Rc::clone(&repo));
