@@ -103,6 +103,13 @@ pub fn file_facts(path: &str, format: extract::Format, bytes: Result<&[u8], &str
     out
 }
 
+/// The fact store in `dir`, when there is one to read.
+fn open_store(dir: Option<&std::path::Path>) -> Option<FactStore> {
+    let store = FactStore::open(dir?);
+    crate::timing::phase("fact store opened");
+    store
+}
+
 /// Read and extract in-memory files (`(path, contents)`), in parallel.
 pub fn extract_in_memory(files: &[(&str, &[u8])], max_size: u64) -> Vec<FileFacts> {
     files
@@ -325,7 +332,8 @@ pub struct FactCache {
     map: Mutex<HashMap<ObjectId, HashMap<String, Arc<FileFacts>>>>,
     /// The cache directory (`promolint` in the git directory), when the store is used.
     store_dir: Option<std::path::PathBuf>,
-    store: OnceLock<Option<FactStore>>,
+    /// Shared with the thread that opens it early (see [`Self::open_store_early`]).
+    store: Arc<OnceLock<Option<FactStore>>>,
 }
 
 impl FactCache {
@@ -339,12 +347,21 @@ impl FactCache {
 
     fn store(&self) -> Option<&FactStore> {
         self.store
-            .get_or_init(|| {
-                let store = FactStore::open(self.store_dir.as_deref()?);
-                crate::timing::phase("fact store opened");
-                store
-            })
+            .get_or_init(|| open_store(self.store_dir.as_deref()))
             .as_ref()
+    }
+
+    /// Start reading the fact store on an idle thread of the pool, while the caller lists
+    /// what to look up in it; the first lookup waits for it. Nothing when there is no
+    /// store or no other thread.
+    pub fn open_store_early(&self) {
+        if self.store_dir.is_none() || rayon::current_num_threads() < 2 {
+            return;
+        }
+        let (store, dir) = (Arc::clone(&self.store), self.store_dir.clone());
+        rayon::spawn(move || {
+            store.get_or_init(|| open_store(dir.as_deref()));
+        });
     }
 
     /// Write what the run extracted to the fact store (see [`FactStore::save`]).

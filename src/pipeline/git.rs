@@ -239,6 +239,7 @@ pub fn diff(
     all_files: bool,
 ) -> Result<ChangeOutcome, Error> {
     let run = GitRun::open(opts)?;
+    run.cache.open_store_early();
     let head_id = run.repo.resolve_commit(head.unwrap_or("HEAD"))?;
     let base_id = match base {
         Some(b) => run.repo.resolve_commit(b)?,
@@ -380,6 +381,7 @@ pub fn staged(opts: &Options, all_files: bool) -> Result<ChangeOutcome, Error> {
             ),
         }));
     }
+    run.cache.open_store_early();
     let head = run.repo.head()?;
     let staged = run.repo.staged_change(head)?;
     let changes = staged.changes;
@@ -443,6 +445,7 @@ fn inert(run: &GitRun, changes: &[FileChange], patterns: &[String]) -> bool {
 /// `promolint history`: every commit of the range against its first parent, in parallel.
 pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Error> {
     let run = GitRun::open(opts)?;
+    run.cache.open_store_early();
     let (from, to) = run.repo.parse_range(range.unwrap_or("HEAD"))?;
     let commits = run.repo.range_commits(from, to)?;
     let tip_tree = run.tree(Some(to))?;
