@@ -473,6 +473,8 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         drop(tip);
         Seed::new(None)
     };
+    // What building the tip freed goes back before the runs build their own.
+    release_freed_memory();
     let patterns: Vec<String> = run
         .config
         .artifacts
@@ -487,9 +489,10 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
         .into_par_iter()
         .flat_map_iter(|chunk| {
             let mut carried: Option<Carried> = None;
-            commits[chunk]
+            let runs = commits[chunk]
                 .iter()
-                .map(|c| {
+                .enumerate()
+                .map(|(i, c)| {
                     let base = carried.take();
                     let (result, next) =
                         history_commit(&run, c, base, &seed, &patterns, |parent| {
@@ -503,9 +506,14 @@ pub fn history(opts: &Options, range: Option<&str>) -> Result<ChangeOutcome, Err
                             })
                         });
                     carried = next;
+                    if i % TRIM_EVERY == TRIM_EVERY - 1 {
+                        release_freed_memory();
+                    }
                     result
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            release_freed_memory();
+            runs
         })
         .collect();
     run.cache.save(true);
@@ -748,6 +756,9 @@ fn leaves_environments(
 /// Ranges of commit indices, one per task: a few per thread so that a slow stretch of
 /// history does not leave a core idle, few enough that most commits find their parent's
 /// snapshot carried.
+/// How many commits a history thread judges between two [`release_freed_memory`] calls.
+const TRIM_EVERY: usize = 16;
+
 fn history_chunks(commits: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
     let tasks = if commits >= threads * 16 {
         threads * 4
