@@ -4,7 +4,7 @@ use super::facts::*;
 use super::finish::*;
 use super::git::*;
 use super::setup::*;
-use super::walk::head_history;
+use super::walk::{head_history, KnownFacts};
 use crate::config::Config;
 use crate::error::Error;
 use crate::extract;
@@ -12,6 +12,7 @@ use crate::history::HistoryIndex;
 use crate::model::Finding;
 use crate::rules;
 use crate::snapshot::{FileFacts, Snapshot};
+use crate::source::git::ObjectId;
 use crate::source::{self, worktree};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -237,13 +238,20 @@ pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Err
     crate::timing::phase("listed files");
     let config = run_config(&root, opts)?;
     // Files inside a repository are looked up in its fact store by their bytes' blob id.
-    let mut facts = extract_files(
+    // Without a store, a git tree's files are hashed too: the history walk takes their
+    // facts for the same blobs (see `KnownFacts`).
+    let hash = list.git && store.is_none();
+    let (facts, ids): (Vec<FileFacts>, Vec<Option<ObjectId>>) = extract_files_keyed(
         &root,
         &list.files,
         config.max_file_size,
         store.as_ref(),
         &list.indexed,
-    );
+        hash,
+    )
+    .into_iter()
+    .unzip();
+    let mut facts: Vec<Arc<FileFacts>> = facts.into_iter().map(Arc::new).collect();
     crate::timing::phase("read and extracted");
     if let Some(store) = &store {
         store.save(true);
@@ -251,11 +259,11 @@ pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Err
     }
     discard(store);
     for (path, reason) in &list.skipped {
-        facts.push(FileFacts {
+        facts.push(Arc::new(FileFacts {
             path: path.clone(),
             unreadable: Some(reason.clone()),
             ..FileFacts::default()
-        });
+        }));
     }
     let files = facts.len();
     let wants_history = history
@@ -265,12 +273,18 @@ pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Err
             .flat_map(|f| &f.facts)
             .any(|f| f.as_pin().is_some());
     let history = wants_history
-        .then(|| super::walk::prefetch_head_history(opts, &config))
+        .then(|| {
+            let known = facts
+                .iter()
+                .zip(&ids)
+                .filter_map(|(f, id)| Some(((*id)?, Arc::clone(f))));
+            super::walk::prefetch_head_history(opts, &config, KnownFacts::new(known))
+        })
         .flatten();
     let envs = environments(&config, &list.files, &facts)?;
     let patterns: Vec<String> = config.artifacts.iter().map(|a| a.pattern.clone()).collect();
     let artifacts = extract::artifact::from_paths(&list.files, &patterns);
-    let snapshot = Snapshot::build(facts.into_iter().map(Arc::new).collect(), envs, artifacts);
+    let snapshot = Snapshot::build(facts, envs, artifacts);
     crate::timing::phase("snapshot built");
     Ok(Worktree {
         root,

@@ -27,14 +27,37 @@ pub fn extract_files(
     store: Option<&FactStore>,
     indexed: &std::collections::HashMap<String, worktree::IndexedFile>,
 ) -> Vec<FileFacts> {
+    extract_files_keyed(root, files, max_size, store, indexed, false)
+        .into_iter()
+        .map(|(facts, _)| facts)
+        .collect()
+}
+
+/// [`extract_files`], each file with the blob id of the bytes its facts come from when it
+/// is known: always with a `store` (its key), and without one when `hash` asks.
+pub fn extract_files_keyed(
+    root: &Path,
+    files: &[String],
+    max_size: u64,
+    store: Option<&FactStore>,
+    indexed: &std::collections::HashMap<String, worktree::IndexedFile>,
+    hash: bool,
+) -> Vec<(FileFacts, Option<ObjectId>)> {
     files
         .par_iter()
         .filter_map(|path| {
             let format = extract::format_of(path)?;
             let indexed = indexed.get(path);
-            Some(extract_one(root, path, format, max_size, store, indexed))
+            Some(extract_one(
+                root, path, format, max_size, store, indexed, hash,
+            ))
         })
         .collect()
+}
+
+/// The id Git gives `bytes` as a blob.
+fn blob_id(bytes: &[u8]) -> Option<ObjectId> {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes).ok()
 }
 
 fn extract_one(
@@ -44,13 +67,14 @@ fn extract_one(
     max_size: u64,
     store: Option<&FactStore>,
     indexed: Option<&worktree::IndexedFile>,
-) -> FileFacts {
+    hash: bool,
+) -> (FileFacts, Option<ObjectId>) {
     if let (Some(store), Some(indexed)) = (store, indexed) {
         if let Some(len) = indexed.unchanged(&root.join(path)) {
             // A filter that changed the bytes on checkout (CRLF, LFS, `ident`) changed
             // their length: then the file is read and keyed by its own bytes.
             if let Some(hit) = store.get_sized(&indexed.id, path, max_size, len) {
-                return hit;
+                return (hit, Some(indexed.id));
             }
         }
     }
@@ -58,19 +82,21 @@ fn extract_one(
     match (store, &bytes) {
         (Some(store), Ok(bytes)) => {
             // The id Git would give the file's bytes: what the store knows blobs by.
-            let Ok(id) =
-                gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
-            else {
-                return file_facts(path, format, Ok(bytes));
+            let Some(id) = blob_id(bytes) else {
+                return (file_facts(path, format, Ok(bytes)), None);
             };
             if let Some(hit) = store.get(&id, path, max_size) {
-                return hit;
+                return (hit, Some(id));
             }
             let facts = file_facts(path, format, Ok(bytes));
             store.insert(&id, bytes.len() as u64, &facts);
-            facts
+            (facts, Some(id))
         }
-        _ => file_facts(path, format, bytes.as_deref().map_err(String::as_str)),
+        (None, Ok(bytes)) if hash => (file_facts(path, format, Ok(bytes)), blob_id(bytes)),
+        _ => (
+            file_facts(path, format, bytes.as_deref().map_err(String::as_str)),
+            None,
+        ),
     }
 }
 
@@ -129,12 +155,12 @@ pub fn extract_in_memory(files: &[(&str, &[u8])], max_size: u64) -> Vec<FileFact
 }
 
 /// Build the environments of a run: declared, or inferred from paths and namespaces.
-pub fn environments(
+pub fn environments<F: std::borrow::Borrow<FileFacts>>(
     config: &Config,
     files: &[String],
-    facts: &[FileFacts],
+    facts: &[F],
 ) -> Result<Environments, Error> {
-    let refs: Vec<&FileFacts> = facts.iter().collect();
+    let refs: Vec<&FileFacts> = facts.iter().map(|f| f.borrow()).collect();
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
     environments_of(config, &files, [&refs[..]])
 }

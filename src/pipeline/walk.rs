@@ -15,7 +15,7 @@ use crate::source::git::{CommitInfo, FileEntry, GitRepo, ObjectId};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 impl GitRun {
     /// Every version each environment pinned along the history of `tip` (inclusive).
@@ -63,7 +63,7 @@ impl GitRun {
         prefix: &str,
     ) -> Result<HistoryIndex, Error> {
         match tip {
-            Some(tip) => self.history_index_of(self.history_walk(tip)?, envs, prefix),
+            Some(tip) => self.history_index_of(self.history_walk(tip, None)?, envs, prefix),
             None => Ok(HistoryIndex::empty()),
         }
     }
@@ -71,7 +71,11 @@ impl GitRun {
     /// What the history of `tip` holds before environments are applied: its commits, the
     /// ledger, and the pins of the commits the ledger does not hold. It needs no
     /// environment, so `check` has it made while it builds the snapshot.
-    pub fn history_walk(&self, tip: ObjectId) -> Result<HistoryWalk, Error> {
+    pub fn history_walk(
+        &self,
+        tip: ObjectId,
+        known: Option<&KnownFacts>,
+    ) -> Result<HistoryWalk, Error> {
         let max_size = self.config.max_file_size;
         let (cache_dir, root) = (self.repo.cache_dir(), &self.root);
         // Listing the commits and reading the ledger need nothing of each other.
@@ -100,7 +104,7 @@ impl GitRun {
             .map(|id| ledger.as_ref().is_some_and(|l| l.get(id).is_some()))
             .collect();
         let missing: Vec<usize> = (0..commits.len()).filter(|&i| !cached[i]).collect();
-        let fresh = walk_commits(&self.repo, &commits, &missing, max_size)?;
+        let fresh = walk_commits(&self.repo, &commits, &missing, max_size, known)?;
         Ok(HistoryWalk {
             tip,
             commits,
@@ -196,7 +200,7 @@ pub fn head_history(
     HistoryIndex::deferred(move || {
         let walked = match prefetched.and_then(Prefetch::take) {
             Some(walked) => walked,
-            None => head_walk(&opts, config),
+            None => head_walk(&opts, config, &KnownFacts::default()),
         }?;
         let index = match walked.walk {
             Some(walk) => walked.run.history_index_of(walk, &envs, &walked.prefix),
@@ -217,26 +221,68 @@ pub struct HeadWalk {
 
 pub type HeadWalkPrefetch = Prefetch<Result<HeadWalk, Error>>;
 
-fn head_walk(opts: &Options, config: Config) -> Result<HeadWalk, Error> {
+fn head_walk(opts: &Options, config: Config, known: &KnownFacts) -> Result<HeadWalk, Error> {
     let run = GitRun::open_with(opts, Some(config))?;
     let head = run.repo.head()?;
     // The snapshot is the whole project's, wherever in it promolint runs: so is its
     // history.
     let project = project_dir(&opts.start, Some(&run.root));
     let prefix = crate::source::worktree::resolve_pathspec(&run.root, &project, ".")?;
-    let walk = head.map(|h| run.history_walk(h)).transpose()?;
+    let walk = head.map(|h| run.history_walk(h, Some(known))).transpose()?;
     Ok(HeadWalk { run, prefix, walk })
 }
 
 /// HEAD's history read on an idle thread of the pool while the caller builds the
 /// snapshot: listing the commits, reading the ledger and walking what it lacks need no
-/// environment. `None` on a pool of one thread (the work would only wait its turn).
-pub fn prefetch_head_history(opts: &Options, config: &Config) -> Option<HeadWalkPrefetch> {
+/// environment. `known`: the working tree's facts, which a walk of commits the ledger lacks
+/// takes for the same blobs. `None` on a pool of one thread (the work would only wait its
+/// turn).
+pub fn prefetch_head_history(
+    opts: &Options,
+    config: &Config,
+    known: KnownFacts,
+) -> Option<HeadWalkPrefetch> {
     if rayon::current_num_threads() < 2 {
         return None;
     }
     let (opts, config) = (opts.clone(), config.clone());
-    Some(Prefetch::start(move || head_walk(&opts, config)))
+    Some(Prefetch::start(move || head_walk(&opts, config, &known)))
+}
+
+/// Facts a run has extracted already, by the blob id of the bytes they came from (in
+/// `check`, the working tree's files): a walk that meets one of those blobs at the same
+/// path takes them instead of parsing it again. A fresh clone's first `check` parsed every
+/// file of the tree twice, once for the tree and once for the root commit.
+/// Indexed on the first lookup: a walk the ledger answers whole looks nothing up.
+#[derive(Default)]
+pub struct KnownFacts {
+    facts: Vec<(ObjectId, Arc<FileFacts>)>,
+    by_id: std::sync::OnceLock<crate::model::hash::HashMap<ObjectId, Vec<usize>>>,
+}
+
+impl KnownFacts {
+    pub fn new(facts: impl IntoIterator<Item = (ObjectId, Arc<FileFacts>)>) -> Self {
+        KnownFacts {
+            facts: facts.into_iter().collect(),
+            by_id: Default::default(),
+        }
+    }
+
+    /// The facts of `entry`'s blob at `entry`'s path, when known.
+    fn get(&self, entry: &FileEntry) -> Option<&FileFacts> {
+        let by_id = self.by_id.get_or_init(|| {
+            let mut by_id: crate::model::hash::HashMap<ObjectId, Vec<usize>> = Default::default();
+            for (i, (id, _)) in self.facts.iter().enumerate() {
+                by_id.entry(*id).or_default().push(i);
+            }
+            by_id
+        });
+        by_id
+            .get(&entry.id)?
+            .iter()
+            .map(|&i| &*self.facts[i].1)
+            .find(|f| f.path == entry.path)
+    }
 }
 
 /// The history of a commit as read, before environments apply (see
@@ -434,11 +480,19 @@ impl Introduced {
 /// Pins of blobs this walk parsed, kept until the child commit that changes the file
 /// compares against them (a commit's new blob is the next commit's old one).
 #[derive(Default)]
-struct Parsed(Mutex<HashMap<(ObjectId, String), Vec<RawPin>>>);
+struct Parsed<'a> {
+    map: Mutex<HashMap<(ObjectId, String), Vec<RawPin>>>,
+    known: Option<&'a KnownFacts>,
+}
 
-impl Parsed {
+impl Parsed<'_> {
+    /// The facts this run already has of `entry`'s blob (see [`KnownFacts`]).
+    fn known(&self, entry: &FileEntry) -> Option<&FileFacts> {
+        self.known?.get(entry)
+    }
+
     fn keep(&self, entry: &FileEntry, pins: &[RawPin]) {
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.map.lock() {
             map.insert((entry.id, entry.path.clone()), pins.to_vec());
         }
     }
@@ -446,11 +500,11 @@ impl Parsed {
     /// The pins of `entry`'s blob: remembered, or read now; `None` when it cannot be read.
     fn take(&self, repo: &GitRepo, entry: &FileEntry, max_size: u64) -> Option<Vec<RawPin>> {
         let key = (entry.id, entry.path.clone());
-        if let Some(pins) = self.0.lock().ok().and_then(|mut map| map.remove(&key)) {
+        if let Some(pins) = self.map.lock().ok().and_then(|mut map| map.remove(&key)) {
             return Some(pins);
         }
         let mut pins = Vec::new();
-        file_pins(repo, entry, max_size, &mut pins).ok()?;
+        file_pins(repo, entry, max_size, self.known(entry), &mut pins).ok()?;
         Some(pins)
     }
 }
@@ -488,7 +542,7 @@ fn introduced(
             continue;
         };
         let mut pins = Vec::new();
-        if let Err(reason) = file_pins(repo, &new, max_size, &mut pins) {
+        if let Err(reason) = file_pins(repo, &new, max_size, parsed.known(&new), &mut pins) {
             out.unreadable.push((new.path, reason));
             continue;
         }
@@ -503,11 +557,14 @@ fn introduced(
 }
 
 /// Append the tag pins of the file `entry` to `out`; `Err`: its blob is missing or
-/// damaged (the reason).
+/// damaged (the reason). `known`: the facts of that very blob at that path, extracted
+/// already; the blob is read all the same, so that a missing or damaged object is found
+/// as a walk finds it.
 fn file_pins(
     repo: &GitRepo,
     entry: &FileEntry,
     max_size: u64,
+    known: Option<&FileFacts>,
     out: &mut Vec<RawPin>,
 ) -> Result<(), String> {
     if !entry.kind.is_file() {
@@ -519,8 +576,14 @@ fn file_pins(
     };
     match repo.read_blob_checked(entry.id, max_size) {
         Ok(bytes) => {
-            let facts = facts::file_facts(&entry.path, format, Ok(&bytes));
-            raw_pins(&facts, Some(entry.id), out);
+            match known {
+                Some(facts) => raw_pins(facts, Some(entry.id), out),
+                None => raw_pins(
+                    &facts::file_facts(&entry.path, format, Ok(&bytes)),
+                    Some(entry.id),
+                    out,
+                ),
+            }
             Ok(())
         }
         // Over the size limit, or not a blob: no pins, in every copy of the repository.
@@ -535,8 +598,12 @@ fn walk_commits(
     commits: &[CommitInfo],
     positions: &[usize],
     max_size: u64,
+    known: Option<&KnownFacts>,
 ) -> Result<Vec<(usize, Introduced)>, Error> {
-    let parsed = Parsed::default();
+    let parsed = Parsed {
+        known,
+        ..Parsed::default()
+    };
     positions
         .par_iter()
         .map(|&i| Ok((i, introduced(repo, &commits[i], max_size, &parsed)?)))
@@ -671,12 +738,12 @@ impl crate::history::Verify for LedgerCheck {
             return false;
         }
         let mut pins = Vec::new();
-        if file_pins(&self.repo, &file, self.max_size, &mut pins).is_err() {
+        if file_pins(&self.repo, &file, self.max_size, None, &mut pins).is_err() {
             return false;
         }
         let old = before.and_then(|b| {
             let mut old = Vec::new();
-            file_pins(&self.repo, &b, self.max_size, &mut old)
+            file_pins(&self.repo, &b, self.max_size, None, &mut old)
                 .ok()
                 .map(|()| old)
         });
@@ -699,7 +766,7 @@ impl crate::history::Verify for LedgerCheck {
     fn walk(&self) -> Result<HistoryIndex, Error> {
         let all: Vec<usize> = (0..self.commits.len()).collect();
         let walked = apart(self.threads, || {
-            walk_commits(&self.repo, &self.commits, &all, self.max_size)
+            walk_commits(&self.repo, &self.commits, &all, self.max_size, None)
         })??;
         let scope = Scope {
             envs: &self.envs,
@@ -828,5 +895,59 @@ fn record_pin(
                 },
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::git::EntryKind;
+
+    fn entry(path: &str, id: ObjectId) -> FileEntry {
+        FileEntry {
+            path: path.to_string(),
+            id,
+            kind: EntryKind::Blob,
+        }
+    }
+
+    fn facts(path: &str, tag: &str) -> Arc<FileFacts> {
+        let text = format!("images:\n  - name: ghcr.io/acme/api\n    newTag: {tag}\n");
+        let format = extract::format_of(path).unwrap_or_else(|| panic!("{path}: no format"));
+        Arc::new(facts::file_facts(path, format, Ok(text.as_bytes())))
+    }
+
+    /// A walk takes known facts only for the same blob at the same path: the facts of a
+    /// file depend on its path, so the same bytes elsewhere are parsed again.
+    #[test]
+    fn known_facts_answer_for_their_blob_at_their_path_only() {
+        let (one, two) = (
+            ObjectId::from_hex(b"1111111111111111111111111111111111111111"),
+            ObjectId::from_hex(b"2222222222222222222222222222222222222222"),
+        );
+        let (one, two) = (one.unwrap(), two.unwrap());
+        let dev = "apps/api/dev/kustomization.yaml";
+        let prod = "apps/api/prod/kustomization.yaml";
+        let known = KnownFacts::new([(one, facts(dev, "v1.2.0")), (one, facts(prod, "v1.2.0"))]);
+        let tag_of = |f: &FileFacts| {
+            let mut pins = Vec::new();
+            raw_pins(f, None, &mut pins);
+            pins.into_iter()
+                .map(|p| (p.path, p.tag))
+                .collect::<Vec<_>>()
+        };
+        let found = known.get(&entry(prod, one)).map(tag_of);
+        assert_eq!(found, Some(vec![(prod.to_string(), "v1.2.0".to_string())]));
+        assert_eq!(
+            known.get(&entry(dev, one)).map(|f| f.path.as_str()),
+            Some(dev)
+        );
+        assert!(
+            known.get(&entry(dev, two)).is_none(),
+            "another blob at the path"
+        );
+        assert!(known
+            .get(&entry("apps/api/staging/kustomization.yaml", one))
+            .is_none());
     }
 }
