@@ -955,7 +955,17 @@ fn init(cli: &Cli, to_stdout: bool, force: bool) -> Result<i32, Error> {
         .global
         .max_file_size
         .unwrap_or(config::Config::default().max_file_size);
-    let facts = pipeline::extract_files(&list.root, &list.files, max_size, None, &list.indexed);
+    let facts: Vec<_> = pipeline::extract_files(
+        &list.root,
+        &list.files,
+        max_size,
+        None,
+        &list.indexed,
+        false,
+    )
+    .into_iter()
+    .map(|(facts, _)| facts)
+    .collect();
     let mut envs = pipeline::environments(&config::Config::default(), &list.files, &facts)?;
     // The chain Kargo Stages declare, as every run applies it (see `Snapshot::build`).
     let stages: Vec<&crate::model::KargoStage> = facts

@@ -241,7 +241,7 @@ pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Err
     // Without a store, a git tree's files are hashed too: the history walk takes their
     // facts for the same blobs (see `KnownFacts`).
     let hash = list.git && store.is_none();
-    let (facts, ids): (Vec<FileFacts>, Vec<Option<ObjectId>>) = extract_files_keyed(
+    let (facts, ids): (Vec<FileFacts>, Vec<Option<ObjectId>>) = extract_files(
         &root,
         &list.files,
         config.max_file_size,

@@ -19,23 +19,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// Read and extract every file, in parallel; order follows `files`. With a `store`, a file
 /// whose bytes (known by their blob id) an earlier run extracted at the same path is not
 /// extracted again; a tracked file the index says is unchanged (`indexed`) is known by the
-/// index's blob id, and not even read.
+/// index's blob id, and not even read. Each file comes with the blob id of the bytes its
+/// facts come from when it is known: always with a `store` (its key), and without one when
+/// `hash` asks.
 pub fn extract_files(
-    root: &Path,
-    files: &[String],
-    max_size: u64,
-    store: Option<&FactStore>,
-    indexed: &std::collections::HashMap<String, worktree::IndexedFile>,
-) -> Vec<FileFacts> {
-    extract_files_keyed(root, files, max_size, store, indexed, false)
-        .into_iter()
-        .map(|(facts, _)| facts)
-        .collect()
-}
-
-/// [`extract_files`], each file with the blob id of the bytes its facts come from when it
-/// is known: always with a `store` (its key), and without one when `hash` asks.
-pub fn extract_files_keyed(
     root: &Path,
     files: &[String],
     max_size: u64,
