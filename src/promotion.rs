@@ -155,6 +155,20 @@ pub fn shown_version(tag: &str, version: &str) -> String {
     }
 }
 
+/// Whether `tag` moves by design: one of `mutable_tags`, or an environment's name (a tag
+/// promoted by pushing it again).
+pub fn tag_moves(tag: &str, mutable_tags: &[String]) -> bool {
+    listed_mutable(tag, mutable_tags) || names_environment(tag)
+}
+
+fn listed_mutable(tag: &str, mutable_tags: &[String]) -> bool {
+    mutable_tags.iter().any(|m| m.eq_ignore_ascii_case(tag))
+}
+
+fn names_environment(tag: &str) -> bool {
+    all_tier_tokens().any(|t| t.eq_ignore_ascii_case(tag))
+}
+
 /// Why a pin's reference can move, or `None` when it cannot.
 pub fn mutability(pin: &Pin, mutable_tags: &[String]) -> Option<String> {
     let r = &pin.reference;
@@ -182,8 +196,8 @@ pub fn mutability(pin: &Pin, mutable_tags: &[String]) -> Option<String> {
         }),
         RefKind::Tag => {
             let v = r.value.as_str();
-            let listed = mutable_tags.iter().any(|m| m.eq_ignore_ascii_case(v));
-            let env_name = all_tier_tokens().any(|t| t.eq_ignore_ascii_case(v));
+            let listed = listed_mutable(v, mutable_tags);
+            let env_name = names_environment(v);
             if pin.kind == PinKind::ModuleRef && (listed || env_name) {
                 Some(format!(
                     "to `?ref={v}`, a branch that moves with every push"

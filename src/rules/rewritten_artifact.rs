@@ -185,6 +185,11 @@ fn moved_tags(ctx: &ChangeContext, out: &mut Vec<Finding>) {
         let f = &ctx.after.files[fi];
         for (xi, pin, d) in tag_digests(&f.facts) {
             let tag = pin.reference.value.as_str();
+            // `latest@sha256:…` is how a tag that moves by design is followed safely: its
+            // digest is meant to change (PL001 judges the tag itself).
+            if crate::promotion::tag_moves(tag, &ctx.config.mutable_tags) {
+                continue;
+            }
             let Some(prev) = seen.get(&(pin.component.as_str(), tag)) else {
                 continue;
             };
@@ -392,6 +397,22 @@ mod tests {
             )]
         );
         assert_eq!(found[0].environment.as_deref(), Some("production"));
+    }
+
+    #[test]
+    fn a_tag_that_moves_by_design_may_get_a_new_digest() {
+        // A listed mutable tag and an environment's name: their digests are meant to move.
+        for tag in ["latest", "Main", "production"] {
+            let (b, a) = (kust(tag, D1), kust(tag, D2));
+            let change = Change::new(&[(PRODUCTION, &b)], &[(PRODUCTION, &a)]);
+            assert!(shown(&change).is_empty(), "{tag}: {:?}", shown(&change));
+        }
+        // A tag the configuration does not list is a published tag like any other.
+        let (b, a) = (kust("rolling", D1), kust("rolling", D2));
+        assert_eq!(
+            shown(&Change::new(&[(PRODUCTION, &b)], &[(PRODUCTION, &a)])).len(),
+            1
+        );
     }
 
     #[test]
