@@ -63,6 +63,11 @@ pub fn format_of(path: &str) -> Option<Format> {
 
 /// The text of a file as every span sees it: UTF-8 with a leading BOM removed.
 /// `Err` carries the reason the file is unreadable.
+/// Whether `bytes` are a file git-crypt encrypted: its header is NUL, `GITCRYPT`, NUL.
+pub fn is_git_crypt(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\0GITCRYPT\0")
+}
+
 pub fn decode(bytes: &[u8]) -> Result<&str, String> {
     let head = &bytes[..bytes.len().min(8192)];
     if head.contains(&0) {

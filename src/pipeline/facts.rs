@@ -94,6 +94,11 @@ pub fn file_facts(path: &str, format: extract::Format, bytes: Result<&[u8], &str
         path: path.to_string(),
         ..FileFacts::default()
     };
+    // git-crypt's ciphertext holds no pin anything deploys (no deploying tool reads it): a
+    // note for it would repeat at every commit that encrypts the file again.
+    if bytes.is_ok_and(extract::is_git_crypt) {
+        return out;
+    }
     let text = match bytes.map_err(str::to_string).and_then(extract::decode) {
         Ok(t) => t,
         Err(reason) => {
@@ -494,6 +499,21 @@ mod tests {
 
     fn facts(path: &str, text: &str) -> Option<FileFacts> {
         extract_in_memory(&[(path, text.as_bytes())], 1 << 20).pop()
+    }
+
+    /// A file git-crypt encrypted is read as nothing, not as a binary file to report; other
+    /// binary content still is.
+    #[test]
+    fn git_crypt_ciphertext_is_no_unreadable_file() {
+        let path = "secrets/.secrets.env";
+        let cipher = b"\0GITCRYPT\0jXZw\x14\xbe\xbf\xab9\xe0HO[";
+        let f = file_facts(path, extract::Format::EnvFile, Ok(cipher));
+        assert_eq!((f.unreadable, f.facts.len(), f.text), (None, 0, None));
+        let other = file_facts(path, extract::Format::EnvFile, Ok(b"\0\x01\x02 binary"));
+        assert_eq!(
+            other.unreadable.as_deref(),
+            Some("binary file (contains NUL bytes)")
+        );
     }
 
     #[test]

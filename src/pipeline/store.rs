@@ -38,9 +38,11 @@ const FILE_NAME: &str = "facts.bin";
 const STAMP_FILE: &str = "promolint.facts-stamp";
 const STAMP_DOMAIN: &[u8] = b"promolint fact store stamp\0";
 const MAGIC: &[u8; 8] = b"PLFACTS\n";
-/// Bump when the encoding of facts or the layout of the file changes. (promolint's version
-/// is in the header too: a build that extracts differently never reads another's records.)
-const FORMAT: u32 = 1;
+/// Bump when the encoding of facts or the layout of the file changes, or what extraction
+/// makes of some bytes (2: git-crypt ciphertext is no longer an unreadable file).
+/// (promolint's version is in the header too: a release that extracts differently never
+/// reads another's records.)
+const FORMAT: u32 = 2;
 const BATCH_MAGIC: &[u8; 4] = b"BTCH";
 /// What a batch's MAC covers besides its records: says what the MAC is for, so that no
 /// other MAC under the same key (the pin ledger's) passes for one.
