@@ -209,9 +209,7 @@ pub fn load_worktree_with(opts: &Options, history: bool) -> Result<Worktree, Err
     // Inside a repository, its fact store is opened while the directory is walked.
     let caching = opts.caching();
     let (probe, store) = worktree::list_beside(&opts.start, &[], |dir| {
-        caching
-            .then(|| super::store::FactStore::open(dir))
-            .flatten()
+        caching.then(|| open_store(Some(dir))).flatten()
     })?;
     let store = store.flatten();
     let top = probe.git.then_some(probe.root.as_path());

@@ -122,7 +122,7 @@ pub fn file_facts(path: &str, format: extract::Format, bytes: Result<&[u8], &str
 }
 
 /// The fact store in `dir`, when there is one to read.
-fn open_store(dir: Option<&std::path::Path>) -> Option<FactStore> {
+pub(crate) fn open_store(dir: Option<&std::path::Path>) -> Option<FactStore> {
     let store = FactStore::open(dir?);
     crate::timing::phase("fact store opened");
     store

@@ -753,12 +753,12 @@ fn leaves_environments(
     })
 }
 
-/// Ranges of commit indices, one per task: a few per thread so that a slow stretch of
-/// history does not leave a core idle, few enough that most commits find their parent's
-/// snapshot carried.
 /// How many commits a history thread judges between two [`release_freed_memory`] calls.
 const TRIM_EVERY: usize = 16;
 
+/// Ranges of commit indices, one per task: a few per thread so that a slow stretch of
+/// history does not leave a core idle, few enough that most commits find their parent's
+/// snapshot carried.
 fn history_chunks(commits: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
     let tasks = if commits >= threads * 16 {
         threads * 4

@@ -200,7 +200,7 @@ pub fn head_history(
     HistoryIndex::deferred(move || {
         let walked = match prefetched.and_then(Prefetch::take) {
             Some(walked) => walked,
-            None => head_walk(&opts, config, &KnownFacts::default()),
+            None => head_walk(&opts, config, None),
         }?;
         let index = match walked.walk {
             Some(walk) => walked.run.history_index_of(walk, &envs, &walked.prefix),
@@ -221,14 +221,18 @@ pub struct HeadWalk {
 
 pub type HeadWalkPrefetch = Prefetch<Result<HeadWalk, Error>>;
 
-fn head_walk(opts: &Options, config: Config, known: &KnownFacts) -> Result<HeadWalk, Error> {
+fn head_walk(
+    opts: &Options,
+    config: Config,
+    known: Option<&KnownFacts>,
+) -> Result<HeadWalk, Error> {
     let run = GitRun::open_with(opts, Some(config))?;
     let head = run.repo.head()?;
     // The snapshot is the whole project's, wherever in it promolint runs: so is its
     // history.
     let project = project_dir(&opts.start, Some(&run.root));
     let prefix = crate::source::worktree::resolve_pathspec(&run.root, &project, ".")?;
-    let walk = head.map(|h| run.history_walk(h, Some(known))).transpose()?;
+    let walk = head.map(|h| run.history_walk(h, known)).transpose()?;
     Ok(HeadWalk { run, prefix, walk })
 }
 
@@ -246,14 +250,18 @@ pub fn prefetch_head_history(
         return None;
     }
     let (opts, config) = (opts.clone(), config.clone());
-    Some(Prefetch::start(move || head_walk(&opts, config, &known)))
+    Some(Prefetch::start(move || {
+        head_walk(&opts, config, Some(&known))
+    }))
 }
 
 /// Facts a run has extracted already, by the blob id of the bytes they came from (in
 /// `check`, the working tree's files): a walk that meets one of those blobs at the same
 /// path takes them instead of parsing it again. A fresh clone's first `check` parsed every
 /// file of the tree twice, once for the tree and once for the root commit.
-/// Indexed on the first lookup: a walk the ledger answers whole looks nothing up.
+/// Not the run's [`FactCache`](super::facts::FactCache), which indexes what it is given at
+/// once: these are indexed on the first lookup, since a walk the ledger answers whole (every
+/// `check` after the first) looks nothing up.
 #[derive(Default)]
 pub struct KnownFacts {
     facts: Vec<(ObjectId, Arc<FileFacts>)>,
