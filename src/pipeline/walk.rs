@@ -544,30 +544,43 @@ fn introduced(
     parsed: &Parsed,
 ) -> Result<Introduced, Error> {
     let changes = repo.diff_trees(commit.parents.first().copied(), Some(commit.id))?;
-    let mut out = Introduced::default();
-    for change in changes {
-        let Some(new) = change.new else {
-            continue;
-        };
+    // A root commit, or a large import, holds thousands of files: they are read over the
+    // pool rather than on the one thread that walks this commit. Order is kept.
+    let read = |change: crate::source::git::FileChange| {
+        let new = change.new?;
         let mut pins = Vec::new();
         if let Err(reason) = file_pins(repo, &new, max_size, parsed.known(&new), &mut pins) {
-            out.unreadable.push((new.path, reason));
-            continue;
+            return Some(Err((new.path, reason)));
         }
         let old = change
             .old
             .filter(|old| old.kind.is_file())
             .and_then(|old| parsed.take(repo, &old, max_size));
         parsed.keep(&new, &pins);
-        out.pins.extend(new_since(pins, old.as_deref()));
+        Some(Ok(new_since(pins, old.as_deref())))
+    };
+    let read: Vec<_> = if changes.len() > SPREAD_OVER_POOL {
+        changes.into_par_iter().filter_map(read).collect()
+    } else {
+        changes.into_iter().filter_map(read).collect()
+    };
+    let mut out = Introduced::default();
+    for result in read {
+        match result {
+            Ok(pins) => out.pins.extend(pins),
+            Err(unreadable) => out.unreadable.push(unreadable),
+        }
     }
     Ok(out)
 }
 
+/// How many changed files a commit may have before they are read over the pool.
+const SPREAD_OVER_POOL: usize = 64;
+
 /// Append the tag pins of the file `entry` to `out`; `Err`: its blob is missing or
 /// damaged (the reason). `known`: the facts of that very blob at that path, extracted
-/// already; the blob is read all the same, so that a missing or damaged object is found
-/// as a walk finds it.
+/// already from bytes that hash to its id: the blob is not read, since what it holds is
+/// known whether or not this copy of the repository can still read it.
 fn file_pins(
     repo: &GitRepo,
     entry: &FileEntry,
@@ -582,16 +595,17 @@ fn file_pins(
     let Some(format) = extract::format_of(&entry.path) else {
         return Ok(());
     };
+    if let Some(facts) = known {
+        raw_pins(facts, Some(entry.id), out);
+        return Ok(());
+    }
     match repo.read_blob_checked(entry.id, max_size) {
         Ok(bytes) => {
-            match known {
-                Some(facts) => raw_pins(facts, Some(entry.id), out),
-                None => raw_pins(
-                    &facts::file_facts(&entry.path, format, Ok(&bytes)),
-                    Some(entry.id),
-                    out,
-                ),
-            }
+            raw_pins(
+                &facts::file_facts(&entry.path, format, Ok(&bytes)),
+                Some(entry.id),
+                out,
+            );
             Ok(())
         }
         // Over the size limit, or not a blob: no pins, in every copy of the repository.

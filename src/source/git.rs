@@ -688,8 +688,20 @@ impl GitRepo {
             }
             let old_obj = self.find_tree(&repo, old_tree, &prefix)?;
             let new_obj = self.find_tree(&repo, new_tree, &prefix)?;
-            let old_entries = self.parse_tree(old_obj.as_ref(), old_tree, &prefix)?;
-            let new_entries = self.parse_tree(new_obj.as_ref(), new_tree, &prefix)?;
+            // Whole entries the two trees share at either end are equal files or equal
+            // subtrees: only the stretch between them is parsed and compared. A wide
+            // directory (hundreds of apps) changed in one entry costs a byte comparison.
+            let (old_part, new_part) = match (&old_obj, &new_obj) {
+                (Some(o), Some(n)) => {
+                    differing_entries(&o.data, &n.data, self.object_hash.len_in_bytes())
+                }
+                _ => (
+                    old_obj.as_ref().map_or(&[][..], |o| &o.data[..]),
+                    new_obj.as_ref().map_or(&[][..], |n| &n.data[..]),
+                ),
+            };
+            let old_entries = self.parse_tree_bytes(old_part, old_tree, &prefix)?;
+            let new_entries = self.parse_tree_bytes(new_part, new_tree, &prefix)?;
             merge_join(&old_entries, &new_entries, TreeEntry::order, |old, new| {
                 match (old, new) {
                     (Some(o), Some(n)) => {
@@ -1318,11 +1330,21 @@ impl GitRepo {
         id: Option<ObjectId>,
         path: &[u8],
     ) -> Result<Vec<TreeEntry<'a>>, SourceError> {
-        let Some(object) = object else {
-            return Ok(Vec::new());
-        };
+        match object {
+            Some(object) => self.parse_tree_bytes(&object.data, id, path),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// [`Self::parse_tree`] of a tree's bytes, or of a run of whole entries of them.
+    fn parse_tree_bytes<'a>(
+        &self,
+        data: &'a [u8],
+        id: Option<ObjectId>,
+        path: &[u8],
+    ) -> Result<Vec<TreeEntry<'a>>, SourceError> {
         let mut entries = Vec::new();
-        for entry in gix::objs::TreeRefIter::from_bytes(&object.data, self.object_hash) {
+        for entry in gix::objs::TreeRefIter::from_bytes(data, self.object_hash) {
             let entry = entry.map_err(|e| SourceError {
                 message: format!(
                     "the tree of `{}` ({}) is corrupt: {e}",
@@ -1724,6 +1746,71 @@ fn is_not_a_repository(e: &gix::Error) -> bool {
 
 /// Walks two lists sorted by `order` side by side, calling `each` with the element of both
 /// lists for equal keys, else with the one that comes first.
+/// The runs of whole entries of the tree objects `old` and `new` left once the entries
+/// they share byte for byte at the start and at the end are cut off. `hash_len`: the
+/// bytes of an object id. Where an entry cannot be delimited (a damaged tree), nothing
+/// more is cut: parsing the rest reports the damage.
+fn differing_entries<'a>(old: &'a [u8], new: &'a [u8], hash_len: usize) -> (&'a [u8], &'a [u8]) {
+    // An entry is `<mode> <name>\0<id>`.
+    let entry_end = |data: &[u8], at: usize| -> Option<usize> {
+        let nul = data.get(at..)?.iter().position(|&b| b == 0)?;
+        let end = at + nul + 1 + hash_len;
+        (end <= data.len()).then_some(end)
+    };
+    let same_prefix = common_len(old.iter(), new.iter(), old.chunks(32).zip(new.chunks(32)));
+    let mut start = 0;
+    while let Some(end) = entry_end(old, start).filter(|&end| end <= same_prefix) {
+        start = end;
+    }
+    let (old_rest, new_rest) = (&old[start..], &new[start..]);
+    let same_suffix = common_len(
+        old_rest.iter().rev(),
+        new_rest.iter().rev(),
+        old_rest.rchunks(32).zip(new_rest.rchunks(32)),
+    );
+    // The longest tail both share that starts an entry in each: the first entry start
+    // of `old` inside the shared bytes, or a later one, where `new` has an entry start too.
+    let mut shared_tail = 0;
+    let (mut o, mut n) = (Some(start), Some(start));
+    while let Some(o_at) = o {
+        if old.len() - o_at <= same_suffix {
+            let tail = old.len() - o_at;
+            let Some(target) = new.len().checked_sub(tail).filter(|&t| t >= start) else {
+                break;
+            };
+            while let Some(n_at) = n.filter(|&n_at| n_at < target) {
+                n = entry_end(new, n_at);
+            }
+            if n == Some(target) {
+                shared_tail = tail;
+                break;
+            }
+        }
+        o = entry_end(old, o_at);
+    }
+    (
+        &old[start..old.len() - shared_tail],
+        &new[start..new.len() - shared_tail],
+    )
+}
+
+/// How many leading items two byte sequences share, compared a chunk at a time first.
+fn common_len<'a>(
+    mut a: impl Iterator<Item = &'a u8>,
+    mut b: impl Iterator<Item = &'a u8>,
+    chunks: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) -> usize {
+    let mut same = 0;
+    for (x, y) in chunks {
+        if x != y || x.len() != 32 {
+            break;
+        }
+        same += 32;
+    }
+    let (a, b) = (a.by_ref().skip(same), b.by_ref().skip(same));
+    same + a.zip(b).take_while(|(x, y)| x == y).count()
+}
+
 fn merge_join<T>(
     old: &[T],
     new: &[T],

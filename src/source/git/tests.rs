@@ -353,6 +353,113 @@ fn diff_trees_does_not_enter_unchanged_subtrees() {
     );
 }
 
+/// A tree object's bytes: `(mode, name, id's repeated byte)` per entry.
+fn tree_bytes(entries: &[(&str, &str, u8)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (mode, name, id) in entries {
+        out.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+        out.extend_from_slice(&[*id; 20]);
+    }
+    out
+}
+
+#[test]
+fn differing_entries_cuts_whole_shared_entries_at_both_ends() {
+    let old = tree_bytes(&[
+        ("100644", "a.yaml", 1),
+        ("40000", "b", 2),
+        ("100644", "c.yaml", 3),
+        ("100644", "d.yaml", 4),
+    ]);
+    // One id changed in the middle: only that entry is left on each side.
+    let new = tree_bytes(&[
+        ("100644", "a.yaml", 1),
+        ("40000", "b", 9),
+        ("100644", "c.yaml", 3),
+        ("100644", "d.yaml", 4),
+    ]);
+    let (o, n) = differing_entries(&old, &new, 20);
+    assert_eq!(o, tree_bytes(&[("40000", "b", 2)]));
+    assert_eq!(n, tree_bytes(&[("40000", "b", 9)]));
+
+    // An entry added: nothing on the old side, the entry on the new one. The shared tail
+    // is cut at an entry start in both, though the names before it differ in length.
+    let added = tree_bytes(&[
+        ("100644", "a.yaml", 1),
+        ("40000", "b", 2),
+        ("100644", "bb-long-name.yaml", 7),
+        ("100644", "c.yaml", 3),
+        ("100644", "d.yaml", 4),
+    ]);
+    let (o, n) = differing_entries(&old, &added, 20);
+    assert!(o.is_empty());
+    assert_eq!(n, tree_bytes(&[("100644", "bb-long-name.yaml", 7)]));
+    let (o, n) = differing_entries(&added, &old, 20);
+    assert_eq!(o, tree_bytes(&[("100644", "bb-long-name.yaml", 7)]));
+    assert!(n.is_empty());
+
+    // An id whose bytes end like the next entry's do is not cut in the middle: the shared
+    // bytes at the end start inside the changed entry's id.
+    let with_x_id = |first: u8| {
+        let mut bytes = b"100644 x\0".to_vec();
+        bytes.extend_from_slice(&[first; 19]);
+        bytes.push(0x55);
+        let x_len = bytes.len();
+        bytes.extend_from_slice(&tree_bytes(&[("100644", "y", 3)]));
+        (bytes, x_len)
+    };
+    let ((old, x_len), (new, _)) = (with_x_id(1), with_x_id(2));
+    let (o, n) = differing_entries(&old, &new, 20);
+    assert_eq!((o, n), (&old[..x_len], &new[..x_len]));
+
+    // A damaged tree (an entry with no NUL) is left whole from the damage on, so that
+    // parsing it reports the damage.
+    let good = tree_bytes(&[("100644", "a", 1)]);
+    let mut damaged = good.clone();
+    damaged.extend_from_slice(b"100644 broken-no-nul");
+    let mut other = good.clone();
+    other.extend_from_slice(b"100644 broken-no-nul-either");
+    let (o, n) = differing_entries(&damaged, &other, 20);
+    assert_eq!(o, b"100644 broken-no-nul");
+    assert_eq!(n, b"100644 broken-no-nul-either");
+}
+
+#[test]
+fn diff_trees_of_a_wide_directory_changed_at_its_ends_and_middle() {
+    let mut f = Fixture::new("wide");
+    for i in 0..60 {
+        f.write(&format!("apps/app{i:02}/prod/k.yaml"), &format!("n: {i}\n"));
+    }
+    let c1 = f.commit("first");
+    f.write("apps/app00/prod/k.yaml", "n: first\n");
+    f.write("apps/app30/prod/k.yaml", "n: middle\n");
+    f.write("apps/app59/prod/k.yaml", "n: last\n");
+    f.write("apps/app30a/prod/k.yaml", "n: added\n");
+    f.remove("apps/app31/prod/k.yaml");
+    let c2 = f.commit("second");
+    let repo = f.open();
+    assert_eq!(
+        summary(&repo.diff_trees(Some(c1), Some(c2)).unwrap()),
+        changes(&[
+            ("apps/app00/prod/k.yaml", "M"),
+            ("apps/app30/prod/k.yaml", "M"),
+            ("apps/app30a/prod/k.yaml", "A"),
+            ("apps/app31/prod/k.yaml", "D"),
+            ("apps/app59/prod/k.yaml", "M"),
+        ])
+    );
+    assert_eq!(
+        summary(&repo.diff_trees(Some(c2), Some(c1)).unwrap()),
+        changes(&[
+            ("apps/app00/prod/k.yaml", "M"),
+            ("apps/app30/prod/k.yaml", "M"),
+            ("apps/app30a/prod/k.yaml", "D"),
+            ("apps/app31/prod/k.yaml", "A"),
+            ("apps/app59/prod/k.yaml", "M"),
+        ])
+    );
+}
+
 /// main: m1, m2; side (from m1): s1, s2; merged into main as mm.
 fn merged() -> (Fixture, [ObjectId; 5]) {
     let mut f = Fixture::new("merge");
