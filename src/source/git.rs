@@ -227,11 +227,14 @@ pub struct GitRepo {
 
 /// Trees and commits a history walk reads more than once. Both caches exist once per
 /// thread: at 32 MB each a cold `check` of the 20,000-file benchmark peaked at 223 MiB, at
-/// 8 MB at 120 MiB, at 4 MB at 98 MiB, with no more CPU time (docs/performance.md).
-const OBJECT_CACHE_BYTES: usize = 4 * 1024 * 1024;
+/// 8 MB at 120 MiB, at 4 MB at 98 MiB, with no more CPU time (docs/performance.md). Since
+/// tree diffs cut shared entries and one object store serves all threads, 2 MB takes 9-14
+/// MiB off the peak of long `history` runs and `check --no-cache` at 0-3 % of their time;
+/// 1 MB saves no more.
+const OBJECT_CACHE_BYTES: usize = 2 * 1024 * 1024;
 /// Delta bases of packed objects, so that a long delta chain is not re-applied for each of
 /// its objects (gix only installs one with its `max-performance` features).
-const DELTA_CACHE_BYTES: usize = 4 * 1024 * 1024;
+const DELTA_CACHE_BYTES: usize = 2 * 1024 * 1024;
 
 const SHALLOW_HELP: &str = "fetch the full history: with actions/checkout set `fetch-depth: 0` \
      (in GitLab CI, `GIT_DEPTH: 0`); in a clone run `git fetch --unshallow`, \
