@@ -540,10 +540,20 @@ fn new_since(new: Vec<RawPin>, old: Option<&[RawPin]>) -> Vec<RawPin> {
 fn introduced(
     repo: &GitRepo,
     commit: &CommitInfo,
+    trees: &HashMap<ObjectId, ObjectId>,
     max_size: u64,
     parsed: &Parsed,
 ) -> Result<Introduced, Error> {
-    let changes = repo.diff_trees(commit.parents.first().copied(), Some(commit.id))?;
+    let changes = match commit.parents.first() {
+        None => repo.diff_root_trees(None, Some(commit.tree))?.changes,
+        Some(parent) => match trees.get(parent) {
+            Some(&parent_tree) => {
+                repo.diff_root_trees(Some(parent_tree), Some(commit.tree))?
+                    .changes
+            }
+            None => repo.diff_trees(Some(*parent), Some(commit.id))?,
+        },
+    };
     // A root commit, or a large import, holds thousands of files: they are read over the
     // pool rather than on the one thread that walks this commit. Order is kept.
     let read = |change: crate::source::git::FileChange| {
@@ -626,9 +636,11 @@ fn walk_commits(
         known,
         ..Parsed::default()
     };
+    // Each commit's tree by its id, for its children's diffs.
+    let trees: HashMap<ObjectId, ObjectId> = commits.iter().map(|c| (c.id, c.tree)).collect();
     positions
         .par_iter()
-        .map(|&i| Ok((i, introduced(repo, &commits[i], max_size, &parsed)?)))
+        .map(|&i| Ok((i, introduced(repo, &commits[i], &trees, max_size, &parsed)?)))
         .collect()
 }
 
@@ -781,8 +793,16 @@ impl crate::history::Verify for LedgerCheck {
             Ok(found) => found,
             Err(walked_here) => return walked_here,
         };
-        introduced(&self.repo, commit, self.max_size, &Parsed::default())
-            .is_ok_and(|walked| walked.unreadable.is_empty() && walked.pins == recorded)
+        // One commit: its parent is read from the object store.
+        let trees = HashMap::new();
+        introduced(
+            &self.repo,
+            commit,
+            &trees,
+            self.max_size,
+            &Parsed::default(),
+        )
+        .is_ok_and(|walked| walked.unreadable.is_empty() && walked.pins == recorded)
     }
 
     fn walk(&self) -> Result<HistoryIndex, Error> {

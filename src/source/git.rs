@@ -179,6 +179,9 @@ pub struct CommitInfo {
     pub summary: String,
     /// Committer time, seconds since the Unix epoch (0 when unreadable).
     pub time: i64,
+    /// Its root tree: a walk that has listed the commits diffs their trees without reading
+    /// each commit again.
+    pub tree: ObjectId,
 }
 
 /// Why a blob could not be read (see [`GitRepo::read_blob_checked`]).
@@ -680,6 +683,17 @@ impl GitRepo {
             Some(id) => Some(self.load_required(&repo, id)?.tree),
             None => None,
         };
+        self.diff_root_trees(old_tree, new_tree)
+    }
+
+    /// [`Self::tree_diff`] of two root trees (`None` = the empty tree), as
+    /// [`CommitInfo::tree`] names them.
+    pub fn diff_root_trees(
+        &self,
+        old_tree: Option<ObjectId>,
+        new_tree: Option<ObjectId>,
+    ) -> Result<TreeDiff, SourceError> {
+        let repo = self.handle()?;
         let mut changes = Vec::new();
         let mut retyped = Vec::new();
         // An explicit stack: a hostile repository may nest trees deeper than the call stack.
@@ -1263,6 +1277,7 @@ impl GitRepo {
         Ok(Some(LoadedCommit {
             tree: commit.tree(),
             info: CommitInfo {
+                tree: commit.tree(),
                 id,
                 parents: commit.parents().collect(),
                 summary: commit.message().summary().to_str_lossy().into_owned(),
