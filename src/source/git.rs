@@ -478,7 +478,7 @@ impl GitRepo {
     pub fn commit(&self, id: ObjectId) -> Result<CommitInfo, SourceError> {
         let repo = self.handle()?;
         match self.load_commit(&repo, id)? {
-            Some(commit) => Ok(commit.info),
+            Some(commit) => Ok(commit),
             None => {
                 Err(self.missing_history(format!("commit {} is not in this repository", short(id))))
             }
@@ -582,7 +582,7 @@ impl GitRepo {
                 break;
             }
             let commit = self.load_required(&repo, id)?;
-            next = commit.info.parents.first().copied();
+            next = commit.parents.first().copied();
             if let Some(parent) = next {
                 let more_wanted = limit.is_none_or(|limit| out.len() + 1 < limit);
                 if more_wanted && (self.shallow.contains(&id) || !repo.has_object(parent)) {
@@ -594,7 +594,7 @@ impl GitRepo {
                     )));
                 }
             }
-            out.push(commit.info);
+            out.push(commit);
         }
         Ok(out)
     }
@@ -1250,7 +1250,7 @@ impl GitRepo {
         &self,
         repo: &gix::Repository,
         id: ObjectId,
-    ) -> Result<Option<LoadedCommit>, SourceError> {
+    ) -> Result<Option<CommitInfo>, SourceError> {
         let object = match repo.try_find_object(id) {
             Ok(Some(object)) => object,
             Ok(None) => return Ok(None),
@@ -1274,15 +1274,12 @@ impl GitRepo {
                     help: Some(MISSING_HELP.into()),
                 }
             })?;
-        Ok(Some(LoadedCommit {
+        Ok(Some(CommitInfo {
             tree: commit.tree(),
-            info: CommitInfo {
-                tree: commit.tree(),
-                id,
-                parents: commit.parents().collect(),
-                summary: commit.message().summary().to_str_lossy().into_owned(),
-                time: commit.time().map(|t| t.seconds).unwrap_or(0),
-            },
+            id,
+            parents: commit.parents().collect(),
+            summary: commit.message().summary().to_str_lossy().into_owned(),
+            time: commit.time().map(|t| t.seconds).unwrap_or(0),
         }))
     }
 
@@ -1291,7 +1288,7 @@ impl GitRepo {
         &self,
         repo: &gix::Repository,
         id: ObjectId,
-    ) -> Result<LoadedCommit, SourceError> {
+    ) -> Result<CommitInfo, SourceError> {
         self.load_commit(repo, id)?.ok_or_else(|| {
             self.missing_history(format!("commit {} is not in this repository", short(id)))
         })
@@ -1485,11 +1482,6 @@ struct IndexListing {
     conflicted: HashSet<Vec<u8>>,
 }
 
-struct LoadedCommit {
-    info: CommitInfo,
-    tree: ObjectId,
-}
-
 struct TreeEntry<'a> {
     name: &'a [u8],
     id: ObjectId,
@@ -1538,22 +1530,22 @@ struct WalkNode {
 }
 
 impl Walk {
-    fn add(&mut self, commit: LoadedCommit, uninteresting: bool) {
-        let id = commit.info.id;
+    fn add(&mut self, commit: CommitInfo, uninteresting: bool) {
+        let id = commit.id;
         if let Some(node) = self.nodes.get(&id) {
             if uninteresting && !node.uninteresting {
                 self.mark_uninteresting(id);
             }
             return;
         }
-        self.queue.push((commit.info.time, id));
+        self.queue.push((commit.time, id));
         if !uninteresting {
             self.interesting_queued += 1;
         }
         self.nodes.insert(
             id,
             WalkNode {
-                info: commit.info,
+                info: commit,
                 uninteresting,
                 queued: true,
                 popped: false,
