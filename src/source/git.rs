@@ -675,15 +675,12 @@ impl GitRepo {
         new: Option<ObjectId>,
     ) -> Result<TreeDiff, SourceError> {
         let repo = self.handle()?;
-        let old_tree = match old {
-            Some(id) => Some(self.load_required(&repo, id)?.tree),
-            None => None,
+        let tree_of = |commit: Option<ObjectId>| {
+            commit
+                .map(|id| self.load_required(&repo, id).map(|c| c.tree))
+                .transpose()
         };
-        let new_tree = match new {
-            Some(id) => Some(self.load_required(&repo, id)?.tree),
-            None => None,
-        };
-        self.diff_root_trees(old_tree, new_tree)
+        self.diff_root_trees(tree_of(old)?, tree_of(new)?)
     }
 
     /// [`Self::tree_diff`] of two root trees (`None` = the empty tree), as
@@ -1754,8 +1751,6 @@ fn is_not_a_repository(e: &gix::Error) -> bool {
             .contains("does not appear to be a git repository")
 }
 
-/// Walks two lists sorted by `order` side by side, calling `each` with the element of both
-/// lists for equal keys, else with the one that comes first.
 /// The runs of whole entries of the tree objects `old` and `new` left once the entries
 /// they share byte for byte at the start and at the end are cut off. `hash_len`: the
 /// bytes of an object id. Where an entry cannot be delimited (a damaged tree), nothing
@@ -1767,17 +1762,12 @@ fn differing_entries<'a>(old: &'a [u8], new: &'a [u8], hash_len: usize) -> (&'a 
         let end = at + nul + 1 + hash_len;
         (end <= data.len()).then_some(end)
     };
-    let same_prefix = common_len(old.iter(), new.iter(), old.chunks(32).zip(new.chunks(32)));
+    let same_prefix = shared_prefix(old, new);
     let mut start = 0;
     while let Some(end) = entry_end(old, start).filter(|&end| end <= same_prefix) {
         start = end;
     }
-    let (old_rest, new_rest) = (&old[start..], &new[start..]);
-    let same_suffix = common_len(
-        old_rest.iter().rev(),
-        new_rest.iter().rev(),
-        old_rest.rchunks(32).zip(new_rest.rchunks(32)),
-    );
+    let same_suffix = shared_suffix(&old[start..], &new[start..]);
     // The longest tail both share that starts an entry in each: the first entry start
     // of `old` inside the shared bytes, or a later one, where `new` has an entry start too.
     let mut shared_tail = 0;
@@ -1804,23 +1794,41 @@ fn differing_entries<'a>(old: &'a [u8], new: &'a [u8], hash_len: usize) -> (&'a 
     )
 }
 
-/// How many leading items two byte sequences share, compared a chunk at a time first.
-fn common_len<'a>(
-    mut a: impl Iterator<Item = &'a u8>,
-    mut b: impl Iterator<Item = &'a u8>,
-    chunks: impl Iterator<Item = (&'a [u8], &'a [u8])>,
-) -> usize {
-    let mut same = 0;
-    for (x, y) in chunks {
-        if x != y || x.len() != 32 {
-            break;
-        }
-        same += 32;
-    }
-    let (a, b) = (a.by_ref().skip(same), b.by_ref().skip(same));
-    same + a.zip(b).take_while(|(x, y)| x == y).count()
+/// How many leading bytes two slices share (compared 32 at a time while they can be).
+fn shared_prefix(a: &[u8], b: &[u8]) -> usize {
+    let whole = a
+        .chunks_exact(32)
+        .zip(b.chunks_exact(32))
+        .take_while(|(x, y)| x == y)
+        .count()
+        * 32;
+    whole
+        + a[whole..]
+            .iter()
+            .zip(&b[whole..])
+            .take_while(|(x, y)| x == y)
+            .count()
 }
 
+/// How many trailing bytes two slices share (compared 32 at a time while they can be).
+fn shared_suffix(a: &[u8], b: &[u8]) -> usize {
+    let whole = a
+        .rchunks_exact(32)
+        .zip(b.rchunks_exact(32))
+        .take_while(|(x, y)| x == y)
+        .count()
+        * 32;
+    let (a, b) = (&a[..a.len() - whole], &b[..b.len() - whole]);
+    whole
+        + a.iter()
+            .rev()
+            .zip(b.iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count()
+}
+
+/// Walks two lists sorted by `order` side by side, calling `each` with the element of both
+/// lists for equal keys, else with the one that comes first.
 fn merge_join<T>(
     old: &[T],
     new: &[T],
